@@ -1,0 +1,1 @@
+"""Hardware behind small interfaces: card reader (pyscard), printer (pycups), fonts. Never imports kiosk/."""

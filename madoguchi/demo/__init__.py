@@ -1,0 +1,1 @@
+"""`madoguchi demo`: the whole appliance on one machine (central, sync agent, simulated card, PDF printer, kiosk)."""

@@ -1,0 +1,1 @@
+"""IT staff tools: central keys, device enrollment, device bundles."""

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what is missing for `make demo` and `make test`, and nothing more:
+#   1. Debian packages from scripts/system-packages.txt (through apt-get when root; otherwise the exact
+#      sudo line is printed and set-up stops),
+#   2. a virtualenv in .venv with the package and its test extras (re-run when pyproject.toml changes).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+
+mapfile -t wanted < <(grep -vE '^\s*(#|$)' scripts/system-packages.txt)
+missing=()
+for p in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if ! command -v apt-get >/dev/null; then
+    echo "setup: these Debian packages are needed and this system has no apt-get: ${missing[*]}" >&2
+    exit 1
+  fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing system packages. Run this, then the make command again:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >&2
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "setup: creating $VENV" >&2
+  python3 -m venv "$VENV"
+fi
+stamp="$VENV/.madoguchi-installed"
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || ! "$VENV/bin/python" -c "import madoguchi" 2>/dev/null; then
+  echo "setup: installing the package into $VENV" >&2
+  "$VENV/bin/pip" install -q --upgrade pip wheel setuptools >&2
+  "$VENV/bin/pip" install -q -e ".[test]" >&2
+  touch "$stamp"
+fi

@@ -1,0 +1,1 @@
+"""Outbox, record sealing, the ZeroMQ sync agent and protocol. Never imports kiosk/."""
