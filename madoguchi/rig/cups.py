@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from madoguchi.rig._proc import ManagedProcess, RigError, free_port, tcp_listening, wait_for
@@ -69,9 +70,12 @@ class CaptureListener:
     `resume()` listens again on the same port. Jobs are kept in arrival order in `jobs`.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, on_job: Callable[[bytes], None] | None = None
+    ) -> None:
         self.host = host
         self.port = port
+        self.on_job = on_job
         self.jobs: list[bytes] = []
         self._cond = threading.Condition()
         self._server: socket.socket | None = None
@@ -129,6 +133,8 @@ class CaptureListener:
         with self._cond:
             self.jobs.append(bytes(data))
             self._cond.notify_all()
+        if self.on_job is not None:
+            self.on_job(bytes(data))
 
     def wait_for_jobs(self, count: int = 1, timeout: float = 30.0) -> list[bytes]:
         """Block until `count` jobs have arrived (bounded by `timeout`), then return all jobs."""
@@ -231,9 +237,11 @@ class CupsRig:
             "-p", name, "-E", "-v", device_uri, "-m", "raw", "-o", "printer-error-policy=retry-job"
         )
 
-    def add_capture_queue(self, name: str) -> CaptureListener:
+    def add_capture_queue(
+        self, name: str, on_job: Callable[[bytes], None] | None = None
+    ) -> CaptureListener:
         """A queue whose printer is a `CaptureListener` started here; returns the listener."""
-        listener = CaptureListener().start()
+        listener = CaptureListener(on_job=on_job).start()
         self.listeners[name] = listener
         self.add_queue(name, listener.uri)
         return listener
