@@ -1,1 +1,69 @@
-"""Outbox, record sealing, the ZeroMQ sync agent and protocol. Never imports kiosk/."""
+"""Outbox, record sealing, the ZeroMQ sync agent and protocol. Never imports kiosk/.
+
+This module re-exports the sealing and error API only; importing it starts nothing (no sockets,
+no files). The outbox and local state live in `sync.outbox` and `sync.localstate`.
+"""
+
+from sync.errors import (
+    ChainError,
+    GapError,
+    LocalStateError,
+    OpenError,
+    OutboxCorruptError,
+    OutboxError,
+    OutboxFullError,
+    OutboxSchemaError,
+    RecordFormatError,
+    RecordPrunedError,
+    SealError,
+    SignatureError,
+    SyncError,
+)
+from sync.sealing import (
+    FORMAT_VERSION,
+    GENESIS_HASH,
+    KINDS,
+    ChainVerifier,
+    RecordHeader,
+    SealedRecord,
+    chain_head_message,
+    decode_header,
+    encode_header,
+    open_record,
+    record_hash,
+    seal,
+    sign_chain_head,
+    verify_chain,
+    verify_chain_head,
+)
+
+__all__ = [
+    "FORMAT_VERSION",
+    "GENESIS_HASH",
+    "KINDS",
+    "ChainError",
+    "ChainVerifier",
+    "GapError",
+    "LocalStateError",
+    "OpenError",
+    "OutboxCorruptError",
+    "OutboxError",
+    "OutboxFullError",
+    "OutboxSchemaError",
+    "RecordFormatError",
+    "RecordHeader",
+    "RecordPrunedError",
+    "SealError",
+    "SealedRecord",
+    "SignatureError",
+    "SyncError",
+    "chain_head_message",
+    "decode_header",
+    "encode_header",
+    "open_record",
+    "record_hash",
+    "seal",
+    "sign_chain_head",
+    "verify_chain",
+    "verify_chain_head",
+]

@@ -1,0 +1,130 @@
+"""Errors of the sync package (sealing, outbox, local state; protocol errors may follow below).
+
+Every error derives from `SyncError`, itself a `MadoguchiError`. Fields are structured (sequence
+numbers, byte counts) so callers never parse messages; messages never carry record bodies or any
+personal data, only sequence numbers, sizes and reasons.
+"""
+
+from __future__ import annotations
+
+from madoguchi.errors import MadoguchiError
+
+__all__ = [
+    "ChainError",
+    "GapError",
+    "LocalStateError",
+    "OpenError",
+    "OutboxCorruptError",
+    "OutboxError",
+    "OutboxFullError",
+    "OutboxSchemaError",
+    "RecordFormatError",
+    "RecordPrunedError",
+    "SealError",
+    "SignatureError",
+    "SyncError",
+]
+
+
+class SyncError(MadoguchiError):
+    """Base of every error of the sync package."""
+
+
+# --- sealing and verification ---------------------------------------------------------------
+
+
+class SealError(SyncError):
+    """A body could not be sealed (not CBOR-encodable, bad public key, bad header)."""
+
+
+class OpenError(SyncError):
+    """A sealed body could not be opened: wrong key, altered ciphertext or header, bad framing."""
+
+
+class RecordFormatError(SyncError):
+    """A header (or a record's framing) is malformed: not canonical CBOR, missing/extra fields,
+    wrong types or values out of range."""
+
+
+class ChainError(SyncError):
+    """The hash chain is broken at `seq`: altered, reordered or duplicated records, a foreign
+    device id, or a chain head that does not match."""
+
+    def __init__(self, seq: int, reason: str) -> None:
+        super().__init__(f"chain broken at seq {seq}: {reason}")
+        self.seq = seq
+        self.reason = reason
+
+
+class GapError(ChainError):
+    """A sequence number is missing: `expected_seq` was due, `got_seq` came (a deleted record).
+
+    A `ChainError` whose `seq` is the first missing sequence number.
+    """
+
+    def __init__(self, expected_seq: int, got_seq: int) -> None:
+        super().__init__(expected_seq, f"gap: expected seq {expected_seq}, got {got_seq}")
+        self.expected_seq = expected_seq
+        self.got_seq = got_seq
+
+
+class SignatureError(SyncError):
+    """A chain-head signature does not verify for the device's public key."""
+
+
+# --- outbox --------------------------------------------------------------------------------
+
+
+class OutboxError(SyncError):
+    """Base of the outbox's own errors."""
+
+
+class OutboxFullError(OutboxError):
+    """Not enough free disk space to accept a record while keeping `reserve_bytes` free.
+
+    Nothing was written; the UI tells the resident and staff.
+    """
+
+    def __init__(self, free_bytes: int, reserve_bytes: int) -> None:
+        super().__init__(
+            f"outbox full: {free_bytes} bytes free, {reserve_bytes} bytes must stay free"
+        )
+        self.free_bytes = free_bytes
+        self.reserve_bytes = reserve_bytes
+
+
+class OutboxCorruptError(OutboxError):
+    """The outbox file failed its integrity check or its stored chain does not verify.
+
+    `moved_to` is where a damaged file was moved (never deleted), or None.
+    """
+
+    def __init__(self, reason: str, moved_to: str | None = None) -> None:
+        super().__init__(
+            f"outbox damaged: {reason}" + (f" (moved to {moved_to})" if moved_to else "")
+        )
+        self.reason = reason
+        self.moved_to = moved_to
+
+
+class OutboxSchemaError(OutboxError):
+    """The outbox file carries migrations this software does not know (written by a newer one)."""
+
+    def __init__(self, unknown: list[str]) -> None:
+        super().__init__(f"outbox schema has unknown migrations: {', '.join(unknown)}")
+        self.unknown = list(unknown)
+
+
+class RecordPrunedError(OutboxError):
+    """Record `seq` was acked and its ciphertext dropped after retention; it cannot be resent."""
+
+    def __init__(self, seq: int) -> None:
+        super().__init__(f"record {seq} was pruned after acknowledgement")
+        self.seq = seq
+
+
+# --- local state ---------------------------------------------------------------------------
+
+
+class LocalStateError(SyncError):
+    """The device-local key/value store could not be read or written."""
