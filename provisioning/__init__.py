@@ -1,1 +1,63 @@
-"""IT staff tools: central keys, device enrollment, device bundles."""
+"""IT staff tools: central keys, device enrollment, device bundles, the first-boot installer.
+
+Library first (`madoguchi provision ...` is a thin click layer in `_cli`). Secrets are written
+0600 in 0700 directories and never logged or shown in a repr; the central side's registry of
+enrolled devices is what the receiver's ZAP allowlist consults (`Registry.lookup`).
+"""
+
+from provisioning._central import (
+    CentralKeys,
+    curve_public_from_secret,
+    init_central,
+    load_central_keys,
+    new_curve_keypair,
+    rotate_sealing,
+    sealing_key_id,
+)
+from provisioning._device import (
+    DeviceBundle,
+    enroll_device,
+    export_bundle,
+    load_device_bundle,
+    rotate_device,
+)
+from provisioning._firstboot import InstallLayout, InstallResult, install_bundle
+from provisioning._registry import EnrolledDevice, Registry
+from provisioning.errors import (
+    CentralKeysError,
+    DeviceBundleError,
+    DuplicateDeviceError,
+    InstallError,
+    KeyFormatError,
+    ProvisioningError,
+    RegistryError,
+    UnknownDeviceError,
+)
+
+__all__ = [
+    "CentralKeys",
+    "CentralKeysError",
+    "DeviceBundle",
+    "DeviceBundleError",
+    "DuplicateDeviceError",
+    "EnrolledDevice",
+    "InstallError",
+    "InstallLayout",
+    "InstallResult",
+    "KeyFormatError",
+    "ProvisioningError",
+    "Registry",
+    "RegistryError",
+    "UnknownDeviceError",
+    "curve_public_from_secret",
+    "enroll_device",
+    "export_bundle",
+    "init_central",
+    "install_bundle",
+    "load_central_keys",
+    "load_device_bundle",
+    "new_curve_keypair",
+    "rotate_device",
+    "rotate_sealing",
+    "sealing_key_id",
+]

@@ -1,0 +1,218 @@
+"""`madoguchi provision ...`: a thin click layer over `provisioning` and `sync.bundles`.
+
+No secret is ever printed; `list-devices` shows ids, centers and key fingerprints only.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+
+from provisioning import (
+    Registry,
+    enroll_device,
+    export_bundle,
+    init_central,
+    install_bundle,
+    load_central_keys,
+    rotate_device,
+    rotate_sealing,
+)
+from provisioning.errors import ProvisioningError
+from sync.bundles import BUNDLE_TYPES, sign_bundle
+
+_CENTRAL = click.option(
+    "--central",
+    "central_dir",
+    envvar="MADOGUCHI_CENTRAL_KEYS",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Central key directory (env MADOGUCHI_CENTRAL_KEYS).",
+)
+
+
+def parse_expiry(text: str, now: datetime | None = None) -> datetime:
+    """`90d`, `12h`, or an ISO date/time (UTC unless it names a zone)."""
+    now = now or datetime.now(UTC)
+    m = re.fullmatch(r"(\d+)([dh])", text.strip())
+    if m:
+        n = int(m.group(1))
+        return now + (timedelta(days=n) if m.group(2) == "d" else timedelta(hours=n))
+    try:
+        t = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ProvisioningError("--expires must be like 90d, 12h or 2027-04-01") from None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+@click.group("provision")
+def provision() -> None:
+    """Central keys, device enrollment and bundles (IT staff)."""
+
+
+@provision.command("init-central")
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+def init_central_cmd(directory: Path) -> None:
+    """Create the central keys (CURVE server, sealing, catalog signing) in DIRECTORY."""
+    keys = init_central(directory)
+    click.echo(f"central keys created in {directory}")
+    click.echo(f"curve public: {keys.curve_public.decode()}")
+    click.echo(f"sealing key id: {keys.sealing_key_id}")
+
+
+@provision.command("enroll")
+@_CENTRAL
+@click.option("--center", required=True, help="Community center name.")
+@click.option("--device-id", required=True, help="Device id (A-Z a-z 0-9 . _ -).")
+@click.option("--endpoint", required=True, help="Central endpoint, e.g. tcp://central:5555.")
+@click.option("--city", default="", help="City name.")
+@click.option("--receipt-queue", default="receipt", show_default=True, help="CUPS receipt queue.")
+@click.option("--document-queue", default="document", show_default=True, help="CUPS A4 queue.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Directory for the new device bundle (created 0700).",
+)
+def enroll_cmd(
+    central_dir, center, device_id, endpoint, city, receipt_queue, document_queue, out_dir
+):
+    """Enroll a terminal: write its device bundle and record it in the registry."""
+    bundle = enroll_device(
+        central_dir,
+        out_dir,
+        device_id=device_id,
+        center=center,
+        endpoint=endpoint,
+        city=city,
+        printer_queues={"receipt": receipt_queue, "document": document_queue},
+    )
+    click.echo(f"enrolled {bundle.device_id}; bundle in {out_dir}")
+
+
+@provision.command("revoke")
+@_CENTRAL
+@click.argument("device_id")
+def revoke_cmd(central_dir: Path, device_id: str) -> None:
+    """Revoke DEVICE_ID: the receiver refuses its key from the next connection on."""
+    Registry(load_central_keys(central_dir).registry_path).revoke(device_id)
+    click.echo(f"revoked {device_id}")
+
+
+@provision.command("rotate")
+@_CENTRAL
+@click.option("--sealing", is_flag=True, help="New current sealing key (old ones are kept).")
+@click.option("--device-bundle", type=click.Path(path_type=Path), help="Old bundle to re-key.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="New bundle directory.")
+def rotate_cmd(central_dir: Path, sealing: bool, device_bundle: Path | None, out_dir: Path | None):
+    """Rotate the sealing key (--sealing) or a device's keys (--device-bundle OLD --out NEW)."""
+    if sealing == bool(device_bundle):
+        raise ProvisioningError("give exactly one of --sealing or --device-bundle")
+    if sealing:
+        keys = rotate_sealing(central_dir)
+        click.echo(f"new sealing key id: {keys.sealing_key_id}")
+        return
+    if out_dir is None:
+        raise ProvisioningError("--device-bundle needs --out")
+    bundle = rotate_device(central_dir, device_bundle, out_dir)
+    click.echo(f"rotated keys of {bundle.device_id}; new bundle in {out_dir}")
+
+
+@provision.command("list-devices")
+@_CENTRAL
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def list_devices_cmd(central_dir: Path, as_json: bool) -> None:
+    """List enrolled devices (ids, centers, revoked; no secrets)."""
+    devices = Registry(load_central_keys(central_dir).registry_path).devices()
+    rows = [
+        {
+            "device_id": d.device_id,
+            "center": d.center,
+            "curve_public": d.curve_public.decode(),
+            "revoked": d.revoked,
+        }
+        for d in devices
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for r in rows:
+        click.echo(f"{r['device_id']}\t{r['center']}\t{'revoked' if r['revoked'] else 'active'}")
+
+
+@provision.command("export-bundle")
+@click.argument("bundle_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.argument("tarball", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--catalog", type=click.Path(path_type=Path, exists=True), help="Signed catalog bundle."
+)
+def export_bundle_cmd(bundle_dir: Path, tarball: Path, catalog: Path | None) -> None:
+    """Pack BUNDLE_DIR into TARBALL (0600) for the image's first boot."""
+    export_bundle(bundle_dir, tarball, catalog)
+    click.echo(f"wrote {tarball}")
+
+
+@provision.command("install-bundle")
+@click.argument("tarball", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False),
+    default="/",
+    show_default=True,
+    help="Root of the target filesystem.",
+)
+@click.option("--force", is_flag=True, help="Replace another device's installed bundle.")
+@click.option("--keep-tarball", is_flag=True, help="Do not delete the tarball afterwards.")
+def install_bundle_cmd(tarball: Path, root: Path, force: bool, keep_tarball: bool) -> None:
+    """First boot: install a device bundle TARBALL under --root."""
+    result = install_bundle(tarball, root, force=force, remove_tarball=not keep_tarball)
+    state = "installed" if result.changed else "already installed"
+    click.echo(f"{state}: device {result.device_id} in {result.device_dir}")
+
+
+@provision.command("sign-catalog")
+@click.argument("source", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@_CENTRAL
+@click.option("--version", "version", type=int, required=True, help="Bundle version (must grow).")
+@click.option("--expires", required=True, help="Expiry: 90d, 12h or an ISO date.")
+@click.option(
+    "--type",
+    "bundle_type",
+    type=click.Choice(sorted(BUNDLE_TYPES)),
+    default="catalog",
+    show_default=True,
+    help="Bundle type.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="Output bundle file.",
+)
+def sign_catalog_cmd(
+    source: Path, central_dir: Path, version: int, expires: str, bundle_type: str, out: Path
+) -> None:
+    """Sign SOURCE (a JSON object: catalog or config) into a downlink bundle."""
+    try:
+        payload = json.loads(source.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ProvisioningError(f"{source} is not JSON") from e
+    keys = load_central_keys(central_dir)
+    data = sign_bundle(
+        bundle_type,
+        version,
+        payload,
+        expires_at=parse_expiry(expires),
+        signing_key=keys.catalog_signing_key,
+    )
+    out.write_bytes(data)
+    click.echo(f"wrote {bundle_type} bundle version {version} to {out}")
+
+
+commands = [provision]

@@ -1,0 +1,207 @@
+"""First-boot installer: place a device bundle tarball (from `provision export-bundle`) on the
+image, under a root directory (`/` on the device, a temp dir in tests).
+
+Placement (paths under `root`, owners resolved from `<root>/etc/passwd` and `<root>/etc/group`):
+    etc/madoguchi/device/               0750 root:madoguchi
+        device.toml                     0640 root:madoguchi   (public: kiosk and agent read it)
+        curve_client.secret, signing.pem 0600 madoguchi-sync   (only the sync agent reads them)
+    var/lib/madoguchi/bundles/catalog.bundle   the signed first catalog, if the tarball has one,
+                                        verified with the catalog key of device.toml first
+Invariants: the tarball is read entirely into memory and checked (only the expected regular
+files, no links, no paths outside `madoguchi-device/`, size-bounded) before anything is written;
+the bundle is assembled in a temp directory next to the target and renamed into place, so a
+power cut leaves either no bundle or a complete one; an installed bundle of another device is
+never overwritten without `force`; the tarball (on the world-readable FAT boot partition) is
+removed after a successful install.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tarfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from provisioning._device import (
+    BUNDLE_FILES,
+    CURVE_SECRET,
+    DEVICE_TOML,
+    SIGNING_KEY,
+    TARBALL_CATALOG,
+    TARBALL_ROOT,
+    load_device_bundle,
+)
+from provisioning._files import fsync_dir
+from provisioning.errors import DeviceBundleError, InstallError
+from sync.bundles import BundleError, BundleRollbackError, BundleStore
+
+_MAX_MEMBER = 8 * 1024 * 1024
+_MAX_TARBALL = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class InstallLayout:
+    """Where the installer puts things, relative to the root, and who owns them."""
+
+    device_dir: str = "etc/madoguchi/device"
+    bundles_dir: str = "var/lib/madoguchi/bundles"
+    group: str = "madoguchi"
+    secret_owner: str = "madoguchi-sync"
+    bundles_owner: str = "madoguchi-sync"
+
+
+@dataclass(frozen=True)
+class InstallResult:
+    device_id: str
+    device_dir: Path
+    catalog_version: int | None
+    changed: bool
+
+
+def _lookup(root: Path, table: str, name: str) -> int:
+    try:
+        lines = (root / "etc" / table).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        lines = []
+    for line in lines:
+        fields = line.split(":")
+        if len(fields) > 2 and fields[0] == name:
+            return int(fields[2])
+    raise InstallError(
+        f"no such {'user' if table == 'passwd' else 'group'} on the image", name=name
+    )
+
+
+def _read_tarball(tarball: Path) -> dict[str, bytes]:
+    if tarball.stat().st_size > _MAX_TARBALL:
+        raise InstallError("bundle tarball is too large", path=str(tarball))
+    allowed = {f"{TARBALL_ROOT}/{n}" for n in (*BUNDLE_FILES, TARBALL_CATALOG)}
+    members: dict[str, bytes] = {}
+    try:
+        with tarfile.open(tarball, mode="r:gz") as tar:
+            for info in tar:
+                if info.isdir() and info.name.rstrip("/") == TARBALL_ROOT:
+                    continue
+                if not info.isreg() or info.name not in allowed or info.size > _MAX_MEMBER:
+                    raise InstallError("unexpected member in bundle tarball", member=info.name)
+                if info.name in members:
+                    raise InstallError("duplicate member in bundle tarball", member=info.name)
+                f = tar.extractfile(info)
+                members[info.name] = f.read() if f else b""
+    except (tarfile.TarError, EOFError, OSError) as e:
+        raise InstallError("bundle tarball is unreadable", path=str(tarball)) from e
+    missing = [n for n in BUNDLE_FILES if f"{TARBALL_ROOT}/{n}" not in members]
+    if missing:
+        raise InstallError("bundle tarball is incomplete", missing=",".join(missing))
+    return {name.split("/", 1)[1]: data for name, data in members.items()}
+
+
+def _write(path: Path, data: bytes, mode: int, uid: int, gid: int) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.chown(path, uid, gid)
+    os.chmod(path, mode)
+
+
+def install_bundle(
+    tarball: Path,
+    root: Path = Path("/"),
+    layout: InstallLayout = InstallLayout(),
+    *,
+    force: bool = False,
+    remove_tarball: bool = True,
+    now: datetime | None = None,
+) -> InstallResult:
+    """Install the device bundle of `tarball` under `root`. Idempotent for the same bundle."""
+    tarball, root = Path(tarball), Path(root)
+    files = _read_tarball(tarball)
+    group = _lookup(root, "group", layout.group)
+    secret_uid = _lookup(root, "passwd", layout.secret_owner)
+    bundles_uid = _lookup(root, "passwd", layout.bundles_owner)
+    target = root / layout.device_dir
+    target.parent.mkdir(parents=True, exist_ok=True)
+
+    staging = target.with_name(f".{target.name}.installing")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(mode=0o700)
+    try:
+        modes = {DEVICE_TOML: (0o640, 0), CURVE_SECRET: (0o600, secret_uid)}
+        modes[SIGNING_KEY] = (0o600, secret_uid)
+        for name in BUNDLE_FILES:
+            mode, uid = modes[name]
+            _write(staging / name, files[name], mode, uid, group)
+        try:
+            bundle = load_device_bundle(staging)
+        except DeviceBundleError as e:
+            raise InstallError(f"bundle in tarball is invalid: {e}") from e
+        os.chown(staging, 0, group)
+        os.chmod(staging, 0o750)
+
+        changed = True
+        if target.exists():
+            try:
+                old = load_device_bundle(target)
+            except DeviceBundleError:
+                old = None
+            same = all(
+                (target / n).exists() and (target / n).read_bytes() == files[n]
+                for n in BUNDLE_FILES
+            )
+            if same:
+                changed = False
+            elif old is not None and old.device_id != bundle.device_id and not force:
+                raise InstallError(
+                    "another device's bundle is installed (use --force)",
+                    installed=old.device_id,
+                    new=bundle.device_id,
+                )
+        if changed:
+            if target.exists():
+                retired = target.with_name(f".{target.name}.old")
+                shutil.rmtree(retired, ignore_errors=True)
+                os.replace(target, retired)
+                os.replace(staging, target)
+                shutil.rmtree(retired, ignore_errors=True)
+            else:
+                os.replace(staging, target)
+            fsync_dir(target.parent)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+    catalog_version = None
+    if TARBALL_CATALOG in files:
+        bundles_dir = root / layout.bundles_dir
+        bundles_dir.mkdir(parents=True, exist_ok=True)
+        os.chown(bundles_dir, bundles_uid, group)
+        os.chmod(bundles_dir, 0o750)
+        clock = (lambda: now) if now is not None else (lambda: datetime.now(UTC))
+        store = BundleStore(bundles_dir, bundle.catalog_public, clock=clock)
+        try:
+            catalog_version = store.apply(files[TARBALL_CATALOG]).version
+        except BundleRollbackError:  # re-run after a newer catalog arrived: keep the newer one
+            catalog_version = store.versions()["catalog"]
+        except BundleError as e:
+            raise InstallError(f"first catalog bundle refused: {e}") from e
+        for path in bundles_dir.iterdir():
+            os.chown(path, bundles_uid, group)
+            os.chmod(path, 0o640 if path.suffix == ".bundle" else 0o600)
+    if remove_tarball:
+        tarball.unlink(missing_ok=True)
+    return InstallResult(bundle.device_id, target, catalog_version, changed)
+
+
+def read_tarball_device_id(tarball: Path) -> str:
+    """The device id inside a bundle tarball (for log lines; no secret is exposed)."""
+    import tomllib
+
+    data = _read_tarball(Path(tarball))[DEVICE_TOML]
+    try:
+        return str(tomllib.load(io.BytesIO(data))["device_id"])
+    except (tomllib.TOMLDecodeError, KeyError, UnicodeDecodeError) as e:
+        raise InstallError("device.toml in tarball is malformed") from e

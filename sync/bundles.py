@@ -1,0 +1,356 @@
+"""Signed downlink bundles (catalog, device config), verified as TUF verifies metadata.
+
+A bundle is a JSON envelope around the exact bytes that were signed:
+    {"format": "madoguchi-bundle", "v": 1, "keyid": "<hex16>", "sig": "<b64>", "signed": "<b64>"}
+and `signed` decodes to canonical JSON
+    {"type": "catalog"|"config", "version": N, "issued_at": ISO-8601 UTC, "expires_at": ..., "payload": {...}}.
+The Ed25519 signature covers `b"madoguchi/bundle/v1\\0" + signed_bytes`, so nothing is
+re-canonicalised before checking it.
+
+Invariants (the pure core, `verify_bundle`, does no I/O and reads no clock):
+- Nothing inside `signed` is looked at before the signature over it verifies with the pinned
+  catalog key (wrong key or any altered byte → `BundleSignatureError`).
+- Checks run in TUF's order: size, envelope, signature, fields, type, version, expiry.
+- A version lower than the current one of the same type is a rollback (`BundleRollbackError`);
+  an equal version is accepted by the store only when the bytes are identical (a re-delivery).
+- A bundle whose `expires_at` is not after `now` is refused (`BundleExpiredError`, freeze attack).
+`BundleStore` is the thin I/O layer: one `<type>.bundle` file per type, replaced atomically
+(temp file + fsync + rename + directory fsync) under an flock, so a crash at any instant leaves
+either the old or the new bundle, never a mix.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import fcntl
+import hashlib
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from sync.errors import SyncError
+
+__all__ = [
+    "BUNDLE_TYPES",
+    "Bundle",
+    "BundleApplied",
+    "BundleEqualVersionError",
+    "BundleError",
+    "BundleExpiredError",
+    "BundleFormatError",
+    "BundleRollbackError",
+    "BundleSignatureError",
+    "BundleStore",
+    "bundle_key_id",
+    "sign_bundle",
+    "verify_bundle",
+]
+
+BUNDLE_TYPES = frozenset({"catalog", "config"})
+MAX_BUNDLE_BYTES = 8 * 1024 * 1024
+_DOMAIN = b"madoguchi/bundle/v1\x00"
+_FORMAT = "madoguchi-bundle"
+_ENVELOPE_KEYS = frozenset({"format", "v", "keyid", "sig", "signed"})
+_SIGNED_KEYS = frozenset({"type", "version", "issued_at", "expires_at", "payload"})
+
+
+class BundleError(SyncError):
+    """Base of every bundle refusal."""
+
+
+class BundleFormatError(BundleError):
+    """Not a bundle: bad JSON, missing or extra fields, wrong types, oversize."""
+
+
+class BundleSignatureError(BundleError):
+    """The signature does not verify with the pinned catalog key (wrong key or tampered)."""
+
+
+class BundleRollbackError(BundleError):
+    """The bundle's version is lower than the version already applied."""
+
+    def __init__(self, bundle_type: str, version: int, current_version: int) -> None:
+        super().__init__(
+            f"{bundle_type} bundle version {version} does not grow past {current_version}"
+        )
+        self.bundle_type = bundle_type
+        self.version = version
+        self.current_version = current_version
+
+
+class BundleEqualVersionError(BundleRollbackError):
+    """Same version as the current bundle (re-delivery, or a reused version number)."""
+
+
+class BundleExpiredError(BundleError):
+    """The bundle expired: applying it could freeze the device on stale data."""
+
+    def __init__(self, bundle_type: str, version: int, expires_at: datetime) -> None:
+        super().__init__(f"{bundle_type} bundle version {version} expired at {expires_at}")
+        self.bundle_type = bundle_type
+        self.version = version
+        self.expires_at = expires_at
+
+
+@dataclass(frozen=True)
+class Bundle:
+    type: str
+    version: int
+    issued_at: datetime
+    expires_at: datetime
+    payload: dict
+    raw: bytes
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at <= now
+
+
+@dataclass(frozen=True)
+class BundleApplied:
+    """What `BundleStore.apply` did: `changed` is False for an identical re-delivery."""
+
+    type: str
+    version: int
+    changed: bool
+
+
+def bundle_key_id(public_key: Ed25519PublicKey) -> str:
+    raw = public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def _iso(t: datetime) -> str:
+    if t.tzinfo is None:
+        raise BundleFormatError("bundle times must be timezone-aware")
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_time(value: object, name: str) -> datetime:
+    if not isinstance(value, str) or not value.endswith("Z") or len(value) != 20:
+        raise BundleFormatError(f"{name} must be an ISO-8601 UTC time like 2027-01-01T00:00:00Z")
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        raise BundleFormatError(f"{name} is not a valid time") from None
+
+
+def sign_bundle(
+    bundle_type: str,
+    version: int,
+    payload: dict,
+    *,
+    expires_at: datetime,
+    signing_key: Ed25519PrivateKey,
+    issued_at: datetime | None = None,
+) -> bytes:
+    """Sign a bundle with the central catalog key; returns the envelope bytes."""
+    if bundle_type not in BUNDLE_TYPES:
+        raise BundleFormatError(f"unknown bundle type {bundle_type!r}")
+    if type(version) is not int or version < 1:
+        raise BundleFormatError("version must be an integer >= 1")
+    if not isinstance(payload, dict):
+        raise BundleFormatError("payload must be a JSON object")
+    issued = issued_at or datetime.now(UTC)
+    if expires_at <= issued:
+        raise BundleFormatError("expires_at must be after issued_at")
+    signed = {
+        "type": bundle_type,
+        "version": version,
+        "issued_at": _iso(issued),
+        "expires_at": _iso(expires_at),
+        "payload": payload,
+    }
+    try:
+        signed_bytes = json.dumps(
+            signed, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode("utf-8")
+    except (TypeError, ValueError) as e:
+        raise BundleFormatError(f"payload is not JSON-serialisable: {e}") from e
+    envelope = {
+        "format": _FORMAT,
+        "v": 1,
+        "keyid": bundle_key_id(signing_key.public_key()),
+        "sig": base64.b64encode(signing_key.sign(_DOMAIN + signed_bytes)).decode("ascii"),
+        "signed": base64.b64encode(signed_bytes).decode("ascii"),
+    }
+    return json.dumps(envelope, sort_keys=True, separators=(",", ":")).encode("ascii")
+
+
+def _json_object(data: bytes, what: str) -> dict:
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise BundleFormatError(f"{what} is not JSON") from e
+    if not isinstance(value, dict):
+        raise BundleFormatError(f"{what} must be a JSON object")
+    return value
+
+
+def _b64(value: object, name: str) -> bytes:
+    if not isinstance(value, str):
+        raise BundleFormatError(f"{name} must be a base64 string")
+    try:
+        return base64.b64decode(value.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError) as e:
+        raise BundleFormatError(f"{name} is not base64") from e
+
+
+def _authenticated(data: bytes, public_key: Ed25519PublicKey, max_bytes: int) -> bytes:
+    """The signed bytes, once the signature over them verifies. Trusts nothing before that."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise BundleFormatError("a bundle is bytes")
+    if len(data) > max_bytes:
+        raise BundleFormatError(f"bundle is {len(data)} bytes, over the {max_bytes} limit")
+    envelope = _json_object(bytes(data), "bundle envelope")
+    if set(envelope) != _ENVELOPE_KEYS:
+        raise BundleFormatError("bundle envelope has missing or unknown fields")
+    if envelope["format"] != _FORMAT or envelope["v"] != 1 or type(envelope["v"]) is not int:
+        raise BundleFormatError("unknown bundle format or version")
+    signature = _b64(envelope["sig"], "sig")
+    signed_bytes = _b64(envelope["signed"], "signed")
+    if envelope["keyid"] != bundle_key_id(public_key):
+        raise BundleSignatureError("bundle is signed by another key than the pinned catalog key")
+    try:
+        public_key.verify(signature, _DOMAIN + signed_bytes)
+    except InvalidSignature:
+        raise BundleSignatureError("bundle signature does not verify") from None
+    return signed_bytes
+
+
+def _parse_signed(signed_bytes: bytes, raw: bytes) -> Bundle:
+    signed = _json_object(signed_bytes, "signed part")
+    if set(signed) != _SIGNED_KEYS:
+        raise BundleFormatError("signed part has missing or unknown fields")
+    bundle_type, version, payload = signed["type"], signed["version"], signed["payload"]
+    if not isinstance(bundle_type, str) or bundle_type not in BUNDLE_TYPES:
+        raise BundleFormatError("unknown bundle type")
+    if type(version) is not int or not 1 <= version < 2**63:
+        raise BundleFormatError("version must be an integer >= 1")
+    if not isinstance(payload, dict):
+        raise BundleFormatError("payload must be a JSON object")
+    issued = _parse_time(signed["issued_at"], "issued_at")
+    expires = _parse_time(signed["expires_at"], "expires_at")
+    if expires <= issued:
+        raise BundleFormatError("expires_at must be after issued_at")
+    return Bundle(bundle_type, version, issued, expires, payload, bytes(raw))
+
+
+def verify_bundle(
+    data: bytes,
+    public_key: Ed25519PublicKey,
+    current_version: int | Mapping[str, int],
+    now: datetime,
+    *,
+    max_bytes: int = MAX_BUNDLE_BYTES,
+) -> Bundle:
+    """Verify a bundle against the pinned key, the current version (an int, or a mapping from
+    bundle type to version; a missing type counts as 0) and `now` (timezone-aware).
+
+    An equal version raises `BundleEqualVersionError` (a subclass of `BundleRollbackError`)."""
+    bundle = _parse_signed(_authenticated(data, public_key, max_bytes), data)
+    if isinstance(current_version, Mapping):
+        current = int(current_version.get(bundle.type, 0))
+    else:
+        current = int(current_version)
+    if bundle.version < current:
+        raise BundleRollbackError(bundle.type, bundle.version, current)
+    if bundle.version == current:
+        raise BundleEqualVersionError(bundle.type, bundle.version, current)
+    if bundle.expired(now):
+        raise BundleExpiredError(bundle.type, bundle.version, bundle.expires_at)
+    return bundle
+
+
+def load_trusted(data: bytes, public_key: Ed25519PublicKey) -> Bundle:
+    """Re-read a bundle already applied: signature and format checked, version and expiry not."""
+    return _parse_signed(_authenticated(data, public_key, MAX_BUNDLE_BYTES), data)
+
+
+class BundleStore:
+    """Applied bundles in `directory`, one `<type>.bundle` each. Thin I/O around `verify_bundle`."""
+
+    def __init__(
+        self,
+        directory: Path | str,
+        public_key: Ed25519PublicKey,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        max_bytes: int = MAX_BUNDLE_BYTES,
+    ) -> None:
+        self.directory = Path(directory)
+        self._public_key = public_key
+        self._clock = clock
+        self._max_bytes = max_bytes
+
+    def _path(self, bundle_type: str) -> Path:
+        return self.directory / f"{bundle_type}.bundle"
+
+    def current(self, bundle_type: str) -> Bundle | None:
+        """The applied bundle of this type (signature re-checked), or None."""
+        try:
+            data = self._path(bundle_type).read_bytes()
+        except FileNotFoundError:
+            return None
+        return load_trusted(data, self._public_key)
+
+    def versions(self) -> dict[str, int]:
+        out = {}
+        for bundle_type in sorted(BUNDLE_TYPES):
+            bundle = self.current(bundle_type)
+            out[bundle_type] = bundle.version if bundle else 0
+        return out
+
+    def status(self) -> dict[str, dict]:
+        """Per type: version, expires_at, expired (for the UI and `status --json`)."""
+        now = self._clock()
+        out = {}
+        for bundle_type in sorted(BUNDLE_TYPES):
+            b = self.current(bundle_type)
+            out[bundle_type] = {
+                "version": b.version if b else 0,
+                "expires_at": _iso(b.expires_at) if b else None,
+                "expired": b.expired(now) if b else None,
+            }
+        return out
+
+    def apply(self, data: bytes) -> BundleApplied:
+        """Verify and apply a bundle atomically. Raises a `BundleError` and leaves the current
+        bundle in place when the new one is refused."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.directory / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            current = self.versions()
+            try:
+                bundle = verify_bundle(
+                    data, self._public_key, current, self._clock(), max_bytes=self._max_bytes
+                )
+            except BundleEqualVersionError as e:
+                if self._path(e.bundle_type).read_bytes() == bytes(data):
+                    return BundleApplied(e.bundle_type, e.version, changed=False)
+                raise
+            self._write(self._path(bundle.type), bytes(data))
+            return BundleApplied(bundle.type, bundle.version, changed=True)
+        finally:
+            os.close(fd)
+
+    def _write(self, path: Path, data: bytes) -> None:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        dfd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
