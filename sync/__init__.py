@@ -1,7 +1,7 @@
 """Outbox, record sealing, the ZeroMQ sync agent and protocol. Never imports kiosk/.
 
-This module re-exports the sealing and error API only; importing it starts nothing (no sockets,
-no files). The outbox and local state live in `sync.outbox` and `sync.localstate`.
+This module re-exports the sealing, outbox, local-state and error API; importing it starts nothing
+(no sockets, no files). The agent, protocol and central side are imported from their own modules.
 """
 
 from sync.errors import (
@@ -18,6 +18,14 @@ from sync.errors import (
     SealError,
     SignatureError,
     SyncError,
+)
+from sync.localstate import LocalState
+from sync.outbox import (
+    AppendResult,
+    Outbox,
+    OutboxConfig,
+    OutboxStats,
+    RecoveryReport,
 )
 from sync.sealing import (
     FORMAT_VERSION,
@@ -38,6 +46,12 @@ from sync.sealing import (
 )
 
 __all__ = [
+    "AppendResult",
+    "LocalState",
+    "Outbox",
+    "OutboxConfig",
+    "OutboxStats",
+    "RecoveryReport",
     "FORMAT_VERSION",
     "GENESIS_HASH",
     "KINDS",

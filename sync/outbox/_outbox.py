@@ -1,0 +1,465 @@
+"""The outbox: sealed, hash-chained records in SQLite (WAL, synchronous=FULL), pending → sent → acked.
+
+Invariants:
+- `append` seals the body, takes the next seq, links the chain and commits in ONE transaction;
+  it returns only after the commit is durable (WAL fsync). If it raises, nothing was written.
+- Sequence numbers have no gaps and are never reused: the next seq and prev hash come from the
+  single `chain` row updated in the same transaction as the insert.
+- The file holds headers (no personal data) and ciphertext only; plaintext bodies never reach
+  SQLite, and nothing logged names content.
+- Free space is checked before a record is accepted (`OutboxFullError`, nothing written); SQLite's
+  own "disk full" is translated to the same error after its rollback.
+- One `Outbox` per process, safe across threads (one connection behind a lock). Several processes
+  (kiosk UI appends, sync agent sends/acks) open the same path: WAL with a busy timeout; only the
+  kiosk process needs the sealing key.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+
+from sync.errors import (
+    ChainError,
+    OutboxCorruptError,
+    OutboxError,
+    OutboxFullError,
+    RecordFormatError,
+    RecordPrunedError,
+    SealError,
+)
+from sync.outbox import _recovery
+from sync.outbox._config import (
+    _STATE_ACKED,
+    _STATE_PENDING,
+    _STATE_SENT,
+    AppendResult,
+    Clock,
+    OutboxConfig,
+    OutboxStats,
+    RecoveryReport,
+    system_clock,
+)
+from sync.outbox._schema import migrate
+from sync.sealing import (
+    FORMAT_VERSION,
+    ChainVerifier,
+    RecordHeader,
+    SealedRecord,
+    decode_header,
+    seal,
+)
+
+__all__ = ["Outbox"]
+
+_log = logging.getLogger("sync.outbox")
+_WAL_SLACK = 64 * 1024  # WAL frames and index pages a commit may add beyond the record itself
+
+
+def _check_row_seq(row_seq: int, header: bytes) -> None:
+    """A row must hold the record of its own seq (catches rows swapped between seqs)."""
+    try:
+        header_seq = decode_header(header).seq
+    except RecordFormatError:
+        return  # the chain verifier reports the malformed header at its seq
+    if header_seq != row_seq:
+        raise ChainError(row_seq, f"row {row_seq} holds the record of seq {header_seq} (reordered)")
+
+
+class Outbox:
+    """The device's outbox. `open()` (or `with Outbox(...) as ob:`) before use."""
+
+    def __init__(
+        self,
+        config: OutboxConfig,
+        device_id: str,
+        sealing_public_key: X25519PublicKey | None,
+        key_id: str,
+        clock: Clock = system_clock,
+    ) -> None:
+        self.config = config
+        self.device_id = device_id
+        self.key_id = key_id
+        self._key = sealing_public_key
+        self._clock = clock
+        self._db: sqlite3.Connection | None = None
+        self._lock = threading.RLock()
+        self.recovery: RecoveryReport | None = None  # set by open() when a damaged file was moved
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def __enter__(self) -> Outbox:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def open(self) -> Outbox:
+        """Open (creating if needed), check integrity, migrate. Idempotent."""
+        with self._lock:
+            if self._db is not None:
+                return self
+            path = self.config.path
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            base: tuple[int, bytes, bool] | None = None
+            if path.exists() and self.config.quick_check:
+                reason = self._check_file(path)
+                if reason is not None:
+                    salvaged = _recovery.salvage_head(path)
+                    moved = _recovery.move_aside(path)
+                    base = _recovery.base_for(salvaged)
+                    self.recovery = RecoveryReport(str(moved), reason, base[0], base[2])
+                    _log.warning(
+                        "outbox recovered: new file continues after seq %d (chain restarted: %s)",
+                        base[0],
+                        base[2],
+                    )
+            created = not path.exists()
+            if created:
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            try:
+                db = self._connect(path)
+            except sqlite3.Error as e:
+                raise OutboxError(f"cannot open outbox: {e}") from e
+            try:
+                self._init_chain(db, base)
+            except BaseException:
+                db.close()
+                raise
+            if created:
+                _recovery.fsync_dir(path.parent)
+            self._db = db
+            _log.info("outbox open: last seq %d", self._head(db)[0])
+        return self
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def _check_file(self, path: Path) -> str | None:
+        try:
+            db = sqlite3.connect(path, isolation_level=None, timeout=self._timeout())
+        except sqlite3.Error as e:
+            return f"cannot open: {e}"
+        try:
+            return _recovery.quick_check(db)
+        except sqlite3.Error as e:
+            raise OutboxError(f"cannot check outbox: {e}") from e
+        finally:
+            db.close()
+
+    def _timeout(self) -> float:
+        return self.config.busy_timeout_ms / 1000.0
+
+    def _connect(self, path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=self._timeout()
+        )
+        mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            db.close()
+            raise OutboxError(f"outbox needs WAL mode, got {mode}")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute(f"PRAGMA busy_timeout={int(self.config.busy_timeout_ms)}")
+        return db
+
+    def _init_chain(self, db: sqlite3.Connection, base: tuple[int, bytes, bool] | None) -> None:
+        migrate(db)
+        base_seq, base_hash, _ = base or _recovery.base_for(None)
+        recovered = self.recovery.moved_to if self.recovery else None
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute("SELECT device_id FROM chain WHERE id = 1").fetchone()
+            if row is None:
+                db.execute(
+                    "INSERT INTO chain (id, device_id, base_seq, base_hash, head_seq, head_hash,"
+                    " last_acked_seq, recovered_from) VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
+                    (self.device_id, base_seq, base_hash, base_seq, base_hash, base_seq, recovered),
+                )
+            elif row[0] != self.device_id:
+                raise OutboxError(f"outbox belongs to device {row[0]}, not {self.device_id}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise OutboxError("outbox is not open")
+        return self._db
+
+    @staticmethod
+    def _head(db: sqlite3.Connection) -> tuple[int, bytes]:
+        row = db.execute("SELECT head_seq, head_hash FROM chain WHERE id = 1").fetchone()
+        if row is None:
+            raise OutboxCorruptError("chain row missing")
+        return row[0], row[1]
+
+    def _free_bytes(self) -> int:
+        st = os.statvfs(self.config.path.parent)
+        return st.f_bavail * st.f_frsize
+
+    def _write(self, fn, *args):
+        """Run fn(db, *args) in one IMMEDIATE transaction; translate SQLite errors."""
+        with self._lock:
+            db = self._conn()
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    result = fn(db, *args)
+                    db.execute("COMMIT")
+                except BaseException:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as e:
+                raise self._translate(e) from e
+            return result
+
+    def _translate(self, e: sqlite3.Error) -> OutboxError:
+        code = getattr(e, "sqlite_errorcode", 0) & 0xFF
+        if code == sqlite3.SQLITE_FULL:
+            return OutboxFullError(self._free_bytes(), self.config.reserve_bytes)
+        if _recovery.is_damage(e):
+            return OutboxCorruptError(str(e))
+        return OutboxError(f"outbox database error: {e}")
+
+    # --- appending ---------------------------------------------------------------------------
+
+    def append(self, kind: str, body: Mapping) -> AppendResult:
+        """Seal `body`, give it the next seq, link it and durably commit; then return."""
+        if self._key is None:
+            raise SealError("this outbox was opened without the sealing key (agent side)")
+        now, synced = self._clock()
+        record_id = str(uuid.uuid4())
+
+        def insert(db: sqlite3.Connection) -> AppendResult:
+            head_seq, head_hash = self._head(db)
+            seq = head_seq + 1
+            header = RecordHeader(
+                version=FORMAT_VERSION,
+                device_id=self.device_id,
+                seq=seq,
+                record_id=record_id,
+                kind=kind,
+                created_at=max(0, int(now)),
+                clock_synced=bool(synced),
+                key_id=self.key_id,
+                prev_hash=head_hash,
+            )
+            try:
+                rec = seal(header, body, self._key)
+            except RecordFormatError as e:
+                raise SealError(str(e)) from e
+            size = len(rec.header_bytes) + len(rec.ciphertext)
+            if size > self.config.max_body_bytes:
+                raise SealError(f"record of {size} bytes exceeds {self.config.max_body_bytes}")
+            free = self._free_bytes()
+            if free - 2 * size - _WAL_SLACK < self.config.reserve_bytes:
+                raise OutboxFullError(free, self.config.reserve_bytes)
+            h = rec.record_hash
+            db.execute(
+                "INSERT INTO records (seq, header, ciphertext, record_hash, state, created_at,"
+                " size) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (seq, rec.header_bytes, rec.ciphertext, h, _STATE_PENDING, header.created_at, size),
+            )
+            db.execute("UPDATE chain SET head_seq = ?, head_hash = ? WHERE id = 1", (seq, h))
+            return AppendResult(seq, record_id, h)
+
+        result = self._write(insert)
+        _log.debug("outbox append: seq %d", result.seq)
+        return result
+
+    # --- reading for the agent -----------------------------------------------------------------
+
+    def _select(self, where: str, args: tuple, max_count: int, max_bytes: int) -> list:
+        if max_count < 1 or max_bytes < 1:
+            raise ValueError("max_count and max_bytes must be >= 1")
+        with self._lock:
+            try:
+                rows = (
+                    self._conn()
+                    .execute(
+                        "SELECT seq, header, ciphertext, size FROM records WHERE "
+                        + where
+                        + " ORDER BY seq LIMIT ?",
+                        (*args, max_count),
+                    )
+                    .fetchall()
+                )
+            except sqlite3.Error as e:
+                raise self._translate(e) from e
+        out, total = [], 0
+        for seq, header, ciphertext, size in rows:
+            if out and total + size > max_bytes:
+                break
+            if ciphertext is None:
+                raise RecordPrunedError(seq)
+            out.append(SealedRecord(bytes(header), bytes(ciphertext)))
+            total += size
+        return out
+
+    def pending_batch(
+        self, max_count: int, max_bytes: int, after_seq: int | None = None
+    ) -> list[SealedRecord]:
+        """Pending records in seq order, at most `max_count` and `max_bytes` (but at least one)."""
+        return self._select(
+            "state = ? AND seq > ?", (_STATE_PENDING, after_seq or 0), max_count, max_bytes
+        )
+
+    def records_from(self, seq: int, max_count: int, max_bytes: int) -> list[SealedRecord]:
+        """Records with seq >= `seq` whatever their state (resume from the central's commit).
+
+        Raises RecordPrunedError for a record whose ciphertext is gone or lives in an earlier file.
+        """
+        with self._lock:
+            base = self._conn().execute("SELECT base_seq FROM chain WHERE id = 1").fetchone()[0]
+        if seq <= base:
+            raise RecordPrunedError(seq)
+        return self._select("seq >= ?", (seq,), max_count, max_bytes)
+
+    def head(self) -> tuple[int, bytes]:
+        """(last seq, last record hash): what the agent signs as the chain head."""
+        with self._lock:
+            return self._head(self._conn())
+
+    # --- state transitions ---------------------------------------------------------------------
+
+    def mark_sent(self, seqs: Iterable[int] | None = None, *, up_to: int | None = None) -> int:
+        """Pending → sent for the given seqs, or for every seq <= `up_to`; returns rows changed."""
+        if (seqs is None) == (up_to is None):
+            raise ValueError("give either seqs or up_to")
+
+        def update(db: sqlite3.Connection) -> int:
+            if up_to is not None:
+                cur = db.execute(
+                    "UPDATE records SET state = ? WHERE state = ? AND seq <= ?",
+                    (_STATE_SENT, _STATE_PENDING, up_to),
+                )
+                return cur.rowcount
+            cur = db.executemany(
+                "UPDATE records SET state = ? WHERE state = ? AND seq = ?",
+                [(_STATE_SENT, _STATE_PENDING, int(s)) for s in seqs],
+            )
+            return cur.rowcount
+
+        return self._write(update)
+
+    def requeue_sent(self) -> int:
+        """Sent → pending (after a reconnect, unacknowledged records go again)."""
+        return self._write(
+            lambda db: (
+                db.execute(
+                    "UPDATE records SET state = ? WHERE state = ?", (_STATE_PENDING, _STATE_SENT)
+                ).rowcount
+            )
+        )
+
+    def mark_acked(self, up_to_seq: int) -> int:
+        """Every record with seq <= `up_to_seq` is acked (the central committed it)."""
+        now = self._clock()[0]
+
+        def update(db: sqlite3.Connection) -> int:
+            head_seq, _ = self._head(db)
+            top = min(int(up_to_seq), head_seq)
+            if up_to_seq > head_seq:
+                _log.warning("ack for seq %d beyond last seq %d", up_to_seq, head_seq)
+            cur = db.execute(
+                "UPDATE records SET state = ?, acked_at = ? WHERE state < ? AND seq <= ?",
+                (_STATE_ACKED, now, _STATE_ACKED, top),
+            )
+            db.execute(
+                "UPDATE chain SET last_acked_seq = max(last_acked_seq, ?) WHERE id = 1", (top,)
+            )
+            return cur.rowcount
+
+        return self._write(update)
+
+    def prune(self, now: float | None = None) -> int:
+        """Drop ciphertext of records acked more than `retention_s` ago; keep headers and hashes."""
+        cutoff = (self._clock()[0] if now is None else now) - self.config.retention_s
+        n = self._write(
+            lambda db: (
+                db.execute(
+                    "UPDATE records SET ciphertext = NULL WHERE state = ? AND acked_at <= ?"
+                    " AND ciphertext IS NOT NULL",
+                    (_STATE_ACKED, cutoff),
+                ).rowcount
+            )
+        )
+        if n:
+            _log.info("outbox pruned %d acked records", n)
+        return n
+
+    # --- reporting and verification ------------------------------------------------------------
+
+    def stats(self) -> OutboxStats:
+        """Counts and seqs only; never content."""
+        with self._lock:
+            db = self._conn()
+            try:
+                counts = dict(
+                    db.execute("SELECT state, count(*) FROM records GROUP BY state").fetchall()
+                )
+                base_seq, head_seq, last_acked = db.execute(
+                    "SELECT base_seq, head_seq, last_acked_seq FROM chain WHERE id = 1"
+                ).fetchone()
+                oldest = db.execute(
+                    "SELECT created_at FROM records WHERE state = ? ORDER BY seq LIMIT 1",
+                    (_STATE_PENDING,),
+                ).fetchone()
+                pruned = db.execute(
+                    "SELECT count(*) FROM records WHERE ciphertext IS NULL"
+                ).fetchone()[0]
+            except sqlite3.Error as e:
+                raise self._translate(e) from e
+        return OutboxStats(
+            pending=counts.get(_STATE_PENDING, 0),
+            sent=counts.get(_STATE_SENT, 0),
+            acked=counts.get(_STATE_ACKED, 0),
+            last_seq=head_seq,
+            last_acked_seq=last_acked,
+            oldest_pending_created_at=oldest[0] if oldest else None,
+            pruned=pruned,
+            base_seq=base_seq,
+        )
+
+    def verify(self) -> tuple[int, bytes]:
+        """Walk the whole stored chain; return (last seq, last hash) or raise ChainError/GapError.
+
+        Checks each row's seq against its header, recomputes each hash that still has its
+        ciphertext, links every header to its predecessor and ends at the recorded head.
+        """
+        with self._lock:
+            db = self._conn()
+            try:
+                base_seq, base_hash, head_seq, head_hash = db.execute(
+                    "SELECT base_seq, base_hash, head_seq, head_hash FROM chain WHERE id = 1"
+                ).fetchone()
+                v = ChainVerifier(bytes(base_hash), base_seq + 1, self.device_id)
+                for seq, header, ciphertext, stored in db.execute(
+                    "SELECT seq, header, ciphertext, record_hash FROM records ORDER BY seq"
+                ):
+                    _check_row_seq(seq, bytes(header))
+                    if ciphertext is None:
+                        h = v.add_pruned(bytes(header), bytes(stored))
+                    else:
+                        rec = SealedRecord(bytes(header), bytes(ciphertext))
+                        h = v.add(rec)
+                        if rec.record_hash != stored:
+                            raise ChainError(h.seq, "stored hash does not match the record")
+            except sqlite3.Error as e:
+                raise self._translate(e) from e
+        if v.last_seq != head_seq:
+            raise ChainError(v.next_seq, f"records missing at the end (head is seq {head_seq})")
+        v.check_head(bytes(head_hash))
+        return v.last_seq, v.head

@@ -1,0 +1,109 @@
+"""Opening an outbox file safely: integrity check, salvage of the chain head, move aside.
+
+Invariants: a damaged file is renamed (with its -wal and -shm) next to itself, never deleted or
+rewritten; salvage only reads. "Damaged" means SQLite says so (quick_check not "ok", SQLITE_CORRUPT,
+SQLITE_NOTADB); a busy or locked file is NOT damage and is reported as an ordinary error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+import time
+from pathlib import Path
+
+from sync.sealing import GENESIS_HASH
+
+__all__ = ["fsync_dir", "is_damage", "move_aside", "quick_check", "salvage_head"]
+
+_log = logging.getLogger("sync.outbox")
+_DAMAGE_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+
+
+def is_damage(e: sqlite3.Error) -> bool:
+    """True when the error means the file is damaged (not busy, not full, not permissions)."""
+    code = getattr(e, "sqlite_errorcode", None)
+    if code is not None:
+        return (code & 0xFF) in _DAMAGE_CODES
+    text = str(e).lower()
+    return "malformed" in text or "not a database" in text
+
+
+def quick_check(db: sqlite3.Connection) -> str | None:
+    """None if the file is sound, else a short reason (SQLite's own words, no content)."""
+    try:
+        rows = db.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.DatabaseError as e:
+        if is_damage(e):
+            return f"quick_check failed: {e}"
+        raise
+    if rows == [("ok",)]:
+        return None
+    return "quick_check: " + "; ".join(str(r[0]) for r in rows[:3])
+
+
+def salvage_head(path: Path) -> tuple[int, bytes] | None:
+    """Best effort read of (last seq, last hash) from a damaged file; None if nothing readable."""
+    best: tuple[int, bytes] | None = None
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    except sqlite3.Error:
+        return None
+    try:
+        queries = (
+            "SELECT head_seq, head_hash FROM chain WHERE id = 1",
+            "SELECT seq, record_hash FROM records ORDER BY seq DESC LIMIT 1",
+        )
+        for query in queries:
+            try:
+                row = db.execute(query).fetchone()
+            except sqlite3.Error:
+                continue
+            if (
+                row
+                and type(row[0]) is int
+                and type(row[1]) is bytes
+                and len(row[1]) == 32
+                and (best is None or row[0] > best[0])
+            ):
+                best = (row[0], row[1])
+    finally:
+        db.close()
+    return best
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make renames and file creations in `directory` durable."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def move_aside(path: Path) -> Path:
+    """Rename the damaged file and its -wal/-shm to `<name>.damaged-<UTC time>`; return it."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
+    # The -wal holds committed records too: keep it with the main file so both open together.
+    for suffix in ("-wal", "-shm"):
+        side = Path(f"{path}{suffix}")
+        with contextlib.suppress(FileNotFoundError):
+            os.rename(side, Path(f"{target}{suffix}"))
+    os.rename(path, target)
+    fsync_dir(path.parent)
+    _log.warning("outbox file damaged, moved aside to %s", target.name)
+    return target
+
+
+def base_for(salvaged: tuple[int, bytes] | None) -> tuple[int, bytes, bool]:
+    """(base_seq, base_hash, chain_restarted) for the new file after a damaged one."""
+    if salvaged is None:
+        return 0, GENESIS_HASH, True
+    return salvaged[0], salvaged[1], False
