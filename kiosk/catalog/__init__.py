@@ -1,0 +1,65 @@
+"""The kiosk's content: procedures, life events (with yes/no questions and selection rules),
+certificate types, consultation topics and slots, survey reasons, all in seven languages.
+
+`default_catalog()` loads the one shipped in this package; `load_catalog(bytes)` loads a verified
+downlink bundle's payload. `select_procedures(event, answers)` is the pure rules engine.
+No Kivy, no I/O at import.
+"""
+
+from kiosk.catalog._loader import FORMAT, default_catalog, load_catalog, parse_catalog
+from kiosk.catalog._model import (
+    CARD_ITEMS,
+    Catalog,
+    CertificateType,
+    Choice,
+    Completion,
+    CompletionKind,
+    ConsultationTopic,
+    FieldKind,
+    FieldSource,
+    FieldSpec,
+    LifeEvent,
+    Procedure,
+    Question,
+    Rule,
+    Slot,
+    SurveyReason,
+    Text,
+)
+from kiosk.catalog.errors import (
+    CatalogError,
+    CatalogReferenceError,
+    CatalogSchemaError,
+    UnknownLifeEventError,
+)
+from kiosk.catalog.rules import rule_matches, select_procedures
+
+__all__ = [
+    "CARD_ITEMS",
+    "FORMAT",
+    "Catalog",
+    "CatalogError",
+    "CatalogReferenceError",
+    "CatalogSchemaError",
+    "CertificateType",
+    "Choice",
+    "Completion",
+    "CompletionKind",
+    "ConsultationTopic",
+    "FieldKind",
+    "FieldSource",
+    "FieldSpec",
+    "LifeEvent",
+    "Procedure",
+    "Question",
+    "Rule",
+    "Slot",
+    "SurveyReason",
+    "Text",
+    "UnknownLifeEventError",
+    "default_catalog",
+    "load_catalog",
+    "parse_catalog",
+    "rule_matches",
+    "select_procedures",
+]

@@ -1,0 +1,200 @@
+"""Typed, immutable catalog objects: what the kiosk knows about procedures, life events,
+certificates and consultations.
+
+Invariants (checked by the loader, relied on everywhere else):
+- every human-readable text is a `Text` holding all seven languages of `madoguchi.i18n.LANGUAGES`;
+- ids are lowercase ASCII identifiers, unique within their kind;
+- every rule and life event refers only to procedures that exist; every rule condition refers only
+  to questions of its own life event;
+- fees are whole yen, never negative.
+Objects here are frozen: the session can hand them to the UI without copying.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from madoguchi.i18n import DEFAULT_LANGUAGE
+
+__all__ = [
+    "CARD_ITEMS",
+    "Catalog",
+    "CertificateType",
+    "Choice",
+    "Completion",
+    "CompletionKind",
+    "ConsultationTopic",
+    "FieldKind",
+    "FieldSource",
+    "FieldSpec",
+    "LifeEvent",
+    "Procedure",
+    "Question",
+    "Rule",
+    "Slot",
+    "SurveyReason",
+    "Text",
+]
+
+# What the card's input-helper AP gives (basic-4 attributes), in form-field names.
+CARD_ITEMS: tuple[str, ...] = ("name", "address", "birth_date", "sex")
+
+
+@dataclass(frozen=True)
+class Text:
+    """One text in every kiosk language. `get(lang)` never fails for a known language."""
+
+    by_language: tuple[tuple[str, str], ...]
+
+    def get(self, language: str) -> str:
+        for lang, text in self.by_language:
+            if lang == language:
+                return text
+        return dict(self.by_language)[DEFAULT_LANGUAGE]
+
+    def __getitem__(self, language: str) -> str:
+        return self.get(language)
+
+    def as_dict(self) -> dict[str, str]:
+        return dict(self.by_language)
+
+
+class FieldSource(StrEnum):
+    CARD = "card"  # prefilled from the card's basic-4 attributes
+    ASKED = "asked"  # entered on the kiosk's keyboards
+
+
+class FieldKind(StrEnum):
+    """How a field is entered: picks the on-screen keyboard and the validation."""
+
+    TEXT = "text"  # card text (name, address): corrected with the kana/Latin keyboards
+    DATE = "date"  # YYYY-MM-DD
+    SEX = "sex"  # ISO 5218 code: "1", "2", "9"
+    CHOICE = "choice"
+    NUMBER = "number"
+    KANA = "kana"
+    LATIN = "latin"
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: str
+    label: Text
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    label: Text
+    source: FieldSource
+    kind: FieldKind
+    card_item: str | None = None  # for source=card: one of CARD_ITEMS
+    required: bool = True
+    choices: tuple[Choice, ...] = ()
+    min_value: int | None = None  # number fields
+    max_value: int | None = None
+    max_length: int = 200
+
+
+class CompletionKind(StrEnum):
+    KIOSK = "kiosk"  # done here, now, with the card
+    ONLINE = "online"  # at home (マイナポータル)
+    OFFICE = "office"  # at a counter; `office` names which
+
+
+@dataclass(frozen=True)
+class Completion:
+    kind: CompletionKind
+    office: Text | None = None
+
+
+@dataclass(frozen=True)
+class Procedure:
+    id: str
+    name: Text
+    summary: Text
+    completion: Completion
+    fields: tuple[FieldSpec, ...] = ()
+    documents: tuple[Text, ...] = ()
+    fee_yen: int = 0
+    deadline: Text | None = None
+    record_kind: str = "application"  # outbox record kind on submission
+
+    @property
+    def kiosk_capable(self) -> bool:
+        return self.completion.kind is CompletionKind.KIOSK
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: Text
+
+
+@dataclass(frozen=True)
+class Rule:
+    """If every (question, answer) in `when` holds, add then remove procedures (in that order)."""
+
+    when: tuple[tuple[str, bool], ...]
+    add: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LifeEvent:
+    id: str
+    name: Text
+    questions: tuple[Question, ...]
+    always: tuple[str, ...]  # procedures every household with this event needs
+    rules: tuple[Rule, ...] = ()
+
+
+@dataclass(frozen=True)
+class CertificateType:
+    id: str
+    name: Text
+    fee_yen: int
+    max_copies: int = 10
+    purposes: tuple[Choice, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConsultationTopic:
+    id: str
+    name: Text
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A consultation slot downlinked with the catalog (local time, ISO 8601 without zone)."""
+
+    id: str
+    topic: str
+    start: str
+    minutes: int
+
+
+@dataclass(frozen=True)
+class SurveyReason:
+    id: str
+    label: Text
+
+
+@dataclass(frozen=True)
+class Catalog:
+    version: int
+    procedures: dict[str, Procedure]
+    life_events: dict[str, LifeEvent]
+    certificates: dict[str, CertificateType]
+    topics: dict[str, ConsultationTopic]
+    slots: tuple[Slot, ...] = ()
+    survey_reasons: tuple[SurveyReason, ...] = ()
+    expires: str | None = None  # ISO date; the bundle layer enforces it
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def kiosk_procedures(self) -> list[Procedure]:
+        return [p for p in self.procedures.values() if p.kiosk_capable]
+
+    def slots_for(self, topic: str) -> list[Slot]:
+        return [s for s in self.slots if s.topic == topic]

@@ -1,0 +1,101 @@
+"""Kiosk session logic: the resident's journey as plain Python (never imports Kivy).
+
+`KioskSession` is the state machine the UI drives; `ports` are the interfaces to devices and
+sync that it needs (adapted from the real ones in `kiosk.services`); `steps` are the screens,
+notices and result values the UI renders. Clocks, the worker and randomness are injected so tests
+run the whole journey fast and deterministically.
+"""
+
+from kiosk.session.config import SessionConfig, hash_staff_pin, verify_staff_pin
+from kiosk.session.errors import SessionConfigError, SessionError
+from kiosk.session.forms import Form, FormValue, validate_value
+from kiosk.session.ports import (
+    Appended,
+    CardData,
+    CardHandle,
+    CardPort,
+    OnlinePort,
+    OutboxPort,
+    PortCardDataError,
+    PortCardRemovedError,
+    PortError,
+    PortNoCardError,
+    PortNotMyNumberCardError,
+    PortOfflineError,
+    PortOutboxFullError,
+    PortPinBlockedError,
+    PortPrintError,
+    PortWrongPinError,
+    PrinterPort,
+    PrinterState,
+    PrintJob,
+    QueuePort,
+    SessionPorts,
+    StatusPort,
+    SyncStatus,
+)
+from kiosk.session.session import KioskSession
+from kiosk.session.steps import (
+    BUSY_STEPS,
+    CARD_STEPS,
+    STAFF_STEPS,
+    Booking,
+    CardPurpose,
+    CertificateOrder,
+    ChecklistItem,
+    Notice,
+    NoticeCode,
+    Step,
+    Ticket,
+)
+from kiosk.session.workers import InlineWorker, Scheduler, ThreadWorker, Worker
+
+__all__ = [
+    "BUSY_STEPS",
+    "CARD_STEPS",
+    "STAFF_STEPS",
+    "Appended",
+    "Booking",
+    "CardData",
+    "CardHandle",
+    "CardPort",
+    "CardPurpose",
+    "CertificateOrder",
+    "ChecklistItem",
+    "Form",
+    "FormValue",
+    "InlineWorker",
+    "KioskSession",
+    "Notice",
+    "NoticeCode",
+    "OnlinePort",
+    "OutboxPort",
+    "PortCardDataError",
+    "PortCardRemovedError",
+    "PortError",
+    "PortNoCardError",
+    "PortNotMyNumberCardError",
+    "PortOfflineError",
+    "PortOutboxFullError",
+    "PortPinBlockedError",
+    "PortPrintError",
+    "PortWrongPinError",
+    "PrintJob",
+    "PrinterPort",
+    "PrinterState",
+    "QueuePort",
+    "Scheduler",
+    "SessionConfig",
+    "SessionConfigError",
+    "SessionError",
+    "SessionPorts",
+    "StatusPort",
+    "Step",
+    "SyncStatus",
+    "Ticket",
+    "ThreadWorker",
+    "Worker",
+    "hash_staff_pin",
+    "validate_value",
+    "verify_staff_pin",
+]

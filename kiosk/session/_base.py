@@ -1,0 +1,566 @@
+"""Session core: state, observers, the idle timers, settings, navigation, metrics and the wipe.
+
+Invariants:
+- All state changes happen on one thread (the UI thread); port calls go through the `Worker`,
+  whose outcomes are dropped if a wipe happened since the job started (`_generation`).
+- Every change ends with `_changed()`, which notifies every observer exactly once per intent.
+- `wipe()` leaves no personal data reachable from the session: the card handle is closed, the
+  card data and form values are blanked in place, the printer's session buffer is wiped, and
+  every per-resident attribute is reset. Only anonymous counters survive.
+- Intents that do not apply to the current step are ignored and return False (double taps on a
+  screen that is going away must not crash the kiosk or skip a step).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from kiosk.catalog import Catalog, LifeEvent, Procedure, select_procedures
+from kiosk.session.config import SessionConfig, verify_staff_pin
+from kiosk.session.forms import Form
+from kiosk.session.ports import (
+    CardData,
+    CardHandle,
+    PortError,
+    PortPrintError,
+    PrinterState,
+    PrintJob,
+    SessionPorts,
+    SyncStatus,
+)
+from kiosk.session.steps import (
+    BUSY_STEPS,
+    STAFF_STEPS,
+    Booking,
+    CardPurpose,
+    CertificateOrder,
+    ChecklistItem,
+    Notice,
+    NoticeCode,
+    Step,
+    Ticket,
+)
+from kiosk.session.workers import InlineWorker, Worker
+from madoguchi.i18n import LANGUAGES
+
+log = logging.getLogger("kiosk.session")
+
+Observer = Callable[[Any], None]
+
+
+class _SessionCore:
+    def __init__(
+        self,
+        catalog: Catalog,
+        ports: SessionPorts,
+        config: SessionConfig | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        worker: Worker | None = None,
+        random_bytes: Callable[[int], bytes] = os.urandom,
+    ) -> None:
+        self.catalog = catalog
+        self.ports = ports
+        self.config = config or SessionConfig()
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._worker: Worker = worker or InlineWorker()
+        self._random_bytes = random_bytes
+        self._observers: list[Observer] = []
+        self._generation = 0
+        # Device-wide state (not personal; survives wipes).
+        self.out_of_service = False
+        self.shelter_mode = False
+        self.card_present = False
+        self.sync = SyncStatus(online=False)
+        self.printer = PrinterState(ok=True)
+        self.staff_calls = 0
+        self.called_ticket: int | None = None
+        self._staff_failures = 0
+        self._staff_locked_until = 0.0
+        self._last_status = float("-inf")
+        self._reset_resident(keep_preferences=False)
+        self.step = Step.HOME
+        self.notice: Notice | None = None
+
+    # ---- observers -------------------------------------------------------------------------
+
+    def add_observer(self, observer: Observer) -> None:
+        """`observer(session)` is called after every change (on the UI thread)."""
+        self._observers.append(observer)
+
+    def remove_observer(self, observer: Observer) -> None:
+        if observer in self._observers:
+            self._observers.remove(observer)
+
+    def _changed(self) -> None:
+        for observer in list(self._observers):
+            observer(self)
+
+    # ---- per-resident state ----------------------------------------------------------------
+
+    def _reset_resident(self, keep_preferences: bool) -> None:
+        if not keep_preferences:
+            self.language = self.config.default_language
+            self.text_scale = 1.0
+            self.high_contrast = False
+            self.voice = False
+        self.life_event: LifeEvent | None = None
+        self.question_index = 0
+        self.answers: dict[str, bool] = {}
+        self.checklist: list[ChecklistItem] = []
+        self.procedure: Procedure | None = None
+        self.card_purpose: CardPurpose | None = None
+        self.tries_left: int | None = None
+        self.form: Form | None = None
+        self.reference: str | None = None
+        self.receipt_printed = False
+        self.certificate: CertificateOrder | None = None
+        self.topic: str | None = None
+        self.slots: list[Any] = []
+        self.slots_offline = False
+        self.booking: Booking | None = None
+        self.ticket: Ticket | None = None
+        self.staff_called = False
+        self._card: CardHandle | None = None
+        self._card_data: CardData | None = None
+        self._auth: dict[str, str] | None = None
+        self._resume_step: Step | None = None
+        self._service: str | None = None
+        self._timing: list[list[Any]] = []
+        self._step_started = self._clock()
+        self._last_activity = self._clock()
+
+    @property
+    def last_try_warning(self) -> bool:
+        """True when one PIN try is left: the UI shows a loud warning before entry."""
+        return self.tries_left == 1
+
+    @property
+    def current_question(self) -> Any:
+        if self.life_event is None or self.question_index >= len(self.life_event.questions):
+            return None
+        return self.life_event.questions[self.question_index]
+
+    # ---- steps, timing, notices ------------------------------------------------------------
+
+    def _go(self, step: Step) -> None:
+        now = self._clock()
+        if self._service is not None and step != self.step:
+            self._timing.append([self.step.value, round((now - self._step_started) * 1000)])
+        if step != self.step:
+            self._step_started = now
+        self.step = step
+
+    def _notice(self, code: NoticeCode, **params: Any) -> None:
+        self.notice = Notice(code, params)
+
+    def _begin_service(self, service: str) -> None:
+        if self._service is not None:
+            self._emit_metric("switched")
+        self._service = service
+        self._timing = []
+        self._step_started = self._clock()
+
+    def _emit_metric(self, outcome: str) -> None:
+        """An anonymous `metric` record: which service, step durations, outcome. No references."""
+        if self._service is None:
+            return
+        self._timing.append([self.step.value, round((self._clock() - self._step_started) * 1000)])
+        body = {
+            "service": self._service,
+            "procedure": self.procedure.id if self.procedure else None,
+            "outcome": outcome,
+            "steps": self._timing,
+            "language": self.language,
+            "catalog_version": self.catalog.version,
+        }
+        self._service = None
+        self._timing = []
+        try:
+            self.ports.outbox.append("metric", body)
+        except PortError as e:
+            log.warning("metric not recorded: %s", type(e).__name__)
+
+    def _run(
+        self, job: Callable[[], Any], done: Callable[[Any, BaseException | None], None]
+    ) -> None:
+        generation = self._generation
+
+        def guarded(result: Any, error: BaseException | None) -> None:
+            if generation != self._generation:
+                log.info("dropped the outcome of a job from before a wipe")
+                return
+            done(result, error)
+            self._changed()
+
+        self._worker.submit(job, guarded)
+
+    def _print(self, kind: str, data: dict[str, Any]) -> bool:
+        """Print now (on the calling thread: callers are already inside a worker job)."""
+        if self.ports.printer is None:
+            raise PortPrintError(("no_printer",))
+        self.ports.printer.print_job(PrintJob(kind=kind, language=self.language, data=data))
+        return True
+
+    def _reference(self, seq: int) -> str:
+        """`<device>-<seq 6 digits>-<check digit>`: readable, typed in at the counter."""
+        core = f"{self.config.device_id}-{seq:06d}"
+        check = sum((i + 1) * b for i, b in enumerate(core.encode())) % 10
+        return f"{core}-{check}"
+
+    # ---- activity, clock, wipe -------------------------------------------------------------
+
+    def touch(self) -> None:
+        """Any touch on the screen: resets the idle timer; answers "still there?"."""
+        self._last_activity = self._clock()
+        if self.step is Step.STILL_THERE:
+            self._go(self._resume_step or Step.HOME)
+            self._resume_step = None
+            self._changed()
+
+    activity = touch
+
+    def still_here(self) -> None:
+        self.touch()
+
+    def tick(self, now: float | None = None) -> None:
+        """Called about once a second by the UI clock (tests call it with an advanced clock)."""
+        now = self._clock() if now is None else now
+        if now - self._last_status >= self.config.status_interval_s:
+            self._last_status = now
+            self.refresh_status()
+        if self.step in BUSY_STEPS or self.step is Step.OUT_OF_SERVICE:
+            return
+        idle = now - self._last_activity
+        if self.step in STAFF_STEPS:
+            if idle >= self.config.staff_idle_timeout_s:
+                self.staff_exit()
+            return
+        if self.step is Step.STILL_THERE:
+            if now - self._step_started >= self.config.still_there_timeout_s:
+                self.wipe(reason="idle")
+                self._notice(NoticeCode.SESSION_ENDED)
+                self._changed()
+            return
+        if idle < self.config.idle_timeout_s:
+            return
+        if self.step is Step.HOME and not self._has_resident_state():
+            return
+        if self.step is Step.HOME:
+            self.wipe(reason="idle")
+            return
+        self._resume_step = self.step
+        self._go(Step.STILL_THERE)
+        self._step_started = now
+        self._changed()
+
+    def _has_resident_state(self) -> bool:
+        return (
+            self.language != self.config.default_language
+            or self.text_scale != 1.0
+            or self.high_contrast
+            or self.voice
+            or self.notice is not None
+        )
+
+    def refresh_status(self) -> None:
+        """Online/offline, outbox depth and printer state (always visible on screen)."""
+        old = (self.sync, self.printer)
+        if self.ports.status is not None:
+            try:
+                self.sync = self.ports.status.sync_status()
+            except PortError:
+                self.sync = SyncStatus(online=False)
+        if self.ports.printer is not None:
+            try:
+                self.printer = self.ports.printer.state()
+            except PortError as e:
+                self.printer = PrinterState(ok=False, reasons=getattr(e, "reasons", ()))
+        else:
+            self.printer = PrinterState(ok=False, reasons=("no_printer",))
+        if (self.sync, self.printer) != old:
+            self._changed()
+
+    def wipe(self, reason: str = "wipe", *, keep_preferences: bool = False) -> None:
+        """Drop every trace of the resident and return to home (or out-of-service)."""
+        self._emit_metric(reason)
+        self._generation += 1
+        card, self._card = self._card, None
+        if card is not None:
+            try:
+                card.close()
+            except PortError as e:
+                log.info("card close on wipe failed: %s", type(e).__name__)
+        if self._card_data is not None:
+            self._card_data.wipe()
+        if self.form is not None:
+            self.form.wipe()
+        if self.ports.printer is not None:
+            try:
+                self.ports.printer.wipe_session()
+            except PortError as e:
+                log.warning("printer session wipe failed: %s", type(e).__name__)
+        self._reset_resident(keep_preferences=keep_preferences)
+        self.notice = None
+        self.step = Step.OUT_OF_SERVICE if self.out_of_service else Step.HOME
+        log.info("session wiped (%s)", reason)
+        self._changed()
+
+    # ---- settings and navigation -----------------------------------------------------------
+
+    def choose_language(self, language: str) -> bool:
+        if language not in LANGUAGES:
+            return False
+        self.touch()
+        self.language = language
+        self._changed()
+        return True
+
+    def set_text_scale(self, large: bool) -> None:
+        self.touch()
+        self.text_scale = self.config.large_text_scale if large else 1.0
+        self._changed()
+
+    def set_high_contrast(self, on: bool) -> None:
+        self.touch()
+        self.high_contrast = bool(on)
+        self._changed()
+
+    def toggle_voice(self) -> None:
+        self.touch()
+        self.voice = not self.voice
+        self._changed()
+
+    def dismiss_notice(self) -> None:
+        self.touch()
+        self.notice = None
+        self._changed()
+
+    def home(self) -> None:
+        """The home button: ends the current service and wipes it, keeping language/size."""
+        self.wipe(reason="home", keep_preferences=True)
+
+    def call_staff(self) -> None:
+        self.touch()
+        self.staff_called = True
+        self.staff_calls += 1
+        self._notice(NoticeCode.STAFF_CALLED)
+        self._changed()
+
+    def _open(self, step: Step, service: str | None = None) -> bool:
+        if self.step is Step.OUT_OF_SERVICE or self.step in BUSY_STEPS:
+            return False
+        self.touch()
+        self.notice = None
+        if service is not None:
+            self._begin_service(service)
+        self._go(step)
+        self._changed()
+        return True
+
+    def open_life_events(self) -> bool:
+        return self._open(Step.LIFE_EVENTS, "life_event")
+
+    def open_procedures(self) -> bool:
+        return self._open(Step.PROCEDURES)
+
+    def open_certificates(self) -> bool:
+        return self._open(Step.CERTIFICATE_CHOOSE, "certificate")
+
+    def open_booking(self) -> bool:
+        return self._open(Step.BOOKING_TOPIC, "booking")
+
+    # ---- life events -----------------------------------------------------------------------
+
+    def choose_life_event(self, event_id: str) -> bool:
+        event = self.catalog.life_events.get(event_id)
+        if event is None or self.step not in (Step.HOME, Step.LIFE_EVENTS):
+            return False
+        self.touch()
+        if self._service != "life_event":
+            self._begin_service("life_event")
+        self.life_event = event
+        self.answers = {}
+        self.question_index = 0
+        self._go(Step.LIFE_EVENT_QUESTIONS)
+        if not event.questions:
+            self._make_checklist()
+        self._changed()
+        return True
+
+    def answer(self, question_id: str, yes: bool) -> bool:
+        q = self.current_question
+        if self.step is not Step.LIFE_EVENT_QUESTIONS or q is None or q.id != question_id:
+            return False
+        self.touch()
+        self.answers[question_id] = bool(yes)
+        self.question_index += 1
+        if self.current_question is None:
+            self._make_checklist()
+        self._changed()
+        return True
+
+    def _make_checklist(self) -> None:
+        assert self.life_event is not None
+        ids = select_procedures(self.life_event, self.answers)
+        self.checklist = [
+            ChecklistItem(pid, self.catalog.procedures[pid].kiosk_capable) for pid in ids
+        ]
+        self._go(Step.CHECKLIST)
+
+    def print_checklist(self) -> bool:
+        if self.step is not Step.CHECKLIST or self.life_event is None:
+            return False
+        self.touch()
+        lang = self.language
+        items = []
+        for item in self.checklist:
+            p = self.catalog.procedures[item.procedure_id]
+            items.append(
+                {
+                    "name": p.name[lang],
+                    "where": p.completion.kind.value,
+                    "office": p.completion.office[lang] if p.completion.office else None,
+                    "documents": [d[lang] for d in p.documents],
+                    "deadline": p.deadline[lang] if p.deadline else None,
+                    "fee_yen": p.fee_yen,
+                }
+            )
+        data = {"title": self.life_event.name[lang], "items": items}
+
+        def done(_: Any, error: BaseException | None) -> None:
+            if isinstance(error, PortPrintError):
+                self._notice(NoticeCode.PRINTER_FAILED, reasons=list(error.reasons))
+            elif error is not None:
+                raise error
+            else:
+                self._notice(NoticeCode.CHECKLIST_PRINTED)
+
+        self._run(lambda: self._print("checklist", data), done)
+        return True
+
+    def choose_procedure(self, procedure_id: str) -> bool:
+        proc = self.catalog.procedures.get(procedure_id)
+        if proc is None or self.step not in (Step.HOME, Step.PROCEDURES, Step.CHECKLIST):
+            return False
+        self.touch()
+        if self._service not in ("life_event", "procedure"):
+            self._begin_service("procedure")
+        self.procedure = proc
+        self._go(Step.PROCEDURE_INTRO)
+        self._changed()
+        return True
+
+    def back(self) -> bool:
+        """One step back where that makes sense; from a card step it ends the service (wipe)."""
+        self.touch()
+        back_to = {
+            Step.LIFE_EVENTS: Step.HOME,
+            Step.PROCEDURES: Step.HOME,
+            Step.CERTIFICATE_CHOOSE: Step.HOME,
+            Step.BOOKING_TOPIC: Step.HOME,
+            Step.BOOKING_SLOT: Step.BOOKING_TOPIC,
+            Step.LIFE_EVENT_QUESTIONS: Step.LIFE_EVENTS,
+            Step.CHECKLIST: Step.LIFE_EVENTS,
+            Step.PROCEDURE_INTRO: Step.CHECKLIST if self.checklist else Step.PROCEDURES,
+        }.get(self.step)
+        if back_to is None:
+            if self.step in (Step.PLACE_CARD, Step.PIN_ENTRY, Step.FORM_CONFIRM, Step.PIN_BLOCKED):
+                self.wipe(reason="back", keep_preferences=True)
+                return True
+            return False
+        if self.step is Step.LIFE_EVENT_QUESTIONS and self.question_index > 0:
+            self.question_index -= 1
+            assert self.life_event is not None
+            self.answers.pop(self.life_event.questions[self.question_index].id, None)
+            self._changed()
+            return True
+        if self.step is Step.PROCEDURE_INTRO:
+            self.procedure = None
+        self._go(back_to)
+        if back_to is Step.HOME:
+            self._emit_metric("back")
+        self._changed()
+        return True
+
+    # ---- staff mode ------------------------------------------------------------------------
+
+    def open_staff(self) -> bool:
+        """The hidden staff gesture: ask for the staff PIN (the only way out of out-of-service)."""
+        if self.step in BUSY_STEPS or not self.config.staff_pin_hash:
+            return False
+        self._last_activity = self._clock()
+        self._resume_step = self.step if self.step is Step.OUT_OF_SERVICE else None
+        self._go(Step.STAFF_PIN)
+        self.notice = None
+        self._changed()
+        return True
+
+    def submit_staff_pin(self, pin: str) -> bool:
+        if self.step is not Step.STAFF_PIN:
+            return False
+        self._last_activity = now = self._clock()
+        if now < self._staff_locked_until or not verify_staff_pin(pin, self.config.staff_pin_hash):
+            self._staff_failures += 1
+            if self._staff_failures >= self.config.staff_pin_max_failures:
+                self._staff_locked_until = now + self.config.staff_lockout_s
+                self._staff_failures = 0
+            self._notice(NoticeCode.STAFF_PIN_WRONG)
+            self._changed()
+            return False
+        self._staff_failures = 0
+        # A resident's half-finished session never stays behind staff mode.
+        self.wipe(reason="staff", keep_preferences=True)
+        self._go(Step.STAFF_MENU)
+        self.refresh_status()
+        self._changed()
+        return True
+
+    def staff_call_next(self) -> int | None:
+        if self.step is not Step.STAFF_MENU or self.ports.queue is None:
+            return None
+        self._last_activity = self._clock()
+        self.called_ticket = self.ports.queue.call_next()
+        self._changed()
+        return self.called_ticket
+
+    def staff_reprint(self) -> int:
+        if self.step is not Step.STAFF_MENU or self.ports.printer is None:
+            return 0
+        self._last_activity = self._clock()
+        try:
+            count = self.ports.printer.reprint_pending()
+        except PortPrintError as e:
+            self._notice(NoticeCode.PRINTER_FAILED, reasons=list(e.reasons))
+            count = 0
+        else:
+            self._notice(NoticeCode.REPRINTED, count=count)
+        self.refresh_status()
+        self._changed()
+        return count
+
+    def staff_set_out_of_service(self, on: bool) -> None:
+        if self.step is Step.STAFF_MENU:
+            self.out_of_service = bool(on)
+            self._changed()
+
+    def staff_set_shelter_mode(self, on: bool) -> None:
+        if self.step is Step.STAFF_MENU:
+            self.shelter_mode = bool(on)
+            self._changed()
+
+    def staff_exit(self) -> None:
+        if self.step not in STAFF_STEPS:
+            return
+        self.staff_called = False
+        self.wipe(reason="staff_exit")
+
+    @property
+    def queue_waiting(self) -> int:
+        return self.ports.queue.waiting() if self.ports.queue is not None else 0

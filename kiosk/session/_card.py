@@ -1,0 +1,387 @@
+"""Card journeys: place card → tries left → PIN → read → form → submit → receipt, and the JPKI
+authentication that precedes certificate issuance (online, or queued with a claim slip).
+
+Invariants:
+- A PIN is used exactly once per `submit_pin` call and never kept: it lives only in the job's
+  closure. A wrong PIN returns to PIN entry with the new tries-left count; nothing retries.
+- Tries left are read from the card (without spending one) before the first entry.
+- The card handle is closed as soon as its data is read; the card data and form values are
+  blanked right after the outbox accepted the submission (the receipt carries only the reference).
+- Pulling the card out while its data is on screen (PIN entry, reading, form) wipes the session.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import hashlib
+import logging
+from typing import Any
+
+from kiosk.session._base import _SessionCore
+from kiosk.session.forms import Form
+from kiosk.session.ports import (
+    CardData,
+    PortCardRemovedError,
+    PortError,
+    PortNoCardError,
+    PortNotMyNumberCardError,
+    PortOfflineError,
+    PortOutboxFullError,
+    PortPinBlockedError,
+    PortPrintError,
+    PortWrongPinError,
+)
+from kiosk.session.steps import CARD_STEPS, CardPurpose, CertificateOrder, NoticeCode, Step
+
+log = logging.getLogger("kiosk.session")
+
+
+class _CardFlow(_SessionCore):
+    # ---- entering the card steps -----------------------------------------------------------
+
+    def start_procedure(self) -> bool:
+        """From the procedure intro: start the card journey (kiosk-capable procedures only)."""
+        if self.step is not Step.PROCEDURE_INTRO or self.procedure is None:
+            return False
+        if not self.procedure.kiosk_capable:
+            return False
+        self.touch()
+        self.card_purpose = CardPurpose.KENHOJO
+        self._enter_place_card()
+        return True
+
+    def choose_certificate(self, certificate_id: str, copies: int, purpose: str | None) -> bool:
+        cert = self.catalog.certificates.get(certificate_id)
+        if self.step is not Step.CERTIFICATE_CHOOSE or cert is None:
+            return False
+        self.touch()
+        ok_purpose = purpose in {p.id for p in cert.purposes} if cert.purposes else purpose is None
+        if not (isinstance(copies, int) and 1 <= copies <= cert.max_copies) or not ok_purpose:
+            self._notice(NoticeCode.INVALID_VALUE, field="copies" if ok_purpose else "purpose")
+            self._changed()
+            return False
+        self.certificate = CertificateOrder(cert.id, copies, purpose, cert.fee_yen * copies)
+        self.card_purpose = CardPurpose.JPKI
+        self._enter_place_card()
+        return True
+
+    def _enter_place_card(self) -> None:
+        self.notice = None
+        self._go(Step.PLACE_CARD)
+        if self.card_present:
+            self._connect_card()
+        self._changed()
+
+    # ---- card events (already on the UI thread) --------------------------------------------
+
+    def card_inserted(self, reader: str | None = None) -> None:
+        self.card_present = True
+        self.touch()
+        if self.step is Step.PLACE_CARD:
+            self.notice = None
+            self._connect_card()
+        self._changed()
+
+    def card_removed(self, reader: str | None = None) -> None:
+        self.card_present = False
+        if self.step in CARD_STEPS:
+            self.wipe(reason="card_removed", keep_preferences=True)
+            self._notice(NoticeCode.CARD_REMOVED)
+        self._changed()
+
+    def _connect_card(self) -> None:
+        purpose = self.card_purpose
+        self._go(Step.READING_CARD)
+
+        def job() -> tuple[Any, int]:
+            card = self.ports.card.connect()
+            try:
+                if purpose is CardPurpose.JPKI:
+                    tries = card.jpki_auth_tries_left()
+                else:
+                    tries = card.kenhojo_tries_left()
+            except BaseException:
+                card.close()
+                raise
+            return card, tries
+
+        def done(result: Any, error: BaseException | None) -> None:
+            if error is not None:
+                self._card_error(error, back_to=Step.PLACE_CARD)
+                return
+            self._card, self.tries_left = result
+            self._go(Step.PIN_BLOCKED if self.tries_left == 0 else Step.PIN_ENTRY)
+            if self.tries_left == 0:
+                self._close_card()
+                self._notice(NoticeCode.PIN_BLOCKED)
+
+        self._run(job, done)
+
+    def _card_error(self, error: BaseException, back_to: Step) -> None:
+        self._close_card()
+        if isinstance(error, PortPinBlockedError):
+            self.tries_left = 0
+            self._go(Step.PIN_BLOCKED)
+            self._notice(NoticeCode.PIN_BLOCKED)
+        elif isinstance(error, PortCardRemovedError):
+            self.card_present = False
+            self.wipe(reason="card_removed", keep_preferences=True)
+            self._notice(NoticeCode.CARD_REMOVED)
+        elif isinstance(error, PortNoCardError):
+            self.card_present = False
+            self._go(back_to)
+            self._notice(NoticeCode.NO_CARD)
+        elif isinstance(error, PortNotMyNumberCardError):
+            self._go(back_to)
+            self._notice(NoticeCode.NOT_MYNUMBER_CARD)
+        elif isinstance(error, PortError):
+            self._go(back_to)
+            self._notice(NoticeCode.CARD_ERROR)
+        else:
+            raise error
+
+    def _close_card(self) -> None:
+        card, self._card = self._card, None
+        if card is not None:
+            try:
+                card.close()
+            except PortError as e:
+                log.info("card close failed: %s", type(e).__name__)
+
+    # ---- PIN -------------------------------------------------------------------------------
+
+    def submit_pin(self, pin: str) -> bool:
+        """One PIN attempt. Never repeated by the session, whatever the outcome."""
+        if self.step is not Step.PIN_ENTRY or self._card is None:
+            return False
+        self.touch()
+        if len(pin) != 4 or not pin.isascii() or not pin.isdigit():
+            self._notice(NoticeCode.INVALID_VALUE, field="pin")
+            self._changed()
+            return False
+        card, purpose = self._card, self.card_purpose
+        self.notice = None
+        self._go(Step.READING_CARD)
+        self._changed()
+
+        def job() -> Any:
+            if purpose is CardPurpose.JPKI:
+                card.verify_jpki_auth_pin(pin)
+                certificate = card.read_auth_certificate()
+                challenge = self._random_bytes(32)
+                signature = card.sign_sha256_digest(hashlib.sha256(challenge).digest())
+                return {
+                    "auth_certificate": base64.b64encode(certificate).decode(),
+                    "challenge": base64.b64encode(challenge).decode(),
+                    "signature": base64.b64encode(signature).decode(),
+                }
+            card.verify_kenhojo_pin(pin)
+            return card.read_basic4()
+
+        def done(result: Any, error: BaseException | None) -> None:
+            if isinstance(error, PortWrongPinError):
+                self.tries_left = error.tries_left
+                if error.tries_left <= 0:
+                    self._close_card()
+                    self._go(Step.PIN_BLOCKED)
+                    self._notice(NoticeCode.PIN_BLOCKED)
+                else:
+                    self._go(Step.PIN_ENTRY)
+                    self._notice(NoticeCode.WRONG_PIN, tries_left=error.tries_left)
+                return
+            if error is not None:
+                self._card_error(error, back_to=Step.PLACE_CARD)
+                return
+            self._close_card()
+            if purpose is CardPurpose.JPKI:
+                self._auth = result
+                self._issue_certificate()
+            else:
+                self._card_data = result
+                assert self.procedure is not None
+                self.form = Form(self.procedure, result)
+                self._go(Step.FORM_CONFIRM)
+
+        self._run(job, done)
+        return True
+
+    def fill_without_card(self) -> bool:
+        """Shelter check-in only: evacuees without a card type everything in."""
+        if self.step is not Step.PLACE_CARD or self.procedure is None:
+            return False
+        if self.procedure.record_kind != "shelter_checkin":
+            return False
+        self.touch()
+        self.form = Form(self.procedure, None)
+        self._go(Step.FORM_CONFIRM)
+        self._changed()
+        return True
+
+    # ---- form ------------------------------------------------------------------------------
+
+    def correct_field(self, name: str, value: str) -> bool:
+        if self.step is not Step.FORM_CONFIRM or self.form is None:
+            return False
+        self.touch()
+        ok = self.form.set(name, value)
+        if ok:
+            self.notice = None
+        else:
+            self._notice(NoticeCode.INVALID_VALUE, field=name)
+        self._changed()
+        return ok
+
+    def confirm(self) -> bool:
+        """Submit the confirmed form to the outbox, then print the receipt."""
+        if self.step is not Step.FORM_CONFIRM or self.form is None or self.procedure is None:
+            return False
+        self.touch()
+        missing = self.form.missing()
+        if missing:
+            self._notice(NoticeCode.MISSING_VALUES, fields=missing)
+            self._changed()
+            return False
+        proc, lang = self.procedure, self.language
+        body = {
+            "procedure": proc.id,
+            "catalog_version": self.catalog.version,
+            "language": lang,
+            "submitted_at": self._wall_clock(),
+            **self.form.record_body(),
+        }
+        self.notice = None
+        self._go(Step.SUBMITTING)
+        self._changed()
+
+        def job() -> tuple[Any, str, PortPrintError | None]:
+            appended = self.ports.outbox.append(proc.record_kind, body)
+            reference = self._reference(appended.seq)
+            receipt = {
+                "reference": reference,
+                "qr": reference,
+                "title": proc.name[lang],
+                "completion": proc.completion.kind.value,
+                "office": proc.completion.office[lang] if proc.completion.office else None,
+                "documents": [d[lang] for d in proc.documents],
+                "fee_yen": proc.fee_yen,
+                "date": self._today(),
+            }
+            try:
+                self._print("receipt", receipt)
+            except PortPrintError as e:
+                return appended, reference, e
+            return appended, reference, None
+
+        def done(result: Any, error: BaseException | None) -> None:
+            if isinstance(error, PortOutboxFullError):
+                self._go(Step.FORM_CONFIRM)
+                self._notice(NoticeCode.OUTBOX_FULL)
+                return
+            if error is not None:
+                raise error
+            _, self.reference, print_error = result
+            self._drop_personal_data()
+            self.receipt_printed = print_error is None
+            if print_error is not None:
+                self._notice(NoticeCode.PRINTER_FAILED, reasons=list(print_error.reasons))
+            self._go(Step.DONE)
+
+        self._run(job, done)
+        return True
+
+    def _drop_personal_data(self) -> None:
+        if self._card_data is not None:
+            self._card_data.wipe()
+            self._card_data = None
+        if self.form is not None:
+            self.form.wipe()
+            self.form = None
+        self._auth = None
+
+    def _today(self) -> str:
+        return _dt.datetime.fromtimestamp(self._wall_clock()).strftime("%Y-%m-%d %H:%M")
+
+    # ---- certificates ----------------------------------------------------------------------
+
+    def _issue_certificate(self) -> None:
+        order, auth, lang = self.certificate, self._auth, self.language
+        assert order is not None and auth is not None
+        cert = self.catalog.certificates[order.certificate_id]
+        params = {
+            "certificate": order.certificate_id,
+            "copies": order.copies,
+            "purpose": order.purpose,
+            "fee_yen": order.fee_yen,
+            "language": lang,
+            "requested_at": self._wall_clock(),
+            **auth,
+        }
+        self._auth = None
+        self._go(Step.ISSUING)
+
+        def job() -> tuple[str, Any, PortPrintError | None]:
+            try:
+                if self.ports.online is None:
+                    raise PortOfflineError("no online connection configured")
+                reply = self.ports.online.request(
+                    "certificate.issue", params, self.config.online_timeout_s
+                )
+            except PortOfflineError:
+                appended = self.ports.outbox.append("certificate_request", params)
+                reference = self._reference(appended.seq)
+                slip = {
+                    "reference": reference,
+                    "qr": reference,
+                    "title": cert.name[lang],
+                    "copies": order.copies,
+                    "fee_yen": order.fee_yen,
+                    "date": self._today(),
+                }
+                try:
+                    self._print("claim_slip", slip)
+                except PortPrintError as e:
+                    return "queued", reference, e
+                return "queued", reference, None
+            document = {"title": cert.name[lang], "copies": order.copies, "document": reply}
+            try:
+                self._print("certificate", document)
+            except PortPrintError as e:
+                return "issued", reply.get("reference"), e
+            return "issued", reply.get("reference"), None
+
+        def done(result: Any, error: BaseException | None) -> None:
+            if isinstance(error, PortOutboxFullError):
+                self._go(Step.CERTIFICATE_CHOOSE)
+                self._notice(NoticeCode.OUTBOX_FULL)
+                return
+            if error is not None:
+                raise error
+            outcome, self.reference, print_error = result
+            self.receipt_printed = print_error is None
+            if outcome == "queued":
+                self._go(Step.CLAIM_SLIP)
+                self._notice(NoticeCode.OFFLINE_QUEUED)
+            else:
+                self._go(Step.CERTIFICATE_PRINTED)
+            if print_error is not None:
+                self._notice(NoticeCode.PRINTER_FAILED, reasons=list(print_error.reasons))
+
+        self._run(job, done)
+
+    # ---- shelter ---------------------------------------------------------------------------
+
+    def start_shelter_checkin(self) -> bool:
+        """Shelter mode's big button: the `shelter_checkin` procedure of the catalog."""
+        proc = self.catalog.procedures.get("shelter_checkin")
+        if not self.shelter_mode or proc is None or self.step is not Step.HOME:
+            return False
+        self.touch()
+        self._begin_service("shelter")
+        self.procedure = proc
+        self.card_purpose = CardPurpose.KENHOJO
+        self._enter_place_card()
+        return True
+
+
+_ = CardData  # re-exported type used in annotations by adapters

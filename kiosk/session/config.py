@@ -1,0 +1,70 @@
+"""Session configuration (typed, safe defaults, validated) and the staff-PIN hash.
+
+The staff PIN is never stored: config holds `pbkdf2-sha256$<iterations>$<salt hex>$<hash hex>`
+made by `hash_staff_pin`; `verify_staff_pin` compares in constant time. Without a hash, staff
+mode cannot be entered from the touch screen at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+
+from kiosk.session.errors import SessionConfigError
+from madoguchi.i18n import DEFAULT_LANGUAGE, LANGUAGES
+
+__all__ = ["SessionConfig", "hash_staff_pin", "verify_staff_pin"]
+
+_ITERATIONS = 200_000
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    device_id: str = "kiosk-0000"
+    default_language: str = DEFAULT_LANGUAGE
+    idle_timeout_s: float = 60.0  # no touch → "still there?"
+    still_there_timeout_s: float = 15.0  # no answer → wipe
+    staff_idle_timeout_s: float = 120.0  # staff mode leaves by itself
+    online_timeout_s: float = 3.0  # certificate issue / slot lookup deadline
+    status_interval_s: float = 5.0  # how often tick() refreshes online/printer state
+    large_text_scale: float = 1.5
+    minutes_per_person: int = 6  # queue-ticket wait estimate
+    staff_pin_hash: str | None = None
+    staff_pin_max_failures: int = 5  # then locked until the lockout passes
+    staff_lockout_s: float = 300.0
+
+    def __post_init__(self) -> None:
+        if self.default_language not in LANGUAGES:
+            raise SessionConfigError("default_language", "not a kiosk language")
+        for name in ("idle_timeout_s", "still_there_timeout_s", "online_timeout_s"):
+            if not 0 < getattr(self, name) <= 3600:
+                raise SessionConfigError(name, "must be in (0, 3600]")
+        if self.large_text_scale < 1.5:
+            raise SessionConfigError("large_text_scale", "must be at least 1.5")
+        if not self.device_id or len(self.device_id) > 32 or not self.device_id.isascii():
+            raise SessionConfigError("device_id", "1-32 ASCII characters")
+        if self.staff_pin_hash is not None and self.staff_pin_hash.count("$") != 3:
+            raise SessionConfigError("staff_pin_hash", "expected pbkdf2-sha256$iter$salt$hash")
+
+
+def hash_staff_pin(pin: str, *, salt: bytes | None = None, iterations: int = _ITERATIONS) -> str:
+    if not pin.isdigit() or not 4 <= len(pin) <= 12:
+        raise SessionConfigError("staff_pin", "4-12 digits")
+    salt = salt or os.urandom(16)
+    digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, iterations)
+    return f"pbkdf2-sha256${iterations}${salt.hex()}${digest.hex()}"
+
+
+def verify_staff_pin(pin: str, encoded: str | None) -> bool:
+    if not encoded:
+        return False
+    try:
+        scheme, iterations, salt, want = encoded.split("$")
+        if scheme != "pbkdf2-sha256":
+            return False
+        got = hashlib.pbkdf2_hmac("sha256", pin.encode(), bytes.fromhex(salt), int(iterations))
+    except ValueError:
+        return False
+    return hmac.compare_digest(got.hex(), want)
