@@ -17,6 +17,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, utils
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from devices.card import _apdu
@@ -244,7 +246,16 @@ class MyNumberCardSim:
 
 
 def _pkcs1_v15_sign(profile: CardProfile, data: bytes) -> bytes | None:
-    """RSASSA-PKCS1-v1_5 signature primitive over `data` (already a DigestInfo), via CRT."""
+    """RSASSA-PKCS1-v1_5 signature primitive over `data` (already a DigestInfo), via CRT.
+
+    PKCS#1 v1.5 is deterministic, so for a SHA-256 DigestInfo the library's (fast, constant-time)
+    signer gives the very same bytes; any other DigestInfo takes the slow pure-Python path.
+    """
+    prefix = _apdu.SHA256_DIGESTINFO_PREFIX
+    if len(data) == len(prefix) + 32 and data.startswith(prefix):
+        return profile.auth_key.sign(
+            data[len(prefix) :], padding.PKCS1v15(), utils.Prehashed(hashes.SHA256())
+        )
     numbers = profile.auth_key.private_numbers()
     n = numbers.public_numbers.n
     k = (n.bit_length() + 7) // 8

@@ -109,7 +109,24 @@ class VirtualCardLink:
         self.remove()
 
     # -- the wire ---------------------------------------------------------------------------
+    def wait_closed(self, timeout: float | None = None) -> bool:
+        """Block until the link ends (removed, or vpcd/pcscd closed it); False on timeout."""
+        thread = self._thread
+        if thread is None:
+            return True
+        thread.join(timeout)
+        return not thread.is_alive()
+
     def _serve(self, sock: socket.socket) -> None:
+        try:
+            self._serve_loop(sock)
+        finally:
+            with self._lock:  # vpcd went away: the card is no longer in the reader
+                if self._sock is sock:
+                    self._sock = None
+                    sock.close()
+
+    def _serve_loop(self, sock: socket.socket) -> None:
         try:
             while True:
                 header = _recv_exact(sock, 2)
