@@ -1,0 +1,20 @@
+"""The device sync agent (`madoguchi sync-agent`): outbox → central over ZeroMQ CURVE.
+
+`Agent` runs the loop; `AgentConfig` configures it; `RequestClient` is how the kiosk (another
+process) sends online requests through the agent's local socket; `read_status` reads the status
+file the staff screen and `sync-agent status` show. See docs/sync.md.
+"""
+
+from sync.agent._agent import Agent
+from sync.agent._client import RequestClient
+from sync.agent._config import AgentConfig, AgentStatus, backoff_delay, read_status, write_status
+
+__all__ = [
+    "Agent",
+    "AgentConfig",
+    "AgentStatus",
+    "RequestClient",
+    "backoff_delay",
+    "read_status",
+    "write_status",
+]

@@ -1,0 +1,495 @@
+"""The central receiver: one ZeroMQ ROUTER (CURVE server) with a ZAP allowlist of enrolled devices.
+
+Invariants:
+- Only enrolled, unrevoked CURVE keys complete the handshake (ZAP asks the allowlist each time).
+  Every message is checked against the allowlist again, and open sessions are re-checked every
+  `allowlist_recheck_s`, so a revocation closes an open session at once: the device gets
+  ERROR("revoked") and nothing it sends is processed any more.
+- A session speaks HELLO first; its device id must be the one enrolled for its key.
+- Ack path for BATCH: decode strictly → verify the internal hash chain and the Ed25519 signature
+  over the chain head → `Store.commit_batch` (insert-if-absent, ONE transaction, COMMIT) → THEN
+  ACK(highest contiguous committed seq, per-record rejections). A batch failing its signature or
+  chain is kept in quarantine and refused with ERROR; nothing is ever dropped silently.
+- Malformed, oversize or hostile frames are answered with ERROR and a log line; no input can
+  raise out of the loop. Logs carry device ids, seqs and codes, never bodies.
+- Per-device token buckets bound messages and bytes per second; ZMQ_MAXMSGSIZE bounds frames.
+- Online REQUESTs run in a small thread pool (handlers never block the ack path); their REPLY
+  goes back through the loop, the only thread touching the socket.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+import zmq
+from zmq.auth.thread import ThreadAuthenticator
+
+from sync.central.store import Store, StoredRecord
+from sync.errors import ChainError, RecordFormatError, SignatureError
+from sync.protocol import (
+    Ack,
+    Batch,
+    Bundle,
+    BundleAck,
+    ErrorMessage,
+    Heartbeat,
+    Hello,
+    ProtocolLimits,
+    Reply,
+    Request,
+    decode,
+    encode,
+)
+from sync.protocol_errors import ProtocolError, StoreError
+from sync.sealing import SealedRecord, verify_chain, verify_chain_head
+
+__all__ = [
+    "Allowlist",
+    "Device",
+    "MemoryAllowlist",
+    "Receiver",
+    "ReceiverConfig",
+]
+
+log = logging.getLogger("sync.central.receiver")
+
+
+@dataclass(frozen=True)
+class Device:
+    """Same shape as `provisioning.EnrolledDevice` (any object with these attributes works)."""
+
+    device_id: str
+    curve_public: bytes
+    signing_public: object
+    revoked: bool = False
+
+
+class Allowlist(Protocol):
+    def lookup(self, curve_public_z85: bytes) -> Device | None: ...
+
+
+class MemoryAllowlist:
+    """An in-memory allowlist (tests, benchmarks); `provisioning.Registry` is the real one."""
+
+    def __init__(self, devices: list[Device] | None = None) -> None:
+        self._lock = threading.Lock()
+        self._by_key: dict[bytes, Device] = {}
+        for device in devices or ():
+            self.add(device)
+
+    def add(self, device: Device) -> None:
+        with self._lock:
+            self._by_key[bytes(device.curve_public)] = device
+
+    def revoke(self, device_id: str) -> None:
+        with self._lock:
+            for key, device in list(self._by_key.items()):
+                if device.device_id == device_id:
+                    self._by_key[key] = Device(
+                        device.device_id, device.curve_public, device.signing_public, True
+                    )
+
+    def lookup(self, curve_public_z85: bytes) -> Device | None:
+        with self._lock:
+            return self._by_key.get(bytes(curve_public_z85))
+
+
+class _ZapPolicy:
+    def __init__(self, allowlist: Allowlist) -> None:
+        self.allowlist = allowlist
+
+    def callback(self, domain: str, key: bytes) -> bool:
+        device = self.allowlist.lookup(key)
+        allowed = device is not None and not device.revoked
+        if not allowed:
+            log.warning("handshake refused: %s key", "revoked" if device else "unknown")
+        return allowed
+
+
+@dataclass(frozen=True)
+class ReceiverConfig:
+    bind: str = "tcp://127.0.0.1:5570"
+    max_message_bytes: int = 8 * 1024 * 1024
+    limits: ProtocolLimits = ProtocolLimits()
+    rate_messages_per_s: float = 200.0
+    rate_message_burst: float = 400.0
+    rate_bytes_per_s: float = 64 * 1024 * 1024
+    rate_bytes_burst: float = 128 * 1024 * 1024
+    allowlist_recheck_s: float = 1.0
+    session_idle_s: float = 120.0
+    request_workers: int = 4
+    max_request_timeout_ms: int = 30_000
+
+
+class _Bucket:
+    __slots__ = ("rate", "burst", "tokens", "stamp")
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst, self.tokens, self.stamp = rate, burst, burst, time.monotonic()
+
+    def take(self, amount: float) -> float:
+        """0 if allowed, else seconds to wait."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= amount:
+            self.tokens -= amount
+            return 0.0
+        return (amount - self.tokens) / self.rate
+
+
+@dataclass
+class _Session:
+    curve_key: bytes
+    device: Device
+    hello: bool
+    seen: float
+    messages: _Bucket
+    volume: _Bucket
+
+
+class Receiver:
+    """Run with `start()` (own thread) / `stop()`, or `run()` in the calling thread.
+
+    `store` is a zero-argument factory (`lambda: open_store(db)`): the store is opened in the loop
+    thread. `handlers` map a REQUEST kind to `fn(device_id, payload) -> dict`. `bundle_source`
+    is `fn(device_id, catalog_version) -> bytes | None`, asked after each HELLO.
+    """
+
+    def __init__(
+        self,
+        config: ReceiverConfig,
+        store: Callable[[], Store],
+        allowlist: Allowlist,
+        server_public: bytes,
+        server_secret: bytes,
+        *,
+        handlers: Mapping[str, Callable[[str, dict], dict]] | None = None,
+        bundle_source: Callable[[str, int], bytes | None] | None = None,
+        context: zmq.Context | None = None,
+    ) -> None:
+        self.config = config
+        self._store_factory = store
+        self.allowlist = allowlist
+        self._server_public, self._server_secret = server_public, server_secret
+        self.handlers = dict(handlers or {})
+        self.bundle_source = bundle_source
+        self._own_context = context is None
+        self._ctx = context or zmq.Context()
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._replies: queue.SimpleQueue = queue.SimpleQueue()
+        self._sessions: dict[bytes, _Session] = {}
+        self.endpoint = ""
+        self.error: BaseException | None = None
+        self.stats = {
+            "batches": 0,
+            "records_stored": 0,
+            "duplicates": 0,
+            "rejected": 0,
+            "errors_sent": 0,
+            "requests": 0,
+        }
+
+    # --- lifecycle --------------------------------------------------------------------------
+    def start(self, timeout: float = 10.0) -> Receiver:
+        self._thread = threading.Thread(
+            target=self._run_guarded, name="central-receiver", daemon=True
+        )
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise StoreError("start", "receiver did not become ready")
+        if self.error is not None:
+            raise self.error
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def __enter__(self) -> Receiver:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _run_guarded(self) -> None:
+        try:
+            self.run()
+        except BaseException as e:  # noqa: BLE001 - reported to start()/the CLI, never lost
+            self.error = e
+            self._ready.set()
+            log.error("receiver stopped: %s", type(e).__name__)
+
+    def run(self) -> None:
+        """The loop; returns when `stop()` is called."""
+        store = self._store_factory()
+        auth = ThreadAuthenticator(self._ctx, log=logging.getLogger("sync.central.zap"))
+        auth.start()
+        auth.configure_curve_callback(domain="*", credentials_provider=_ZapPolicy(self.allowlist))
+        router = self._ctx.socket(zmq.ROUTER)
+        pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=self.config.request_workers, thread_name_prefix="central-request"
+        )
+        try:
+            router.curve_server = True
+            router.curve_publickey = self._server_public
+            router.curve_secretkey = self._server_secret
+            router.maxmsgsize = self.config.max_message_bytes
+            router.linger = 0
+            router.sndhwm = router.rcvhwm = 100_000
+            router.bind(self.config.bind)
+            self.endpoint = router.last_endpoint.decode()
+            self._ready.set()
+            log.info("receiver listening on %s", self.endpoint)
+            self._loop(router, store, pool)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+            router.close(linger=0)
+            auth.stop()
+            store.close()
+            if self._own_context:
+                self._ctx.term()
+
+    def _loop(self, router: zmq.Socket, store: Store, pool) -> None:
+        poller = zmq.Poller()
+        poller.register(router, zmq.POLLIN)
+        next_sweep = time.monotonic() + self.config.allowlist_recheck_s
+        pending_requests = 0
+        while not self._stop.is_set():
+            timeout = 20 if pending_requests else 200
+            if poller.poll(timeout):
+                for _ in range(1000):  # drain what is there, then look at the rest
+                    try:
+                        frames = router.recv_multipart(flags=zmq.NOBLOCK, copy=False)
+                    except zmq.Again:
+                        break
+                    pending_requests += self._handle(router, store, pool, frames)
+            while True:
+                try:
+                    identity, message = self._replies.get_nowait()
+                except queue.Empty:
+                    break
+                pending_requests -= 1
+                self._send(router, identity, message)
+            if time.monotonic() >= next_sweep:
+                self._sweep(router)
+                next_sweep = time.monotonic() + self.config.allowlist_recheck_s
+
+    # --- one message ------------------------------------------------------------------------
+    def _send(self, router: zmq.Socket, identity: bytes, message) -> None:
+        if isinstance(message, ErrorMessage):
+            self.stats["errors_sent"] += 1
+        try:
+            router.send_multipart([identity, encode(message)], flags=zmq.NOBLOCK)
+        except zmq.ZMQError as e:  # peer gone or queue full: the agent will resend
+            log.warning("reply dropped: %s", e.strerror)
+
+    def _error(self, router, identity: bytes, code: str, detail: str = "", **kw) -> int:
+        log.warning("error to peer: %s %s", code, detail[:80])
+        self._send(router, identity, ErrorMessage(code=code, detail=detail[:200], **kw))
+        return 0
+
+    def _handle(self, router: zmq.Socket, store: Store, pool, frames) -> int:
+        identity = frames[0].bytes
+        if len(frames) != 2:
+            return self._error(router, identity, "malformed", "expected one payload frame")
+        frame = frames[1]
+        try:
+            curve_key = frame.get("User-Id").encode("ascii")
+        except (zmq.ZMQError, UnicodeError, AttributeError):
+            return self._error(router, identity, "unauthenticated")
+        device = self.allowlist.lookup(curve_key)
+        if device is None or device.revoked:
+            self._sessions.pop(identity, None)
+            return self._error(router, identity, "revoked", "device key not enrolled")
+        session = self._sessions.get(identity)
+        now = time.monotonic()
+        if session is None:
+            cfg = self.config
+            session = _Session(
+                curve_key,
+                device,
+                False,
+                now,
+                _Bucket(cfg.rate_messages_per_s, cfg.rate_message_burst),
+                _Bucket(cfg.rate_bytes_per_s, cfg.rate_bytes_burst),
+            )
+            self._sessions[identity] = session
+        session.seen, session.device = now, device
+        data = frame.buffer
+        wait = max(session.messages.take(1), session.volume.take(len(data)))
+        if wait > 0:
+            return self._error(
+                router, identity, "rate_limited", retry_after_ms=int(wait * 1000) + 1
+            )
+        try:
+            message = decode(data, self.config.limits)
+        except ProtocolError as e:
+            return self._error(router, identity, e.code, str(e))
+        if isinstance(message, Hello):
+            return self._hello(router, store, identity, session, message)
+        if not session.hello:
+            return self._error(router, identity, "hello_required")
+        if isinstance(message, Batch):
+            return self._batch(router, store, identity, session, message)
+        if isinstance(message, Heartbeat):
+            self._send(router, identity, Heartbeat(time.time()))
+            return 0
+        if isinstance(message, Request):
+            return self._request(router, pool, identity, session, message)
+        if isinstance(message, BundleAck):
+            log.info(
+                "bundle %s on %s (catalog %d)",
+                "applied" if message.ok else f"refused ({message.error})",
+                device.device_id,
+                message.catalog_version,
+            )
+            return 0
+        return self._error(router, identity, "unexpected", type(message).__name__)
+
+    def _hello(self, router, store: Store, identity: bytes, session: _Session, hello: Hello) -> int:
+        if hello.device_id != session.device.device_id:
+            return self._error(
+                router, identity, "wrong_device", "device id is not the enrolled one"
+            )
+        try:
+            state = store.device_state(hello.device_id)
+        except StoreError as e:
+            return self._error(router, identity, "store_unavailable", e.reason, retry_after_ms=1000)
+        session.hello = True
+        log.info(
+            "hello from %s: device acked %d, central committed %d",
+            hello.device_id,
+            hello.last_acked_seq,
+            state.committed_seq,
+        )
+        self._send(router, identity, Ack(0, state.committed_seq))
+        if self.bundle_source is not None:
+            try:
+                data = self.bundle_source(hello.device_id, hello.catalog_version)
+            except Exception as e:  # noqa: BLE001 - a bundle source bug must not stop the loop
+                log.error("bundle source failed: %s", type(e).__name__)
+                data = None
+            if data:
+                self._send(router, identity, Bundle(data))
+        return 0
+
+    def _batch(self, router, store: Store, identity: bytes, session: _Session, batch: Batch) -> int:
+        device_id = session.device.device_id
+        records = [SealedRecord(h, c) for h, c in batch.records]
+        last_seq = batch.first_seq + len(records) - 1
+        rows: list[StoredRecord] = []
+        try:
+            head = verify_chain(records, _first_prev(records), batch.first_seq, device_id=device_id)
+            verify_chain_head(
+                session.device.signing_public, device_id, last_seq, head, batch.head_signature
+            )
+            for r in records:
+                h = r.header
+                rows.append(
+                    StoredRecord(
+                        h.seq,
+                        r.record_hash,
+                        h.prev_hash,
+                        h.record_id,
+                        h.kind,
+                        h.created_at,
+                        r.header_bytes,
+                        r.ciphertext,
+                    )
+                )
+        except (ChainError, SignatureError, RecordFormatError) as e:
+            code = "bad_signature" if isinstance(e, SignatureError) else "chain_break"
+            self._quarantine(store, device_id, batch, records, code)
+            return self._error(router, identity, code, str(e), ref=batch.batch_id)
+        try:
+            result = store.commit_batch(device_id, rows)
+        except StoreError as e:
+            log.error("commit failed for %s: %s", device_id, e.reason)
+            return self._error(
+                router, identity, "store_unavailable", ref=batch.batch_id, retry_after_ms=1000
+            )
+        self.stats["batches"] += 1
+        self.stats["records_stored"] += result.stored
+        self.stats["duplicates"] += result.duplicates
+        self.stats["rejected"] += len(result.rejections)
+        for event in result.events:
+            log.warning(
+                "%s reported for %s (seq %d-%d)", event, device_id, batch.first_seq, last_seq
+            )
+        self._send(router, identity, Ack(batch.batch_id, result.committed_seq, result.rejections))
+        return 0
+
+    def _quarantine(self, store: Store, device_id: str, batch: Batch, records, code: str) -> None:
+        """Keep a refused batch: each record under the seq it claims (or its position)."""
+        rows = []
+        for i, r in enumerate(records):
+            seq = batch.first_seq + i
+            try:
+                seq = r.header.seq if r.header.device_id == device_id else seq
+            except RecordFormatError:
+                pass  # unparseable header: keep it under its position in the batch
+            stored = StoredRecord(seq, r.record_hash, b"", "", "", 0, r.header_bytes, r.ciphertext)
+            rows.append((stored, f"refused_{code}"))
+        try:
+            store.quarantine_batch(device_id, rows, code, f"batch {batch.batch_id} refused")
+        except StoreError as e:
+            log.error("quarantine failed for %s: %s", device_id, e.reason)
+
+    def _request(self, router, pool, identity: bytes, session: _Session, request: Request) -> int:
+        handler = self.handlers.get(request.kind)
+        if handler is None:
+            self._send(router, identity, Reply(request.request_id, False, {}, "unknown_kind"))
+            return 0
+        self.stats["requests"] += 1
+        timeout = min(request.timeout_ms, self.config.max_request_timeout_ms) / 1000.0
+        deadline = time.monotonic() + timeout
+        device_id = session.device.device_id
+
+        def work() -> None:
+            try:
+                payload = handler(device_id, request.payload)
+                reply = Reply(request.request_id, True, dict(payload), "")
+            except Exception as e:  # noqa: BLE001 - a handler failure becomes an error REPLY
+                log.warning("request %s failed: %s", request.kind, type(e).__name__)
+                reply = Reply(request.request_id, False, {}, "handler_failed")
+            if time.monotonic() <= deadline:  # past its deadline the caller has fallen back
+                self._replies.put((identity, reply))
+            else:
+                self._replies.put(
+                    (identity, ErrorMessage("deadline_passed", "", request.request_id))
+                )
+
+        pool.submit(work)
+        return 1
+
+    def _sweep(self, router: zmq.Socket) -> None:
+        """Close sessions of keys revoked since they connected; forget idle sessions."""
+        now = time.monotonic()
+        for identity, session in list(self._sessions.items()):
+            device = self.allowlist.lookup(session.curve_key)
+            if device is None or device.revoked:
+                log.warning("closing session of revoked device %s", session.device.device_id)
+                self._error(router, identity, "revoked", "device key revoked")
+                del self._sessions[identity]
+            elif now - session.seen > self.config.session_idle_s:
+                del self._sessions[identity]
+
+
+def _first_prev(records: list[SealedRecord]) -> bytes:
+    """The first record's own prev hash: the link to the stored chain is checked in the store."""
+    try:
+        return records[0].header.prev_hash
+    except RecordFormatError:
+        return bytes(32)

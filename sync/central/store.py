@@ -1,0 +1,512 @@
+"""The central store of sealed records, one SQL schema over two backends (SQLite, PostgreSQL).
+
+Invariants:
+- A record is keyed by (device_id, seq) and inserted if absent: resending a batch never duplicates.
+- `commit_batch` is ONE transaction per batch, serialized per device (SQLite: BEGIN IMMEDIATE;
+  PostgreSQL: the device row is locked FOR UPDATE), so several receivers may share one PostgreSQL.
+  When it returns, the records are durable; only then may the receiver ACK.
+- `committed_seq` of a device is the highest seq such that every seq ≤ it is held centrally, in
+  `records` or in `quarantine`. It never decreases.
+- Nothing is dropped: a record that conflicts with a stored one, breaks the chain, fails its
+  signature or cannot be opened goes to `quarantine` (insert-if-absent on device, seq, hash).
+  Gaps and chain breaks are written to `events`.
+- Schema changes are named migrations applied in one transaction and recorded in
+  `schema_migrations`.
+
+The pure part (what to insert where) lives in `_plan_batch`; backends only run SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sync.protocol import Rejection
+from sync.sealing import GENESIS_HASH
+
+__all__ = [
+    "KIND_TABLES",
+    "CommitResult",
+    "DeviceState",
+    "PendingRecord",
+    "Store",
+    "StoredRecord",
+    "open_store",
+]
+
+# Record kind -> typed table filled by the processing stage.
+KIND_TABLES = {
+    "application": "applications",
+    "certificate_request": "certificate_requests",
+    "booking": "bookings",
+    "survey": "surveys",
+    "metric": "metrics",
+    "device_health": "device_health",
+    "shelter_checkin": "shelter_checkins",
+    "queue_ticket": "queue_tickets",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """One verified sealed record as the ack path stores it (no body in clear)."""
+
+    seq: int
+    record_hash: bytes
+    prev_hash: bytes
+    record_id: str
+    kind: str
+    created_at: int
+    header: bytes
+    ciphertext: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceState:
+    device_id: str
+    committed_seq: int
+    committed_hash: bytes
+    max_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class CommitResult:
+    committed_seq: int
+    stored: int
+    duplicates: int
+    rejections: tuple[Rejection, ...] = ()
+    events: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRecord:
+    """A stored record waiting for the processing stage."""
+
+    device_id: str
+    seq: int
+    record_hash: bytes
+    header: bytes
+    ciphertext: bytes
+    received_at: float
+
+
+@dataclass
+class _Plan:
+    insert: list[StoredRecord] = field(default_factory=list)
+    quarantine: list[tuple[StoredRecord, str]] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    events: list[tuple[str, int, int, str]] = field(default_factory=list)
+    duplicates: int = 0
+
+
+def _plan_batch(
+    state: DeviceState, rows: Sequence[StoredRecord], prev: bytes | None, stored: dict[int, bytes]
+) -> _Plan:
+    """Decide, without I/O, what a verified batch does to the store.
+
+    `prev`: the stored hash at rows[0].seq - 1 (None: not held, a gap); `stored`: hashes already
+    held in `records` for the batch's seqs. The rows are internally chained and signed already.
+    """
+    plan = _Plan()
+    first = rows[0].seq
+    if prev is None and first - 1 > state.committed_seq:
+        plan.events.append(("gap", state.committed_seq + 1, first - 1, "records missing"))
+    link_ok = prev is None or prev == rows[0].prev_hash
+    if not link_ok:
+        plan.events.append(("chain_break", first, rows[-1].seq, "does not link to stored chain"))
+    conflict_logged = False
+    for row in rows:
+        held = stored.get(row.seq)
+        if held == row.record_hash:
+            plan.duplicates += 1
+        elif held is not None:
+            plan.quarantine.append((row, "conflict"))
+            plan.rejections.append(Rejection(row.seq, "conflict"))
+            if not conflict_logged:
+                plan.events.append(("chain_break", row.seq, rows[-1].seq, "conflicts with stored"))
+                conflict_logged = True
+        elif not link_ok:
+            plan.quarantine.append((row, "chain_break"))
+            plan.rejections.append(Rejection(row.seq, "chain_break"))
+        else:
+            plan.insert.append(row)
+    return plan
+
+
+def _to_jsonable(value: object) -> object:
+    if isinstance(value, bytes | bytearray):
+        return {"$bytes": bytes(value).hex()}
+    if hasattr(value, "isoformat"):
+        return value.isoformat()  # type: ignore[union-attr]
+    return str(value)
+
+
+def body_json(body: dict) -> str:
+    """A decrypted body as JSON text (bytes as {"$bytes": hex}, dates as ISO 8601)."""
+    return json.dumps(body, ensure_ascii=False, default=_to_jsonable, sort_keys=True)
+
+
+class Store:
+    """Common SQL for both backends. One instance = one connection = one thread."""
+
+    placeholder = "?"
+
+    # --- backend hooks ----------------------------------------------------------------------
+    def _execute(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        raise NotImplementedError
+
+    def _executemany(self, sql: str, rows: Sequence[Sequence]) -> None:
+        raise NotImplementedError
+
+    def _begin_device(self, device_id: str) -> None:
+        """Begin a transaction holding the device's lock; the device row exists afterwards."""
+        raise NotImplementedError
+
+    def _begin(self) -> None:
+        raise NotImplementedError
+
+    def _commit(self) -> None:
+        raise NotImplementedError
+
+    def _rollback(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def _guard(self, operation: str):
+        """Context translating the backend's exceptions into StoreError."""
+        raise NotImplementedError
+
+    def _q(self, sql: str) -> str:
+        return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
+
+    # --- ack path ---------------------------------------------------------------------------
+    def device_state(self, device_id: str) -> DeviceState:
+        with self._guard("device_state"):
+            rows = self._execute(
+                self._q(
+                    "SELECT committed_seq, committed_hash, max_seq FROM devices WHERE device_id = ?"
+                ),
+                (device_id,),
+            )
+            self._commit()
+        if not rows:
+            return DeviceState(device_id, 0, GENESIS_HASH, 0)
+        seq, head, max_seq = rows[0]
+        return DeviceState(device_id, int(seq), bytes(head), int(max_seq))
+
+    def commit_batch(self, device_id: str, rows: Sequence[StoredRecord]) -> CommitResult:
+        """Store one verified batch durably (see module invariants); returns what the ACK says."""
+        if not rows:
+            raise ValueError("empty batch")
+        first, last = rows[0].seq, rows[-1].seq
+        now = time.time()
+        with self._guard("commit_batch"):
+            try:
+                self._begin_device(device_id)
+                st = self._locked_state(device_id)
+                prev = self._prev_hash(st, first)
+                stored = {}
+                if first <= st.max_seq:
+                    stored = {
+                        int(s): bytes(h)
+                        for s, h in self._execute(
+                            self._q(
+                                "SELECT seq, record_hash FROM records "
+                                "WHERE device_id = ? AND seq BETWEEN ? AND ?"
+                            ),
+                            (device_id, first, last),
+                        )
+                    }
+                plan = _plan_batch(st, rows, prev, stored)
+                if plan.insert:
+                    self._executemany(
+                        self._q(
+                            "INSERT INTO records (device_id, seq, record_hash, prev_hash, "
+                            "record_id, kind, created_at, header, ciphertext, received_at, state) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) "
+                            "ON CONFLICT (device_id, seq) DO NOTHING"
+                        ),
+                        [
+                            (
+                                device_id,
+                                r.seq,
+                                r.record_hash,
+                                r.prev_hash,
+                                r.record_id,
+                                r.kind,
+                                r.created_at,
+                                r.header,
+                                r.ciphertext,
+                                now,
+                            )
+                            for r in plan.insert
+                        ],
+                    )
+                if plan.quarantine:
+                    self._quarantine_rows(device_id, plan.quarantine, now)
+                for kind, a, b, detail in plan.events:
+                    self._event(device_id, kind, a, b, detail, now)
+                committed, head = self._advance(st, first, last, rows[-1].record_hash)
+                self._execute(
+                    self._q(
+                        "UPDATE devices SET committed_seq = ?, committed_hash = ?, "
+                        "max_seq = ?, last_seen = ? WHERE device_id = ?"
+                    ),
+                    (committed, head, max(st.max_seq, last), now, device_id),
+                )
+                self._commit()
+            except BaseException:
+                self._rollback()
+                raise
+        return CommitResult(
+            committed_seq=committed,
+            stored=len(plan.insert),
+            duplicates=plan.duplicates,
+            rejections=tuple(plan.rejections),
+            events=tuple(e[0] for e in plan.events),
+        )
+
+    def _locked_state(self, device_id: str) -> DeviceState:
+        rows = self._execute(
+            self._q(
+                "SELECT committed_seq, committed_hash, max_seq FROM devices WHERE device_id = ?"
+                + self._for_update()
+            ),
+            (device_id,),
+        )
+        seq, head, max_seq = rows[0]
+        return DeviceState(device_id, int(seq), bytes(head), int(max_seq))
+
+    def _hash_at(self, device_id: str, seq: int) -> bytes | None:
+        for sql in (
+            "SELECT record_hash FROM records WHERE device_id = ? AND seq = ?",
+            "SELECT record_hash FROM quarantine WHERE device_id = ? AND seq = ? "
+            "AND reason = 'chain_break' ORDER BY id LIMIT 1",
+        ):
+            rows = self._execute(self._q(sql), (device_id, seq))
+            if rows:
+                return bytes(rows[0][0])
+        return None
+
+    def _prev_hash(self, st: DeviceState, first: int) -> bytes | None:
+        if first == 1:
+            return GENESIS_HASH
+        if first == st.committed_seq + 1:
+            return st.committed_hash
+        return self._hash_at(st.device_id, first - 1)
+
+    def _advance(self, st: DeviceState, first: int, last: int, last_hash: bytes):
+        committed, head = st.committed_seq, st.committed_hash
+        if first <= committed + 1 < last + 1:
+            committed, head = last, last_hash
+        if max(st.max_seq, last) > committed:
+            # A gap was filled (or lies ahead): walk forward over everything held.
+            held = self._execute(
+                self._q(
+                    "SELECT seq FROM records WHERE device_id = ? AND seq > ? "
+                    "UNION SELECT seq FROM quarantine WHERE device_id = ? AND seq > ? "
+                    "AND reason = 'chain_break' ORDER BY 1"
+                ),
+                (st.device_id, committed, st.device_id, committed),
+            )
+            moved = False
+            for (seq,) in held:
+                if int(seq) != committed + 1:
+                    break
+                committed, moved = int(seq), True
+            if moved:
+                head = self._hash_at(st.device_id, committed) or head
+        return committed, head
+
+    def _quarantine_rows(
+        self, device_id: str, rows: Sequence[tuple[StoredRecord, str]], now: float
+    ) -> None:
+        self._executemany(
+            self._q(
+                "INSERT INTO quarantine (device_id, seq, record_hash, reason, header, "
+                "ciphertext, received_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (device_id, seq, record_hash, reason) DO NOTHING"
+            ),
+            [
+                (device_id, r.seq, r.record_hash, reason, r.header, r.ciphertext, now)
+                for r, reason in rows
+            ],
+        )
+
+    def _event(self, device_id: str, kind: str, a: int, b: int, detail: str, now: float) -> None:
+        self._execute(
+            self._q(
+                "INSERT INTO events (device_id, kind, first_seq, last_seq, detail, at) "
+                "VALUES (?, ?, ?, ?, ?, ?)"
+            ),
+            (device_id, kind, a, b, detail, now),
+        )
+
+    def quarantine_batch(
+        self, device_id: str, rows: Sequence[tuple[StoredRecord, str]], event: str, detail: str
+    ) -> None:
+        """Keep a refused batch (bad signature, broken chain) without touching committed_seq."""
+        now = time.time()
+        with self._guard("quarantine_batch"):
+            try:
+                self._begin()
+                self._quarantine_rows(device_id, rows, now)
+                if rows:
+                    self._event(device_id, event, rows[0][0].seq, rows[-1][0].seq, detail, now)
+                self._commit()
+            except BaseException:
+                self._rollback()
+                raise
+
+    # --- processing stage ------------------------------------------------------------------
+    def pending(self, limit: int) -> list[PendingRecord]:
+        """Stored records not yet opened, oldest first (PostgreSQL: rows are claimed by this
+        transaction with SKIP LOCKED until `finish_processing` commits)."""
+        with self._guard("pending"):
+            rows = self._execute(
+                self._q(
+                    "SELECT device_id, seq, record_hash, header, ciphertext, received_at "
+                    "FROM records WHERE state = 0 ORDER BY received_at, device_id, seq LIMIT ?"
+                    + self._skip_locked()
+                ),
+                (limit,),
+            )
+            self._end_read_for_processing()
+        return [
+            PendingRecord(d, int(s), bytes(h), bytes(hd), bytes(c), float(at))
+            for d, s, h, hd, c, at in rows
+        ]
+
+    def _skip_locked(self) -> str:
+        return ""
+
+    def _end_read_for_processing(self) -> None:
+        """SQLite: end the read (one processor per file); PostgreSQL keeps the claim open."""
+        self._commit()
+
+    def _begin_processing_write(self) -> None:
+        self._begin()
+
+    def _for_update(self) -> str:
+        return ""
+
+    def finish_processing(
+        self,
+        opened: Sequence[tuple[PendingRecord, str, int, str, str]],
+        failed: Sequence[tuple[PendingRecord, str]],
+    ) -> None:
+        """Commit the processing of records claimed by `pending`: `opened` rows are
+        (record, kind, created_at, record_id, body_json) into the typed tables; `failed` rows go
+        to quarantine with their reason. Both are marked processed in the same transaction."""
+        now = time.time()
+        with self._guard("finish_processing"):
+            try:
+                self._begin_processing_write()
+                by_table: dict[str, list[tuple]] = {}
+                for rec, kind, created_at, record_id, body in opened:
+                    by_table.setdefault(KIND_TABLES[kind], []).append(
+                        (rec.device_id, rec.seq, record_id, created_at, now, body)
+                    )
+                for table, values in by_table.items():
+                    self._executemany(
+                        self._q(
+                            f"INSERT INTO {table} (device_id, seq, record_id, created_at, "
+                            "opened_at, body) VALUES (?, ?, ?, ?, ?, ?) "
+                            "ON CONFLICT (device_id, seq) DO NOTHING"
+                        ),
+                        values,
+                    )
+                if failed:
+                    self._executemany(
+                        self._q(
+                            "INSERT INTO quarantine (device_id, seq, record_hash, reason, header, "
+                            "ciphertext, received_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                            "ON CONFLICT (device_id, seq, record_hash, reason) DO NOTHING"
+                        ),
+                        [
+                            (r.device_id, r.seq, r.record_hash, why, r.header, r.ciphertext, now)
+                            for r, why in failed
+                        ],
+                    )
+                done = [(1, r.device_id, r.seq) for r, *_ in opened]
+                done += [(2, r.device_id, r.seq) for r, _ in failed]
+                self._executemany(
+                    self._q("UPDATE records SET state = ? WHERE device_id = ? AND seq = ?"), done
+                )
+                self._commit()
+            except BaseException:
+                self._rollback()
+                raise
+
+    def release(self) -> None:
+        """End a `pending` transaction that will not be finished (nothing was claimed for good)."""
+        with self._guard("release"):
+            self._rollback()
+
+    # --- reports ----------------------------------------------------------------------------
+    def lag(self) -> tuple[int, float]:
+        """(records waiting to be opened, age in seconds of the oldest of them)."""
+        with self._guard("lag"):
+            rows = self._execute("SELECT COUNT(*), MIN(received_at) FROM records WHERE state = 0")
+            self._commit()
+        count, oldest = rows[0]
+        return int(count), (time.time() - float(oldest)) if oldest is not None else 0.0
+
+    def events(self, device_id: str | None = None) -> list[tuple[str, str, int, int, str]]:
+        """Gaps and chain breaks: (device_id, kind, first_seq, last_seq, detail), oldest first."""
+        sql = "SELECT device_id, kind, first_seq, last_seq, detail FROM events"
+        params: tuple = ()
+        if device_id is not None:
+            sql, params = sql + " WHERE device_id = ?", (device_id,)
+        with self._guard("events"):
+            rows = self._execute(self._q(sql + " ORDER BY id"), params)
+            self._commit()
+        return [(d, k, int(a), int(b), t) for d, k, a, b, t in rows]
+
+    def quarantined(self) -> list[tuple[str, int, str]]:
+        """(device_id, seq, reason) of every quarantined record."""
+        with self._guard("quarantined"):
+            rows = self._execute("SELECT device_id, seq, reason FROM quarantine ORDER BY id")
+            self._commit()
+        return [(d, int(s), r) for d, s, r in rows]
+
+    def count(self, table: str = "records", device_id: str | None = None) -> int:
+        if table not in {"records", "quarantine", "events", *KIND_TABLES.values()}:
+            raise ValueError(f"unknown table {table}")
+        sql, params = f"SELECT COUNT(*) FROM {table}", ()
+        if device_id is not None:
+            sql, params = sql + " WHERE device_id = ?", (device_id,)
+        with self._guard("count"):
+            rows = self._execute(self._q(sql), params)
+            self._commit()
+        return int(rows[0][0])
+
+    def opened(self, kind: str, after_id: int = 0, limit: int = 100) -> list[tuple]:
+        """Opened records of `kind`: (id, device_id, seq, record_id, created_at, body_json),
+        ordered by a per-table increasing id (a consumer such as the forwarder keeps a cursor)."""
+        table = KIND_TABLES[kind]
+        with self._guard("opened"):
+            rows = self._execute(
+                self._q(
+                    f"SELECT id, device_id, seq, record_id, created_at, body FROM {table} "
+                    "WHERE id > ? ORDER BY id LIMIT ?"
+                ),
+                (after_id, limit),
+            )
+            self._commit()
+        return [(int(i), d, int(s), r, int(c), b) for i, d, s, r, c, b in rows]
+
+
+def open_store(db: str) -> Store:
+    """`postgresql://...` (or `postgres://`) → PostgreSQL; anything else is a SQLite path."""
+    if db.startswith(("postgresql://", "postgres://", "postgresql:///")):
+        from sync.central.store_postgres import PostgresStore
+
+        return PostgresStore(db)
+    from sync.central.store_sqlite import SqliteStore
+
+    return SqliteStore(db)

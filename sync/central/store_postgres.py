@@ -1,0 +1,100 @@
+"""PostgreSQL backend of the central store (psycopg 3): `--db postgresql://...`.
+
+Several receivers may share one database: a batch's transaction locks its device row
+(`SELECT ... FOR UPDATE`), inserts are `ON CONFLICT DO NOTHING`, processing claims rows with
+`FOR UPDATE SKIP LOCKED`, and migrations run under a transaction-scoped advisory lock so receivers
+starting together do not race. One `PostgresStore` (one connection) per thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Sequence
+
+import psycopg
+
+from sync.central.store import Store
+from sync.central.store_schema import MIGRATIONS, render
+from sync.protocol_errors import StoreError
+
+__all__ = ["PostgresStore"]
+
+_MIGRATION_LOCK = 0x4D61646F  # "Mado"
+
+
+class PostgresStore(Store):
+    placeholder = "%s"
+
+    def __init__(self, dsn: str, *, connect_timeout: int = 10) -> None:
+        try:
+            self._db = psycopg.connect(dsn, autocommit=False, connect_timeout=connect_timeout)
+            self._migrate()
+        except psycopg.Error as e:
+            raise StoreError("open", type(e).__name__) from e
+
+    def _migrate(self) -> None:
+        with self._db.transaction():
+            self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION)"
+            )
+            done = {r[0] for r in self._db.execute("SELECT name FROM schema_migrations")}
+            for name, statements in MIGRATIONS:
+                if name in done:
+                    continue
+                for statement in statements:
+                    self._db.execute(render(statement, "postgres"))
+                self._db.execute(
+                    "INSERT INTO schema_migrations VALUES (%s, %s)", (name, time.time())
+                )
+        self._db.commit()
+
+    def _execute(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        cur = self._db.execute(sql, params)
+        return cur.fetchall() if cur.description is not None else []
+
+    def _executemany(self, sql: str, rows: Sequence[Sequence]) -> None:
+        with self._db.cursor() as cur:
+            cur.executemany(sql, rows)
+
+    def _begin_device(self, device_id: str) -> None:
+        self._db.execute(
+            "INSERT INTO devices (device_id, committed_hash) VALUES (%s, %s) "
+            "ON CONFLICT (device_id) DO NOTHING",
+            (device_id, bytes(32)),
+        )
+
+    def _for_update(self) -> str:
+        return " FOR UPDATE"
+
+    def _skip_locked(self) -> str:
+        return " FOR UPDATE SKIP LOCKED"
+
+    def _end_read_for_processing(self) -> None:
+        pass  # the claim (row locks) lasts until finish_processing or release
+
+    def _begin_processing_write(self) -> None:
+        pass
+
+    def _begin(self) -> None:
+        pass  # psycopg opens a transaction on the first statement
+
+    def _commit(self) -> None:
+        self._db.commit()
+
+    def _rollback(self) -> None:
+        with contextlib.suppress(psycopg.Error):
+            self._db.rollback()
+
+    @contextlib.contextmanager
+    def _guard(self, operation: str):
+        try:
+            yield
+        except psycopg.Error as e:
+            raise StoreError(operation, type(e).__name__) from e
+
+    def close(self) -> None:
+        with contextlib.suppress(psycopg.Error):
+            self._db.close()
