@@ -133,11 +133,20 @@ class MyNumberCard:
 
     # -- transmit: public checks, private moves bytes ------------------------------------------
     def transmit(
-        self, apdu: bytes, *, operation: str = "command", accept: tuple[int, ...] = (_apdu.SW_OK,)
+        self,
+        apdu: bytes,
+        *,
+        operation: str = "command",
+        accept: tuple[int, ...] | None = (_apdu.SW_OK,),
     ) -> Response:
-        """Send one APDU; raise CardStatusError unless its status word is in `accept`."""
+        """Send one APDU; raise CardStatusError unless its status word is in `accept` (None: any).
+
+        Raw commands bypass the reader's bookkeeping: after one, the next call re-selects.
+        """
+        self._app = self._ef = None
+        self._tries.clear()
         response = self._transmit(bytes(apdu), operation)
-        if response.sw not in accept:
+        if accept is not None and response.sw not in accept:
             log.info("card: %s answered SW %04X", operation, response.sw)
             raise CardStatusError(operation, response.sw)
         return response
