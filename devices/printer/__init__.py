@@ -1,0 +1,50 @@
+"""The kiosk's printers through CUPS (pycups), and the documents they print.
+
+Roles ("receipt": 80 mm roll, "document": A4) map to CUPS queues by `PrinterConfig`. `Printer`
+submits PDFs, follows jobs, reads status and cancels; documents that cannot print are kept in
+memory (`PendingPrints`) for a staff reprint; `SessionPrints` holds a session's last prints until
+`wipe()`. `devices.printer.documents.DocumentRenderer` renders the PDFs. `cups` is imported only
+by `devices/printer/_cups.py`, and only when this package's `Printer` is first imported.
+"""
+
+from devices.printer._cups import (
+    BLOCKING_REASONS,
+    JobState,
+    Printer,
+    PrinterConfig,
+    PrinterStatus,
+    PrintJob,
+    normalise_reasons,
+)
+from devices.printer.errors import (
+    CupsUnavailableError,
+    DocumentDataError,
+    DocumentTooLargeError,
+    PaperOutError,
+    PrinterError,
+    PrinterOfflineError,
+    PrintJobFailedError,
+    QueueMissingError,
+)
+from devices.printer.holding import HeldDocument, PendingPrints, SessionPrints
+
+__all__ = [
+    "BLOCKING_REASONS",
+    "CupsUnavailableError",
+    "DocumentDataError",
+    "DocumentTooLargeError",
+    "HeldDocument",
+    "JobState",
+    "PaperOutError",
+    "PendingPrints",
+    "PrintJob",
+    "PrintJobFailedError",
+    "Printer",
+    "PrinterConfig",
+    "PrinterError",
+    "PrinterOfflineError",
+    "PrinterStatus",
+    "QueueMissingError",
+    "SessionPrints",
+    "normalise_reasons",
+]

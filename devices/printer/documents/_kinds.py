@@ -1,0 +1,344 @@
+"""What each printed document says: info dataclasses in, layout blocks out (pure functions).
+
+Invariants:
+- Every label comes from the printer's own catalog (`devices/printer/locale/<lang>.po`);
+  `MSGIDS` lists them all so a test can require each one in all seven languages.
+- Personal data appears only where the document needs it: a receipt, ticket, slip, checklist
+  and claim slip carry a reference number and procedure/topic names, never a name, address or
+  birth date; only the certificate shows its holder.
+- Validation raises `DocumentDataError` (no asserts); nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from devices.printer.documents._layout import Block
+from devices.printer.errors import DocumentDataError
+from madoguchi.i18n import LANGUAGES, Translator
+
+_DATETIME = "{year}-{month:02d}-{day:02d} {hour:02d}:{minute:02d}"
+_DATE = "{year}-{month:02d}-{day:02d}"
+
+TOPICS = {
+    "welfare": "Welfare",
+    "child-care": "Child care",
+    "tax": "Tax",
+    "care": "Long-term care",
+    "general": "General consultation",
+}
+CERTIFICATES = {
+    "residence": "Certificate of residence",
+    "seal": "Certificate of seal registration",
+    "tax": "Tax certificate",
+}
+WHERE = ("here", "online", "office")
+
+MSGIDS: tuple[str, ...] = (
+    _DATETIME,
+    _DATE,
+    "Receipt",
+    "Reference number",
+    "Procedures",
+    "Issued",
+    "Please keep this receipt. Show the reference number when you contact the city office.",
+    "Queue ticket",
+    "Your number",
+    "Service",
+    "People ahead of you: {n}",
+    "Please wait until your number is called.",
+    "Consultation booking",
+    "Topic",
+    "Date and time",
+    "{minutes} minutes",
+    "Place",
+    "Please come to this center 10 minutes before your booking.",
+    *TOPICS.values(),
+    "Checklist of procedures",
+    "Life event",
+    "Done here today",
+    "Online at home",
+    "At the office: {office}",
+    *CERTIFICATES.values(),
+    "Name",
+    "Address",
+    "Date of birth",
+    "Issued by",
+    "Verification code",
+    "Check this certificate with the verification code on the city website.",
+    "Certificate request received",
+    "Requested certificate",
+    "Your request is saved and will be sent as soon as the connection returns.",
+    "Bring this slip to the counter to collect your certificate.",
+    "Test print",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentInfo:
+    """What every document carries: language, city and center, when it was issued."""
+
+    language: str
+    city_name: str
+    center_name: str
+    issued_at: datetime
+
+    def __post_init__(self) -> None:
+        if self.language not in LANGUAGES:
+            raise DocumentDataError(f"unknown language {self.language!r}")
+        for name in ("city_name", "center_name"):
+            _require_text(self, name)
+
+
+def _require_text(info: object, name: str, limit: int = 200) -> None:
+    value = getattr(info, name)
+    if not isinstance(value, str) or not value.strip():
+        raise DocumentDataError(f"{type(info).__name__}.{name} must be non-empty text")
+    if len(value) > limit:
+        raise DocumentDataError(f"{type(info).__name__}.{name} longer than {limit} characters")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReceiptInfo(DocumentInfo):
+    reference: str
+    procedures: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _require_text(self, "reference", 64)
+        if not self.procedures:
+            raise DocumentDataError("ReceiptInfo.procedures must name at least one procedure")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketInfo(DocumentInfo):
+    ticket_number: str
+    service: str = ""
+    waiting: int | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _require_text(self, "ticket_number", 12)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlipInfo(DocumentInfo):
+    reference: str
+    topic: str  # one of TOPICS
+    starts_at: datetime
+    duration_min: int
+    place: str
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _require_text(self, "reference", 64)
+        _require_text(self, "place")
+        if self.topic not in TOPICS:
+            raise DocumentDataError(f"unknown consultation topic {self.topic!r}")
+        if not 0 < self.duration_min <= 480:
+            raise DocumentDataError("SlipInfo.duration_min must be 1..480")
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    name: str
+    where: str  # "here" | "online" | "office"
+    office: str = ""
+
+    def __post_init__(self) -> None:
+        if self.where not in WHERE:
+            raise DocumentDataError(f"ChecklistItem.where must be one of {WHERE}")
+        _require_text(self, "name")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChecklistInfo(DocumentInfo):
+    life_event: str  # already in the resident's language (from the catalog)
+    items: tuple[ChecklistItem, ...]
+    reference: str = ""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _require_text(self, "life_event")
+        if not self.items:
+            raise DocumentDataError("ChecklistInfo.items must not be empty")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CertificateInfo(DocumentInfo):
+    certificate_kind: str  # one of CERTIFICATES
+    reference: str
+    holder_name: str
+    holder_address: str
+    holder_birth_date: date
+    issuer: str  # e.g. "豊橋市長 山田太郎" — the "issued by" block
+    verification_code: str
+    body: tuple[tuple[str, str], ...] = field(default=())  # extra (label, value) lines
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.certificate_kind not in CERTIFICATES:
+            raise DocumentDataError(f"unknown certificate kind {self.certificate_kind!r}")
+        for name in ("reference", "holder_name", "holder_address", "issuer", "verification_code"):
+            _require_text(self, name)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClaimSlipInfo(DocumentInfo):
+    certificate_kind: str
+    reference: str
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _require_text(self, "reference", 64)
+        if self.certificate_kind not in CERTIFICATES:
+            raise DocumentDataError(f"unknown certificate kind {self.certificate_kind!r}")
+
+
+def format_datetime(t: Translator, when: datetime) -> str:
+    return t.format(
+        _DATETIME,
+        year=when.year,
+        month=when.month,
+        day=when.day,
+        hour=when.hour,
+        minute=when.minute,
+    )
+
+
+def format_date(t: Translator, when: date) -> str:
+    return t.format(_DATE, year=when.year, month=when.month, day=when.day)
+
+
+def _header(t: Translator, info: DocumentInfo, title: str) -> list[Block]:
+    return [
+        Block("small", f"{info.city_name}  {info.center_name}", align="C"),
+        Block("heading", t.gettext(title)),
+        Block("small", f"{t.gettext('Issued')}: {format_datetime(t, info.issued_at)}", align="C"),
+        Block("rule"),
+    ]
+
+
+def receipt(t: Translator, info: ReceiptInfo) -> list[Block]:
+    blocks = _header(t, info, "Receipt")
+    blocks.append(Block("field", t.gettext("Reference number"), info.reference, size=16))
+    blocks.append(Block("small", t.gettext("Procedures")))
+    blocks += [Block("text", f"・{name}") for name in info.procedures]
+    blocks += [
+        Block("qr", info.reference),
+        Block("rule"),
+        Block(
+            "small",
+            t.gettext(
+                "Please keep this receipt. Show the reference number when you contact the city office."
+            ),
+        ),
+    ]
+    return blocks
+
+
+def queue_ticket(t: Translator, info: TicketInfo) -> list[Block]:
+    blocks = _header(t, info, "Queue ticket")
+    blocks.append(Block("small", t.gettext("Your number"), align="C"))
+    blocks.append(Block("big", info.ticket_number, size=60))
+    if info.service:
+        blocks.append(Block("field", t.gettext("Service"), info.service))
+    if info.waiting is not None:
+        blocks.append(
+            Block("text", t.format("People ahead of you: {n}", n=info.waiting), align="C")
+        )
+    blocks += [
+        Block("qr", info.ticket_number, size=22),
+        Block("rule"),
+        Block("small", t.gettext("Please wait until your number is called.")),
+    ]
+    return blocks
+
+
+def consultation_slip(t: Translator, info: SlipInfo) -> list[Block]:
+    blocks = _header(t, info, "Consultation booking")
+    blocks += [
+        Block("field", t.gettext("Reference number"), info.reference, size=14),
+        Block("field", t.gettext("Topic"), t.gettext(TOPICS[info.topic])),
+        Block(
+            "field",
+            t.gettext("Date and time"),
+            f"{format_datetime(t, info.starts_at)}  "
+            f"({t.format('{minutes} minutes', minutes=info.duration_min)})",
+        ),
+        Block("field", t.gettext("Place"), info.place),
+        Block("qr", info.reference),
+        Block("rule"),
+        Block("small", t.gettext("Please come to this center 10 minutes before your booking.")),
+    ]
+    return blocks
+
+
+def checklist(t: Translator, info: ChecklistInfo) -> list[Block]:
+    blocks = _header(t, info, "Checklist of procedures")
+    blocks.append(Block("field", t.gettext("Life event"), info.life_event))
+    for item in info.items:
+        if item.where == "here":
+            where = t.gettext("Done here today")
+        elif item.where == "online":
+            where = t.gettext("Online at home")
+        else:
+            where = t.format("At the office: {office}", office=item.office or "-")
+        blocks.append(Block("item", item.name, where))
+    if info.reference:
+        blocks += [
+            Block("field", t.gettext("Reference number"), info.reference),
+            Block("qr", info.reference, size=24),
+        ]
+    return blocks
+
+
+def certificate(t: Translator, info: CertificateInfo) -> list[Block]:
+    blocks = [
+        Block("small", f"{info.city_name}  {info.center_name}", align="R"),
+        Block("heading", t.gettext(CERTIFICATES[info.certificate_kind]), size=22),
+        Block("rule"),
+        Block("field", t.gettext("Name"), info.holder_name, size=14),
+        Block("field", t.gettext("Address"), info.holder_address, size=13),
+        Block("field", t.gettext("Date of birth"), format_date(t, info.holder_birth_date)),
+    ]
+    blocks += [Block("field", label, value) for label, value in info.body]
+    blocks += [
+        Block("field", t.gettext("Reference number"), info.reference),
+        Block("gap", size=6),
+        Block(
+            "box",
+            f"{t.gettext('Issued by')}  ({format_datetime(t, info.issued_at)})",
+            info.issuer,
+            size=15,
+        ),
+        Block("gap", size=4),
+        Block("field", t.gettext("Verification code"), info.verification_code, size=16),
+        Block("qr", info.reference, size=30),
+        Block(
+            "small",
+            t.gettext("Check this certificate with the verification code on the city website."),
+        ),
+    ]
+    return blocks
+
+
+def claim_slip(t: Translator, info: ClaimSlipInfo) -> list[Block]:
+    blocks = _header(t, info, "Certificate request received")
+    blocks += [
+        Block(
+            "field",
+            t.gettext("Requested certificate"),
+            t.gettext(CERTIFICATES[info.certificate_kind]),
+        ),
+        Block("field", t.gettext("Reference number"), info.reference, size=16),
+        Block("qr", info.reference),
+        Block("rule"),
+        Block(
+            "text",
+            t.gettext("Your request is saved and will be sent as soon as the connection returns."),
+        ),
+        Block("text", t.gettext("Bring this slip to the counter to collect your certificate.")),
+    ]
+    return blocks

@@ -1,0 +1,209 @@
+"""Layout: a document is a list of blocks (pure data), drawn on fpdf2 pages.
+
+A composer (see `_kinds.py`) turns an info dataclass into blocks; `render_blocks` collects every
+character first (so the per-document font holds exactly those glyphs), then draws. An 80 mm roll
+document is one page as long as its content: it is laid out once to measure, then drawn on a
+page of that height. A4 documents flow over pages.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from io import BytesIO
+
+import segno
+from fpdf import FPDF
+from fpdf.fonts import TTFFont
+
+from devices.printer.documents._font import FontSource
+
+ROLL_WIDTH_MM = 80.0
+A4_MM = (210.0, 297.0)
+_FONT_KEY = "madoguchicjk"
+_ROLL_DRAFT_MM = 2000.0  # roll documents are drawn on a long page, then trimmed
+_ROLL_MIN_MM = 50.0
+_QR_MASK = 2
+_INDENT = 6.0  # mm, room for a checklist box
+
+
+@dataclass(frozen=True)
+class Block:
+    """One layout element. kind: heading | text | small | field | big | qr | rule | gap | item."""
+
+    kind: str
+    text: str = ""
+    value: str = ""
+    size: float = 0.0
+    align: str = ""  # "" = the kind's default
+
+
+def collect_chars(blocks: Iterable[Block]) -> set[str]:
+    chars: set[str] = set()
+    for block in blocks:
+        chars.update(block.text)
+        chars.update(block.value)
+    return chars
+
+
+@dataclass(frozen=True)
+class Paper:
+    width: float
+    height: float | None  # None: roll paper, as long as the content
+    margin: float
+    base: float  # body font size in pt
+
+
+ROLL = Paper(ROLL_WIDTH_MM, None, 4.0, 10.0)
+A4 = Paper(A4_MM[0], A4_MM[1], 18.0, 12.0)
+
+
+def render_blocks(
+    source: FontSource, blocks: Sequence[Block], paper: Paper, *, char_wrap: bool, title: str
+) -> bytes:
+    blocks = [
+        Block(
+            b.kind,
+            unicodedata.normalize("NFC", b.text),
+            unicodedata.normalize("NFC", b.value),
+            b.size,
+            b.align,
+        )
+        for b in blocks
+    ]
+    font_bytes = source.subset_font(collect_chars(blocks))
+    height = paper.height if paper.height is not None else _ROLL_DRAFT_MM
+    canvas = _Canvas(font_bytes, paper, height, char_wrap, title)
+    canvas.draw(blocks)
+    if paper.height is None:
+        canvas.trim_roll()
+    return bytes(canvas.pdf.output())
+
+
+class _Canvas:
+    def __init__(self, font: bytes, paper: Paper, height: float, char_wrap: bool, title: str):
+        pdf = FPDF(unit="mm", format=(paper.width, height))
+        pdf.set_margins(paper.margin, paper.margin, paper.margin)
+        pdf.set_auto_page_break(paper.height is not None, margin=paper.margin)
+        pdf.set_creator("Madoguchi")
+        pdf.set_title(title)
+        # fpdf2's add_font() only takes a path; the subset lives in memory only (see _font.py).
+        ttf = TTFFont(pdf, BytesIO(font), _FONT_KEY, "")
+        ttf.ttfont.recalcBBoxes = False  # the glyphs carry their bounds already
+        pdf.fonts[_FONT_KEY] = ttf
+        pdf.add_page()
+        self.pdf = pdf
+        self.paper = paper
+        self.wrap = "CHAR" if char_wrap else "WORD"
+
+    def trim_roll(self) -> None:
+        """Cut the long draft page to the content: the page gets the used height and its
+        content is shifted down by the unused part (one `cm` operator), so the roll document
+        is laid out once instead of measured and drawn twice."""
+        pdf = self.pdf
+        used = max(_ROLL_MIN_MM, pdf.get_y() + self.paper.margin + 4.0)
+        k = pdf.k
+        page = pdf.pages[pdf.page]
+        shift = (pdf.h - used) * k
+        page.contents = bytearray(b"q 1 0 0 1 0 %.2f cm\n" % -shift) + page.contents + b"\nQ\n"
+        page.set_dimensions(pdf.w * k, used * k)
+
+    @property
+    def width(self) -> float:
+        return self.paper.width - 2 * self.paper.margin
+
+    def _text(
+        self, text: str, size: float, align: str = "L", gap: float = 0.0, indent: bool = False
+    ) -> None:
+        pdf = self.pdf
+        pdf.set_font(_FONT_KEY, size=size)
+        shift = _INDENT if indent else 0.0
+        pdf.set_x(self.paper.margin + shift)
+        pdf.multi_cell(
+            self.width - shift,
+            size * 0.3528 * 1.35,
+            text,
+            align=align,
+            wrapmode=self.wrap,
+            new_x="LMARGIN",
+        )
+        if gap:
+            pdf.ln(gap)
+
+    def draw(self, blocks: Sequence[Block]) -> None:
+        base = self.paper.base
+        for b in blocks:
+            if b.kind == "heading":
+                self._text(b.text, b.size or base * 1.6, b.align or "C", gap=1.5)
+            elif b.kind == "text":
+                self._text(b.text, b.size or base, b.align or "L", gap=1.0)
+            elif b.kind == "small":
+                self._text(b.text, b.size or base * 0.8, b.align or "L", gap=0.8)
+            elif b.kind == "field":
+                self._text(b.text, base * 0.8, "L")
+                self._text(b.value, b.size or base * 1.2, "L", gap=1.5)
+            elif b.kind == "big":
+                self._text(b.text, b.size or base * 4.5, "C", gap=2.0)
+            elif b.kind == "item":
+                self._checkbox(b.size or base)
+                self._text(b.text, b.size or base, "L", indent=True)
+                if b.value:
+                    self._text(b.value, base * 0.8, "L", gap=1.0, indent=True)
+            elif b.kind == "qr":
+                self._qr(b.text, b.size or 28.0)
+            elif b.kind == "rule":
+                y = self.pdf.get_y() + 1.0
+                self.pdf.set_line_width(0.3)
+                self.pdf.line(self.paper.margin, y, self.paper.width - self.paper.margin, y)
+                self.pdf.set_y(y + 2.0)
+            elif b.kind == "gap":
+                self.pdf.ln(b.size or 3.0)
+            elif b.kind == "box":
+                self._box(b)
+            else:
+                raise ValueError(f"unknown block kind {b.kind!r}")
+
+    def _checkbox(self, size_pt: float) -> None:
+        """An empty square to tick by hand (drawn: the CJK font has no U+25A1 here)."""
+        side = size_pt * 0.3528 * 0.9
+        y = self.pdf.get_y() + side * 0.25
+        self.pdf.set_line_width(0.3)
+        self.pdf.rect(self.paper.margin, y, side, side)
+
+    def _qr(self, data: str, size_mm: float) -> None:
+        """The QR code as filled vector rectangles (crisp at any printer resolution)."""
+        # A fixed mask is valid QR and skips segno's costly mask evaluation.
+        code = segno.make(data, error="m", micro=False, mask=_QR_MASK)
+        matrix = code.matrix
+        modules = len(matrix)
+        quiet = 4
+        cell = size_mm / (modules + 2 * quiet)
+        pdf = self.pdf
+        if pdf.auto_page_break and pdf.get_y() + size_mm > pdf.h - self.paper.margin:
+            pdf.add_page()
+        x0 = (self.paper.width - size_mm) / 2 + quiet * cell
+        y0 = pdf.get_y() + quiet * cell
+        pdf.set_fill_color(0, 0, 0)
+        for r, row in enumerate(matrix):
+            c = 0
+            while c < modules:
+                if row[c] & 1:
+                    start = c
+                    while c < modules and row[c] & 1:
+                        c += 1
+                    pdf.rect(x0 + start * cell, y0 + r * cell, (c - start) * cell, cell, style="F")
+                else:
+                    c += 1
+        pdf.set_y(pdf.get_y() + size_mm)
+
+    def _box(self, b: Block) -> None:
+        """A framed block: a label line and the value under it (the certificate's issuer)."""
+        pdf = self.pdf
+        top = pdf.get_y()
+        pdf.ln(2.0)
+        self._text(b.text, self.paper.base * 0.9, "L")
+        self._text(b.value, b.size or self.paper.base * 1.2, "L", gap=2.0)
+        pdf.set_line_width(0.4)
+        pdf.rect(self.paper.margin - 2, top, self.width + 4, pdf.get_y() - top)
+        pdf.ln(2.0)
