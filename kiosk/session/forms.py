@@ -35,12 +35,13 @@ def validate_value(spec: FieldSpec, value: str) -> str | None:
         value = unicodedata.normalize("NFKC", value)
         if not value.isascii() or not value.isdigit():
             return None
+        # Kept as typed: phone and account numbers carry leading zeros.
         n = int(value)
         if spec.min_value is not None and n < spec.min_value:
             return None
         if spec.max_value is not None and n > spec.max_value:
             return None
-        return str(n)
+        return value
     if kind is FieldKind.KANA:
         return value if _KANA.match(value) else None
     if kind is FieldKind.LATIN:
