@@ -1,0 +1,333 @@
+"""The forwarder: pushes each opened application to the city's back-office over HTTP.
+
+Interface (no dependency on the store's internals): a `pending(limit)` callable giving
+`(record_id, kind, body)` tuples in order, and `mark_forwarded(record_id)` called only after
+the back-office answered 2xx. `StoreApplications` adapts `sync.central.store.Store.opened` and
+keeps the forwarded state in a small SQLite ledger, so a restart resumes where it stopped.
+
+Invariants:
+- At-least-once: a record is marked forwarded only after a 2xx; a crash between the 2xx and
+  the mark resends it, and every send of a record carries the same `Idempotency-Key: <record
+  id>` header and the same JSON body, so the back-office can drop duplicates.
+- Order: records are sent in `pending` order; a record that keeps failing stops the pass (it
+  is retried first next pass), so nothing overtakes it and nothing is skipped.
+- Retries: connection errors, timeouts, 408/425/429 and 5xx are retried with exponential
+  backoff and full jitter (capped); `Retry-After` (seconds) is honoured up to the cap. Other
+  4xx are permanent: the record is handed to `mark_rejected` (parked for staff) if given.
+- Every wait is interruptible by `stop()`. Logs carry record ids and HTTP statuses, never bodies.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import random
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from sync.errors import SyncError
+
+__all__ = [
+    "ForwardReport",
+    "Forwarder",
+    "ForwarderConfig",
+    "ForwarderError",
+    "StoreApplications",
+    "encode_body",
+]
+
+log = logging.getLogger(__name__)
+
+_RETRY_STATUSES = frozenset({408, 425, 429})
+
+
+class ForwarderError(SyncError):
+    """The forwarder is misconfigured or its ledger cannot be used."""
+
+
+@dataclass(frozen=True)
+class ForwarderConfig:
+    url: str
+    connect_timeout_s: float = 3.0
+    read_timeout_s: float = 10.0
+    max_attempts: int = 6  # per record and pass; then the pass stops and waits
+    backoff_base_s: float = 0.5
+    backoff_cap_s: float = 60.0
+    batch_limit: int = 100
+    idle_interval_s: float = 2.0  # wait between passes when nothing is pending
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. an Authorization token
+    verify_tls: bool | str = True
+
+    def __post_init__(self) -> None:
+        if not self.url.startswith(("http://", "https://")):
+            raise ForwarderError("forwarder url must be http:// or https://")
+        if self.max_attempts < 1 or self.batch_limit < 1:
+            raise ForwarderError("max_attempts and batch_limit must be >= 1")
+
+
+@dataclass
+class ForwardReport:
+    forwarded: int = 0
+    rejected: int = 0
+    attempts: int = 0
+    stopped_on: str | None = None  # record id the pass stopped on (back-office unavailable)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return {"$base64": base64.b64encode(bytes(value)).decode("ascii")}
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
+
+
+def encode_body(record_id: str, kind: str, body: Any) -> bytes:
+    """The exact request body for a record (deterministic: a resend is byte-identical)."""
+    if isinstance(body, str | bytes):  # already JSON text (e.g. the store's body column)
+        body = json.loads(body)
+    doc = {"record_id": record_id, "kind": kind, "body": body}
+    return json.dumps(
+        doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_jsonable
+    ).encode("utf-8")
+
+
+class Forwarder:
+    """Pushes pending applications; `forward_once()` is one pass, `start()` runs passes in a thread."""
+
+    def __init__(
+        self,
+        config: ForwarderConfig,
+        pending: Callable[[int], Iterable[tuple[str, str, Any]]],
+        mark_forwarded: Callable[[str], None],
+        *,
+        mark_rejected: Callable[[str, int], None] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self._pending = pending
+        self._mark_forwarded = mark_forwarded
+        self._mark_rejected = mark_rejected
+        self._rng = rng or random.Random()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._session = requests.Session()
+        self.last_report = ForwardReport()
+
+    # -- one record ------------------------------------------------------------------------
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        cap = min(self.config.backoff_cap_s, self.config.backoff_base_s * 2**attempt)
+        delay = self._rng.uniform(0, cap)
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, self.config.backoff_cap_s))
+        return delay
+
+    def _post(self, record_id: str, data: bytes) -> tuple[str, int | None, float | None]:
+        """One attempt: ("ok"|"retry"|"reject", status, retry_after)."""
+        headers = {
+            **self.config.headers,
+            "Content-Type": "application/json; charset=utf-8",
+            "Idempotency-Key": record_id,
+        }
+        try:
+            response = self._session.post(
+                self.config.url,
+                data=data,
+                headers=headers,
+                timeout=(self.config.connect_timeout_s, self.config.read_timeout_s),
+                verify=self.config.verify_tls,
+            )
+            response.close()
+        except requests.RequestException as e:
+            log.info("forward %s: %s", record_id, type(e).__name__)
+            return "retry", None, None
+        status = response.status_code
+        if 200 <= status < 300:
+            return "ok", status, None
+        retry_after = None
+        try:
+            retry_after = float(response.headers.get("Retry-After", ""))
+        except ValueError:
+            pass
+        log.info("forward %s: HTTP %d", record_id, status)
+        if status >= 500 or status in _RETRY_STATUSES:
+            return "retry", status, retry_after
+        return "reject", status, None
+
+    def _forward_one(self, record_id: str, kind: str, body: Any, report: ForwardReport) -> bool:
+        data = encode_body(record_id, kind, body)
+        for attempt in range(self.config.max_attempts):
+            if self._stop.is_set():
+                return False
+            report.attempts += 1
+            outcome, status, retry_after = self._post(record_id, data)
+            if outcome == "ok":
+                self._mark_forwarded(record_id)
+                report.forwarded += 1
+                return True
+            if outcome == "reject":
+                if self._mark_rejected is None:
+                    return False
+                self._mark_rejected(record_id, int(status or 0))
+                report.rejected += 1
+                return True
+            if attempt + 1 < self.config.max_attempts:
+                self._stop.wait(self._backoff(attempt, retry_after))
+        return False
+
+    # -- passes -----------------------------------------------------------------------------
+
+    def forward_once(self) -> ForwardReport:
+        """Send what is pending now, in order; stop at the first record that keeps failing."""
+        report = ForwardReport()
+        for record_id, kind, body in list(self._pending(self.config.batch_limit)):
+            if not self._forward_one(record_id, kind, body, report):
+                report.stopped_on = record_id
+                break
+        self.last_report = report
+        return report
+
+    def drain(self, max_passes: int = 1_000_000) -> int:
+        """Run passes until nothing is pending (or stopped); returns records forwarded."""
+        total = 0
+        for _ in range(max_passes):
+            if self._stop.is_set():
+                break
+            report = self.forward_once()
+            total += report.forwarded + report.rejected
+            if report.stopped_on is None and report.forwarded + report.rejected == 0:
+                break
+        return total
+
+    def _run(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                report = self.forward_once()
+            except SyncError as e:  # the source failed (store down): log, wait, retry
+                log.warning("forwarder source failed: %s", type(e).__name__)
+                report = ForwardReport(stopped_on="")
+            if report.stopped_on is not None:
+                failures += 1
+                self._stop.wait(self._backoff(min(failures, 16), None))
+            else:
+                failures = 0
+                if report.forwarded + report.rejected == 0:
+                    self._stop.wait(self.config.idle_interval_s)
+
+    def start(self) -> Forwarder:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="forwarder", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self._session.close()
+
+
+class StoreApplications:
+    """Adapter: opened applications from a central `Store` (`opened(kind, after_id, limit)`),
+    with the forwarded state in a SQLite ledger file (`synchronous=FULL`).
+
+    The ledger keeps every forwarded record id and a cursor (the store's per-table id below which
+    everything is forwarded or rejected), so a restart neither resends much nor skips anything.
+    """
+
+    def __init__(self, store: Any, ledger_path: Path | str, kind: str = "application") -> None:
+        self._store = store
+        self._kind = kind
+        self._window: list[tuple[int, str]] = []  # (store id, record id) of the last fetch
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(str(ledger_path), check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            with self._db:
+                self._db.execute(
+                    "CREATE TABLE IF NOT EXISTS forwarded (record_id TEXT PRIMARY KEY, "
+                    "status INTEGER NOT NULL, at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+                )
+                self._db.execute(
+                    "CREATE TABLE IF NOT EXISTS cursor (kind TEXT PRIMARY KEY, after_id INTEGER)"
+                )
+        except sqlite3.Error as e:
+            raise ForwarderError(f"forwarder ledger unusable: {e}") from e
+
+    def _cursor(self) -> int:
+        row = self._db.execute("SELECT after_id FROM cursor WHERE kind=?", (self._kind,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def pending(self, limit: int) -> list[tuple[str, str, Any]]:
+        with self._lock:
+            rows = self._store.opened(self._kind, after_id=self._cursor(), limit=limit)
+            done = self._done([row[3] for row in rows])
+            self._window = [(int(row[0]), row[3]) for row in rows]
+            self._advance(done)
+            return [(row[3], self._kind, row[5]) for row in rows if row[3] not in done]
+
+    def _done(self, record_ids: list[str]) -> set[str]:
+        done: set[str] = set()
+        for i in range(0, len(record_ids), 500):
+            chunk = record_ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT record_id FROM forwarded WHERE record_id IN ({marks})"
+            done.update(r[0] for r in self._db.execute(sql, chunk))
+        return done
+
+    def _advance(self, done: set[str]) -> None:
+        cursor = None
+        for store_id, record_id in self._window:
+            if record_id not in done:
+                break
+            cursor = store_id
+        if cursor is not None:
+            with self._db:
+                self._db.execute(
+                    "INSERT INTO cursor(kind, after_id) VALUES(?, ?) "
+                    "ON CONFLICT(kind) DO UPDATE SET after_id=excluded.after_id",
+                    (self._kind, cursor),
+                )
+
+    def _mark(self, record_id: str, status: int) -> None:
+        with self._lock:
+            with self._db:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO forwarded(record_id, status) VALUES(?, ?)",
+                    (record_id, status),
+                )
+            done = self._done([rid for _, rid in self._window])
+            self._advance(done)
+
+    def mark_forwarded(self, record_id: str) -> None:
+        self._mark(record_id, 200)
+
+    def mark_rejected(self, record_id: str, status: int) -> None:
+        self._mark(record_id, status)
+
+    def rejected(self) -> list[tuple[str, int]]:
+        with self._lock:
+            return [
+                (r, int(s))
+                for r, s in self._db.execute(
+                    "SELECT record_id, status FROM forwarded WHERE status NOT BETWEEN 200 AND 299"
+                )
+            ]
+
+    def forwarded_count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM forwarded").fetchone()[0])
+
+    def close(self) -> None:
+        self._db.close()
