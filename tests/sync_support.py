@@ -11,6 +11,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
+import pytest
 import zmq
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -130,3 +132,20 @@ def stored_count(db: str, device_id: str | None = None, table: str = "records") 
         return store.count(table, device_id)
     finally:
         store.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def central_db(request, tmp_path) -> str:
+    """A fresh central database: a SQLite file, or a new database in the PostgreSQL fixture."""
+    if request.param == "sqlite":
+        return str(tmp_path / "central.db")
+    pg = request.getfixturevalue("postgres")
+    name = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(pg.dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return pg.dsn.replace("/postgres?", f"/{name}?")
+
+
+@pytest.fixture
+def central():
+    return central_kit()

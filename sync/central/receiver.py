@@ -197,6 +197,8 @@ class Receiver:
             "rejected": 0,
             "errors_sent": 0,
             "requests": 0,
+            "bundles_applied": 0,
+            "bundles_refused": 0,
         }
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -349,6 +351,7 @@ class Receiver:
         if isinstance(message, Request):
             return self._request(router, pool, identity, session, message)
         if isinstance(message, BundleAck):
+            self.stats["bundles_applied" if message.ok else "bundles_refused"] += 1
             log.info(
                 "bundle %s on %s (catalog %d)",
                 "applied" if message.ok else f"refused ({message.error})",
