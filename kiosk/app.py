@@ -1,0 +1,208 @@
+"""The Kivy application: wires a `KioskSession` to the screens, it decides nothing.
+
+Invariants:
+- Every resident action becomes one session intent (`KioskApp.intent`); every change the session
+  reports is rendered on Kivy's clock (`kivy_scheduler`), never on a device thread.
+- The app cannot be left from the touch screen or a keyboard: ESC, Alt+F4, the back key and the
+  window's close request are swallowed. Only staff mode (`KioskApp.staff_exit`) or the service
+  manager (SIGTERM) stops it.
+- Presentation preferences (language shown, text size, contrast, voice) are read from the session
+  state where it keeps them, so the wipe resets them too; the app holds no personal data.
+- Importing this module has no side effects; Kivy is imported here, never in `kiosk.session`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+
+from kiosk.theme import LARGE_TEXT_SCALE, NORMAL, DisplayConfig, theme_for
+from kiosk.voice import Voice
+from madoguchi.i18n import DEFAULT_LANGUAGE, Translator, load_translator
+
+__all__ = ["KioskApp", "LOCALE_DIR", "build_app", "kivy_scheduler", "swallow_exit_keys"]
+
+log = logging.getLogger(__name__)
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+_ESC, _BACK, _F4 = 27, 1001, 285
+
+
+def kivy_scheduler() -> Callable[[Callable[[], None]], None]:
+    """What the session uses to hand device events (other threads) to the UI thread."""
+    return lambda fn: Clock.schedule_once(lambda _dt: fn())
+
+
+def swallow_exit_keys(window, key: int, scancode: int, codepoint: str, modifiers: list) -> bool:
+    """Consume ESC, the back key and Alt+F4 so the window's default handler never closes the app."""
+    return key in (_ESC, _BACK) or (key == _F4 and "alt" in (modifiers or ()))
+
+
+class KioskApp(App):
+    title = "Madoguchi"
+    lang = StringProperty(DEFAULT_LANGUAGE)
+    text_scale = NumericProperty(1.0)
+    high_contrast = BooleanProperty(False)
+    voice_on = BooleanProperty(False)
+    shelter_mode = BooleanProperty(False)
+    out_of_service = BooleanProperty(False)
+    theme = ObjectProperty(NORMAL)
+    target = NumericProperty(60.0)
+
+    def __init__(
+        self,
+        session: Any,
+        services: Any = None,
+        *,
+        display: DisplayConfig | None = None,
+        voice: Voice | None = None,
+        tick_interval_s: float | None = 1.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.session = session
+        self.services = services
+        self.display = display or DisplayConfig()
+        self.voice = voice or Voice()
+        self.target = self.display.target_px
+        self.tick_interval_s = tick_interval_s
+        self._translators: dict[str, Translator] = {}
+        self._exit_allowed = False
+        self._tick_event = None
+        self._render_pending = False
+        self.root_widget = None
+
+    # -- text, sizes --------------------------------------------------------------------------
+    def translator(self, lang: str | None = None) -> Translator:
+        lang = lang or self.lang
+        tr = self._translators.get(lang)
+        if tr is None:
+            tr = self._translators[lang] = load_translator(LOCALE_DIR, lang)
+        return tr
+
+    def tr(self, msgid: str, *_bindings: Any, **values: Any) -> str:
+        """The UI string in the current language (extra positional args only feed kv bindings)."""
+        tr = self.translator()
+        return tr.format(msgid, **values) if values else tr.gettext(msgid)
+
+    def font_px(self, role: str, *_bindings: Any) -> float:
+        return self.display.font_px(role, self.text_scale)
+
+    def mm(self, millimetres: float) -> float:
+        return self.display.mm(millimetres)
+
+    # -- wiring ---------------------------------------------------------------------------------
+    def build(self):
+        from kiosk.fonts import register_fonts
+        from kiosk.ui import KioskRoot, load_base_kv
+
+        register_fonts()
+        load_base_kv()
+        self.root_widget = KioskRoot(app=self)
+        self.install_guards()
+        add = getattr(self.session, "add_observer", None)
+        if add is not None:
+            add(self._on_session_change)
+        if self.tick_interval_s:
+            self._tick_event = Clock.schedule_interval(self._tick, self.tick_interval_s)
+        self.render()
+        return self.root_widget
+
+    def install_guards(self) -> None:
+        from kivy.config import Config
+
+        Config.set("kivy", "exit_on_escape", "0")
+        Window.unbind(on_keyboard=swallow_exit_keys)
+        Window.bind(on_keyboard=swallow_exit_keys)
+        Window.unbind(on_request_close=self._on_request_close)
+        Window.bind(on_request_close=self._on_request_close)
+        Window.unbind(on_touch_down=self._on_any_touch)
+        Window.bind(on_touch_down=self._on_any_touch)
+
+    def _on_any_touch(self, *_args: Any) -> bool:
+        touch = getattr(self.session, "touch", None)
+        if touch is not None:
+            touch()  # resets the idle timer; never consumes the touch
+        return False
+
+    def remove_guards(self) -> None:
+        Window.unbind(on_keyboard=swallow_exit_keys)
+        Window.unbind(on_request_close=self._on_request_close)
+        Window.unbind(on_touch_down=self._on_any_touch)
+        if self._tick_event is not None:
+            self._tick_event.cancel()
+            self._tick_event = None
+        remove = getattr(self.session, "remove_observer", None)
+        if remove is not None:
+            remove(self._on_session_change)
+
+    def _on_request_close(self, *_args: Any, **_kwargs: Any) -> bool:
+        return not self._exit_allowed  # True = the close request is refused
+
+    def staff_exit(self) -> None:
+        """Only staff mode may stop the app (the session checks the staff PIN first)."""
+        self._exit_allowed = True
+        self.remove_guards()
+        self.stop()
+
+    def on_stop(self) -> None:
+        self.voice.stop()
+
+    def _tick(self, _dt: float) -> None:
+        tick = getattr(self.session, "tick", None)
+        if tick is not None:
+            tick()
+
+    def _on_session_change(self, *_args: Any) -> None:
+        # May run on any thread: coalesce and render on Kivy's clock.
+        if self._render_pending:
+            return
+        self._render_pending = True
+        Clock.schedule_once(lambda _dt: self.render())
+
+    # -- intents and rendering --------------------------------------------------------------
+    def intent(self, name: str, *args: Any) -> Any:
+        """Forward one resident action to the session; the session decides what happens."""
+        method = getattr(self.session, name)
+        result = method(*args)
+        self.render()
+        return result
+
+    def render(self) -> None:
+        self._render_pending = False
+        if self.root_widget is None:
+            return
+        state = self.session  # the session is its own view: step, notice, language, ...
+        self.lang = getattr(state, "language", None) or DEFAULT_LANGUAGE
+        scale = float(getattr(state, "text_scale", 1.0) or 1.0)
+        self.text_scale = max(scale, LARGE_TEXT_SCALE) if scale > 1.0 else 1.0
+        contrast = bool(getattr(state, "high_contrast", False))
+        self.voice_on = bool(getattr(state, "voice", False))
+        self.voice.enabled = self.voice_on
+        self.shelter_mode = bool(getattr(state, "shelter_mode", False))
+        self.out_of_service = bool(getattr(state, "out_of_service", False))
+        if contrast != self.high_contrast or self.theme is not theme_for(contrast):
+            self.high_contrast = contrast
+            self.theme = theme_for(contrast)
+        self.root_widget.render(state)
+
+
+def build_app(
+    session: Any,
+    services: Any = None,
+    *,
+    display: DisplayConfig | None = None,
+    voice: Voice | None = None,
+    tick_interval_s: float | None = 1.0,
+) -> KioskApp:
+    """The kiosk app for a session (call `.run()` on the device, or `.build()` in tests)."""
+    return KioskApp(
+        session, services, display=display, voice=voice, tick_interval_s=tick_interval_s
+    )

@@ -1,0 +1,173 @@
+"""The frame around the screens (status bar, notice banner, screen manager) and tree helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from kivy.lang import Builder
+from kivy.properties import ObjectProperty, StringProperty
+from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.screenmanager import NoTransition
+
+_HERE = Path(__file__).resolve().parent
+_loaded: set[str] = set()
+
+# Notice code -> UI string (msgid). Parameters are never personal (see kiosk.session.steps).
+NOTICE_TEXT = {
+    "wrong_pin": "The PIN was wrong. Tries left: {tries_left}",
+    "pin_blocked": "The PIN is locked. Please go to the city office counter.",
+    "card_removed": "The card was removed. For your privacy, the data was erased.",
+    "not_mynumber_card": "This card cannot be used. Please place your My Number Card.",
+    "no_card": "No card was found. Please place your card on the reader.",
+    "card_error": "The card could not be read. Please ask the staff.",
+    "invalid_value": "Please check this entry.",
+    "missing_values": "Some entries are missing.",
+    "outbox_full": "This terminal cannot accept applications now. Please ask the staff.",
+    "printer_failed": "The printer could not print. The staff will print it for you later.",
+    "checklist_printed": "The list was printed.",
+    "offline_queued": "Offline: your request was saved and will be sent later.",
+    "offline_no_slots": "Offline: no times can be booked now. We will call you back.",
+    "staff_called": "A staff member is coming.",
+    "staff_pin_wrong": "Wrong staff PIN.",
+    "reprinted": "Reprinted: {count}",
+    "session_ended": "The session ended and your data was erased.",
+}
+_NOTICE_STYLE = {"staff_called": "warn", "checklist_printed": "warn", "reprinted": "warn"}
+
+
+def load_kv(name: str) -> None:
+    """Load `kiosk/ui/<name>.kv` once per process (rules are global to Kivy's Builder)."""
+    if name in _loaded:
+        return
+    Builder.load_file(str(_HERE / f"{name}.kv"))
+    _loaded.add(name)
+
+
+def load_base_kv() -> None:
+    load_kv("widgets")
+    load_kv("root")
+
+
+def iter_widgets(widget) -> Iterator[Any]:
+    """The widget and every descendant (depth first)."""
+    stack = [widget]
+    while stack:
+        w = stack.pop()
+        yield w
+        stack.extend(w.children)
+
+
+def text_of(widget) -> str:
+    """Every piece of text a widget holds (label text, keyboard buffers)."""
+    parts = []
+    for attr in ("text", "value", "hint_text"):
+        v = getattr(widget, attr, None)
+        if isinstance(v, str) and v:
+            parts.append(v)
+    return "\n".join(parts)
+
+
+class KioskRoot(FloatLayout):
+    app = ObjectProperty(None, allownone=True)
+    network_text = StringProperty("")
+    network_style = StringProperty("status_ok")
+    printer_text = StringProperty("")
+    printer_style = StringProperty("status_ok")
+    notice_text = StringProperty("")
+    notice_style = StringProperty("warn")
+    step = StringProperty("")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.ids.sm.transition = NoTransition()
+        self._screens: dict[str, Any] = {}
+
+    # -- screens ------------------------------------------------------------------------------
+    @property
+    def sm(self):
+        return self.ids.sm
+
+    def screen(self, step: str):
+        """The screen for a step, created (and its kv loaded) on first use."""
+        screen = self._screens.get(step)
+        if screen is None:
+            from kiosk.ui.screens import SCREENS
+
+            cls = SCREENS[step]
+            load_kv(f"screens/{step}")
+            screen = cls(name=step)
+            self._screens[step] = screen
+            self.sm.add_widget(screen)
+        return screen
+
+    @property
+    def cached_screens(self) -> list[Any]:
+        return list(self._screens.values())
+
+    @property
+    def current_screen(self):
+        return self._screens.get(self.step)
+
+    def render(self, state: Any) -> None:
+        app = self.app
+        step = str(getattr(state, "step", "home"))
+        self._render_status(state)
+        self._render_notice(state)
+        screen = self.screen(step)
+        if step != self.step:
+            previous = self._screens.get(self.step)
+            if previous is not None:
+                previous.clear()
+            self.sm.current = step
+            self.step = step
+            screen.render(state)
+            if app is not None and app.voice.enabled:
+                app.voice.say(app.lang, screen.guidance())
+        else:
+            screen.render(state)
+
+    def _render_status(self, state: Any) -> None:
+        app = self.app
+        sync = getattr(state, "sync", None)
+        online = bool(getattr(sync, "online", getattr(state, "online", False)))
+        self.network_text = app.tr("Online" if online else "Offline")
+        self.network_style = "status_ok" if online else "status_bad"
+        printer = getattr(state, "printer", None)
+        ok = bool(getattr(printer, "ok", True))
+        self.printer_text = app.tr("Printer ready" if ok else "Printer unavailable")
+        self.printer_style = "status_ok" if ok else "status_bad"
+
+    def _render_notice(self, state: Any) -> None:
+        notice = getattr(state, "notice", None)
+        if notice is None:
+            self.notice_text = ""
+            return
+        code = str(getattr(notice, "code", notice))
+        msgid = NOTICE_TEXT.get(code)
+        if msgid is None:
+            self.notice_text = ""
+            return
+        params = dict(getattr(notice, "params", {}) or {})
+        values = {"tries_left": params.get("tries_left", ""), "count": params.get("count", "")}
+        self.notice_text = self.app.tr(msgid, **values)
+        self.notice_style = _NOTICE_STYLE.get(code, "error")
+
+    # -- finding widgets ------------------------------------------------------------------------
+    def find(self, kid: str):
+        """The widget with this kid on the current screen or in the frame; None if absent."""
+        for top in (self.current_screen, self.ids.status_bar):
+            if top is None:
+                continue
+            for w in iter_widgets(top):
+                if getattr(w, "kid", None) == kid:
+                    return w
+        return None
+
+    def kids(self) -> list[str]:
+        out = []
+        for top in (self.current_screen, self.ids.status_bar):
+            if top is not None:
+                out += [w.kid for w in iter_widgets(top) if getattr(w, "kid", "")]
+        return out

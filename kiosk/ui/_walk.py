@@ -1,0 +1,264 @@
+"""Walk every screen in every language (for `madoguchi kiosk --screenshots DIR` and the bench).
+
+The walk drives the session only through its intents. Busy steps (reading, submitting, issuing)
+are caught on screen by a `HeldWorker` that keeps jobs until `release()`. When no real services
+are given, `PreviewPorts` stands in for the devices: a fixed, fictional resident (never a real
+person's data), a printer that accepts everything, an outbox in memory. Tests of the real
+journeys use the real card simulator, cupsd and outbox instead (tests/test_ui_journeys.py).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kiosk.session import (
+    Appended,
+    CardData,
+    PortOfflineError,
+    PortWrongPinError,
+    PrinterState,
+    SessionPorts,
+    SyncStatus,
+)
+
+__all__ = ["HeldWorker", "PreviewPorts", "walk_steps"]
+
+PREVIEW_RESIDENT = CardData(
+    name="見本 花子", address="東京都見本市中央一丁目1番1号", birth_date="1990-04-01", sex="2"
+)
+
+
+class HeldWorker:
+    """A session `Worker` that runs a job only when `release()` is called (busy screens stay up)."""
+
+    def __init__(self) -> None:
+        self.pending: list[
+            tuple[Callable[[], Any], Callable[[Any, BaseException | None], None]]
+        ] = []
+        self.hold = True
+
+    def submit(
+        self, job: Callable[[], Any], done: Callable[[Any, BaseException | None], None]
+    ) -> None:
+        self.pending.append((job, done))
+        if not self.hold:
+            self.release()
+
+    def release(self) -> None:
+        while self.pending:
+            job, done = self.pending.pop(0)
+            try:
+                result = job()
+            except Exception as e:  # noqa: BLE001 - the session decides what an error means
+                done(None, e)
+            else:
+                done(result, None)
+
+
+class _PreviewCard:
+    def __init__(self, ports: PreviewPorts) -> None:
+        self.ports = ports
+
+    def kenhojo_tries_left(self) -> int:
+        return self.ports.tries
+
+    jpki_auth_tries_left = kenhojo_tries_left
+
+    def verify_kenhojo_pin(self, pin: str) -> None:
+        if pin != "1234":
+            self.ports.tries -= 1
+            raise PortWrongPinError(self.ports.tries)
+        self.ports.tries = 3
+
+    verify_jpki_auth_pin = verify_kenhojo_pin
+
+    def read_basic4(self) -> CardData:
+        r = PREVIEW_RESIDENT
+        return CardData(r.name, r.address, r.birth_date, r.sex)
+
+    def read_auth_certificate(self) -> bytes:
+        return b"preview-certificate"
+
+    def sign_sha256_digest(self, digest: bytes) -> bytes:
+        return b"\x00" * 256
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class PreviewPorts:
+    """In-process stand-ins for the screenshot walk when no device is attached."""
+
+    online: bool = False
+    tries: int = 3
+    records: list[tuple[str, dict]] = field(default_factory=list)
+    _seq: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _ticket: Iterator[int] = field(default_factory=lambda: itertools.count(101))
+
+    def connect(self) -> _PreviewCard:
+        return _PreviewCard(self)
+
+    def append(self, kind: str, body: dict) -> Appended:
+        self.records.append((kind, {}))  # the body is not kept: nothing personal stays around
+        seq = next(self._seq)
+        return Appended(seq, f"r{seq}")
+
+    def print_job(self, job: Any) -> None:
+        pass
+
+    def state(self) -> PrinterState:
+        return PrinterState(ok=True)
+
+    def reprint_pending(self) -> int:
+        return 0
+
+    def wipe_session(self) -> None:
+        pass
+
+    def request(self, method: str, params: dict, timeout_s: float) -> dict:
+        raise PortOfflineError("preview is offline")
+
+    def sync_status(self) -> SyncStatus:
+        return SyncStatus(online=self.online, outbox_depth=len(self.records))
+
+    def take_ticket(self) -> tuple[int, int]:
+        return next(self._ticket), 3
+
+    def call_next(self) -> int | None:
+        return 101
+
+    def waiting(self) -> int:
+        return 3
+
+    def session_ports(self) -> SessionPorts:
+        return SessionPorts(
+            card=self, outbox=self, printer=self, online=self, status=self, queue=self
+        )
+
+
+def walk_steps(session: Any, worker: HeldWorker, render: Callable[[], None]) -> Iterator[str]:
+    """Drive `session` through every step, yielding each step's name while it is on screen."""
+    s = session
+
+    def at(label: str | None = None) -> Iterator[str]:
+        render()
+        yield label or str(s.step)
+
+    yield from at()  # home
+    s.open_life_events()
+    yield from at()
+    event = next(iter(s.catalog.life_events))
+    s.choose_life_event(event)
+    yield from at()
+    while s.current_question is not None:
+        s.answer(s.current_question.id, True)
+    yield from at()  # checklist
+    kiosk_proc = next((i.procedure_id for i in s.checklist if i.kiosk_capable), None)
+    if kiosk_proc is None:
+        kiosk_proc = s.catalog.kiosk_procedures()[0].id
+        s.home()
+        s.open_procedures()
+        yield from at()
+    s.choose_procedure(kiosk_proc)
+    yield from at()  # procedure_intro
+    s.start_procedure()
+    yield from at()  # place_card
+    s.card_inserted()
+    yield from at()  # reading_card (held)
+    worker.release()
+    yield from at()  # pin_entry
+    s.submit_pin("0000")
+    worker.release()
+    s.submit_pin("0000")
+    worker.release()
+    yield from at("pin_entry_last_try")
+    s.submit_pin("1234")
+    worker.release()
+    yield from at()  # form_confirm
+    for fv in s.form.values:
+        if not fv.value:
+            s.correct_field(fv.name, _sample(fv.spec))
+    s.confirm()
+    yield from at()  # submitting
+    worker.release()
+    yield from at()  # done
+    s.finish()
+    yield from at()  # survey
+    s.skip_survey()
+    s.open_certificates()
+    yield from at()  # certificate_choose
+    cert = next(iter(s.catalog.certificates.values()))
+    purpose = cert.purposes[0].id if cert.purposes else None
+    s.choose_certificate(cert.id, 1, purpose)
+    worker.release()
+    s.submit_pin("1234")
+    yield from at()  # issuing
+    worker.release()
+    yield from at()  # claim_slip (offline)
+    s.home()
+    s.open_procedures()
+    yield from at()  # procedures
+    s.home()
+    s.open_booking()
+    yield from at()  # booking_topic
+    s.choose_topic(next(iter(s.catalog.topics)))
+    worker.release()
+    yield from at()  # booking_slot
+    s.request_callback("0312345678")
+    worker.release()
+    yield from at()  # booking_done
+    s.home()
+    s.take_queue_ticket()
+    worker.release()
+    yield from at()  # queue_ticket
+    s.home()
+    s.open_life_events()
+    s.tick(s._clock() + s.config.idle_timeout_s + 1)
+    yield from at()  # still_there
+    s.home()
+    s.tries_left = None
+    if s.config.staff_pin_hash:
+        s.open_staff()
+        yield from at()  # staff_pin
+        yield from _staff(s, at)
+    s.home()
+
+
+def _staff(s: Any, at: Callable[..., Iterator[str]]) -> Iterator[str]:
+    pin = getattr(s, "_preview_staff_pin", None)
+    if pin is None:
+        return
+    s.submit_staff_pin(pin)
+    yield from at()  # staff_menu
+    s.staff_set_out_of_service(True)
+    s.staff_exit()
+    yield from at()  # out_of_service
+    s.open_staff()
+    s.submit_staff_pin(pin)
+    s.staff_set_out_of_service(False)
+    s.staff_exit()
+
+
+def _sample(spec: Any) -> str:
+    """A valid fictional value for an asked field (the preview never shows real data)."""
+    kind = str(spec.kind)
+    if kind == "number":
+        return str(spec.min_value if spec.min_value is not None else 1)
+    if kind == "choice":
+        return spec.choices[0].id
+    if kind == "latin":
+        return "MIHON HANAKO"
+    if kind == "date":
+        return "2000-01-01"
+    if kind == "sex":
+        return "9"
+    return "みほん"
+
+
+def shot_name(out_dir: Path, index: int, step: str, language: str) -> Path:
+    return out_dir / f"{language}_{index:02d}_{step}.png"

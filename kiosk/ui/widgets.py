@@ -1,0 +1,219 @@
+"""The kiosk's own widgets: themed labels and buttons, and the on-screen keyboards.
+
+Invariants:
+- No system keyboard and no TextInput anywhere: residents type on `NumericKeyboard`,
+  `KanaKeyboard` (hiragana/katakana toggle) and `LatinKeyboard`; each keeps its buffer in a
+  `StringProperty` that `clear()` empties (the wipe calls it through the screens).
+- Every text widget is a `KLabel` or `KButton` with a `style` from `kiosk.theme`, and draws exactly
+  that style's colours (tests/test_ui_accessibility.py walks the tree and checks).
+- Every button is at least the panel's touch-target size (`app.target`), never less.
+- Keyboards only edit their buffer; what the value means is the session's business.
+"""
+
+from __future__ import annotations
+
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.button import Button
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.label import Label
+
+__all__ = [
+    "KButton",
+    "KLabel",
+    "KanaKeyboard",
+    "Keyboard",
+    "LatinKeyboard",
+    "NumericKeyboard",
+    "to_katakana",
+]
+
+
+class KLabel(Label):
+    """A label in one theme style; `role` picks the type size."""
+
+    style = StringProperty("body")
+    role = StringProperty("body")
+    filled = BooleanProperty(False)
+    kid = StringProperty("")
+    personal = BooleanProperty(False)  # shows resident data: the screen's clear() empties it
+
+
+class KButton(Button):
+    """A big themed button; `action` is an opaque tag the screen uses when it is pressed."""
+
+    style = StringProperty("secondary")
+    role = StringProperty("button")
+    action = StringProperty("")
+    kid = StringProperty("")
+
+
+_HIRA = (
+    "あいうえお" "かきくけこ" "さしすせそ" "たちつてと" "なにぬねの"
+    "はひふへほ" "まみむめも" "や　ゆ　よ" "らりるれろ" "わ　を　ん"
+)  # fmt: skip
+_DAKUTEN = dict(
+    zip(
+        "かきくけこさしすせそたちつてとはひふへほ",
+        "がぎぐげござじずぜぞだぢづでどばびぶべぼ",
+        strict=True,
+    )
+)
+_HANDAKUTEN = dict(zip("はひふへほ", "ぱぴぷぺぽ", strict=True))
+_SMALL = dict(zip("あいうえおやゆよつ", "ぁぃぅぇぉゃゅょっ", strict=True))
+
+
+def to_katakana(text: str) -> str:
+    """Hiragana -> katakana (the block is offset by 0x60); other characters unchanged."""
+    return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in text)
+
+
+def _to_hiragana(c: str) -> str:
+    return chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c
+
+
+class Keyboard(BoxLayout):
+    """Base: a buffer, a maximum length, and `ok` fired when the resident presses OK."""
+
+    value = StringProperty("")
+    max_length = NumericProperty(40)
+    masked = BooleanProperty(False)
+    kid = StringProperty("")
+    __events__ = ("on_ok",)
+
+    def on_ok(self, *_args) -> None:
+        pass
+
+    def on_kv_post(self, _base) -> None:
+        self.build_keys()
+
+    def build_keys(self) -> None:
+        """Lay out the keys (KButtons whose `action` is what `press` receives)."""
+
+    def _grid(self, cols: int, keys: list[tuple[str, str, str]]) -> GridLayout:
+        grid = KeyGrid(cols=cols)
+        for label, action, style in keys:
+            b = KButton(text=label, action=action, style=style, role="key")
+            b.kid = f"{self.kid or 'kb'}_key_{action}"
+            b.bind(on_release=lambda btn: self.press(btn.action))
+            grid.add_widget(b)
+        self.add_widget(grid)
+        return grid
+
+    def _controls(self) -> list[tuple[str, str, str]]:
+        from kivy.app import App
+
+        tr = App.get_running_app().tr
+        return [(tr("Delete"), "BS", "secondary"), (tr("Clear"), "CLEAR", "secondary"),
+                (tr("OK"), "OK", "primary")]  # fmt: skip
+
+    def press(self, key: str) -> None:
+        if key == "BS":
+            self.value = self.value[:-1]
+        elif key == "CLEAR":
+            self.value = ""
+        elif key == "OK":
+            self.dispatch("on_ok", self.value)
+        elif len(self.value) < self.max_length:
+            self.value += key
+
+    def clear(self) -> None:
+        self.value = ""
+
+    @property
+    def display(self) -> str:
+        return "●" * len(self.value) if self.masked else self.value
+
+
+class NumericKeyboard(Keyboard):
+    """0-9, delete, clear, OK. Used for the PIN (masked) and numeric fields."""
+
+    def build_keys(self) -> None:
+        keys = [(d, d, "key") for d in "123456789"]
+        bs, clear, ok = self._controls()
+        keys += [clear, ("0", "0", "key"), bs]
+        self._grid(3, keys)
+        self._grid(1, [ok])
+
+
+class LatinKeyboard(Keyboard):
+    """A-Z (capitals, as names appear on residence cards), digits, space, hyphen, apostrophe."""
+
+    ROWS = ("1234567890", "QWERTYUIOP", "ASDFGHJKL-", "ZXCVBNM'.,")
+
+    def build_keys(self) -> None:
+        keys = [(c, c, "key") for row in self.ROWS for c in row]
+        self._grid(10, keys)
+        from kivy.app import App
+
+        space = (App.get_running_app().tr("Space"), " ", "secondary")
+        self._grid(4, [space, *self._controls()])
+
+
+class KanaKeyboard(Keyboard):
+    """The gojūon table; toggles hiragana/katakana and adds ゛ ゜ and small kana to the last key."""
+
+    katakana = BooleanProperty(False)
+    COLUMNS = tuple(_HIRA[i : i + 5] for i in range(0, 50, 5))
+
+    def key_text(self, hira: str, katakana: bool) -> str:
+        return to_katakana(hira) if katakana else hira
+
+    def build_keys(self) -> None:
+        # Rows of the table read right to left in Japanese: あ column on the right.
+        keys = []
+        for row in range(5):
+            for col in reversed(self.COLUMNS):
+                ch = col[row]
+                keys.append((ch, ch, "key"))
+        self._kana_grid = self._grid(10, keys)
+        from kivy.app import App
+
+        tr = App.get_running_app().tr
+        extras = [("゛", "゛", "secondary"), ("゜", "゜", "secondary"),
+                  (tr("Small"), "小", "secondary"), ("ー", "ー", "secondary"),
+                  (tr("Space"), "SPACE", "secondary"), ("カナ/かな", "KANA", "selected")]  # fmt: skip
+        self._grid(6, extras)
+        self._grid(3, self._controls())
+
+    def on_katakana(self, _inst, katakana: bool) -> None:
+        grid = getattr(self, "_kana_grid", None)
+        if grid is None:
+            return
+        for b in grid.children:
+            if b.action != "　":
+                b.text = self.key_text(b.action, katakana)
+
+    def press(self, key: str) -> None:
+        if key == "　":
+            return
+        if key in ("゛", "゜", "小"):
+            self._modify(key)
+            return
+        if key == "KANA":
+            self.katakana = not self.katakana
+            return
+        if key == "SPACE":
+            key = "　"
+        elif key == "ー":
+            pass
+        elif self.katakana:
+            key = to_katakana(key)
+        super().press(key)
+
+    def _modify(self, mark: str) -> None:
+        if not self.value:
+            return
+        last = self.value[-1]
+        base = _to_hiragana(last)
+        table = {"゛": _DAKUTEN, "゜": _HANDAKUTEN, "小": _SMALL}[mark]
+        changed = table.get(base)
+        if changed is None:
+            return
+        if last != base:
+            changed = to_katakana(changed)
+        self.value = self.value[:-1] + changed
+
+
+class KeyGrid(GridLayout):
+    """A grid of keys; the kv rule of each keyboard fills it."""
