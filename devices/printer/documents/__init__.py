@@ -27,11 +27,13 @@ from devices.printer.documents._kinds import (
     TicketInfo,
 )
 from devices.printer.documents._layout import A4, ROLL, Block, render_blocks
+from devices.printer.documents._samples import KINDS
 from devices.printer.errors import DocumentDataError
 from madoguchi.i18n import Translator, load_translator
 
 __all__ = [
     "CERTIFICATES",
+    "KINDS",
     "LOCALE_DIR",
     "MSGIDS",
     "TOPICS",
@@ -90,6 +92,12 @@ class DocumentRenderer:
     def claim_slip(self, info: ClaimSlipInfo) -> bytes:
         """Offline certificate request queued: what was asked, the reference number, what next."""
         return self._render(info, _kinds.claim_slip, "claim slip", roll=True)
+
+    def render(self, kind: str, info: DocumentInfo, **options) -> bytes:
+        """Render by kind name: one of `KINDS` (e.g. "receipt", "checklist")."""
+        if kind not in KINDS:
+            raise DocumentDataError(f"unknown document kind {kind!r}")
+        return getattr(self, kind)(info, **options)
 
     def blocks(self, kind: str, info: DocumentInfo) -> list[Block]:
         """The layout blocks of a document (for tests and previews)."""
