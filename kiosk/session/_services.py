@@ -171,6 +171,7 @@ class _ServiceFlow(_SessionCore):
             self._go(Step.QUEUE_TICKET)
 
         self._go(Step.SUBMITTING)
+        self._changed()
         self._run(job, done)
         return True
 
