@@ -1,0 +1,472 @@
+"""Online-request handlers of the central side: certificate issue (JPKI user authentication)
+and remote consultation slots and bookings. Each handler is `fn(device_id, payload) -> dict`
+and is registered with the receiver through `Issuer.handlers()`.
+
+Invariants:
+- A handler never raises for bad input or a refused request: it returns `{"ok": False,
+  "reason": <code>}` (codes in `REASONS`). Only a broken issuer database raises (`IssuerError`),
+  which the receiver turns into an error REPLY.
+- A certificate is issued only if the card's authentication certificate (DER) is directly
+  issued by a configured trusted CA (signature checked), is an end-entity certificate allowed to
+  sign, is within its validity at `now` (and the CA too), is not in `revoked_serials`, and the
+  card's PKCS#1 v1.5 SHA-256 signature over the challenge verifies with its key. A challenge is
+  accepted once only (replay), and when `require_issued_challenge` is set it must be one minted
+  by `certificate.challenge` for this device, not older than `challenge_ttl_s`.
+- No personal data is needed, stored or logged: the card holder is known only by a hash of the
+  certificate; the issued document carries a type, ids, a verification code and times.
+- Bookings never exceed a slot's capacity (one conditional UPDATE), and a booking retried with
+  the same `request_id` from the same device returns the same booking instead of a second one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import logging
+import os
+import sqlite3
+import struct
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from sync.errors import SyncError
+
+__all__ = [
+    "DEFAULT_CERTIFICATE_TYPES",
+    "DEFAULT_TOPICS",
+    "REASONS",
+    "Issuer",
+    "IssuerConfig",
+    "IssuerError",
+    "Slot",
+    "load_trusted_cas",
+    "slots_from_catalog",
+]
+
+log = logging.getLogger(__name__)
+
+REASONS = (
+    "bad_request",
+    "unknown_certificate_type",
+    "bad_certificate",
+    "untrusted_certificate",
+    "not_an_auth_certificate",
+    "expired_certificate",
+    "not_yet_valid",
+    "revoked_certificate",
+    "bad_signature",
+    "bad_challenge",
+    "challenge_expired",
+    "challenge_reused",
+    "unknown_topic",
+    "unknown_slot",
+    "slot_past",
+    "slot_full",
+)
+
+DEFAULT_CERTIFICATE_TYPES = (
+    "resident_record",
+    "resident_record_items",
+    "seal_certificate",
+    "tax_certificate",
+    "family_register",
+    "family_register_annex",
+)
+DEFAULT_TOPICS = ("welfare", "child_care", "tax", "care", "general")
+_MAX_CERT = 8 * 1024
+_MAX_BLOB = 1024
+_CHALLENGE_DOMAIN = b"madoguchi/jpki-challenge/v1\x00"
+
+
+class IssuerError(SyncError):
+    """The issuer's own database failed (not a refusal: those are typed results)."""
+
+
+@dataclass(frozen=True)
+class Slot:
+    id: str
+    topic: str
+    start: str  # local time "YYYY-MM-DDTHH:MM" (as in the catalog)
+    minutes: int
+    capacity: int = 1
+
+
+@dataclass(frozen=True)
+class IssuerConfig:
+    trusted_cas: tuple[x509.Certificate, ...] = ()
+    certificate_types: tuple[str, ...] = DEFAULT_CERTIFICATE_TYPES
+    topics: tuple[str, ...] = DEFAULT_TOPICS
+    slots: tuple[Slot, ...] = ()
+    revoked_serials: frozenset[int] = frozenset()
+    require_issued_challenge: bool = False
+    challenge_ttl_s: int = 300
+    max_copies: int = 10
+    utc_offset_minutes: int = 540  # Japan: no daylight saving
+    max_slots_listed: int = 50
+
+
+def load_trusted_cas(pem_or_der: Iterable[bytes]) -> tuple[x509.Certificate, ...]:
+    """Parse CA certificates (PEM, possibly several per blob, or DER)."""
+    out: list[x509.Certificate] = []
+    for blob in pem_or_der:
+        try:
+            if b"-----BEGIN" in blob:
+                out.extend(x509.load_pem_x509_certificates(blob))
+            else:
+                out.append(x509.load_der_x509_certificate(blob))
+        except ValueError as e:
+            raise IssuerError(f"trusted CA certificate is malformed: {e}") from e
+    return tuple(out)
+
+
+class _Refused(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _refuse(reason: str) -> dict:
+    return {"ok": False, "reason": reason}
+
+
+def _blob(payload: dict, key: str, limit: int) -> bytes:
+    value = payload.get(key)
+    if isinstance(value, str):
+        try:
+            value = base64.b64decode(value.encode("ascii"), validate=True)
+        except (binascii.Error, UnicodeEncodeError, ValueError):
+            raise _Refused("bad_request") from None
+    if not isinstance(value, bytes) or not 0 < len(value) <= limit:
+        raise _Refused("bad_request")
+    return value
+
+
+def _text(payload: dict, key: str, limit: int = 64) -> str:
+    value = payload.get(key)
+    if not isinstance(value, str) or not 0 < len(value) <= limit:
+        raise _Refused("bad_request")
+    return value
+
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS used_challenges (digest BLOB PRIMARY KEY, at REAL NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS documents (document_id TEXT PRIMARY KEY, type TEXT NOT NULL, "
+    "verification_code TEXT NOT NULL, issued_at TEXT NOT NULL, device_id TEXT NOT NULL, "
+    "holder TEXT NOT NULL, copies INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS slots (id TEXT PRIMARY KEY, topic TEXT NOT NULL, "
+    "start TEXT NOT NULL, minutes INTEGER NOT NULL, capacity INTEGER NOT NULL, "
+    "booked INTEGER NOT NULL DEFAULT 0)",
+    "CREATE TABLE IF NOT EXISTS bookings (device_id TEXT NOT NULL, request_id TEXT NOT NULL, "
+    "slot_id TEXT NOT NULL, reference TEXT NOT NULL, at REAL NOT NULL, "
+    "PRIMARY KEY (device_id, request_id))",
+)
+
+
+class Issuer:
+    """Handlers over one SQLite file (`db_path`) for used challenges, issued documents, slots
+    and bookings. `secret` keys challenge MACs and verification codes (keep it with the
+    central keys; several receivers must share it). `document_key` signs issued documents."""
+
+    def __init__(
+        self,
+        config: IssuerConfig,
+        db_path: Path | str,
+        *,
+        secret: bytes,
+        document_key: Ed25519PrivateKey | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if len(secret) < 16:
+            raise IssuerError("issuer secret must be at least 16 bytes")
+        self.config = config
+        self._secret = secret
+        self._document_key = document_key
+        self._clock = clock
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(str(db_path), check_same_thread=False, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            with self._db:
+                for statement in _SCHEMA:
+                    self._db.execute(statement)
+                for s in config.slots:  # config is the source of slots; booked counts persist
+                    self._db.execute(
+                        "INSERT INTO slots(id, topic, start, minutes, capacity) "
+                        "VALUES(?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET topic=excluded.topic,"
+                        " start=excluded.start, minutes=excluded.minutes,"
+                        " capacity=excluded.capacity",
+                        (s.id, s.topic, s.start, s.minutes, s.capacity),
+                    )
+        except sqlite3.Error as e:
+            raise IssuerError(f"issuer database unusable: {type(e).__name__}") from e
+
+    def handlers(self) -> dict[str, Callable[[str, dict], dict]]:
+        return {
+            "certificate.challenge": self.certificate_challenge,
+            "certificate.issue": self.certificate_issue,
+            "consultation.slots": self.consultation_slots,
+            "consultation.book": self.consultation_book,
+        }
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _guarded(self, name: str, device_id: str, payload: object, fn) -> dict:
+        if not isinstance(payload, dict):
+            return _refuse("bad_request")
+        try:
+            return fn(device_id, payload)
+        except _Refused as r:
+            log.info("%s refused for device %s: %s", name, device_id, r.reason)
+            return _refuse(r.reason)
+        except sqlite3.Error as e:
+            raise IssuerError(f"issuer database failed: {type(e).__name__}") from e
+
+    # -- challenges -------------------------------------------------------------------------
+
+    def _mac(self, device_id: str, body: bytes) -> bytes:
+        msg = _CHALLENGE_DOMAIN + device_id.encode() + b"\x00" + body
+        return hmac.new(self._secret, msg, hashlib.sha256).digest()[:8]
+
+    def certificate_challenge(self, device_id: str, payload: dict) -> dict:
+        """A 32-byte challenge bound to this device and time: u64 time || 16 random || MAC."""
+
+        def run(device_id: str, payload: dict) -> dict:
+            body = struct.pack(">Q", int(self._clock())) + os.urandom(16)
+            challenge = body + self._mac(device_id, body)
+            return {
+                "ok": True,
+                "challenge": base64.b64encode(challenge).decode("ascii"),
+                "ttl_s": self.config.challenge_ttl_s,
+            }
+
+        return self._guarded("certificate.challenge", device_id, payload, run)
+
+    def _check_challenge(self, device_id: str, challenge: bytes) -> None:
+        if not self.config.require_issued_challenge:
+            if len(challenge) < 16:
+                raise _Refused("bad_challenge")
+            return
+        if len(challenge) != 32:
+            raise _Refused("bad_challenge")
+        body, mac = challenge[:24], challenge[24:]
+        if not hmac.compare_digest(mac, self._mac(device_id, body)):
+            raise _Refused("bad_challenge")
+        minted = struct.unpack(">Q", body[:8])[0]
+        if not -30 <= self._clock() - minted <= self.config.challenge_ttl_s:
+            raise _Refused("challenge_expired")
+
+    # -- certificates -----------------------------------------------------------------------
+
+    def _verify_card(self, cert_der: bytes, challenge: bytes, signature: bytes) -> x509.Certificate:
+        try:
+            cert = x509.load_der_x509_certificate(cert_der)
+        except ValueError:
+            raise _Refused("bad_certificate") from None
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        issuer = next((ca for ca in self.config.trusted_cas if _issued_by(cert, ca)), None)
+        if issuer is None:
+            raise _Refused("untrusted_certificate")
+        if not issuer.not_valid_before_utc <= now <= issuer.not_valid_after_utc:
+            raise _Refused("untrusted_certificate")
+        try:
+            if cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
+                raise _Refused("not_an_auth_certificate")
+        except x509.ExtensionNotFound:
+            pass
+        try:
+            if not cert.extensions.get_extension_for_class(x509.KeyUsage).value.digital_signature:
+                raise _Refused("not_an_auth_certificate")
+        except x509.ExtensionNotFound:
+            pass
+        if now < cert.not_valid_before_utc:
+            raise _Refused("not_yet_valid")
+        if now > cert.not_valid_after_utc:
+            raise _Refused("expired_certificate")
+        if cert.serial_number in self.config.revoked_serials:
+            raise _Refused("revoked_certificate")
+        key = cert.public_key()
+        try:
+            if isinstance(key, rsa.RSAPublicKey):
+                key.verify(signature, challenge, padding.PKCS1v15(), hashes.SHA256())
+            elif isinstance(key, ec.EllipticCurvePublicKey):
+                key.verify(signature, challenge, ec.ECDSA(hashes.SHA256()))
+            else:
+                raise _Refused("bad_certificate")
+        except InvalidSignature:
+            raise _Refused("bad_signature") from None
+        return cert
+
+    def _verification_code(self, document_id: str) -> str:
+        digest = hmac.new(self._secret, b"code\x00" + document_id.encode(), hashlib.sha256)
+        number = int.from_bytes(digest.digest()[:8], "big") % 10**16
+        text = f"{number:016d}"
+        return "-".join(text[i : i + 4] for i in range(0, 16, 4))
+
+    def certificate_issue(self, device_id: str, payload: dict) -> dict:
+        """Verify the JPKI user authentication and issue the certificate document data."""
+
+        def run(device_id: str, payload: dict) -> dict:
+            kind = payload.get("certificate", payload.get("type"))
+            if not isinstance(kind, str):
+                raise _Refused("bad_request")
+            if kind not in self.config.certificate_types:
+                raise _Refused("unknown_certificate_type")
+            copies = payload.get("copies", 1)
+            if type(copies) is not int or not 1 <= copies <= self.config.max_copies:
+                raise _Refused("bad_request")
+            cert_der = _blob(payload, "auth_certificate", _MAX_CERT)
+            challenge = _blob(payload, "challenge", _MAX_BLOB)
+            signature = _blob(payload, "signature", _MAX_BLOB)
+            self._check_challenge(device_id, challenge)
+            self._verify_card(cert_der, challenge, signature)
+            document_id = str(uuid.uuid4())
+            issued_at = datetime.fromtimestamp(self._clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            holder = hashlib.sha256(cert_der).hexdigest()[:16]
+            document = {
+                "type": kind,
+                "document_id": document_id,
+                "verification_code": self._verification_code(document_id),
+                "issued_at": issued_at,
+                "copies": copies,
+            }
+            with self._lock, self._db:
+                used = self._db.execute(
+                    "INSERT OR IGNORE INTO used_challenges(digest, at) VALUES(?, ?)",
+                    (hashlib.sha256(challenge).digest(), self._clock()),
+                )
+                if used.rowcount == 0:
+                    raise _Refused("challenge_reused")
+                self._db.execute(
+                    "INSERT INTO documents VALUES(?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        document_id,
+                        kind,
+                        document["verification_code"],
+                        issued_at,
+                        device_id,
+                        holder,
+                        copies,
+                    ),
+                )
+            reply = {"ok": True, "reference": document_id.split("-")[0].upper(), **document}
+            if self._document_key is not None:
+                signed = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+                reply["signature"] = base64.b64encode(self._document_key.sign(signed)).decode()
+            log.info("certificate issued for device %s: %s", device_id, kind)
+            return reply
+
+        return self._guarded("certificate.issue", device_id, payload, run)
+
+    def verify_document(self, document_id: str, verification_code: str) -> dict | None:
+        """For the city's checking page: the document's type and issue time, if the code fits."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT type, issued_at, verification_code FROM documents WHERE document_id=?",
+                (document_id,),
+            ).fetchone()
+        if row is None or not hmac.compare_digest(row[2], verification_code):
+            return None
+        return {"type": row[0], "issued_at": row[1]}
+
+    # -- consultation -----------------------------------------------------------------------
+
+    def _local_now(self) -> str:
+        tz = timezone(timedelta(minutes=self.config.utc_offset_minutes))
+        return datetime.fromtimestamp(self._clock(), tz).strftime("%Y-%m-%dT%H:%M")
+
+    def consultation_slots(self, device_id: str, payload: dict) -> dict:
+        """Future slots of a topic that still have room."""
+
+        def run(device_id: str, payload: dict) -> dict:
+            topic = _text(payload, "topic")
+            if topic not in self.config.topics:
+                raise _Refused("unknown_topic")
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT id, start, minutes, capacity - booked FROM slots WHERE topic=? "
+                    "AND start > ? AND booked < capacity ORDER BY start, id LIMIT ?",
+                    (topic, self._local_now(), self.config.max_slots_listed),
+                ).fetchall()
+            slots = [
+                {"id": i, "topic": topic, "start": s, "minutes": int(m), "remaining": int(r)}
+                for i, s, m, r in rows
+            ]
+            return {"ok": True, "topic": topic, "slots": slots}
+
+        return self._guarded("consultation.slots", device_id, payload, run)
+
+    def consultation_book(self, device_id: str, payload: dict) -> dict:
+        """Book one place in a slot; idempotent per (device, request_id)."""
+
+        def run(device_id: str, payload: dict) -> dict:
+            slot_id = _text(payload, "slot")
+            request_id = _text(payload, "request_id", 128)
+            with self._lock, self._db:
+                done = self._db.execute(
+                    "SELECT b.reference, s.id, s.topic, s.start, s.minutes FROM bookings b "
+                    "JOIN slots s ON s.id = b.slot_id WHERE b.device_id=? AND b.request_id=?",
+                    (device_id, request_id),
+                ).fetchone()
+                if done is None:
+                    slot = self._db.execute(
+                        "SELECT id, topic, start, minutes FROM slots WHERE id=?", (slot_id,)
+                    ).fetchone()
+                    if slot is None:
+                        raise _Refused("unknown_slot")
+                    if slot[2] <= self._local_now():
+                        raise _Refused("slot_past")
+                    taken = self._db.execute(
+                        "UPDATE slots SET booked = booked + 1 WHERE id=? AND booked < capacity",
+                        (slot_id,),
+                    )
+                    if taken.rowcount != 1:
+                        raise _Refused("slot_full")
+                    reference = "B" + uuid.uuid4().hex[:8].upper()
+                    self._db.execute(
+                        "INSERT INTO bookings VALUES(?, ?, ?, ?, ?)",
+                        (device_id, request_id, slot_id, reference, self._clock()),
+                    )
+                    done = (reference, *slot)
+            reference, sid, topic, start, minutes = done
+            return {
+                "ok": True,
+                "reference": reference,
+                "slot": sid,
+                "topic": topic,
+                "start": start,
+                "minutes": int(minutes),
+            }
+
+        return self._guarded("consultation.book", device_id, payload, run)
+
+
+def _issued_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
+    try:
+        cert.verify_directly_issued_by(ca)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def slots_from_catalog(catalog: dict, capacity: int = 1) -> tuple[Slot, ...]:
+    """The consultation slots of a catalog JSON object (as `kiosk/catalog` writes it)."""
+    return tuple(
+        Slot(str(s["id"]), str(s["topic"]), str(s["start"]), int(s["minutes"]), capacity)
+        for s in catalog.get("slots", [])
+    )
