@@ -23,7 +23,13 @@ from smartcard import scard as _scard
 from devices.card._pcsc import PNP_NOTIFICATION, Context
 from devices.card.errors import CardError
 
-__all__ = ["CardObserver", "CardWatcher", "ScheduledObserver", "wait_for_card"]
+__all__ = [
+    "CardObserver",
+    "CardWatcher",
+    "ScheduledObserver",
+    "card_event_count",
+    "wait_for_card",
+]
 
 log = logging.getLogger(__name__)
 
@@ -176,12 +182,27 @@ class CardWatcher:
             self._emit("card_inserted", reader)
 
 
-def wait_for_card(reader_name: str, present: bool = True, timeout: float = 10.0) -> bool:
+def card_event_count(reader_name: str) -> int:
+    """pcscd's insert/remove event counter for a reader (it grows by one per change it saw)."""
+    with Context() as context:
+        result = context.status_change([(reader_name, _UNAWARE)], 0)
+    return 0 if result is None else (result[0][1] >> 16) & 0xFFFF
+
+
+def wait_for_card(
+    reader_name: str,
+    present: bool = True,
+    timeout: float = 10.0,
+    *,
+    newer_than: int | None = None,
+) -> bool:
     """Block until pcscd reports a card (or no card) in `reader_name`; False on timeout.
 
     Waits on SCardGetStatusChange, so it returns as soon as pcscd's own poll sees the change.
+    With `newer_than` (a `card_event_count`), it also waits until pcscd's event counter has
+    moved past it: after a card vanished mid-command, pcscd shows "empty" at once but only
+    registers the removal at its next poll, and a card inserted before that poll goes unseen.
     """
-
     deadline = time.monotonic() + timeout
     with Context() as context:
         state = _UNAWARE
@@ -193,7 +214,12 @@ def wait_for_card(reader_name: str, present: bool = True, timeout: float = 10.0)
             if result is None:
                 continue
             state = result[0][1] & ~_CHANGED
-            if bool(state & _PRESENT) == present and not state & _UNKNOWN:
-                return True
-            if state & _UNKNOWN and not present:
+            counter = (state >> 16) & 0xFFFF
+            if newer_than is not None and counter <= newer_than:
+                continue
+            if state & _UNKNOWN:
+                if not present:
+                    return True
+                continue
+            if bool(state & _PRESENT) == present:
                 return True

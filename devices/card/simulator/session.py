@@ -1,7 +1,9 @@
 """`SimulatedCard`: put a simulated card in a vpcd reader and wait until pcscd has seen it.
 
 pcscd notices vpcd cards by polling; this waits on SCardGetStatusChange (no sleeps) after
-`insert()` and after `remove()`, so the next step always sees the state it expects.
+`insert()` and after `remove()`, so the next step always sees the state it expects. `remove()`
+waits until pcscd has counted the removal (its event counter moved), not merely until the reader
+looks empty: see `wait_for_card(newer_than=...)`.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from devices.card.errors import CardError
 from devices.card.simulator.card import MyNumberCardSim
 from devices.card.simulator.profile import CardProfile, load_profile
 from devices.card.simulator.vpcd import VirtualCardLink
-from devices.card.watcher import wait_for_card
+from devices.card.watcher import card_event_count, wait_for_card
 
 __all__ = ["SimulatedCard"]
 
@@ -39,17 +41,19 @@ class SimulatedCard:
         self.link = VirtualCardLink(self.sim, host=host, port=port)
         self.reader_name = reader_name
         self.timeout = timeout
+        self._inserted_at: int | None = None
 
     def insert(self) -> SimulatedCard:
         self.link.insert(timeout=self.timeout)
         if not wait_for_card(self.reader_name, True, self.timeout):
             self.link.remove()
             raise CardError(f"pcscd did not see the simulated card in {self.reader_name}")
+        self._inserted_at = card_event_count(self.reader_name)
         return self
 
     def remove(self) -> None:
         self.link.remove()
-        if not wait_for_card(self.reader_name, False, self.timeout):
+        if not wait_for_card(self.reader_name, False, self.timeout, newer_than=self._inserted_at):
             raise CardError(f"pcscd still sees a card in {self.reader_name}")
 
     def __enter__(self) -> SimulatedCard:
