@@ -15,7 +15,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from sync.central.issuer import REASONS, Issuer, IssuerConfig, load_trusted_cas
+from sync.central.issuer import (
+    DOCUMENT_DOMAIN,
+    REASONS,
+    Issuer,
+    IssuerConfig,
+    default_handlers,
+    load_trusted_cas,
+)
 
 NOW = datetime(2027, 4, 1, 1, 0, tzinfo=UTC)
 SECRET = b"0123456789abcdef0123456789abcdef"
@@ -105,7 +112,9 @@ def test_issue_and_verify_document(issuer):
         k: reply[k] for k in ("type", "document_id", "verification_code", "issued_at", "copies")
     }
     signed = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
-    issuer._document_key.public_key().verify(base64.b64decode(reply["signature"]), signed)
+    issuer._document_key.public_key().verify(
+        base64.b64decode(reply["signature"]), DOCUMENT_DOMAIN + signed
+    )
     assert issuer.verify_document(reply["document_id"], code)["type"] == "resident_record"
     assert issuer.verify_document(reply["document_id"], "0000-0000-0000-0000") is None
     # raw bytes (CBOR payloads) work as well as base64 text
@@ -254,3 +263,52 @@ def test_card_simulator_credentials_interoperate(tmp_path):
     }
     assert iss.certificate_issue("d", p)["ok"] is True
     iss.close()
+
+
+def test_default_handlers_from_the_central_directory(tmp_path):
+    """What `madoguchi central serve` wires: CAs from <keys>/jpki-ca, slots from slots.json."""
+    from provisioning import init_central
+
+    keys = init_central(tmp_path / "central")
+    (keys.directory / "jpki-ca").mkdir()
+    (keys.directory / "jpki-ca" / "jpki.pem").write_bytes(
+        _fresh(ca=True).public_bytes(Encoding.PEM)
+    )
+    (keys.directory / "slots.json").write_text(
+        json.dumps([{"id": "t1", "topic": "tax", "start": "2999-01-01T10:00", "minutes": 30}])
+    )
+    handlers = default_handlers(keys, str(tmp_path / "central.db"))
+    assert set(handlers) >= {"certificate.issue", "consultation.slots", "consultation.book"}
+    reply = handlers["certificate.issue"]("d", _payload(cert=_fresh()))
+    assert reply["ok"] is True, reply
+    keys.catalog_public.verify(
+        base64.b64decode(reply["signature"]),
+        DOCUMENT_DOMAIN
+        + json.dumps(
+            {
+                k: reply[k]
+                for k in ("type", "document_id", "verification_code", "issued_at", "copies")
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        ).encode(),
+    )
+    assert [s["id"] for s in handlers["consultation.slots"]("d", {"topic": "tax"})["slots"]] == [
+        "t1"
+    ]
+    assert (tmp_path / "central.issuer.db").exists()
+
+
+def _fresh(ca=False):
+    """Certificates valid at the real current time (default_handlers uses the real clock)."""
+    now = datetime.now(UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(_name("JPKI test CA" if ca else "card"))
+        .issuer_name(_name("JPKI test CA"))
+        .public_key((CA_KEY if ca else CARD_KEY).public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .sign(CA_KEY, hashes.SHA256())
+    )

@@ -48,11 +48,14 @@ from sync.errors import SyncError
 __all__ = [
     "DEFAULT_CERTIFICATE_TYPES",
     "DEFAULT_TOPICS",
+    "DOCUMENT_DOMAIN",
     "REASONS",
     "Issuer",
     "IssuerConfig",
     "IssuerError",
     "Slot",
+    "default_handlers",
+    "issuer_config_from_dir",
     "load_trusted_cas",
     "slots_from_catalog",
 ]
@@ -90,6 +93,7 @@ DEFAULT_TOPICS = ("welfare", "child_care", "tax", "care", "general")
 _MAX_CERT = 8 * 1024
 _MAX_BLOB = 1024
 _CHALLENGE_DOMAIN = b"madoguchi/jpki-challenge/v1\x00"
+DOCUMENT_DOMAIN = b"madoguchi/document/v1\x00"
 
 
 class IssuerError(SyncError):
@@ -367,7 +371,8 @@ class Issuer:
             reply = {"ok": True, "reference": document_id.split("-")[0].upper(), **document}
             if self._document_key is not None:
                 signed = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
-                reply["signature"] = base64.b64encode(self._document_key.sign(signed)).decode()
+                signature = self._document_key.sign(DOCUMENT_DOMAIN + signed)
+                reply["signature"] = base64.b64encode(signature).decode()
             log.info("certificate issued for device %s: %s", device_id, kind)
             return reply
 
@@ -470,3 +475,49 @@ def slots_from_catalog(catalog: dict, capacity: int = 1) -> tuple[Slot, ...]:
         Slot(str(s["id"]), str(s["topic"]), str(s["start"]), int(s["minutes"]), capacity)
         for s in catalog.get("slots", [])
     )
+
+
+def issuer_config_from_dir(directory: Path) -> IssuerConfig:
+    """Read `<directory>/jpki-ca/*.pem|*.der|*.cer` (trusted JPKI user-authentication CAs) and
+    `<directory>/slots.json` (a list of slots, or a catalog object with "slots"), if present."""
+    ca_dir = Path(directory) / "jpki-ca"
+    blobs = (
+        [
+            p.read_bytes()
+            for p in sorted(ca_dir.glob("*"))
+            if p.is_file() and p.suffix in (".pem", ".der", ".cer", ".crt")
+        ]
+        if ca_dir.is_dir()
+        else []
+    )
+    slots: tuple[Slot, ...] = ()
+    slots_path = Path(directory) / "slots.json"
+    if slots_path.exists():
+        try:
+            data = json.loads(slots_path.read_text(encoding="utf-8"))
+            slots = slots_from_catalog(data if isinstance(data, dict) else {"slots": data})
+        except (ValueError, KeyError, TypeError) as e:
+            raise IssuerError(f"slots.json is malformed: {type(e).__name__}") from e
+    return IssuerConfig(trusted_cas=load_trusted_cas(blobs), slots=slots)
+
+
+def default_handlers(keys, db: str) -> dict[str, Callable[[str, dict], dict]]:
+    """The handlers `madoguchi central serve` registers: config from the central key directory
+    (see `issuer_config_from_dir`), the issuer database next to a SQLite store (or in
+    $STATE_DIRECTORY / the key directory for PostgreSQL), the challenge/code secret derived from
+    the catalog key (so every receiver sharing the keys shares it), documents signed with the
+    catalog key under `DOCUMENT_DOMAIN`."""
+    if db.startswith(("postgresql://", "postgres://")):
+        base = Path(os.environ.get("STATE_DIRECTORY", "").split(":")[0] or keys.directory)
+        db_path = base / "issuer.db"
+    else:
+        db_path = Path(db).with_name(Path(db).stem + ".issuer.db")
+    raw = keys.catalog_signing_key.private_bytes_raw()
+    secret = hmac.new(raw, b"madoguchi/issuer-secret/v1", hashlib.sha256).digest()
+    issuer = Issuer(
+        issuer_config_from_dir(keys.directory),
+        db_path,
+        secret=secret,
+        document_key=keys.catalog_signing_key,
+    )
+    return issuer.handlers()
