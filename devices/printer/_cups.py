@@ -48,6 +48,7 @@ _ALIASES = {
     "shutdown": "offline",
     "timed-out": "offline",
 }
+_GLOBALS_LOCK = threading.Lock()
 _PRINTER_STATES = {3: "idle", 4: "processing", 5: "stopped"}
 _JOB_COMPLETED, _JOB_CANCELED, _JOB_ABORTED = 9, 7, 8
 _JOB_HELD, _JOB_STOPPED = 4, 6
@@ -183,6 +184,7 @@ class Printer:
         self.config = config or PrinterConfig()
         self.pending = pending if pending is not None else PendingPrints()
         self._conn: cups.Connection | None = None
+        self._tcp: tuple[str, int] | None = None
         self._lock = threading.RLock()
 
     # -- connection ------------------------------------------------------------------------
@@ -199,6 +201,7 @@ class Printer:
                     if not host or not port.isdigit():
                         host, port = server, "631"
                     self._conn = cups.Connection(host=host, port=int(port))
+                    self._tcp = (host, int(port))
             except RuntimeError as e:
                 raise CupsUnavailableError(
                     f"cannot reach cupsd at {server or 'the default server'}: {e}"
@@ -278,7 +281,7 @@ class Printer:
             if not status.ok:
                 reasons = status.blocking or (() if status.accepting else ("not-accepting",))
                 raise _error_for(reasons, f"printer {role!r} cannot print now", role=role)
-            job_id = self._call(role, "submit", lambda conn: _submit(conn, queue, title, pdf))
+            job_id = self._call(role, "submit", lambda conn: self._submit(conn, queue, title, pdf))
         except PrinterError as e:
             if keep_on_failure:
                 e.pending_id = self.pending.add(role, pdf, title, e.reasons)
@@ -344,6 +347,22 @@ class Printer:
                 ) from e
 
         self._call(job.role, "cancel", do)
+
+    def _submit(self, conn, queue: str, title: str, pdf: bytes) -> int:
+        if self._tcp is None:
+            return _submit(conn, queue, title, pdf)
+        # pycups' Create-Job names the printer by a URI built from libcups' process-wide
+        # server and port (cupsServer()/ippPort()), and cupsd over TCP refuses a URI that is
+        # not its own: point them at our server for the call, then put them back.
+        with _GLOBALS_LOCK:
+            saved = (cups.getServer(), cups.getPort())
+            cups.setServer(self._tcp[0])
+            cups.setPort(self._tcp[1])
+            try:
+                return _submit(conn, queue, title, pdf)
+            finally:
+                cups.setServer(saved[0])
+                cups.setPort(saved[1])
 
     def _job_attrs(self, job: PrintJob) -> dict:
         def get(conn):
