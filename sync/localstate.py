@@ -58,10 +58,14 @@ class LocalState:
                 check_same_thread=False,
                 timeout=busy_timeout_ms / 1000.0,
             )
+        except sqlite3.Error as e:
+            raise LocalStateError(f"cannot open local state: {e}") from e
+        try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._migrate()
-        except sqlite3.Error as e:
+        except (sqlite3.Error, LocalStateError) as e:
+            self._db.close()
             raise LocalStateError(f"cannot open local state: {e}") from e
 
     def __enter__(self) -> LocalState:

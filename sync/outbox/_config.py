@@ -40,6 +40,7 @@ class OutboxConfig:
     reserve_bytes: int = 64 * 1024 * 1024  # free space the OS, logs and local state keep
     retention_s: float = 7 * 24 * 3600.0  # acked ciphertext kept this long, then dropped
     max_body_bytes: int = 1024 * 1024  # one sealed record, header included
+    max_db_bytes: int | None = None  # cap on the main file (SQLite max_page_count); None: no cap
     busy_timeout_ms: int = 5000  # wait for the other process's write lock
     quick_check: bool = True  # PRAGMA quick_check on open (damaged file moved aside)
 
@@ -51,6 +52,8 @@ class OutboxConfig:
             raise ValueError("retention_s must be >= 0")
         if not 1024 <= self.max_body_bytes <= 64 * 1024 * 1024:
             raise ValueError("max_body_bytes must be within 1 KiB..64 MiB")
+        if self.max_db_bytes is not None and self.max_db_bytes < 64 * 1024:
+            raise ValueError("max_db_bytes must be None or >= 64 KiB")
         if not 0 <= self.busy_timeout_ms <= 600_000:
             raise ValueError("busy_timeout_ms must be within 0..600000")
 

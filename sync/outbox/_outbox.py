@@ -60,6 +60,7 @@ from sync.sealing import (
 __all__ = ["Outbox"]
 
 _log = logging.getLogger("sync.outbox")
+_WAL_LIMIT = 4 * 1024 * 1024
 _WAL_SLACK = 64 * 1024  # WAL frames and index pages a commit may add beyond the record itself
 
 
@@ -169,7 +170,12 @@ class Outbox:
             db.close()
             raise OutboxError(f"outbox needs WAL mode, got {mode}")
         db.execute("PRAGMA synchronous=FULL")
+        # After a checkpoint, shrink the WAL back to this size (an SD card is small).
+        db.execute(f"PRAGMA journal_size_limit={_WAL_LIMIT}")
         db.execute(f"PRAGMA busy_timeout={int(self.config.busy_timeout_ms)}")
+        if self.config.max_db_bytes is not None:
+            page = db.execute("PRAGMA page_size").fetchone()[0]
+            db.execute(f"PRAGMA max_page_count={int(self.config.max_db_bytes) // int(page)}")
         return db
 
     def _init_chain(self, db: sqlite3.Connection, base: tuple[int, bytes, bool] | None) -> None:
