@@ -286,3 +286,48 @@ def test_thread_worker_hands_results_to_the_scheduler(catalog, kit):
         threading.Event().wait(0.01)
     queue.pop()()
     assert session.step is Step.PIN_ENTRY
+
+
+def test_certificate_uses_centrals_challenge_when_online(session, kit):
+    minted = b"m" * 32
+    kit.online.replies["certificate.challenge"] = {
+        "ok": True,
+        "challenge": base64.b64encode(minted).decode(),
+    }
+    kit.online.replies["certificate.issue"] = {"ok": True, "reference": "DOC1"}
+    _authenticate(session)
+    _, params, _ = kit.online.requests[-1]
+    assert base64.b64decode(params["challenge"]) == minted
+
+
+def test_certificate_refused_by_central_is_not_queued(session, kit):
+    kit.online.replies["certificate.issue"] = {"ok": False, "reason": "expired_certificate"}
+    _authenticate(session)
+    assert session.step is Step.SERVICE_ERROR
+    assert session.notice.code is NoticeCode.REFUSED
+    assert session.notice.params == {"reason": "expired_certificate"}
+    assert kit.outbox.of_kind("certificate_request") == []
+    assert session.finish()
+
+
+def test_booking_online_books_with_central_and_handles_a_full_slot(session, kit):
+    kit.online.replies["consultation.slots"] = {
+        "ok": True,
+        "slots": [
+            {"id": "a", "start": "2026-12-24T10:00", "minutes": 30},
+            {"id": "b", "start": "2026-12-24T11:00", "minutes": 30},
+        ],
+    }
+    kit.online.replies["consultation.book"] = {"ok": False, "reason": "slot_full"}
+    session.open_booking()
+    session.choose_topic("general")
+    assert session.choose_slot("a")
+    assert session.step is Step.BOOKING_SLOT
+    assert session.notice.code is NoticeCode.SLOT_TAKEN
+    assert [s.id for s in session.slots] == ["b"]
+    kit.online.replies["consultation.book"] = {"ok": True, "reference": "BX1", "slot": "b"}
+    assert session.choose_slot("b")
+    assert session.step is Step.BOOKING_DONE and session.reference == "BX1"
+    assert kit.outbox.of_kind("booking") == []  # booked online, nothing to queue
+    method, params, _ = kit.online.requests[-1]
+    assert method == "consultation.book" and params["slot"] == "b" and params["request_id"]

@@ -21,7 +21,6 @@ from typing import Any
 from kiosk.session._base import _SessionCore
 from kiosk.session.forms import Form
 from kiosk.session.ports import (
-    CardData,
     PortCardRemovedError,
     PortError,
     PortNoCardError,
@@ -30,6 +29,7 @@ from kiosk.session.ports import (
     PortOutboxFullError,
     PortPinBlockedError,
     PortPrintError,
+    PortRefusedError,
     PortWrongPinError,
 )
 from kiosk.session.steps import CARD_STEPS, CardPurpose, CertificateOrder, NoticeCode, Step
@@ -169,7 +169,7 @@ class _CardFlow(_SessionCore):
             if purpose is CardPurpose.JPKI:
                 card.verify_jpki_auth_pin(pin)
                 certificate = card.read_auth_certificate()
-                challenge = self._random_bytes(32)
+                challenge = self._challenge()
                 signature = card.sign_sha256_digest(hashlib.sha256(challenge).digest())
                 return {
                     "auth_certificate": base64.b64encode(certificate).decode(),
@@ -205,6 +205,18 @@ class _CardFlow(_SessionCore):
 
         self._run(job, done)
         return True
+
+    def _challenge(self) -> bytes:
+        """Central's challenge when it answers in time (it may insist on its own), else ours."""
+        if self.ports.online is not None:
+            try:
+                reply = self.ports.online.request(
+                    "certificate.challenge", {}, self.config.online_timeout_s
+                )
+                return base64.b64decode(str(reply["challenge"]), validate=True)
+            except (PortOfflineError, PortRefusedError, KeyError, ValueError):
+                pass
+        return self._random_bytes(32)
 
     def fill_without_card(self) -> bool:
         """Shelter check-in only: evacuees without a card type everything in."""
@@ -331,6 +343,7 @@ class _CardFlow(_SessionCore):
                 appended = self.ports.outbox.append("certificate_request", params)
                 reference = self._reference(appended.seq)
                 slip = {
+                    "certificate": order.certificate_id,
                     "reference": reference,
                     "qr": reference,
                     "title": cert.name[lang],
@@ -343,7 +356,14 @@ class _CardFlow(_SessionCore):
                 except PortPrintError as e:
                     return "queued", reference, e
                 return "queued", reference, None
-            document = {"title": cert.name[lang], "copies": order.copies, "document": reply}
+            except PortRefusedError as e:
+                return "refused", e.reason, None
+            document = {
+                "certificate": order.certificate_id,
+                "title": cert.name[lang],
+                "copies": order.copies,
+                "document": reply,
+            }
             try:
                 self._print("certificate", document)
             except PortPrintError as e:
@@ -357,7 +377,12 @@ class _CardFlow(_SessionCore):
                 return
             if error is not None:
                 raise error
-            outcome, self.reference, print_error = result
+            outcome, detail, print_error = result
+            if outcome == "refused":
+                self._go(Step.SERVICE_ERROR)
+                self._notice(NoticeCode.REFUSED, reason=detail)
+                return
+            self.reference = detail
             self.receipt_printed = print_error is None
             if outcome == "queued":
                 self._go(Step.CLAIM_SLIP)
@@ -382,6 +407,3 @@ class _CardFlow(_SessionCore):
         self.card_purpose = CardPurpose.KENHOJO
         self._enter_place_card()
         return True
-
-
-_ = CardData  # re-exported type used in annotations by adapters

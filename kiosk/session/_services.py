@@ -14,7 +14,12 @@ from typing import Any
 
 from kiosk.catalog import Slot
 from kiosk.session._base import _SessionCore
-from kiosk.session.ports import PortOfflineError, PortOutboxFullError, PortPrintError
+from kiosk.session.ports import (
+    PortOfflineError,
+    PortOutboxFullError,
+    PortPrintError,
+    PortRefusedError,
+)
 from kiosk.session.steps import Booking, NoticeCode, Step, Ticket
 
 _FINISHABLE = frozenset(
@@ -26,6 +31,7 @@ _FINISHABLE = frozenset(
         Step.QUEUE_TICKET,
         Step.CHECKLIST,
         Step.PIN_BLOCKED,
+        Step.SERVICE_ERROR,
     }
 )
 
@@ -48,7 +54,7 @@ class _ServiceFlow(_SessionCore):
                 reply = self.ports.online.request(
                     "consultation.slots", {"topic": topic_id}, self.config.online_timeout_s
                 )
-            except PortOfflineError:
+            except (PortOfflineError, PortRefusedError):
                 return downlinked, True
             slots = [
                 Slot(
@@ -98,10 +104,26 @@ class _ServiceFlow(_SessionCore):
         self._go(Step.SUBMITTING)
         self._changed()
 
+        online = self.ports.online if slot is not None and not self.slots_offline else None
+        request_id = self._random_bytes(12).hex()
+
         def job() -> tuple[str, PortPrintError | None]:
-            appended = self.ports.outbox.append("booking", body)
-            reference = self._reference(appended.seq)
+            reference = None
+            if online is not None:
+                try:
+                    reply = online.request(
+                        "consultation.book",
+                        {"slot": details["slot"], "topic": topic, "request_id": request_id},
+                        self.config.online_timeout_s,
+                    )
+                    reference = str(reply["reference"])
+                except PortOfflineError:
+                    reference = None
+            if reference is None:
+                appended = self.ports.outbox.append("booking", body)
+                reference = self._reference(appended.seq)
             slip = {
+                "topic": topic,
                 "reference": reference,
                 "qr": reference,
                 "title": self.catalog.topics[topic].name[lang],
@@ -120,6 +142,11 @@ class _ServiceFlow(_SessionCore):
             if isinstance(error, PortOutboxFullError):
                 self._go(Step.BOOKING_SLOT)
                 self._notice(NoticeCode.OUTBOX_FULL)
+                return
+            if isinstance(error, PortRefusedError):
+                self.slots = [s for s in self.slots if slot is None or s.id != slot.id]
+                self._go(Step.BOOKING_SLOT)
+                self._notice(NoticeCode.SLOT_TAKEN, reason=error.reason)
                 return
             if error is not None:
                 raise error

@@ -21,6 +21,7 @@ from kiosk.session.ports import (
     PortOutboxFullError,
     PortPinBlockedError,
     PortPrintError,
+    PortRefusedError,
     PortWrongPinError,
     PrinterState,
     PrintJob,
@@ -193,7 +194,10 @@ class MemoryOnline:
         self.requests.append((method, params, timeout_s))
         if not self.online or method not in self.replies:
             raise PortOfflineError(f"{method}: no answer within {timeout_s} s")
-        return self.replies[method]
+        reply = self.replies[method]
+        if reply.get("ok") is False:
+            raise PortRefusedError(str(reply.get("reason", "refused")))
+        return reply
 
 
 @dataclass

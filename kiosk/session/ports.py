@@ -35,6 +35,7 @@ __all__ = [
     "PortOutboxFullError",
     "PortOfflineError",
     "PortPrintError",
+    "PortRefusedError",
     "PrintJob",
     "PrinterPort",
     "PrinterState",
@@ -84,6 +85,14 @@ class PortOutboxFullError(PortError):
 
 class PortOfflineError(PortError):
     """An online request could not be answered in time (offline, timeout, refused)."""
+
+
+class PortRefusedError(PortError):
+    """Central answered, and said no (bad signature, slot full...): falling back would not help."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"refused: {reason}")
+        self.reason = reason
 
 
 class PortPrintError(PortError):
@@ -193,7 +202,8 @@ class OutboxPort(Protocol):
 
 class OnlinePort(Protocol):
     def request(self, method: str, params: dict[str, Any], timeout_s: float) -> dict[str, Any]:
-        """One request to central over the sync connection; raises PortOfflineError."""
+        """One request to central over the sync connection. Raises PortOfflineError (no answer
+        in time: fall back) or PortRefusedError (central said no, including `{"ok": false}`)."""
         ...
 
 

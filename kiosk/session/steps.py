@@ -45,6 +45,7 @@ class Step(StrEnum):
     ISSUING = "issuing"  # busy: online issue or queue
     CERTIFICATE_PRINTED = "certificate_printed"
     CLAIM_SLIP = "claim_slip"  # offline: request queued, claim slip printed
+    SERVICE_ERROR = "service_error"  # refused by central (notice says why): go to the counter
     BOOKING_TOPIC = "booking_topic"
     BOOKING_SLOT = "booking_slot"  # slots, or a callback request when none / offline
     BOOKING_DONE = "booking_done"
@@ -80,6 +81,8 @@ class NoticeCode(StrEnum):
     CHECKLIST_PRINTED = "checklist_printed"
     OFFLINE_QUEUED = "offline_queued"
     OFFLINE_NO_SLOTS = "offline_no_slots"
+    REFUSED = "refused"  # params: reason (central's code, e.g. bad_signature, expired_certificate)
+    SLOT_TAKEN = "slot_taken"
     STAFF_CALLED = "staff_called"
     STAFF_PIN_WRONG = "staff_pin_wrong"
     REPRINTED = "reprinted"  # params: count

@@ -9,6 +9,7 @@ a wipe (generation check), so a late card answer can never refill a wiped sessio
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -35,17 +36,38 @@ class InlineWorker:
 
 
 class ThreadWorker:
+    """One long-lived daemon thread runs the jobs in order: card calls always come from the same
+    thread (a PC/SC connection belongs to the thread that made it) and never overlap."""
+
     def __init__(self, scheduler: Scheduler) -> None:
         self._scheduler = scheduler
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Done] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
 
     def submit(self, job: Callable[[], Any], done: Done) -> None:
-        def run() -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="kiosk-session-jobs", daemon=True
+                )
+                self._thread.start()
+        self._jobs.put((job, done))
+
+    def stop(self, timeout: float = 5.0) -> None:
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._jobs.put(None)
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        while (item := self._jobs.get()) is not None:
+            job, done = item
             try:
                 result = job()
             except Exception as e:  # noqa: BLE001 - handed to the session, which translates it
                 error = e
-                self._scheduler(lambda: done(None, error))
-                return
-            self._scheduler(lambda: done(result, None))
-
-        threading.Thread(target=run, name="kiosk-session-job", daemon=True).start()
+                self._scheduler(lambda done=done, error=error: done(None, error))
+                continue
+            self._scheduler(lambda done=done, result=result: done(result, None))
