@@ -215,7 +215,7 @@ class Printer:
                 conn = self._connect()
                 try:
                     return fn(conn)
-                except (RuntimeError, cups.HTTPError) as e:
+                except (RuntimeError, cups.HTTPError, _ConnectionLostError) as e:
                     self._conn = None
                     if attempt == 2:
                         raise CupsUnavailableError(
@@ -239,6 +239,7 @@ class Printer:
             try:
                 return conn.getPrinterAttributes(queue, requested_attributes=_PRINTER_ATTRS)
             except cups.IPPError as e:
+                _check_connection(e)
                 if e.args and e.args[0] == cups.IPP_NOT_FOUND:
                     raise QueueMissingError(
                         f"CUPS queue {queue!r} for role {role!r} does not exist", role=role
@@ -340,6 +341,7 @@ class Printer:
             try:
                 conn.cancelJob(job.job_id)
             except cups.IPPError as e:
+                _check_connection(e)
                 if e.args and e.args[0] in (cups.IPP_NOT_POSSIBLE, cups.IPP_NOT_FOUND):
                     return
                 raise PrintJobFailedError(
@@ -369,6 +371,7 @@ class Printer:
             try:
                 return conn.getJobAttributes(job.job_id, requested_attributes=_JOB_ATTRS)
             except cups.IPPError as e:
+                _check_connection(e)
                 raise PrintJobFailedError(
                     f"job {job.job_id} vanished from cupsd: {_ipp_text(e)}", role=job.role
                 ) from e
@@ -391,6 +394,15 @@ class Printer:
 # reached; the backend keeps retrying with printer-state-reasons "none", so the message is all
 # there is to tell a vanished printer from a slow one.
 _UNREACHABLE_WORDS = ("unavailable", "not responding", "unable to", "offline", "not connected")
+
+
+class _ConnectionLostError(Exception):
+    """cupsd went away under an open connection (pycups reports it as an IPP status)."""
+
+
+def _check_connection(e: cups.IPPError) -> None:
+    if e.args and e.args[0] == cups.IPP_SERVICE_UNAVAILABLE:
+        raise _ConnectionLostError(str(e)) from e
 
 
 def _sounds_unreachable(message: str) -> bool:
@@ -418,6 +430,8 @@ def _submit(conn, queue: str, title: str, pdf: bytes) -> int:
 
 def _submit_error(e: cups.IPPError, queue: str) -> PrinterError:
     code = e.args[0] if e.args else None
+    if code == cups.IPP_SERVICE_UNAVAILABLE:
+        return CupsUnavailableError(f"cupsd went away while submitting to {queue!r}")
     if code == cups.IPP_NOT_FOUND:
         return QueueMissingError(f"CUPS queue {queue!r} does not exist")
     if code in (cups.IPP_NOT_ACCEPTING, cups.IPP_PRINTER_IS_DEACTIVATED):
