@@ -1,0 +1,90 @@
+"""`madoguchi print-test`: staff diagnostics — print a test document on a role's printer and
+report the queue's state. A thin layer: every `PrinterError` becomes one line and exit 1."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import click
+
+from madoguchi.i18n import LANGUAGES
+
+
+@click.command("print-test")
+@click.option(
+    "--role",
+    type=click.Choice(["receipt", "document"]),
+    default="receipt",
+    show_default=True,
+    help="Which printer: the 80 mm receipt roll or the A4 document printer.",
+)
+@click.option("--server", default=None, help="cupsd as host:port or a Unix socket path.")
+@click.option("--queue", default=None, help="CUPS queue name (default: the role's name).")
+@click.option(
+    "--language",
+    type=click.Choice(LANGUAGES),
+    default="ja",
+    show_default=True,
+    help="Language of the test document.",
+)
+@click.option("--city", default="Madoguchi", show_default=True, help="City name printed.")
+@click.option("--center", default="Test", show_default=True, help="Center name printed.")
+@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as one JSON object.")
+def print_test(role, server, queue, language, city, center, timeout, as_json) -> None:
+    """Print a test receipt (or A4 test page) and report the printer status."""
+    from devices.printer import Printer, PrinterConfig
+    from devices.printer.documents import (
+        ChecklistInfo,
+        ChecklistItem,
+        DocumentRenderer,
+        ReceiptInfo,
+    )
+
+    renderer = DocumentRenderer()
+    t = renderer.translator(language)
+    now = datetime.now().replace(microsecond=0)
+    reference = f"TEST-{now:%Y%m%d-%H%M%S}"
+    common = {"language": language, "city_name": city, "center_name": center, "issued_at": now}
+    if role == "receipt":
+        pdf = renderer.receipt(
+            ReceiptInfo(**common, reference=reference, procedures=(t.gettext("Test print"),))
+        )
+    else:
+        pdf = renderer.checklist(
+            ChecklistInfo(
+                **common,
+                life_event=t.gettext("Test print"),
+                items=(ChecklistItem(t.gettext("Test print"), "here"),),
+                reference=reference,
+            ),
+            paper="A4",
+        )
+    printer = Printer(
+        PrinterConfig(server=server, queues={role: queue or role}, job_timeout_s=timeout)
+    )
+    before = printer.status(role)
+    state = printer.print_and_wait(role, pdf, "madoguchi print-test", timeout=timeout)
+    after = printer.status(role)
+    outcome = {
+        "role": role,
+        "queue": after.queue,
+        "job_id": state.job_id,
+        "job_state": state.state,
+        "bytes": len(pdf),
+        "printer_state": after.state,
+        "reasons": list(after.reasons),
+        "accepting": after.accepting,
+        "was_ok_before": before.ok,
+    }
+    if as_json:
+        click.echo(json.dumps(outcome))
+    else:
+        click.echo(
+            f"printed {len(pdf)} bytes on {role} ({after.queue}): job {state.job_id} {state.state}; "
+            f"printer {after.state}, reasons: {', '.join(after.reasons) or 'none'}"
+        )
+
+
+commands = [print_test]
