@@ -25,7 +25,13 @@ from devices.card.errors import (
     WrongPinError,
 )
 from devices.card.reader import CardReader, MyNumberCard, Response, list_readers
-from devices.card.watcher import CardObserver, CardWatcher, ScheduledObserver, wait_for_card
+from devices.card.watcher import (
+    CardObserver,
+    CardWatcher,
+    ScheduledObserver,
+    card_event_count,
+    wait_for_card,
+)
 
 __all__ = [
     "Basic4",
@@ -48,6 +54,7 @@ __all__ = [
     "ScheduledObserver",
     "Sex",
     "WrongPinError",
+    "card_event_count",
     "list_readers",
     "wait_for_card",
 ]

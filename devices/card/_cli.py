@@ -60,7 +60,14 @@ def profiles() -> None:
     default=None,
     help="Test CA directory (created if absent); default: a throwaway in-memory CA.",
 )
-def run(profile: str, port: int, host: str, ca_dir: Path | None) -> None:
+@click.option(
+    "--connect-timeout",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(0, 600),
+    help="Seconds to keep trying to reach vpcd (while pcscd starts).",
+)
+def run(profile: str, port: int, host: str, ca_dir: Path | None, connect_timeout: float) -> None:
     """Insert a simulated card into vpcd and keep it there until Ctrl-C or SIGTERM."""
     from devices.card.simulator.card import MyNumberCardSim
     from devices.card.simulator.profile import load_profile
@@ -69,7 +76,7 @@ def run(profile: str, port: int, host: str, ca_dir: Path | None) -> None:
     card = load_profile(profile, ca_dir)
     link = VirtualCardLink(MyNumberCardSim(card), host=host, port=port)
     try:
-        link.insert()
+        link.insert(timeout=connect_timeout)
     except OSError as e:
         raise CardError(f"cannot reach vpcd on {host}:{port} ({e.strerror or e})") from None
     stop = threading.Event()
