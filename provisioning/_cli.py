@@ -158,7 +158,7 @@ def export_bundle_cmd(bundle_dir: Path, tarball: Path, catalog: Path | None) -> 
 
 
 @provision.command("install-bundle")
-@click.argument("tarball", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.argument("tarball", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "--root",
     type=click.Path(path_type=Path, file_okay=False),

@@ -76,7 +76,11 @@ def _lookup(root: Path, table: str, name: str) -> int:
 
 
 def _read_tarball(tarball: Path) -> dict[str, bytes]:
-    if tarball.stat().st_size > _MAX_TARBALL:
+    try:
+        size = tarball.stat().st_size
+    except OSError as e:
+        raise InstallError("bundle tarball not found", path=str(tarball)) from e
+    if size > _MAX_TARBALL:
         raise InstallError("bundle tarball is too large", path=str(tarball))
     allowed = {f"{TARBALL_ROOT}/{n}" for n in (*BUNDLE_FILES, TARBALL_CATALOG)}
     members: dict[str, bytes] = {}

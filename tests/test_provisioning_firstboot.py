@@ -181,3 +181,8 @@ def test_list_devices_json_has_no_secrets(tmp_path, tarball):
     assert [r["device_id"] for r in rows] == ["chuo-01"]
     secret = (tmp_path / "bundle" / "curve_client.secret").read_text().strip()
     assert secret not in out
+
+
+def test_missing_tarball(tmp_path):
+    with pytest.raises(InstallError):
+        install_bundle(tmp_path / "none.tar.gz", _root(tmp_path))
