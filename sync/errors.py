@@ -116,11 +116,14 @@ class OutboxSchemaError(OutboxError):
 
 
 class RecordPrunedError(OutboxError):
-    """Record `seq` was acked and its ciphertext dropped after retention; it cannot be resent."""
+    """Record `seq` is not here any more: acked and its ciphertext dropped after retention, or it
+    lives in an earlier (moved-aside) file. `next_seq` is the first later seq still available
+    (None when there is none), so a sender can skip the whole range at once."""
 
-    def __init__(self, seq: int) -> None:
-        super().__init__(f"record {seq} was pruned after acknowledgement")
+    def __init__(self, seq: int, next_seq: int | None = None) -> None:
+        super().__init__(f"record {seq} is no longer available (pruned or in an earlier file)")
         self.seq = seq
+        self.next_seq = next_seq
 
 
 # --- local state ---------------------------------------------------------------------------

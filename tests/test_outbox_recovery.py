@@ -11,7 +11,7 @@ import sqlite3
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from sync.errors import OutboxError, OutboxSchemaError
+from sync.errors import OutboxError, OutboxSchemaError, RecordPrunedError
 from sync.outbox import MIGRATIONS, Outbox, OutboxConfig
 from sync.sealing import GENESIS_HASH, open_record
 
@@ -69,6 +69,9 @@ def test_damaged_file_moved_aside_and_chain_continues(filled, caplog, target):
         assert rec.header.prev_hash == head_hash  # the chain continues from the last known hash
         assert open_record(rec, CENTRAL) == {"after": "recovery"}
         assert ob.verify() == (r.seq, r.record_hash)
+        with pytest.raises(RecordPrunedError) as e:  # older records live in the moved file
+            ob.records_from(1, 10, 10**6)
+        assert e.value.next_seq == head_seq + 1
     assert any("moved aside" in m for m in caplog.messages)
     with _outbox(path) as ob:  # the new file is healthy: no second recovery
         assert ob.recovery is None and ob.head()[0] == head_seq + 1

@@ -136,7 +136,7 @@ def test_prune_drops_ciphertext_after_retention_keeps_chain(outbox, clock):
     assert outbox.verify() == head
     with pytest.raises(RecordPrunedError) as e:
         outbox.records_from(2, 10, 10**6)
-    assert e.value.seq == 2
+    assert (e.value.seq, e.value.next_seq) == (2, 4)  # a sender can skip the range at once
     assert [r.seq for r in outbox.records_from(4, 10, 10**6)] == [4, 5]
     assert outbox.append("survey", {}).seq == 6
     assert outbox.verify()[0] == 6
@@ -248,3 +248,16 @@ def test_agent_process_acks_while_kiosk_appends(outbox):
     s = outbox.stats()
     assert (s.pending, s.sent, s.acked, s.last_acked_seq) == (0, 0, 60, 60)
     assert outbox.verify()[0] == 60
+
+
+def test_append_many_is_one_all_or_nothing_transaction(outbox):
+    outbox.append("survey", {"first": True})
+    results = outbox.append_many([("metric", {"i": i}) for i in range(5)])
+    assert [r.seq for r in results] == [2, 3, 4, 5, 6]
+    assert outbox.verify() == (6, results[-1].record_hash)
+    with pytest.raises(SealError):
+        outbox.append_many([("metric", {"ok": 1}), ("no-such-kind", {})])
+    assert outbox.stats().last_seq == 6  # the good one was not written either
+    assert outbox.append_many([]) == []
+    batch = outbox.pending_batch(10, 10**6, after_seq=1)
+    assert [open_record(r, CENTRAL)["i"] for r in batch] == [0, 1, 2, 3, 4]

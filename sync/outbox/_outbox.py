@@ -27,7 +27,6 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from sync.errors import (
-    ChainError,
     OutboxCorruptError,
     OutboxError,
     OutboxFullError,
@@ -48,12 +47,11 @@ from sync.outbox._config import (
     system_clock,
 )
 from sync.outbox._schema import migrate
+from sync.outbox._verify import verify_rows
 from sync.sealing import (
     FORMAT_VERSION,
-    ChainVerifier,
     RecordHeader,
     SealedRecord,
-    decode_header,
     seal,
 )
 
@@ -62,16 +60,6 @@ __all__ = ["Outbox"]
 _log = logging.getLogger("sync.outbox")
 _WAL_LIMIT = 4 * 1024 * 1024
 _WAL_SLACK = 64 * 1024  # WAL frames and index pages a commit may add beyond the record itself
-
-
-def _check_row_seq(row_seq: int, header: bytes) -> None:
-    """A row must hold the record of its own seq (catches rows swapped between seqs)."""
-    try:
-        header_seq = decode_header(header).seq
-    except RecordFormatError:
-        return  # the chain verifier reports the malformed header at its seq
-    if header_seq != row_seq:
-        raise ChainError(row_seq, f"row {row_seq} holds the record of seq {header_seq} (reordered)")
 
 
 class Outbox:
@@ -243,47 +231,79 @@ class Outbox:
 
     def append(self, kind: str, body: Mapping) -> AppendResult:
         """Seal `body`, give it the next seq, link it and durably commit; then return."""
+        (result,) = self.append_many([(kind, body)])
+        return result
+
+    def append_many(self, items: Iterable[tuple[str, Mapping]]) -> list[AppendResult]:
+        """Append several (kind, body) records in ONE durable transaction: all or none.
+
+        For bulk imports, benchmarks and tests; the kiosk appends one submission at a time.
+        """
         if self._key is None:
             raise SealError("this outbox was opened without the sealing key (agent side)")
+        items = list(items)
+        if not items:
+            return []
         now, synced = self._clock()
-        record_id = str(uuid.uuid4())
 
-        def insert(db: sqlite3.Connection) -> AppendResult:
-            head_seq, head_hash = self._head(db)
-            seq = head_seq + 1
-            header = RecordHeader(
-                version=FORMAT_VERSION,
-                device_id=self.device_id,
-                seq=seq,
-                record_id=record_id,
-                kind=kind,
-                created_at=max(0, int(now)),
-                clock_synced=bool(synced),
-                key_id=self.key_id,
-                prev_hash=head_hash,
-            )
-            try:
-                rec = seal(header, body, self._key)
-            except RecordFormatError as e:
-                raise SealError(str(e)) from e
-            size = len(rec.header_bytes) + len(rec.ciphertext)
-            if size > self.config.max_body_bytes:
-                raise SealError(f"record of {size} bytes exceeds {self.config.max_body_bytes}")
+        def insert(db: sqlite3.Connection) -> list[AppendResult]:
+            seq, prev = self._head(db)
+            rows, results, total = [], [], 0
+            for kind, body in items:
+                seq += 1
+                header, rec = self._seal_one(seq, prev, kind, body, int(now), bool(synced))
+                size = len(rec.header_bytes) + len(rec.ciphertext)
+                total += size
+                prev = rec.record_hash
+                rows.append(
+                    (
+                        seq,
+                        rec.header_bytes,
+                        rec.ciphertext,
+                        prev,
+                        _STATE_PENDING,
+                        header.created_at,
+                        size,
+                    )
+                )
+                results.append(AppendResult(seq, header.record_id, prev))
             free = self._free_bytes()
-            if free - 2 * size - _WAL_SLACK < self.config.reserve_bytes:
+            if free - 2 * total - _WAL_SLACK < self.config.reserve_bytes:
                 raise OutboxFullError(free, self.config.reserve_bytes)
-            h = rec.record_hash
-            db.execute(
+            db.executemany(
                 "INSERT INTO records (seq, header, ciphertext, record_hash, state, created_at,"
                 " size) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (seq, rec.header_bytes, rec.ciphertext, h, _STATE_PENDING, header.created_at, size),
+                rows,
             )
-            db.execute("UPDATE chain SET head_seq = ?, head_hash = ? WHERE id = 1", (seq, h))
-            return AppendResult(seq, record_id, h)
+            db.execute("UPDATE chain SET head_seq = ?, head_hash = ? WHERE id = 1", (seq, prev))
+            return results
 
-        result = self._write(insert)
-        _log.debug("outbox append: seq %d", result.seq)
-        return result
+        results = self._write(insert)
+        _log.debug("outbox append: seq %d..%d", results[0].seq, results[-1].seq)
+        return results
+
+    def _seal_one(
+        self, seq: int, prev: bytes, kind: str, body: Mapping, now: int, synced: bool
+    ) -> tuple[RecordHeader, SealedRecord]:
+        header = RecordHeader(
+            version=FORMAT_VERSION,
+            device_id=self.device_id,
+            seq=seq,
+            record_id=str(uuid.uuid4()),
+            kind=kind,
+            created_at=max(0, now),
+            clock_synced=synced,
+            key_id=self.key_id,
+            prev_hash=prev,
+        )
+        try:
+            rec = seal(header, body, self._key)
+        except RecordFormatError as e:
+            raise SealError(str(e)) from e
+        size = len(rec.header_bytes) + len(rec.ciphertext)
+        if size > self.config.max_body_bytes:
+            raise SealError(f"record of {size} bytes exceeds {self.config.max_body_bytes}")
+        return header, rec
 
     # --- reading for the agent -----------------------------------------------------------------
 
@@ -309,7 +329,7 @@ class Outbox:
             if out and total + size > max_bytes:
                 break
             if ciphertext is None:
-                raise RecordPrunedError(seq)
+                raise RecordPrunedError(seq, self._first_available(seq))
             out.append(SealedRecord(bytes(header), bytes(ciphertext)))
             total += size
         return out
@@ -325,13 +345,27 @@ class Outbox:
     def records_from(self, seq: int, max_count: int, max_bytes: int) -> list[SealedRecord]:
         """Records with seq >= `seq` whatever their state (resume from the central's commit).
 
-        Raises RecordPrunedError for a record whose ciphertext is gone or lives in an earlier file.
+        Raises RecordPrunedError for a record whose ciphertext is gone or lives in an earlier
+        (moved-aside) file; its `next_seq` says where sending can resume.
         """
         with self._lock:
             base = self._conn().execute("SELECT base_seq FROM chain WHERE id = 1").fetchone()[0]
         if seq <= base:
-            raise RecordPrunedError(seq)
+            raise RecordPrunedError(seq, self._first_available(base))
         return self._select("seq >= ?", (seq,), max_count, max_bytes)
+
+    def _first_available(self, after: int) -> int | None:
+        """The first seq > `after` whose ciphertext is still here (None: nothing left to send)."""
+        with self._lock:
+            row = (
+                self._conn()
+                .execute(
+                    "SELECT min(seq) FROM records WHERE seq > ? AND ciphertext IS NOT NULL",
+                    (after,),
+                )
+                .fetchone()
+            )
+        return row[0] if row else None
 
     def head(self) -> tuple[int, bytes]:
         """(last seq, last record hash): what the agent signs as the chain head."""
@@ -451,21 +485,15 @@ class Outbox:
                 base_seq, base_hash, head_seq, head_hash = db.execute(
                     "SELECT base_seq, base_hash, head_seq, head_hash FROM chain WHERE id = 1"
                 ).fetchone()
-                v = ChainVerifier(bytes(base_hash), base_seq + 1, self.device_id)
-                for seq, header, ciphertext, stored in db.execute(
-                    "SELECT seq, header, ciphertext, record_hash FROM records ORDER BY seq"
-                ):
-                    _check_row_seq(seq, bytes(header))
-                    if ciphertext is None:
-                        h = v.add_pruned(bytes(header), bytes(stored))
-                    else:
-                        rec = SealedRecord(bytes(header), bytes(ciphertext))
-                        h = v.add(rec)
-                        if rec.record_hash != stored:
-                            raise ChainError(h.seq, "stored hash does not match the record")
+                return verify_rows(
+                    db.execute(
+                        "SELECT seq, header, ciphertext, record_hash FROM records ORDER BY seq"
+                    ),
+                    device_id=self.device_id,
+                    base_seq=base_seq,
+                    base_hash=base_hash,
+                    head_seq=head_seq,
+                    head_hash=head_hash,
+                )
             except sqlite3.Error as e:
                 raise self._translate(e) from e
-        if v.last_seq != head_seq:
-            raise ChainError(v.next_seq, f"records missing at the end (head is seq {head_seq})")
-        v.check_head(bytes(head_hash))
-        return v.last_seq, v.head
