@@ -1,0 +1,217 @@
+"""The session through the real parts: the simulated My Number card behind the test pcscd (events
+from the real `CardWatcher`), the real outbox (records sealed to a central key), the test cupsd
+with a capture queue, and LocalState queue counters. Adapters in `kiosk.services`."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from devices.card import CardReader, CardWatcher, ScheduledObserver
+from devices.card.simulator import SimulatedCard
+from devices.printer import Printer, PrinterConfig
+from devices.printer.documents import DocumentRenderer
+from kiosk.catalog import default_catalog
+from kiosk.services import (
+    CardReaderAdapter,
+    LocalQueueAdapter,
+    OutboxAdapter,
+    PrinterAdapter,
+)
+from kiosk.session import KioskSession, NoticeCode, SessionConfig, SessionPorts, Step
+from sync.localstate import LocalState
+from sync.outbox import Outbox, OutboxConfig
+from sync.sealing import open_record
+
+CENTRAL = X25519PrivateKey.generate()
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    return DocumentRenderer().warm_up()
+
+
+@pytest.fixture
+def outbox(tmp_path):
+    ob = Outbox(
+        OutboxConfig(tmp_path / "outbox.db", reserve_bytes=0), "C01", CENTRAL.public_key(), "s1"
+    ).open()
+    yield ob
+    ob.close()
+
+
+@pytest.fixture
+def printer(cups_server, capture_queue, renderer):
+    queue, listener = capture_queue
+    p = Printer(
+        PrinterConfig(
+            server=str(cups_server.socket_path), queues={"receipt": queue, "document": queue}
+        )
+    )
+    return PrinterAdapter(p, renderer, city_name="豊橋市", center_name="東部地域センター"), listener
+
+
+class UiThread:
+    """Stands in for Kivy's clock: device threads post callables, the test thread runs them."""
+
+    def __init__(self) -> None:
+        self.pending: list = []
+        self.lock = threading.Lock()
+
+    def schedule(self, fn) -> None:
+        with self.lock:
+            self.pending.append(fn)
+
+    def pump_until(self, condition, timeout: float = 15.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                batch, self.pending = self.pending, []
+            for fn in batch:
+                fn()
+            if condition():
+                return True
+            threading.Event().wait(0.02)
+        return False
+
+
+@pytest.fixture
+def kiosk(pcsc, outbox, printer, tmp_path):
+    adapter, listener = printer
+    state = LocalState(tmp_path / "local.db")
+    reader = pcsc.reader_name(0)
+    ports = SessionPorts(
+        card=CardReaderAdapter(CardReader(reader)),
+        outbox=OutboxAdapter(outbox),
+        printer=adapter,
+        queue=LocalQueueAdapter(state, today=lambda: "2026-11-29"),
+    )
+    session = KioskSession(default_catalog(), ports, SessionConfig(device_id="C01"))
+    ui = UiThread()
+    watcher = CardWatcher(ScheduledObserver(session, ui.schedule), reader).start()
+    yield session, ui, listener, reader
+    session.wipe()  # closes a card handle a test left open, as the app does at the end
+    watcher.stop()
+    state.close()
+
+
+def _sealed_bodies(outbox, kind):
+    bodies = []
+    for record in outbox.records_from(1, 100, 10_000_000):
+        if record.header.kind == kind:
+            bodies.append(open_record(record, CENTRAL))
+    return bodies
+
+
+def test_moving_in_journey_with_the_real_card_outbox_and_printer(kiosk, pcsc, outbox):
+    session, ui, listener, reader = kiosk
+    session.open_life_events()
+    session.choose_life_event("moving_in")
+    for q in list(session.life_event.questions):
+        session.answer(q.id, q.id == "has_children_under_18")
+    assert [i.procedure_id for i in session.checklist][:3] == [
+        "moving_in",
+        "mynumber_card_update",
+        "pension_address",
+    ]
+    session.choose_procedure("moving_in")
+    session.start_procedure()
+    assert session.step is Step.PLACE_CARD
+    with SimulatedCard("ordinary", port=pcsc.vpcd_port, reader_name=reader) as card:
+        assert ui.pump_until(lambda: session.step is Step.PIN_ENTRY)
+        assert session.tries_left == 3
+        session.submit_pin("1234")
+        assert session.step is Step.FORM_CONFIRM
+        assert session.form.get("name") == "山田 花子"
+        assert session.form.get("sex") == "2"
+        for name, value in [
+            ("name_kana", "ヤマダ ハナコ"),
+            ("name_latin", "Hanako Yamada"),
+            ("new_town", "sakura"),
+            ("new_chome", "2"),
+            ("new_lot", "15"),
+            ("moved_on", "2026-11-20"),
+            ("household_size", "3"),
+            ("phone", "0532000000"),
+        ]:
+            assert session.correct_field(name, value), name
+        assert session.confirm()
+        assert session.step is Step.DONE, session.notice
+        assert session.receipt_printed
+        assert card.sim.verify_apdus(with_data=True).__len__() == 1
+    assert ui.pump_until(lambda: not session.card_present)
+    assert session.step is Step.DONE  # taking the card after submission is expected
+    [pdf] = listener.wait_for_jobs(1, timeout=30)
+    assert pdf.startswith(b"%PDF")
+    [body] = _sealed_bodies(outbox, "application")
+    assert body["procedure"] == "moving_in"
+    assert body["values"]["name"] == "山田 花子"
+    assert body["values"]["new_town"] == "sakura"
+    [app_seq] = [
+        r.header.seq
+        for r in outbox.records_from(1, 100, 10_000_000)
+        if r.header.kind == "application"
+    ]
+    assert session.reference.startswith(f"C01-{app_seq:06d}-")  # reference = device + seq
+    session.finish()
+    session.submit_survey(10, ["ease"])
+    assert session.step is Step.HOME
+    assert _sealed_bodies(outbox, "survey")[0]["score"] == 10
+
+
+def test_wrong_then_right_pin_on_the_real_card(kiosk, pcsc):
+    session, ui, listener, reader = kiosk
+    session.choose_procedure("nhi_enroll")
+    session.start_procedure()
+    with SimulatedCard("ordinary", port=pcsc.vpcd_port, reader_name=reader) as card:
+        assert ui.pump_until(lambda: session.step is Step.PIN_ENTRY)
+        session.submit_pin("9999")
+        assert session.step is Step.PIN_ENTRY
+        assert session.notice.code is NoticeCode.WRONG_PIN and session.tries_left == 2
+        assert len(card.sim.verify_apdus(with_data=True)) == 1  # no retry behind our back
+        session.submit_pin("1234")
+        assert session.step is Step.FORM_CONFIRM
+        assert len(card.sim.verify_apdus(with_data=True)) == 2
+        assert card.sim.tries["kenhojo"] == 3
+
+
+def test_one_try_left_card_warns_before_entry(kiosk, pcsc):
+    session, ui, listener, reader = kiosk
+    session.choose_procedure("nhi_enroll")
+    session.start_procedure()
+    with SimulatedCard("one-try-left", port=pcsc.vpcd_port, reader_name=reader) as card:
+        assert ui.pump_until(lambda: session.step is Step.PIN_ENTRY)
+        assert session.last_try_warning
+        assert card.sim.verify_apdus(with_data=True) == []
+
+
+def test_card_pulled_mid_form_wipes_via_the_watcher(kiosk, pcsc):
+    session, ui, listener, reader = kiosk
+    session.choose_procedure("nhi_enroll")
+    session.start_procedure()
+    card = SimulatedCard("ordinary", port=pcsc.vpcd_port, reader_name=reader).insert()
+    try:
+        ok = ui.pump_until(lambda: session.step is Step.PIN_ENTRY)
+        assert ok, (session.step, session.notice, session.card_present)
+        session.submit_pin("1234")
+        form = session.form
+        assert form.get("name") == "山田 花子"
+    finally:
+        card.remove()
+    assert ui.pump_until(lambda: session.step is Step.HOME)
+    assert session.notice.code is NoticeCode.CARD_REMOVED
+    assert form.get("name") == "" and session.form is None
+
+
+def test_queue_tickets_from_localstate_and_printed(kiosk):
+    session, ui, listener, reader = kiosk
+    assert session.take_queue_ticket()
+    assert session.step is Step.QUEUE_TICKET and session.ticket.number == 1
+    session.finish()
+    session.skip_survey()
+    session.take_queue_ticket()
+    assert session.ticket.number == 2 and session.ticket.waiting_before == 1
+    assert len(listener.wait_for_jobs(2, timeout=30)) == 2
