@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kiosk.catalog import Catalog, LifeEvent, Procedure, select_procedures
-from kiosk.session.config import SessionConfig, verify_staff_pin
+from kiosk.session.config import SessionConfig
 from kiosk.session.forms import Form
 from kiosk.session.ports import (
     CardData,
@@ -489,78 +489,10 @@ class _SessionCore:
         self._changed()
         return True
 
-    # ---- staff mode ------------------------------------------------------------------------
-
-    def open_staff(self) -> bool:
-        """The hidden staff gesture: ask for the staff PIN (the only way out of out-of-service)."""
-        if self.step in BUSY_STEPS or not self.config.staff_pin_hash:
-            return False
-        self._last_activity = self._clock()
-        self._resume_step = self.step if self.step is Step.OUT_OF_SERVICE else None
-        self._go(Step.STAFF_PIN)
-        self.notice = None
-        self._changed()
-        return True
-
-    def submit_staff_pin(self, pin: str) -> bool:
-        if self.step is not Step.STAFF_PIN:
-            return False
-        self._last_activity = now = self._clock()
-        if now < self._staff_locked_until or not verify_staff_pin(pin, self.config.staff_pin_hash):
-            self._staff_failures += 1
-            if self._staff_failures >= self.config.staff_pin_max_failures:
-                self._staff_locked_until = now + self.config.staff_lockout_s
-                self._staff_failures = 0
-            self._notice(NoticeCode.STAFF_PIN_WRONG)
-            self._changed()
-            return False
-        self._staff_failures = 0
-        # A resident's half-finished session never stays behind staff mode.
-        self.wipe(reason="staff", keep_preferences=True)
-        self._go(Step.STAFF_MENU)
-        self.refresh_status()
-        self._changed()
-        return True
-
-    def staff_call_next(self) -> int | None:
-        if self.step is not Step.STAFF_MENU or self.ports.queue is None:
-            return None
-        self._last_activity = self._clock()
-        self.called_ticket = self.ports.queue.call_next()
-        self._changed()
-        return self.called_ticket
-
-    def staff_reprint(self) -> int:
-        if self.step is not Step.STAFF_MENU or self.ports.printer is None:
-            return 0
-        self._last_activity = self._clock()
-        try:
-            count = self.ports.printer.reprint_pending()
-        except PortPrintError as e:
-            self._notice(NoticeCode.PRINTER_FAILED, reasons=list(e.reasons))
-            count = 0
-        else:
-            self._notice(NoticeCode.REPRINTED, count=count)
-        self.refresh_status()
-        self._changed()
-        return count
-
-    def staff_set_out_of_service(self, on: bool) -> None:
-        if self.step is Step.STAFF_MENU:
-            self.out_of_service = bool(on)
-            self._changed()
-
-    def staff_set_shelter_mode(self, on: bool) -> None:
-        if self.step is Step.STAFF_MENU:
-            self.shelter_mode = bool(on)
-            self._changed()
+    # ---- staff mode exit (the rest is in _staff) --------------------------------------------
 
     def staff_exit(self) -> None:
         if self.step not in STAFF_STEPS:
             return
         self.staff_called = False
         self.wipe(reason="staff_exit")
-
-    @property
-    def queue_waiting(self) -> int:
-        return self.ports.queue.waiting() if self.ports.queue is not None else 0
