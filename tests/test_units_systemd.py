@@ -185,7 +185,12 @@ def test_sysusers_tmpfiles_and_first_boot_install(tmp_path):
     root = tmp_path / "root"
     (root / "etc").mkdir(parents=True)
     subprocess.run(
-        ["systemd-sysusers", f"--root={root}", str(UNITS_DIR / "madoguchi.sysusers.conf")],
+        [
+            "systemd-sysusers",
+            f"--root={root}",
+            str(UNITS_DIR / "madoguchi.sysusers.conf"),
+            str(UNITS_DIR / "madoguchi-central.sysusers.conf"),
+        ],
         check=True,
         capture_output=True,
         timeout=60,

@@ -1,0 +1,72 @@
+#!/bin/bash
+# Install Madoguchi's system files into a root filesystem, and check an image root.
+#
+#   install-madoguchi.sh system ROOT SYSTEMD_SRC   units, sysusers, tmpfiles, users, enablement,
+#                                                  apt pin against vsmartcard-vpcd
+#   install-madoguchi.sh check ROOT                fail if vsmartcard-vpcd (or its driver) is in ROOT
+#
+# Works on a pi-gen rootfs from the build host and on a temp dir in tests: systemd's own tools
+# are used with --root, nothing runs inside ROOT. Idempotent.
+set -euo pipefail
+
+DEVICE_UNITS=(madoguchi-kiosk.service madoguchi-sync-agent.service madoguchi-firstboot.service)
+
+die() {
+	echo "install-madoguchi: $*" >&2
+	exit 1
+}
+
+install_system() {
+	local root=$1 src=$2 unit
+	[ -d "$root" ] || die "no root directory: $root"
+	for unit in "${DEVICE_UNITS[@]}"; do
+		[ -f "$src/$unit" ] || die "missing unit: $src/$unit"
+	done
+	install -d -m 0755 "$root/usr/lib/systemd/system" "$root/usr/lib/sysusers.d" \
+		"$root/usr/lib/tmpfiles.d" "$root/etc/apt/preferences.d" "$root/etc/madoguchi"
+	for unit in "${DEVICE_UNITS[@]}"; do
+		install -m 0644 "$src/$unit" "$root/usr/lib/systemd/system/$unit"
+	done
+	install -m 0644 "$src/madoguchi.sysusers.conf" "$root/usr/lib/sysusers.d/madoguchi.conf"
+	install -m 0644 "$src/madoguchi.tmpfiles.conf" "$root/usr/lib/tmpfiles.d/madoguchi.conf"
+	cat >"$root/etc/apt/preferences.d/madoguchi-no-vpcd" <<'PIN'
+# The virtual card reader listens on TCP: it must never be installed on a kiosk.
+Package: vsmartcard-vpcd
+Pin: release *
+Pin-Priority: -1
+PIN
+	systemd-sysusers --root="$root" "$root/usr/lib/sysusers.d/madoguchi.conf"
+	systemd-tmpfiles --create --root="$root" "$root/usr/lib/tmpfiles.d/madoguchi.conf"
+	systemctl --root="$root" enable "${DEVICE_UNITS[@]}" >/dev/null 2>&1 ||
+		die "systemctl --root enable failed"
+	# The kiosk owns the screen: no login prompt on tty1.
+	systemctl --root="$root" mask getty@tty1.service >/dev/null 2>&1 || true
+}
+
+check_image() {
+	local root=$1 status="$1/var/lib/dpkg/status"
+	[ -d "$root" ] || die "no root directory: $root"
+	if [ -f "$status" ] && awk -v RS= '/(^|\n)Package: vsmartcard-vpcd\n/ && /\nStatus: install ok installed/ {found=1} END {exit !found}' "$status"; then
+		die "vsmartcard-vpcd is installed in the image: it must not ship"
+	fi
+	if compgen -G "$root/usr/lib/pcsc/drivers/*vpcd*" >/dev/null ||
+		compgen -G "$root/usr/lib/pcsc/drivers/serial/*vpcd*" >/dev/null ||
+		[ -e "$root/etc/reader.conf.d/vpcd" ]; then
+		die "a vpcd reader driver is present in the image: it must not ship"
+	fi
+	echo "install-madoguchi: no virtual card reader in $root"
+}
+
+case "${1:-}" in
+system)
+	[ $# -eq 3 ] || die "usage: $0 system ROOT SYSTEMD_SRC"
+	install_system "$2" "$3"
+	;;
+check)
+	[ $# -eq 2 ] || die "usage: $0 check ROOT"
+	check_image "$2"
+	;;
+*)
+	die "usage: $0 system ROOT SYSTEMD_SRC | check ROOT"
+	;;
+esac
