@@ -1,0 +1,251 @@
+"""Everything of one community center and its city hall, on this machine, for the demo.
+
+`DemoStack` creates fresh central keys and enrolls one terminal, then starts: a private pcscd with
+the vpcd reader and a simulated My Number card in it, a private cupsd whose `receipt` and
+`document` queues save each printed PDF under `<out>/prints/`, the central receiver (SQLite) and
+the device's sync agent, each in its own process with its log under `<out>/logs/`. All traffic
+stays on loopback. Stopping is bounded and stops everything that was started, in reverse order.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from madoguchi.rig import CupsRig, ManagedProcess, PcscRig, free_port
+from madoguchi.rig._proc import tcp_listening
+
+DEVICE_ID = "demo-center-01"
+CENTER = "中央公民館"
+CITY = "窓口市"
+CARD_PROFILE = "ordinary"
+
+
+@dataclass(frozen=True)
+class DemoPaths:
+    out: Path
+
+    @property
+    def central_keys(self) -> Path:
+        return self.out / "central-keys"
+
+    @property
+    def device_bundle(self) -> Path:
+        return self.out / "device"
+
+    @property
+    def state(self) -> Path:
+        return self.out / "state"
+
+    @property
+    def run(self) -> Path:
+        return self.out / "run"
+
+    @property
+    def logs(self) -> Path:
+        return self.out / "logs"
+
+    @property
+    def prints(self) -> Path:
+        return self.out / "prints"
+
+    @property
+    def screens(self) -> Path:
+        return self.out / "screens"
+
+    @property
+    def central_db(self) -> Path:
+        return self.out / "central.sqlite3"
+
+    @property
+    def outbox(self) -> Path:
+        return self.state / "outbox.sqlite3"
+
+    @property
+    def local_state(self) -> Path:
+        return self.state / "local.sqlite3"
+
+    @property
+    def agent_status(self) -> Path:
+        return self.run / "sync-agent.json"
+
+    @property
+    def agent_socket(self) -> str:
+        return f"ipc://{self.run / 'sync-agent.sock'}"
+
+
+class _PrintSaver:
+    """Writes each job a capture queue receives to `<prints>/NNN-<queue>.pdf`."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def for_queue(self, queue: str):
+        def save(data: bytes) -> None:
+            with self._lock:
+                self.count += 1
+                path = self.directory / f"{self.count:03d}-{queue}.pdf"
+            path.write_bytes(data)
+
+        return save
+
+
+class DemoStack:
+    """Use as a context manager; `env` is what a kiosk process needs to reach pcscd and cupsd."""
+
+    def __init__(self, out: Path, *, card_profile: str = CARD_PROFILE) -> None:
+        self.paths = DemoPaths(Path(out).resolve())
+        self.card_profile = card_profile
+        self.pcsc: PcscRig | None = None
+        self.cups: CupsRig | None = None
+        self.card = None
+        self.central: ManagedProcess | None = None
+        self.agent: ManagedProcess | None = None
+        self.endpoint = ""
+        self.prints = _PrintSaver(self.paths.prints)
+
+    @property
+    def env(self) -> dict[str, str]:
+        env: dict[str, str] = {}
+        if self.pcsc is not None:
+            env.update(self.pcsc.env)
+        if self.cups is not None:
+            env.update(self.cups.env)
+        return env
+
+    def _say(self, message: str) -> None:
+        print(f"demo: {message}", file=sys.stderr, flush=True)
+
+    def _fresh_dirs(self) -> None:
+        p = self.paths
+        for generated in (
+            p.central_keys,
+            p.device_bundle,
+            p.state,
+            p.run,
+            p.logs,
+            p.prints,
+            p.screens,
+        ):
+            shutil.rmtree(generated, ignore_errors=True)
+        p.central_db.unlink(missing_ok=True)
+        for directory in (p.state, p.run, p.logs, p.prints, p.screens):
+            directory.mkdir(parents=True, exist_ok=True)
+
+    def _provision(self) -> None:
+        from provisioning import enroll_device, init_central
+
+        port = free_port(host="127.0.0.1")
+        self.endpoint = f"tcp://127.0.0.1:{port}"
+        init_central(self.paths.central_keys)
+        enroll_device(
+            self.paths.central_keys,
+            self.paths.device_bundle,
+            device_id=DEVICE_ID,
+            center=CENTER,
+            city=CITY,
+            endpoint=self.endpoint,
+            printer_queues={"receipt": "receipt", "document": "document"},
+        )
+        self._say(f"central keys and device bundle for {DEVICE_ID} in {self.paths.out}")
+
+    def _start_card(self) -> None:
+        from devices.card.simulator import SimulatedCard
+
+        self.pcsc = PcscRig(self.paths.out / "pcscd").start()
+        self.pcsc.apply_env()
+        self.card = SimulatedCard(
+            self.card_profile, port=self.pcsc.vpcd_port, reader_name=self.pcsc.reader_name(0)
+        ).insert()
+        self._say(f"pcscd up; simulated card '{self.card_profile}' in {self.pcsc.reader_name(0)}")
+
+    def _start_printers(self) -> None:
+        self.cups = CupsRig().start()
+        for queue in ("receipt", "document"):
+            self.cups.add_capture_queue(queue, on_job=self.prints.for_queue(queue))
+        self._say(f"cupsd up on {self.cups.server}; printed PDFs go to {self.paths.prints}")
+
+    def _cli(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "madoguchi.cli", *args]
+
+    def _start_central(self) -> None:
+        port = int(self.endpoint.rsplit(":", 1)[1])
+        self.central = ManagedProcess(
+            self._cli(
+                "central",
+                "serve",
+                "--keys",
+                str(self.paths.central_keys),
+                "--db",
+                str(self.paths.central_db),
+                "--bind",
+                self.endpoint,
+                "--verbose",
+            ),
+            self.paths.logs / "central.log",
+            name="central",
+        ).start()
+        self.central.wait_ready(lambda: tcp_listening(port), 30, f"listening on {self.endpoint}")
+        self._say(f"central receiver on {self.endpoint}, store {self.paths.central_db.name}")
+
+    def _start_agent(self) -> None:
+        self.agent = ManagedProcess(
+            self._cli(
+                "sync-agent",
+                "run",
+                "--bundle",
+                str(self.paths.device_bundle),
+                "--outbox",
+                str(self.paths.outbox),
+                "--bundles-dir",
+                str(self.paths.state / "bundles"),
+                "--status",
+                str(self.paths.agent_status),
+                "--request-socket",
+                self.paths.agent_socket,
+                "--backoff-cap",
+                "5",
+                "--verbose",
+            ),
+            self.paths.logs / "sync-agent.log",
+            name="sync-agent",
+        ).start()
+        self.agent.wait_ready(self.paths.agent_status.exists, 30, "its status file")
+        self._say("sync agent running")
+
+    def start(self) -> DemoStack:
+        self._fresh_dirs()
+        self._provision()
+        self._start_card()
+        self._start_printers()
+        self._start_central()
+        self._start_agent()
+        return self
+
+    def stop(self) -> None:
+        for process in (self.agent, self.central):
+            if process is not None:
+                process.stop()
+        self.agent = self.central = None
+        if self.card is not None:
+            self.card.link.remove()
+            self.card = None
+        for rig in (self.cups, self.pcsc):
+            if rig is not None:
+                rig.stop()
+        self.cups = self.pcsc = None
+
+    def __enter__(self) -> DemoStack:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
