@@ -11,7 +11,7 @@ import sqlite3
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from sync.errors import OutboxError, OutboxSchemaError, RecordPrunedError
+from sync.errors import OutboxCorruptError, OutboxError, OutboxSchemaError, RecordPrunedError
 from sync.outbox import MIGRATIONS, Outbox, OutboxConfig
 from sync.sealing import GENESIS_HASH, open_record
 
@@ -144,3 +144,19 @@ def test_busy_file_is_not_damage(filled):
     assert not list(path.parent.glob("*.damaged-*"))
     with _outbox(path) as ob:
         assert ob.recovery is None and ob.verify()[0] == N
+
+
+def test_only_the_appending_process_replaces_a_damaged_file(filled):
+    path, (head_seq, _) = filled
+    agent = Outbox(OutboxConfig(path), "kiosk-01", None, "s").open()  # before the damage
+    _smash_page(path, 20)
+    with pytest.raises(OutboxCorruptError):  # the agent (no sealing key) must not replace it
+        Outbox(OutboxConfig(path), "kiosk-01", None, "s").open()
+    assert not list(path.parent.glob("*.damaged-*"))
+    assert not agent.file_replaced()
+    with _outbox(path) as kiosk:
+        assert kiosk.recovery is not None
+        assert agent.file_replaced()  # the agent learns it must reopen
+        agent.close()
+        with Outbox(OutboxConfig(path), "kiosk-01", None, "s") as agent2:
+            assert agent2.stats().base_seq == head_seq and not agent2.file_replaced()

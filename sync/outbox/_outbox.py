@@ -11,7 +11,9 @@ Invariants:
   own "disk full" is translated to the same error after its rollback.
 - One `Outbox` per process, safe across threads (one connection behind a lock). Several processes
   (kiosk UI appends, sync agent sends/acks) open the same path: WAL with a busy timeout; only the
-  kiosk process needs the sealing key.
+  kiosk process needs the sealing key. Only an Outbox holding the sealing key moves a damaged file
+  aside; one without it (the agent) gets `OutboxCorruptError` and should retry later, and checks
+  `file_replaced()` to reopen after the kiosk replaced the file.
 """
 
 from __future__ import annotations
@@ -79,6 +81,7 @@ class Outbox:
         self._key = sealing_public_key
         self._clock = clock
         self._db: sqlite3.Connection | None = None
+        self._inode = 0
         self._lock = threading.RLock()
         self.recovery: RecoveryReport | None = None  # set by open() when a damaged file was moved
 
@@ -99,7 +102,11 @@ class Outbox:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             base: tuple[int, bytes, bool] | None = None
             if path.exists() and self.config.quick_check:
-                reason = self._check_file(path)
+                reason = _recovery.check_file(path, self._timeout())
+                if reason is not None and self._key is None:
+                    # Only the appending process (it holds the sealing key) replaces the file,
+                    # so two processes never start two different new outboxes.
+                    raise OutboxCorruptError(reason)
                 if reason is not None:
                     salvaged = _recovery.salvage_head(path)
                     moved = _recovery.move_aside(path)
@@ -125,26 +132,26 @@ class Outbox:
             if created:
                 _recovery.fsync_dir(path.parent)
             self._db = db
+            self._inode = os.stat(path).st_ino
             _log.info("outbox open: last seq %d", self._head(db)[0])
         return self
+
+    def file_replaced(self) -> bool:
+        """True if the file at the configured path is no longer the one this Outbox has open
+        (the appending process moved a damaged file aside): close and open again."""
+        with self._lock:
+            if self._db is None:
+                return False
+            try:
+                return os.stat(self.config.path).st_ino != self._inode
+            except FileNotFoundError:
+                return True
 
     def close(self) -> None:
         with self._lock:
             if self._db is not None:
                 self._db.close()
                 self._db = None
-
-    def _check_file(self, path: Path) -> str | None:
-        try:
-            db = sqlite3.connect(path, isolation_level=None, timeout=self._timeout())
-        except sqlite3.Error as e:
-            return f"cannot open: {e}"
-        try:
-            return _recovery.quick_check(db)
-        except sqlite3.Error as e:
-            raise OutboxError(f"cannot check outbox: {e}") from e
-        finally:
-            db.close()
 
     def _timeout(self) -> float:
         return self.config.busy_timeout_ms / 1000.0

@@ -14,9 +14,18 @@ import sqlite3
 import time
 from pathlib import Path
 
+from sync.errors import OutboxError
 from sync.sealing import GENESIS_HASH
 
-__all__ = ["fsync_dir", "is_damage", "move_aside", "quick_check", "salvage_head"]
+__all__ = [
+    "base_for",
+    "check_file",
+    "fsync_dir",
+    "is_damage",
+    "move_aside",
+    "quick_check",
+    "salvage_head",
+]
 
 _log = logging.getLogger("sync.outbox")
 _DAMAGE_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
@@ -42,6 +51,23 @@ def quick_check(db: sqlite3.Connection) -> str | None:
     if rows == [("ok",)]:
         return None
     return "quick_check: " + "; ".join(str(r[0]) for r in rows[:3])
+
+
+def check_file(path: Path, timeout_s: float) -> str | None:
+    """Open `path` and run quick_check: None if sound, else why it is damaged.
+
+    Raises OutboxError when the file cannot be checked for another reason (busy, permissions).
+    """
+    try:
+        db = sqlite3.connect(path, isolation_level=None, timeout=timeout_s)
+    except sqlite3.Error as e:
+        return f"cannot open: {e}"
+    try:
+        return quick_check(db)
+    except sqlite3.Error as e:
+        raise OutboxError(f"cannot check outbox: {e}") from e
+    finally:
+        db.close()
 
 
 def salvage_head(path: Path) -> tuple[int, bytes] | None:
