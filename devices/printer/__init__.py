@@ -4,7 +4,8 @@ Roles ("receipt": 80 mm roll, "document": A4) map to CUPS queues by `PrinterConf
 submits PDFs, follows jobs, reads status and cancels; documents that cannot print are kept in
 memory (`PendingPrints`) for a staff reprint; `SessionPrints` holds a session's last prints until
 `wipe()`. `devices.printer.documents.DocumentRenderer` renders the PDFs. `cups` is imported only
-by `devices/printer/_cups.py`, and only when this package's `Printer` is first imported.
+by `devices/printer/_cups.py` (importing this package imports it; pycups has no import-time
+side effects).
 """
 
 from devices.printer._cups import (

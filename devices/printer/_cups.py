@@ -313,7 +313,9 @@ class Printer:
                 return self._failed(job, name, reasons, keep_on_failure)
             status = self.status(job.role)
             troubled = bool(status.blocking) or state in (_JOB_HELD, _JOB_STOPPED)
-            troubled = troubled or _sounds_unreachable(status.message)
+            # This job's own message (not the printer's, which may be stale from an older job).
+            job_message = str(attrs.get("job-printer-state-message", "") or "")
+            troubled = troubled or _sounds_unreachable(job_message)
             now = time.monotonic()
             if troubled:
                 troubled_since = troubled_since if troubled_since is not None else now
