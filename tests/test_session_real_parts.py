@@ -4,6 +4,7 @@ with a capture queue, and LocalState queue counters. Adapters in `kiosk.services
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
 
@@ -21,12 +22,20 @@ from kiosk.services import (
     OutboxAdapter,
     PrinterAdapter,
 )
-from kiosk.session import KioskSession, NoticeCode, SessionConfig, SessionPorts, Step
+from kiosk.session import (
+    KioskSession,
+    NoticeCode,
+    SessionConfig,
+    SessionPorts,
+    Step,
+    hash_staff_pin,
+)
 from sync.localstate import LocalState
 from sync.outbox import Outbox, OutboxConfig
 from sync.sealing import open_record
 
 CENTRAL = X25519PrivateKey.generate()
+STAFF_HASH = hash_staff_pin("8642", salt=b"x" * 16, iterations=1000)
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +60,9 @@ def printer(cups_server, capture_queue, renderer):
             server=str(cups_server.socket_path), queues={"receipt": queue, "document": queue}
         )
     )
-    return PrinterAdapter(p, renderer, city_name="豊橋市", center_name="東部地域センター"), listener
+    adapter = PrinterAdapter(p, renderer, city_name="豊橋市", center_name="東部地域センター")
+    adapter.queue = queue
+    return adapter, listener
 
 
 class UiThread:
@@ -89,7 +100,8 @@ def kiosk(pcsc, outbox, printer, tmp_path):
         printer=adapter,
         queue=LocalQueueAdapter(state, today=lambda: "2026-11-29"),
     )
-    session = KioskSession(default_catalog(), ports, SessionConfig(device_id="C01"))
+    config = SessionConfig(device_id="C01", staff_pin_hash=STAFF_HASH)
+    session = KioskSession(default_catalog(), ports, config)
     ui = UiThread()
     watcher = CardWatcher(ScheduledObserver(session, ui.schedule), reader).start()
     yield session, ui, listener, reader
@@ -215,3 +227,31 @@ def test_queue_tickets_from_localstate_and_printed(kiosk):
     session.take_queue_ticket()
     assert session.ticket.number == 2 and session.ticket.waiting_before == 1
     assert len(listener.wait_for_jobs(2, timeout=30)) == 2
+
+
+def test_paper_out_at_receipt_time_then_staff_reprint(kiosk, pcsc, printer, cups_server, outbox):
+    session, ui, listener, reader = kiosk
+    queue = printer[0].queue
+    session.choose_procedure("seal_registration_cancel")
+    session.start_procedure()
+    with SimulatedCard("ordinary", port=pcsc.vpcd_port, reader_name=reader):
+        assert ui.pump_until(lambda: session.step is Step.PIN_ENTRY)
+        session.submit_pin("1234")
+        session.correct_field("phone", "0532000000")
+        subprocess.run(["cupsdisable", "-h", cups_server.server, queue], check=True, timeout=30)
+        assert session.confirm()
+    assert session.step is Step.DONE
+    assert not session.receipt_printed
+    assert session.notice.code is NoticeCode.PRINTER_FAILED
+    assert "paused" in session.notice.params["reasons"]
+    assert session.reference and outbox.stats().last_seq == 1  # submitted all the same
+    session.finish()
+    session.skip_survey()
+    session.refresh_status()
+    assert not session.printer.ok and session.printer.pending_reprints == 1
+    subprocess.run(["cupsenable", "-h", cups_server.server, queue], check=True, timeout=30)
+    assert session.open_staff()
+    assert session.submit_staff_pin("8642")
+    assert session.staff_reprint() == 1
+    assert session.printer.ok and session.printer.pending_reprints == 0
+    assert len(listener.wait_for_jobs(1, timeout=30)) == 1
