@@ -149,3 +149,73 @@ def central_db(request, tmp_path) -> str:
 @pytest.fixture
 def central():
     return central_kit()
+
+
+class DropAckProxy:
+    """A real TCP relay between agent and central that, once armed, cuts both connections the
+    moment the central side answers an upload of at least `min_upload` bytes: the batch reached
+    the central (and is committed) but its ACK never reaches the agent."""
+
+    def __init__(self, target_port: int, min_upload: int = 20_000) -> None:
+        import socket
+        import threading
+
+        self._socket, self._threading = socket, threading
+        self.target_port = target_port
+        self.min_upload = min_upload
+        self.armed = threading.Event()
+        self.dropped = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._stop = threading.Event()
+        self._conns: list = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        self._listener.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            server = self._socket.create_connection(("127.0.0.1", self.target_port))
+            self._conns += [client, server]
+            state = {"up": 0}
+            self._threading.Thread(
+                target=self._pump, args=(client, server, state, True), daemon=True
+            ).start()
+            self._threading.Thread(
+                target=self._pump, args=(server, client, state, False), daemon=True
+            ).start()
+
+    def _pump(self, src, dst, state, upstream: bool) -> None:
+        try:
+            while data := src.recv(65536):
+                if upstream:
+                    state["up"] += len(data)
+                elif self.armed.is_set() and state["up"] >= self.min_upload:
+                    self.armed.clear()
+                    self.dropped.set()
+                    for s in (src, dst):
+                        s.close()
+                    return
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self._stop.set()
+        self._listener.close()
+        for s in self._conns:
+            try:
+                s.close()
+            except OSError:
+                pass

@@ -90,6 +90,7 @@ class Agent:
         catalog_version: Callable[[], int] = lambda: 0,
         context: zmq.Context | None = None,
         rng: random.Random | None = None,
+        on_tick: Callable[[], None] | None = None,
     ) -> None:
         self.config = config
         self.outbox = outbox
@@ -101,6 +102,7 @@ class Agent:
         self._own_context = context is None
         self._ctx = context or zmq.Context()
         self._rng = rng or random.Random()
+        self._on_tick = on_tick  # called every loop turn (systemd watchdog: proves the loop runs)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._inproc = f"inproc://madoguchi-agent-{id(self):x}"
@@ -173,6 +175,8 @@ class Agent:
                 self._fill_window()
                 self._heartbeat()
             self._write_status()
+            if self._on_tick is not None:
+                self._on_tick()
 
     def _poll_ms(self) -> int:
         if self._dealer is None:

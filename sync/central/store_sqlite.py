@@ -36,6 +36,12 @@ class SqliteStore(Store):
             raise StoreError("open", f"{type(e).__name__}: {e}") from e
 
     def _migrate(self) -> None:
+        try:
+            done = {r[0] for r in self._db.execute("SELECT name FROM schema_migrations")}
+        except sqlite3.OperationalError:
+            done = set()
+        if all(name in done for name, _ in MIGRATIONS):
+            return  # the common case: no write lock taken just to open
         self._db.execute("BEGIN IMMEDIATE")
         try:
             self._db.execute(

@@ -1,0 +1,129 @@
+"""`madoguchi central serve`: the central receiver (+ processing stage) as a thin click layer.
+
+Keys come from the central key directory written by `madoguchi provision init-central`
+(curve_server.secret, sealing/<key id>.pem, catalog_signing.pem, registry.json); the registry of
+enrolled devices is the ZAP allowlist and is re-read when it changes, so a revocation takes effect
+at once. Signed downlink bundles placed in `--bundles-dir` (`<type>.bundle`) are offered to each
+device after its HELLO. SIGTERM/SIGINT stop cleanly.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+
+import click
+
+
+def _bundle_source(directory: Path, public_key):
+    """`fn(device_id, catalog_version)`: the newest signed catalog bundle if the device is behind,
+    plus nothing else (other bundle types travel the same way once they carry versions in HELLO)."""
+    from sync.bundles import BundleError, load_trusted
+
+    def source(device_id: str, catalog_version: int) -> bytes | None:
+        path = directory / "catalog.bundle"
+        try:
+            data = path.read_bytes()
+            bundle = load_trusted(data, public_key)
+        except (OSError, BundleError):
+            return None
+        return data if bundle.version > catalog_version else None
+
+    return source
+
+
+@click.group("central")
+def central() -> None:
+    """The central side: receiver, store and processing."""
+
+
+@central.command("serve")
+@click.option(
+    "--keys",
+    "keys_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Central key directory (from `provision init-central`).",
+)
+@click.option(
+    "--db",
+    default="central.db",
+    show_default=True,
+    help="SQLite file, or postgresql://... for PostgreSQL.",
+)
+@click.option(
+    "--bind",
+    default="tcp://127.0.0.1:5570",
+    show_default=True,
+    help="ZeroMQ endpoint of the receiver.",
+)
+@click.option(
+    "--bundles-dir",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="Directory of signed downlink bundles to offer devices.",
+)
+@click.option(
+    "--no-processing", is_flag=True, help="Do not open records here (another process does)."
+)
+@click.option(
+    "--max-message-bytes",
+    default=8 * 1024 * 1024,
+    show_default=True,
+    type=int,
+    help="ZMQ_MAXMSGSIZE: larger frames drop the connection.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log at INFO level to stderr.")
+def serve(keys_dir, db, bind, bundles_dir, no_processing, max_message_bytes, verbose) -> None:
+    """Run the receiver until SIGTERM."""
+    from provisioning import Registry, load_central_keys
+    from sync.central.processing import Processor
+    from sync.central.receiver import Receiver, ReceiverConfig
+    from sync.central.store import open_store
+
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    keys = load_central_keys(keys_dir)
+    open_store(db).close()  # create/migrate once, and fail early with one line
+    receiver = Receiver(
+        ReceiverConfig(bind=bind, max_message_bytes=max_message_bytes),
+        lambda: open_store(db),
+        Registry(keys.registry_path),
+        keys.curve_public,
+        keys.curve_secret,
+        handlers=_handlers(keys, db),
+        bundle_source=_bundle_source(bundles_dir, keys.catalog_public) if bundles_dir else None,
+    )
+    processor = None if no_processing else Processor(lambda: open_store(db), keys.sealing_keys)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    receiver.start()
+    if processor is not None:
+        processor.start()
+    click.echo(f"central receiver on {receiver.endpoint}", err=True)
+    try:
+        while not stopped.wait(0.5):
+            if receiver.error is not None:
+                raise receiver.error
+    finally:
+        receiver.stop()
+        if processor is not None:
+            processor.stop()
+
+
+def _handlers(keys, db) -> dict:
+    """Online-request handlers of `sync.central.issuer`, when that module offers them."""
+    try:
+        from sync.central import issuer
+    except ImportError:
+        return {}
+    factory = getattr(issuer, "default_handlers", None)
+    return dict(factory(keys, db)) if callable(factory) else {}
+
+
+commands = [central]
