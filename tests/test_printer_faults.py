@@ -116,6 +116,11 @@ def test_disabled_printer_refuses_and_keeps_the_document_for_staff(cups_server, 
     kept = printer.pending.get(caught.value.pending_id)
     assert kept.pdf == pdf and kept.role == "receipt"
 
+    # A reprint while the printer is still disabled fails the same way and loses nothing.
+    with pytest.raises(PrinterOfflineError) as again:
+        printer.pending.reprint(caught.value.pending_id, printer, timeout=5)
+    assert again.value.pending_id == caught.value.pending_id and len(printer.pending) == 1
+
     # Staff fix the printer and reprint: the very same bytes come out, the list empties.
     subprocess.run(["cupsenable", "-h", cups_server.server, queue], check=True, timeout=30)
     state = printer.pending.reprint(caught.value.pending_id, printer, timeout=20)
