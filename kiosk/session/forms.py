@@ -20,7 +20,10 @@ from kiosk.session.ports import CardData
 __all__ = ["Form", "FormValue", "validate_value"]
 
 _KANA = re.compile(r"^[\u3041-\u3096\u30a1-\u30fa\u30fc\u3000 ・ー]+$")
-_LATIN = re.compile(r"^[A-Za-z\u00c0-\u024f][A-Za-z\u00c0-\u024f .,'\-]*$")
+# Latin letters incl. accents (pt-BR) and Vietnamese (Latin Extended Additional).
+_LATIN = re.compile(
+    r"^[A-Za-z\u00c0-\u024f\u1e00-\u1eff][A-Za-z\u00c0-\u024f\u1e00-\u1eff .,'\-]*$"
+)
 
 
 def validate_value(spec: FieldSpec, value: str) -> str | None:
