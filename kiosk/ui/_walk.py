@@ -25,7 +25,7 @@ from kiosk.session import (
     SyncStatus,
 )
 
-__all__ = ["HeldWorker", "PreviewPorts", "walk_steps"]
+__all__ = ["HeldWorker", "PreviewPorts", "PreviewUi", "mount", "unmount", "walk_steps"]
 
 PREVIEW_RESIDENT = CardData(
     name="見本 花子", address="東京都見本市中央一丁目1番1号", birth_date="1990-04-01", sex="2"
@@ -141,7 +141,13 @@ class PreviewPorts:
         )
 
 
-def walk_steps(session: Any, worker: HeldWorker, render: Callable[[], None]) -> Iterator[str]:
+def walk_steps(
+    session: Any,
+    worker: HeldWorker,
+    render: Callable[[], None],
+    now: Callable[[], float] | None = None,
+    staff_pin: str | None = None,
+) -> Iterator[str]:
     """Drive `session` through every step, yielding each step's name while it is on screen."""
     s = session
 
@@ -218,21 +224,18 @@ def walk_steps(session: Any, worker: HeldWorker, render: Callable[[], None]) -> 
     yield from at()  # queue_ticket
     s.home()
     s.open_life_events()
-    s.tick(s._clock() + s.config.idle_timeout_s + 1)
+    if now is not None:
+        s.tick(now() + s.config.idle_timeout_s + 1)
     yield from at()  # still_there
     s.home()
-    s.tries_left = None
-    if s.config.staff_pin_hash:
+    if s.config.staff_pin_hash and staff_pin:
         s.open_staff()
         yield from at()  # staff_pin
-        yield from _staff(s, at)
+        yield from _staff(s, at, staff_pin)
     s.home()
 
 
-def _staff(s: Any, at: Callable[..., Iterator[str]]) -> Iterator[str]:
-    pin = getattr(s, "_preview_staff_pin", None)
-    if pin is None:
-        return
+def _staff(s: Any, at: Callable[..., Iterator[str]], pin: str) -> Iterator[str]:
     s.submit_staff_pin(pin)
     yield from at()  # staff_menu
     s.staff_set_out_of_service(True)
@@ -262,3 +265,68 @@ def _sample(spec: Any) -> str:
 
 def shot_name(out_dir: Path, index: int, step: str, language: str) -> Path:
     return out_dir / f"{language}_{index:02d}_{step}.png"
+
+
+def mount(app: Any, window: Any) -> Any:
+    """Build `app`'s root into an existing window (tests and the screenshot walker share one
+    window per process) and size it to the window. Returns the root."""
+    root = app.build()
+    app.root = root
+    window.add_widget(root)
+    root.size = window.size
+    return root
+
+
+def unmount(app: Any, window: Any) -> None:
+    app.remove_guards()
+    if app.root is not None and app.root in window.children:
+        window.remove_widget(app.root)
+    # kv's `app` proxy caches the running app until on_stop: let the next app be seen.
+    app.dispatch("on_stop")
+
+
+PREVIEW_STAFF_PIN = "24680"
+
+
+class PreviewUi:
+    """A kiosk app on `PreviewPorts` mounted in `window`, with a clock the caller advances.
+
+    `with PreviewUi(window) as ui:` builds it; `ui.walk()` visits every screen; `ui.advance(s)`
+    moves the session clock; leaving the block unmounts the root and wipes the session."""
+
+    def __init__(self, window: Any, catalog: Any = None, display: Any = None) -> None:
+        from kiosk.app import build_app
+        from kiosk.catalog import default_catalog
+        from kiosk.session import KioskSession, SessionConfig, hash_staff_pin
+
+        self.window = window
+        self.now = 1000.0
+        self.ports = PreviewPorts()
+        self.worker = HeldWorker()
+        config = SessionConfig(staff_pin_hash=hash_staff_pin(PREVIEW_STAFF_PIN, iterations=1000))
+        self.session = KioskSession(
+            catalog or default_catalog(),
+            self.ports.session_ports(),
+            config,
+            clock=lambda: self.now,
+            worker=self.worker,
+        )
+        self.app = build_app(self.session, display=display, tick_interval_s=None)
+        self.root: Any = None
+
+    def __enter__(self) -> PreviewUi:
+        self.root = mount(self.app, self.window)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.session.wipe()
+        unmount(self.app, self.window)
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+        self.session.tick()
+
+    def walk(self) -> Iterator[str]:
+        return walk_steps(
+            self.session, self.worker, self.app.render, lambda: self.now, PREVIEW_STAFF_PIN
+        )
