@@ -32,15 +32,8 @@ def pdf():
 
 
 def _printer(server, queue, **config):
-    return Printer(
-        PrinterConfig(
-            server=str(server),
-            queues={"receipt": queue},
-            offline_grace_s=0.5,
-            job_timeout_s=20,
-            **config,
-        )
-    )
+    settings = {"offline_grace_s": 0.5, "job_timeout_s": 20, **config}
+    return Printer(PrinterConfig(server=str(server), queues={"receipt": queue}, **settings))
 
 
 def _ipp_attr(tag: int, name: str, value: str) -> bytes:
@@ -218,3 +211,17 @@ def test_document_too_large_is_refused_before_sending(cups_server, capture_queue
     assert caught.value.size == len(pdf) and caught.value.limit == limit
     assert caught.value.pending_id is None and len(printer.pending) == 0
     assert listener.jobs == []
+
+
+def test_cupsd_dying_while_a_job_is_followed_keeps_the_document(pdf):
+    rig = CupsRig().start()
+    try:
+        listener = rig.add_capture_queue("dying")
+        listener.pause()  # the job cannot finish before cupsd goes away
+        printer = _printer(rig.socket_path, "dying", offline_grace_s=30)
+        job = printer.print_document("receipt", pdf, "receipt")
+    finally:
+        rig.stop()
+    with pytest.raises(CupsUnavailableError) as caught:
+        printer.wait(job, timeout=10)
+    assert printer.pending.get(caught.value.pending_id).pdf == pdf

@@ -297,9 +297,17 @@ class Printer:
         self, job: PrintJob, timeout: float | None = None, *, keep_on_failure: bool = True
     ) -> JobState:
         """Follow `job` until it completes or fails; never raises for a failed job (see
-        `JobState.error()`), only for cupsd being unreachable."""
+        `JobState.error()`). Raises only when cupsd itself fails us (`CupsUnavailableError`,
+        or the job vanished: `PrintJobFailedError`) — after keeping the document."""
         limit = self.config.job_timeout_s if timeout is None else timeout
-        deadline = time.monotonic() + limit
+        try:
+            return self._follow(job, time.monotonic() + limit, keep_on_failure)
+        except PrinterError as e:
+            if keep_on_failure and e.pending_id is None:
+                e.pending_id = self.pending.add(job.role, job.pdf, job.title, e.reasons)
+            raise
+
+    def _follow(self, job: PrintJob, deadline: float, keep_on_failure: bool) -> JobState:
         troubled_since: float | None = None
         while True:
             attrs = self._job_attrs(job)
