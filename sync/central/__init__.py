@@ -23,3 +23,25 @@ __all__ = [
     "open_store",
 ]
 # Other parts of the central side (forwarder, issuer) append their exports below.
+
+from sync.central.forwarder import (  # noqa: E402
+    Forwarder,
+    ForwarderConfig,
+    ForwarderError,
+    ForwardReport,
+    StoreApplications,
+)
+from sync.central.issuer import Issuer, IssuerConfig, IssuerError, Slot, default_handlers  # noqa: E402
+
+__all__ += [
+    "ForwardReport",
+    "Forwarder",
+    "ForwarderConfig",
+    "ForwarderError",
+    "Issuer",
+    "IssuerConfig",
+    "IssuerError",
+    "Slot",
+    "StoreApplications",
+    "default_handlers",
+]
