@@ -219,3 +219,47 @@ class DropAckProxy:
                 s.close()
             except OSError:
                 pass
+
+
+class RawPeer:
+    """A bare DEALER speaking the protocol by hand (hostile or precise cases)."""
+
+    def __init__(
+        self, ctx: zmq.Context, endpoint: str, server_public: bytes, public: bytes, secret: bytes
+    ) -> None:
+        self.sock = ctx.socket(zmq.DEALER)
+        self.sock.linger = 0
+        self.sock.curve_publickey, self.sock.curve_secretkey = public, secret
+        self.sock.curve_serverkey = server_public
+        self.sock.connect(endpoint)
+
+    def send(self, message) -> None:
+        from sync.protocol import encode
+
+        self.sock.send(encode(message))
+
+    def recv(self, timeout: float = 5.0):
+        from sync.protocol import decode
+
+        if not self.sock.poll(int(timeout * 1000)):
+            return None
+        return decode(self.sock.recv())
+
+    def ask(self, message, timeout: float = 5.0):
+        self.send(message)
+        return self.recv(timeout)
+
+    def close(self) -> None:
+        self.sock.close(linger=0)
+
+
+def signed_batch(kit: DeviceKit, first: int, count: int, batch_id: int = 1, records=None):
+    from sync.protocol import Batch
+    from sync.sealing import sign_chain_head
+
+    records = records or kit.outbox.records_from(first, count, 1 << 30)
+    last = records[-1]
+    sig = sign_chain_head(kit.signing_key, kit.device_id, last.seq, last.record_hash)
+    return Batch(
+        batch_id, records[0].seq, tuple((r.header_bytes, r.ciphertext) for r in records), sig
+    )
