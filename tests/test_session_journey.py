@@ -231,7 +231,8 @@ def test_receipt_printer_out_of_paper_resident_told_staff_reprints(session, kit,
     assert staff.submit_staff_pin("246810")
     assert staff.printer.pending_reprints == 1
     kit.printer.fail_with = ()
-    assert staff.staff_reprint() == 1
+    assert staff.staff_reprint()
+    assert staff.notice.code is NoticeCode.REPRINTED and staff.notice.params == {"count": 1}
     assert kit.printer.printed[-1].kind == "receipt"
 
 

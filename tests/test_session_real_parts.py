@@ -252,6 +252,7 @@ def test_paper_out_at_receipt_time_then_staff_reprint(kiosk, pcsc, printer, cups
     subprocess.run(["cupsenable", "-h", cups_server.server, queue], check=True, timeout=30)
     assert session.open_staff()
     assert session.submit_staff_pin("8642")
-    assert session.staff_reprint() == 1
+    assert session.staff_reprint()
+    assert session.notice.params == {"count": 1}
     assert session.printer.ok and session.printer.pending_reprints == 0
     assert len(listener.wait_for_jobs(1, timeout=30)) == 1

@@ -84,6 +84,7 @@ class _SessionCore:
         self._staff_failures = 0
         self._staff_locked_until = 0.0
         self._last_status = float("-inf")
+        self._status_busy = False
         self._reset_resident(keep_preferences=False)
         self.step = Step.HOME
         self.notice: Notice | None = None
@@ -182,10 +183,7 @@ class _SessionCore:
         }
         self._service = None
         self._timing = []
-        try:
-            self.ports.outbox.append("metric", body)
-        except PortError as e:
-            log.warning("metric not recorded: %s", type(e).__name__)
+        self._append_anonymous("metric", body)
 
     def _run(
         self, job: Callable[[], Any], done: Callable[[Any, BaseException | None], None]
@@ -270,22 +268,48 @@ class _SessionCore:
         )
 
     def refresh_status(self) -> None:
-        """Online/offline, outbox depth and printer state (always visible on screen)."""
-        old = (self.sync, self.printer)
-        if self.ports.status is not None:
+        """Online/offline, outbox depth and printer state (always visible on screen). Read
+        through the worker (CUPS or the agent's file may be slow); at most one read in flight."""
+        if self._status_busy:
+            return
+        self._status_busy = True
+        status_port, printer_port = self.ports.status, self.ports.printer
+
+        def job() -> tuple[SyncStatus, PrinterState]:
+            sync = self.sync
+            if status_port is not None:
+                try:
+                    sync = status_port.sync_status()
+                except PortError:
+                    sync = SyncStatus(online=False)
+            if printer_port is None:
+                return sync, PrinterState(ok=False, reasons=("no_printer",))
             try:
-                self.sync = self.ports.status.sync_status()
-            except PortError:
-                self.sync = SyncStatus(online=False)
-        if self.ports.printer is not None:
-            try:
-                self.printer = self.ports.printer.state()
+                return sync, printer_port.state()
             except PortError as e:
-                self.printer = PrinterState(ok=False, reasons=getattr(e, "reasons", ()))
-        else:
-            self.printer = PrinterState(ok=False, reasons=("no_printer",))
-        if (self.sync, self.printer) != old:
-            self._changed()
+                return sync, PrinterState(ok=False, reasons=getattr(e, "reasons", ()))
+
+        def done(result: Any, error: BaseException | None) -> None:
+            self._status_busy = False
+            if error is not None:
+                raise error
+            if result != (self.sync, self.printer):
+                self.sync, self.printer = result
+                self._changed()
+
+        self._worker.submit(job, done)
+
+    def _append_anonymous(self, kind: str, body: dict[str, Any]) -> None:
+        """Append a record without personal data (metric, survey) off the UI thread; a refusal
+        is logged, never shown: it must not keep a resident's session open."""
+
+        def done(_: Any, error: BaseException | None) -> None:
+            if isinstance(error, PortError):
+                log.warning("%s not recorded: %s", kind, type(error).__name__)
+            elif error is not None:
+                raise error
+
+        self._worker.submit(lambda: self.ports.outbox.append(kind, body), done)
 
     def wipe(self, reason: str = "wipe", *, keep_preferences: bool = False) -> None:
         """Drop every trace of the resident and return to home (or out-of-service)."""

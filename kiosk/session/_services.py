@@ -231,10 +231,7 @@ class _ServiceFlow(_SessionCore):
             "language": self.language,
             "catalog_version": self.catalog.version,
         }
-        try:
-            self.ports.outbox.append("survey", body)
-        except PortOutboxFullError:
-            pass  # a lost survey answer must never keep a resident's session open
+        self._append_anonymous("survey", body)
         self.wipe(reason="done")
         return True
 

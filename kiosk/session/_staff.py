@@ -8,6 +8,8 @@ after `staff_idle_timeout_s` without a touch.
 
 from __future__ import annotations
 
+from typing import Any
+
 from kiosk.session._base import _SessionCore
 from kiosk.session.config import verify_staff_pin
 from kiosk.session.ports import PortPrintError
@@ -56,20 +58,25 @@ class _StaffFlow(_SessionCore):
         self._changed()
         return self.called_ticket
 
-    def staff_reprint(self) -> int:
+    def staff_reprint(self) -> bool:
+        """Reprint every held document (through the worker: each waits for its job); the
+        outcome arrives as notice `reprinted{count}` or `printer_failed{reasons}`."""
         if self.step is not Step.STAFF_MENU or self.ports.printer is None:
-            return 0
+            return False
         self._last_activity = self._clock()
-        try:
-            count = self.ports.printer.reprint_pending()
-        except PortPrintError as e:
-            self._notice(NoticeCode.PRINTER_FAILED, reasons=list(e.reasons))
-            count = 0
-        else:
-            self._notice(NoticeCode.REPRINTED, count=count)
-        self.refresh_status()
-        self._changed()
-        return count
+        printer = self.ports.printer
+
+        def done(count: Any, error: BaseException | None) -> None:
+            if isinstance(error, PortPrintError):
+                self._notice(NoticeCode.PRINTER_FAILED, reasons=list(error.reasons))
+            elif error is not None:
+                raise error
+            else:
+                self._notice(NoticeCode.REPRINTED, count=count)
+            self.refresh_status()
+
+        self._run(printer.reprint_pending, done)
+        return True
 
     def staff_set_out_of_service(self, on: bool) -> None:
         if self.step is Step.STAFF_MENU:
