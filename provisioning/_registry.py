@@ -4,6 +4,8 @@ Invariants:
 - Readers never see a half-written file (atomic replace); writers serialise on an flock.
 - `lookup` re-reads the file whenever it changed on disk (inode, size or mtime), so a revocation
   written by `madoguchi provision revoke` in another process takes effect on the next lookup.
+- An unreadable registry fails closed: `lookup` then lets no device in (it never raises, so a
+  ZAP handler cannot crash on it); `get`, `devices` and writers raise `RegistryError`.
 - A device id and a CURVE public key are each enrolled at most once; a revoked device stays in
   the file (revoked=true) so its key can never come back by accident.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import re
 import threading
@@ -32,6 +35,8 @@ from provisioning.errors import (
     RegistryError,
     UnknownDeviceError,
 )
+
+log = logging.getLogger(__name__)
 
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -73,24 +78,36 @@ class Registry:
         self._rows: list[dict] = []
         self._by_key: dict[bytes, EnrolledDevice] = {}
         self._by_id: dict[str, EnrolledDevice] = {}
+        self._broken: RegistryError | None = None
 
     # -- reading -----------------------------------------------------------------------------
 
-    def _refresh(self) -> None:
+    def _refresh(self, strict: bool = True) -> None:
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
             st = None
         stamp = (st.st_ino, st.st_size, st.st_mtime_ns) if st else (0, 0, 0)
-        if stamp == self._stamp:
+        if stamp == self._stamp and (strict is False or self._broken is None):
             return
-        rows = self._read_rows() if st else []
-        by_key: dict[bytes, EnrolledDevice] = {}
-        by_id: dict[str, EnrolledDevice] = {}
-        for row in rows:
-            device = _device(row)
-            by_key[device.curve_public] = device
-            by_id[device.device_id] = device
+        try:
+            rows = self._read_rows() if st else []
+            by_key: dict[bytes, EnrolledDevice] = {}
+            by_id: dict[str, EnrolledDevice] = {}
+            for row in rows:
+                device = _device(row)
+                by_key[device.curve_public] = device
+                by_id[device.device_id] = device
+        except RegistryError as e:
+            # Fail closed: an unreadable registry lets no device in (and never raises into a
+            # ZAP handler); admin calls (strict) still see the error.
+            log.error("device registry unreadable, refusing every device: %s", e)
+            self._rows, self._by_key, self._by_id, self._stamp = [], {}, {}, stamp
+            self._broken = e
+            if strict:
+                raise
+            return
+        self._broken = None
         self._rows, self._by_key, self._by_id, self._stamp = rows, by_key, by_id, stamp
 
     def _read_rows(self) -> list[dict]:
@@ -110,7 +127,7 @@ class Registry:
         if isinstance(curve_public_z85, str):
             curve_public_z85 = curve_public_z85.encode("ascii", "replace")
         with self._lock:
-            self._refresh()
+            self._refresh(strict=False)
             return self._by_key.get(bytes(curve_public_z85))
 
     def get(self, device_id: str) -> EnrolledDevice:

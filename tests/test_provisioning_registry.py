@@ -13,6 +13,7 @@ from zmq.auth.thread import ThreadAuthenticator
 from provisioning import (
     DuplicateDeviceError,
     Registry,
+    RegistryError,
     UnknownDeviceError,
     enroll_device,
     init_central,
@@ -163,3 +164,28 @@ def test_concurrent_writers_lose_nothing(tmp_path):
     for t in threads:
         t.join(60)
     assert len(Registry(keys.directory).devices()) == 40
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"{not json",
+        b'{"format": 2, "devices": []}',
+        b'{"format": 1, "devices": [{"x": 1}]}',
+        b'{"format": 1, "devices": {}}',
+        b"\xff\xfe",
+    ],
+    ids=["empty", "not json", "format", "bad row", "not a list", "not utf-8"],
+)
+def test_unreadable_registry_fails_closed(central, content):
+    keys, bundles = central
+    registry = Registry(keys.directory)
+    assert registry.lookup(bundles["dev-a"].curve_public) is not None
+    good = keys.registry_path.read_bytes()
+    keys.registry_path.write_bytes(content)
+    assert registry.lookup(bundles["dev-a"].curve_public) is None  # never raises
+    with pytest.raises(RegistryError):
+        registry.devices()
+    keys.registry_path.write_bytes(good + b" ")  # repaired (size changes)
+    assert registry.lookup(bundles["dev-a"].curve_public) is not None
