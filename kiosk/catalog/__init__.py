@@ -6,7 +6,14 @@ downlink bundle's payload. `select_procedures(event, answers)` is the pure rules
 No Kivy, no I/O at import.
 """
 
-from kiosk.catalog._loader import FORMAT, default_catalog, load_catalog, parse_catalog
+from kiosk.catalog._loader import (
+    FORMAT,
+    catalog_from_bundle,
+    current_catalog,
+    default_catalog,
+    load_catalog,
+    parse_catalog,
+)
 from kiosk.catalog._model import (
     CARD_ITEMS,
     Catalog,
@@ -57,6 +64,8 @@ __all__ = [
     "SurveyReason",
     "Text",
     "UnknownLifeEventError",
+    "catalog_from_bundle",
+    "current_catalog",
     "default_catalog",
     "load_catalog",
     "parse_catalog",

@@ -37,7 +37,14 @@ from kiosk.catalog._model import (
 from kiosk.catalog.errors import CatalogReferenceError, CatalogSchemaError
 from madoguchi.i18n import LANGUAGES
 
-__all__ = ["FORMAT", "default_catalog", "load_catalog", "parse_catalog"]
+__all__ = [
+    "FORMAT",
+    "catalog_from_bundle",
+    "current_catalog",
+    "default_catalog",
+    "load_catalog",
+    "parse_catalog",
+]
 
 FORMAT = 1
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -361,3 +368,26 @@ def default_catalog() -> Catalog:
     """The catalog shipped with the package (used until a signed downlink replaces it)."""
     data = resources.files("kiosk.catalog").joinpath("default_catalog.json").read_bytes()
     return load_catalog(data)
+
+
+def catalog_from_bundle(bundle: Any) -> Catalog:
+    """The catalog of a verified `sync.bundles.Bundle` of type "catalog" (its payload is the
+    catalog document; the document's `version` must equal the signed bundle version)."""
+    if getattr(bundle, "type", None) != "catalog":
+        raise CatalogSchemaError("$", "not a catalog bundle")
+    catalog = parse_catalog(bundle.payload)
+    if catalog.version != bundle.version:
+        raise CatalogSchemaError("$.version", "differs from the signed bundle version")
+    return catalog
+
+
+def current_catalog(store: Any = None) -> Catalog:
+    """The newest of the applied downlink (`BundleStore.current("catalog")`) and the packaged
+    default. A downlink that no longer parses is ignored (logged by the caller), never fatal:
+    the kiosk must keep serving with the catalog it ships."""
+    shipped = default_catalog()
+    bundle = store.current("catalog") if store is not None else None
+    if bundle is None:
+        return shipped
+    downlinked = catalog_from_bundle(bundle)
+    return downlinked if downlinked.version >= shipped.version else shipped

@@ -1,0 +1,55 @@
+"""The catalog travels as a signed downlink bundle (`sync.bundles`): the shipped document signs,
+verifies and loads; versions must agree; the newest of downlink and shipped catalog wins."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from kiosk.catalog import CatalogSchemaError, catalog_from_bundle, current_catalog
+from sync.bundles import BundleStore, sign_bundle, verify_bundle
+
+KEY = Ed25519PrivateKey.generate()
+NOW = datetime(2026, 11, 29, tzinfo=UTC)
+
+
+def _document(version):
+    raw = resources.files("kiosk.catalog").joinpath("default_catalog.json").read_bytes()
+    doc = json.loads(raw)
+    doc["version"] = version
+    return doc
+
+
+def _bundle(version, doc_version=None):
+    return sign_bundle(
+        "catalog",
+        version,
+        _document(doc_version or version),
+        expires_at=NOW + timedelta(days=30),
+        signing_key=KEY,
+        issued_at=NOW,
+    )
+
+
+def test_signed_catalog_verifies_and_loads():
+    bundle = verify_bundle(_bundle(5), KEY.public_key(), 4, NOW)
+    catalog = catalog_from_bundle(bundle)
+    assert catalog.version == 5 and len(catalog.procedures) >= 20
+
+
+def test_version_mismatch_inside_the_bundle_is_refused():
+    bundle = verify_bundle(_bundle(5, doc_version=9), KEY.public_key(), 0, NOW)
+    with pytest.raises(CatalogSchemaError) as info:
+        catalog_from_bundle(bundle)
+    assert info.value.where == "$.version"
+
+
+def test_newest_catalog_wins(tmp_path):
+    store = BundleStore(tmp_path, KEY.public_key(), clock=lambda: NOW)
+    assert current_catalog(store).version == 1  # nothing downlinked: the shipped one
+    store.apply(_bundle(7))
+    assert current_catalog(store).version == 7
