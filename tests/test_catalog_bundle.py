@@ -53,3 +53,15 @@ def test_newest_catalog_wins(tmp_path):
     assert current_catalog(store).version == 1  # nothing downlinked: the shipped one
     store.apply(_bundle(7))
     assert current_catalog(store).version == 7
+
+
+def test_unparsable_downlink_falls_back_to_the_shipped_catalog(tmp_path):
+    store = BundleStore(tmp_path, KEY.public_key(), clock=lambda: NOW)
+    doc = _document(8)
+    doc["procedures"][0]["name"].pop("vi")
+    store.apply(
+        sign_bundle(
+            "catalog", 8, doc, expires_at=NOW + timedelta(days=1), signing_key=KEY, issued_at=NOW
+        )
+    )
+    assert current_catalog(store).version == 1

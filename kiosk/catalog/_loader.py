@@ -10,6 +10,7 @@ file access, and it happens when called, never at import.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from importlib import resources
 from pathlib import Path
@@ -34,7 +35,7 @@ from kiosk.catalog._model import (
     SurveyReason,
     Text,
 )
-from kiosk.catalog.errors import CatalogReferenceError, CatalogSchemaError
+from kiosk.catalog.errors import CatalogError, CatalogReferenceError, CatalogSchemaError
 from madoguchi.i18n import LANGUAGES
 
 __all__ = [
@@ -45,6 +46,8 @@ __all__ = [
     "load_catalog",
     "parse_catalog",
 ]
+
+_log = logging.getLogger("kiosk.catalog")
 
 FORMAT = 1
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -383,11 +386,15 @@ def catalog_from_bundle(bundle: Any) -> Catalog:
 
 def current_catalog(store: Any = None) -> Catalog:
     """The newest of the applied downlink (`BundleStore.current("catalog")`) and the packaged
-    default. A downlink that no longer parses is ignored (logged by the caller), never fatal:
-    the kiosk must keep serving with the catalog it ships."""
+    default. A downlink that does not parse is logged and ignored, never fatal: the kiosk must
+    keep serving with the catalog it ships."""
     shipped = default_catalog()
     bundle = store.current("catalog") if store is not None else None
     if bundle is None:
         return shipped
-    downlinked = catalog_from_bundle(bundle)
+    try:
+        downlinked = catalog_from_bundle(bundle)
+    except CatalogError as e:
+        _log.warning("downlinked catalog v%s ignored: %s", getattr(bundle, "version", "?"), e)
+        return shipped
     return downlinked if downlinked.version >= shipped.version else shipped
