@@ -267,7 +267,8 @@ class Printer:
         self, role: str, pdf: bytes, title: str, *, keep_on_failure: bool = True
     ) -> PrintJob:
         """Submit `pdf` to the role's queue. Raises a `PrinterError`; unless the document is
-        too large, a refused document is first kept in `pending` (`error.pending_id`)."""
+        too large, a refused document is first kept in `pending` (`error.pending_id`).
+        `title` goes into cupsd's job list and logs: never put personal data in it."""
         limit = self.config.max_document_bytes
         if len(pdf) > limit:
             raise DocumentTooLargeError(
