@@ -260,3 +260,52 @@ def test_restart_resumes_from_the_ledger(tmp_path):
     duplicated = [k for k, bodies in stored.items() if len(bodies) > 1]
     assert duplicated == [calls[9]], "only the record whose mark was lost is sent twice"
     assert stored[calls[9]][0] == stored[calls[9]][1]
+
+
+def _insert(path, ids):
+    import sqlite3
+
+    db = sqlite3.connect(str(path))
+    with db:
+        db.executemany(
+            "INSERT INTO applications(id, device_id, seq, record_id, created_at, opened_at, body) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (i, "d", i, f"00000000-0000-4000-8000-{i:012d}", 0, 0.0, json.dumps({"n": i}))
+                for i in ids
+            ],
+        )
+    db.close()
+
+
+@pytest.mark.parametrize(("settle_s", "late_row_forwarded"), [(30.0, True), (0.0, False)])
+def test_a_row_committed_late_with_a_lower_id_is_not_skipped(
+    tmp_path, settle_s, late_row_forwarded
+):
+    """PostgreSQL with several processing stages can commit id 4 after id 5. The cursor waits
+    `settle_s` before passing a row, so the late row is still found (settle_s=0 shows the skip)."""
+    from sync.central.forwarder import StoreApplications
+    from sync.central.store import open_store
+
+    path = tmp_path / "central.db"
+    store = open_store(str(path))
+    _insert(path, [1, 2, 3, 5])
+    now = [1000.0]
+    with BackOffice() as office:
+        source = StoreApplications(
+            store, tmp_path / "ledger.db", settle_s=settle_s, clock=lambda: now[0]
+        )
+        forwarder = Forwarder(_config(office.url), source.pending, source.mark_forwarded)
+        assert forwarder.drain() == 4
+        now[0] += 10
+        _insert(path, [4])  # the late commit
+        forwarder.drain()
+        now[0] += 60
+        forwarder.drain()
+        forwarder.stop()
+        assert source.cursor == 5, "the cursor catches up once rows have settled"
+        keys = set(office.stored)
+        source.close()
+    store.close()
+    assert ("00000000-0000-4000-8000-000000000004" in keys) is late_row_forwarded
+    assert all(len(v) == 1 for v in office.stored.values()), "nothing sent twice"

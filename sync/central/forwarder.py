@@ -25,6 +25,7 @@ import logging
 import random
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -241,14 +242,31 @@ class StoreApplications:
     """Adapter: opened applications from a central `Store` (`opened(kind, after_id, limit)`),
     with the forwarded state in a SQLite ledger file (`synchronous=FULL`).
 
-    The ledger keeps every forwarded record id and a cursor (the store's per-table id below which
-    everything is forwarded or rejected), so a restart neither resends much nor skips anything.
+    The ledger keeps every forwarded (or rejected) record id and a cursor: the store's per-table
+    id below which everything is done, so a restart resumes without rescanning the table. The
+    cursor never passes a row first seen less than `settle_s` ago: on PostgreSQL with several
+    processing stages, a row with a lower id can commit after a higher one, and a cursor that ran
+    ahead would skip it for ever. Rows between the cursor and the newest are filtered by the
+    ledger, so they are never sent twice.
     """
 
-    def __init__(self, store: Any, ledger_path: Path | str, kind: str = "application") -> None:
+    def __init__(
+        self,
+        store: Any,
+        ledger_path: Path | str,
+        kind: str = "application",
+        *,
+        settle_s: float = 30.0,
+        max_pages: int = 50,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._store = store
         self._kind = kind
-        self._window: list[tuple[int, str]] = []  # (store id, record id) of the last fetch
+        self._settle_s = settle_s
+        self._max_pages = max_pages
+        self._clock = clock
+        self._window: list[tuple[int, str]] = []  # (store id, record id) of the last scan
+        self._seen: dict[int, float] = {}  # store id -> when first seen (this process)
         self._lock = threading.Lock()
         try:
             self._db = sqlite3.connect(str(ledger_path), check_same_thread=False)
@@ -269,13 +287,32 @@ class StoreApplications:
         row = self._db.execute("SELECT after_id FROM cursor WHERE kind=?", (self._kind,)).fetchone()
         return int(row[0]) if row else 0
 
+    @property
+    def cursor(self) -> int:
+        """The store id below which every row is forwarded or rejected (and settled)."""
+        with self._lock:
+            return self._cursor()
+
     def pending(self, limit: int) -> list[tuple[str, str, Any]]:
         with self._lock:
-            rows = self._store.opened(self._kind, after_id=self._cursor(), limit=limit)
-            done = self._done([row[3] for row in rows])
-            self._window = [(int(row[0]), row[3]) for row in rows]
-            self._advance(done)
-            return [(row[3], self._kind, row[5]) for row in rows if row[3] not in done]
+            now = self._clock()
+            after, window, out = self._cursor(), [], []
+            for _ in range(self._max_pages):
+                rows = self._store.opened(self._kind, after_id=after, limit=limit)
+                if not rows:
+                    break
+                done = self._done([row[3] for row in rows])
+                for row in rows:
+                    self._seen.setdefault(int(row[0]), now)
+                    window.append((int(row[0]), row[3]))
+                    if row[3] not in done and len(out) < limit:
+                        out.append((row[3], self._kind, row[5]))
+                after = int(rows[-1][0])
+                if len(out) >= limit:
+                    break
+            self._window = window
+            self._advance()
+            return out
 
     def _done(self, record_ids: list[str]) -> set[str]:
         done: set[str] = set()
@@ -286,19 +323,24 @@ class StoreApplications:
             done.update(r[0] for r in self._db.execute(sql, chunk))
         return done
 
-    def _advance(self, done: set[str]) -> None:
+    def _advance(self) -> None:
+        done = self._done([rid for _, rid in self._window])
+        settled = self._clock() - self._settle_s
         cursor = None
         for store_id, record_id in self._window:
-            if record_id not in done:
+            if record_id not in done or self._seen.get(store_id, 0.0) > settled:
                 break
             cursor = store_id
-        if cursor is not None:
-            with self._db:
-                self._db.execute(
-                    "INSERT INTO cursor(kind, after_id) VALUES(?, ?) "
-                    "ON CONFLICT(kind) DO UPDATE SET after_id=excluded.after_id",
-                    (self._kind, cursor),
-                )
+        if cursor is None:
+            return
+        with self._db:
+            self._db.execute(
+                "INSERT INTO cursor(kind, after_id) VALUES(?, ?) "
+                "ON CONFLICT(kind) DO UPDATE SET after_id=excluded.after_id",
+                (self._kind, cursor),
+            )
+        self._window = [w for w in self._window if w[0] > cursor]
+        self._seen = {i: t for i, t in self._seen.items() if i > cursor}
 
     def _mark(self, record_id: str, status: int) -> None:
         with self._lock:
@@ -307,8 +349,6 @@ class StoreApplications:
                     "INSERT OR IGNORE INTO forwarded(record_id, status) VALUES(?, ?)",
                     (record_id, status),
                 )
-            done = self._done([rid for _, rid in self._window])
-            self._advance(done)
 
     def mark_forwarded(self, record_id: str) -> None:
         self._mark(record_id, 200)
