@@ -34,7 +34,7 @@ TITLES = {
 
 @pytest.fixture(scope="module")
 def renderer():
-    return DocumentRenderer().warm_up()
+    return DocumentRenderer().warm_up(labels=True)
 
 
 def _text(pdf: bytes) -> str:

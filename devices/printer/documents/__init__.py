@@ -29,7 +29,7 @@ from devices.printer.documents._kinds import (
 from devices.printer.documents._layout import A4, ROLL, Block, render_blocks
 from devices.printer.documents._samples import KINDS
 from devices.printer.errors import DocumentDataError
-from madoguchi.i18n import Translator, load_translator
+from madoguchi.i18n import LANGUAGES, Translator, load_translator
 
 __all__ = [
     "CERTIFICATES",
@@ -62,9 +62,18 @@ class DocumentRenderer:
         self.font = font or FontSource()
         self.localedir = Path(localedir) if localedir is not None else LOCALE_DIR
 
-    def warm_up(self) -> DocumentRenderer:
-        """Load the font now (≈0.5 s) rather than during the first print."""
+    def warm_up(self, *, labels: bool = False) -> DocumentRenderer:
+        """Load the font now (≈0.5 s) rather than during the first print. With `labels`, also
+        convert the glyphs of every label in every language and of printable ASCII (a few
+        seconds: run it off the UI thread at start-up), so first documents render fast too."""
         self.font.load()
+        if labels:
+            chars = {chr(c) for c in range(32, 127)}
+            for language in LANGUAGES:
+                t = self.translator(language)
+                for msgid in MSGIDS:
+                    chars.update(t.gettext(msgid))
+            self.font.prepare(chars)
         return self
 
     def translator(self, language: str) -> Translator:

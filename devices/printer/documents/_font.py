@@ -77,6 +77,17 @@ class FontSource:
             self._master = master
         return self._master
 
+    def prepare(self, chars: set[str]) -> int:
+        """Convert the glyphs of `chars` now (else on first use); returns how many are cached."""
+        with self._lock:
+            master = self._ensure()
+            for ch in chars:
+                source = self._cmap.get(ord(ch))
+                if source is not None:
+                    self._outline(source)
+            del master
+            return len(self._glyphs)
+
     def missing(self, text: str) -> set[str]:
         """Characters of `text` (NFC, control characters ignored) the font has no glyph for."""
         with self._lock:
