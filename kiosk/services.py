@@ -29,6 +29,7 @@ from kiosk.session.ports import (
     CardData,
     PortCardDataError,
     PortCardRemovedError,
+    PortCertificateExpiredError,
     PortError,
     PortNoCardError,
     PortNotMyNumberCardError,
@@ -84,6 +85,8 @@ def translate_card_error(e: Exception) -> PortError:
         return PortNoCardError(str(e))
     if isinstance(e, ce.NotMyNumberCardError):
         return PortNotMyNumberCardError(str(e))
+    if isinstance(e, ce.CertificateExpiredError):
+        return PortCertificateExpiredError(str(e))
     return PortCardDataError(type(e).__name__)
 
 

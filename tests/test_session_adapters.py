@@ -10,6 +10,7 @@ from kiosk.services import LocalQueueAdapter, OnlineAdapter, StatusAdapter, tran
 from kiosk.session import (
     PortCardDataError,
     PortCardRemovedError,
+    PortCertificateExpiredError,
     PortNoCardError,
     PortNotMyNumberCardError,
     PortOfflineError,
@@ -29,7 +30,7 @@ CARD_ERRORS = [
     (ce.NoReaderError("pcscd down"), PortNoCardError),
     (ce.NotMyNumberCardError("kenhojo", 0x6A82), PortNotMyNumberCardError),
     (ce.CardDataError("0002", "bad TLV"), PortCardDataError),
-    (ce.CertificateExpiredError("a", "b"), PortCardDataError),
+    (ce.CertificateExpiredError("a", "b"), PortCertificateExpiredError),
     (ce.CardStatusError("SIGN", 0x6F00), PortCardDataError),
 ]
 

@@ -123,3 +123,17 @@ def test_offline_queues_the_request_and_prints_a_claim_slip(parts, pcsc, tmp_pat
     finally:
         lenient.close()
     assert len(listener.wait_for_jobs(1, timeout=30)) == 1
+
+
+def test_expired_auth_certificate_on_the_real_card_never_asks_for_the_pin(parts, pcsc):
+    ports, issuer, outbox, listener = parts
+    session = KioskSession(default_catalog(), ports, SessionConfig(device_id="C01"))
+    session.open_certificates()
+    session.choose_certificate("seal_certificate", 1, "bank")
+    reader = pcsc.reader_name(0)
+    with SimulatedCard("expired-auth-cert", port=pcsc.vpcd_port, reader_name=reader) as card:
+        session.card_inserted(reader)
+        assert session.step is Step.SERVICE_ERROR
+        assert session.notice.params == {"reason": "expired_certificate"}
+        assert card.sim.verify_apdus(with_data=True) == []
+    session.card_removed(reader)

@@ -331,3 +331,13 @@ def test_booking_online_books_with_central_and_handles_a_full_slot(session, kit)
     assert kit.outbox.of_kind("booking") == []  # booked online, nothing to queue
     method, params, _ = kit.online.requests[-1]
     assert method == "consultation.book" and params["slot"] == "b" and params["request_id"]
+
+
+def test_expired_jpki_certificate_stops_before_the_pin(session, kit):
+    kit.card.certificate_expired = True
+    session.open_certificates()
+    session.choose_certificate("resident_record", 1, "work")
+    session.card_inserted()
+    assert session.step is Step.SERVICE_ERROR
+    assert session.notice.params == {"reason": "expired_certificate"}
+    assert kit.card.verify_calls == [] and kit.online.requests == []

@@ -131,6 +131,7 @@ class _SessionCore:
         self._card: CardHandle | None = None
         self._card_data: CardData | None = None
         self._auth: dict[str, str] | None = None
+        self._auth_certificate: bytes | None = None
         self._resume_step: Step | None = None
         self._service: str | None = None
         self._timing: list[list[Any]] = []

@@ -22,6 +22,7 @@ from kiosk.session._base import _SessionCore
 from kiosk.session.forms import Form
 from kiosk.session.ports import (
     PortCardRemovedError,
+    PortCertificateExpiredError,
     PortError,
     PortNoCardError,
     PortNotMyNumberCardError,
@@ -94,23 +95,28 @@ class _CardFlow(_SessionCore):
         purpose = self.card_purpose
         self._go(Step.READING_CARD)
 
-        def job() -> tuple[Any, int]:
+        def job() -> tuple[Any, int, bytes | None]:
             card = self.ports.card.connect()
             try:
                 if purpose is CardPurpose.JPKI:
-                    tries = card.jpki_auth_tries_left()
-                else:
-                    tries = card.kenhojo_tries_left()
+                    # The certificate needs no PIN: an expired one stops us before PIN entry.
+                    certificate = card.read_auth_certificate()
+                    return card, card.jpki_auth_tries_left(), certificate
+                return card, card.kenhojo_tries_left(), None
             except BaseException:
                 card.close()
                 raise
-            return card, tries
 
         def done(result: Any, error: BaseException | None) -> None:
+            if isinstance(error, PortCertificateExpiredError):
+                self._close_card()
+                self._go(Step.SERVICE_ERROR)
+                self._notice(NoticeCode.REFUSED, reason="expired_certificate")
+                return
             if error is not None:
                 self._card_error(error, back_to=Step.PLACE_CARD)
                 return
-            self._card, self.tries_left = result
+            self._card, self.tries_left, self._auth_certificate = result
             self._go(Step.PIN_BLOCKED if self.tries_left == 0 else Step.PIN_ENTRY)
             if self.tries_left == 0:
                 self._close_card()
@@ -160,7 +166,7 @@ class _CardFlow(_SessionCore):
             self._notice(NoticeCode.INVALID_VALUE, field="pin")
             self._changed()
             return False
-        card, purpose = self._card, self.card_purpose
+        card, purpose, certificate = self._card, self.card_purpose, self._auth_certificate
         self.notice = None
         self._go(Step.READING_CARD)
         self._changed()
@@ -168,9 +174,9 @@ class _CardFlow(_SessionCore):
         def job() -> Any:
             if purpose is CardPurpose.JPKI:
                 card.verify_jpki_auth_pin(pin)
-                certificate = card.read_auth_certificate()
                 challenge = self._challenge()
                 signature = card.sign_sha256_digest(hashlib.sha256(challenge).digest())
+                assert certificate is not None
                 return {
                     "auth_certificate": base64.b64encode(certificate).decode(),
                     "challenge": base64.b64encode(challenge).decode(),
@@ -195,6 +201,7 @@ class _CardFlow(_SessionCore):
                 return
             self._close_card()
             if purpose is CardPurpose.JPKI:
+                self._auth_certificate = None
                 self._auth = result
                 self._issue_certificate()
             else:

@@ -16,6 +16,7 @@ from kiosk.session.ports import (
     Appended,
     CardData,
     PortCardRemovedError,
+    PortCertificateExpiredError,
     PortNoCardError,
     PortOfflineError,
     PortOutboxFullError,
@@ -60,6 +61,7 @@ class MemoryCard:
     jpki_tries: int = 3
     certificate: bytes = b"0\x82-test-certificate"
     removed: bool = False
+    certificate_expired: bool = False
     verify_calls: list[str] = field(default_factory=list)  # which PIN kind, never the value
     closed: int = 0
     _kenhojo_ok: bool = False
@@ -112,6 +114,8 @@ class MemoryCard:
 
     def read_auth_certificate(self) -> bytes:
         self._present()
+        if self.certificate_expired:
+            raise PortCertificateExpiredError("auth certificate expired")
         return self.certificate
 
     def sign_sha256_digest(self, digest: bytes) -> bytes:

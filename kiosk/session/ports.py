@@ -32,6 +32,7 @@ __all__ = [
     "PortNoCardError",
     "PortNotMyNumberCardError",
     "PortCardDataError",
+    "PortCertificateExpiredError",
     "PortOutboxFullError",
     "PortOfflineError",
     "PortPrintError",
@@ -77,6 +78,10 @@ class PortNotMyNumberCardError(PortError):
 
 class PortCardDataError(PortError):
     """The card answered with data we cannot parse."""
+
+
+class PortCertificateExpiredError(PortCardDataError):
+    """The card's JPKI authentication certificate is outside its validity: renew at the counter."""
 
 
 class PortOutboxFullError(PortError):
