@@ -256,3 +256,35 @@ def test_paper_out_at_receipt_time_then_staff_reprint(kiosk, pcsc, printer, cups
     assert session.notice.params == {"count": 1}
     assert session.printer.ok and session.printer.pending_reprints == 0
     assert len(listener.wait_for_jobs(1, timeout=30)) == 1
+
+
+@pytest.mark.parametrize(
+    "profile, step, notice",
+    [
+        ("rare-kanji", Step.FORM_CONFIRM, None),
+        ("long-address", Step.FORM_CONFIRM, None),
+        ("sex-not-applicable", Step.FORM_CONFIRM, None),
+        ("not-mynumber", Step.PLACE_CARD, NoticeCode.NOT_MYNUMBER_CARD),
+        ("blocked", Step.PIN_BLOCKED, NoticeCode.PIN_BLOCKED),
+        ("malformed-tlv", Step.PLACE_CARD, NoticeCode.CARD_ERROR),
+    ],
+)
+def test_card_profiles_through_the_session(kiosk, pcsc, profile, step, notice):
+    session, ui, listener, reader = kiosk
+    session.choose_procedure("nhi_enroll")
+    session.start_procedure()
+    with SimulatedCard(profile, port=pcsc.vpcd_port, reader_name=reader) as card:
+        assert ui.pump_until(lambda: session.step is not Step.PLACE_CARD or session.notice)
+        if session.step is Step.PIN_ENTRY:
+            session.submit_pin(card.sim.profile.kenhojo_pin)
+        assert session.step is step, (session.step, session.notice)
+        assert (session.notice.code if session.notice else None) is notice
+        if step is Step.FORM_CONFIRM:
+            assert session.form.missing() == ["name_kana", "insured_count", "phone"]
+            if profile == "rare-kanji":
+                assert "𠮷" in session.form.get("name")
+            if profile == "sex-not-applicable":
+                assert session.form.get("sex") == "9"
+        if profile == "blocked":
+            assert card.sim.verify_apdus(with_data=True) == []
+    session.wipe()
