@@ -8,6 +8,8 @@ import uuid
 import cbor2
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sync.errors import OpenError, RecordFormatError, SealError
 from sync.sealing import (
@@ -173,3 +175,45 @@ def test_open_refuses_short_ciphertext():
 
 def test_genesis_is_32_zero_bytes():
     assert GENESIS_HASH == bytes(32)
+
+
+# --- untrusted bytes: decode either returns a canonical header or raises RecordFormatError --------
+
+_VALID = encode_header(header())
+
+
+def _decode_or_format_error(data: bytes) -> None:
+    try:
+        h = decode_header(data)
+    except RecordFormatError:
+        return
+    assert encode_header(h) == data
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=400))
+def test_random_bytes_never_crash_the_decoder(data):
+    _decode_or_format_error(data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, len(_VALID) - 1), st.integers(1, 255), st.integers(0, 8))
+def test_mutated_headers_never_crash_the_decoder(pos, xor, cut):
+    data = bytearray(_VALID)
+    data[pos] ^= xor
+    _decode_or_format_error(bytes(data[: len(data) - cut]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300))
+def test_random_frames_raise_only_format_errors(data):
+    try:
+        rec = SealedRecord.from_bytes(data)
+    except RecordFormatError:
+        return
+    try:
+        assert rec.header.seq >= 1
+    except RecordFormatError:
+        pass
+    with pytest.raises(OpenError):
+        open_record(rec, CENTRAL)
