@@ -221,3 +221,26 @@ def test_busy_steps_are_not_interrupted_by_idle(catalog, kit, clock):
         job, done = jobs.pop(0)
         done(job(), None)
     assert session.step is Step.QUEUE_TICKET
+
+
+def test_card_connected_after_a_wipe_is_closed_not_leaked(catalog, kit, clock):
+    jobs = []
+
+    class Deferred:
+        def submit(self, job, done):
+            jobs.append((job, done))
+
+    session = KioskSession(
+        catalog, kit.ports(), SessionConfig(), clock=clock, wall_clock=clock, worker=Deferred()
+    )
+    session.choose_procedure("nhi_enroll")
+    session.start_procedure()
+    session.card_inserted()
+    connect = jobs.pop()
+    session.wipe(reason="test")  # the resident left while the card was being connected
+    connect[1](connect[0](), None)
+    while jobs:
+        job, done = jobs.pop(0)
+        done(job(), None)
+    assert session.step is Step.HOME
+    assert kit.card.closed == 1

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from kiosk.catalog import Catalog, LifeEvent, Procedure, select_procedures
+from kiosk.catalog import Catalog, LifeEvent, Procedure
 from kiosk.session.config import SessionConfig
 from kiosk.session.forms import Form
 from kiosk.session.ports import (
@@ -186,14 +186,34 @@ class _SessionCore:
         self._timing = []
         self._append_anonymous("metric", body)
 
+    def _close_card(self) -> None:
+        """Disconnect the card on the worker: after any job still using it, on its thread."""
+        card, self._card = self._card, None
+        if card is not None:
+            self._worker.submit(card.close, self._log_close)
+
+    @staticmethod
+    def _log_close(_: Any, error: BaseException | None) -> None:
+        if isinstance(error, PortError):
+            log.info("card close failed: %s", type(error).__name__)
+        elif error is not None:
+            raise error
+
     def _run(
-        self, job: Callable[[], Any], done: Callable[[Any, BaseException | None], None]
+        self,
+        job: Callable[[], Any],
+        done: Callable[[Any, BaseException | None], None],
+        discard: Callable[[Any], None] | None = None,
     ) -> None:
+        """Run `job` on the worker; `done` on the UI thread unless a wipe happened meanwhile,
+        in which case `discard(result)` releases what the job acquired (e.g. a card handle)."""
         generation = self._generation
 
         def guarded(result: Any, error: BaseException | None) -> None:
             if generation != self._generation:
                 log.info("dropped the outcome of a job from before a wipe")
+                if discard is not None and error is None:
+                    discard(result)
                 return
             done(result, error)
             self._changed()
@@ -316,12 +336,7 @@ class _SessionCore:
         """Drop every trace of the resident and return to home (or out-of-service)."""
         self._emit_metric(reason)
         self._generation += 1
-        card, self._card = self._card, None
-        if card is not None:
-            try:
-                card.close()
-            except PortError as e:
-                log.info("card close on wipe failed: %s", type(e).__name__)
+        self._close_card()
         if self._card_data is not None:
             self._card_data.wipe()
         if self.form is not None:
@@ -400,87 +415,6 @@ class _SessionCore:
 
     def open_booking(self) -> bool:
         return self._open(Step.BOOKING_TOPIC, "booking")
-
-    # ---- life events -----------------------------------------------------------------------
-
-    def choose_life_event(self, event_id: str) -> bool:
-        event = self.catalog.life_events.get(event_id)
-        if event is None or self.step not in (Step.HOME, Step.LIFE_EVENTS):
-            return False
-        self.touch()
-        if self._service != "life_event":
-            self._begin_service("life_event")
-        self.life_event = event
-        self.answers = {}
-        self.question_index = 0
-        self._go(Step.LIFE_EVENT_QUESTIONS)
-        if not event.questions:
-            self._make_checklist()
-        self._changed()
-        return True
-
-    def answer(self, question_id: str, yes: bool) -> bool:
-        q = self.current_question
-        if self.step is not Step.LIFE_EVENT_QUESTIONS or q is None or q.id != question_id:
-            return False
-        self.touch()
-        self.answers[question_id] = bool(yes)
-        self.question_index += 1
-        if self.current_question is None:
-            self._make_checklist()
-        self._changed()
-        return True
-
-    def _make_checklist(self) -> None:
-        assert self.life_event is not None
-        ids = select_procedures(self.life_event, self.answers)
-        self.checklist = [
-            ChecklistItem(pid, self.catalog.procedures[pid].kiosk_capable) for pid in ids
-        ]
-        self._go(Step.CHECKLIST)
-
-    def print_checklist(self) -> bool:
-        if self.step is not Step.CHECKLIST or self.life_event is None:
-            return False
-        self.touch()
-        lang = self.language
-        items = []
-        for item in self.checklist:
-            p = self.catalog.procedures[item.procedure_id]
-            items.append(
-                {
-                    "name": p.name[lang],
-                    "where": p.completion.kind.value,
-                    "office": p.completion.office[lang] if p.completion.office else None,
-                    "documents": [d[lang] for d in p.documents],
-                    "deadline": p.deadline[lang] if p.deadline else None,
-                    "fee_yen": p.fee_yen,
-                }
-            )
-        data = {"title": self.life_event.name[lang], "items": items}
-
-        def done(_: Any, error: BaseException | None) -> None:
-            if isinstance(error, PortPrintError):
-                self._notice(NoticeCode.PRINTER_FAILED, reasons=list(error.reasons))
-            elif error is not None:
-                raise error
-            else:
-                self._notice(NoticeCode.CHECKLIST_PRINTED)
-
-        self._run(lambda: self._print("checklist", data), done)
-        return True
-
-    def choose_procedure(self, procedure_id: str) -> bool:
-        proc = self.catalog.procedures.get(procedure_id)
-        if proc is None or self.step not in (Step.HOME, Step.PROCEDURES, Step.CHECKLIST):
-            return False
-        self.touch()
-        if self._service not in ("life_event", "procedure"):
-            self._begin_service("procedure")
-        self.procedure = proc
-        self._go(Step.PROCEDURE_INTRO)
-        self._changed()
-        return True
 
     def back(self) -> bool:
         """One step back where that makes sense; from a card step it ends the service (wipe)."""

@@ -122,7 +122,10 @@ class _CardFlow(_SessionCore):
                 self._close_card()
                 self._notice(NoticeCode.PIN_BLOCKED)
 
-        self._run(job, done)
+        def discard(result: Any) -> None:
+            self._worker.submit(result[0].close, self._log_close)
+
+        self._run(job, done, discard)
 
     def _card_error(self, error: BaseException, back_to: Step) -> None:
         self._close_card()
@@ -146,14 +149,6 @@ class _CardFlow(_SessionCore):
             self._notice(NoticeCode.CARD_ERROR)
         else:
             raise error
-
-    def _close_card(self) -> None:
-        card, self._card = self._card, None
-        if card is not None:
-            try:
-                card.close()
-            except PortError as e:
-                log.info("card close failed: %s", type(e).__name__)
 
     # ---- PIN -------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ Public state (read-only for the UI): `step` (`Step`), `notice` (`Notice | None`)
 `staff_called`, `sync` (`SyncStatus`), `printer` (`PrinterState`), `out_of_service`,
 `shelter_mode`, `called_ticket`, `queue_waiting`, `catalog`.
 
-Intents: see the methods of `_SessionCore`, `_CardFlow`, `_ServiceFlow` and `_StaffFlow` (choose_language,
+Intents: see the methods of `_SessionCore`, `_EventFlow`, `_CardFlow`, `_ServiceFlow` and `_StaffFlow` (choose_language,
 set_text_scale, set_high_contrast, toggle_voice, open_life_events, choose_life_event, answer,
 print_checklist, open_procedures, choose_procedure, start_procedure, card_inserted,
 card_removed, submit_pin, correct_field, confirm, open_certificates, choose_certificate,
@@ -27,12 +27,13 @@ dismiss_notice).
 from __future__ import annotations
 
 from kiosk.session._card import _CardFlow
+from kiosk.session._events import _EventFlow
 from kiosk.session._services import _ServiceFlow
 from kiosk.session._staff import _StaffFlow
 
 __all__ = ["KioskSession"]
 
 
-class KioskSession(_CardFlow, _ServiceFlow, _StaffFlow):
+class KioskSession(_EventFlow, _CardFlow, _ServiceFlow, _StaffFlow):
     """One kiosk's session: construct with `(catalog, ports, config, *, clock, wall_clock,
     worker, random_bytes)`; see the module docstring for state and intents."""
