@@ -200,3 +200,24 @@ def test_sigkill_while_appending_many(tmp_path, seed):
     path = tmp_path / "outbox.db"
     assert _kill_loop(path, 200, random.Random(seed), _fork_spawn(path)) == 200
     assert _kill_loop(path, 5, random.Random(seed), _exec_spawn(path)) == 5
+
+
+@pytest.mark.timeout(120)
+def test_sigkill_while_creating_a_new_outbox(tmp_path):
+    """Kills during file creation and the first migration: the next open finds a usable outbox,
+    never a "damaged" one (an interrupted creation is not damage)."""
+    rng = random.Random(11)
+    for child_no in range(40):
+        path = tmp_path / f"new-{child_no}.db"
+        pid, read_fd, wait = _fork_spawn(path)(child_no)
+        time.sleep(rng.uniform(0.0, 0.004))
+        os.kill(pid, signal.SIGKILL)
+        assert wait() == signal.SIGKILL
+        lines = _read_lines(read_fd, time.monotonic() + 20)
+        os.close(read_fd)
+        returned = {seq: (c, n) for seq, c, n in lines}
+        last = _check_after_crash(path, returned, sorted(returned))
+        with Outbox(_config(path), DEVICE, CENTRAL.public_key(), "seal-1") as ob:
+            assert ob.recovery is None
+            assert ob.append("metric", {}).seq == last + 1
+    assert not list(tmp_path.glob("*.damaged-*"))

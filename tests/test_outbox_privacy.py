@@ -101,8 +101,9 @@ def test_no_plaintext_in_outbox_files_or_logs(tmp_path, log_text):
         ob.mark_acked(20)
         ob.stats()
         ob.verify()
-        # while open: main file, WAL and shared memory all present
+        # while open: main file, WAL and shared memory all present, readable by the owner only
         assert len(_files(path)) == 3
+        assert all(f.stat().st_mode & 0o077 == 0 for f in _files(path))
         assert _scan(path, log_text.text) == []
         # the device itself cannot read back, but the central key opens them all
         batch = ob.records_from(1, 100, 10**7)
