@@ -28,6 +28,7 @@ from kiosk.session import (
     SessionConfig,
     SessionPorts,
     Step,
+    ThreadWorker,
     hash_staff_pin,
 )
 from sync.localstate import LocalState
@@ -288,3 +289,39 @@ def test_card_profiles_through_the_session(kiosk, pcsc, profile, step, notice):
         if profile == "blocked":
             assert card.sim.verify_apdus(with_data=True) == []
     session.wipe()
+
+
+def test_threaded_worker_like_the_app(pcsc, outbox, printer, tmp_path):
+    """As the app runs it: card I/O on the session's job thread, outcomes on the "UI thread"."""
+    adapter, listener = printer
+    ui = UiThread()
+    reader = pcsc.reader_name(0)
+    worker = ThreadWorker(ui.schedule)
+    ports = SessionPorts(
+        card=CardReaderAdapter(CardReader(reader)), outbox=OutboxAdapter(outbox), printer=adapter
+    )
+    session = KioskSession(default_catalog(), ports, SessionConfig(device_id="C01"), worker=worker)
+    watcher = CardWatcher(ScheduledObserver(session, ui.schedule), reader).start()
+    try:
+        session.choose_procedure("seal_registration_cancel")
+        session.start_procedure()
+        with SimulatedCard("ordinary", port=pcsc.vpcd_port, reader_name=reader):
+            assert ui.pump_until(lambda: session.step is Step.PIN_ENTRY)
+            session.submit_pin("0000")
+            assert session.step is Step.READING_CARD
+            assert ui.pump_until(lambda: session.step is Step.PIN_ENTRY)
+            assert session.tries_left == 2
+            session.submit_pin("1234")
+            assert ui.pump_until(lambda: session.step is Step.FORM_CONFIRM)
+            session.correct_field("phone", "0532000000")
+            session.confirm()
+            assert ui.pump_until(lambda: session.step is Step.DONE)
+        assert session.receipt_printed
+        session.finish()
+        session.submit_survey(7)
+        assert ui.pump_until(lambda: outbox.stats().last_seq == 3)  # application, metric, survey
+    finally:
+        session.wipe()
+        ui.pump_until(lambda: True, timeout=1)
+        watcher.stop()
+        worker.stop()
