@@ -7,7 +7,8 @@ Invariants:
   ERROR("revoked") and nothing it sends is processed any more.
 - A session speaks HELLO first; its device id must be the one enrolled for its key.
 - Ack path for BATCH: decode strictly → verify the internal hash chain and the Ed25519 signature
-  over the chain head → `Store.commit_batch` (insert-if-absent, ONE transaction, COMMIT) → THEN
+  over the chain head → writer thread: `Store.commit_batches` (insert-if-absent, one transaction
+  for the batches waiting together, COMMIT) → THEN
   ACK(highest contiguous committed seq, per-record rejections). A batch failing its signature or
   chain is kept in quarantine and refused with ERROR; nothing is ever dropped silently.
 - Malformed, oversize or hostile frames are answered with ERROR and a log line; no input can
@@ -31,7 +32,7 @@ from typing import Protocol
 import zmq
 from zmq.auth.thread import ThreadAuthenticator
 
-from sync.central.store import Store, StoredRecord
+from sync.central.store import CommitResult, Store, StoredRecord
 from sync.errors import ChainError, RecordFormatError, SignatureError
 from sync.protocol import (
     Ack,
@@ -48,7 +49,7 @@ from sync.protocol import (
     encode,
 )
 from sync.protocol_errors import ProtocolError, StoreError
-from sync.sealing import SealedRecord, verify_chain, verify_chain_head
+from sync.sealing import ChainVerifier, SealedRecord, verify_chain_head
 
 __all__ = [
     "Allowlist",
@@ -126,6 +127,7 @@ class ReceiverConfig:
     session_idle_s: float = 120.0
     request_workers: int = 4
     max_request_timeout_ms: int = 30_000
+    group_commit_records: int = 8000  # batches waiting together share one transaction (fsync)
 
 
 class _Bucket:
@@ -186,7 +188,10 @@ class Receiver:
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
-        self._replies: queue.SimpleQueue = queue.SimpleQueue()
+        self._replies: queue.SimpleQueue = queue.SimpleQueue()  # request replies
+        self._commits: queue.SimpleQueue = queue.SimpleQueue()  # verified batches → writer
+        self._acks: queue.SimpleQueue = queue.SimpleQueue()  # writer results → loop
+        self._signal = f"inproc://central-receiver-{id(self):x}"
         self._sessions: dict[bytes, _Session] = {}
         self.endpoint = ""
         self.error: BaseException | None = None
@@ -252,9 +257,19 @@ class Receiver:
             router.sndhwm = router.rcvhwm = 100_000
             router.bind(self.config.bind)
             self.endpoint = router.last_endpoint.decode()
+            wake = self._ctx.socket(zmq.PULL)
+            wake.linger = 0
+            wake.bind(self._signal)
+            writer = threading.Thread(target=self._writer, name="central-writer", daemon=True)
+            writer.start()
             self._ready.set()
             log.info("receiver listening on %s", self.endpoint)
-            self._loop(router, store, pool)
+            try:
+                self._loop(router, store, pool, wake)
+            finally:
+                self._commits.put(None)
+                writer.join(30)
+                wake.close(linger=0)
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
             router.close(linger=0)
@@ -263,14 +278,81 @@ class Receiver:
             if self._own_context:
                 self._ctx.term()
 
-    def _loop(self, router: zmq.Socket, store: Store, pool) -> None:
+    def _writer(self) -> None:
+        """The commit thread: group-commits verified batches in arrival order, then hands each
+        ACK (or a store error) back to the loop. Its fsync overlaps the loop's verification."""
+        store = self._store_factory()
+        wake = self._ctx.socket(zmq.PUSH)
+        wake.linger = 0
+        wake.connect(self._signal)
+        try:
+            stop = False
+            while not stop:
+                item = self._commits.get()
+                if item is None:
+                    break
+                group, size = [item], len(item[3])
+                while size < self.config.group_commit_records:
+                    try:
+                        nxt = self._commits.get_nowait()
+                    except queue.Empty:
+                        break
+                    if nxt is None:
+                        stop = True
+                        break
+                    group.append(nxt)
+                    size += len(nxt[3])
+                try:
+                    results = store.commit_batches([(g[2], g[3]) for g in group])
+                except StoreError as e:
+                    log.error("commit of %d batch(es) failed: %s", len(group), e.reason)
+                    for identity, batch_id, *_ in group:
+                        self._acks.put(
+                            (identity, ErrorMessage("store_unavailable", "", batch_id, 1000))
+                        )
+                else:
+                    for (identity, batch_id, device_id, rows), result in zip(
+                        group, results, strict=True
+                    ):
+                        self._acks.put((identity, self._ack(batch_id, device_id, rows, result)))
+                wake.send(b"", flags=zmq.NOBLOCK)
+        finally:
+            wake.close(linger=0)
+            store.close()
+
+    def _ack(self, batch_id: int, device_id: str, rows, result: CommitResult) -> Ack:
+        self.stats["batches"] += 1
+        self.stats["records_stored"] += result.stored
+        self.stats["duplicates"] += result.duplicates
+        self.stats["rejected"] += len(result.rejections)
+        for event in result.events:
+            log.warning(
+                "%s reported for %s (seq %d-%d)", event, device_id, rows[0].seq, rows[-1].seq
+            )
+        return Ack(batch_id, result.committed_seq, result.rejections)
+
+    def _loop(self, router: zmq.Socket, store: Store, pool, wake: zmq.Socket) -> None:
         poller = zmq.Poller()
         poller.register(router, zmq.POLLIN)
+        poller.register(wake, zmq.POLLIN)
         next_sweep = time.monotonic() + self.config.allowlist_recheck_s
         pending_requests = 0
         while not self._stop.is_set():
             timeout = 20 if pending_requests else 200
-            if poller.poll(timeout):
+            events = dict(poller.poll(timeout))
+            if events.get(wake):
+                while True:
+                    try:
+                        wake.recv(flags=zmq.NOBLOCK)
+                    except zmq.Again:
+                        break
+            while True:
+                try:
+                    identity, message = self._acks.get_nowait()
+                except queue.Empty:
+                    break
+                self._send(router, identity, message)
+            if events.get(router):
                 for _ in range(1000):  # drain what is there, then look at the rest
                     try:
                         frames = router.recv_multipart(flags=zmq.NOBLOCK, copy=False)
@@ -394,12 +476,10 @@ class Receiver:
         last_seq = batch.first_seq + len(records) - 1
         rows: list[StoredRecord] = []
         try:
-            head = verify_chain(records, _first_prev(records), batch.first_seq, device_id=device_id)
-            verify_chain_head(
-                session.device.signing_public, device_id, last_seq, head, batch.head_signature
-            )
+            # one header decode per record: ChainVerifier.add returns the parsed header
+            verifier = ChainVerifier(_first_prev(records), batch.first_seq, device_id)
             for r in records:
-                h = r.header
+                h = verifier.add(r)
                 rows.append(
                     StoredRecord(
                         h.seq,
@@ -412,26 +492,19 @@ class Receiver:
                         r.ciphertext,
                     )
                 )
-        except (ChainError, SignatureError, RecordFormatError) as e:
+            verify_chain_head(
+                session.device.signing_public,
+                device_id,
+                last_seq,
+                verifier.head,
+                batch.head_signature,
+            )
+        except (ChainError, SignatureError, RecordFormatError, ValueError) as e:
             code = "bad_signature" if isinstance(e, SignatureError) else "chain_break"
             self._quarantine(store, device_id, batch, records, code)
             return self._error(router, identity, code, str(e), ref=batch.batch_id)
-        try:
-            result = store.commit_batch(device_id, rows)
-        except StoreError as e:
-            log.error("commit failed for %s: %s", device_id, e.reason)
-            return self._error(
-                router, identity, "store_unavailable", ref=batch.batch_id, retry_after_ms=1000
-            )
-        self.stats["batches"] += 1
-        self.stats["records_stored"] += result.stored
-        self.stats["duplicates"] += result.duplicates
-        self.stats["rejected"] += len(result.rejections)
-        for event in result.events:
-            log.warning(
-                "%s reported for %s (seq %d-%d)", event, device_id, batch.first_seq, last_seq
-            )
-        self._send(router, identity, Ack(batch.batch_id, result.committed_seq, result.rejections))
+        # durable commit happens on the writer thread; the ACK follows it (see _writer)
+        self._commits.put((identity, batch.batch_id, device_id, rows))
         return 0
 
     def _quarantine(self, store: Store, device_id: str, batch: Batch, records, code: str) -> None:

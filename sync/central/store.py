@@ -160,9 +160,16 @@ class Store:
     def _executemany(self, sql: str, rows: Sequence[Sequence]) -> None:
         raise NotImplementedError
 
-    def _begin_device(self, device_id: str) -> None:
-        """Begin a transaction holding the device's lock; the device row exists afterwards."""
-        raise NotImplementedError
+    def _ensure_device(self, device_id: str) -> None:
+        """Inside a transaction: make sure the device row exists (the lock is taken by
+        `_locked_state`)."""
+        self._execute(
+            self._q(
+                "INSERT INTO devices (device_id, committed_hash) VALUES (?, ?) "
+                "ON CONFLICT (device_id) DO NOTHING"
+            ),
+            (device_id, GENESIS_HASH),
+        )
 
     def _begin(self) -> None:
         raise NotImplementedError
@@ -200,68 +207,85 @@ class Store:
 
     def commit_batch(self, device_id: str, rows: Sequence[StoredRecord]) -> CommitResult:
         """Store one verified batch durably (see module invariants); returns what the ACK says."""
-        if not rows:
+        return self.commit_batches([(device_id, rows)])[0]
+
+    def commit_batches(
+        self, batches: Sequence[tuple[str, Sequence[StoredRecord]]]
+    ) -> list[CommitResult]:
+        """Store several verified batches in ONE transaction (group commit: one fsync for all);
+        results in the order given. Devices are locked in sorted order (no deadlock between
+        receivers sharing PostgreSQL); a device's batches keep their relative order."""
+        if any(not rows for _, rows in batches):
             raise ValueError("empty batch")
-        first, last = rows[0].seq, rows[-1].seq
+        order = sorted(range(len(batches)), key=lambda i: batches[i][0])
+        results: list[CommitResult | None] = [None] * len(batches)
         now = time.time()
         with self._guard("commit_batch"):
             try:
-                self._begin_device(device_id)
-                st = self._locked_state(device_id)
-                prev = self._prev_hash(st, first)
-                stored = {}
-                if first <= st.max_seq:
-                    stored = {
-                        int(s): bytes(h)
-                        for s, h in self._execute(
-                            self._q(
-                                "SELECT seq, record_hash FROM records "
-                                "WHERE device_id = ? AND seq BETWEEN ? AND ?"
-                            ),
-                            (device_id, first, last),
-                        )
-                    }
-                plan = _plan_batch(st, rows, prev, stored)
-                if plan.insert:
-                    self._executemany(
-                        self._q(
-                            "INSERT INTO records (device_id, seq, record_hash, prev_hash, "
-                            "record_id, kind, created_at, header, ciphertext, received_at, state) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) "
-                            "ON CONFLICT (device_id, seq) DO NOTHING"
-                        ),
-                        [
-                            (
-                                device_id,
-                                r.seq,
-                                r.record_hash,
-                                r.prev_hash,
-                                r.record_id,
-                                r.kind,
-                                r.created_at,
-                                r.header,
-                                r.ciphertext,
-                                now,
-                            )
-                            for r in plan.insert
-                        ],
-                    )
-                if plan.quarantine:
-                    self._quarantine_rows(device_id, plan.quarantine, now)
-                for kind, a, b, detail in plan.events:
-                    self._event(device_id, kind, a, b, detail, now)
-                committed, head = self._advance(st, first, last, rows[-1].record_hash)
-                self._execute(
-                    self._q(
-                        "UPDATE devices SET committed_seq = ?, committed_hash = ?, "
-                        "max_seq = ?, last_seen = ? WHERE device_id = ?"
-                    ),
-                    (committed, head, max(st.max_seq, last), now, device_id),
-                )
+                self._begin()
+                for i in order:
+                    device_id, rows = batches[i]
+                    results[i] = self._commit_one(device_id, rows, now)
                 self._commit()
             except BaseException:
                 self._rollback()
                 raise
+        return results  # type: ignore[return-value]
+
+    def _commit_one(self, device_id: str, rows: Sequence[StoredRecord], now: float) -> CommitResult:
+        first, last = rows[0].seq, rows[-1].seq
+        self._ensure_device(device_id)
+        st = self._locked_state(device_id)
+        prev = self._prev_hash(st, first)
+        stored = {}
+        if first <= st.max_seq:
+            stored = {
+                int(s): bytes(h)
+                for s, h in self._execute(
+                    self._q(
+                        "SELECT seq, record_hash FROM records "
+                        "WHERE device_id = ? AND seq BETWEEN ? AND ?"
+                    ),
+                    (device_id, first, last),
+                )
+            }
+        plan = _plan_batch(st, rows, prev, stored)
+        if plan.insert:
+            self._executemany(
+                self._q(
+                    "INSERT INTO records (device_id, seq, record_hash, prev_hash, "
+                    "record_id, kind, created_at, header, ciphertext, received_at, state) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) "
+                    "ON CONFLICT (device_id, seq) DO NOTHING"
+                ),
+                [
+                    (
+                        device_id,
+                        r.seq,
+                        r.record_hash,
+                        r.prev_hash,
+                        r.record_id,
+                        r.kind,
+                        r.created_at,
+                        r.header,
+                        r.ciphertext,
+                        now,
+                    )
+                    for r in plan.insert
+                ],
+            )
+        if plan.quarantine:
+            self._quarantine_rows(device_id, plan.quarantine, now)
+        for kind, a, b, detail in plan.events:
+            self._event(device_id, kind, a, b, detail, now)
+        committed, head = self._advance(st, first, last, rows[-1].record_hash)
+        self._execute(
+            self._q(
+                "UPDATE devices SET committed_seq = ?, committed_hash = ?, "
+                "max_seq = ?, last_seen = ? WHERE device_id = ?"
+            ),
+            (committed, head, max(st.max_seq, last), now, device_id),
+        )
         return CommitResult(
             committed_seq=committed,
             stored=len(plan.insert),

@@ -59,13 +59,6 @@ class PostgresStore(Store):
         with self._db.cursor() as cur:
             cur.executemany(sql, rows)
 
-    def _begin_device(self, device_id: str) -> None:
-        self._db.execute(
-            "INSERT INTO devices (device_id, committed_hash) VALUES (%s, %s) "
-            "ON CONFLICT (device_id) DO NOTHING",
-            (device_id, bytes(32)),
-        )
-
     def _for_update(self) -> str:
         return " FOR UPDATE"
 

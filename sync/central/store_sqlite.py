@@ -65,14 +65,6 @@ class SqliteStore(Store):
     def _executemany(self, sql: str, rows: Sequence[Sequence]) -> None:
         self._db.executemany(sql, rows)
 
-    def _begin_device(self, device_id: str) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-        self._db.execute(
-            "INSERT INTO devices (device_id, committed_hash) VALUES (?, zeroblob(32)) "
-            "ON CONFLICT (device_id) DO NOTHING",
-            (device_id,),
-        )
-
     def _begin(self) -> None:
         self._db.execute("BEGIN IMMEDIATE")
 
