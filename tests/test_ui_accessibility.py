@@ -36,10 +36,11 @@ def _visible_buttons(root):
     from kivy.uix.button import Button
 
     from kiosk.ui import iter_widgets
+    from kiosk.ui.widgets import is_shown
 
     for top in (root.current_screen, root.ids.status_bar):
         for w in iter_widgets(top):
-            if isinstance(w, Button) and not w.disabled and w.opacity > 0:
+            if isinstance(w, Button) and is_shown(w):
                 yield w
 
 

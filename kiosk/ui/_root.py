@@ -157,7 +157,7 @@ class KioskRoot(FloatLayout):
     # -- finding widgets ------------------------------------------------------------------------
     def find(self, kid: str):
         """The widget with this kid on the current screen or in the frame; None if absent."""
-        for top in (self.current_screen, self.ids.status_bar):
+        for top in (self.current_screen, self.ids.status_bar, self.ids.notice):
             if top is None:
                 continue
             for w in iter_widgets(top):

@@ -237,6 +237,7 @@ _KEYBOARD_FOR = {"number": "numeric", "date": "numeric", "sex": "choice", "choic
 class FormConfirmScreen(KScreen):
     GUIDANCE = "Check the form. Touch Correct to change an entry."
     editing = StringProperty("")  # presentation only: which field the keyboard edits
+    editing_label = StringProperty("")
     keyboard = StringProperty("")
 
     def render(self, s: Any) -> None:
@@ -279,11 +280,13 @@ class FormConfirmScreen(KScreen):
         kind = str(fv.spec.kind)
         self.keyboard = _KEYBOARD_FOR.get(kind, "kana")
         self.editing = name
-        self.ids.edit_label.text = self.t(s, fv.spec.label)
+        self.editing_label = self.t(s, fv.spec.label)
         for kb in (self.ids.kb_numeric, self.ids.kb_kana, self.ids.kb_latin):
             kb.clear()
             kb.max_length = fv.spec.max_length
         choices = [(c.id, self.t(s, c.label)) for c in fv.spec.choices]
+        if kind in ("sex", "choice"):
+            self.keyboard = "choice"
         if kind == "sex":
             choices = [
                 (k, self._shown(s, type(fv)(spec=fv.spec, value=k))) for k in ("1", "2", "9")
@@ -293,6 +296,10 @@ class FormConfirmScreen(KScreen):
 
     def commit(self, value: str) -> None:
         name, self.editing = self.editing, ""
+        s = _app().session
+        fv = s.form.field(name) if s.form and name else None
+        if fv is not None and str(fv.spec.kind) == "date" and len(value) == 8 and value.isdigit():
+            value = f"{value[:4]}-{value[4:6]}-{value[6:]}"  # typed as digits, shown as a date
         for kb in (self.ids.kb_numeric, self.ids.kb_kana, self.ids.kb_latin):
             kb.clear()
         self.ids.choices.clear_widgets()
@@ -305,8 +312,7 @@ class FormConfirmScreen(KScreen):
             kb.clear()
 
     def clear(self) -> None:
-        self.editing = ""
-        self.ids.edit_label.text = ""
+        self.editing = self.editing_label = ""
         super().clear()
 
 

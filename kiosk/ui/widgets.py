@@ -25,6 +25,8 @@ __all__ = [
     "Keyboard",
     "LatinKeyboard",
     "NumericKeyboard",
+    "Panel",
+    "is_shown",
     "to_katakana",
 ]
 
@@ -213,6 +215,37 @@ class KanaKeyboard(Keyboard):
         if last != base:
             changed = to_katakana(changed)
         self.value = self.value[:-1] + changed
+
+
+class Panel(BoxLayout):
+    """A part of a screen that is shown or hidden. Hidden, it is transparent, takes no height and
+    passes every touch through (a hidden widget must never swallow a tap meant for another)."""
+
+    shown = BooleanProperty(True)
+
+    def on_touch_down(self, touch):
+        return super().on_touch_down(touch) if self.shown else False
+
+    def on_touch_move(self, touch):
+        return super().on_touch_move(touch) if self.shown else False
+
+    def on_touch_up(self, touch):
+        return super().on_touch_up(touch) if self.shown else False
+
+
+def is_shown(widget) -> bool:
+    """False when the widget or an ancestor is hidden (opacity 0, a hidden Panel) or disabled."""
+    w = widget
+    while w is not None:
+        if getattr(w, "opacity", 1) == 0 or getattr(w, "disabled", False):
+            return False
+        if isinstance(w, Panel) and not w.shown:
+            return False
+        parent = getattr(w, "parent", None)
+        if parent is w:
+            break
+        w = parent
+    return True
 
 
 class KeyGrid(GridLayout):
