@@ -16,9 +16,11 @@ from provisioning._central import (
 )
 from provisioning._device import (
     DeviceBundle,
+    DeviceConfig,
     enroll_device,
     export_bundle,
     load_device_bundle,
+    load_device_config,
     rotate_device,
 )
 from provisioning._firstboot import InstallLayout, InstallResult, install_bundle
@@ -39,6 +41,7 @@ __all__ = [
     "CentralKeysError",
     "DeviceBundle",
     "DeviceBundleError",
+    "DeviceConfig",
     "DuplicateDeviceError",
     "EnrolledDevice",
     "InstallError",
@@ -56,6 +59,7 @@ __all__ = [
     "install_bundle",
     "load_central_keys",
     "load_device_bundle",
+    "load_device_config",
     "new_curve_keypair",
     "rotate_device",
     "rotate_sealing",

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 
 from provisioning import _z85
 from provisioning._files import (
+    check_private,
     load_private_pem,
     make_secret_dir,
     private_pem,
@@ -60,6 +61,7 @@ def curve_public_from_secret(secret_z85: bytes) -> bytes:
 
 def read_curve_secret(path: Path) -> tuple[bytes, bytes]:
     """(public z85, secret z85) from a secret file; the public half is recomputed, not trusted."""
+    check_private(path, "CURVE secret key")
     secret = path.read_bytes().strip()
     if len(secret) != 40:
         raise KeyFormatError("a CURVE secret key file holds 40 z85 characters", path=str(path))
@@ -153,6 +155,8 @@ def load_central_keys(directory: Path) -> CentralKeys:
         ) from e
     except UnicodeDecodeError as e:
         raise CentralKeysError("sealing/current is not a key id", path=str(directory)) from e
+    except KeyFormatError as e:
+        raise CentralKeysError(f"central key is unusable: {e}") from e
     if current not in sealing:
         raise CentralKeysError("current sealing key is missing", key_id=current)
     return CentralKeys(

@@ -41,7 +41,7 @@ from provisioning._files import (
     write_atomic,
 )
 from provisioning._registry import Registry, check_curve_public, check_device_id
-from provisioning.errors import DeviceBundleError, KeyFormatError
+from provisioning.errors import DeviceBundleError, KeyFormatError, RegistryError
 
 DEVICE_TOML = "device.toml"
 CURVE_SECRET = "curve_client.secret"
@@ -171,19 +171,35 @@ def _str(table: dict, key: str, where: str) -> str:
     return value
 
 
-def load_device_bundle(directory: Path) -> DeviceBundle:
-    """Load and check a device bundle directory."""
+@dataclass(frozen=True)
+class DeviceConfig:
+    """The public part of a bundle (device.toml only): what the kiosk needs, no secret."""
+
+    directory: Path
+    device_id: str
+    center: str
+    city: str
+    central_endpoint: str
+    printer_queues: dict[str, str]
+    central_curve_public: bytes
+    sealing_public: X25519PublicKey
+    sealing_key_id: str
+    catalog_public: Ed25519PublicKey
+
+
+def load_device_config(directory: Path) -> DeviceConfig:
+    """Load and check `device.toml` of a bundle directory (readable by the kiosk user)."""
     directory = Path(directory)
     try:
         data = read_toml(directory / DEVICE_TOML)
-        curve_public, curve_secret = read_curve_secret(directory / CURVE_SECRET)
-        signing = load_private_pem(directory / SIGNING_KEY, Ed25519PrivateKey, "signing key")
     except FileNotFoundError as e:
         raise DeviceBundleError(
             "bundle is incomplete", path=str(directory), missing=e.filename
         ) from e
+    except PermissionError as e:
+        raise DeviceBundleError("device.toml is not readable", path=str(directory)) from e
     except KeyFormatError as e:
-        raise DeviceBundleError(f"bundle key is malformed: {e}", path=str(directory)) from e
+        raise DeviceBundleError(f"device.toml is malformed: {e}", path=str(directory)) from e
     if data.get("format") != 1:
         raise DeviceBundleError("unknown device.toml format", path=str(directory))
     central = data.get("central")
@@ -203,20 +219,52 @@ def load_device_bundle(directory: Path) -> DeviceBundle:
     key_id = _str(central, "sealing_key_id", "central")
     if key_id != sealing_key_id(sealing):
         raise DeviceBundleError("sealing key id does not match the sealing key")
-    return DeviceBundle(
+    try:
+        device_id = check_device_id(_str(data, "device_id", "device.toml"))
+    except RegistryError as e:
+        raise DeviceBundleError(str(e)) from e
+    return DeviceConfig(
         directory=directory,
-        device_id=check_device_id(_str(data, "device_id", "device.toml")),
+        device_id=device_id,
         center=_str(data, "center", "device.toml"),
         city=_str(data, "city", "device.toml"),
         central_endpoint=_str(central, "endpoint", "central"),
         printer_queues={str(k): str(v) for k, v in printers.items()},
-        curve_public=curve_public,
-        curve_secret=curve_secret,
-        signing_key=signing,
         central_curve_public=server,
         sealing_public=sealing,
         sealing_key_id=key_id,
         catalog_public=catalog,
+    )
+
+
+def load_device_bundle(directory: Path) -> DeviceBundle:
+    """Load and check a whole device bundle directory, secrets included (the sync agent)."""
+    config = load_device_config(directory)
+    try:
+        curve_public, curve_secret = read_curve_secret(config.directory / CURVE_SECRET)
+        signing = load_private_pem(config.directory / SIGNING_KEY, Ed25519PrivateKey, "signing key")
+    except FileNotFoundError as e:
+        raise DeviceBundleError(
+            "bundle is incomplete", path=str(directory), missing=e.filename
+        ) from e
+    except PermissionError as e:
+        raise DeviceBundleError("bundle secrets are not readable by this user") from e
+    except KeyFormatError as e:
+        raise DeviceBundleError(f"bundle key is malformed: {e}", path=str(directory)) from e
+    return DeviceBundle(
+        directory=config.directory,
+        device_id=config.device_id,
+        center=config.center,
+        city=config.city,
+        central_endpoint=config.central_endpoint,
+        printer_queues=config.printer_queues,
+        curve_public=curve_public,
+        curve_secret=curve_secret,
+        signing_key=signing,
+        central_curve_public=config.central_curve_public,
+        sealing_public=config.sealing_public,
+        sealing_key_id=config.sealing_key_id,
+        catalog_public=config.catalog_public,
     )
 
 

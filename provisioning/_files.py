@@ -75,7 +75,19 @@ def private_pem(key) -> bytes:
     )
 
 
+def check_private(path: Path, what: str) -> None:
+    """Refuse a secret file that group or others may read or write (as ssh does)."""
+    mode = os.stat(path).st_mode
+    if mode & 0o077:
+        raise KeyFormatError(
+            f"{what} is accessible to group or others (chmod 600)",
+            path=str(path),
+            mode=oct(mode & 0o777),
+        )
+
+
 def load_private_pem(path: Path, kind: type, what: str):
+    check_private(path, what)
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except FileNotFoundError:

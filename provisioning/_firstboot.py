@@ -129,8 +129,39 @@ def install_bundle(
     secret_uid = _lookup(root, "passwd", layout.secret_owner)
     bundles_uid = _lookup(root, "passwd", layout.bundles_owner)
     target = root / layout.device_dir
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return _install(
+            files,
+            tarball,
+            root,
+            target,
+            layout,
+            group,
+            secret_uid,
+            bundles_uid,
+            force=force,
+            remove_tarball=remove_tarball,
+            now=now,
+        )
+    except OSError as e:
+        raise InstallError(f"cannot place the bundle: {e.strerror}", path=str(e.filename)) from e
 
+
+def _install(
+    files,
+    tarball,
+    root,
+    target,
+    layout,
+    group,
+    secret_uid,
+    bundles_uid,
+    *,
+    force,
+    remove_tarball,
+    now,
+) -> InstallResult:
+    target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_name(f".{target.name}.installing")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(mode=0o700)

@@ -16,6 +16,7 @@ from provisioning import (
     init_central,
     load_central_keys,
     load_device_bundle,
+    load_device_config,
     rotate_sealing,
 )
 from provisioning.errors import KeyFormatError
@@ -150,3 +151,33 @@ def test_broken_central_dir_is_refused(tmp_path, breakage):
     (tmp_path / "c" / breakage).unlink()
     with pytest.raises(CentralKeysError):
         load_central_keys(tmp_path / "c")
+
+
+@pytest.mark.parametrize("name", ["curve_client.secret", "signing.pem"])
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o660])
+def test_device_secrets_open_to_others_are_refused(tmp_path, name, mode):
+    init_central(tmp_path / "c")
+    _enroll(tmp_path / "c", tmp_path / "dev")
+    (tmp_path / "dev" / name).chmod(mode)
+    with pytest.raises(DeviceBundleError):
+        load_device_bundle(tmp_path / "dev")
+
+
+@pytest.mark.parametrize("name", ["curve_server.secret", "catalog_signing.pem"])
+def test_central_secrets_open_to_others_are_refused(tmp_path, name):
+    init_central(tmp_path / "c")
+    (tmp_path / "c" / name).chmod(0o644)
+    with pytest.raises(CentralKeysError):
+        load_central_keys(tmp_path / "c")
+
+
+def test_device_config_is_the_public_part(tmp_path):
+    central = init_central(tmp_path / "c")
+    _enroll(tmp_path / "c", tmp_path / "dev")
+    (tmp_path / "dev" / "curve_client.secret").unlink()  # the kiosk cannot read secrets anyway
+    (tmp_path / "dev" / "signing.pem").unlink()
+    config = load_device_config(tmp_path / "dev")
+    assert config.device_id == "kita-01" and config.sealing_key_id == central.sealing_key_id
+    assert not hasattr(config, "curve_secret") and not hasattr(config, "signing_key")
+    with pytest.raises(DeviceBundleError):
+        load_device_bundle(tmp_path / "dev")

@@ -66,7 +66,7 @@ def router(central):
     ctx.destroy(linger=0)
 
 
-def _round_trip(ctx, router, endpoint, bundle, timeout_ms=3000) -> bool:
+def _round_trip(ctx, router, endpoint, bundle, timeout_ms=15000) -> bool:
     dealer = ctx.socket(zmq.DEALER)
     dealer.linger = 0
     dealer.curve_secretkey = bundle.curve_secret
