@@ -160,3 +160,60 @@ def test_only_the_appending_process_replaces_a_damaged_file(filled):
         agent.close()
         with Outbox(OutboxConfig(path), "kiosk-01", None, "s") as agent2:
             assert agent2.stats().base_seq == head_seq and not agent2.file_replaced()
+
+
+def _lose(path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        p = path.with_name(path.name + suffix)
+        if p.exists():
+            p.unlink()
+
+
+def test_vanished_file_never_reuses_a_seq(tmp_path):
+    """The seqmark side file bounds the seqs handed out: a lost file continues past them."""
+    path = tmp_path / "outbox.db"
+    with _outbox(path, seqmark_every=10) as ob:
+        ob.append_many([("metric", {"i": i}) for i in range(25)])  # crosses 10 and 20: mark 25
+        for _ in range(3):
+            last = ob.append("metric", {})  # 26..28, no new mark
+    assert last.seq == 28
+    _lose(path)
+    with pytest.raises(OutboxCorruptError):  # the agent does not recreate a used outbox
+        Outbox(OutboxConfig(path), "kiosk-01", None, "s").open()
+    assert not path.exists()
+    with _outbox(path, seqmark_every=10) as ob:
+        rep = ob.recovery
+        assert rep.reason == "outbox file missing" and rep.chain_restarted
+        assert rep.salvaged_seq == 35 >= last.seq
+        assert ob.append("metric", {}).seq == 36
+        assert ob.records_from(36, 1, 10**6)[0].header.prev_hash == GENESIS_HASH
+
+
+def test_total_loss_continues_past_the_seqmark(tmp_path):
+    path = tmp_path / "outbox.db"
+    with _outbox(path, seqmark_every=10) as ob:
+        ob.append_many([("metric", {"i": i}) for i in range(14)])
+    _lose(path)
+    path.write_bytes(os.urandom(8192))  # unreadable: nothing to salvage
+    with _outbox(path, seqmark_every=10) as ob:
+        assert ob.recovery.chain_restarted and ob.recovery.salvaged_seq == 24
+        assert ob.append("metric", {}).seq == 25
+
+
+def test_emptied_file_never_reuses_a_seq(tmp_path):
+    path = tmp_path / "outbox.db"
+    with _outbox(path, seqmark_every=10) as ob:
+        ob.append_many([("metric", {"i": i}) for i in range(12)])
+    _lose(path)
+    path.write_bytes(b"")  # an empty file where the outbox was
+    with _outbox(path, seqmark_every=10) as ob:
+        assert ob.recovery.reason == "outbox file empty"
+        assert ob.append("metric", {}).seq == 23
+
+
+def test_first_outbox_starts_at_one_and_notes_its_base(tmp_path):
+    path = tmp_path / "outbox.db"
+    with _outbox(path) as ob:
+        assert ob.recovery is None and ob.append("metric", {}).seq == 1
+    mark = (tmp_path / "outbox.db.seqmark").read_text().split()
+    assert mark == ["0", "00" * 32]  # final (not pending) once the file exists

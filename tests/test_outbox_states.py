@@ -185,6 +185,8 @@ def test_misuse_is_refused(tmp_path, outbox):
         {"retention_s": -1},
         {"max_body_bytes": 10},
         {"busy_timeout_ms": -5},
+        {"seqmark_every": 0},
+        {"max_db_bytes": 1000},
     ],
 )
 def test_config_refuses_nonsense(tmp_path, kwargs):

@@ -43,6 +43,7 @@ class OutboxConfig:
     max_db_bytes: int | None = None  # cap on the main file (SQLite max_page_count); None: no cap
     busy_timeout_ms: int = 5000  # wait for the other process's write lock
     quick_check: bool = True  # PRAGMA quick_check on open (damaged file moved aside)
+    seqmark_every: int = 1000  # note the seq in a side file every N records (total-loss recovery)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))
@@ -54,6 +55,8 @@ class OutboxConfig:
             raise ValueError("max_body_bytes must be within 1 KiB..64 MiB")
         if self.max_db_bytes is not None and self.max_db_bytes < 64 * 1024:
             raise ValueError("max_db_bytes must be None or >= 64 KiB")
+        if not 1 <= self.seqmark_every <= 10**9:
+            raise ValueError("seqmark_every must be >= 1")
         if not 0 <= self.busy_timeout_ms <= 600_000:
             raise ValueError("busy_timeout_ms must be within 0..600000")
 

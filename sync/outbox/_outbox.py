@@ -52,6 +52,7 @@ from sync.outbox._schema import migrate
 from sync.outbox._verify import verify_rows
 from sync.sealing import (
     FORMAT_VERSION,
+    GENESIS_HASH,
     RecordHeader,
     SealedRecord,
     seal,
@@ -110,7 +111,8 @@ class Outbox:
                 if reason is not None:
                     salvaged = _recovery.salvage_head(path)
                     moved = _recovery.move_aside(path)
-                    base = _recovery.base_for(salvaged)
+                    mark = _recovery.read_seqmark(path)
+                    base = _recovery.base_for(salvaged, mark, self.config.seqmark_every)
                     self.recovery = RecoveryReport(str(moved), reason, base[0], base[2])
                     _log.warning(
                         "outbox recovered: new file continues after seq %d (chain restarted: %s)",
@@ -119,7 +121,13 @@ class Outbox:
                     )
             created = not path.exists()
             if created:
-                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+                base = self._base_for_new_file(path, base)
+                try:
+                    # Noted before the file exists, so an interrupted creation resumes exactly.
+                    _recovery.write_seqmark(path, base[0], base[1], pending=True)
+                    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+                except OSError as e:
+                    raise OutboxError(f"cannot create outbox: {type(e).__name__}") from e
             try:
                 db = self._connect(path)
             except sqlite3.Error as e:
@@ -130,7 +138,12 @@ class Outbox:
                 db.close()
                 raise
             if created:
-                _recovery.fsync_dir(path.parent)
+                try:
+                    _recovery.fsync_dir(path.parent)
+                    _recovery.write_seqmark(path, *self._head(db))
+                except OSError as e:
+                    db.close()
+                    raise OutboxError(f"cannot create outbox: {type(e).__name__}") from e
             self._db = db
             self._inode = os.stat(path).st_ino
             _log.info("outbox open: last seq %d", self._head(db)[0])
@@ -173,9 +186,43 @@ class Outbox:
             db.execute(f"PRAGMA max_page_count={int(self.config.max_db_bytes) // int(page)}")
         return db
 
+    def _base_for_new_file(
+        self, path: Path, base: tuple[int, bytes, bool] | None
+    ) -> tuple[int, bytes, bool]:
+        """Where a file about to be created starts its chain."""
+        if base is not None:
+            return base  # replacing a damaged file
+        mark = _recovery.read_seqmark(path)
+        if mark is None:
+            return 0, GENESIS_HASH, False  # the first outbox of this device
+        if mark[2]:  # noted just before an interrupted creation: nothing was handed out since
+            return mark[0], mark[1], False
+        # The file vanished (deleted, lost): never hand out a seq twice.
+        if self._key is None:
+            raise OutboxCorruptError("outbox file missing (the appending process recreates it)")
+        base = _recovery.base_for(None, mark, self.config.seqmark_every)
+        self.recovery = RecoveryReport("", "outbox file missing", base[0], True)
+        _log.warning("outbox file missing: continuing after seq %d", base[0])
+        return base
+
     def _init_chain(self, db: sqlite3.Connection, base: tuple[int, bytes, bool] | None) -> None:
         migrate(db)
-        base_seq, base_hash, _ = base or _recovery.base_for(None)
+        if base is None:  # an existing file; if its creation was interrupted, the mark is its base
+            mark = _recovery.read_seqmark(self.config.path)
+            if (
+                mark is not None
+                and not mark[2]
+                and db.execute("SELECT 1 FROM chain WHERE id = 1").fetchone() is None
+            ):
+                # An empty file where a used outbox was (replaced by hand): as if it vanished.
+                if self._key is None:
+                    raise OutboxCorruptError("outbox file empty (the appending process resets it)")
+                base = _recovery.base_for(None, mark, self.config.seqmark_every)
+                self.recovery = RecoveryReport("", "outbox file empty", base[0], True)
+                _log.warning("outbox file empty: continuing after seq %d", base[0])
+            else:
+                base = (mark[0], mark[1], False) if mark else (0, GENESIS_HASH, False)
+        base_seq, base_hash, _ = base
         recovered = self.recovery.moved_to if self.recovery else None
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -287,6 +334,12 @@ class Outbox:
 
         results = self._write(insert)
         _log.debug("outbox append: seq %d..%d", results[0].seq, results[-1].seq)
+        every = self.config.seqmark_every
+        if results[-1].seq // every != (results[0].seq - 1) // every:
+            try:
+                _recovery.write_seqmark(self.config.path, results[-1].seq, results[-1].record_hash)
+            except OSError as e:  # the records are committed; the mark is only a recovery aid
+                _log.warning("seqmark not written: %s", type(e).__name__)
         return results
 
     def _seal_one(

@@ -24,7 +24,9 @@ __all__ = [
     "is_damage",
     "move_aside",
     "quick_check",
+    "read_seqmark",
     "salvage_head",
+    "write_seqmark",
 ]
 
 _log = logging.getLogger("sync.outbox")
@@ -128,8 +130,55 @@ def move_aside(path: Path) -> Path:
     return target
 
 
-def base_for(salvaged: tuple[int, bytes] | None) -> tuple[int, bytes, bool]:
-    """(base_seq, base_hash, chain_restarted) for the new file after a damaged one."""
-    if salvaged is None:
-        return 0, GENESIS_HASH, True
-    return salvaged[0], salvaged[1], False
+def _seqmark_path(path: Path) -> Path:
+    return path.with_name(path.name + ".seqmark")
+
+
+def write_seqmark(path: Path, seq: int, head_hash: bytes, *, pending: bool = False) -> None:
+    """Durably note that the outbox at `path` has reached (seq, hash): atomic replace + fsync.
+
+    `pending` marks a base noted just before its file is created: no seq past it was handed out.
+    """
+    mark = _seqmark_path(path)
+    tmp = mark.with_name(mark.name + ".tmp")
+    line = f"{int(seq)} {head_hash.hex()}" + (" pending" if pending else "") + "\n"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, line.encode("ascii"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, mark)
+    fsync_dir(path.parent)
+
+
+def read_seqmark(path: Path) -> tuple[int, bytes, bool] | None:
+    """The last (seq, hash, pending) noted by `write_seqmark`, or None if absent or unreadable."""
+    try:
+        fields = _seqmark_path(path).read_text(encoding="ascii").split()
+        seq, head_hash = int(fields[0]), bytes.fromhex(fields[1])
+    except (OSError, UnicodeDecodeError, ValueError, IndexError):
+        return None
+    if seq < 0 or len(head_hash) != 32 or fields[2:] not in ([], ["pending"]):
+        return None
+    return seq, head_hash, fields[2:] == ["pending"]
+
+
+def base_for(
+    salvaged: tuple[int, bytes] | None,
+    mark: tuple[int, bytes, bool] | None = None,
+    every: int = 1,
+) -> tuple[int, bytes, bool]:
+    """(base_seq, base_hash, chain_restarted) for a new file replacing a damaged or lost one.
+
+    With nothing salvaged, the sequence continues past the last seqmark plus the marking interval
+    (the most seqs that can have been handed out since the mark), so no seq is ever reused; the
+    skipped ones are reported by the central side as a gap, and the chain restarts at genesis.
+    """
+    if salvaged is not None:
+        return salvaged[0], salvaged[1], False
+    if mark is not None and mark[2]:  # a base noted before its file existed: exact
+        return mark[0], mark[1], False
+    if mark is not None:
+        return mark[0] + every, GENESIS_HASH, True
+    return 0, GENESIS_HASH, True
