@@ -161,6 +161,7 @@ def test_queue_ticket_numbers_and_wait_estimate(session, kit, catalog, clock):
     assert session.ticket.number == 2 and session.ticket.waiting_before == 1
     assert session.ticket.estimated_wait_min == 6
     assert kit.printer.printed[-1].kind == "queue_ticket"
+    assert [t["number"] for t in kit.outbox.of_kind("queue_ticket")] == [1, 2]
 
 
 @pytest.mark.parametrize("score, reasons", [(-1, []), (11, []), (True, []), (5, ["bogus"])])

@@ -193,6 +193,15 @@ class _ServiceFlow(_SessionCore):
                 raise error
             self.ticket, print_error = result
             self.receipt_printed = print_error is None
+            # Anonymous, for the dashboard's waiting figures: a number, never a person.
+            self._append_anonymous(
+                "queue_ticket",
+                {
+                    "number": self.ticket.number,
+                    "waiting_before": self.ticket.waiting_before,
+                    "estimated_wait_min": self.ticket.estimated_wait_min,
+                },
+            )
             if print_error is not None:
                 self._notice(NoticeCode.PRINTER_FAILED, reasons=list(print_error.reasons))
             self._go(Step.QUEUE_TICKET)
