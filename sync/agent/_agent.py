@@ -344,10 +344,11 @@ class Agent:
                     self._next_seq, cfg.batch_max_records, cfg.batch_max_bytes
                 )
             except RecordPrunedError as e:
-                # The central side lacks records this device no longer holds: report, skip.
-                acked = self.outbox.stats().last_acked_seq
-                skip_to = max(e.seq + 1, acked + 1 if e.seq <= acked else e.seq + 1)
-                log.error("records %d-%d pruned before the central held them", e.seq, skip_to - 1)
+                # The central side lacks records this device no longer holds (pruned, or in a
+                # moved-aside file): the central reports the gap; send what is still here.
+                skip_to = e.next_seq if e.next_seq is not None else self.outbox.head()[0] + 1
+                skip_to = max(skip_to, e.seq + 1)
+                log.error("records %d-%d no longer in the outbox", e.seq, skip_to - 1)
                 self.status.last_error = "pruned_records"
                 self._next_seq = skip_to
                 continue
@@ -432,6 +433,22 @@ class Agent:
             self.status.connected = state == "connected"
             self._write_status(force=True)
 
+    def _check_outbox_file(self) -> None:
+        """The kiosk process moved a damaged outbox aside: reopen and start a new session."""
+        replaced = getattr(self.outbox, "file_replaced", None)
+        try:
+            if replaced is None or not replaced():
+                return
+            self.outbox.close()
+            self.outbox.open()
+        except SyncError as e:
+            log.error("outbox reopen failed: %s", type(e).__name__)
+            return
+        log.warning("outbox file replaced; reopened")
+        self._ack_to = self._acked_written = 0
+        if self._dealer is not None:
+            self._disconnect("outbox_replaced")
+
     @property
     def acked_seq(self) -> int:
         """Highest seq this agent has marked acked in the outbox (cheap: no outbox query)."""
@@ -442,6 +459,7 @@ class Agent:
         if not force and now - self._status_written < self.config.status_interval_s:
             return
         self._status_written = now
+        self._check_outbox_file()
         try:
             # head() is one row; stats() counts the whole table, too slow for every second
             last_seq, _ = self.outbox.head()

@@ -27,11 +27,17 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
 
 import zmq
 from zmq.auth.thread import ThreadAuthenticator
 
+from sync.central.receiver_auth import (
+    Allowlist,
+    Device,
+    MemoryAllowlist,
+    TokenBucket,
+    ZapPolicy,
+)
 from sync.central.store import CommitResult, Store, StoredRecord
 from sync.errors import ChainError, RecordFormatError, SignatureError
 from sync.protocol import (
@@ -63,58 +69,6 @@ log = logging.getLogger("sync.central.receiver")
 
 
 @dataclass(frozen=True)
-class Device:
-    """Same shape as `provisioning.EnrolledDevice` (any object with these attributes works)."""
-
-    device_id: str
-    curve_public: bytes
-    signing_public: object
-    revoked: bool = False
-
-
-class Allowlist(Protocol):
-    def lookup(self, curve_public_z85: bytes) -> Device | None: ...
-
-
-class MemoryAllowlist:
-    """An in-memory allowlist (tests, benchmarks); `provisioning.Registry` is the real one."""
-
-    def __init__(self, devices: list[Device] | None = None) -> None:
-        self._lock = threading.Lock()
-        self._by_key: dict[bytes, Device] = {}
-        for device in devices or ():
-            self.add(device)
-
-    def add(self, device: Device) -> None:
-        with self._lock:
-            self._by_key[bytes(device.curve_public)] = device
-
-    def revoke(self, device_id: str) -> None:
-        with self._lock:
-            for key, device in list(self._by_key.items()):
-                if device.device_id == device_id:
-                    self._by_key[key] = Device(
-                        device.device_id, device.curve_public, device.signing_public, True
-                    )
-
-    def lookup(self, curve_public_z85: bytes) -> Device | None:
-        with self._lock:
-            return self._by_key.get(bytes(curve_public_z85))
-
-
-class _ZapPolicy:
-    def __init__(self, allowlist: Allowlist) -> None:
-        self.allowlist = allowlist
-
-    def callback(self, domain: str, key: bytes) -> bool:
-        device = self.allowlist.lookup(key)
-        allowed = device is not None and not device.revoked
-        if not allowed:
-            log.warning("handshake refused: %s key", "revoked" if device else "unknown")
-        return allowed
-
-
-@dataclass(frozen=True)
 class ReceiverConfig:
     bind: str = "tcp://127.0.0.1:5570"
     max_message_bytes: int = 8 * 1024 * 1024
@@ -130,31 +84,14 @@ class ReceiverConfig:
     group_commit_records: int = 8000  # batches waiting together share one transaction (fsync)
 
 
-class _Bucket:
-    __slots__ = ("rate", "burst", "tokens", "stamp")
-
-    def __init__(self, rate: float, burst: float) -> None:
-        self.rate, self.burst, self.tokens, self.stamp = rate, burst, burst, time.monotonic()
-
-    def take(self, amount: float) -> float:
-        """0 if allowed, else seconds to wait."""
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= amount:
-            self.tokens -= amount
-            return 0.0
-        return (amount - self.tokens) / self.rate
-
-
 @dataclass
 class _Session:
     curve_key: bytes
     device: Device
     hello: bool
     seen: float
-    messages: _Bucket
-    volume: _Bucket
+    messages: TokenBucket
+    volume: TokenBucket
 
 
 class Receiver:
@@ -243,7 +180,7 @@ class Receiver:
         store = self._store_factory()
         auth = ThreadAuthenticator(self._ctx, log=logging.getLogger("sync.central.zap"))
         auth.start()
-        auth.configure_curve_callback(domain="*", credentials_provider=_ZapPolicy(self.allowlist))
+        auth.configure_curve_callback(domain="*", credentials_provider=ZapPolicy(self.allowlist))
         router = self._ctx.socket(zmq.ROUTER)
         pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=self.config.request_workers, thread_name_prefix="central-request"
@@ -406,8 +343,8 @@ class Receiver:
                 device,
                 False,
                 now,
-                _Bucket(cfg.rate_messages_per_s, cfg.rate_message_burst),
-                _Bucket(cfg.rate_bytes_per_s, cfg.rate_bytes_burst),
+                TokenBucket(cfg.rate_messages_per_s, cfg.rate_message_burst),
+                TokenBucket(cfg.rate_bytes_per_s, cfg.rate_bytes_burst),
             )
             self._sessions[identity] = session
         session.seen, session.device = now, device

@@ -2,9 +2,10 @@
 
 Invariants:
 - A record is keyed by (device_id, seq) and inserted if absent: resending a batch never duplicates.
-- `commit_batch` is ONE transaction per batch, serialized per device (SQLite: BEGIN IMMEDIATE;
-  PostgreSQL: the device row is locked FOR UPDATE), so several receivers may share one PostgreSQL.
-  When it returns, the records are durable; only then may the receiver ACK.
+- `commit_batches` stores one or several batches in ONE transaction (group commit), serialized
+  per device (SQLite: BEGIN IMMEDIATE; PostgreSQL: device rows locked FOR UPDATE in sorted
+  order), so several receivers may share one PostgreSQL. When it returns, the records are
+  durable; only then may the receiver ACK.
 - `committed_seq` of a device is the highest seq such that every seq ≤ it is held centrally, in
   `records` or in `quarantine`. It never decreases.
 - Nothing is dropped: a record that conflicts with a stored one, breaks the chain, fails its
@@ -23,6 +24,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from sync.central.store_reports import StoreReports
+from sync.central.store_schema import KIND_TABLES
 from sync.protocol import Rejection
 from sync.sealing import GENESIS_HASH
 
@@ -35,18 +38,6 @@ __all__ = [
     "StoredRecord",
     "open_store",
 ]
-
-# Record kind -> typed table filled by the processing stage.
-KIND_TABLES = {
-    "application": "applications",
-    "certificate_request": "certificate_requests",
-    "booking": "bookings",
-    "survey": "surveys",
-    "metric": "metrics",
-    "device_health": "device_health",
-    "shelter_checkin": "shelter_checkins",
-    "queue_ticket": "queue_tickets",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +139,7 @@ def body_json(body: dict) -> str:
     return json.dumps(body, ensure_ascii=False, default=_to_jsonable, sort_keys=True)
 
 
-class Store:
+class Store(StoreReports):
     """Common SQL for both backends. One instance = one connection = one thread."""
 
     placeholder = "?"
@@ -470,59 +461,6 @@ class Store:
         """End a `pending` transaction that will not be finished (nothing was claimed for good)."""
         with self._guard("release"):
             self._rollback()
-
-    # --- reports ----------------------------------------------------------------------------
-    def lag(self) -> tuple[int, float]:
-        """(records waiting to be opened, age in seconds of the oldest of them)."""
-        with self._guard("lag"):
-            rows = self._execute("SELECT COUNT(*), MIN(received_at) FROM records WHERE state = 0")
-            self._commit()
-        count, oldest = rows[0]
-        return int(count), (time.time() - float(oldest)) if oldest is not None else 0.0
-
-    def events(self, device_id: str | None = None) -> list[tuple[str, str, int, int, str]]:
-        """Gaps and chain breaks: (device_id, kind, first_seq, last_seq, detail), oldest first."""
-        sql = "SELECT device_id, kind, first_seq, last_seq, detail FROM events"
-        params: tuple = ()
-        if device_id is not None:
-            sql, params = sql + " WHERE device_id = ?", (device_id,)
-        with self._guard("events"):
-            rows = self._execute(self._q(sql + " ORDER BY id"), params)
-            self._commit()
-        return [(d, k, int(a), int(b), t) for d, k, a, b, t in rows]
-
-    def quarantined(self) -> list[tuple[str, int, str]]:
-        """(device_id, seq, reason) of every quarantined record."""
-        with self._guard("quarantined"):
-            rows = self._execute("SELECT device_id, seq, reason FROM quarantine ORDER BY id")
-            self._commit()
-        return [(d, int(s), r) for d, s, r in rows]
-
-    def count(self, table: str = "records", device_id: str | None = None) -> int:
-        if table not in {"records", "quarantine", "events", *KIND_TABLES.values()}:
-            raise ValueError(f"unknown table {table}")
-        sql, params = f"SELECT COUNT(*) FROM {table}", ()
-        if device_id is not None:
-            sql, params = sql + " WHERE device_id = ?", (device_id,)
-        with self._guard("count"):
-            rows = self._execute(self._q(sql), params)
-            self._commit()
-        return int(rows[0][0])
-
-    def opened(self, kind: str, after_id: int = 0, limit: int = 100) -> list[tuple]:
-        """Opened records of `kind`: (id, device_id, seq, record_id, created_at, body_json),
-        ordered by a per-table increasing id (a consumer such as the forwarder keeps a cursor)."""
-        table = KIND_TABLES[kind]
-        with self._guard("opened"):
-            rows = self._execute(
-                self._q(
-                    f"SELECT id, device_id, seq, record_id, created_at, body FROM {table} "
-                    "WHERE id > ? ORDER BY id LIMIT ?"
-                ),
-                (after_id, limit),
-            )
-            self._commit()
-        return [(int(i), d, int(s), r, int(c), b) for i, d, s, r, c, b in rows]
 
 
 def open_store(db: str) -> Store:

@@ -6,9 +6,19 @@ one transaction together with its row in `schema_migrations`.
 
 from __future__ import annotations
 
-from sync.central.store import KIND_TABLES
+__all__ = ["KIND_TABLES", "MIGRATIONS", "render"]
 
-__all__ = ["MIGRATIONS", "render"]
+# Record kind -> typed table filled by the processing stage.
+KIND_TABLES = {
+    "application": "applications",
+    "certificate_request": "certificate_requests",
+    "booking": "bookings",
+    "survey": "surveys",
+    "metric": "metrics",
+    "device_health": "device_health",
+    "shelter_checkin": "shelter_checkins",
+    "queue_ticket": "queue_tickets",
+}
 
 _TYPED_TABLE = """CREATE TABLE {table} (
     id {serial},

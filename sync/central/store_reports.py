@@ -1,0 +1,69 @@
+"""Read-only reports of the central store (lag, gaps and chain breaks, quarantine, counts, opened
+records for consumers such as the forwarder and the dashboard). Mixed into `Store`; uses only the
+backend hooks `_execute`, `_commit`, `_guard`, `_q`.
+
+Invariant: reports return ids, seqs, reasons, counts and (for `opened`) the opened body JSON that
+the central consumers need; they never log.
+"""
+
+from __future__ import annotations
+
+import time
+
+from sync.central.store_schema import KIND_TABLES
+
+__all__ = ["StoreReports"]
+
+
+class StoreReports:
+    def lag(self) -> tuple[int, float]:
+        """(records waiting to be opened, age in seconds of the oldest of them)."""
+        with self._guard("lag"):
+            rows = self._execute("SELECT COUNT(*), MIN(received_at) FROM records WHERE state = 0")
+            self._commit()
+        count, oldest = rows[0]
+        return int(count), (time.time() - float(oldest)) if oldest is not None else 0.0
+
+    def events(self, device_id: str | None = None) -> list[tuple[str, str, int, int, str]]:
+        """Gaps and chain breaks: (device_id, kind, first_seq, last_seq, detail), oldest first."""
+        sql = "SELECT device_id, kind, first_seq, last_seq, detail FROM events"
+        params: tuple = ()
+        if device_id is not None:
+            sql, params = sql + " WHERE device_id = ?", (device_id,)
+        with self._guard("events"):
+            rows = self._execute(self._q(sql + " ORDER BY id"), params)
+            self._commit()
+        return [(d, k, int(a), int(b), t) for d, k, a, b, t in rows]
+
+    def quarantined(self) -> list[tuple[str, int, str]]:
+        """(device_id, seq, reason) of every quarantined record."""
+        with self._guard("quarantined"):
+            rows = self._execute("SELECT device_id, seq, reason FROM quarantine ORDER BY id")
+            self._commit()
+        return [(d, int(s), r) for d, s, r in rows]
+
+    def count(self, table: str = "records", device_id: str | None = None) -> int:
+        if table not in {"records", "quarantine", "events", *KIND_TABLES.values()}:
+            raise ValueError(f"unknown table {table}")
+        sql, params = f"SELECT COUNT(*) FROM {table}", ()
+        if device_id is not None:
+            sql, params = sql + " WHERE device_id = ?", (device_id,)
+        with self._guard("count"):
+            rows = self._execute(self._q(sql), params)
+            self._commit()
+        return int(rows[0][0])
+
+    def opened(self, kind: str, after_id: int = 0, limit: int = 100) -> list[tuple]:
+        """Opened records of `kind`: (id, device_id, seq, record_id, created_at, body_json),
+        ordered by a per-table increasing id (a consumer such as the forwarder keeps a cursor)."""
+        table = KIND_TABLES[kind]
+        with self._guard("opened"):
+            rows = self._execute(
+                self._q(
+                    f"SELECT id, device_id, seq, record_id, created_at, body FROM {table} "
+                    "WHERE id > ? ORDER BY id LIMIT ?"
+                ),
+                (after_id, limit),
+            )
+            self._commit()
+        return [(int(i), d, int(s), r, int(c), b) for i, d, s, r, c, b in rows]
