@@ -24,7 +24,6 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
@@ -48,11 +47,10 @@ from sync.outbox._config import (
     RecoveryReport,
     system_clock,
 )
-from sync.outbox._schema import migrate
+from sync.outbox._open import open_outbox
 from sync.outbox._verify import verify_rows
 from sync.sealing import (
     FORMAT_VERSION,
-    GENESIS_HASH,
     RecordHeader,
     SealedRecord,
     seal,
@@ -61,7 +59,6 @@ from sync.sealing import (
 __all__ = ["Outbox"]
 
 _log = logging.getLogger("sync.outbox")
-_WAL_LIMIT = 4 * 1024 * 1024
 _WAL_SLACK = 64 * 1024  # WAL frames and index pages a commit may add beyond the record itself
 
 
@@ -95,57 +92,19 @@ class Outbox:
         self.close()
 
     def open(self) -> Outbox:
-        """Open (creating if needed), check integrity, migrate. Idempotent."""
+        """Open (creating if needed), check integrity, migrate. Idempotent.
+
+        A damaged or lost file is replaced only by an Outbox holding the sealing key (the
+        appending process); `self.recovery` then says what happened.
+        """
         with self._lock:
             if self._db is not None:
                 return self
-            path = self.config.path
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            base: tuple[int, bytes, bool] | None = None
-            if path.exists() and self.config.quick_check:
-                reason = _recovery.check_file(path, self._timeout())
-                if reason is not None and self._key is None:
-                    # Only the appending process (it holds the sealing key) replaces the file,
-                    # so two processes never start two different new outboxes.
-                    raise OutboxCorruptError(reason)
-                if reason is not None:
-                    salvaged = _recovery.salvage_head(path)
-                    moved = _recovery.move_aside(path)
-                    mark = _recovery.read_seqmark(path)
-                    base = _recovery.base_for(salvaged, mark, self.config.seqmark_every)
-                    self.recovery = RecoveryReport(str(moved), reason, base[0], base[2])
-                    _log.warning(
-                        "outbox recovered: new file continues after seq %d (chain restarted: %s)",
-                        base[0],
-                        base[2],
-                    )
-            created = not path.exists()
-            if created:
-                base = self._base_for_new_file(path, base)
-                try:
-                    # Noted before the file exists, so an interrupted creation resumes exactly.
-                    _recovery.write_seqmark(path, base[0], base[1], pending=True)
-                    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-                except OSError as e:
-                    raise OutboxError(f"cannot create outbox: {type(e).__name__}") from e
-            try:
-                db = self._connect(path)
-            except sqlite3.Error as e:
-                raise OutboxError(f"cannot open outbox: {e}") from e
-            try:
-                self._init_chain(db, base)
-            except BaseException:
-                db.close()
-                raise
-            if created:
-                try:
-                    _recovery.fsync_dir(path.parent)
-                    _recovery.write_seqmark(path, *self._head(db))
-                except OSError as e:
-                    db.close()
-                    raise OutboxError(f"cannot create outbox: {type(e).__name__}") from e
+            db, report = open_outbox(self.config, self.device_id, self._key is not None)
+            if report is not None:
+                self.recovery = report
             self._db = db
-            self._inode = os.stat(path).st_ino
+            self._inode = os.stat(self.config.path).st_ino
             _log.info("outbox open: last seq %d", self._head(db)[0])
         return self
 
@@ -165,80 +124,6 @@ class Outbox:
             if self._db is not None:
                 self._db.close()
                 self._db = None
-
-    def _timeout(self) -> float:
-        return self.config.busy_timeout_ms / 1000.0
-
-    def _connect(self, path: Path) -> sqlite3.Connection:
-        db = sqlite3.connect(
-            path, isolation_level=None, check_same_thread=False, timeout=self._timeout()
-        )
-        mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            db.close()
-            raise OutboxError(f"outbox needs WAL mode, got {mode}")
-        db.execute("PRAGMA synchronous=FULL")
-        # After a checkpoint, shrink the WAL back to this size (an SD card is small).
-        db.execute(f"PRAGMA journal_size_limit={_WAL_LIMIT}")
-        db.execute(f"PRAGMA busy_timeout={int(self.config.busy_timeout_ms)}")
-        if self.config.max_db_bytes is not None:
-            page = db.execute("PRAGMA page_size").fetchone()[0]
-            db.execute(f"PRAGMA max_page_count={int(self.config.max_db_bytes) // int(page)}")
-        return db
-
-    def _base_for_new_file(
-        self, path: Path, base: tuple[int, bytes, bool] | None
-    ) -> tuple[int, bytes, bool]:
-        """Where a file about to be created starts its chain."""
-        if base is not None:
-            return base  # replacing a damaged file
-        mark = _recovery.read_seqmark(path)
-        if mark is None:
-            return 0, GENESIS_HASH, False  # the first outbox of this device
-        if mark[2]:  # noted just before an interrupted creation: nothing was handed out since
-            return mark[0], mark[1], False
-        # The file vanished (deleted, lost): never hand out a seq twice.
-        if self._key is None:
-            raise OutboxCorruptError("outbox file missing (the appending process recreates it)")
-        base = _recovery.base_for(None, mark, self.config.seqmark_every)
-        self.recovery = RecoveryReport("", "outbox file missing", base[0], True)
-        _log.warning("outbox file missing: continuing after seq %d", base[0])
-        return base
-
-    def _init_chain(self, db: sqlite3.Connection, base: tuple[int, bytes, bool] | None) -> None:
-        migrate(db)
-        if base is None:  # an existing file; if its creation was interrupted, the mark is its base
-            mark = _recovery.read_seqmark(self.config.path)
-            if (
-                mark is not None
-                and not mark[2]
-                and db.execute("SELECT 1 FROM chain WHERE id = 1").fetchone() is None
-            ):
-                # An empty file where a used outbox was (replaced by hand): as if it vanished.
-                if self._key is None:
-                    raise OutboxCorruptError("outbox file empty (the appending process resets it)")
-                base = _recovery.base_for(None, mark, self.config.seqmark_every)
-                self.recovery = RecoveryReport("", "outbox file empty", base[0], True)
-                _log.warning("outbox file empty: continuing after seq %d", base[0])
-            else:
-                base = (mark[0], mark[1], False) if mark else (0, GENESIS_HASH, False)
-        base_seq, base_hash, _ = base
-        recovered = self.recovery.moved_to if self.recovery else None
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            row = db.execute("SELECT device_id FROM chain WHERE id = 1").fetchone()
-            if row is None:
-                db.execute(
-                    "INSERT INTO chain (id, device_id, base_seq, base_hash, head_seq, head_hash,"
-                    " last_acked_seq, recovered_from) VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
-                    (self.device_id, base_seq, base_hash, base_seq, base_hash, base_seq, recovered),
-                )
-            elif row[0] != self.device_id:
-                raise OutboxError(f"outbox belongs to device {row[0]}, not {self.device_id}")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
