@@ -72,11 +72,11 @@ class AppendResult:
 
 @dataclass(frozen=True)
 class RecoveryReport:
-    """A damaged outbox file was found on open and moved aside (never deleted)."""
+    """Opening found the outbox damaged (moved aside, never deleted), missing or emptied."""
 
-    moved_to: str
+    moved_to: str  # where the damaged file went ("" when the file was missing or empty)
     reason: str
-    salvaged_seq: int  # the new outbox continues after this seq (0: nothing could be read)
+    salvaged_seq: int  # the new outbox continues after this seq
     chain_restarted: bool  # True when no last hash could be read: the chain restarts at genesis
 
 
