@@ -55,7 +55,9 @@ def _lost(
         raise OutboxCorruptError(f"{reason} (the appending process recreates it)")
     base = _recovery.base_for(None, mark, config.seqmark_every)
     _log.warning("%s: continuing after seq %d", reason, base[0])
-    return base, RecoveryReport("", reason, base[0], True)
+    return base, RecoveryReport(
+        moved_to="", reason=reason, salvaged_seq=base[0], chain_restarted=True
+    )
 
 
 def _check_and_replace(config: OutboxConfig, can_replace: bool):
@@ -73,7 +75,9 @@ def _check_and_replace(config: OutboxConfig, can_replace: bool):
     _log.warning(
         "outbox recovered: new file continues after seq %d (chain restarted: %s)", base[0], base[2]
     )
-    return base, RecoveryReport(str(moved), reason, base[0], base[2])
+    return base, RecoveryReport(
+        moved_to=str(moved), reason=reason, salvaged_seq=base[0], chain_restarted=base[2]
+    )
 
 
 def _init_chain(db, config, device_id, base, report, can_replace):
