@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import os
 import tarfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -52,8 +52,8 @@ TARBALL_CATALOG = "catalog.bundle"
 
 
 @dataclass(frozen=True)
-class DeviceBundle:
-    """One terminal's identity and its view of the central side. The repr shows no secret."""
+class DeviceConfig:
+    """The public part of a bundle (device.toml only): what the kiosk needs, no secret."""
 
     directory: Path
     device_id: str
@@ -61,13 +61,20 @@ class DeviceBundle:
     city: str
     central_endpoint: str
     printer_queues: dict[str, str]
+    central_curve_public: bytes
+    sealing_public: X25519PublicKey
+    sealing_key_id: str
+    catalog_public: Ed25519PublicKey
+
+
+@dataclass(frozen=True)
+class DeviceBundle(DeviceConfig):
+    """One terminal's identity (its secrets too) and its view of the central side: the public
+    `DeviceConfig` plus the device's own keys. The repr shows no secret."""
+
     curve_public: bytes
     curve_secret: bytes = field(repr=False)
     signing_key: Ed25519PrivateKey = field(repr=False)
-    central_curve_public: bytes = b""
-    sealing_public: X25519PublicKey | None = None
-    sealing_key_id: str = ""
-    catalog_public: Ed25519PublicKey | None = None
 
     @property
     def signing_public(self) -> Ed25519PublicKey:
@@ -171,22 +178,6 @@ def _str(table: dict, key: str, where: str) -> str:
     return value
 
 
-@dataclass(frozen=True)
-class DeviceConfig:
-    """The public part of a bundle (device.toml only): what the kiosk needs, no secret."""
-
-    directory: Path
-    device_id: str
-    center: str
-    city: str
-    central_endpoint: str
-    printer_queues: dict[str, str]
-    central_curve_public: bytes
-    sealing_public: X25519PublicKey
-    sealing_key_id: str
-    catalog_public: Ed25519PublicKey
-
-
 def load_device_config(directory: Path) -> DeviceConfig:
     """Load and check `device.toml` of a bundle directory (readable by the kiosk user)."""
     directory = Path(directory)
@@ -252,19 +243,10 @@ def load_device_bundle(directory: Path) -> DeviceBundle:
     except KeyFormatError as e:
         raise DeviceBundleError(f"bundle key is malformed: {e}", path=str(directory)) from e
     return DeviceBundle(
-        directory=config.directory,
-        device_id=config.device_id,
-        center=config.center,
-        city=config.city,
-        central_endpoint=config.central_endpoint,
-        printer_queues=config.printer_queues,
+        **{f.name: getattr(config, f.name) for f in fields(DeviceConfig)},
         curve_public=curve_public,
         curve_secret=curve_secret,
         signing_key=signing,
-        central_curve_public=config.central_curve_public,
-        sealing_public=config.sealing_public,
-        sealing_key_id=config.sealing_key_id,
-        catalog_public=config.catalog_public,
     )
 
 

@@ -17,7 +17,6 @@ removed after a successful install.
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import tarfile
@@ -27,12 +26,12 @@ from pathlib import Path
 
 from provisioning._device import (
     BUNDLE_FILES,
-    CURVE_SECRET,
     DEVICE_TOML,
-    SIGNING_KEY,
     TARBALL_CATALOG,
     TARBALL_ROOT,
+    DeviceBundle,
     load_device_bundle,
+    load_device_config,
 )
 from provisioning._files import fsync_dir
 from provisioning.errors import DeviceBundleError, InstallError
@@ -113,6 +112,13 @@ def _write(path: Path, data: bytes, mode: int, uid: int, gid: int) -> None:
     os.chmod(path, mode)
 
 
+@dataclass(frozen=True)
+class _Owners:
+    group: int
+    secret_uid: int
+    bundles_uid: int
+
+
 def install_bundle(
     tarball: Path,
     root: Path = Path("/"),
@@ -125,118 +131,90 @@ def install_bundle(
     """Install the device bundle of `tarball` under `root`. Idempotent for the same bundle."""
     tarball, root = Path(tarball), Path(root)
     files = _read_tarball(tarball)
-    group = _lookup(root, "group", layout.group)
-    secret_uid = _lookup(root, "passwd", layout.secret_owner)
-    bundles_uid = _lookup(root, "passwd", layout.bundles_owner)
+    owners = _Owners(
+        group=_lookup(root, "group", layout.group),
+        secret_uid=_lookup(root, "passwd", layout.secret_owner),
+        bundles_uid=_lookup(root, "passwd", layout.bundles_owner),
+    )
     target = root / layout.device_dir
     try:
-        return _install(
-            files,
-            tarball,
-            root,
-            target,
-            layout,
-            group,
-            secret_uid,
-            bundles_uid,
-            force=force,
-            remove_tarball=remove_tarball,
-            now=now,
-        )
+        bundle, changed = _place_device_dir(files, target, owners, force)
+        catalog_version = None
+        if TARBALL_CATALOG in files:
+            catalog_version = _place_catalog(
+                files[TARBALL_CATALOG], root / layout.bundles_dir, bundle, owners, now
+            )
+        if remove_tarball:
+            tarball.unlink(missing_ok=True)
     except OSError as e:
         raise InstallError(f"cannot place the bundle: {e.strerror}", path=str(e.filename)) from e
+    return InstallResult(bundle.device_id, target, catalog_version, changed)
 
 
-def _install(
-    files,
-    tarball,
-    root,
-    target,
-    layout,
-    group,
-    secret_uid,
-    bundles_uid,
-    *,
-    force,
-    remove_tarball,
-    now,
-) -> InstallResult:
+def _place_device_dir(
+    files: dict[str, bytes], target: Path, owners: _Owners, force: bool
+) -> tuple[DeviceBundle, bool]:
+    """Assemble the bundle in a staging dir next to `target`, check it, rename it into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_name(f".{target.name}.installing")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(mode=0o700)
     try:
-        modes = {DEVICE_TOML: (0o640, 0), CURVE_SECRET: (0o600, secret_uid)}
-        modes[SIGNING_KEY] = (0o600, secret_uid)
         for name in BUNDLE_FILES:
-            mode, uid = modes[name]
-            _write(staging / name, files[name], mode, uid, group)
+            public = name == DEVICE_TOML
+            mode, uid = (0o640, 0) if public else (0o600, owners.secret_uid)
+            _write(staging / name, files[name], mode, uid, owners.group)
         try:
             bundle = load_device_bundle(staging)
         except DeviceBundleError as e:
             raise InstallError(f"bundle in tarball is invalid: {e}") from e
-        os.chown(staging, 0, group)
+        os.chown(staging, 0, owners.group)
         os.chmod(staging, 0o750)
-
-        changed = True
         if target.exists():
-            try:
-                old = load_device_bundle(target)
-            except DeviceBundleError:
-                old = None
-            same = all(
+            if all(
                 (target / n).exists() and (target / n).read_bytes() == files[n]
                 for n in BUNDLE_FILES
-            )
-            if same:
-                changed = False
-            elif old is not None and old.device_id != bundle.device_id and not force:
+            ):
+                return bundle, False
+            try:
+                installed = load_device_config(target).device_id
+            except DeviceBundleError:
+                installed = None
+            if installed is not None and installed != bundle.device_id and not force:
                 raise InstallError(
                     "another device's bundle is installed (use --force)",
-                    installed=old.device_id,
+                    installed=installed,
                     new=bundle.device_id,
                 )
-        if changed:
-            if target.exists():
-                retired = target.with_name(f".{target.name}.old")
-                shutil.rmtree(retired, ignore_errors=True)
-                os.replace(target, retired)
-                os.replace(staging, target)
-                shutil.rmtree(retired, ignore_errors=True)
-            else:
-                os.replace(staging, target)
-            fsync_dir(target.parent)
+            retired = target.with_name(f".{target.name}.old")
+            shutil.rmtree(retired, ignore_errors=True)
+            os.replace(target, retired)
+            os.replace(staging, target)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.replace(staging, target)
+        fsync_dir(target.parent)
+        return bundle, True
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
-    catalog_version = None
-    if TARBALL_CATALOG in files:
-        bundles_dir = root / layout.bundles_dir
-        bundles_dir.mkdir(parents=True, exist_ok=True)
-        os.chown(bundles_dir, bundles_uid, group)
-        os.chmod(bundles_dir, 0o750)
-        clock = (lambda: now) if now is not None else (lambda: datetime.now(UTC))
-        store = BundleStore(bundles_dir, bundle.catalog_public, clock=clock)
-        try:
-            catalog_version = store.apply(files[TARBALL_CATALOG]).version
-        except BundleRollbackError:  # re-run after a newer catalog arrived: keep the newer one
-            catalog_version = store.versions()["catalog"]
-        except BundleError as e:
-            raise InstallError(f"first catalog bundle refused: {e}") from e
-        for path in bundles_dir.iterdir():
-            os.chown(path, bundles_uid, group)
-            os.chmod(path, 0o640 if path.suffix == ".bundle" else 0o600)
-    if remove_tarball:
-        tarball.unlink(missing_ok=True)
-    return InstallResult(bundle.device_id, target, catalog_version, changed)
 
-
-def read_tarball_device_id(tarball: Path) -> str:
-    """The device id inside a bundle tarball (for log lines; no secret is exposed)."""
-    import tomllib
-
-    data = _read_tarball(Path(tarball))[DEVICE_TOML]
+def _place_catalog(
+    data: bytes, bundles_dir: Path, bundle: DeviceBundle, owners: _Owners, now: datetime | None
+) -> int:
+    """Apply the first catalog bundle, verified with the catalog key of the device bundle."""
+    bundles_dir.mkdir(parents=True, exist_ok=True)
+    os.chown(bundles_dir, owners.bundles_uid, owners.group)
+    os.chmod(bundles_dir, 0o750)
+    clock = (lambda: now) if now is not None else (lambda: datetime.now(UTC))
+    store = BundleStore(bundles_dir, bundle.catalog_public, clock=clock)
     try:
-        return str(tomllib.load(io.BytesIO(data))["device_id"])
-    except (tomllib.TOMLDecodeError, KeyError, UnicodeDecodeError) as e:
-        raise InstallError("device.toml in tarball is malformed") from e
+        version = store.apply(data).version
+    except BundleRollbackError:  # re-run after a newer catalog arrived: keep the newer one
+        version = store.versions()["catalog"]
+    except BundleError as e:
+        raise InstallError(f"first catalog bundle refused: {e}") from e
+    for path in bundles_dir.iterdir():
+        os.chown(path, owners.bundles_uid, owners.group)
+        os.chmod(path, 0o640 if path.suffix == ".bundle" else 0o600)
+    return version
