@@ -8,13 +8,13 @@ import base64
 import json
 import subprocess
 import sys
-import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
+from sync_support import wait_until as _wait
+from test_forwarder_flaky_http import BackOffice
 
 from provisioning import Registry, enroll_device, init_central, load_device_bundle
 from sync.agent import Agent, AgentConfig
@@ -25,44 +25,6 @@ from sync.central.processing import Processor
 from sync.central.receiver import Receiver, ReceiverConfig
 from sync.central.store import open_store
 from sync.outbox import Outbox, OutboxConfig
-
-
-def _wait(predicate, timeout=20.0):
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return bool(predicate())
-
-
-class _BackOffice:
-    def __init__(self):
-        self.received = {}
-        office = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                office.received.setdefault(self.headers["Idempotency-Key"], []).append(body)
-                self.send_response(201)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/applications"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -149,7 +111,7 @@ def test_enrolled_terminal_end_to_end(tmp_path, card):
         on_bundle=lambda data: device_bundles.apply(data).version,
         catalog_version=lambda: device_bundles.versions()["catalog"],
     ).start()
-    office = _BackOffice()
+    office = BackOffice().__enter__()
     try:
         assert _wait(lambda: agent.status.connected)
         # downlink: the signed catalog arrives and is applied on the device
@@ -184,9 +146,9 @@ def test_enrolled_terminal_end_to_end(tmp_path, card):
         )
         assert forwarder.drain() == 5
         forwarder.stop()
-        assert len(office.received) == 5
-        assert sorted(b[0]["body"]["n"] for b in office.received.values()) == list(range(5))
-        assert all(k == b[0]["record_id"] for k, b in office.received.items())
+        assert len(office.stored) == 5
+        assert sorted(b[0]["body"]["n"] for b in office.stored.values()) == list(range(5))
+        assert all(k == b[0]["record_id"] for k, b in office.stored.items())
         source.close()
         store.close()
         # revocation by `madoguchi provision revoke` in another process ends the session
@@ -207,7 +169,7 @@ def test_enrolled_terminal_end_to_end(tmp_path, card):
         )
         assert _wait(lambda: not agent.status.connected, 15)
     finally:
-        office.close()
+        office.__exit__(None, None, None)
         agent.stop()
         receiver.stop()
         outbox.close()
