@@ -178,8 +178,18 @@ def install_bundle_cmd(tarball: Path, root: Path, force: bool, keep_tarball: boo
 @provision.command("sign-catalog")
 @click.argument("source", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @_CENTRAL
-@click.option("--version", "version", type=int, required=True, help="Bundle version (must grow).")
-@click.option("--expires", required=True, help="Expiry: 90d, 12h or an ISO date.")
+@click.option(
+    "--version",
+    "version",
+    type=int,
+    default=None,
+    help="Bundle version (must grow); default: the document's own `version`.",
+)
+@click.option(
+    "--expires",
+    default=None,
+    help="Expiry: 90d, 12h or an ISO date; default: the end of the document's `expires` day.",
+)
 @click.option(
     "--type",
     "bundle_type",
@@ -196,23 +206,54 @@ def install_bundle_cmd(tarball: Path, root: Path, force: bool, keep_tarball: boo
     help="Output bundle file.",
 )
 def sign_catalog_cmd(
-    source: Path, central_dir: Path, version: int, expires: str, bundle_type: str, out: Path
+    source: Path,
+    central_dir: Path,
+    version: int | None,
+    expires: str | None,
+    bundle_type: str,
+    out: Path,
 ) -> None:
-    """Sign SOURCE (a JSON object: catalog or config) into a downlink bundle."""
+    """Sign SOURCE (a JSON object: catalog or config) into a downlink bundle.
+
+    A catalog document carries its own `version` (the kiosk requires it to equal the bundle
+    version) and `expires` (YYYY-MM-DD); they are used when --version/--expires are not given."""
     try:
         payload = json.loads(source.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as e:
         raise ProvisioningError(f"{source} is not JSON") from e
+    if not isinstance(payload, dict):
+        raise ProvisioningError(f"{source} must hold a JSON object")
+    version, expires_at = _version_and_expiry(payload, version, expires)
     keys = load_central_keys(central_dir)
     data = sign_bundle(
         bundle_type,
         version,
         payload,
-        expires_at=parse_expiry(expires),
+        expires_at=expires_at,
         signing_key=keys.catalog_signing_key,
     )
     out.write_bytes(data)
     click.echo(f"wrote {bundle_type} bundle version {version} to {out}")
+
+
+def _version_and_expiry(
+    payload: dict, version: int | None, expires: str | None
+) -> tuple[int, datetime]:
+    own_version = payload.get("version")
+    if version is None:
+        if type(own_version) is not int:
+            raise ProvisioningError("give --version (the document has no integer `version`)")
+        version = own_version
+    elif own_version is not None and own_version != version:
+        raise ProvisioningError(
+            f"--version {version} differs from the document's version {own_version}"
+        )
+    if expires is None:
+        own = payload.get("expires")
+        if not isinstance(own, str):
+            raise ProvisioningError("give --expires (the document has no `expires` date)")
+        return version, parse_expiry(own) + timedelta(days=1)
+    return version, parse_expiry(expires)
 
 
 commands = [provision]

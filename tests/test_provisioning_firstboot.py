@@ -186,3 +186,59 @@ def test_list_devices_json_has_no_secrets(tmp_path, tarball):
 def test_missing_tarball(tmp_path):
     with pytest.raises(InstallError):
         install_bundle(tmp_path / "none.tar.gz", _root(tmp_path))
+
+
+def test_sign_the_shipped_catalog_and_the_kiosk_reads_it(tmp_path):
+    """The packaged catalog signs with its own version and expiry, verifies with the catalog
+    key, and the kiosk's catalog loader accepts the applied bundle."""
+    from pathlib import Path
+
+    import kiosk.catalog
+    from provisioning import load_central_keys
+    from sync.bundles import BundleStore
+
+    source = Path(kiosk.catalog.__file__).with_name("default_catalog.json")
+    own = json.loads(source.read_text(encoding="utf-8"))
+    _run("init-central", tmp_path / "central")
+    _run("sign-catalog", source, "--central", tmp_path / "central", "--out", tmp_path / "c.bundle")
+    keys = load_central_keys(tmp_path / "central")
+    store = BundleStore(tmp_path / "bundles", keys.catalog_public)
+    applied = store.apply((tmp_path / "c.bundle").read_bytes())
+    assert applied.version == own["version"]
+    bundle = store.current("catalog")
+    assert bundle.expires_at.date().isoformat() > own["expires"]
+    loader = getattr(kiosk.catalog, "catalog_from_bundle", None)
+    if loader is not None:
+        assert loader(bundle).version == own["version"]
+
+
+@pytest.mark.parametrize(
+    ("doc", "args"),
+    [
+        ({"version": 2, "expires": "2099-01-01"}, ["--version", "3"]),
+        ({"expires": "2099-01-01"}, []),
+        ({"version": 2}, []),
+        ({"version": "2", "expires": "2099-01-01"}, []),
+        ({"version": 2, "expires": "soon"}, []),
+        ([1, 2], ["--version", "1", "--expires", "1d"]),
+    ],
+    ids=["version mismatch", "no version", "no expiry", "version text", "bad date", "not object"],
+)
+def test_sign_catalog_refusals(tmp_path, doc, args):
+    _run("init-central", tmp_path / "central")
+    (tmp_path / "doc.json").write_text(json.dumps(doc))
+    result = CliRunner().invoke(
+        cli,
+        [
+            "provision",
+            "sign-catalog",
+            str(tmp_path / "doc.json"),
+            "--central",
+            str(tmp_path / "central"),
+            "--out",
+            str(tmp_path / "o"),
+            *args,
+        ],
+    )
+    assert result.exit_code == 1, result.output
+    assert not (tmp_path / "o").exists()
