@@ -19,7 +19,7 @@ from test_forwarder_flaky_http import BackOffice
 from provisioning import Registry, enroll_device, init_central, load_device_bundle
 from sync.agent import Agent, AgentConfig
 from sync.bundles import BundleError, BundleStore, load_trusted, sign_bundle
-from sync.central.forwarder import Forwarder, ForwarderConfig, StoreApplications
+from sync.central.forwarder import ForwarderConfig, store_forwarder
 from sync.central.issuer import default_handlers
 from sync.central.processing import Processor
 from sync.central.receiver import Receiver, ReceiverConfig
@@ -140,9 +140,8 @@ def test_enrolled_terminal_end_to_end(tmp_path, card):
         processor = Processor(lambda: open_store(db), keys.sealing_keys)
         while processor.run_once():
             pass
-        source = StoreApplications(store, tmp_path / "forwarded.db")
-        forwarder = Forwarder(
-            ForwarderConfig(url=office.url), source.pending, source.mark_forwarded
+        forwarder, source = store_forwarder(
+            ForwarderConfig(url=office.url), store, tmp_path / "forwarded.db"
         )
         assert forwarder.drain() == 5
         forwarder.stop()

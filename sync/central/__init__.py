@@ -30,6 +30,7 @@ from sync.central.forwarder import (  # noqa: E402
     ForwarderError,
     ForwardReport,
     StoreApplications,
+    store_forwarder,
 )
 from sync.central.issuer import Issuer, IssuerConfig, IssuerError, Slot, default_handlers  # noqa: E402
 
@@ -44,4 +45,5 @@ __all__ += [
     "Slot",
     "StoreApplications",
     "default_handlers",
+    "store_forwarder",
 ]

@@ -43,6 +43,7 @@ __all__ = [
     "ForwarderError",
     "StoreApplications",
     "encode_body",
+    "store_forwarder",
 ]
 
 log = logging.getLogger(__name__)
@@ -371,3 +372,15 @@ class StoreApplications:
 
     def close(self) -> None:
         self._db.close()
+
+
+def store_forwarder(
+    config: ForwarderConfig, store: Any, ledger_path: Path | str
+) -> tuple[Forwarder, StoreApplications]:
+    """A forwarder of the applications of a central `Store`, its state in `ledger_path`
+    (what a `central forward` command wires; close the source after `stop()`)."""
+    source = StoreApplications(store, ledger_path)
+    forwarder = Forwarder(
+        config, source.pending, source.mark_forwarded, mark_rejected=source.mark_rejected
+    )
+    return forwarder, source
