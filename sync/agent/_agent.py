@@ -295,6 +295,8 @@ class Agent:
         if error.ref and error.ref in self._pending:
             self._on_reply(Reply(error.ref, False, {}, code))
             return
+        if code == "deadline_passed":
+            return  # a request answered too late; the kiosk has fallen back already
         log.warning("central error: %s", code)
         self.status.last_error = code
         if code == "revoked":

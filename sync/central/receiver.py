@@ -6,8 +6,8 @@ Invariants:
   `allowlist_recheck_s`, so a revocation closes an open session at once: the device gets
   ERROR("revoked") and nothing it sends is processed any more.
 - A session speaks HELLO first; its device id must be the one enrolled for its key.
-- Ack path for BATCH: decode strictly → verify the internal hash chain and the Ed25519 signature
-  over the chain head → writer thread: `Store.commit_batches` (insert-if-absent, one transaction
+- Ack path for BATCH: decode strictly → verify the internal hash chain (`receiver_chain`) and the
+  Ed25519 signature over the chain head → writer thread: `Store.commit_batches` (insert-if-absent, one transaction
   for the batches waiting together, COMMIT) → THEN
   ACK(highest contiguous committed seq, per-record rejections). A batch failing its signature or
   chain is kept in quarantine and refused with ERROR; nothing is ever dropped silently.
@@ -38,6 +38,7 @@ from sync.central.receiver_auth import (
     TokenBucket,
     ZapPolicy,
 )
+from sync.central.receiver_chain import verify_batch
 from sync.central.store import CommitResult, Store, StoredRecord
 from sync.errors import ChainError, RecordFormatError, SignatureError
 from sync.protocol import (
@@ -55,7 +56,7 @@ from sync.protocol import (
     encode,
 )
 from sync.protocol_errors import ProtocolError, StoreError
-from sync.sealing import ChainVerifier, SealedRecord, verify_chain_head
+from sync.sealing import SealedRecord, verify_chain_head
 
 __all__ = [
     "Allowlist",
@@ -409,35 +410,15 @@ class Receiver:
 
     def _batch(self, router, store: Store, identity: bytes, session: _Session, batch: Batch) -> int:
         device_id = session.device.device_id
-        records = [SealedRecord(h, c) for h, c in batch.records]
-        last_seq = batch.first_seq + len(records) - 1
-        rows: list[StoredRecord] = []
+        last_seq = batch.first_seq + len(batch.records) - 1
         try:
-            # one header decode per record: ChainVerifier.add returns the parsed header
-            verifier = ChainVerifier(_first_prev(records), batch.first_seq, device_id)
-            for r in records:
-                h = verifier.add(r)
-                rows.append(
-                    StoredRecord(
-                        h.seq,
-                        r.record_hash,
-                        h.prev_hash,
-                        h.record_id,
-                        h.kind,
-                        h.created_at,
-                        r.header_bytes,
-                        r.ciphertext,
-                    )
-                )
+            rows, head = verify_batch(batch.records, batch.first_seq, device_id)
             verify_chain_head(
-                session.device.signing_public,
-                device_id,
-                last_seq,
-                verifier.head,
-                batch.head_signature,
+                session.device.signing_public, device_id, last_seq, head, batch.head_signature
             )
-        except (ChainError, SignatureError, RecordFormatError, ValueError) as e:
+        except (ChainError, SignatureError) as e:
             code = "bad_signature" if isinstance(e, SignatureError) else "chain_break"
+            records = [SealedRecord(h, c) for h, c in batch.records]
             self._quarantine(store, device_id, batch, records, code)
             return self._error(router, identity, code, str(e), ref=batch.batch_id)
         # durable commit happens on the writer thread; the ACK follows it (see _writer)
@@ -498,11 +479,3 @@ class Receiver:
                 del self._sessions[identity]
             elif now - session.seen > self.config.session_idle_s:
                 del self._sessions[identity]
-
-
-def _first_prev(records: list[SealedRecord]) -> bytes:
-    """The first record's own prev hash: the link to the stored chain is checked in the store."""
-    try:
-        return records[0].header.prev_hash
-    except RecordFormatError:
-        return bytes(32)
