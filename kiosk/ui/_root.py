@@ -57,6 +57,7 @@ def iter_widgets(widget) -> Iterator[Any]:
         w = stack.pop()
         yield w
         stack.extend(w.children)
+        stack.extend(getattr(w, "stash", ()))  # a hidden Panel's children
 
 
 def text_of(widget) -> str:

@@ -223,6 +223,25 @@ class Panel(BoxLayout):
 
     shown = BooleanProperty(True)
 
+    def __init__(self, **kwargs) -> None:
+        self.stash: list = []  # children while hidden: not drawn at all (cheap frames)
+        super().__init__(**kwargs)
+
+    def on_shown(self, _inst, shown: bool) -> None:
+        if shown and self.stash:
+            stash, self.stash = self.stash, []
+            for child in reversed(stash):
+                super().add_widget(child)
+        elif not shown and self.children:
+            self.stash = list(self.children)
+            super().clear_widgets()
+
+    def add_widget(self, widget, *args, **kwargs):
+        if self.shown:
+            return super().add_widget(widget, *args, **kwargs)
+        self.stash.insert(0, widget)
+        return None
+
     def on_touch_down(self, touch):
         return super().on_touch_down(touch) if self.shown else False
 
