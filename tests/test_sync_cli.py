@@ -1,0 +1,106 @@
+"""The thin CLI layers: `sync-agent status --json` reads the agent's status file (one line of
+error and exit 1 without one); `central serve` (a real process with provisioning's key files)
+stores and opens what an agent sends, and stops cleanly on SIGTERM."""
+
+import json
+import signal
+import subprocess
+import sys
+
+from click.testing import CliRunner
+from sync_support import CentralKit, DeviceKit, agent_for, wait_until
+
+from madoguchi.cli import cli
+from madoguchi.rig import free_port
+from provisioning import enroll_device, init_central, load_central_keys
+from sync.agent import AgentStatus, write_status
+from sync.central import open_store
+from sync.outbox import Outbox, OutboxConfig
+
+
+def test_status_json_reads_the_status_file(tmp_path):
+    path = tmp_path / "agent.json"
+    write_status(
+        path, AgentStatus(device_id="kiosk-9", state="connected", connected=True, backlog=3)
+    )
+    result = CliRunner().invoke(cli, ["sync-agent", "status", "--json", "--status", str(path)])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["device_id"] == "kiosk-9" and data["backlog"] == 3 and data["connected"] is True
+    result = CliRunner().invoke(cli, ["sync-agent", "status", "--status", str(path)])
+    assert result.exit_code == 0 and "backlog" in result.stdout
+
+
+def test_status_without_a_file_is_one_line_error(tmp_path):
+    result = CliRunner().invoke(
+        cli, ["sync-agent", "status", "--json", "--status", str(tmp_path / "none.json")]
+    )
+    assert result.exit_code == 1
+    assert (
+        result.stderr.strip().startswith("error:") and len(result.stderr.strip().splitlines()) == 1
+    )
+
+
+def test_central_serve_stores_and_opens_records(tmp_path):
+    port = free_port(host="127.0.0.1")
+    keys_dir = tmp_path / "central"
+    init_central(keys_dir)
+    device = enroll_device(
+        keys_dir,
+        tmp_path / "dev",
+        device_id="kiosk-042",
+        center="c",
+        endpoint=f"tcp://127.0.0.1:{port}",
+    )
+    keys = load_central_keys(keys_dir)
+    db = str(tmp_path / "central.db")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "madoguchi.cli",
+            "central",
+            "serve",
+            "--keys",
+            str(keys_dir),
+            "--db",
+            db,
+            "--bind",
+            f"tcp://127.0.0.1:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    outbox = Outbox(
+        OutboxConfig(tmp_path / "outbox.db", reserve_bytes=0),
+        device.device_id,
+        device.sealing_public,
+        device.sealing_key_id,
+    ).open()
+    try:
+        outbox.append_many([("application", {"procedure": "moving-in", "n": i}) for i in range(5)])
+        kit = DeviceKit(
+            device.device_id, device.curve_public, device.curve_secret, device.signing_key, outbox
+        )
+        central = CentralKit(keys.curve_public, keys.curve_secret, None)
+        agent = agent_for(kit, central, f"tcp://127.0.0.1:{port}", hello_timeout_s=1.0).start()
+        try:
+            assert wait_until(lambda: agent.acked_seq == 5, 30)
+        finally:
+            agent.stop()
+
+        def opened() -> int:
+            store = open_store(db)
+            try:
+                return store.count("applications")
+            finally:
+                store.close()
+
+        assert wait_until(lambda: opened() == 5, 20)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        outbox.close()
