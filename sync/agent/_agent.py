@@ -279,6 +279,14 @@ class Agent:
             self.status.central_committed_seq = committed
             self._set_state("connected")
             log.info("session open: central committed seq %d", committed)
+            last_seq, _ = self.outbox.head()
+            if committed > last_seq:
+                # The central side holds seqs this outbox never reached (a reset terminal
+                # reusing its device id): new records would collide. Staff must re-enroll.
+                log.error(
+                    "central committed seq %d is ahead of the outbox (%d)", committed, last_seq
+                )
+                self.status.last_error = "central_ahead_of_outbox"
         while self._inflight and self._inflight[0].batch_id <= ack.batch_id:
             self._inflight.popleft()
         if ack.rejections:
