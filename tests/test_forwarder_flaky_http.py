@@ -309,3 +309,25 @@ def test_a_row_committed_late_with_a_lower_id_is_not_skipped(
     store.close()
     assert ("00000000-0000-4000-8000-000000000004" in keys) is late_row_forwarded
     assert all(len(v) == 1 for v in office.stored.values()), "nothing sent twice"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [11])
+def test_soak_many_applications_many_faults(seed):
+    rng = random.Random(seed)
+    modes = ["ok"] * 5 + ["500", "503", "429", "slow", "drop", "drop-before"]
+    source = _Source(600)
+    with BackOffice([rng.choice(modes) for _ in range(1500)], slow_s=0.35) as office:
+        forwarder = Forwarder(
+            _config(office.url, max_attempts=3, batch_limit=50),
+            source.pending,
+            source.mark_forwarded,
+            rng=random.Random(seed),
+        )
+        forwarder.drain(max_passes=10_000)
+        forwarder.stop()
+        stored = dict(office.stored)
+    ids = [item[0] for item in source.items]
+    assert source.forwarded == ids
+    assert set(stored) == set(ids)
+    assert all(all(b == bodies[0] for b in bodies) for bodies in stored.values())
