@@ -24,7 +24,7 @@ from sync.outbox import Outbox, OutboxConfig
 
 central_db = sync_support.central_db  # fixture
 
-TOTAL = 1500
+TOTAL = 3000
 
 
 class _Setup:
@@ -149,7 +149,7 @@ def setup(tmp_path, central_db):
 
 def test_central_killed_mid_drain(setup):
     central = setup.central_process()
-    agent = setup.agent(batch_max_records=50, window=2).start()
+    agent = setup.agent(batch_max_records=20, window=1).start()
     try:
         assert wait_until(lambda: setup.committed() > 0, 30), "nothing committed"
         central.send_signal(signal.SIGKILL)

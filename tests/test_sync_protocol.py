@@ -153,7 +153,7 @@ def test_bad_frames_raise_typed_errors(frame, error):
     assert info.value.code
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=512))
 def test_arbitrary_bytes_never_escape(data):
     try:
@@ -177,7 +177,7 @@ _cbor_values = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     st.sampled_from([1, 2, 0, "1"]),
     st.sampled_from(
@@ -206,7 +206,7 @@ def test_structured_garbage_never_escapes(version, name, fields):
 _TYPES = {type(m): m for m in MESSAGES}
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(st.sampled_from(sorted(_TYPES, key=lambda t: t.__name__)), st.data())
 def test_right_fields_wrong_values_never_escape(cls, data):
     """Exactly the right field names with arbitrary values: the deepest decode paths."""
