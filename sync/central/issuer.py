@@ -62,32 +62,17 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-REASONS = (
-    "bad_request",
-    "unknown_certificate_type",
-    "bad_certificate",
-    "untrusted_certificate",
-    "not_an_auth_certificate",
-    "expired_certificate",
-    "not_yet_valid",
-    "revoked_certificate",
-    "bad_signature",
-    "bad_challenge",
-    "challenge_expired",
-    "challenge_reused",
-    "unknown_topic",
-    "unknown_slot",
-    "slot_past",
-    "slot_full",
+# Every refusal code a handler can return as {"ok": False, "reason": code}.
+REASONS = tuple(
+    """bad_request unknown_certificate_type bad_certificate untrusted_certificate
+    not_an_auth_certificate expired_certificate not_yet_valid revoked_certificate bad_signature
+    bad_challenge challenge_expired challenge_reused unknown_topic unknown_slot slot_past
+    slot_full""".split()
 )
 
-DEFAULT_CERTIFICATE_TYPES = (
-    "resident_record",
-    "resident_record_items",
-    "seal_certificate",
-    "tax_certificate",
-    "family_register",
-    "family_register_annex",
+DEFAULT_CERTIFICATE_TYPES = tuple(
+    """resident_record resident_record_items seal_certificate tax_certificate family_register
+    family_register_annex""".split()
 )
 DEFAULT_TOPICS = ("welfare", "child_care", "tax", "care", "general")
 _MAX_CERT = 8 * 1024
