@@ -92,7 +92,7 @@ class _Setup:
             "--request-socket",
             "",
             "--batch-records",
-            "50",
+            "20",
             "--backoff-cap",
             "0.5",
         )
