@@ -14,6 +14,8 @@ Invariants (the pure core, `verify_bundle`, does no I/O and reads no clock):
 - A version lower than the current one of the same type is a rollback (`BundleRollbackError`);
   an equal version is accepted by the store only when the bytes are identical (a re-delivery).
 - A bundle whose `expires_at` is not after `now` is refused (`BundleExpiredError`, freeze attack).
+An applied bundle that no longer verifies on disk counts as absent (readers fall back to the
+packaged default; the next good bundle replaces it).
 `BundleStore` is the thin I/O layer: one `<type>.bundle` file per type, replaced atomically
 (temp file + fsync + rename + directory fsync) under an flock, so a crash at any instant leaves
 either the old or the new bundle, never a mix.
@@ -26,6 +28,7 @@ import binascii
 import fcntl
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -53,6 +56,8 @@ __all__ = [
     "sign_bundle",
     "verify_bundle",
 ]
+
+log = logging.getLogger(__name__)
 
 BUNDLE_TYPES = frozenset({"catalog", "config"})
 MAX_BUNDLE_BYTES = 8 * 1024 * 1024
@@ -294,12 +299,18 @@ class BundleStore:
         return self.directory / f"{bundle_type}.bundle"
 
     def current(self, bundle_type: str) -> Bundle | None:
-        """The applied bundle of this type (signature re-checked), or None."""
+        """The applied bundle of this type (signature re-checked), or None. A file that no
+        longer verifies (damaged or altered on disk) counts as absent, so readers fall back to
+        what ships with the package and the next good bundle from the central side repairs it."""
         try:
             data = self._path(bundle_type).read_bytes()
         except FileNotFoundError:
             return None
-        return load_trusted(data, self._public_key)
+        try:
+            return load_trusted(data, self._public_key)
+        except BundleError as e:
+            log.warning("applied %s bundle is unusable, ignored: %s", bundle_type, e)
+            return None
 
     def versions(self) -> dict[str, int]:
         out = {}

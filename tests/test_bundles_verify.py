@@ -186,3 +186,22 @@ def test_store_apply_sequence(tmp_path):
     assert store.status()["catalog"]["expired"] is True
     assert store.apply(_bundle(version=2, kind="config", expires=NOW + timedelta(days=60)))
     assert store.versions() == {"catalog": 4, "config": 2}
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda p: p.write_bytes(p.read_bytes()[:-20]),
+        lambda p: p.write_bytes(b""),
+        lambda p: p.write_bytes(_bundle(version=9, key=Ed25519PrivateKey.generate())),
+    ],
+    ids=["truncated", "empty", "foreign signature"],
+)
+def test_damaged_applied_bundle_counts_as_absent_and_is_repaired(tmp_path, damage):
+    store = BundleStore(tmp_path / "b", PUB, clock=lambda: NOW)
+    store.apply(_bundle(version=5))
+    damage(tmp_path / "b" / "catalog.bundle")
+    assert store.current("catalog") is None  # readers fall back to the packaged catalog
+    assert store.versions()["catalog"] == 0
+    assert store.apply(_bundle(version=6)).changed
+    assert store.current("catalog").version == 6
