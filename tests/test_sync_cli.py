@@ -104,3 +104,96 @@ def test_central_serve_stores_and_opens_records(tmp_path):
             proc.kill()
             proc.wait(10)
         outbox.close()
+
+
+def test_signed_catalog_travels_down_to_the_agent_process(tmp_path):
+    """central serve --bundles-dir → BUNDLE after HELLO → sync-agent run applies it with
+    sync.bundles.BundleStore (verify, version must grow) and reports BUNDLE_ACK."""
+    from datetime import UTC, datetime, timedelta
+
+    from sync.bundles import BundleStore, sign_bundle
+
+    port = free_port(host="127.0.0.1")
+    keys_dir = tmp_path / "central"
+    init_central(keys_dir)
+    device = enroll_device(
+        keys_dir,
+        tmp_path / "dev",
+        device_id="kiosk-043",
+        center="c",
+        endpoint=f"tcp://127.0.0.1:{port}",
+    )
+    keys = load_central_keys(keys_dir)
+    offered = tmp_path / "offered"
+    offered.mkdir()
+    (offered / "catalog.bundle").write_bytes(
+        sign_bundle(
+            "catalog",
+            3,
+            {"procedures": []},
+            signing_key=keys.catalog_signing_key,
+            expires_at=datetime.now(UTC) + timedelta(days=30),
+        )
+    )
+    Outbox(
+        OutboxConfig(tmp_path / "outbox.db", reserve_bytes=0),
+        device.device_id,
+        device.sealing_public,
+        device.sealing_key_id,
+    ).open().close()
+    applied = tmp_path / "applied"
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "madoguchi.cli",
+                "central",
+                "serve",
+                "--keys",
+                str(keys_dir),
+                "--db",
+                str(tmp_path / "c.db"),
+                "--bind",
+                f"tcp://127.0.0.1:{port}",
+                "--bundles-dir",
+                str(offered),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "madoguchi.cli",
+                "sync-agent",
+                "run",
+                "--bundle",
+                str(tmp_path / "dev"),
+                "--outbox",
+                str(tmp_path / "outbox.db"),
+                "--bundles-dir",
+                str(applied),
+                "--status",
+                str(tmp_path / "st.json"),
+                "--request-socket",
+                "",
+                "--backoff-cap",
+                "0.5",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
+    ]
+    try:
+        store = BundleStore(applied, device.catalog_public)
+        assert wait_until(lambda: store.versions()["catalog"] == 3, 30)
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        assert [proc.wait(20) for proc in procs] == [0, 0]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
