@@ -146,3 +146,29 @@ def test_store_reopen_keeps_state_and_migrations(tmp_path, central_db):
 def test_unknown_device_has_empty_state(store):
     state = store.device_state("never-seen")
     assert (state.committed_seq, state.max_seq) == (0, 0)
+
+
+def test_report_shows_gaps_quarantine_and_lag(tmp_path, central_db):
+    import json
+
+    from click.testing import CliRunner
+
+    from madoguchi.cli import cli
+
+    kit = device_kit(tmp_path, central_kit())
+    kit.fill(6)
+    recs = kit.outbox.records_from(1, 6, 1 << 30)
+    s = open_store(central_db)
+    try:
+        s.commit_batch(kit.device_id, _rows(recs[:2]))
+        s.commit_batch(kit.device_id, _rows(recs[4:]))
+    finally:
+        s.close()
+    result = CliRunner().invoke(cli, ["central", "report", "--db", central_db, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["devices"][0]["committed_seq"] == 2 and data["devices"][0]["max_seq"] == 6
+    assert data["events"][0]["kind"] == "gap"
+    assert (data["events"][0]["first_seq"], data["events"][0]["last_seq"]) == (3, 4)
+    assert data["lag"]["waiting"] == 4
+    assert data["quarantine"] == {}

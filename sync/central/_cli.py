@@ -9,9 +9,11 @@ device after its HELLO. SIGTERM/SIGINT stop cleanly.
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import threading
+import time
 from pathlib import Path
 
 import click
@@ -75,8 +77,17 @@ def central() -> None:
     type=int,
     help="ZMQ_MAXMSGSIZE: larger frames drop the connection.",
 )
+@click.option(
+    "--lag-every",
+    default=30.0,
+    show_default=True,
+    type=float,
+    help="Log the processing lag this often (seconds).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log at INFO level to stderr.")
-def serve(keys_dir, db, bind, bundles_dir, no_processing, max_message_bytes, verbose) -> None:
+def serve(
+    keys_dir, db, bind, bundles_dir, no_processing, max_message_bytes, lag_every, verbose
+) -> None:
     """Run the receiver until SIGTERM."""
     from provisioning import Registry, load_central_keys
     from sync.central.processing import Processor
@@ -106,14 +117,69 @@ def serve(keys_dir, db, bind, bundles_dir, no_processing, max_message_bytes, ver
     if processor is not None:
         processor.start()
     click.echo(f"central receiver on {receiver.endpoint}", err=True)
+    log = logging.getLogger("sync.central")
+    next_lag = time.monotonic() + lag_every
     try:
         while not stopped.wait(0.5):
             if receiver.error is not None:
                 raise receiver.error
+            if processor is not None and time.monotonic() >= next_lag:
+                next_lag = time.monotonic() + lag_every
+                waiting, age = processor.lag()
+                log.info("processing lag: %d record(s) waiting, oldest %.1f s", waiting, age)
     finally:
         receiver.stop()
         if processor is not None:
             processor.stop()
+
+
+@central.command("report")
+@click.option(
+    "--db",
+    default="central.db",
+    show_default=True,
+    help="SQLite file, or postgresql://... for PostgreSQL.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+def report(db: str, as_json: bool) -> None:
+    """Completeness per device, gaps and chain breaks, quarantine, processing lag."""
+    from collections import Counter
+
+    from sync.central.store import open_store
+
+    store = open_store(db)
+    try:
+        waiting, age = store.lag()
+        data = {
+            "devices": [
+                {"device_id": d, "committed_seq": c, "max_seq": m, "last_seen": s}
+                for d, c, m, s in store.devices()
+            ],
+            "events": [
+                {"device_id": d, "kind": k, "first_seq": a, "last_seq": b, "detail": t}
+                for d, k, a, b, t in store.events()
+            ],
+            "quarantine": dict(Counter(reason for _, _, reason in store.quarantined())),
+            "lag": {"waiting": waiting, "oldest_s": round(age, 3)},
+        }
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps(data, sort_keys=True))
+        return
+    for d in data["devices"]:
+        behind = d["max_seq"] - d["committed_seq"]
+        click.echo(
+            f"{d['device_id']:24} committed {d['committed_seq']:>8}"
+            + (f"  ({behind} beyond a gap)" if behind else "")
+        )
+    for e in data["events"]:
+        click.echo(
+            f"{e['kind']:12} {e['device_id']} seq {e['first_seq']}-{e['last_seq']}: {e['detail']}"
+        )
+    for reason, n in sorted(data["quarantine"].items()):
+        click.echo(f"quarantine   {reason}: {n}")
+    click.echo(f"lag          {waiting} waiting, oldest {age:.1f} s")
 
 
 def _handlers(keys, db) -> dict:

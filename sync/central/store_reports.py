@@ -67,3 +67,12 @@ class StoreReports:
             )
             self._commit()
         return [(int(i), d, int(s), r, int(c), b) for i, d, s, r, c, b in rows]
+
+    def devices(self) -> list[tuple[str, int, int, float]]:
+        """(device_id, committed_seq, max_seq, last_seen) of every device heard from."""
+        with self._guard("devices"):
+            rows = self._execute(
+                "SELECT device_id, committed_seq, max_seq, last_seen FROM devices ORDER BY device_id"
+            )
+            self._commit()
+        return [(d, int(c), int(m), float(s)) for d, c, m, s in rows]
