@@ -5,6 +5,7 @@ No secret is ever printed; `list-devices` shows ids, centers and key fingerprint
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -199,6 +200,11 @@ def install_bundle_cmd(tarball: Path, root: Path, force: bool, keep_tarball: boo
     help="Bundle type.",
 )
 @click.option(
+    "--with-sealing-key",
+    is_flag=True,
+    help="Config bundles: announce the current sealing key (after rotate --sealing).",
+)
+@click.option(
     "--out",
     "out",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -211,6 +217,7 @@ def sign_catalog_cmd(
     version: int | None,
     expires: str | None,
     bundle_type: str,
+    with_sealing_key: bool,
     out: Path,
 ) -> None:
     """Sign SOURCE (a JSON object: catalog or config) into a downlink bundle.
@@ -225,6 +232,13 @@ def sign_catalog_cmd(
         raise ProvisioningError(f"{source} must hold a JSON object")
     version, expires_at = _version_and_expiry(payload, version, expires)
     keys = load_central_keys(central_dir)
+    if with_sealing_key:
+        if bundle_type != "config":
+            raise ProvisioningError("--with-sealing-key is for --type config")
+        payload["sealing"] = {
+            "public": base64.b64encode(keys.sealing_public.public_bytes_raw()).decode("ascii"),
+            "key_id": keys.sealing_key_id,
+        }
     data = sign_bundle(
         bundle_type,
         version,

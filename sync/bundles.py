@@ -37,6 +37,7 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from sync.errors import SyncError
@@ -53,6 +54,7 @@ __all__ = [
     "BundleSignatureError",
     "BundleStore",
     "bundle_key_id",
+    "sealing_key_of",
     "sign_bundle",
     "verify_bundle",
 ]
@@ -277,6 +279,24 @@ def verify_bundle(
 def load_trusted(data: bytes, public_key: Ed25519PublicKey) -> Bundle:
     """Re-read a bundle already applied: signature and format checked, version and expiry not."""
     return _parse_signed(_authenticated(data, public_key, MAX_BUNDLE_BYTES), data)
+
+
+def sealing_key_of(bundle: Bundle | None) -> tuple[X25519PublicKey, str] | None:
+    """The central sealing key a config bundle announces (after `provision rotate --sealing`):
+    `payload["sealing"] = {"public": <b64 raw>, "key_id": <16 hex>}`; None if the bundle has
+    none. The key id must be the one derived from the key."""
+    if bundle is None or bundle.type != "config" or "sealing" not in bundle.payload:
+        return None
+    entry = bundle.payload["sealing"]
+    if not isinstance(entry, dict) or not isinstance(entry.get("key_id"), str):
+        raise BundleFormatError("config bundle: sealing must hold public and key_id")
+    raw = _b64(entry.get("public"), "sealing.public")
+    if len(raw) != 32:
+        raise BundleFormatError("config bundle: sealing.public must be 32 bytes")
+    key = X25519PublicKey.from_public_bytes(raw)
+    if hashlib.sha256(raw).hexdigest()[:16] != entry["key_id"]:
+        raise BundleFormatError("config bundle: sealing.key_id does not match the key")
+    return key, entry["key_id"]
 
 
 class BundleStore:
