@@ -200,3 +200,26 @@ def test_ack_lost_after_commit_is_not_duplicated(setup):
         proxy.close()
     assert receiver.stats["records_stored"] == TOTAL
     setup.check_exactly_once()
+
+
+@pytest.mark.parametrize("central_db", ["postgres"], indirect=True)
+def test_database_connections_killed_mid_drain(setup):
+    """PostgreSQL drops every connection (failover, restart): the receiver answers
+    store_unavailable, reopens its connections, and the drain completes exactly once."""
+    import psycopg
+
+    receiver = setup.receiver()
+    agent = setup.agent(batch_max_records=20, window=1).start()
+    try:
+        assert wait_until(lambda: setup.committed() > 0, 30), "nothing committed"
+        with psycopg.connect(setup.db, autocommit=True) as conn:
+            killed = conn.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE pid <> pg_backend_pid() AND datname = current_database()"
+            ).fetchone()[0]
+        assert killed >= 1
+        assert wait_until(lambda: setup.outbox.stats().last_acked_seq == TOTAL, 60)
+    finally:
+        agent.stop()
+        receiver.stop()
+    setup.check_exactly_once()

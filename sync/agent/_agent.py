@@ -159,26 +159,38 @@ class Agent:
 
     def _loop(self, local: zmq.Socket) -> None:
         while not self._stop.is_set():
-            now = time.monotonic()
-            if self._dealer is None and now >= self._reconnect_at:
-                self._connect()
-            poller = zmq.Poller()
-            poller.register(local, zmq.POLLIN)
-            if self._dealer is not None:
-                poller.register(self._dealer, zmq.POLLIN)
-            events = dict(poller.poll(self._poll_ms()))
-            if self._dealer is not None and events.get(self._dealer):
-                self._read_central()
-            if events.get(local):
-                self._read_local(local)
-            self._expire_requests(local)
-            self._check_liveness()
-            if self._dealer is not None and self._hello_done:
-                self._fill_window()
-                self._heartbeat()
-            self._write_status()
+            try:
+                self._turn(local)
+            except SyncError as e:
+                # The outbox failed (locked too long, disk full, damaged): nothing was acked
+                # wrongly; drop the session and try again after a backoff.
+                log.error("outbox error: %s", type(e).__name__)
+                self._disconnect(f"outbox:{type(e).__name__}")
+            except zmq.ZMQError as e:
+                log.error("socket error: %s", e.strerror)
+                self._disconnect("socket_error")
             if self._on_tick is not None:
                 self._on_tick()
+
+    def _turn(self, local: zmq.Socket) -> None:
+        """One loop turn: connect if due, read, expire, check liveness, send, write status."""
+        if self._dealer is None and time.monotonic() >= self._reconnect_at:
+            self._connect()
+        poller = zmq.Poller()
+        poller.register(local, zmq.POLLIN)
+        if self._dealer is not None:
+            poller.register(self._dealer, zmq.POLLIN)
+        events = dict(poller.poll(self._poll_ms()))
+        if self._dealer is not None and events.get(self._dealer):
+            self._read_central()
+        if events.get(local):
+            self._read_local(local)
+        self._expire_requests(local)
+        self._check_liveness()
+        if self._dealer is not None and self._hello_done:
+            self._fill_window()
+            self._heartbeat()
+        self._write_status()
 
     def _poll_ms(self) -> int:
         if self._dealer is None:

@@ -122,6 +122,9 @@ class Processor:
                 except StoreError as e:
                     log.error("processing failed: %s", e.reason)
                     handled = 0
+                    if self._store is not None:  # reopen next turn (e.g. database restarted)
+                        self._store.close()
+                        self._store = None
                 if not handled:
                     self._stop.wait(self.config.idle_sleep_s)
         finally:

@@ -6,9 +6,9 @@ Invariants:
   `allowlist_recheck_s`, so a revocation closes an open session at once: the device gets
   ERROR("revoked") and nothing it sends is processed any more.
 - A session speaks HELLO first; its device id must be the one enrolled for its key.
-- Ack path for BATCH: decode strictly → verify the internal hash chain (`receiver_chain`) and the
-  Ed25519 signature over the chain head → writer thread: `Store.commit_batches` (insert-if-absent, one transaction
-  for the batches waiting together, COMMIT) → THEN
+- Ack path for BATCH: decode strictly → verify the internal hash chain (`receiver_chain`) and
+  the Ed25519 signature over the chain head → writer thread: `Store.commit_batches`
+  (insert-if-absent, one transaction for the batches waiting together, COMMIT) → THEN
   ACK(highest contiguous committed seq, per-record rejections). A batch failing its signature or
   chain is kept in quarantine and refused with ERROR; nothing is ever dropped silently.
 - Malformed, oversize or hostile frames are answered with ERROR and a log line; no input can
@@ -39,7 +39,7 @@ from sync.central.receiver_auth import (
     ZapPolicy,
 )
 from sync.central.receiver_chain import verify_batch
-from sync.central.store import CommitResult, Store, StoredRecord
+from sync.central.store import CommitResult, Store, StoredRecord, StoreHandle
 from sync.errors import ChainError, RecordFormatError, SignatureError
 from sync.protocol import (
     Ack,
@@ -178,7 +178,8 @@ class Receiver:
 
     def run(self) -> None:
         """The loop; returns when `stop()` is called."""
-        store = self._store_factory()
+        store = StoreHandle(self._store_factory)
+        store.get()  # fail early (bad URL, unreachable database) with the store's error
         auth = ThreadAuthenticator(self._ctx, log=logging.getLogger("sync.central.zap"))
         auth.start()
         auth.configure_curve_callback(domain="*", credentials_provider=ZapPolicy(self.allowlist))
@@ -219,7 +220,7 @@ class Receiver:
     def _writer(self) -> None:
         """The commit thread: group-commits verified batches in arrival order, then hands each
         ACK (or a store error) back to the loop. Its fsync overlaps the loop's verification."""
-        store = self._store_factory()
+        store = StoreHandle(self._store_factory)
         wake = self._ctx.socket(zmq.PUSH)
         wake.linger = 0
         wake.connect(self._signal)
@@ -240,23 +241,29 @@ class Receiver:
                         break
                     group.append(nxt)
                     size += len(nxt[3])
-                try:
-                    results = store.commit_batches([(g[2], g[3]) for g in group])
-                except StoreError as e:
-                    log.error("commit of %d batch(es) failed: %s", len(group), e.reason)
-                    for identity, batch_id, *_ in group:
-                        self._acks.put(
-                            (identity, ErrorMessage("store_unavailable", "", batch_id, 1000))
-                        )
-                else:
-                    for (identity, batch_id, device_id, rows), result in zip(
-                        group, results, strict=True
-                    ):
-                        self._acks.put((identity, self._ack(batch_id, device_id, rows, result)))
+                self._commit_group(store, group)
                 wake.send(b"", flags=zmq.NOBLOCK)
         finally:
             wake.close(linger=0)
             store.close()
+
+    def _commit_group(self, store: StoreHandle, group: list) -> None:
+        """Commit a group in one transaction; if that fails, each batch alone, so one bad batch
+        cannot hold back the others. A failed batch is answered `store_unavailable` (retry)."""
+        try:
+            results = store.get().commit_batches([(g[2], g[3]) for g in group])
+        except Exception as e:  # noqa: BLE001 - the writer must survive anything; agents resend
+            store.reset()
+            if len(group) > 1:
+                for item in group:
+                    self._commit_group(store, [item])
+                return
+            identity, batch_id, device_id, _ = group[0]
+            log.error("commit failed for %s: %s", device_id, getattr(e, "reason", type(e).__name__))
+            self._acks.put((identity, ErrorMessage("store_unavailable", "", batch_id, 1000)))
+            return
+        for (identity, batch_id, device_id, rows), result in zip(group, results, strict=True):
+            self._acks.put((identity, self._ack(batch_id, device_id, rows, result)))
 
     def _ack(self, batch_id: int, device_id: str, rows, result: CommitResult) -> Ack:
         self.stats["batches"] += 1
@@ -269,7 +276,7 @@ class Receiver:
             )
         return Ack(batch_id, result.committed_seq, result.rejections)
 
-    def _loop(self, router: zmq.Socket, store: Store, pool, wake: zmq.Socket) -> None:
+    def _loop(self, router: zmq.Socket, store: StoreHandle, pool, wake: zmq.Socket) -> None:
         poller = zmq.Poller()
         poller.register(router, zmq.POLLIN)
         poller.register(wake, zmq.POLLIN)
@@ -322,7 +329,7 @@ class Receiver:
         self._send(router, identity, ErrorMessage(code=code, detail=detail[:200], **kw))
         return 0
 
-    def _handle(self, router: zmq.Socket, store: Store, pool, frames) -> int:
+    def _handle(self, router: zmq.Socket, store: StoreHandle, pool, frames) -> int:
         identity = frames[0].bytes
         if len(frames) != 2:
             return self._error(router, identity, "malformed", "expected one payload frame")
@@ -381,14 +388,17 @@ class Receiver:
             return 0
         return self._error(router, identity, "unexpected", type(message).__name__)
 
-    def _hello(self, router, store: Store, identity: bytes, session: _Session, hello: Hello) -> int:
+    def _hello(
+        self, router, store: StoreHandle, identity: bytes, session: _Session, hello: Hello
+    ) -> int:
         if hello.device_id != session.device.device_id:
             return self._error(
                 router, identity, "wrong_device", "device id is not the enrolled one"
             )
         try:
-            state = store.device_state(hello.device_id)
+            state = store.get().device_state(hello.device_id)
         except StoreError as e:
+            store.reset()
             return self._error(router, identity, "store_unavailable", e.reason, retry_after_ms=1000)
         session.hello = True
         log.info(
@@ -408,7 +418,9 @@ class Receiver:
                 self._send(router, identity, Bundle(data))
         return 0
 
-    def _batch(self, router, store: Store, identity: bytes, session: _Session, batch: Batch) -> int:
+    def _batch(
+        self, router, store: StoreHandle, identity: bytes, session: _Session, batch: Batch
+    ) -> int:
         device_id = session.device.device_id
         last_seq = batch.first_seq + len(batch.records) - 1
         try:
@@ -425,7 +437,9 @@ class Receiver:
         self._commits.put((identity, batch.batch_id, device_id, rows))
         return 0
 
-    def _quarantine(self, store: Store, device_id: str, batch: Batch, records, code: str) -> None:
+    def _quarantine(
+        self, store: StoreHandle, device_id: str, batch: Batch, records, code: str
+    ) -> None:
         """Keep a refused batch: each record under the seq it claims (or its position)."""
         rows = []
         for i, r in enumerate(records):
@@ -437,8 +451,9 @@ class Receiver:
             stored = StoredRecord(seq, r.record_hash, b"", "", "", 0, r.header_bytes, r.ciphertext)
             rows.append((stored, f"refused_{code}"))
         try:
-            store.quarantine_batch(device_id, rows, code, f"batch {batch.batch_id} refused")
+            store.get().quarantine_batch(device_id, rows, code, f"batch {batch.batch_id} refused")
         except StoreError as e:
+            store.reset()
             log.error("quarantine failed for %s: %s", device_id, e.reason)
 
     def _request(self, router, pool, identity: bytes, session: _Session, request: Request) -> int:

@@ -31,7 +31,7 @@ _MIN_CIPHERTEXT = 32 + 16  # ephemeral X25519 key + AES-GCM tag
 
 
 def _text(value: object, limit: int = 64) -> bool:
-    return type(value) is str and 0 < len(value) <= limit
+    return type(value) is str and 0 < len(value) <= limit and value.isprintable()
 
 
 def verify_batch(

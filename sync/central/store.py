@@ -35,6 +35,7 @@ __all__ = [
     "DeviceState",
     "PendingRecord",
     "Store",
+    "StoreHandle",
     "StoredRecord",
     "open_store",
 ]
@@ -461,6 +462,27 @@ class Store(StoreReports):
         """End a `pending` transaction that will not be finished (nothing was claimed for good)."""
         with self._guard("release"):
             self._rollback()
+
+
+class StoreHandle:
+    """A store opened on first use and reopened after a failure (e.g. PostgreSQL restarted):
+    `get()` (may raise StoreError), `reset()` after a StoreError, `close()`."""
+
+    def __init__(self, factory) -> None:
+        self._factory = factory
+        self._store: Store | None = None
+
+    def get(self) -> Store:
+        if self._store is None:
+            self._store = self._factory()
+        return self._store
+
+    def reset(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    close = reset
 
 
 def open_store(db: str) -> Store:
