@@ -104,7 +104,10 @@ def run(
     device = load_device_bundle(bundle_dir)
     if device.catalog_public is None:
         raise AgentConfigError("device bundle lacks the catalog public key")
-    status_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        status_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise AgentConfigError(f"cannot create {status_path.parent}: {e.strerror}") from e
     bundles = BundleStore(bundles_dir, device.catalog_public)
     config = AgentConfig(
         endpoint=endpoint or device.central_endpoint,

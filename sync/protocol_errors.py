@@ -12,6 +12,7 @@ from sync.errors import SyncError
 __all__ = [
     "AgentConfigError",
     "AgentOfflineError",
+    "BindError",
     "MalformedMessageError",
     "OversizeMessageError",
     "ProtocolError",
@@ -116,3 +117,12 @@ class AgentOfflineError(RequestTimeoutError):
     def __init__(self, kind: str) -> None:
         super().__init__(kind, 0.0)
         self.args = (f"request {kind!r}: sync agent is offline",)
+
+
+class BindError(SyncTransportError):
+    """A socket could not bind or connect its endpoint (address in use, missing directory...)."""
+
+    def __init__(self, endpoint: str, reason: str) -> None:
+        super().__init__(f"cannot bind {endpoint}: {reason}")
+        self.endpoint = endpoint
+        self.reason = reason

@@ -43,3 +43,31 @@ def test_backoff_is_full_jitter_under_the_cap(attempt):
     assert all(0.0 <= d <= ceiling for d in delays)
     # full jitter: spread over the whole range, not clustered at the ceiling
     assert min(delays) < 0.2 * ceiling and max(delays) > 0.8 * ceiling
+
+
+def test_unbindable_request_socket_is_a_typed_error(tmp_path):
+    import sync_support
+
+    from sync.protocol_errors import BindError
+
+    central = sync_support.central_kit()
+    kit = sync_support.device_kit(tmp_path, central)
+    agent = sync_support.agent_for(
+        kit, central, "tcp://127.0.0.1:9", request_endpoint=f"ipc://{tmp_path}/no/such/dir/a.sock"
+    )
+    with pytest.raises(BindError):
+        agent.start()
+
+
+def test_receiver_bind_conflict_is_a_typed_error(tmp_path):
+    import sync_support
+
+    from sync.protocol_errors import BindError
+
+    central = sync_support.central_kit()
+    first = sync_support.start_receiver(central, str(tmp_path / "a.db"))
+    try:
+        with pytest.raises(BindError):
+            sync_support.start_receiver(central, str(tmp_path / "b.db"), bind=first.endpoint)
+    finally:
+        first.stop()

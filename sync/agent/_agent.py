@@ -45,7 +45,7 @@ from sync.protocol import (
     decode,
     encode,
 )
-from sync.protocol_errors import ProtocolError
+from sync.protocol_errors import BindError, ProtocolError
 from sync.sealing import sign_chain_head
 
 __all__ = ["Agent"]
@@ -107,6 +107,7 @@ class Agent:
         self._thread: threading.Thread | None = None
         self._inproc = f"inproc://madoguchi-agent-{id(self):x}"
         self._bound = threading.Event()
+        self.error: BaseException | None = None
         self.status = AgentStatus(device_id=device_id)
         self._status_written = 0.0
         # session state (loop thread only)
@@ -127,10 +128,20 @@ class Agent:
 
     # --- public API -----------------------------------------------------------------------------
     def start(self) -> Agent:
-        self._thread = threading.Thread(target=self.run, name="sync-agent", daemon=True)
+        """Run the loop in a thread; raises here if the loop cannot start (e.g. BindError)."""
+        self._thread = threading.Thread(target=self._run_guarded, name="sync-agent", daemon=True)
         self._thread.start()
         self._bound.wait(10)
+        if self.error is not None:
+            raise self.error
         return self
+
+    def _run_guarded(self) -> None:
+        try:
+            self.run()
+        except BaseException as e:  # noqa: BLE001 - kept for start() and the caller to see
+            self.error = e
+            log.error("agent stopped: %s", type(e).__name__)
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
@@ -147,9 +158,14 @@ class Agent:
     def run(self) -> None:
         local = self._ctx.socket(zmq.ROUTER)
         local.linger = 0
-        local.bind(self._inproc)
-        if self.config.request_endpoint:
-            local.bind(self.config.request_endpoint)
+        try:
+            local.bind(self._inproc)
+            if self.config.request_endpoint:
+                local.bind(self.config.request_endpoint)
+        except zmq.ZMQError as e:
+            local.close(linger=0)
+            self._bound.set()
+            raise BindError(self.config.request_endpoint or self._inproc, e.strerror) from e
         self._bound.set()
         self._set_state("connecting")
         try:
@@ -292,6 +308,12 @@ class Agent:
             self._set_state("connected")
             log.info("session open: central committed seq %d", committed)
             last_seq, _ = self.outbox.head()
+            if committed < self.status.acked_seq:
+                log.warning(
+                    "central committed %d < locally acked %d: resending what is still here",
+                    committed,
+                    self.status.acked_seq,
+                )
             if committed > last_seq:
                 # The central side holds seqs this outbox never reached (a reset terminal
                 # reusing its device id): new records would collide. Staff must re-enroll.

@@ -55,7 +55,7 @@ from sync.protocol import (
     decode,
     encode,
 )
-from sync.protocol_errors import ProtocolError, StoreError
+from sync.protocol_errors import BindError, ProtocolError, StoreError
 from sync.sealing import SealedRecord, verify_chain_head
 
 __all__ = [
@@ -194,7 +194,10 @@ class Receiver:
             router.maxmsgsize = self.config.max_message_bytes
             router.linger = 0
             router.sndhwm = router.rcvhwm = 100_000
-            router.bind(self.config.bind)
+            try:
+                router.bind(self.config.bind)
+            except zmq.ZMQError as e:
+                raise BindError(self.config.bind, e.strerror) from e
             self.endpoint = router.last_endpoint.decode()
             wake = self._ctx.socket(zmq.PULL)
             wake.linger = 0
