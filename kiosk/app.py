@@ -77,6 +77,8 @@ class KioskApp(App):
         self._exit_allowed = False
         self._tick_event = None
         self._render_pending = False
+        self._trim_event = None
+        self.trim_after_s = 5.0
         self.root_widget = None
 
     # -- text, sizes --------------------------------------------------------------------------
@@ -155,6 +157,18 @@ class KioskApp(App):
     def on_stop(self) -> None:
         self.voice.stop()
 
+    def _idle_at_home(self, _dt: float) -> None:
+        """Nobody has touched the kiosk for a while: drop the screens built for the last
+        resident (rebuilt on demand) and give their memory back to the OS."""
+        self._trim_event = None
+        if self.root_widget is not None and self.root_widget.step == "home":
+            self.root_widget.drop_cached_screens()
+            import gc
+
+            gc.collect()
+            # Kivy frees GL textures on the next frames; trim the heap after that.
+            Clock.schedule_once(lambda _dt: release_memory(), 0.5)
+
     def _tick(self, _dt: float) -> None:
         tick = getattr(self.session, "tick", None)
         if tick is not None:
@@ -191,7 +205,29 @@ class KioskApp(App):
         if contrast != self.high_contrast or self.theme is not theme_for(contrast):
             self.high_contrast = contrast
             self.theme = theme_for(contrast)
+        was = self.root_widget.step
         self.root_widget.render(state)
+        step = self.root_widget.step
+        if step != was:
+            if self._trim_event is not None:
+                self._trim_event.cancel()
+                self._trim_event = None
+            if step == "home" and was:
+                # The kiosk sits idle at home: a good moment to give memory back.
+                self._trim_event = Clock.schedule_once(self._idle_at_home, self.trim_after_s)
+
+
+def release_memory() -> None:
+    """Hand memory freed by the last resident's screens back to the OS (glibc keeps freed heap
+    otherwise; under llvmpipe every texture lives in process memory). Linux/glibc only."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def build_app(

@@ -30,7 +30,8 @@ __all__ = [
 
 MIN_TARGET_MM = 15.0
 LARGE_TEXT_SCALE = 1.5
-_TEXT_PX = {"title": 40, "heading": 32, "body": 26, "button": 28, "small": 20, "key": 34}
+# Few distinct sizes on purpose: every (font, size) pair costs ~2.5 MB of glyph cache in SDL_ttf.
+_TEXT_PX = {"title": 40, "heading": 34, "body": 28, "button": 28, "small": 22, "key": 34}
 
 
 def hex_rgba(value: str, alpha: float = 1.0) -> tuple[float, float, float, float]:

@@ -80,10 +80,14 @@ class KioskRoot(FloatLayout):
     notice_style = StringProperty("warn")
     step = StringProperty("")
 
+    # Screens kept built after they were left (home always is): bounds memory (textures live in
+    # process memory under llvmpipe) while the usual back-and-forth stays instant.
+    max_cached_screens = 6
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.ids.sm.transition = NoTransition()
-        self._screens: dict[str, Any] = {}
+        self._screens: dict[str, Any] = {}  # in least-recently-shown order
 
     # -- screens ------------------------------------------------------------------------------
     @property
@@ -102,6 +106,24 @@ class KioskRoot(FloatLayout):
             self._screens[step] = screen
             self.sm.add_widget(screen)
         return screen
+
+    def _evict(self) -> None:
+        for name in list(self._screens):
+            if len(self._screens) <= self.max_cached_screens:
+                return
+            if name in (self.step, "home"):
+                continue
+            screen = self._screens.pop(name)
+            screen.clear()
+            self.sm.remove_widget(screen)
+
+    def drop_cached_screens(self) -> None:
+        """Forget every built screen but the current one (they are rebuilt when shown again)."""
+        for name in list(self._screens):
+            if name != self.step:
+                screen = self._screens.pop(name)
+                screen.clear()
+                self.sm.remove_widget(screen)
 
     @property
     def cached_screens(self) -> list[Any]:
@@ -123,6 +145,8 @@ class KioskRoot(FloatLayout):
                 previous.clear()
             self.sm.current = step
             self.step = step
+            self._screens[step] = self._screens.pop(step)  # most recently shown last
+            self._evict()
             screen.render(state)
             if app is not None and app.voice.enabled:
                 app.voice.say(app.lang, screen.guidance())

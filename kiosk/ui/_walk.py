@@ -62,6 +62,8 @@ class HeldWorker:
 class _PreviewCard:
     def __init__(self, ports: PreviewPorts) -> None:
         self.ports = ports
+        if ports.tries == 0:  # every walk places a fresh preview card
+            ports.tries = 3
 
     def kenhojo_tries_left(self) -> int:
         return self.ports.tries
@@ -155,6 +157,7 @@ def walk_steps(
         render()
         yield label or str(s.step)
 
+    lang = s.language
     yield from at()  # home
     s.open_life_events()
     yield from at()
@@ -172,6 +175,7 @@ def walk_steps(
         yield from at()
     s.choose_procedure(kiosk_proc)
     yield from at()  # procedure_intro
+    s.card_removed()  # the walk starts without a card in the reader
     s.start_procedure()
     yield from at()  # place_card
     s.card_inserted()
@@ -195,7 +199,8 @@ def walk_steps(
     yield from at()  # done
     s.finish()
     yield from at()  # survey
-    s.skip_survey()
+    s.skip_survey()  # the survey ends the session: the wipe resets the language
+    s.choose_language(lang)
     s.open_certificates()
     yield from at()  # certificate_choose
     cert = next(iter(s.catalog.certificates.values()))
@@ -227,6 +232,16 @@ def walk_steps(
     if now is not None:
         s.tick(now() + s.config.idle_timeout_s + 1)
     yield from at()  # still_there
+    s.home()
+    s.open_procedures()
+    s.choose_procedure(kiosk_proc)
+    s.start_procedure()
+    worker.release()
+    for _ in range(3):
+        s.submit_pin("0000")
+        worker.release()
+    yield from at()  # pin_blocked
+    s.card_removed()
     s.home()
     if s.config.staff_pin_hash and staff_pin:
         s.open_staff()

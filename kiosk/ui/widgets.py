@@ -131,10 +131,11 @@ class NumericKeyboard(Keyboard):
     """0-9, delete, clear, OK. Used for the PIN (masked) and numeric fields."""
 
     def build_keys(self) -> None:
-        keys = [(d, d, "key") for d in "123456789"]
         bs, clear, ok = self._controls()
-        keys += [clear, ("0", "0", "key"), bs]
-        self._grid(3, keys)
+        keys = [(d, d, "key") for d in "123"] + [bs]
+        keys += [(d, d, "key") for d in "456"] + [clear]
+        keys += [(d, d, "key") for d in "7890"]
+        self._grid(4, keys)
         self._grid(1, [ok])
 
 

@@ -1,0 +1,242 @@
+"""`madoguchi kiosk`: run the resident's touch screen, or save a screenshot of every screen.
+
+The entry point is the only place that reads TOML: `--config kiosk.toml` (all keys optional):
+
+    bundle = "/etc/madoguchi/device"           # device bundle (device.toml: id, center, queues, keys)
+    outbox = "/var/lib/madoguchi/outbox.sqlite3"
+    state = "/var/lib/madoguchi/local.sqlite3"  # queue-ticket counters
+    agent_status = "/run/madoguchi/sync-agent.json"
+    request_socket = "ipc:///run/madoguchi/sync-agent.sock"   # "" = no online requests
+    reader = ""                                 # PC/SC reader name; "" = the first with a card
+    cups_server = ""                            # "" = libcups' default
+    staff_pin_hash = "pbkdf2-sha256$..."        # `madoguchi kiosk --hash-staff-pin`
+    [display]
+    width_px = 1280
+    height_px = 800
+    dpi = 98.0
+
+`--screenshots DIR` needs no device: it walks every screen in every language over in-process
+preview ports (a fictional resident) and writes `DIR/<lang>_<nn>_<step>.png`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from madoguchi.errors import MadoguchiError
+
+__all__ = ["KioskConfig", "commands", "load_kiosk_config"]
+
+
+class KioskConfigError(MadoguchiError):
+    """The kiosk's TOML config is unreadable or has a bad value (names the key)."""
+
+
+@dataclass(frozen=True)
+class KioskConfig:
+    bundle: Path = Path("/etc/madoguchi/device")
+    outbox: Path = Path("/var/lib/madoguchi/outbox.sqlite3")
+    state: Path = Path("/var/lib/madoguchi/local.sqlite3")
+    agent_status: Path = Path("/run/madoguchi/sync-agent.json")
+    request_socket: str = "ipc:///run/madoguchi/sync-agent.sock"
+    reader: str = ""
+    cups_server: str = ""
+    staff_pin_hash: str | None = None
+    display: dict[str, Any] = field(default_factory=dict)
+
+
+def load_kiosk_config(path: Path | None) -> KioskConfig:
+    if path is None:
+        return KioskConfig()
+    import tomllib
+
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise KioskConfigError(f"cannot read {path}: {e}") from e
+    known = {f for f in KioskConfig.__dataclass_fields__}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise KioskConfigError(f"{path}: unknown key(s) {', '.join(unknown)}")
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in ("bundle", "outbox", "state", "agent_status"):
+            values[key] = Path(str(value))
+        elif key == "display":
+            if not isinstance(value, dict):
+                raise KioskConfigError(f"{path}: [display] must be a table")
+            values[key] = dict(value)
+        else:
+            values[key] = str(value)
+    return KioskConfig(**values)
+
+
+def _display(config: KioskConfig, fullscreen: bool | None):
+    from kiosk.theme import DisplayConfig
+
+    kwargs = dict(config.display)
+    if fullscreen is not None:
+        kwargs["fullscreen"] = fullscreen
+    try:
+        return DisplayConfig(**kwargs)
+    except (TypeError, ValueError) as e:
+        raise KioskConfigError(f"[display]: {e}") from e
+
+
+def _prepare_kivy(display, offscreen: bool) -> None:
+    """Kivy reads its environment and window config once, before the window exists."""
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    if offscreen and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+    from kivy.config import Config
+
+    Config.set("graphics", "width", str(display.width_px))
+    Config.set("graphics", "height", str(display.height_px))
+    Config.set("graphics", "fullscreen", "auto" if display.fullscreen and not offscreen else "0")
+    Config.set("graphics", "borderless", "1" if display.fullscreen and not offscreen else "0")
+    Config.set("kivy", "exit_on_escape", "0")
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+
+
+def save_screenshots(out_dir: Path, languages: tuple[str, ...], display) -> list[Path]:
+    from kivy.base import EventLoop
+
+    from kiosk.fonts import register_fonts
+    from kiosk.ui._walk import PreviewUi, shot_name
+
+    register_fonts()
+    EventLoop.ensure_window()
+    window = EventLoop.window
+    out_dir.mkdir(parents=True, exist_ok=True)
+    saved: list[Path] = []
+    with PreviewUi(window, display=display) as ui:
+        for lang in languages:
+            ui.session.choose_language(lang)
+            for i, step in enumerate(ui.walk()):
+                for _ in range(5):  # texture -> size -> layout settle over a few frames
+                    EventLoop.idle()
+                target = shot_name(out_dir, i, step, lang)
+                real = Path(window.screenshot(str(target)))
+                if real != target:  # Kivy appends a counter to the name
+                    real.replace(target)
+                saved.append(target)
+    return saved
+
+
+def _run(config: KioskConfig, display) -> None:
+    from kiosk.app import build_app, kivy_scheduler
+    from kiosk.catalog import default_catalog
+    from kiosk.session import KioskSession, SessionConfig
+    from kiosk.session.workers import ThreadWorker
+
+    services = _services(config)
+    device = services._device_config  # type: ignore[attr-defined]
+    session = KioskSession(
+        default_catalog(),
+        services.ports(),
+        SessionConfig(device_id=device.device_id, staff_pin_hash=config.staff_pin_hash),
+        worker=ThreadWorker(kivy_scheduler()),
+    )
+    app = build_app(session, services, display=display)
+    services.watch_cards(session, kivy_scheduler())
+    try:
+        app.run()
+    finally:
+        session.wipe()
+        services.close()
+        services.outbox.close()
+
+
+def _services(config: KioskConfig):
+    from devices.card import CardReader
+    from devices.printer import Printer, PrinterConfig
+    from kiosk.services import KioskServices
+    from provisioning import load_device_config
+    from sync.agent import RequestClient
+    from sync.localstate import LocalState
+    from sync.outbox import Outbox, OutboxConfig
+
+    device = load_device_config(config.bundle)
+    outbox = Outbox(
+        OutboxConfig(config.outbox), device.device_id, device.sealing_public, device.sealing_key_id
+    ).open()
+    printer = Printer(
+        PrinterConfig(server=config.cups_server or None, queues=dict(device.printer_queues))
+    )
+    services = KioskServices(
+        card_reader=CardReader(config.reader or None),
+        outbox=outbox,
+        printer=printer,
+        local_state=LocalState(config.state),
+        online_client=RequestClient(config.request_socket) if config.request_socket else None,
+        agent_status_path=config.agent_status,
+        city_name=device.city,
+        center_name=device.center,
+    )
+    services._device_config = device  # type: ignore[attr-defined]
+    return services
+
+
+@click.command("kiosk")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Kiosk TOML (bundle, outbox, reader, display, staff PIN hash); defaults otherwise.",
+)
+@click.option(
+    "--screenshots",
+    "screenshots",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Save a PNG of every screen in every language to this directory, then exit.",
+)
+@click.option(
+    "--language",
+    "languages",
+    multiple=True,
+    help="With --screenshots: only these languages (repeatable); default all seven.",
+)
+@click.option(
+    "--fullscreen/--windowed",
+    default=None,
+    help="Fullscreen on the device (default), windowed for development.",
+)
+def kiosk(
+    config_path: Path | None,
+    screenshots: Path | None,
+    languages: tuple[str, ...],
+    fullscreen: bool | None,
+) -> None:
+    """Run the resident's touch screen (or save screenshots of every screen)."""
+    from madoguchi.i18n import LANGUAGES
+
+    config = load_kiosk_config(config_path)
+    display = _display(config, fullscreen)
+    if screenshots is not None:
+        bad = [lang for lang in languages if lang not in LANGUAGES]
+        if bad:
+            raise KioskConfigError(f"unknown language(s): {', '.join(bad)}")
+        _prepare_kivy(display, offscreen=True)
+        saved = save_screenshots(screenshots, languages or LANGUAGES, display)
+        click.echo(f"saved {len(saved)} screenshots to {screenshots}")
+        return
+    _prepare_kivy(display, offscreen=False)
+    _run(config, display)
+
+
+@click.command("kiosk-hash-staff-pin")
+@click.option("--pin", prompt=True, hide_input=True, confirmation_prompt=True, help="4-12 digits.")
+def hash_staff_pin_command(pin: str) -> None:
+    """Print the hash of a staff PIN for the kiosk config (the PIN itself is never stored)."""
+    from kiosk.session import hash_staff_pin
+
+    click.echo(hash_staff_pin(pin))
+
+
+commands = [kiosk, hash_staff_pin_command]
