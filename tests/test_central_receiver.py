@@ -166,3 +166,24 @@ def test_oversize_frame_drops_only_that_connection(tmp_path, zctx):
     finally:
         receiver.stop()
     assert receiver.error is None
+
+
+def test_back_pressure_busy_loses_and_duplicates_nothing(tmp_path):
+    """With no room for queued commits, batches beyond the first in flight are answered `busy`;
+    the agent pauses and resends; every record ends up stored once."""
+    from sync_support import agent_for, wait_until
+
+    central = central_kit()
+    db = str(tmp_path / "c.db")
+    receiver = start_receiver(central, db, max_queued_records=0)
+    kit = device_kit(tmp_path, central)
+    kit.outbox.append_many([("survey", {"i": i}) for i in range(60)])
+    agent = agent_for(kit, central, receiver.endpoint, batch_max_records=10, window=4).start()
+    try:
+        assert wait_until(lambda: agent.acked_seq == 60, 60)
+    finally:
+        agent.stop()
+        receiver.stop()
+    assert sync_support.stored_count(db) == 60
+    assert sync_support.committed(db, kit.device_id) == 60
+    assert sync_support.stored_count(db, table="events") == 0  # no (transient) gap reported

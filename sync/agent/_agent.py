@@ -343,12 +343,16 @@ class Agent:
         self.status.last_error = code
         if code == "revoked":
             self._disconnect("revoked", state="revoked")
-        elif code in ("rate_limited", "store_unavailable"):
+        elif code in ("rate_limited", "store_unavailable", "busy"):
             # The batch was not stored: resend from the first unacked seq after the pause.
             self._paused_until = time.monotonic() + max(error.retry_after_ms, 100) / 1000
-            if self._inflight:
-                self._next_seq = self._inflight[0].first_seq
-                self._inflight.clear()
+            # Batches before the refused one may still be ACKed; resend from the refused one
+            # (or from the oldest in flight when the error names no batch).
+            keep = [f for f in self._inflight if error.ref and f.batch_id < error.ref]
+            dropped = [f for f in self._inflight if f not in keep]
+            if dropped:
+                self._next_seq = min(self._next_seq, dropped[0].first_seq)
+                self._inflight = deque(keep)
         elif code == "hello_required":
             self._disconnect(code)
         else:  # bad_signature, chain_break, malformed...: reconnect later, nothing is lost

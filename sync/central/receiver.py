@@ -83,6 +83,7 @@ class ReceiverConfig:
     request_workers: int = 4
     max_request_timeout_ms: int = 30_000
     group_commit_records: int = 8000  # batches waiting together share one transaction (fsync)
+    max_queued_records: int = 100_000  # verified but uncommitted; beyond it: ERROR busy (retry)
 
 
 @dataclass
@@ -93,6 +94,7 @@ class _Session:
     seen: float
     messages: TokenBucket
     volume: TokenBucket
+    resend_from: int | None = None  # after a `busy`: later batches wait for this seq again
 
 
 class Receiver:
@@ -130,6 +132,8 @@ class Receiver:
         self._commits: queue.SimpleQueue = queue.SimpleQueue()  # verified batches → writer
         self._acks: queue.SimpleQueue = queue.SimpleQueue()  # writer results → loop
         self._signal = f"inproc://central-receiver-{id(self):x}"
+        # records handed to the writer / done by it; each counter has ONE writing thread
+        self._queued_in = self._queued_out = 0
         self._sessions: dict[bytes, _Session] = {}
         self.endpoint = ""
         self.error: BaseException | None = None
@@ -245,6 +249,7 @@ class Receiver:
                     group.append(nxt)
                     size += len(nxt[3])
                 self._commit_group(store, group)
+                self._queued_out += size
                 wake.send(b"", flags=zmq.NOBLOCK)
         finally:
             wake.close(linger=0)
@@ -425,6 +430,10 @@ class Receiver:
         self, router, store: StoreHandle, identity: bytes, session: _Session, batch: Batch
     ) -> int:
         device_id = session.device.device_id
+        if session.resend_from is not None:
+            if batch.first_seq > session.resend_from:  # keep the stream contiguous: no gap
+                return self._error(router, identity, "busy", ref=batch.batch_id, retry_after_ms=500)
+            session.resend_from = None
         last_seq = batch.first_seq + len(batch.records) - 1
         try:
             rows, head = verify_batch(batch.records, batch.first_seq, device_id)
@@ -436,7 +445,12 @@ class Receiver:
             records = [SealedRecord(h, c) for h, c in batch.records]
             self._quarantine(store, device_id, batch, records, code)
             return self._error(router, identity, code, str(e), ref=batch.batch_id)
+        if self._queued_in - self._queued_out > self.config.max_queued_records:
+            # back-pressure instead of unbounded memory: the agent pauses and resends
+            session.resend_from = batch.first_seq
+            return self._error(router, identity, "busy", ref=batch.batch_id, retry_after_ms=1000)
         # durable commit happens on the writer thread; the ACK follows it (see _writer)
+        self._queued_in += len(rows)
         self._commits.put((identity, batch.batch_id, device_id, rows))
         return 0
 
