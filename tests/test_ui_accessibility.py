@@ -144,3 +144,12 @@ def test_every_language_draws_distinct_ink(kivy_window, tmp_path):
                 bitmaps[lang] = crop.tobytes()
             assert dark > 200, f"{lang}: title drew nothing"
     assert len(set(bitmaps.values())) == len(LANGUAGES)
+
+
+def test_every_session_step_has_a_screen_and_every_notice_a_text():
+    from kiosk.session import NoticeCode, Step
+    from kiosk.ui import SCREENS
+    from kiosk.ui._root import NOTICE_TEXT
+
+    assert {s.value for s in Step} <= set(SCREENS)
+    assert {n.value for n in NoticeCode} <= set(NOTICE_TEXT)

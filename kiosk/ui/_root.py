@@ -29,6 +29,8 @@ NOTICE_TEXT = {
     "checklist_printed": "The list was printed.",
     "offline_queued": "Offline: your request was saved and will be sent later.",
     "offline_no_slots": "Offline: no times can be booked now. We will call you back.",
+    "refused": "The city office could not accept this request. Please go to the counter.",
+    "slot_taken": "That time was just taken. Please choose another time.",
     "staff_called": "A staff member is coming.",
     "staff_pin_wrong": "Wrong staff PIN.",
     "reprinted": "Reprinted: {count}",
@@ -100,6 +102,8 @@ class KioskRoot(FloatLayout):
         if screen is None:
             from kiosk.ui.screens import SCREENS
 
+            if step not in SCREENS:  # a step this UI does not know: never crash the kiosk
+                return self.screen("service_error")
             cls = SCREENS[step]
             load_kv(f"screens/{step}")
             screen = cls(name=step)
@@ -139,6 +143,7 @@ class KioskRoot(FloatLayout):
         self._render_status(state)
         self._render_notice(state)
         screen = self.screen(step)
+        step = screen.name
         if step != self.step:
             previous = self._screens.get(self.step)
             if previous is not None:

@@ -9,6 +9,7 @@ journeys use the real card simulator, cupsd and outbox instead (tests/test_ui_jo
 
 from __future__ import annotations
 
+import base64
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from kiosk.session import (
     Appended,
     CardData,
     PortOfflineError,
+    PortRefusedError,
     PortWrongPinError,
     PrinterState,
     SessionPorts,
@@ -49,8 +51,9 @@ class HeldWorker:
             self.release()
 
     def release(self) -> None:
-        while self.pending:
-            job, done = self.pending.pop(0)
+        """Run the jobs held so far (a job's outcome may submit the next one: that one waits)."""
+        batch, self.pending = self.pending, []
+        for job, done in batch:
             try:
                 result = job()
             except Exception as e:  # noqa: BLE001 - the session decides what an error means
@@ -97,6 +100,7 @@ class PreviewPorts:
     """In-process stand-ins for the screenshot walk when no device is attached."""
 
     online: bool = False
+    refuse: bool = False
     tries: int = 3
     records: list[tuple[str, dict]] = field(default_factory=list)
     _seq: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -123,7 +127,15 @@ class PreviewPorts:
         pass
 
     def request(self, method: str, params: dict, timeout_s: float) -> dict:
-        raise PortOfflineError("preview is offline")
+        if not self.online:
+            raise PortOfflineError("preview is offline")
+        if method == "certificate.challenge":
+            return {"challenge": base64.b64encode(b"\x01" * 32).decode()}
+        if method == "certificate.issue":
+            if self.refuse:
+                raise PortRefusedError("preview_refused")
+            return {"ok": True, "reference": "PREVIEW-0001"}
+        raise PortOfflineError(f"preview does not answer {method}")
 
     def sync_status(self) -> SyncStatus:
         return SyncStatus(online=self.online, outbox_depth=len(self.records))
@@ -149,6 +161,7 @@ def walk_steps(
     render: Callable[[], None],
     now: Callable[[], float] | None = None,
     staff_pin: str | None = None,
+    ports: PreviewPorts | None = None,
 ) -> Iterator[str]:
     """Drive `session` through every step, yielding each step's name while it is on screen."""
     s = session
@@ -205,12 +218,29 @@ def walk_steps(
     yield from at()  # certificate_choose
     cert = next(iter(s.catalog.certificates.values()))
     purpose = cert.purposes[0].id if cert.purposes else None
-    s.choose_certificate(cert.id, 1, purpose)
-    worker.release()
-    s.submit_pin("1234")
+
+    def certificate() -> None:
+        s.home()
+        s.open_certificates()
+        s.choose_certificate(cert.id, 1, purpose)
+        worker.release()
+        s.submit_pin("1234")
+        worker.release()
+
+    certificate()
     yield from at()  # issuing
     worker.release()
     yield from at()  # claim_slip (offline)
+    if ports is not None:
+        ports.online = True
+        certificate()
+        worker.release()
+        yield from at()  # certificate_printed
+        ports.refuse = True
+        certificate()
+        worker.release()
+        yield from at()  # service_error
+        ports.online = ports.refuse = False
     s.home()
     s.open_procedures()
     yield from at()  # procedures
@@ -343,5 +373,10 @@ class PreviewUi:
 
     def walk(self) -> Iterator[str]:
         return walk_steps(
-            self.session, self.worker, self.app.render, lambda: self.now, PREVIEW_STAFF_PIN
+            self.session,
+            self.worker,
+            self.app.render,
+            lambda: self.now,
+            PREVIEW_STAFF_PIN,
+            self.ports,
         )

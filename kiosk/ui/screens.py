@@ -512,6 +512,10 @@ class StaffMenuScreen(KScreen):
         )  # fmt: skip
 
 
+class ServiceErrorScreen(KScreen):
+    GUIDANCE = "Please go to the counter. The staff will help you."
+
+
 class OutOfServiceScreen(KScreen):
     GUIDANCE = "This terminal is out of service. Please ask the staff."
 
@@ -534,6 +538,7 @@ SCREENS: dict[str, type[KScreen]] = {
     "issuing": IssuingScreen,
     "certificate_printed": CertificatePrintedScreen,
     "claim_slip": ClaimSlipScreen,
+    "service_error": ServiceErrorScreen,
     "booking_topic": BookingTopicScreen,
     "booking_slot": BookingSlotScreen,
     "booking_done": BookingDoneScreen,
