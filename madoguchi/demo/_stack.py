@@ -57,6 +57,10 @@ class DemoPaths:
         return self.out / "screens"
 
     @property
+    def kiosk_config(self) -> Path:
+        return self.out / "kiosk.toml"
+
+    @property
     def central_db(self) -> Path:
         return self.out / "central.sqlite3"
 
@@ -133,7 +137,8 @@ class DemoStack:
             p.screens,
         ):
             shutil.rmtree(generated, ignore_errors=True)
-        p.central_db.unlink(missing_ok=True)
+        for stale in p.out.glob("central*.sqlite3*"):
+            stale.unlink()
         for directory in (p.state, p.run, p.logs, p.prints, p.screens):
             directory.mkdir(parents=True, exist_ok=True)
 
@@ -155,12 +160,19 @@ class DemoStack:
         self._say(f"central keys and device bundle for {DEVICE_ID} in {self.paths.out}")
 
     def _start_card(self) -> None:
-        from devices.card.simulator import SimulatedCard
+        from devices.card.simulator import SimulatedCard, load_profile, make_test_ca
 
+        # The card's JPKI certificate comes from a demo CA that the central issuer is told to
+        # trust (a real city trusts J-LIS' CA instead).
+        ca = make_test_ca(self.paths.out / "card-ca")
+        trusted = self.paths.central_keys / "jpki-ca"
+        trusted.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ca.directory / "ca.cert.pem", trusted / "demo-card-ca.pem")
+        profile = load_profile(self.card_profile, ca_dir=ca.directory)
         self.pcsc = PcscRig(self.paths.out / "pcscd").start()
         self.pcsc.apply_env()
         self.card = SimulatedCard(
-            self.card_profile, port=self.pcsc.vpcd_port, reader_name=self.pcsc.reader_name(0)
+            profile, port=self.pcsc.vpcd_port, reader_name=self.pcsc.reader_name(0)
         ).insert()
         self._say(f"pcscd up; simulated card '{self.card_profile}' in {self.pcsc.reader_name(0)}")
 
@@ -218,10 +230,28 @@ class DemoStack:
         self.agent.wait_ready(self.paths.agent_status.exists, 30, "its status file")
         self._say("sync agent running")
 
+    def write_kiosk_config(self, staff_pin_hash: str) -> Path:
+        """The kiosk's TOML for this stack (what an image's /etc/madoguchi/kiosk.toml holds)."""
+        assert self.pcsc is not None and self.cups is not None
+        p = self.paths
+        lines = [
+            "# Written by `madoguchi demo`.",
+            f'bundle = "{p.device_bundle}"',
+            f'outbox = "{p.outbox}"',
+            f'state = "{p.local_state}"',
+            f'agent_status = "{p.agent_status}"',
+            f'request_socket = "{p.agent_socket}"',
+            f'reader = "{self.pcsc.reader_name(0)}"',
+            f'cups_server = "{self.cups.socket_path}"',
+            f'staff_pin_hash = "{staff_pin_hash}"',
+        ]
+        p.kiosk_config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return p.kiosk_config
+
     def start(self) -> DemoStack:
         self._fresh_dirs()
         self._provision()
-        self._start_card()
+        self._start_card()  # before the central starts: it trusts the demo card CA
         self._start_printers()
         self._start_central()
         self._start_agent()

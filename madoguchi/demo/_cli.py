@@ -1,0 +1,152 @@
+"""`madoguchi demo`: the whole appliance on this machine (what `make demo` runs)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+DEMO_STAFF_PIN = "2580"
+
+
+def _has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _wait_synced(stack, timeout: float) -> dict:
+    """Wait until the agent reports everything acked (bounded); returns its last status."""
+    deadline = time.monotonic() + timeout
+    status: dict = {}
+    while time.monotonic() < deadline:
+        try:
+            status = json.loads(stack.paths.agent_status.read_text())
+        except (OSError, ValueError):
+            status = {}
+        if status.get("last_seq") and status.get("acked_seq") == status.get("last_seq"):
+            return status
+        time.sleep(0.2)
+    return status
+
+
+def _central_report(stack) -> dict:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "madoguchi.cli",
+            "central",
+            "report",
+            "--db",
+            str(stack.paths.central_db),
+            "--keys",
+            str(stack.paths.central_keys),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if result.returncode != 0:
+        return {"error": result.stderr.strip()}
+    return json.loads(result.stdout)
+
+
+def _offscreen(stack, kiosk_config: Path) -> None:
+    from kiosk._cli import _services, load_kiosk_config
+    from madoguchi.demo._journey import run_journey
+
+    click.echo("demo: saving a screenshot of every kiosk screen in every language", err=True)
+    subprocess.run(
+        [sys.executable, "-m", "madoguchi.cli", "kiosk", "--screenshots", str(stack.paths.screens)],
+        check=True,
+        timeout=900,
+        env={**os.environ, **stack.env},
+    )
+    click.echo(
+        "demo: a resident's visit through the real card, printer, outbox and agent", err=True
+    )
+    config = load_kiosk_config(kiosk_config)
+    services = _services(config)
+    try:
+        outcome = run_journey(services, services._device_config.device_id)
+    finally:
+        services.close()
+        services.outbox.close()
+    status = _wait_synced(stack, timeout=60)
+    report = _central_report(stack)
+    summary = {
+        "visit": outcome,
+        "agent": {k: status.get(k) for k in ("state", "last_seq", "acked_seq", "backlog")},
+        "central": report,
+        "prints": sorted(p.name for p in stack.paths.prints.glob("*.pdf")),
+        "screenshots": len(list(stack.paths.screens.glob("*.png"))),
+        "out": str(stack.paths.out),
+    }
+    click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+
+
+@click.command("demo")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("demo-out"),
+    show_default=True,
+    help="Where keys, logs, prints, screenshots and stores go.",
+)
+@click.option(
+    "--window/--offscreen",
+    "window",
+    default=None,
+    help="A kiosk window (default when a display exists) or a scripted visit offscreen.",
+)
+@click.option(
+    "--card-profile",
+    default="ordinary",
+    show_default=True,
+    help="Which simulated My Number card is in the reader (see `card-sim profiles`).",
+)
+def demo(out: Path, window: bool | None, card_profile: str) -> None:
+    """Run the kiosk with central, sync agent, simulated card and a PDF printer, all here.
+
+    With a display, the kiosk opens in a window (staff PIN 2580, card PIN 1234) and runs until
+    you press Ctrl-C here. Without one, it saves screenshots of every screen, walks a resident's
+    visit through the real parts, and prints what reached the central store.
+    """
+    from kiosk.session import hash_staff_pin
+    from madoguchi.demo._stack import DemoStack
+
+    if window is None:
+        window = _has_display()
+    with DemoStack(out, card_profile=card_profile) as stack:
+        kiosk_config = stack.write_kiosk_config(hash_staff_pin(DEMO_STAFF_PIN))
+        if not window:
+            _offscreen(stack, kiosk_config)
+            return
+        click.echo(
+            f"demo: kiosk window; staff PIN {DEMO_STAFF_PIN}, card PIN 1234; Ctrl-C stops", err=True
+        )
+        kiosk = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "madoguchi.cli",
+                "kiosk",
+                "--config",
+                str(kiosk_config),
+                "--windowed",
+            ],
+            env={**os.environ, **stack.env},
+        )
+        try:
+            kiosk.wait()
+        except KeyboardInterrupt:
+            kiosk.terminate()
+            kiosk.wait(timeout=15)
+
+
+commands = [demo]
