@@ -72,9 +72,13 @@ def _round_trip(ctx, router, endpoint, bundle, timeout_ms=15000) -> bool:
     dealer.curve_secretkey = bundle.curve_secret
     dealer.curve_publickey = bundle.curve_public
     dealer.curve_serverkey = bundle.central_curve_public
+    dealer.sndtimeo = timeout_ms  # a refused handshake leaves no peer: send would block
     dealer.connect(endpoint)
     try:
-        dealer.send(b"hello")
+        try:
+            dealer.send(b"hello")
+        except zmq.Again:
+            return False
         if not router.poll(timeout_ms):
             return False
         identity, payload = router.recv_multipart()
