@@ -115,13 +115,19 @@ def save_screenshots(out_dir: Path, languages: tuple[str, ...], display) -> list
     window = EventLoop.window
     out_dir.mkdir(parents=True, exist_ok=True)
     saved: list[Path] = []
+    # Every language as residents first see it, then Japanese with large text + high contrast.
+    passes = [(lang, lang, False) for lang in languages]
+    if "ja" in languages:
+        passes.append(("ja", "ja-large-contrast", True))
     with PreviewUi(window, display=display) as ui:
-        for lang in languages:
+        for lang, label, accessible in passes:
             ui.session.choose_language(lang)
+            ui.session.set_text_scale(accessible)
+            ui.session.set_high_contrast(accessible)
             for i, step in enumerate(ui.walk()):
                 for _ in range(5):  # texture -> size -> layout settle over a few frames
                     EventLoop.idle()
-                target = shot_name(out_dir, i, step, lang)
+                target = shot_name(out_dir, i, step, label)
                 real = Path(window.screenshot(str(target)))
                 if real != target:  # Kivy appends a counter to the name
                     real.replace(target)

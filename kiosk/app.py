@@ -94,6 +94,13 @@ class KioskApp(App):
         tr = self.translator()
         return tr.format(msgid, **values) if values else tr.gettext(msgid)
 
+    def fg(self, style: str, *_bindings: Any) -> tuple[float, float, float, float]:
+        """Text colour of a style in the current theme (kv passes `app.theme` to bind on it)."""
+        return self.theme.fg(style)
+
+    def fill(self, style: str, *_bindings: Any) -> tuple[float, float, float, float]:
+        return self.theme.fill(style)
+
     def font_px(self, role: str, *_bindings: Any) -> float:
         return self.display.font_px(role, self.text_scale)
 
@@ -107,7 +114,7 @@ class KioskApp(App):
 
         register_fonts()
         load_base_kv()
-        self.root_widget = KioskRoot(app=self)
+        self.root_widget = KioskRoot(kiosk_app=self)
         self.install_guards()
         add = getattr(self.session, "add_observer", None)
         if add is not None:

@@ -153,3 +153,29 @@ def test_every_session_step_has_a_screen_and_every_notice_a_text():
 
     assert {s.value for s in Step} <= set(SCREENS)
     assert {n.value for n in NoticeCode} <= set(NOTICE_TEXT)
+
+
+def test_contrast_and_text_size_toggles_restyle_every_widget(kivy_window):
+    """Tapping the toggles at home re-colours and re-sizes what is already on screen."""
+    from kivy.graphics import Color
+    from kivy_support import frames, tap
+
+    from kiosk.ui import iter_widgets
+    from kiosk.ui.widgets import KButton, KLabel
+
+    with PreviewUi(kivy_window) as ui:
+        frames(2)
+        title = ui.root.current_screen.ids.title
+        normal_size = title.font_size
+        tap(ui.root.find("contrast"))
+        tap(ui.root.find("text_size"))
+        frames(2)
+        assert ui.app.theme is HIGH_CONTRAST
+        bg = [i.rgba for i in ui.root.canvas.before.children if isinstance(i, Color)]
+        assert bg == [list(HIGH_CONTRAST.fill("body"))]
+        for w in iter_widgets(ui.root):
+            if isinstance(w, KLabel | KButton):
+                assert tuple(w.color) == pytest.approx(HIGH_CONTRAST.fg(w.style)), w.kid or w.text
+                if isinstance(w, KButton):
+                    assert tuple(w.background_color) == pytest.approx(HIGH_CONTRAST.fill(w.style))
+        assert title.font_size >= 1.5 * normal_size

@@ -73,7 +73,7 @@ def text_of(widget) -> str:
 
 
 class KioskRoot(FloatLayout):
-    app = ObjectProperty(None, allownone=True)
+    kiosk_app = ObjectProperty(None, allownone=True)
     network_text = StringProperty("")
     network_style = StringProperty("status_ok")
     printer_text = StringProperty("")
@@ -138,7 +138,7 @@ class KioskRoot(FloatLayout):
         return self._screens.get(self.step)
 
     def render(self, state: Any) -> None:
-        app = self.app
+        app = self.kiosk_app
         step = str(getattr(state, "step", "home"))
         self._render_status(state)
         self._render_notice(state)
@@ -159,7 +159,7 @@ class KioskRoot(FloatLayout):
             screen.render(state)
 
     def _render_status(self, state: Any) -> None:
-        app = self.app
+        app = self.kiosk_app
         sync = getattr(state, "sync", None)
         online = bool(getattr(sync, "online", getattr(state, "online", False)))
         self.network_text = app.tr("Online" if online else "Offline")
@@ -181,7 +181,7 @@ class KioskRoot(FloatLayout):
             return
         params = dict(getattr(notice, "params", {}) or {})
         values = {"tries_left": params.get("tries_left", ""), "count": params.get("count", "")}
-        self.notice_text = self.app.tr(msgid, **values)
+        self.notice_text = self.kiosk_app.tr(msgid, **values)
         self.notice_style = _NOTICE_STYLE.get(code, "error")
 
     # -- finding widgets ------------------------------------------------------------------------

@@ -170,7 +170,7 @@ def walk_steps(
         render()
         yield label or str(s.step)
 
-    lang = s.language
+    lang, large, contrast = s.language, s.text_scale > 1, s.high_contrast
     yield from at()  # home
     s.open_life_events()
     yield from at()
@@ -212,8 +212,10 @@ def walk_steps(
     yield from at()  # done
     s.finish()
     yield from at()  # survey
-    s.skip_survey()  # the survey ends the session: the wipe resets the language
+    s.skip_survey()  # the survey ends the session: the wipe resets language and display
     s.choose_language(lang)
+    s.set_text_scale(large)
+    s.set_high_contrast(contrast)
     s.open_certificates()
     yield from at()  # certificate_choose
     cert = next(iter(s.catalog.certificates.values()))
