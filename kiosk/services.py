@@ -305,13 +305,13 @@ class OutboxAdapter:
         self.outbox = outbox
 
     def append(self, kind: str, body: dict[str, Any]) -> Appended:
-        from sync.errors import OutboxError, OutboxFullError
+        from sync.errors import OutboxFullError, SyncError
 
         try:
             result = self.outbox.append(kind, body)
         except OutboxFullError as e:
             raise PortOutboxFullError(str(e)) from e
-        except OutboxError as e:
+        except SyncError as e:  # damaged file, a record too large to seal, ...: never a crash
             raise PortOutboxFullError(type(e).__name__) from e
         return Appended(seq=result.seq, record_id=result.record_id)
 

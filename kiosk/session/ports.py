@@ -85,7 +85,8 @@ class PortCertificateExpiredError(PortCardDataError):
 
 
 class PortOutboxFullError(PortError):
-    """The outbox refuses new records (disk nearly full): submissions must wait."""
+    """The outbox refuses new records (disk nearly full, file damaged, record too large):
+    the submission is not stored, the resident keeps the form and is told to ask staff."""
 
 
 class PortOfflineError(PortError):
