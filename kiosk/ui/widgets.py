@@ -81,9 +81,13 @@ class Keyboard(BoxLayout):
     max_length = NumericProperty(40)
     masked = BooleanProperty(False)
     kid = StringProperty("")
-    __events__ = ("on_ok",)
+    cancel_text = StringProperty("")  # non-empty: a Cancel key shares the OK row
+    __events__ = ("on_ok", "on_cancel")
 
     def on_ok(self, *_args) -> None:
+        pass
+
+    def on_cancel(self, *_args) -> None:
         pass
 
     def on_kv_post(self, _base) -> None:
@@ -116,6 +120,9 @@ class Keyboard(BoxLayout):
             self.value = ""
         elif key == "OK":
             self.dispatch("on_ok", self.value)
+        elif key == "CANCEL":
+            self.value = ""
+            self.dispatch("on_cancel")
         elif len(self.value) < self.max_length:
             self.value += key
 
@@ -136,7 +143,10 @@ class NumericKeyboard(Keyboard):
         keys += [(d, d, "key") for d in "456"] + [clear]
         keys += [(d, d, "key") for d in "7890"]
         self._grid(4, keys)
-        self._grid(1, [ok])
+        if self.cancel_text:
+            self._grid(2, [(self.cancel_text, "CANCEL", "secondary"), ok])
+        else:
+            self._grid(1, [ok])
 
 
 class LatinKeyboard(Keyboard):
