@@ -135,14 +135,17 @@ def save_screenshots(out_dir: Path, languages: tuple[str, ...], display) -> list
     return saved
 
 
-def _run(config: KioskConfig, display) -> None:
+def _run(config: KioskConfig, display, run_seconds: float | None = None) -> None:
+    import signal
+
+    from kivy.clock import Clock
+
     from kiosk.app import build_app, kivy_scheduler
     from kiosk.catalog import default_catalog
     from kiosk.session import KioskSession, SessionConfig
     from kiosk.session.workers import ThreadWorker
 
-    services = _services(config)
-    device = services._device_config  # type: ignore[attr-defined]
+    services, device = _services(config)
     session = KioskSession(
         default_catalog(),
         services.ports(),
@@ -150,6 +153,13 @@ def _run(config: KioskConfig, display) -> None:
         worker=ThreadWorker(kivy_scheduler()),
     )
     app = build_app(session, services, display=display)
+
+    def stop(*_args: object) -> None:  # the service manager (SIGTERM) may stop the kiosk
+        Clock.schedule_once(lambda _dt: app.staff_exit())
+
+    signal.signal(signal.SIGTERM, stop)
+    if run_seconds is not None:  # smoke runs: stop by itself
+        Clock.schedule_once(lambda _dt: app.staff_exit(), run_seconds)
     services.watch_cards(session, kivy_scheduler())
     try:
         app.run()
@@ -160,6 +170,7 @@ def _run(config: KioskConfig, display) -> None:
 
 
 def _services(config: KioskConfig):
+    """The real parts from the device bundle and the kiosk config: (KioskServices, DeviceConfig)."""
     from devices.card import CardReader
     from devices.printer import Printer, PrinterConfig
     from kiosk.services import KioskServices
@@ -182,11 +193,10 @@ def _services(config: KioskConfig):
         local_state=LocalState(config.state),
         online_client=RequestClient(config.request_socket) if config.request_socket else None,
         agent_status_path=config.agent_status,
-        city_name=device.city,
+        city_name=device.city or "Madoguchi City",
         center_name=device.center,
     )
-    services._device_config = device  # type: ignore[attr-defined]
-    return services
+    return services, device
 
 
 @click.command("kiosk")
@@ -213,11 +223,19 @@ def _services(config: KioskConfig):
     default=None,
     help="Fullscreen on the device (default), windowed for development.",
 )
+@click.option(
+    "--run-seconds",
+    type=float,
+    default=None,
+    hidden=True,
+    help="Stop after this many seconds (smoke tests).",
+)
 def kiosk(
     config_path: Path | None,
     screenshots: Path | None,
     languages: tuple[str, ...],
     fullscreen: bool | None,
+    run_seconds: float | None,
 ) -> None:
     """Run the resident's touch screen (or save screenshots of every screen)."""
     from madoguchi.i18n import LANGUAGES
@@ -232,8 +250,8 @@ def kiosk(
         saved = save_screenshots(screenshots, languages or LANGUAGES, display)
         click.echo(f"saved {len(saved)} screenshots to {screenshots}")
         return
-    _prepare_kivy(display, offscreen=False)
-    _run(config, display)
+    _prepare_kivy(display, offscreen=not display.fullscreen)
+    _run(config, display, run_seconds)
 
 
 @click.command("kiosk-hash-staff-pin")
