@@ -182,6 +182,102 @@ def report(db: str, as_json: bool) -> None:
     click.echo(f"lag          {waiting} waiting, oldest {age:.1f} s")
 
 
+@central.command("forward")
+@click.option(
+    "--db",
+    default="central.db",
+    show_default=True,
+    help="SQLite file, or postgresql://... for PostgreSQL.",
+)
+@click.option(
+    "--url", required=True, help="Back-office endpoint receiving each application (JSON POST)."
+)
+@click.option(
+    "--ledger",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="SQLite ledger of what was forwarded [default: next to a SQLite --db, else "
+    "$STATE_DIRECTORY/forwarded.sqlite3].",
+)
+@click.option(
+    "--token-env",
+    default=None,
+    help="Name of an environment variable holding the back-office bearer token "
+    "(secrets never go on the command line).",
+)
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Forward what is pending and exit; exit 1 if the back-office did not take it all.",
+)
+@click.option(
+    "--attempts",
+    default=6,
+    show_default=True,
+    help="Tries per application and pass before the pass stops and waits.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log at INFO level to stderr.")
+def forward(
+    db: str,
+    url: str,
+    ledger: Path | None,
+    token_env: str | None,
+    once: bool,
+    attempts: int,
+    verbose: bool,
+):
+    """Push opened applications to the city back-office over HTTP, at least once, until SIGTERM.
+
+    Each POST carries `Idempotency-Key: <record id>`, so the back-office can drop a resend."""
+    import os
+
+    from sync.central.forwarder import ForwarderConfig, ForwarderError, store_forwarder
+    from sync.central.store import open_store
+
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    headers = {}
+    if token_env:
+        token = os.environ.get(token_env)
+        if not token:
+            raise ForwarderError(f"environment variable {token_env} is not set")
+        headers["Authorization"] = f"Bearer {token}"
+    if ledger is None:
+        if db.startswith(("postgresql://", "postgres://")):
+            state_dir = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
+            if not state_dir:
+                raise ForwarderError("--ledger is needed with PostgreSQL outside systemd")
+            ledger = Path(state_dir) / "forwarded.sqlite3"
+        else:
+            ledger = Path(db).with_name(Path(db).stem + ".forwarded.sqlite3")
+    store = open_store(db)
+    forwarder, source = store_forwarder(
+        ForwarderConfig(url=url, headers=headers, max_attempts=attempts), store, ledger
+    )
+    try:
+        if once:
+            while True:  # passes until nothing is pending or the back-office stops a pass
+                report = forwarder.forward_once()
+                if report.stopped_on is not None:
+                    raise ForwarderError("the back-office did not take every pending application")
+                if report.forwarded + report.rejected == 0:
+                    break
+            click.echo(f"forwarded {source.forwarded_count()} application(s) in all", err=True)
+            return
+        stopped = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+        signal.signal(signal.SIGINT, lambda *_: stopped.set())
+        forwarder.start()
+        click.echo(f"forwarding applications to {url}", err=True)
+        stopped.wait()
+    finally:
+        forwarder.stop()
+        source.close()
+        store.close()
+
+
 def _handlers(keys, db) -> dict:
     """Online-request handlers of `sync.central.issuer`, when that module offers them."""
     try:
