@@ -23,6 +23,7 @@ LONG_RUNNING = [
     "madoguchi-kiosk.service",
     "madoguchi-sync-agent.service",
     "madoguchi-central.service",
+    "madoguchi-forwarder.service",
 ]
 
 
@@ -96,6 +97,8 @@ def test_hardening_keys(name):
 
 def test_users_are_separate():
     users = {n: _one(parse_unit(UNITS_DIR / n)["Service"], "User") for n in LONG_RUNNING}
+    # The forwarder reads the central store, so it runs as the central user; the rest differ.
+    assert users["madoguchi-forwarder.service"] == users["madoguchi-central.service"]
     assert len(set(users.values())) == 3
     central = parse_unit(UNITS_DIR / "madoguchi-central.service")["Service"]
     assert _one(central, "Group") == "madoguchi-central"
@@ -123,7 +126,9 @@ def _exec_args(name):
 
 
 @pytest.mark.parametrize("name", UNITS)
-def test_exec_start_parses_against_the_cli(name):
+def test_exec_start_parses_against_the_cli(name, monkeypatch):
+    # What each unit's EnvironmentFile provides at run time.
+    monkeypatch.setenv("MADOGUCHI_BACKOFFICE_URL", "https://backoffice.example/applications")
     args = _exec_args(name)
     command, path = cli, []
     ctx = click.Context(cli)

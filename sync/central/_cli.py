@@ -190,7 +190,11 @@ def report(db: str, as_json: bool) -> None:
     help="SQLite file, or postgresql://... for PostgreSQL.",
 )
 @click.option(
-    "--url", required=True, help="Back-office endpoint receiving each application (JSON POST)."
+    "--url",
+    required=True,
+    envvar="MADOGUCHI_BACKOFFICE_URL",
+    help="Back-office endpoint receiving each application (JSON POST); or from the environment "
+    "variable MADOGUCHI_BACKOFFICE_URL.",
 )
 @click.option(
     "--ledger",
