@@ -14,10 +14,10 @@ import pytest
 import sync_support
 from sync_support import DropAckProxy, agent_for, wait_until
 
-from madoguchi.bench.sync import bulk_fill
 from madoguchi.rig import free_port
 from provisioning import Registry, enroll_device, init_central, load_central_keys
 from sync.agent import read_status
+from sync.benchmark import bulk_fill
 from sync.central import open_store
 from sync.central.receiver import Receiver, ReceiverConfig
 from sync.outbox import Outbox, OutboxConfig
