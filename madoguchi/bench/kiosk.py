@@ -11,7 +11,8 @@ an empty Kivy app with one button and the same CJK font, each in its own subproc
 - `screen_change_ms_median`: one intent that changes the screen, rendered and drawn (one frame);
 - `baseline_start_s`, `baseline_rss_mb`: the same for the empty app;
 ratios: `start_over_baseline_s`, `rss_over_baseline_mb` (differences; targets +1.5 s, +60 MB).
-Offscreen (SDL offscreen + llvmpipe) when there is no display.
+Offscreen (SDL offscreen + llvmpipe) when there is no display. The two apps live in
+`kiosk.ui._benchapp` (Kivy stays inside kiosk/); this module only spawns and measures them.
 """
 
 from __future__ import annotations
@@ -29,165 +30,6 @@ import click
 from madoguchi.bench import emit, percentile, progress
 
 NAME = "kiosk"
-
-
-def _rss_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _say(**values) -> None:
-    print(json.dumps(values), flush=True)
-
-
-def _kivy_env() -> None:
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
-    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
-    os.environ.setdefault("KIVY_NO_FILELOG", "1")
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
-    from kivy.config import Config
-
-    Config.set("graphics", "width", "1280")
-    Config.set("graphics", "height", "800")
-
-
-def _baseline_child() -> None:
-    _kivy_env()
-    from kivy.app import App
-    from kivy.clock import Clock
-    from kivy.uix.button import Button
-
-    from kiosk.fonts import register_fonts
-
-    register_fonts()
-
-    class Empty(App):
-        def build(self):
-            return Button(text="窓口 OK")
-
-        def on_start(self):
-            def ready(_dt):
-                _say(event="ready", rss_mb=_rss_mb())
-                self.stop()
-
-            Clock.schedule_once(ready, 0)  # after the first frame
-
-    Empty().run()
-
-
-def _kiosk_child(workdir: str, reader: str, vpcd_port: int, cups_socket: str, queue: str) -> None:
-    _kivy_env()
-    from kivy.base import EventLoop
-
-    from kiosk.fonts import register_fonts
-
-    register_fonts()
-    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-
-    from devices.card import CardReader
-    from devices.printer import Printer, PrinterConfig
-    from kiosk.app import build_app, kivy_scheduler
-    from kiosk.catalog import default_catalog
-    from kiosk.services import KioskServices
-    from kiosk.session import KioskSession, SessionConfig
-    from kiosk.ui._walk import mount
-    from sync.localstate import LocalState
-    from sync.outbox import Outbox, OutboxConfig
-
-    central = X25519PrivateKey.generate().public_key()
-    outbox = Outbox(
-        OutboxConfig(Path(workdir) / "outbox.db", reserve_bytes=0), "B01", central, "k1"
-    )
-    services = KioskServices(
-        card_reader=CardReader(reader),
-        outbox=outbox.open(),
-        printer=Printer(
-            PrinterConfig(server=cups_socket, queues={"receipt": queue, "document": queue})
-        ),
-        local_state=LocalState(Path(workdir) / "local.db"),
-        city_name="豊橋市",
-        center_name="東部地域センター",
-    )
-    clock = [1000.0]
-    session = KioskSession(
-        default_catalog(), services.ports(), SessionConfig(device_id="B01"), clock=lambda: clock[0]
-    )
-    app = build_app(session, services, tick_interval_s=None)
-    EventLoop.ensure_window()
-    window = EventLoop.window
-    root = mount(app, window)
-    services.watch_cards(session, kivy_scheduler())
-    EventLoop.idle()
-    EventLoop.idle()
-    assert root.step == "home"
-    _say(event="ready", rss_mb=_rss_mb())
-
-    def frame() -> None:
-        EventLoop.idle()
-
-    def until(cond, timeout=30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not cond():
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"stuck on {root.step}")
-            frame()
-            time.sleep(0.01)
-
-    # The full journey, every screen drawn.
-    from devices.card.simulator import SimulatedCard
-
-    session.open_life_events()
-    frame()
-    session.choose_life_event("moving_in")
-    frame()
-    while session.current_question is not None:
-        session.answer(session.current_question.id, False)
-        frame()
-    session.print_checklist()
-    session.choose_procedure("moving_in")
-    frame()
-    session.start_procedure()
-    frame()
-    with SimulatedCard("ordinary", port=vpcd_port, reader_name=reader) as card:
-        until(lambda: session.step.value == "pin_entry")
-        session.submit_pin(card.sim.profile.kenhojo_pin)
-        frame()
-        values = {"name_kana": "やまだはなこ", "new_town": "chuo", "new_chome": "1", "new_lot": "2",
-                  "moved_on": "2026-11-20", "household_size": "2", "phone": "5320000"}  # fmt: skip
-        for name, value in values.items():
-            session.correct_field(name, value)
-        frame()
-        session.confirm()
-        frame()
-    until(lambda: session.step.value in ("done", "home"))
-    session.finish()
-    frame()
-    session.submit_survey(9, ["clarity"])
-    rss_peak = _rss_mb()
-    # Idle at home as between two residents: the app gives the screens' memory back.
-    settle = time.monotonic() + app.trim_after_s + 1.5
-    while time.monotonic() < settle:
-        frame()
-        time.sleep(0.05)
-    rss_after = _rss_mb()
-    # Screen changes among screens already built (as a resident moves back and forth).
-    samples = []
-    app.trim_after_s = 3600.0  # no memory release in the middle of the timing
-    moves = [session.open_life_events, session.back, session.open_procedures, session.back,
-             session.open_certificates, session.back, session.open_booking, session.back]  # fmt: skip
-    for _ in range(6):
-        for move in moves:
-            t0 = time.perf_counter()
-            move()  # the intent notifies the app, which renders on the next frame
-            frame()
-            samples.append((time.perf_counter() - t0) * 1000)
-    _say(event="done", rss_mb=rss_after, rss_peak_mb=rss_peak, screen_change_ms=samples)
-    services.close()
-    outbox.close()
 
 
 def _spawn(args: list[str], env: dict[str, str]) -> tuple[float, dict, dict | None]:
@@ -241,7 +83,7 @@ def command(as_json: bool, runs: int) -> None:
             for i in range(runs):
                 progress(f"bench kiosk: run {i + 1}/{runs}: empty app")
                 t, ready, _ = _spawn(
-                    ["from madoguchi.bench.kiosk import _baseline_child as c; c()"], env
+                    ["from kiosk.ui._benchapp import baseline_child as c; c()"], env
                 )
                 base_starts.append(t)
                 base_rss.append(ready["rss_mb"])
@@ -249,7 +91,7 @@ def command(as_json: bool, runs: int) -> None:
                 work = Path(tmp) / f"run{i}"
                 work.mkdir()
                 code = (
-                    "from madoguchi.bench.kiosk import _kiosk_child as c; "
+                    "from kiosk.ui._benchapp import kiosk_child as c; "
                     f"c({str(work)!r}, {pcsc.reader_name(0)!r}, {pcsc.vpcd_port}, "
                     f"{str(cups.socket_path)!r}, 'bench_receipt')"
                 )
