@@ -175,6 +175,10 @@ class KioskRoot(FloatLayout):
             self.notice_text = ""
             return
         code = str(getattr(notice, "code", notice))
+        if code == "wrong_pin" and str(getattr(state, "step", "")) == "pin_entry":
+            # The PIN screen says it itself, next to the keypad (it needs the room at 1.5x text).
+            self.notice_text = ""
+            return
         msgid = NOTICE_TEXT.get(code)
         if msgid is None:
             self.notice_text = ""

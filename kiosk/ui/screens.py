@@ -194,6 +194,7 @@ class PinEntryScreen(KScreen):
     GUIDANCE = "Enter your 4-digit PIN. It is not shown on the screen."
     tries_left = NumericProperty(-1)
     last_try = BooleanProperty(False)
+    wrong = BooleanProperty(False)  # the last PIN was wrong (the session's notice)
     jpki = BooleanProperty(False)
 
     def render(self, s: Any) -> None:
@@ -202,6 +203,7 @@ class PinEntryScreen(KScreen):
             self.ids.pin.clear()  # a new attempt starts empty: never re-send a PIN by itself
         self.tries_left = -1 if tries is None else tries
         self.last_try = bool(s.last_try_warning)
+        self.wrong = str(getattr(s.notice, "code", "")) == "wrong_pin"
         self.jpki = str(s.card_purpose) == "jpki"
 
     def submit(self, value: str) -> None:
