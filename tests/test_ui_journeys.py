@@ -220,7 +220,7 @@ def _fill_moving_in_form(ui) -> None:
         ui.type("kb_numeric", digits)
         ui.tap("kb_numeric_key_OK")
     ui.tap("fix_phone")
-    ui.type("kb_numeric", "5320")
+    ui.type("kb_numeric", "05320001")  # a leading zero must survive to the sealed record
     ui.tap("kb_numeric_key_OK")
     ui.tap("fix_moved_on")
     ui.type("kb_numeric", "20261120")
@@ -269,6 +269,7 @@ def test_moving_in_journey_by_touch(kiosk_ui):
     assert application["values"]["name_kana"] == "やまだハナコ"
     assert application["values"]["moved_on"] == "2026-11-20"
     assert application["values"]["name_latin"] == "YA HA"
+    assert application["values"]["phone"] == "05320001"
     ui.tap("next")
     assert ui.step == "survey"
     ui.tap("score_9")
