@@ -22,58 +22,13 @@ preview ports (a fictional resident) and writes `DIR/<lang>_<nn>_<step>.png`.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import click
 
-from madoguchi.errors import MadoguchiError
+from kiosk.config import KioskConfig, KioskConfigError, load_kiosk_config
 
-__all__ = ["KioskConfig", "commands", "load_kiosk_config"]
-
-
-class KioskConfigError(MadoguchiError):
-    """The kiosk's TOML config is unreadable or has a bad value (names the key)."""
-
-
-@dataclass(frozen=True)
-class KioskConfig:
-    bundle: Path = Path("/etc/madoguchi/device")
-    outbox: Path = Path("/var/lib/madoguchi/outbox.sqlite3")
-    state: Path = Path("/var/lib/madoguchi/local.sqlite3")
-    agent_status: Path = Path("/run/madoguchi/sync-agent.json")
-    request_socket: str = "ipc:///run/madoguchi/sync-agent.sock"
-    reader: str = ""
-    cups_server: str = ""
-    staff_pin_hash: str | None = None
-    display: dict[str, Any] = field(default_factory=dict)
-
-
-def load_kiosk_config(path: Path | None) -> KioskConfig:
-    if path is None:
-        return KioskConfig()
-    import tomllib
-
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as e:
-        raise KioskConfigError(f"cannot read {path}: {e}") from e
-    known = {f for f in KioskConfig.__dataclass_fields__}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise KioskConfigError(f"{path}: unknown key(s) {', '.join(unknown)}")
-    values: dict[str, Any] = {}
-    for key, value in data.items():
-        if key in ("bundle", "outbox", "state", "agent_status"):
-            values[key] = Path(str(value))
-        elif key == "display":
-            if not isinstance(value, dict):
-                raise KioskConfigError(f"{path}: [display] must be a table")
-            values[key] = dict(value)
-        else:
-            values[key] = str(value)
-    return KioskConfig(**values)
+__all__ = ["commands"]
 
 
 def _display(config: KioskConfig, fullscreen: bool | None):
@@ -142,10 +97,11 @@ def _run(config: KioskConfig, display, run_seconds: float | None = None) -> None
 
     from kiosk.app import build_app, kivy_scheduler
     from kiosk.catalog import default_catalog
+    from kiosk.services import open_services
     from kiosk.session import KioskSession, SessionConfig
     from kiosk.session.workers import ThreadWorker
 
-    services, device = _services(config)
+    services, device = open_services(config)
     session = KioskSession(
         default_catalog(),
         services.ports(),
@@ -167,36 +123,6 @@ def _run(config: KioskConfig, display, run_seconds: float | None = None) -> None
         session.wipe()
         services.close()
         services.outbox.close()
-
-
-def _services(config: KioskConfig):
-    """The real parts from the device bundle and the kiosk config: (KioskServices, DeviceConfig)."""
-    from devices.card import CardReader
-    from devices.printer import Printer, PrinterConfig
-    from kiosk.services import KioskServices
-    from provisioning import load_device_config
-    from sync.agent import RequestClient
-    from sync.localstate import LocalState
-    from sync.outbox import Outbox, OutboxConfig
-
-    device = load_device_config(config.bundle)
-    outbox = Outbox(
-        OutboxConfig(config.outbox), device.device_id, device.sealing_public, device.sealing_key_id
-    ).open()
-    printer = Printer(
-        PrinterConfig(server=config.cups_server or None, queues=dict(device.printer_queues))
-    )
-    services = KioskServices(
-        card_reader=CardReader(config.reader or None),
-        outbox=outbox,
-        printer=printer,
-        local_state=LocalState(config.state),
-        online_client=RequestClient(config.request_socket) if config.request_socket else None,
-        agent_status_path=config.agent_status,
-        city_name=device.city or "Madoguchi City",
-        center_name=device.center,
-    )
-    return services, device
 
 
 @click.command("kiosk")

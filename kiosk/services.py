@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kiosk.config import KioskConfig
 from kiosk.session.ports import (
     Appended,
     CardData,
@@ -53,6 +54,7 @@ __all__ = [
     "OutboxAdapter",
     "PrinterAdapter",
     "StatusAdapter",
+    "open_services",
     "translate_card_error",
 ]
 
@@ -461,3 +463,34 @@ class KioskServices:
         watcher, self._watcher = self._watcher, None
         if watcher is not None:
             watcher.stop()
+
+
+def open_services(config: KioskConfig) -> tuple[KioskServices, Any]:
+    """The real parts from the device bundle and the kiosk config: (KioskServices, DeviceConfig).
+    The caller closes them: `services.close()` and `services.outbox.close()`."""
+    from devices.card import CardReader
+    from devices.printer import Printer, PrinterConfig
+    from kiosk.services import KioskServices
+    from provisioning import load_device_config
+    from sync.agent import RequestClient
+    from sync.localstate import LocalState
+    from sync.outbox import Outbox, OutboxConfig
+
+    device = load_device_config(config.bundle)
+    outbox = Outbox(
+        OutboxConfig(config.outbox), device.device_id, device.sealing_public, device.sealing_key_id
+    ).open()
+    printer = Printer(
+        PrinterConfig(server=config.cups_server or None, queues=dict(device.printer_queues))
+    )
+    services = KioskServices(
+        card_reader=CardReader(config.reader or None),
+        outbox=outbox,
+        printer=printer,
+        local_state=LocalState(config.state),
+        online_client=RequestClient(config.request_socket) if config.request_socket else None,
+        agent_status_path=config.agent_status,
+        city_name=device.city or "Madoguchi City",
+        center_name=device.center,
+    )
+    return services, device

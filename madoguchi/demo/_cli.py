@@ -57,7 +57,8 @@ def _central_report(stack) -> dict:
 
 
 def _offscreen(stack, kiosk_config: Path) -> None:
-    from kiosk._cli import _services, load_kiosk_config
+    from kiosk.config import load_kiosk_config
+    from kiosk.services import open_services
     from madoguchi.demo._journey import run_journey
 
     click.echo("demo: saving a screenshot of every kiosk screen in every language", err=True)
@@ -71,9 +72,9 @@ def _offscreen(stack, kiosk_config: Path) -> None:
         "demo: a resident's visit through the real card, printer, outbox and agent", err=True
     )
     config = load_kiosk_config(kiosk_config)
-    services = _services(config)
+    services, device = open_services(config)
     try:
-        outcome = run_journey(services, services._device_config.device_id)
+        outcome = run_journey(services, device.device_id)
     finally:
         services.close()
         services.outbox.close()

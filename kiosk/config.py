@@ -1,0 +1,60 @@
+"""The kiosk's own config file (`madoguchi kiosk --config kiosk.toml`), read by entry points only.
+
+It points to the device bundle (identity, central keys, printer queues: written by
+`madoguchi provision enroll`) and says where this terminal keeps its outbox and local state, which
+reader and CUPS server it uses, the staff PIN hash and the panel. Every key is optional; unknown
+keys are refused so a typo is not silently ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from madoguchi.errors import MadoguchiError
+
+__all__ = ["KioskConfig", "KioskConfigError", "load_kiosk_config"]
+
+
+class KioskConfigError(MadoguchiError):
+    """The kiosk's TOML config is unreadable or has a bad value (names the key)."""
+
+
+@dataclass(frozen=True)
+class KioskConfig:
+    bundle: Path = Path("/etc/madoguchi/device")
+    outbox: Path = Path("/var/lib/madoguchi/outbox.sqlite3")
+    state: Path = Path("/var/lib/madoguchi/local.sqlite3")
+    agent_status: Path = Path("/run/madoguchi/sync-agent.json")
+    request_socket: str = "ipc:///run/madoguchi/sync-agent.sock"
+    reader: str = ""
+    cups_server: str = ""
+    staff_pin_hash: str | None = None
+    display: dict[str, Any] = field(default_factory=dict)
+
+
+def load_kiosk_config(path: Path | None) -> KioskConfig:
+    if path is None:
+        return KioskConfig()
+    import tomllib
+
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise KioskConfigError(f"cannot read {path}: {e}") from e
+    known = {f for f in KioskConfig.__dataclass_fields__}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise KioskConfigError(f"{path}: unknown key(s) {', '.join(unknown)}")
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in ("bundle", "outbox", "state", "agent_status"):
+            values[key] = Path(str(value))
+        elif key == "display":
+            if not isinstance(value, dict):
+                raise KioskConfigError(f"{path}: [display] must be a table")
+            values[key] = dict(value)
+        else:
+            values[key] = str(value)
+    return KioskConfig(**values)
