@@ -67,6 +67,7 @@ def _offscreen(stack, kiosk_config: Path) -> None:
         check=True,
         timeout=900,
         env={**os.environ, **stack.env},
+        stdout=sys.stderr,  # our stdout is the one JSON summary
     )
     click.echo(
         "demo: a resident's visit through the real card, printer, outbox and agent", err=True
