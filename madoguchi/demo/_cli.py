@@ -43,8 +43,6 @@ def _central_report(stack) -> dict:
             "report",
             "--db",
             str(stack.paths.central_db),
-            "--keys",
-            str(stack.paths.central_keys),
             "--json",
         ],
         capture_output=True,

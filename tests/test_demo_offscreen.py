@@ -1,0 +1,49 @@
+"""`madoguchi demo` without a display, end to end: every real part comes up, the scripted
+resident's visit goes through the simulated card, cupsd, the sealed outbox, the agent and the
+central issuer, every record reaches the central store, and no personal data is in the logs."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+HOLDER = ("山田", "花子", "千代田1番1号", "1985-04-01", "19850401")
+
+
+@pytest.mark.timeout(900)
+def test_offscreen_demo_reaches_the_central_store(tmp_path):
+    out = tmp_path / "demo-out"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    result = subprocess.run(
+        [sys.executable, "-m", "madoguchi.cli", "demo", "--offscreen", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=850,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads(result.stdout)  # stdout is exactly one JSON object
+
+    visit = summary["visit"]
+    assert visit["reference"].startswith("demo-center-01-")
+    assert visit["receipt_printed"] is True
+    assert visit["certificate"] == "certificate_printed"  # issued online by the central issuer
+    assert "moving_in" in visit["checklist"]
+
+    agent = summary["agent"]
+    assert agent["last_seq"] > 0 and agent["acked_seq"] == agent["last_seq"]
+    [device] = summary["central"]["devices"]
+    assert device["device_id"] == "demo-center-01"
+    assert device["committed_seq"] == agent["last_seq"]
+    assert summary["central"]["events"] == [] and summary["central"]["quarantine"] == {}
+
+    prints = sorted((out / "prints").glob("*.pdf"))
+    assert len(prints) >= 3 and all(p.read_bytes().startswith(b"%PDF") for p in prints)
+    assert summary["screenshots"] > 0
+
+    logs = "\n".join(p.read_text(errors="replace") for p in (out / "logs").glob("*.log"))
+    for secret in HOLDER:
+        assert secret not in logs, secret
+        assert secret not in result.stderr, secret
