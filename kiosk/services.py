@@ -249,9 +249,15 @@ class PrinterAdapter:
                 )
                 return "document", r.certificate(info), "certificate"
             # Without holder data from central (or for a type the renderer lacks), the resident
-            # gets a slip with the reference to collect the document at the counter.
+            # gets a slip with the reference to collect the document at the counter; it says
+            # whether the request is still queued (offline) or was issued (online).
             if kind:
-                info = d.ClaimSlipInfo(**base, certificate_kind=kind, reference=reference)
+                info = d.ClaimSlipInfo(
+                    **base,
+                    certificate_kind=kind,
+                    reference=reference,
+                    queued=job.kind == "claim_slip",
+                )
                 return "receipt", r.claim_slip(info), "claim slip"
             info = d.ReceiptInfo(**base, reference=reference, procedures=(data["title"],))
             return "receipt", r.receipt(info), "claim slip"

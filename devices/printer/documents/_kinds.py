@@ -70,6 +70,7 @@ MSGIDS: tuple[str, ...] = (
     "Certificate request received",
     "Requested certificate",
     "Your request is saved and will be sent as soon as the connection returns.",
+    "Your certificate has been issued and is ready at the counter.",
     "Bring this slip to the counter to collect your certificate.",
     "Test print",
 )
@@ -188,6 +189,9 @@ class CertificateInfo(DocumentInfo):
 class ClaimSlipInfo(DocumentInfo):
     certificate_kind: str
     reference: str
+    # True: the request waits in the outbox (offline). False: the central side issued the
+    # certificate and it is printed at the counter (the kiosk had no holder data to print it).
+    queued: bool = True
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -337,7 +341,9 @@ def claim_slip(t: Translator, info: ClaimSlipInfo) -> list[Block]:
         Block("rule"),
         Block(
             "text",
-            t.gettext("Your request is saved and will be sent as soon as the connection returns."),
+            t.gettext("Your request is saved and will be sent as soon as the connection returns.")
+            if info.queued
+            else t.gettext("Your certificate has been issued and is ready at the counter."),
         ),
         Block("text", t.gettext("Bring this slip to the counter to collect your certificate.")),
     ]
