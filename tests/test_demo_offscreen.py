@@ -33,10 +33,10 @@ def test_offscreen_demo_reaches_the_central_store(tmp_path):
     assert "moving_in" in visit["checklist"]
 
     agent = summary["agent"]
-    assert agent["last_seq"] > 0 and agent["acked_seq"] == agent["last_seq"]
+    assert agent["acked_seq"] == summary["outbox_last_seq"] > 0
     [device] = summary["central"]["devices"]
     assert device["device_id"] == "demo-center-01"
-    assert device["committed_seq"] == agent["last_seq"]
+    assert device["committed_seq"] == summary["outbox_last_seq"]
     assert summary["central"]["events"] == [] and summary["central"]["quarantine"] == {}
 
     prints = sorted((out / "prints").glob("*.pdf"))

@@ -18,8 +18,10 @@ def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def _wait_synced(stack, timeout: float) -> dict:
-    """Wait until the agent reports everything acked (bounded); returns its last status."""
+def _wait_synced(stack, last_seq: int, timeout: float) -> dict:
+    """Wait (bounded) until the agent reports `last_seq` acked; returns its last status. The
+    target comes from the outbox itself: the agent's status file may not have seen the newest
+    records yet."""
     deadline = time.monotonic() + timeout
     status: dict = {}
     while time.monotonic() < deadline:
@@ -27,7 +29,7 @@ def _wait_synced(stack, timeout: float) -> dict:
             status = json.loads(stack.paths.agent_status.read_text())
         except (OSError, ValueError):
             status = {}
-        if status.get("last_seq") and status.get("acked_seq") == status.get("last_seq"):
+        if (status.get("acked_seq") or 0) >= last_seq:
             return status
         time.sleep(0.2)
     return status
@@ -74,13 +76,15 @@ def _offscreen(stack, kiosk_config: Path) -> None:
     services, device = open_services(config)
     try:
         outcome = run_journey(services, device.device_id)
+        last_seq = services.outbox.stats().last_seq
     finally:
         services.close()
         services.outbox.close()
-    status = _wait_synced(stack, timeout=60)
+    status = _wait_synced(stack, last_seq, timeout=60)
     report = _central_report(stack)
     summary = {
         "visit": outcome,
+        "outbox_last_seq": last_seq,
         "agent": {k: status.get(k) for k in ("state", "last_seq", "acked_seq", "backlog")},
         "central": report,
         "prints": sorted(p.name for p in stack.paths.prints.glob("*.pdf")),
