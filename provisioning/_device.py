@@ -22,6 +22,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
+from madoguchi.durable import write_atomic
 from provisioning._central import (
     CentralKeys,
     load_central_keys,
@@ -38,7 +39,6 @@ from provisioning._files import (
     raw_public,
     read_toml,
     unb64,
-    write_atomic,
 )
 from provisioning._registry import Registry, check_curve_public, check_device_id
 from provisioning.errors import DeviceBundleError, KeyFormatError, RegistryError

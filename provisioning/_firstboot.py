@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from madoguchi.durable import fsync_dir
 from provisioning._device import (
     BUNDLE_FILES,
     DEVICE_TOML,
@@ -33,7 +34,6 @@ from provisioning._device import (
     load_device_bundle,
     load_device_config,
 )
-from provisioning._files import fsync_dir
 from provisioning.errors import DeviceBundleError, InstallError
 from sync.bundles import BundleError, BundleRollbackError, BundleStore
 

@@ -14,6 +14,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+from madoguchi.durable import fsync_dir
 from sync.errors import OutboxCorruptError, OutboxError
 from sync.outbox import _recovery
 from sync.outbox._config import OutboxConfig, RecoveryReport
@@ -150,7 +151,7 @@ def open_outbox(
     try:
         report = _init_chain(db, config, device_id, base, report, can_replace)
         if created:
-            _recovery.fsync_dir(path.parent)
+            fsync_dir(path.parent)
             head = db.execute("SELECT head_seq, head_hash FROM chain WHERE id = 1").fetchone()
             _recovery.write_seqmark(path, head[0], head[1])
     except OSError as e:

@@ -14,13 +14,13 @@ import sqlite3
 import time
 from pathlib import Path
 
+from madoguchi.durable import fsync_dir
 from sync.errors import OutboxError
 from sync.sealing import GENESIS_HASH
 
 __all__ = [
     "base_for",
     "check_file",
-    "fsync_dir",
     "is_damage",
     "move_aside",
     "quick_check",
@@ -100,15 +100,6 @@ def salvage_head(path: Path) -> tuple[int, bytes] | None:
     finally:
         db.close()
     return best
-
-
-def fsync_dir(directory: Path) -> None:
-    """Make renames and file creations in `directory` durable."""
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def move_aside(path: Path) -> Path:
