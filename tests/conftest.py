@@ -23,6 +23,9 @@ import pytest  # noqa: E402
 
 from madoguchi.rig import CupsRig, PcscRig, PostgresRig  # noqa: E402
 
+# The session tests' catalog / kit / clock fixtures (a module's own fixture of the same name wins).
+pytest_plugins = ["session_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def pcsc(tmp_path_factory):

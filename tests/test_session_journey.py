@@ -5,24 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.catalog import default_catalog
 from kiosk.session import KioskSession, NoticeCode, SessionConfig, Step
-from kiosk.session.memory import ManualClock, MemoryKit
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return default_catalog()
-
-
-@pytest.fixture
-def kit():
-    return MemoryKit()
-
-
-@pytest.fixture
-def clock():
-    return ManualClock()
 
 
 @pytest.fixture

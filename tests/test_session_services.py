@@ -8,7 +8,6 @@ import hashlib
 
 import pytest
 
-from kiosk.catalog import default_catalog
 from kiosk.session import (
     KioskSession,
     NoticeCode,
@@ -17,24 +16,8 @@ from kiosk.session import (
     ThreadWorker,
     hash_staff_pin,
 )
-from kiosk.session.memory import ManualClock, MemoryKit
 
 STAFF_HASH = hash_staff_pin("135790", salt=b"s" * 16, iterations=1000)
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return default_catalog()
-
-
-@pytest.fixture
-def kit():
-    return MemoryKit()
-
-
-@pytest.fixture
-def clock():
-    return ManualClock()
 
 
 @pytest.fixture

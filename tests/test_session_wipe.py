@@ -7,26 +7,9 @@ import gc
 
 import pytest
 
-from kiosk.catalog import default_catalog
 from kiosk.session import KioskSession, NoticeCode, SessionConfig, Step
-from kiosk.session.memory import ManualClock, MemoryKit
 
 PERSONAL = ("山田", "花子", "千代田", "1985-04-01", "ヤマダ")
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return default_catalog()
-
-
-@pytest.fixture
-def kit():
-    return MemoryKit()
-
-
-@pytest.fixture
-def clock():
-    return ManualClock()
 
 
 @pytest.fixture
