@@ -429,7 +429,9 @@ class KioskServices:
     card_reader: Any  # devices.card.CardReader
     outbox: Any  # sync.outbox.Outbox (open)
     printer: Any = None  # devices.printer.Printer
-    renderer: Any = None  # devices.printer.documents.DocumentRenderer
+    # devices.printer.documents.RemoteRenderer (default: started here, closed by `close()`) or
+    # any renderer with the same methods, e.g. an in-process DocumentRenderer in tests.
+    renderer: Any = None
     local_state: Any = None  # sync.localstate.LocalState
     online_client: Any = None  # sync.agent.RequestClient or Agent
     agent_status_path: Path | None = None
@@ -437,14 +439,18 @@ class KioskServices:
     center_name: str = "Community Center"
     _printer_adapter: PrinterAdapter | None = field(default=None, init=False, repr=False)
     _watcher: Any = field(default=None, init=False, repr=False)
+    _owns_renderer: bool = field(default=False, init=False, repr=False)
 
     def ports(self) -> SessionPorts:
         if self.printer is not None and self._printer_adapter is None:
             renderer = self.renderer
             if renderer is None:
-                from devices.printer.documents import DocumentRenderer
+                # Documents render in a worker process: the UI process never loads the PDF
+                # stack and the CJK font (over 100 MB), and the worker warms up meanwhile.
+                from devices.printer.documents import RemoteRenderer
 
-                renderer = self.renderer = DocumentRenderer()
+                renderer = self.renderer = RemoteRenderer().start()
+                self._owns_renderer = True
             self._printer_adapter = PrinterAdapter(
                 self.printer, renderer, city_name=self.city_name, center_name=self.center_name
             )
@@ -469,6 +475,9 @@ class KioskServices:
         watcher, self._watcher = self._watcher, None
         if watcher is not None:
             watcher.stop()
+        if self._owns_renderer:
+            self._owns_renderer = False
+            self.renderer.close()
 
 
 def open_services(config: KioskConfig) -> tuple[KioskServices, Any]:

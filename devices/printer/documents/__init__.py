@@ -2,19 +2,24 @@
 certificate, claim slip — in any of the kiosk's seven languages, with a QR code of the
 reference number.
 
-`DocumentRenderer` opens the CJK font once (`FontSource`) and reuses it for every document;
-each PDF embeds only the glyphs it uses. Rendering does no I/O besides reading the font and the
-catalogs once; the PDF never touches the disk.
+Two renderers with the same methods (`receipt(info)`, ..., `render(kind, info)`):
+- `DocumentRenderer` renders in this process. It opens the CJK font once (`FontSource`) and
+  reuses it for every document; each PDF embeds only the glyphs it uses. Rendering does no I/O
+  besides reading the font and the catalogs once; the PDF never touches the disk.
+- `RemoteRenderer` renders in a child process (`python -m devices.printer.documents.worker`)
+  over a pipe, so a process that prints (the kiosk UI) never loads the PDF stack and the font.
+
+Importing this package is light: the info dataclasses, `KINDS` and `MSGIDS` need no PDF
+library; `DocumentRenderer` and `FontSource` are imported on first use.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from devices.printer.documents import _kinds
-from devices.printer.documents._font import FontSource
 from devices.printer.documents._kinds import (
     CERTIFICATES,
+    LOCALE_DIR,
     MSGIDS,
     TOPICS,
     CertificateInfo,
@@ -26,10 +31,12 @@ from devices.printer.documents._kinds import (
     SlipInfo,
     TicketInfo,
 )
-from devices.printer.documents._layout import A4, ROLL, Block, render_blocks
 from devices.printer.documents._samples import KINDS
-from devices.printer.errors import DocumentDataError
-from madoguchi.i18n import LANGUAGES, Translator, load_translator
+from devices.printer.documents.remote import RemoteRenderer, RendererUnavailableError
+
+if TYPE_CHECKING:
+    from devices.printer.documents._font import FontSource
+    from devices.printer.documents._renderer import DocumentRenderer
 
 __all__ = [
     "CERTIFICATES",
@@ -45,81 +52,24 @@ __all__ = [
     "DocumentRenderer",
     "FontSource",
     "ReceiptInfo",
+    "RemoteRenderer",
+    "RendererUnavailableError",
     "SlipInfo",
     "TicketInfo",
 ]
 
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
-# Scripts written without spaces between words wrap at any character.
-_CHAR_WRAP = frozenset({"ja", "ja-easy", "zh-Hans"})
+_LAZY = {
+    "DocumentRenderer": "devices.printer.documents._renderer",
+    "FontSource": "devices.printer.documents._font",
+}
 
 
-class DocumentRenderer:
-    """Renders documents to PDF bytes. Create one per process and reuse it (the font is parsed
-    once, on first use or on `warm_up()`). Thread-safe."""
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
 
-    def __init__(self, font: FontSource | None = None, localedir: Path | None = None) -> None:
-        self.font = font or FontSource()
-        self.localedir = Path(localedir) if localedir is not None else LOCALE_DIR
-
-    def warm_up(self, *, labels: bool = False) -> DocumentRenderer:
-        """Load the font now (≈0.5 s) rather than during the first print. With `labels`, also
-        convert the glyphs of every label in every language and of printable ASCII (a few
-        seconds: run it off the UI thread at start-up), so first documents render fast too."""
-        self.font.load()
-        if labels:
-            chars = {chr(c) for c in range(32, 127)}
-            for language in LANGUAGES:
-                t = self.translator(language)
-                for msgid in MSGIDS:
-                    chars.update(t.gettext(msgid))
-            self.font.prepare(chars)
-        return self
-
-    def translator(self, language: str) -> Translator:
-        return load_translator(self.localedir, language)
-
-    def receipt(self, info: ReceiptInfo) -> bytes:
-        """80 mm roll, any length: reference number, procedure names, QR. No address."""
-        return self._render(info, _kinds.receipt, "receipt", roll=True)
-
-    def queue_ticket(self, info: TicketInfo) -> bytes:
-        return self._render(info, _kinds.queue_ticket, "ticket", roll=True)
-
-    def consultation_slip(self, info: SlipInfo) -> bytes:
-        return self._render(info, _kinds.consultation_slip, "consultation slip", roll=True)
-
-    def checklist(self, info: ChecklistInfo, paper: str = "80mm") -> bytes:
-        if paper not in ("80mm", "A4"):
-            raise DocumentDataError(f"checklist paper must be '80mm' or 'A4', not {paper!r}")
-        return self._render(info, _kinds.checklist, "checklist", roll=paper == "80mm")
-
-    def certificate(self, info: CertificateInfo) -> bytes:
-        """A4, holder data, an "issued by" block and a verification code."""
-        return self._render(info, _kinds.certificate, "certificate", roll=False)
-
-    def claim_slip(self, info: ClaimSlipInfo) -> bytes:
-        """Offline certificate request queued: what was asked, the reference number, what next."""
-        return self._render(info, _kinds.claim_slip, "claim slip", roll=True)
-
-    def render(self, kind: str, info: DocumentInfo, **options) -> bytes:
-        """Render by kind name: one of `KINDS` (e.g. "receipt", "checklist")."""
-        if kind not in KINDS:
-            raise DocumentDataError(f"unknown document kind {kind!r}")
-        return getattr(self, kind)(info, **options)
-
-    def blocks(self, kind: str, info: DocumentInfo) -> list[Block]:
-        """The layout blocks of a document (for tests and previews)."""
-        return getattr(_kinds, kind)(self.translator(info.language), info)
-
-    def _render(self, info: DocumentInfo, compose, title: str, *, roll: bool) -> bytes:
-        if not isinstance(info, DocumentInfo):
-            raise DocumentDataError(f"expected document info, got {type(info).__name__}")
-        blocks = compose(self.translator(info.language), info)
-        return render_blocks(
-            self.font,
-            blocks,
-            ROLL if roll else A4,
-            char_wrap=info.language in _CHAR_WRAP,
-            title=f"Madoguchi {title}",
-        )
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

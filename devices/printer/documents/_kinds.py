@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 
-from devices.printer.documents._layout import Block
+from devices.printer.documents._block import Block
 from devices.printer.errors import DocumentDataError
 from madoguchi.i18n import LANGUAGES, Translator
 
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"  # the printer's own labels
 _DATETIME = "{year}-{month:02d}-{day:02d} {hour:02d}:{minute:02d}"
 _DATE = "{year}-{month:02d}-{day:02d}"
 

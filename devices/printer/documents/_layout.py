@@ -9,7 +9,7 @@ page of that height. A4 documents flow over pages.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from io import BytesIO
 
@@ -17,6 +17,7 @@ import segno
 from fpdf import FPDF
 from fpdf.fonts import TTFFont
 
+from devices.printer.documents._block import Block, collect_chars
 from devices.printer.documents._font import FontSource
 
 ROLL_WIDTH_MM = 80.0
@@ -26,25 +27,6 @@ _ROLL_DRAFT_MM = 2000.0  # roll documents are drawn on a long page, then trimmed
 _ROLL_MIN_MM = 50.0
 _QR_MASK = 2
 _INDENT = 6.0  # mm, room for a checklist box
-
-
-@dataclass(frozen=True)
-class Block:
-    """One layout element. kind: heading | text | small | field | big | qr | rule | gap | item."""
-
-    kind: str
-    text: str = ""
-    value: str = ""
-    size: float = 0.0
-    align: str = ""  # "" = the kind's default
-
-
-def collect_chars(blocks: Iterable[Block]) -> set[str]:
-    chars: set[str] = set()
-    for block in blocks:
-        chars.update(block.text)
-        chars.update(block.value)
-    return chars
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,27 @@
+"""Layout blocks: what a composer (`_kinds.py`) produces and `_layout.py` draws. Pure data, no
+PDF library, so composing and validating a document needs no fpdf2 (the kiosk's UI process
+builds document infos without ever loading the PDF stack)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Block:
+    """One layout element. kind: heading | text | small | field | big | qr | rule | gap | item."""
+
+    kind: str
+    text: str = ""
+    value: str = ""
+    size: float = 0.0
+    align: str = ""  # "" = the kind's default
+
+
+def collect_chars(blocks: Iterable[Block]) -> set[str]:
+    chars: set[str] = set()
+    for block in blocks:
+        chars.update(block.text)
+        chars.update(block.value)
+    return chars
