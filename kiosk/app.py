@@ -27,7 +27,14 @@ from kiosk.theme import LARGE_TEXT_SCALE, NORMAL, DisplayConfig, theme_for
 from kiosk.voice import Voice
 from madoguchi.i18n import DEFAULT_LANGUAGE, Translator, load_translator
 
-__all__ = ["KioskApp", "LOCALE_DIR", "build_app", "kivy_scheduler", "swallow_exit_keys"]
+__all__ = [
+    "KioskApp",
+    "LOCALE_DIR",
+    "build_app",
+    "finish_frame",
+    "kivy_scheduler",
+    "swallow_exit_keys",
+]
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +45,19 @@ _ESC, _BACK, _F4 = 27, 1001, 285
 def kivy_scheduler() -> Callable[[Callable[[], None]], None]:
     """What the session uses to hand device events (other threads) to the UI thread."""
     return lambda fn: Clock.schedule_once(lambda _dt: fn())
+
+
+def finish_frame(*_args: Any) -> None:
+    """Wait until the frame just drawn is complete before it is shown (bound to `on_flip`).
+
+    Kivy redraws only when something changed, so this costs one wait per change. What it buys:
+    under a software renderer (Mesa llvmpipe: CI, and a panel without GPU acceleration) the
+    rasterizer threads otherwise fall behind a burst of redraws and queue frames, each with
+    its own per-tile bins, memory the driver keeps (measured: about 45 MB more after one
+    resident's journey); and a screen change counts as done only when it is on the panel."""
+    from kivy.graphics.opengl import glFinish
+
+    glFinish()
 
 
 def swallow_exit_keys(window, key: int, scancode: int, codepoint: str, modifiers: list) -> bool:
@@ -134,6 +154,8 @@ class KioskApp(App):
         Window.bind(on_request_close=self._on_request_close)
         Window.unbind(on_touch_down=self._on_any_touch)
         Window.bind(on_touch_down=self._on_any_touch)
+        Window.unbind(on_flip=finish_frame)
+        Window.bind(on_flip=finish_frame)
 
     def _on_any_touch(self, *_args: Any) -> bool:
         touch = getattr(self.session, "touch", None)
@@ -145,6 +167,7 @@ class KioskApp(App):
         Window.unbind(on_keyboard=swallow_exit_keys)
         Window.unbind(on_request_close=self._on_request_close)
         Window.unbind(on_touch_down=self._on_any_touch)
+        Window.unbind(on_flip=finish_frame)
         if self._tick_event is not None:
             self._tick_event.cancel()
             self._tick_event = None
@@ -212,6 +235,7 @@ class KioskApp(App):
         if contrast != self.high_contrast or self.theme is not theme_for(contrast):
             self.high_contrast = contrast
             self.theme = theme_for(contrast)
+        Window.clearcolor = self.theme.fill("body")  # the page background (see root.kv)
         was = self.root_widget.step
         self.root_widget.render(state)
         step = self.root_widget.step

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -25,6 +26,12 @@ def _say(**values) -> None:
     print(json.dumps(values), flush=True)
 
 
+def _ask(**values) -> dict:
+    """Ask the bench process for something (it answers one JSON line on stdin)."""
+    _say(**values)
+    return json.loads(sys.stdin.readline())
+
+
 def _kivy_env() -> None:
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
@@ -35,6 +42,21 @@ def _kivy_env() -> None:
 
     Config.set("graphics", "width", "1280")
     Config.set("graphics", "height", "800")
+
+
+def _frame_drawn_ms(times: int = 5) -> float:
+    """Median time to redraw the whole window and wait until the frame is complete."""
+    from kivy.base import EventLoop
+    from kivy.graphics.opengl import glFinish
+
+    window = EventLoop.window
+    samples = []
+    for _ in range(times):
+        t0 = time.perf_counter()
+        window.dispatch("on_draw")
+        glFinish()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return sorted(samples)[len(samples) // 2]
 
 
 def baseline_child() -> None:
@@ -54,6 +76,10 @@ def baseline_child() -> None:
         def on_start(self):
             def ready(_dt):
                 _say(event="ready", rss_mb=_rss_mb())
+                Clock.schedule_once(measured, 0.3)  # laid out at the window's size by then
+
+            def measured(_dt):
+                _say(event="done", frame_drawn_ms=_frame_drawn_ms())
                 self.stop()
 
             Clock.schedule_once(ready, 0)  # after the first frame
@@ -120,8 +146,6 @@ def kiosk_child(workdir: str, reader: str, vpcd_port: int, cups_socket: str, que
             time.sleep(0.01)
 
     # The full journey, every screen drawn.
-    from devices.card.simulator import SimulatedCard
-
     session.open_life_events()
     frame()
     session.choose_life_event("moving_in")
@@ -134,17 +158,18 @@ def kiosk_child(workdir: str, reader: str, vpcd_port: int, cups_socket: str, que
     frame()
     session.start_procedure()
     frame()
-    with SimulatedCard("ordinary", port=vpcd_port, reader_name=reader) as card:
-        until(lambda: session.step.value == "pin_entry")
-        session.submit_pin(card.sim.profile.kenhojo_pin)
-        frame()
-        values = {"name_kana": "やまだはなこ", "new_town": "chuo", "new_chome": "1", "new_lot": "2",
-                  "moved_on": "2026-11-20", "household_size": "2", "phone": "5320000"}  # fmt: skip
-        for name, value in values.items():
-            session.correct_field(name, value)
-        frame()
-        session.confirm()
-        frame()
+    pin = _ask(event="insert_card")["pin"]  # the bench process places the card
+    until(lambda: session.step.value == "pin_entry")
+    session.submit_pin(pin)
+    frame()
+    values = {"name_kana": "やまだはなこ", "new_town": "chuo", "new_chome": "1", "new_lot": "2",
+              "moved_on": "2026-11-20", "household_size": "2", "phone": "5320000"}  # fmt: skip
+    for name, value in values.items():
+        session.correct_field(name, value)
+    frame()
+    session.confirm()
+    frame()
+    _ask(event="remove_card")
     until(lambda: session.step.value in ("done", "home"))
     session.finish()
     frame()
@@ -157,16 +182,37 @@ def kiosk_child(workdir: str, reader: str, vpcd_port: int, cups_socket: str, que
         time.sleep(0.05)
     rss_after = _rss_mb()
     # Screen changes among screens already built (as a resident moves back and forth).
-    samples = []
+    # `submitted`: the app's own work is done (session, widgets, textures, GL commands issued);
+    # `drawn`: the frame is complete in the framebuffer (adds the renderer's rasterization,
+    # which the app waits for in `finish_frame`; under llvmpipe that is most of it).
+    submitted_at: list[float] = []
+
+    def on_flip(*_args):
+        submitted_at.append(time.perf_counter())  # bound last: runs before finish_frame
+
+    window.bind(on_flip=on_flip)
+    samples, drawn = [], []
     app.trim_after_s = 3600.0  # no memory release in the middle of the timing
     moves = [session.open_life_events, session.back, session.open_procedures, session.back,
              session.open_certificates, session.back, session.open_booking, session.back]  # fmt: skip
     for _ in range(6):
         for move in moves:
+            submitted_at.clear()
             t0 = time.perf_counter()
             move()  # the intent notifies the app, which renders on the next frame
             frame()
-            samples.append((time.perf_counter() - t0) * 1000)
-    _say(event="done", rss_mb=rss_after, rss_peak_mb=rss_peak, screen_change_ms=samples)
+            t1 = time.perf_counter()
+            samples.append(((submitted_at[0] if submitted_at else t1) - t0) * 1000)
+            drawn.append((t1 - t0) * 1000)
+    window.unbind(on_flip=on_flip)
+    worker = services.renderer.rss_mb() if hasattr(services.renderer, "rss_mb") else None
+    _say(
+        event="done",
+        rss_mb=rss_after,
+        rss_peak_mb=rss_peak,
+        render_worker_rss_mb=worker or 0.0,
+        screen_change_ms=samples,
+        screen_change_drawn_ms=drawn,
+    )
     services.close()
     outbox.close()
