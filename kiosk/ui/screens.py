@@ -16,7 +16,14 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from kiosk.ui._root import iter_widgets
-from kiosk.ui.widgets import KButton, Keyboard, KLabel
+from kiosk.ui.widgets import (
+    KanaKeyboard,
+    KButton,
+    Keyboard,
+    KLabel,
+    LatinKeyboard,
+    NumericKeyboard,
+)
 from madoguchi.i18n import LANGUAGE_NAMES, LANGUAGES
 
 __all__ = ["KScreen", "SCREENS"]
@@ -237,10 +244,25 @@ _KEYBOARD_FOR = {"number": "numeric", "date": "numeric", "sex": "choice", "choic
 
 
 class FormConfirmScreen(KScreen):
+    """The form's values with a Correct button each. An on-screen keyboard is built only when a
+    field needs it (most residents correct nothing) and dropped when the screen is cleared: each
+    is up to sixty keys whose label textures live in process memory under llvmpipe."""
+
     GUIDANCE = "Check the form. Touch Correct to change an entry."
     editing = StringProperty("")  # presentation only: which field the keyboard edits
     editing_label = StringProperty("")
-    keyboard = StringProperty("")
+    keyboard = StringProperty("")  # 'numeric' / 'kana' / 'latin' / 'choice' / ''
+    # The shown keyboard's buffer, for the edit_value label; dispatched even when unchanged, so a
+    # label the wipe emptied is redrawn (' ') when the next edit starts with an empty buffer.
+    edit_text = StringProperty("", force_dispatch=True)
+    KEYBOARDS: dict[str, type[Keyboard]] = {
+        "numeric": NumericKeyboard, "kana": KanaKeyboard, "latin": LatinKeyboard,
+    }  # fmt: skip
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._keyboards: dict[str, Keyboard] = {}  # built so far, each in its kv slot
+        self._max_length = 40
+        super().__init__(**kwargs)
 
     def render(self, s: Any) -> None:
         form = s.form
@@ -274,18 +296,55 @@ class FormConfirmScreen(KScreen):
                     return self.t(s, c.label)
         return fv.value
 
+    # -- keyboards, built on demand ---------------------------------------------------------------
+    def on_keyboard(self, _inst: Any, name: str) -> None:
+        self._ensure_keyboard(name)  # e.g. the Kana/Latin switch builds the other one now
+        self._sync_edit_text()
+
+    def _ensure_keyboard(self, name: str) -> None:
+        """Build the keyboard `name` into its kv slot unless it exists (choices need none)."""
+        cls = self.KEYBOARDS.get(name)
+        if cls is None or name in self._keyboards:
+            return
+        kb = cls(kid=f"kb_{name}", max_length=self._max_length)
+        kb.bind(on_ok=lambda _kb, value: self.commit(value), value=self._sync_edit_text)
+        self._keyboards[name] = kb
+        self.ids[f"slot_{name}"].add_widget(kb)  # a hidden slot keeps it in its stash
+
+    def _sync_edit_text(self, *_args: Any) -> None:
+        kb = self._keyboards.get(self.keyboard)
+        self.edit_text = kb.value if kb is not None else ""
+
+    def _clear_keyboards(self) -> None:
+        for kb in self._keyboards.values():
+            kb.clear()
+
+    def _drop_keyboards(self) -> None:
+        """Empty, unmount and forget every built keyboard (the next edit builds it again)."""
+        self._clear_keyboards()
+        for name, kb in self._keyboards.items():
+            slot = self.ids[f"slot_{name}"]
+            slot.stash = [w for w in slot.stash if w is not kb]
+            if kb.parent is not None:  # the shown slot (`ids` holds proxies: no identity test)
+                kb.parent.remove_widget(kb)
+        self._keyboards.clear()
+        self.edit_text = ""
+
+    # -- editing a field --------------------------------------------------------------------------
     def edit(self, name: str) -> None:
         s = _app().session
         fv = s.form.field(name) if s.form else None
         if fv is None:
             return
         kind = str(fv.spec.kind)
+        self._max_length = fv.spec.max_length
+        self._clear_keyboards()
+        for kb in self._keyboards.values():
+            kb.max_length = self._max_length
         self.keyboard = _KEYBOARD_FOR.get(kind, "kana")
+        self._ensure_keyboard(self.keyboard)  # when `keyboard` did not change, on_keyboard won't
         self.editing = name
         self.editing_label = self.t(s, fv.spec.label)
-        for kb in (self.ids.kb_numeric, self.ids.kb_kana, self.ids.kb_latin):
-            kb.clear()
-            kb.max_length = fv.spec.max_length
         choices = [(c.id, self.t(s, c.label)) for c in fv.spec.choices]
         if kind in ("sex", "choice"):
             self.keyboard = "choice"
@@ -302,19 +361,19 @@ class FormConfirmScreen(KScreen):
         fv = s.form.field(name) if s.form and name else None
         if fv is not None and str(fv.spec.kind) == "date" and len(value) == 8 and value.isdigit():
             value = f"{value[:4]}-{value[4:6]}-{value[6:]}"  # typed as digits, shown as a date
-        for kb in (self.ids.kb_numeric, self.ids.kb_kana, self.ids.kb_latin):
-            kb.clear()
+        self._clear_keyboards()
         self.ids.choices.clear_widgets()
         if name:
             _app().intent("correct_field", name, value)
 
     def cancel_edit(self) -> None:
         self.editing = ""
-        for kb in (self.ids.kb_numeric, self.ids.kb_kana, self.ids.kb_latin):
-            kb.clear()
+        self._clear_keyboards()
 
     def clear(self) -> None:
         self.editing = self.editing_label = ""
+        self._drop_keyboards()
+        self.keyboard = ""
         super().clear()
 
 
