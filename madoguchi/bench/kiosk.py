@@ -7,7 +7,9 @@ an empty Kivy app with one button and the same CJK font, each in its own subproc
   through the real pcscd + vpcd card simulator, the test cupsd (capture queue) and a sealed
   outbox, every screen drawn, once the app has idled at home long enough to give the screens'
   memory back (`trim_after_s`); `rss_peak_mb` is the same process right at the end of the
-  journey, before that, and `rss_at_home_mb` at the first interactive home screen. The
+  journey, before that, and `rss_at_home_mb` at the first interactive home screen;
+  `rss_after_journeys_mb` after `--journeys` residents one after another (and the screen-change
+  timing between them), idle at home again: equal to `rss_mb` if nothing accumulates. The
   simulated card runs in this (the bench) process, as a real card is outside the kiosk;
 - `render_worker_rss_mb`: the document render worker the kiosk starts (fpdf2 and the CJK font
   live there, not in the UI process); device total = `rss_mb` + this;
@@ -109,7 +111,10 @@ def _child_env(tmp: str, extra: dict[str, str]) -> dict[str, str]:
 @click.command(NAME)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the contract).")
 @click.option("--runs", default=3, show_default=True, help="Cold starts of each app (median).")
-def command(as_json: bool, runs: int) -> None:
+@click.option(
+    "--journeys", default=3, show_default=True, help="Residents served one after another per run."
+)
+def command(as_json: bool, runs: int, journeys: int) -> None:
     """Kiosk app cold start, RSS after a full journey, screen change time vs an empty Kivy app."""
     from madoguchi.rig import CupsRig, PcscRig
 
@@ -126,6 +131,7 @@ def command(as_json: bool, runs: int) -> None:
             base_frames: list[float] = []
             home_rss: list[float] = []
             workers: list[float] = []
+            after_journeys: list[float] = []
             for i in range(runs):
                 progress(f"bench kiosk: run {i + 1}/{runs}: empty app")
                 t, ready, base_done = _spawn(
@@ -140,7 +146,7 @@ def command(as_json: bool, runs: int) -> None:
                 code = (
                     "from kiosk.ui._benchapp import kiosk_child as c; "
                     f"c({str(work)!r}, {pcsc.reader_name(0)!r}, {pcsc.vpcd_port}, "
-                    f"{str(cups.socket_path)!r}, 'bench_receipt')"
+                    f"{str(cups.socket_path)!r}, 'bench_receipt', {journeys})"
                 )
                 hand = _CardHand(pcsc.vpcd_port, pcsc.reader_name(0))
                 try:
@@ -154,6 +160,7 @@ def command(as_json: bool, runs: int) -> None:
                 rss.append(done["rss_mb"])
                 peaks.append(done["rss_peak_mb"])
                 workers.append(done["render_worker_rss_mb"])
+                after_journeys.append(done["rss_after_journeys_mb"])
                 changes += done["screen_change_ms"]
                 drawn += done["screen_change_drawn_ms"]
             listener.stop()
@@ -164,6 +171,8 @@ def command(as_json: bool, runs: int) -> None:
         "cold_start_s": round(percentile(starts, 50), 3),
         "rss_mb": round(percentile(rss, 50), 1),
         "rss_peak_mb": round(percentile(peaks, 50), 1),
+        "rss_after_journeys_mb": round(percentile(after_journeys, 50), 1),
+        "journeys": journeys,
         "rss_at_home_mb": round(percentile(home_rss, 50), 1),
         "render_worker_rss_mb": round(percentile(workers, 50), 1),
         "screen_change_ms_median": round(percentile(changes, 50), 1),
