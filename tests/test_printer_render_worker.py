@@ -216,3 +216,33 @@ def test_the_kiosk_services_render_in_a_worker_and_stop_it_on_close(tmp_path):
         for _ in range(50):
             os.kill(worker, 0)
             time.sleep(0.1)
+
+
+def test_the_worker_exits_when_the_kiosk_dies():
+    """SIGKILL of the process that started it closes the pipe: no orphan keeps the font."""
+    code = (
+        "import os, sys\n"
+        "from devices.printer.documents import RemoteRenderer\n"
+        "from devices.printer.documents._samples import sample_info\n"
+        "r = RemoteRenderer(labels=False).start()\n"
+        "r.receipt(sample_info('receipt', 'ja'))\n"
+        "print(r.pid, flush=True)\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == -signal.SIGKILL
+    worker = int(out.stdout.strip())
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return
+        try:  # reaped by init in a container without a subreaper; check its state instead
+            with open(f"/proc/{worker}/stat") as f:
+                if f.read().split(") ")[1].startswith("Z"):
+                    return
+        except FileNotFoundError:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"render worker {worker} still running after its kiosk died")
