@@ -7,11 +7,12 @@ face, which is what a Japanese city hall prints. No I/O happens at import time.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from madoguchi.errors import MadoguchiError
 
-__all__ = ["FontMissingError", "cjk_font_path"]
+__all__ = ["FontMissingError", "cjk_font_path", "font_cache_dir"]
 
 _CANDIDATES = {
     "regular": (
@@ -38,3 +39,14 @@ def cjk_font_path(weight: str = "regular") -> Path:
     raise FontMissingError(
         f"no Noto Sans CJK {weight} font found; install the Debian package fonts-noto-cjk"
     )
+
+
+def font_cache_dir() -> Path:
+    """Where derived fonts (the printer's compact copy) are kept: `$MADOGUCHI_FONT_CACHE`, else
+    `$XDG_CACHE_HOME/madoguchi/fonts` (~/.cache/madoguchi/fonts). Devices set the variable to
+    /var/cache/madoguchi/fonts, filled by the image build."""
+    explicit = os.environ.get("MADOGUCHI_FONT_CACHE")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "madoguchi" / "fonts"

@@ -2,7 +2,8 @@
 # Installs what is missing for `make demo` and `make test`, and nothing more:
 #   1. Debian packages from scripts/system-packages.txt (through apt-get when root; otherwise the exact
 #      sudo line is printed and set-up stops),
-#   2. a virtualenv in .venv with the package and its test extras (re-run when pyproject.toml changes).
+#   2. a virtualenv in .venv with the package and its test extras (re-run when pyproject.toml changes),
+#   3. the printer's compact font copy in the font cache (once per font version).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -39,3 +40,6 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || ! "$VENV/bin/python" 
   "$VENV/bin/pip" install -q -e ".[test]" >&2
   touch "$stamp"
 fi
+# The printer's compact copy of the CJK font (about a minute, once per font version; see
+# devices/printer/documents/_compact.py). Documents print without it, with more memory.
+"$VENV/bin/madoguchi" build-print-font --if-missing >&2

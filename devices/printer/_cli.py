@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 
 import click
 
@@ -87,4 +88,38 @@ def print_test(role, server, queue, language, city, center, timeout, as_json) ->
         )
 
 
-commands = [print_test]
+@click.command("build-print-font")
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to write it (default: $MADOGUCHI_FONT_CACHE or ~/.cache/madoguchi/fonts).",
+)
+@click.option("--if-missing", is_flag=True, help="Do nothing when it is already there.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as one JSON object.")
+def build_print_font(cache_dir: Path | None, if_missing: bool, as_json: bool) -> None:
+    """Build the printer's compact copy of the CJK font (about a minute, once per font)."""
+    from devices.fonts import FontMissingError
+    from devices.printer.documents._compact import build_compact_font, compact_font_path
+
+    try:
+        path = compact_font_path(cache_dir)
+        if if_missing and path.is_file():
+            facts = {"path": str(path), "built": False}
+        else:
+            _path, facts = build_compact_font(cache_dir)
+            facts["built"] = True
+    except (FontMissingError, OSError) as e:
+        raise click.ClickException(f"cannot build the print font: {e}") from e
+    if as_json:
+        click.echo(json.dumps(facts))
+    elif facts["built"]:
+        click.echo(
+            f"{facts['path']}: {facts['characters']} of {facts['source_characters']} characters, "
+            f"{facts['glyphs']} glyphs, {facts['bytes']} bytes, {facts['seconds']} s"
+        )
+    else:
+        click.echo(f"{facts['path']}: already there")
+
+
+commands = [print_test, build_print_font]

@@ -11,3 +11,7 @@ python3 -m venv /opt/madoguchi
 apt-get purge -y --auto-remove ${BUILD_DEPS}
 rm -rf /tmp/madoguchi-wheelhouse
 /opt/madoguchi/bin/madoguchi --version
+# The printer's compact font copy, read by the kiosk's render worker (MADOGUCHI_FONT_CACHE in
+# madoguchi-kiosk.service): built here once so a device never spends a minute on it at boot.
+MADOGUCHI_FONT_CACHE=/var/cache/madoguchi/fonts /opt/madoguchi/bin/madoguchi build-print-font
+chmod 0755 /var/cache/madoguchi /var/cache/madoguchi/fonts

@@ -1,0 +1,112 @@
+"""A compact copy of the print font: the Noto CJK face cut down to the characters documents
+use nearly always, so the render worker parses a ~24k-glyph font instead of 65,535 glyphs
+(measured: the worker holds ~86 MB instead of ~134 MB).
+
+The repertoire: Latin with Vietnamese and combining marks, punctuation and symbols, kana,
+full-width forms, and every character of JIS X 0208 (Shift_JIS), GB 2312 and KS X 1001 (EUC-KR):
+all the kanji of ordinary Japanese names and addresses, the hanzi of simplified Chinese and the
+common Hangul. Anything else (a rare kanji like 𠮷 in a name, a Hangul syllable outside KS X 1001)
+is taken from the full face, which `FontSource` then loads on first need: coverage never shrinks.
+
+Built once (about a minute) by `madoguchi printer build-font` — by `make` for development and by
+the image build for devices — into the font cache directory (`devices.fonts.font_cache_dir`).
+The file name carries a fingerprint of the source font (path, size, mtime, face) and of the
+repertoire, so a font package upgrade makes the old copy unused rather than wrong. Glyph
+outlines, metrics and names are the source's own (fontTools' subsetter keeps CID names), so a
+document looks the same with either font. The file holds a public font only, no personal data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from io import BytesIO
+from pathlib import Path
+
+from devices.fonts import cjk_font_path, font_cache_dir
+from madoguchi.durable import write_atomic
+
+__all__ = ["REPERTOIRE_VERSION", "build_compact_font", "compact_font_path", "in_repertoire"]
+
+REPERTOIRE_VERSION = 1
+_RANGES = (
+    (0x0020, 0x024F),  # Basic Latin .. Latin Extended-B
+    (0x0300, 0x036F),  # combining diacritical marks (Vietnamese)
+    (0x1E00, 0x1EFF),  # Latin Extended Additional (Vietnamese)
+    (0x2000, 0x2BFF),  # punctuation, letterlike, numbers, arrows, math, shapes, symbols
+    (0x3000, 0x30FF),  # CJK symbols and punctuation, hiragana, katakana
+    (0x31F0, 0x31FF),  # katakana phonetic extensions
+    (0xFF00, 0xFFEF),  # half-width and full-width forms
+)
+_ENCODINGS = ("shift_jis", "gb2312", "euc_kr")
+
+
+def in_repertoire(code: int) -> bool:
+    """Whether the compact font keeps this code point (when the source font has it)."""
+    if any(lo <= code <= hi for lo, hi in _RANGES):
+        return True
+    ch = chr(code)
+    for encoding in _ENCODINGS:
+        try:
+            ch.encode(encoding)
+        except UnicodeEncodeError:
+            continue
+        return True
+    return False
+
+
+def _fingerprint(source: Path, face: int) -> str:
+    stat = source.stat()
+    seed = f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{face}|{REPERTOIRE_VERSION}"
+    return hashlib.sha256(seed.encode()).hexdigest()[:16]
+
+
+def compact_font_path(
+    cache_dir: Path | None = None, source: Path | None = None, face: int = 0
+) -> Path:
+    """Where the compact copy of `source` (default: the installed Noto CJK) lives."""
+    source = Path(source) if source is not None else cjk_font_path("regular")
+    directory = Path(cache_dir) if cache_dir is not None else font_cache_dir()
+    return directory / f"print-cjk-{_fingerprint(source, face)}.otf"
+
+
+def build_compact_font(
+    cache_dir: Path | None = None,
+    source: Path | None = None,
+    face: int = 0,
+    *,
+    keep: set[int] | None = None,
+) -> tuple[Path, dict]:
+    """Write the compact font (atomically) and return (path, facts). `keep` replaces the
+    repertoire (tests use a small one: the subsetter's time grows with the glyphs kept)."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    source = Path(source) if source is not None else cjk_font_path("regular")
+    dest = compact_font_path(cache_dir, source, face)
+    started = time.monotonic()
+    font = TTFont(str(source), fontNumber=face)
+    codes = font.getBestCmap()
+    wanted = sorted(c for c in codes if (c in keep if keep is not None else in_repertoire(c)))
+    options = subset.Options()
+    options.layout_features = []  # documents map characters to glyphs directly
+    options.drop_tables += ["GSUB", "GPOS", "BASE", "VORG", "vhea", "vmtx", "DSIG"]
+    options.hinting = False  # printed at 300+ dpi
+    options.notdef_outline = True
+    options.name_IDs = ["*"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=wanted)
+    subsetter.subset(font)
+    out = BytesIO()
+    font.save(out)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(dest, out.getvalue(), mode=0o644)  # a public font: other users read it
+    facts = {
+        "path": str(dest),
+        "characters": len(wanted),
+        "source_characters": len(codes),
+        "glyphs": len(font.getGlyphOrder()),
+        "bytes": len(out.getvalue()),
+        "seconds": round(time.monotonic() - started, 1),
+    }
+    return dest, facts
