@@ -18,6 +18,8 @@ from pathlib import Path
 
 import click
 
+from sync.central.dashboard.command import dashboard
+
 
 def _bundle_source(directory: Path, public_key):
     """`fn(device_id, catalog_version)`: the newest signed catalog bundle if the device is behind,
@@ -38,7 +40,7 @@ def _bundle_source(directory: Path, public_key):
 
 @click.group("central")
 def central() -> None:
-    """The central side: receiver, store and processing."""
+    """The central side: receiver, store, processing, forwarder and dashboard."""
 
 
 @central.command("serve")
@@ -280,6 +282,9 @@ def forward(
         forwarder.stop()
         source.close()
         store.close()
+
+
+central.add_command(dashboard)  # Flask and waitress load only when it runs
 
 
 def _handlers(keys, db) -> dict:

@@ -1,0 +1,125 @@
+"""`madoguchi central dashboard`: the read-only web dashboard as a thin click layer.
+
+Flask and waitress are imported only when the command runs, so `madoguchi --help` stays light.
+The token comes from an environment variable named by `--token-env` (secrets never go on the
+command line); without one the dashboard serves loopback addresses only. SIGTERM/SIGINT stop
+cleanly.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from pathlib import Path
+
+import click
+
+__all__ = ["dashboard"]
+
+
+@click.command("dashboard")
+@click.option(
+    "--db",
+    default="central.db",
+    show_default=True,
+    help="SQLite file, or postgresql://... for PostgreSQL (opened read-only).",
+)
+@click.option(
+    "--listen",
+    default="127.0.0.1:8600",
+    show_default=True,
+    help="HOST:PORT or [IPv6]:PORT to serve, or `systemd` for the sockets systemd passes.",
+)
+@click.option(
+    "--token-env",
+    default="MADOGUCHI_DASHBOARD_TOKEN",
+    show_default=True,
+    help="Environment variable holding the access token (Bearer, or the Basic password). "
+    "Without it only loopback addresses are served.",
+)
+@click.option(
+    "--registry",
+    type=click.Path(dir_okay=True, path_type=Path),
+    default=None,
+    help="registry.json of enrolled devices (or the central key directory): shows center "
+    "names and lists devices never heard from.",
+)
+@click.option(
+    "--offline-hours",
+    default=24.0,
+    show_default=True,
+    type=click.FloatRange(min=0.01, max=8760),
+    help="A device not seen for longer is highlighted as offline.",
+)
+@click.option(
+    "--min-cell",
+    default=3,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="Survey groups with fewer responses show their count only.",
+)
+@click.option(
+    "--refresh",
+    default=60,
+    show_default=True,
+    type=click.IntRange(0, 86400),
+    help="Pages reload themselves this often (seconds; 0: never).",
+)
+@click.option(
+    "--threads",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker threads answering requests.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log at INFO level to stderr.")
+def dashboard(
+    db: str,
+    listen: str,
+    token_env: str,
+    registry: Path | None,
+    offline_hours: float,
+    min_cell: int,
+    refresh: int,
+    threads: int,
+    verbose: bool,
+) -> None:
+    """Serve the read-only web dashboard (devices, satisfaction, procedures, shelters)."""
+    from sync.central.dashboard.app import DashboardConfig, create_app
+    from sync.central.dashboard.auth import check_token
+    from sync.central.dashboard.centers import registry_centers
+    from sync.central.dashboard.readonly_store import open_readonly
+    from sync.central.dashboard.server import DashboardServer, parse_listen, systemd_sockets
+    from sync.protocol_errors import StoreError
+
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    token = check_token(os.environ.get(token_env), token_env)
+    address = parse_listen(listen)
+    config = DashboardConfig(
+        db=db, token=token, offline_after_hours=offline_hours, min_cell=min_cell, refresh_s=refresh
+    )
+    app = create_app(config, centers=registry_centers(registry))
+    server = DashboardServer(
+        app,
+        token=token,
+        token_env=token_env,
+        listen=address,
+        sockets=systemd_sockets() if address is None else None,
+        threads=threads,
+    )
+    try:
+        open_readonly(db, config.query_timeout_s).close()
+    except StoreError as e:
+        click.echo(
+            f"warning: the store cannot be read yet ({e}); pages answer 503 until it can", err=True
+        )
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    click.echo(f"dashboard on {server.url}", err=True)
+    server.serve(stopped)

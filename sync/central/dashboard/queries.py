@@ -1,0 +1,271 @@
+"""The dashboard's queries over a read-only central store: one function per page, each returning
+the JSON-ready dict that the page renders and `/api/...` returns.
+
+Invariants:
+- Read only, bounded: every statement has a time window (`created_at`, device clock, unix
+  seconds), a GROUP BY over devices, or a LIMIT; row-level reads stop at `max_rows` and say so
+  (`truncated`).
+- Tables holding personal data (applications, certificate_requests, bookings, shelter_checkins)
+  are only counted: the SQL extracts at most one catalog id (procedure, certificate, topic) and
+  never selects `body`. Only the anonymous `surveys` and `metrics` bodies are read, and only
+  their scores, ids and durations are kept (`aggregate`).
+- Nothing here logs.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sync.central.dashboard.aggregate import identifier, satisfaction, sessions_and_steps
+from sync.central.dashboard.params import Window
+from sync.central.dashboard.readonly_store import ReadOnlyStore
+
+__all__ = [
+    "Center",
+    "overview",
+    "procedures",
+    "satisfaction_page",
+    "shelter",
+]
+
+MAX_GROUPS = 10_000
+RECENT_EVENTS = 20
+
+# Typed tables counted per catalog id on the procedures page: (table, kind, body field).
+SUBMISSIONS = (
+    ("applications", "application", "procedure"),
+    ("certificate_requests", "certificate_request", "certificate"),
+    ("bookings", "booking", "topic"),
+)
+
+
+@dataclass(frozen=True)
+class Center:
+    """What the registry of enrolled devices says about a device (center name, revoked)."""
+
+    device_id: str
+    center: str
+    revoked: bool = False
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None or ts <= 0:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _center_of(centers: Mapping[str, Center]) -> dict[str, str]:
+    return {d: c.center or d for d, c in centers.items()}
+
+
+def overview(
+    store: ReadOnlyStore, centers: Mapping[str, Center], now: float, offline_after_s: float
+) -> dict:
+    """Every device heard from (and every enrolled one): last seen, committed seq, records
+    beyond a gap, chain events and quarantine by kind, records waiting to be opened."""
+    waiting_rows = store.rows(
+        "waiting",
+        "SELECT device_id, COUNT(*) FROM records WHERE state = 0 GROUP BY device_id LIMIT ?",
+        (MAX_GROUPS,),
+    )
+    waiting = {d: int(n) for d, n in waiting_rows}
+    events: dict[str, Counter] = defaultdict(Counter)
+    for d, kind, n in store.rows(
+        "event_counts",
+        "SELECT device_id, kind, COUNT(*) FROM events GROUP BY device_id, kind LIMIT ?",
+        (MAX_GROUPS,),
+    ):
+        events[d][kind] = int(n)
+    quarantine: dict[str, Counter] = defaultdict(Counter)
+    for d, reason, n in store.rows(
+        "quarantine_counts",
+        "SELECT device_id, reason, COUNT(*) FROM quarantine GROUP BY device_id, reason LIMIT ?",
+        (MAX_GROUPS,),
+    ):
+        quarantine[d][reason] = int(n)
+    recent = [
+        {
+            "device_id": d,
+            "kind": k,
+            "first_seq": int(a),
+            "last_seq": int(b),
+            "detail": str(t)[:120],
+            "at": iso(float(at)),
+        }
+        for d, k, a, b, t, at in store.rows(
+            "recent_events",
+            "SELECT device_id, kind, first_seq, last_seq, detail, at FROM events "
+            "ORDER BY id DESC LIMIT ?",
+            (RECENT_EVENTS,),
+        )
+    ]
+    lag_waiting, lag_age = store.lag()
+    seen = {d: (c, m, s) for d, c, m, s in store.devices()}
+    devices = []
+    for device_id in sorted(set(seen) | set(centers)):
+        committed, max_seq, last_seen = seen.get(device_id, (0, 0, 0.0))
+        info = centers.get(device_id)
+        revoked = bool(info and info.revoked)
+        age = now - last_seen if last_seen > 0 else None
+        devices.append(
+            {
+                "device_id": device_id,
+                "center": (info.center if info else "") or None,
+                "revoked": revoked,
+                "last_seen": iso(last_seen),
+                "last_seen_age_s": round(age, 1) if age is not None else None,
+                "offline": not revoked and (age is None or age > offline_after_s),
+                "committed_seq": committed,
+                "max_seq": max_seq,
+                "beyond_gap": max(0, max_seq - committed),
+                "events": dict(sorted(events[device_id].items())),
+                "quarantine": dict(sorted(quarantine[device_id].items())),
+                "waiting": waiting.get(device_id, 0),
+            }
+        )
+    return {
+        "generated_at": iso(now),
+        "offline_after_hours": round(offline_after_s / 3600, 2),
+        "devices": devices,
+        "offline_devices": sum(1 for d in devices if d["offline"]),
+        "recent_events": recent,
+        "lag": {"waiting": lag_waiting, "oldest_s": round(lag_age, 1)},
+    }
+
+
+def _bodies(store: ReadOnlyStore, table: str, since: float, max_rows: int):
+    rows = store.rows(
+        f"{table}_bodies",
+        f"SELECT device_id, body FROM {table} WHERE created_at >= ? ORDER BY id DESC LIMIT ?",
+        (int(since), max_rows + 1),
+    )
+    return rows[:max_rows], len(rows) > max_rows
+
+
+def satisfaction_page(
+    store: ReadOnlyStore,
+    centers: Mapping[str, Center],
+    window: Window,
+    now: float,
+    *,
+    min_cell: int,
+    max_rows: int,
+) -> dict:
+    """Survey answers in the window: responses, mean, NPS-style share, reason chips; per
+    center and per service; groups under `min_cell` responses suppressed."""
+    since = now - window.seconds
+    rows, truncated = _bodies(store, "surveys", since, max_rows)
+    return {
+        "generated_at": iso(now),
+        "window": window.name,
+        "since": iso(since),
+        "min_cell": min_cell,
+        "truncated": truncated,
+        **satisfaction(rows, _center_of(centers), min_cell),
+    }
+
+
+def _counts_by(store: ReadOnlyStore, table: str, key: str, since: float) -> list[tuple]:
+    return store.rows(
+        f"{table}_counts",
+        f"SELECT device_id, {store.json_field(key)} AS item, COUNT(*) FROM {table} "
+        "WHERE created_at >= ? GROUP BY 1, 2 ORDER BY 1 LIMIT ?",
+        (int(since), MAX_GROUPS),
+    )
+
+
+def procedures(
+    store: ReadOnlyStore,
+    centers: Mapping[str, Center],
+    window: Window,
+    now: float,
+    *,
+    max_rows: int,
+) -> dict:
+    """Submissions per catalog id and center (applications, certificate requests, bookings),
+    queue tickets per center, and from the metric records: sessions per service/procedure
+    with their outcomes and the median/p90 time per step."""
+    since = now - window.seconds
+    center_of = _center_of(centers)
+    submissions: Counter = Counter()
+    for table, kind, key in SUBMISSIONS:
+        for device_id, item, n in _counts_by(store, table, key, since):
+            center = center_of.get(device_id, device_id)
+            submissions[(kind, identifier(item) or "(unreadable)", center)] += int(n)
+    tickets: Counter = Counter()
+    for device_id, n in store.rows(
+        "queue_ticket_counts",
+        "SELECT device_id, COUNT(*) FROM queue_tickets WHERE created_at >= ? "
+        "GROUP BY device_id LIMIT ?",
+        (int(since), MAX_GROUPS),
+    ):
+        tickets[center_of.get(device_id, device_id)] += int(n)
+    rows, truncated = _bodies(store, "metrics", since, max_rows)
+    totals: Counter = Counter()
+    for (kind, item, _), n in submissions.items():
+        totals[(kind, item)] += n
+    return {
+        "generated_at": iso(now),
+        "window": window.name,
+        "since": iso(since),
+        "truncated": truncated,
+        "submissions": [
+            {"kind": k, "item": i, "center": c, "count": n}
+            for (k, i, c), n in sorted(submissions.items())
+        ],
+        "submission_totals": [
+            {"kind": k, "item": i, "count": n} for (k, i), n in sorted(totals.items())
+        ],
+        "queue_tickets": [{"center": c, "count": n} for c, n in sorted(tickets.items())],
+        **sessions_and_steps(rows, center_of),
+    }
+
+
+def shelter(
+    store: ReadOnlyStore,
+    centers: Mapping[str, Center],
+    window: Window,
+    now: float,
+    offline_after_s: float,
+) -> dict:
+    """Shelter check-ins per center in the window: counts only (the bodies are never read).
+    Every known center is listed, with 0 when none checked in, and when it was last heard
+    from (a center cut off shows 0 until its check-ins are synced)."""
+    since = now - window.seconds
+    center_of = _center_of(centers)
+    counts: Counter = Counter({center_of[d]: 0 for d, c in centers.items() if not c.revoked})
+    last_seen: dict[str, float] = {}
+    for device_id, _, _, seen in store.devices():
+        center = center_of.get(device_id, device_id)
+        counts.setdefault(center, 0)
+        last_seen[center] = max(last_seen.get(center, 0.0), seen)
+    for device_id, n in store.rows(
+        "shelter_counts",
+        "SELECT device_id, COUNT(*) FROM shelter_checkins WHERE created_at >= ? "
+        "GROUP BY device_id LIMIT ?",
+        (int(since), MAX_GROUPS),
+    ):
+        counts[center_of.get(device_id, device_id)] += int(n)
+    rows = []
+    for center, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        seen = last_seen.get(center, 0.0)
+        age = now - seen if seen > 0 else None
+        rows.append(
+            {
+                "center": center,
+                "checkins": n,
+                "last_seen": iso(seen),
+                "last_seen_age_s": round(age, 1) if age is not None else None,
+                "offline": age is None or age > offline_after_s,
+            }
+        )
+    return {
+        "generated_at": iso(now),
+        "window": window.name,
+        "since": iso(since),
+        "centers": rows,
+        "total": sum(counts.values()),
+    }
