@@ -249,3 +249,53 @@ def test_socket_and_service_verify_together(tmp_path):
         env={**os.environ, "SYSTEMD_LOG_LEVEL": "notice"},
     )
     assert result.returncode == 0 and result.stderr.strip() == "", result.stderr
+
+
+_READ = """
+import sys
+from sync.central.dashboard.readonly_store import open_readonly
+from sync.protocol_errors import StoreError
+try:
+    store = open_readonly(sys.argv[1])
+    print("devices", len(store.devices()))
+    store.close()
+except StoreError as e:
+    print("unreadable", e.operation)
+"""
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("unshare") is None, reason="needs root and unshare"
+)
+def test_store_on_a_read_only_mount_as_under_the_unit(tmp_path):
+    """ReadOnlyPaths= as the unit sets it (a read-only bind mount in a private mount namespace):
+    readable while the receiver holds the WAL store open, 503-unreadable when nothing does."""
+    store_dir = tmp_path / "store"
+    store_dir.mkdir()
+    db = store_dir / "central.db"
+    open_store(str(db)).close()
+
+    def read_in_read_only_mount() -> str:
+        script = (
+            f"mount --bind {store_dir} {store_dir} && "
+            f"mount -o remount,bind,ro {store_dir} && "
+            f'exec "$0" -c "$1" "$2"'
+        )
+        result = subprocess.run(
+            ["unshare", "-m", "sh", "-c", script, sys.executable, _READ, str(db)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if "mount" in result.stderr and result.returncode != 0:
+            pytest.skip(f"cannot mount here: {result.stderr.strip()[:200]}")
+        return result.stdout.strip()
+
+    assert read_in_read_only_mount() == "unreadable open"
+    receiver_side = open_store(str(db))  # the receiver keeps its connection (and -shm) open
+    try:
+        receiver_side.device_state("kita-01")
+        assert read_in_read_only_mount() == "devices 0"
+    finally:
+        receiver_side.close()
+    assert sorted(p.name for p in store_dir.iterdir()) == ["central.db"]

@@ -2,8 +2,10 @@
 
 Invariants:
 - Nothing here can write: SQLite is opened with `mode=ro` (URI) and `PRAGMA query_only`, and no
-  migration, journal-mode change or file creation happens; PostgreSQL sessions run with
-  `default_transaction_read_only` and psycopg's `read_only` (a write is an error, not a change).
+  migration or journal-mode change happens and a missing database is never created (SQLite may
+  add the -wal/-shm files of an existing WAL database when its directory is writable);
+  PostgreSQL sessions run with `default_transaction_read_only` and psycopg's `read_only` (a
+  write is an error, not a change).
 - Every statement is bounded in time (`timeout_s`: PostgreSQL `statement_timeout`, SQLite a
   progress handler that interrupts the statement) and callers bound rows with LIMIT.
 - Backend errors become `StoreError` carrying the operation and an error type, never data.
