@@ -73,6 +73,7 @@ class KioskApp(App):
     voice_on = BooleanProperty(False)
     shelter_mode = BooleanProperty(False)
     out_of_service = BooleanProperty(False)
+    assisted = BooleanProperty(False)  # staff assist this resident (root.kv's banner)
     theme = ObjectProperty(NORMAL)
     target = NumericProperty(60.0)
 
@@ -232,6 +233,7 @@ class KioskApp(App):
         self.voice.enabled = self.voice_on
         self.shelter_mode = bool(getattr(state, "shelter_mode", False))
         self.out_of_service = bool(getattr(state, "out_of_service", False))
+        self.assisted = bool(getattr(state, "assisted", False))
         if contrast != self.high_contrast or self.theme is not theme_for(contrast):
             self.high_contrast = contrast
             self.theme = theme_for(contrast)

@@ -39,6 +39,7 @@ from kiosk.session.steps import (
     CardPurpose,
     CertificateOrder,
     ChecklistItem,
+    Diagnostics,
     Notice,
     NoticeCode,
     Step,
@@ -85,6 +86,9 @@ class _SessionCore:
         self._staff_locked_until = 0.0
         self._last_status = float("-inf")
         self._status_busy = False
+        # Staff diagnostics: a snapshot of device state, no personal data (see _staff).
+        self.diagnostics: Diagnostics | None = None
+        self._diagnostics_busy = False
         self._reset_resident(keep_preferences=False)
         self.step = Step.HOME
         self.notice: Notice | None = None
@@ -128,6 +132,9 @@ class _SessionCore:
         self.booking: Booking | None = None
         self.ticket: Ticket | None = None
         self.staff_called = False
+        # Staff started this session for a resident they assist: longer idle timeout, metrics
+        # say so. Ends with the wipe like everything else here.
+        self.assisted = False
         self._card: CardHandle | None = None
         self._card_data: CardData | None = None
         self._auth: dict[str, str] | None = None
@@ -181,6 +188,7 @@ class _SessionCore:
             "steps": self._timing,
             "language": self.language,
             "catalog_version": self.catalog.version,
+            "assisted": self.assisted,
         }
         self._service = None
         self._timing = []
@@ -267,7 +275,8 @@ class _SessionCore:
                 self._notice(NoticeCode.SESSION_ENDED)
                 self._changed()
             return
-        if idle < self.config.idle_timeout_s:
+        timeout = self.config.assist_idle_timeout_s if self.assisted else self.config.idle_timeout_s
+        if idle < timeout:
             return
         if self.step is Step.HOME and not self._has_resident_state():
             return
@@ -285,6 +294,7 @@ class _SessionCore:
             or self.text_scale != 1.0
             or self.high_contrast
             or self.voice
+            or self.assisted
             or self.notice is not None
         )
 
@@ -347,6 +357,8 @@ class _SessionCore:
             except PortError as e:
                 log.warning("printer session wipe failed: %s", type(e).__name__)
         self._reset_resident(keep_preferences=keep_preferences)
+        self.diagnostics = None  # a staff snapshot is not kept past staff mode
+        self._diagnostics_busy = False  # a probe in flight is dropped (generation)
         self.notice = None
         self.step = Step.OUT_OF_SERVICE if self.out_of_service else Step.HOME
         log.info("session wiped (%s)", reason)
@@ -428,6 +440,7 @@ class _SessionCore:
             Step.LIFE_EVENT_QUESTIONS: Step.LIFE_EVENTS,
             Step.CHECKLIST: Step.LIFE_EVENTS,
             Step.PROCEDURE_INTRO: Step.CHECKLIST if self.checklist else Step.PROCEDURES,
+            Step.STAFF_DIAGNOSTICS: Step.STAFF_MENU,
         }.get(self.step)
         if back_to is None:
             if self.step in (Step.PLACE_CARD, Step.PIN_ENTRY, Step.FORM_CONFIRM, Step.PIN_BLOCKED):

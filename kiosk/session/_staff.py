@@ -2,18 +2,86 @@
 
 Invariants: entering staff mode first wipes any resident session; repeated wrong PINs lock the
 entry for `staff_lockout_s`; staff see counts and states only (queue numbers, printer reasons,
-pending reprints, outbox depth, last sync), never record contents; staff mode leaves by itself
-after `staff_idle_timeout_s` without a touch.
+pending reprints, outbox depth, last sync, the diagnostics snapshot), never record contents;
+staff mode (diagnostics included) leaves by itself after `staff_idle_timeout_s` without a touch.
+A diagnostics probe that fails shows as `ProbeFailed(cause)`, never as an error of the kiosk.
+An assisted session (`staff_assist`) is an ordinary resident session with a longer idle timeout
+whose metrics carry `assisted: true`; no staff identity is recorded, and the wipe ends it.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from kiosk.session._base import _SessionCore
 from kiosk.session.config import verify_staff_pin
-from kiosk.session.ports import PortPrintError
-from kiosk.session.steps import BUSY_STEPS, NoticeCode, Step
+from kiosk.session.ports import (
+    ClockInfo,
+    PortError,
+    PortPrintError,
+    SessionPorts,
+)
+from kiosk.session.steps import BUSY_STEPS, Diagnostics, NoticeCode, ProbeFailed, Step
+from madoguchi import __version__
+
+log = logging.getLogger("kiosk.session")
+
+
+def _probe(what: str, fn: Callable[[], Any]) -> Any:
+    """One diagnostics probe: its value, or `ProbeFailed` with the error's class name."""
+    try:
+        return fn()
+    except PortError as e:
+        cause = getattr(e, "cause", "") or type(e).__name__
+        log.info("diagnostics: %s unknown (%s)", what, cause)
+        return ProbeFailed(cause)
+    except Exception as e:  # noqa: BLE001 - a broken probe must not take staff mode down
+        log.warning("diagnostics: %s probe raised %s", what, type(e).__name__)
+        return ProbeFailed(type(e).__name__)
+
+
+def collect_diagnostics(
+    ports: SessionPorts,
+    *,
+    device_id: str,
+    catalog_version: int,
+    card_present: bool,
+    wall_clock: Callable[[], float],
+) -> Diagnostics:
+    """Ask every port what it knows (blocking: run it on the worker). Never raises."""
+    diag, status, printer = ports.diagnostics, ports.status, ports.printer
+    unknown = ProbeFailed()
+
+    def pending_reprints() -> int:
+        if printer is None:
+            raise PortPrintError(("no_printer",))
+        return printer.state().pending_reprints
+
+    def sync() -> Any:
+        return status.sync_status() if status is not None else unknown
+
+    def clock() -> Any:
+        if diag is None:
+            return ClockInfo(now=wall_clock(), synchronized=None)
+        return diag.clock()
+
+    return Diagnostics(
+        taken_at=wall_clock(),
+        device_id=device_id,
+        software_version=__version__,
+        catalog_version=catalog_version,
+        site=_probe("site", diag.site) if diag else unknown,
+        reader=_probe("card reader", diag.card_reader) if diag else unknown,
+        card_present=card_present,
+        printers=_probe("printers", diag.printers) if diag else unknown,
+        pending_reprints=_probe("pending reprints", pending_reprints),
+        outbox=_probe("outbox", diag.outbox) if diag else unknown,
+        sync=_probe("sync status", sync),
+        agent=_probe("sync agent", diag.agent) if diag else unknown,
+        clock=_probe("clock", clock),
+    )
 
 
 class _StaffFlow(_SessionCore):
@@ -76,6 +144,67 @@ class _StaffFlow(_SessionCore):
             self.refresh_status()
 
         self._run(printer.reprint_pending, done)
+        return True
+
+    # ---- diagnostics ---------------------------------------------------------------------------
+
+    def staff_diagnostics(self) -> bool:
+        """Staff menu → the diagnostics screen; a first snapshot is taken at once."""
+        if self.step is not Step.STAFF_MENU:
+            return False
+        self._last_activity = self._clock()
+        self.diagnostics = None
+        self.notice = None
+        self._go(Step.STAFF_DIAGNOSTICS)
+        if not self.staff_refresh_diagnostics():  # one already in flight: its outcome shows
+            self._changed()
+        return True
+
+    def staff_refresh_diagnostics(self) -> bool:
+        """Probe again (through the worker: CUPS, pcscd or the disk may be slow); while a probe
+        runs `diagnostics_refreshing` is True and another tap does nothing."""
+        if self.step is not Step.STAFF_DIAGNOSTICS or self._diagnostics_busy:
+            return False
+        self._last_activity = self._clock()
+        self._diagnostics_busy = True
+        ports, config, card_present = self.ports, self.config, self.card_present
+        catalog_version, wall_clock = self.catalog.version, self._wall_clock
+
+        def job() -> Diagnostics:
+            return collect_diagnostics(
+                ports,
+                device_id=config.device_id,
+                catalog_version=catalog_version,
+                card_present=card_present,
+                wall_clock=wall_clock,
+            )
+
+        def done(result: Any, error: BaseException | None) -> None:
+            self._diagnostics_busy = False
+            if error is not None:
+                raise error
+            self.diagnostics = result
+
+        self._changed()
+        self._run(job, done)
+        return True
+
+    @property
+    def diagnostics_refreshing(self) -> bool:
+        return self._diagnostics_busy
+
+    # ---- assisting a resident --------------------------------------------------------------
+
+    def staff_assist(self) -> bool:
+        """Staff start a session for a resident they help: home, with the banner on, and the
+        resident idle timeout `assist_idle_timeout_s`. Not while out of service."""
+        if self.step is not Step.STAFF_MENU or self.out_of_service:
+            return False
+        self.staff_called = False
+        self.wipe(reason="staff_exit")  # the resident starts with the default language, sizes
+        self.assisted = True
+        self._last_activity = self._clock()
+        self._changed()
         return True
 
     def staff_set_out_of_service(self, on: bool) -> None:

@@ -27,6 +27,7 @@ class SessionConfig:
     idle_timeout_s: float = 60.0  # no touch → "still there?"
     still_there_timeout_s: float = 15.0  # no answer → wipe
     staff_idle_timeout_s: float = 120.0  # staff mode leaves by itself
+    assist_idle_timeout_s: float = 300.0  # "still there?" later while staff assist a resident
     online_timeout_s: float = 3.0  # certificate issue / slot lookup deadline
     status_interval_s: float = 5.0  # how often tick() refreshes online/printer state
     large_text_scale: float = 1.5
@@ -38,7 +39,12 @@ class SessionConfig:
     def __post_init__(self) -> None:
         if self.default_language not in LANGUAGES:
             raise SessionConfigError("default_language", "not a kiosk language")
-        for name in ("idle_timeout_s", "still_there_timeout_s", "online_timeout_s"):
+        for name in (
+            "idle_timeout_s",
+            "still_there_timeout_s",
+            "online_timeout_s",
+            "assist_idle_timeout_s",
+        ):
             if not 0 < getattr(self, name) <= 3600:
                 raise SessionConfigError(name, "must be in (0, 3600]")
         if self.large_text_scale < 1.5:

@@ -13,8 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiosk.session.ports import (
+    AgentInfo,
     Appended,
     CardData,
+    ClockInfo,
+    OutboxInfo,
     PortCardRemovedError,
     PortCertificateExpiredError,
     PortNoCardError,
@@ -22,11 +25,15 @@ from kiosk.session.ports import (
     PortOutboxFullError,
     PortPinBlockedError,
     PortPrintError,
+    PortProbeError,
     PortRefusedError,
     PortWrongPinError,
+    PrinterRoleInfo,
     PrinterState,
     PrintJob,
+    ReaderInfo,
     SessionPorts,
+    SiteInfo,
     SyncStatus,
 )
 
@@ -34,6 +41,7 @@ __all__ = [
     "MemoryCard",
     "ManualClock",
     "MemoryCardPort",
+    "MemoryDiagnostics",
     "MemoryKit",
     "MemoryOnline",
     "MemoryOutbox",
@@ -230,6 +238,66 @@ class MemoryQueue:
         return len(self.waiting_numbers)
 
 
+@dataclass
+class MemoryDiagnostics:
+    """`DiagnosticsPort` over plain values. `fail` maps a probe name (site, card_reader,
+    printers, outbox, agent, clock) to the error class name its `PortProbeError` carries.
+    `outbox_source`, when set, supplies the live pending count and last seq."""
+
+    site_info: SiteInfo = field(default_factory=lambda: SiteInfo("東部地域センター", "豊橋市"))
+    reader: ReaderInfo = field(default_factory=lambda: ReaderInfo(True, "Virtual PCD 00 00"))
+    printer_roles: tuple[PrinterRoleInfo, ...] = (
+        PrinterRoleInfo("receipt", "receipt80", "idle", True),
+        PrinterRoleInfo("document", "a4", "idle", True),
+    )
+    outbox_info: OutboxInfo = field(
+        default_factory=lambda: OutboxInfo(0, 0, 0, 8 * 1024**3, 64 * 1024**2)
+    )
+    agent_info: AgentInfo | None = field(
+        default_factory=lambda: AgentInfo("connected", True, 1_795_999_000.0, catalog_version=1)
+    )
+    clock_info: ClockInfo | None = None  # None: `now` from `wall_clock`, synchronized
+    wall_clock: Any = None
+    outbox_source: MemoryOutbox | None = None
+    fail: dict[str, str] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+
+    def _check(self, what: str) -> None:
+        self.calls.append(what)
+        if what in self.fail:
+            raise PortProbeError(what, self.fail[what])
+
+    def site(self) -> SiteInfo:
+        self._check("site")
+        return self.site_info
+
+    def card_reader(self) -> ReaderInfo:
+        self._check("card_reader")
+        return self.reader
+
+    def printers(self) -> tuple[PrinterRoleInfo, ...]:
+        self._check("printers")
+        return self.printer_roles
+
+    def outbox(self) -> OutboxInfo:
+        self._check("outbox")
+        info = self.outbox_info
+        if self.outbox_source is not None:
+            n = len(self.outbox_source.records)
+            info = OutboxInfo(n, n, 0, info.free_bytes, info.reserve_bytes)
+        return info
+
+    def agent(self) -> AgentInfo | None:
+        self._check("agent")
+        return self.agent_info
+
+    def clock(self) -> ClockInfo:
+        self._check("clock")
+        if self.clock_info is not None:
+            return self.clock_info
+        return ClockInfo(self.wall_clock() if self.wall_clock else 1_796_000_000.0, True)
+
+
 class ManualClock:
     """A clock tests advance by hand (monotonic seconds and wall-clock seconds move together)."""
 
@@ -254,6 +322,11 @@ class MemoryKit:
     online: MemoryOnline = field(default_factory=MemoryOnline)
     status: MemoryStatus = field(default_factory=MemoryStatus)
     queue: MemoryQueue = field(default_factory=MemoryQueue)
+    diagnostics: MemoryDiagnostics = field(default_factory=MemoryDiagnostics)
+
+    def __post_init__(self) -> None:
+        if self.diagnostics.outbox_source is None:
+            self.diagnostics.outbox_source = self.outbox
 
     @property
     def card(self) -> MemoryCard:
@@ -268,4 +341,5 @@ class MemoryKit:
             online=self.online,
             status=self.status,
             queue=self.queue,
+            diagnostics=self.diagnostics,
         )

@@ -19,11 +19,15 @@ from typing import Any, Protocol
 from madoguchi.errors import MadoguchiError
 
 __all__ = [
+    "AgentInfo",
     "Appended",
     "CardData",
     "CardHandle",
     "CardPort",
+    "ClockInfo",
+    "DiagnosticsPort",
     "OnlinePort",
+    "OutboxInfo",
     "OutboxPort",
     "PortError",
     "PortPinBlockedError",
@@ -36,12 +40,16 @@ __all__ = [
     "PortOutboxFullError",
     "PortOfflineError",
     "PortPrintError",
+    "PortProbeError",
     "PortRefusedError",
     "PrintJob",
     "PrinterPort",
+    "PrinterRoleInfo",
     "PrinterState",
     "QueuePort",
+    "ReaderInfo",
     "SessionPorts",
+    "SiteInfo",
     "StatusPort",
     "SyncStatus",
 ]
@@ -107,6 +115,16 @@ class PortPrintError(PortError):
         self.reasons = tuple(reasons)
 
 
+class PortProbeError(PortError):
+    """A diagnostics probe could not find out (pcscd down, cupsd unreachable, file unreadable).
+    `cause` is the class name of the library's error: what the staff screen shows."""
+
+    def __init__(self, what: str, cause: str) -> None:
+        super().__init__(f"{what}: {cause}")
+        self.what = what
+        self.cause = cause
+
+
 # ---- values -------------------------------------------------------------------------------
 
 
@@ -160,6 +178,73 @@ class SyncStatus:
     online: bool
     outbox_depth: int = 0
     last_sync: float | None = None  # wall-clock seconds since the epoch of the last ack
+
+
+# ---- diagnostics values (names, states, counts and times; never content) ------------------
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    center: str
+    city: str = ""
+
+
+@dataclass(frozen=True)
+class ReaderInfo:
+    """The PC/SC reader the kiosk uses: `present` False with `name` "" when none is attached."""
+
+    present: bool
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class PrinterRoleInfo:
+    """One printer role (receipt, document) as CUPS reports its queue."""
+
+    role: str
+    queue: str
+    state: str  # idle | processing | stopped | unknown
+    accepting: bool
+    reasons: tuple[str, ...] = ()  # blocking reasons only (media-empty, offline, paused, ...)
+
+    @property
+    def ok(self) -> bool:
+        return self.accepting and not self.reasons and self.state != "stopped"
+
+
+@dataclass(frozen=True)
+class OutboxInfo:
+    pending: int
+    last_seq: int
+    last_acked_seq: int
+    free_bytes: int | None = None  # on the outbox's file system
+    reserve_bytes: int | None = None  # below this, submissions are refused
+
+    @property
+    def disk_low(self) -> bool:
+        """Less than twice the reserve left: the kiosk will soon refuse submissions."""
+        if self.free_bytes is None or self.reserve_bytes is None:
+            return False
+        return self.free_bytes < 2 * self.reserve_bytes
+
+
+@dataclass(frozen=True)
+class AgentInfo:
+    """The sync agent's last status file (it writes one every few seconds)."""
+
+    state: str  # connecting | connected | backoff | revoked | stopped
+    online: bool  # connected, and the status is fresh
+    last_success_at: float | None = None  # wall-clock seconds of the last ack
+    last_error: str = ""  # an error code or class name, never content
+    reconnects: int = 0
+    catalog_version: int = 0  # the newest catalog the agent received
+    updated_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class ClockInfo:
+    now: float  # wall-clock seconds
+    synchronized: bool | None  # NTP-synchronized; None when the device cannot tell
 
 
 # ---- ports --------------------------------------------------------------------------------
@@ -231,10 +316,27 @@ class QueuePort(Protocol):
     def waiting(self) -> int: ...
 
 
+class DiagnosticsPort(Protocol):
+    """Staff diagnostics: what is attached and how it is doing. Each method is one probe that
+    raises `PortProbeError` (with the library error's class name) when it cannot find out; the
+    values are names, states, counts and times, never record content or personal data."""
+
+    def site(self) -> SiteInfo: ...
+    def card_reader(self) -> ReaderInfo: ...
+    def printers(self) -> tuple[PrinterRoleInfo, ...]: ...
+    def outbox(self) -> OutboxInfo: ...
+    def agent(self) -> AgentInfo | None:
+        """None: the agent never wrote a status file (not running, or not configured)."""
+        ...
+
+    def clock(self) -> ClockInfo: ...
+
+
 @dataclass
 class SessionPorts:
-    """Everything the session talks to. `online`, `status` and `queue` may be None (then: offline,
-    status unknown, no queue tickets); `printer` None means every print fails with `no_printer`."""
+    """Everything the session talks to. `online`, `status`, `queue` and `diagnostics` may be None
+    (then: offline, status unknown, no queue tickets, diagnostics from the session's own state
+    only); `printer` None means every print fails with `no_printer`."""
 
     card: CardPort
     outbox: OutboxPort
@@ -242,3 +344,4 @@ class SessionPorts:
     online: OnlinePort | None = None
     status: StatusPort | None = None
     queue: QueuePort | None = None
+    diagnostics: DiagnosticsPort | None = None

@@ -11,7 +11,8 @@ Public state (read-only for the UI): `step` (`Step`), `notice` (`Notice | None`)
 `form` (`Form`: `.values[i].spec/.value/.from_card/.corrected`), `reference`,
 `receipt_printed`, `certificate`, `topic`, `slots`, `slots_offline`, `booking`, `ticket`,
 `staff_called`, `sync` (`SyncStatus`), `printer` (`PrinterState`), `out_of_service`,
-`shelter_mode`, `called_ticket`, `queue_waiting`, `catalog`.
+`shelter_mode`, `called_ticket`, `queue_waiting`, `assisted`, `diagnostics` (`Diagnostics | None`),
+`diagnostics_refreshing`, `catalog`.
 
 Intents: see the methods of `_SessionCore`, `_EventFlow`, `_CardFlow`, `_ServiceFlow` and `_StaffFlow` (choose_language,
 set_text_scale, set_high_contrast, toggle_voice, open_life_events, choose_life_event, answer,
@@ -20,7 +21,7 @@ card_removed, submit_pin, correct_field, confirm, open_certificates, choose_cert
 open_booking, choose_topic, choose_slot, request_callback, take_queue_ticket, call_staff,
 finish, submit_survey, skip_survey, touch, still_here, tick, back, home, wipe, open_staff,
 submit_staff_pin, staff_call_next, staff_reprint, staff_set_out_of_service,
-staff_set_shelter_mode, staff_exit, start_shelter_checkin, fill_without_card, refresh_status,
+staff_set_shelter_mode, staff_diagnostics, staff_refresh_diagnostics, staff_assist, staff_exit, start_shelter_checkin, fill_without_card, refresh_status,
 dismiss_notice).
 """
 

@@ -12,13 +12,25 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from kiosk.session.ports import (
+    AgentInfo,
+    ClockInfo,
+    OutboxInfo,
+    PrinterRoleInfo,
+    ReaderInfo,
+    SiteInfo,
+    SyncStatus,
+)
+
 __all__ = [
     "Booking",
     "CardPurpose",
     "CertificateOrder",
     "ChecklistItem",
+    "Diagnostics",
     "Notice",
     "NoticeCode",
+    "ProbeFailed",
     "Step",
     "Ticket",
     "BUSY_STEPS",
@@ -54,12 +66,13 @@ class Step(StrEnum):
     STILL_THERE = "still_there"
     STAFF_PIN = "staff_pin"
     STAFF_MENU = "staff_menu"
+    STAFF_DIAGNOSTICS = "staff_diagnostics"  # device, printers, outbox, sync, clock: no content
     OUT_OF_SERVICE = "out_of_service"
 
 
 BUSY_STEPS = frozenset({Step.READING_CARD, Step.SUBMITTING, Step.ISSUING})
 CARD_STEPS = frozenset({Step.PIN_ENTRY, Step.READING_CARD, Step.FORM_CONFIRM})
-STAFF_STEPS = frozenset({Step.STAFF_PIN, Step.STAFF_MENU})
+STAFF_STEPS = frozenset({Step.STAFF_PIN, Step.STAFF_MENU, Step.STAFF_DIAGNOSTICS})
 
 
 class CardPurpose(StrEnum):
@@ -122,3 +135,67 @@ class Ticket:
     number: int
     waiting_before: int
     estimated_wait_min: int
+
+
+@dataclass(frozen=True)
+class ProbeFailed:
+    """A diagnostics probe that could not find out. `cause` is an error class name, or "" when
+    the kiosk has no way to ask (no such port): the screen shows "unknown"."""
+
+    cause: str = ""
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """One snapshot for the staff diagnostics screen: names, states, counts and times only (what
+    IT on the phone asks for), never record content or personal data. Every probed part is its
+    value or a `ProbeFailed`; `problems` names the parts that need a look."""
+
+    taken_at: float  # wall-clock seconds
+    device_id: str
+    software_version: str
+    catalog_version: int  # the catalog the session runs on
+    site: SiteInfo | ProbeFailed
+    reader: ReaderInfo | ProbeFailed
+    card_present: bool  # from the card watcher's events
+    printers: tuple[PrinterRoleInfo, ...] | ProbeFailed
+    pending_reprints: int | ProbeFailed
+    outbox: OutboxInfo | ProbeFailed
+    sync: SyncStatus | ProbeFailed
+    agent: AgentInfo | ProbeFailed | None  # None: the agent never wrote a status
+    clock: ClockInfo | ProbeFailed
+
+    @property
+    def last_sync(self) -> float | None:
+        """Wall-clock seconds of the last acknowledged batch, from whichever source knows."""
+        if isinstance(self.agent, AgentInfo) and self.agent.last_success_at is not None:
+            return self.agent.last_success_at
+        if isinstance(self.sync, SyncStatus):
+            return self.sync.last_sync
+        return None
+
+    @property
+    def problems(self) -> frozenset[str]:
+        """Parts to look at: reader, printer, reprints, outbox, disk, sync, clock (and any part
+        whose probe failed)."""
+        out = set()
+        for name in ("site", "reader", "printers", "pending_reprints", "outbox", "sync", "clock"):
+            if isinstance(getattr(self, name), ProbeFailed):
+                out.add({"printers": "printer", "pending_reprints": "reprints"}.get(name, name))
+        if isinstance(self.agent, ProbeFailed) or self.agent is None:
+            out.add("sync")
+        if isinstance(self.reader, ReaderInfo) and not self.reader.present:
+            out.add("reader")
+        if isinstance(self.printers, tuple) and (
+            not self.printers or not all(p.ok for p in self.printers)
+        ):
+            out.add("printer")
+        if isinstance(self.pending_reprints, int) and self.pending_reprints:
+            out.add("reprints")
+        if isinstance(self.outbox, OutboxInfo) and self.outbox.disk_low:
+            out.add("disk")
+        if isinstance(self.sync, SyncStatus) and not self.sync.online:
+            out.add("sync")
+        if isinstance(self.clock, ClockInfo) and self.clock.synchronized is not True:
+            out.add("clock")
+        return frozenset(out)

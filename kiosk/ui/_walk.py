@@ -17,13 +17,19 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.session import (
+    AgentInfo,
     Appended,
     CardData,
+    ClockInfo,
+    OutboxInfo,
     PortOfflineError,
     PortRefusedError,
     PortWrongPinError,
+    PrinterRoleInfo,
     PrinterState,
+    ReaderInfo,
     SessionPorts,
+    SiteInfo,
     SyncStatus,
 )
 
@@ -95,6 +101,36 @@ class _PreviewCard:
         pass
 
 
+class _PreviewDiagnostics:
+    """What the preview's diagnostics screen shows: a fictional center, a virtual reader, the
+    document printer out of paper (so a problem row is on the screenshot), the preview outbox."""
+
+    def __init__(self, ports: PreviewPorts) -> None:
+        self.ports = ports
+
+    def site(self) -> SiteInfo:
+        return SiteInfo("見本地域センター", "見本市")
+
+    def card_reader(self) -> ReaderInfo:
+        return ReaderInfo(True, "Virtual PCD 00 00")
+
+    def printers(self) -> tuple[PrinterRoleInfo, ...]:
+        return (
+            PrinterRoleInfo("receipt", "receipt80", "idle", True),
+            PrinterRoleInfo("document", "a4", "stopped", False, ("media-empty",)),
+        )
+
+    def outbox(self) -> OutboxInfo:
+        n = len(self.ports.records)
+        return OutboxInfo(n, n, 0, 12 * 1024**3, 64 * 1024**2)
+
+    def agent(self) -> AgentInfo:
+        return AgentInfo("backoff", False, 1_796_000_000.0, "RequestTimeoutError", 3, 1)
+
+    def clock(self) -> ClockInfo:
+        return ClockInfo(1_796_003_600.0, False)
+
+
 @dataclass
 class PreviewPorts:
     """In-process stand-ins for the screenshot walk when no device is attached."""
@@ -151,7 +187,13 @@ class PreviewPorts:
 
     def session_ports(self) -> SessionPorts:
         return SessionPorts(
-            card=self, outbox=self, printer=self, online=self, status=self, queue=self
+            card=self,
+            outbox=self,
+            printer=self,
+            online=self,
+            status=self,
+            queue=self,
+            diagnostics=_PreviewDiagnostics(self),
         )
 
 
@@ -278,13 +320,24 @@ def walk_steps(
     if s.config.staff_pin_hash and staff_pin:
         s.open_staff()
         yield from at()  # staff_pin
-        yield from _staff(s, at, staff_pin)
+        yield from _staff(s, at, staff_pin, worker)
+        s.open_staff()
+        s.submit_staff_pin(staff_pin)
+        s.staff_assist()  # an assisted resident picks their language and display as anyone
+        s.choose_language(lang)
+        s.set_text_scale(large)
+        s.set_high_contrast(contrast)
+        yield from at("home_assisted")
     s.home()
 
 
-def _staff(s: Any, at: Callable[..., Iterator[str]], pin: str) -> Iterator[str]:
+def _staff(s: Any, at: Callable[..., Iterator[str]], pin: str, worker: HeldWorker) -> Iterator[str]:
     s.submit_staff_pin(pin)
     yield from at()  # staff_menu
+    s.staff_diagnostics()
+    worker.release()
+    yield from at()  # staff_diagnostics
+    s.back()
     s.staff_set_out_of_service(True)
     s.staff_exit()
     yield from at()  # out_of_service
