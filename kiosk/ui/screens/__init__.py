@@ -1,0 +1,77 @@
+"""Thin screen classes, one per session step. They copy what the session shows into widgets and
+turn taps into `app.intent(...)`; layout lives in `screens/<step>.kv`.
+
+Invariants: a screen never decides what happens next; it keeps no resident data after `clear()`
+(labels marked `personal`, keyboard buffers and dynamically built rows are emptied); the only
+local state is presentation (which field the keyboard edits, which survey chips are lit).
+"""
+
+from __future__ import annotations
+
+from kiosk.ui.screens._base import KScreen
+from kiosk.ui.screens._card import (
+    BusyScreen,
+    DoneScreen,
+    FormConfirmScreen,
+    IssuingScreen,
+    PinBlockedScreen,
+    PinEntryScreen,
+    PlaceCardScreen,
+    ReadingCardScreen,
+    SubmittingScreen,
+)
+from kiosk.ui.screens._services import (
+    BookingDoneScreen,
+    BookingSlotScreen,
+    BookingTopicScreen,
+    CertificateChooseScreen,
+    CertificatePrintedScreen,
+    ClaimSlipScreen,
+    OutOfServiceScreen,
+    QueueTicketScreen,
+    ServiceErrorScreen,
+    StillThereScreen,
+    SurveyScreen,
+)
+from kiosk.ui.screens._staff import StaffDiagnosticsScreen, StaffMenuScreen, StaffPinScreen
+from kiosk.ui.screens._start import (
+    ChecklistScreen,
+    HomeScreen,
+    LifeEventQuestionsScreen,
+    LifeEventsScreen,
+    ProcedureIntroScreen,
+    ProceduresScreen,
+)
+
+__all__ = ["SCREENS", "KScreen"]
+
+SCREENS: dict[str, type[KScreen]] = {
+    "home": HomeScreen,
+    "life_events": LifeEventsScreen,
+    "life_event_questions": LifeEventQuestionsScreen,
+    "checklist": ChecklistScreen,
+    "procedures": ProceduresScreen,
+    "procedure_intro": ProcedureIntroScreen,
+    "place_card": PlaceCardScreen,
+    "pin_entry": PinEntryScreen,
+    "reading_card": ReadingCardScreen,
+    "pin_blocked": PinBlockedScreen,
+    "form_confirm": FormConfirmScreen,
+    "submitting": SubmittingScreen,
+    "done": DoneScreen,
+    "certificate_choose": CertificateChooseScreen,
+    "issuing": IssuingScreen,
+    "certificate_printed": CertificatePrintedScreen,
+    "claim_slip": ClaimSlipScreen,
+    "service_error": ServiceErrorScreen,
+    "booking_topic": BookingTopicScreen,
+    "booking_slot": BookingSlotScreen,
+    "booking_done": BookingDoneScreen,
+    "queue_ticket": QueueTicketScreen,
+    "survey": SurveyScreen,
+    "still_there": StillThereScreen,
+    "staff_pin": StaffPinScreen,
+    "staff_menu": StaffMenuScreen,
+    "staff_diagnostics": StaffDiagnosticsScreen,
+    "out_of_service": OutOfServiceScreen,
+}

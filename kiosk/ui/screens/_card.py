@@ -1,0 +1,227 @@
+"""Screens of a procedure with the card: place the card, the PIN, busy screens, the prefilled
+form with its on-screen keyboards (built on demand), and done."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+
+from kiosk.ui.screens._base import KScreen, _app
+from kiosk.ui.widgets import (
+    KanaKeyboard,
+    KButton,
+    Keyboard,
+    KLabel,
+    LatinKeyboard,
+    NumericKeyboard,
+)
+
+
+class PlaceCardScreen(KScreen):
+    GUIDANCE = "Place your My Number Card on the reader."
+    phase = NumericProperty(0.0)
+
+    def on_enter(self, *_args: Any) -> None:
+        from kivy.animation import Animation
+
+        Animation.cancel_all(self, "phase")
+        anim = Animation(phase=1.0, duration=0.9) + Animation(phase=0.0, duration=0.9)
+        anim.repeat = True
+        anim.start(self)
+
+    def on_leave(self, *_args: Any) -> None:
+        from kivy.animation import Animation
+
+        Animation.cancel_all(self, "phase")
+
+
+class PinEntryScreen(KScreen):
+    GUIDANCE = "Enter your 4-digit PIN. It is not shown on the screen."
+    tries_left = NumericProperty(-1)
+    last_try = BooleanProperty(False)
+    wrong = BooleanProperty(False)  # the last PIN was wrong (the session's notice)
+    jpki = BooleanProperty(False)
+
+    def render(self, s: Any) -> None:
+        tries = s.tries_left
+        if tries != self.tries_left:
+            self.ids.pin.clear()  # a new attempt starts empty: never re-send a PIN by itself
+        self.tries_left = -1 if tries is None else tries
+        self.last_try = bool(s.last_try_warning)
+        self.wrong = str(getattr(s.notice, "code", "")) == "wrong_pin"
+        self.jpki = str(s.card_purpose) == "jpki"
+
+    def submit(self, value: str) -> None:
+        pin, self.ids.pin.value = value, ""
+        if pin:
+            _app().intent("submit_pin", pin)
+
+
+class BusyScreen(KScreen):
+    GUIDANCE = "Please wait."
+
+
+class ReadingCardScreen(BusyScreen):
+    GUIDANCE = "Reading your card. Do not remove it."
+
+
+class SubmittingScreen(BusyScreen):
+    GUIDANCE = "Sending your application. Please wait."
+
+
+class IssuingScreen(BusyScreen):
+    GUIDANCE = "Issuing your certificate. Please wait."
+
+
+class PinBlockedScreen(KScreen):
+    GUIDANCE = "The PIN is locked. Please go to the city office counter."
+
+
+_KEYBOARD_FOR = {"number": "numeric", "date": "numeric", "sex": "choice", "choice": "choice",
+                 "kana": "kana", "latin": "latin", "text": "kana"}  # fmt: skip
+
+
+class FormConfirmScreen(KScreen):
+    """The form's values with a Correct button each. An on-screen keyboard is built only when a
+    field needs it (most residents correct nothing) and dropped when the screen is cleared: each
+    is up to sixty keys whose label textures live in process memory under llvmpipe."""
+
+    GUIDANCE = "Check the form. Touch Correct to change an entry."
+    editing = StringProperty("")  # presentation only: which field the keyboard edits
+    editing_label = StringProperty("")
+    keyboard = StringProperty("")  # 'numeric' / 'kana' / 'latin' / 'choice' / ''
+    # The shown keyboard's buffer, for the edit_value label; dispatched even when unchanged, so a
+    # label the wipe emptied is redrawn (' ') when the next edit starts with an empty buffer.
+    edit_text = StringProperty("", force_dispatch=True)
+    KEYBOARDS: dict[str, type[Keyboard]] = {
+        "numeric": NumericKeyboard, "kana": KanaKeyboard, "latin": LatinKeyboard,
+    }  # fmt: skip
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._keyboards: dict[str, Keyboard] = {}  # built so far, each in its kv slot
+        self._max_length = 40
+        super().__init__(**kwargs)
+
+    def render(self, s: Any) -> None:
+        form = s.form
+        container = self.ids.fields
+        container.dynamic = True
+        container.clear_widgets()
+        if form is None:
+            return
+        for fv in form.values:
+            label = KLabel(text=self.t(s, fv.spec.label), style="muted", role="small")
+            shown = self._shown(s, fv)
+            value = KLabel(
+                kid=f"value_{fv.name}", text=shown, style="field", filled=True, personal=True
+            )
+            fix = KButton(kid=f"fix_{fv.name}", text=_app().tr("Correct"), style="secondary")
+            fix.bind(on_release=lambda _b, name=fv.name: self.edit(name))
+            container.add_widget(label)
+            container.add_widget(value)
+            container.add_widget(fix)
+
+    def _shown(self, s: Any, fv: Any) -> str:
+        if str(fv.spec.kind) == "sex":
+            return {
+                "1": _app().tr("Male"),
+                "2": _app().tr("Female"),
+                "9": _app().tr("Not stated"),
+            }.get(fv.value, fv.value)
+        if fv.spec.choices:
+            for c in fv.spec.choices:
+                if c.id == fv.value:
+                    return self.t(s, c.label)
+        return fv.value
+
+    # -- keyboards, built on demand ---------------------------------------------------------------
+    def on_keyboard(self, _inst: Any, name: str) -> None:
+        self._ensure_keyboard(name)  # e.g. the Kana/Latin switch builds the other one now
+        self._sync_edit_text()
+
+    def _ensure_keyboard(self, name: str) -> None:
+        """Build the keyboard `name` into its kv slot unless it exists (choices need none)."""
+        cls = self.KEYBOARDS.get(name)
+        if cls is None or name in self._keyboards:
+            return
+        kb = cls(kid=f"kb_{name}", max_length=self._max_length)
+        kb.bind(on_ok=lambda _kb, value: self.commit(value), value=self._sync_edit_text)
+        self._keyboards[name] = kb
+        self.ids[f"slot_{name}"].add_widget(kb)  # a hidden slot keeps it in its stash
+
+    def _sync_edit_text(self, *_args: Any) -> None:
+        kb = self._keyboards.get(self.keyboard)
+        self.edit_text = kb.value if kb is not None else ""
+
+    def _clear_keyboards(self) -> None:
+        for kb in self._keyboards.values():
+            kb.clear()
+
+    def _drop_keyboards(self) -> None:
+        """Empty, unmount and forget every built keyboard (the next edit builds it again)."""
+        self._clear_keyboards()
+        for name, kb in self._keyboards.items():
+            slot = self.ids[f"slot_{name}"]
+            slot.stash = [w for w in slot.stash if w is not kb]
+            if kb.parent is not None:  # the shown slot (`ids` holds proxies: no identity test)
+                kb.parent.remove_widget(kb)
+        self._keyboards.clear()
+        self.edit_text = ""
+
+    # -- editing a field --------------------------------------------------------------------------
+    def edit(self, name: str) -> None:
+        s = _app().session
+        fv = s.form.field(name) if s.form else None
+        if fv is None:
+            return
+        kind = str(fv.spec.kind)
+        self._max_length = fv.spec.max_length
+        self._clear_keyboards()
+        for kb in self._keyboards.values():
+            kb.max_length = self._max_length
+        self.keyboard = _KEYBOARD_FOR.get(kind, "kana")
+        self._ensure_keyboard(self.keyboard)  # when `keyboard` did not change, on_keyboard won't
+        self.editing = name
+        self.editing_label = self.t(s, fv.spec.label)
+        choices = [(c.id, self.t(s, c.label)) for c in fv.spec.choices]
+        if kind in ("sex", "choice"):
+            self.keyboard = "choice"
+        if kind == "sex":
+            choices = [
+                (k, self._shown(s, type(fv)(spec=fv.spec, value=k))) for k in ("1", "2", "9")
+            ]
+        self.fill(self.ids.choices, [(f"choice_{cid}", text, "choice", lambda cid=cid: self.commit(cid))
+                                     for cid, text in choices])  # fmt: skip
+
+    def commit(self, value: str) -> None:
+        name, self.editing = self.editing, ""
+        s = _app().session
+        fv = s.form.field(name) if s.form and name else None
+        if fv is not None and str(fv.spec.kind) == "date" and len(value) == 8 and value.isdigit():
+            value = f"{value[:4]}-{value[4:6]}-{value[6:]}"  # typed as digits, shown as a date
+        self._clear_keyboards()
+        self.ids.choices.clear_widgets()
+        if name:
+            _app().intent("correct_field", name, value)
+
+    def cancel_edit(self) -> None:
+        self.editing = ""
+        self._clear_keyboards()
+
+    def clear(self) -> None:
+        self.editing = self.editing_label = ""
+        self._drop_keyboards()
+        self.keyboard = ""
+        super().clear()
+
+
+class DoneScreen(KScreen):
+    GUIDANCE = "Your application was received. Please take your receipt."
+
+    def render(self, s: Any) -> None:
+        self.ids.reference.text = s.reference or ""
+        self.ids.receipt.text = _app().tr(
+            "Please take your receipt." if s.receipt_printed
+            else "The receipt could not be printed. Show this number to the staff."
+        )  # fmt: skip

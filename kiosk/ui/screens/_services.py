@@ -1,0 +1,175 @@
+"""Screens of the other services and endings: certificates, consultation booking, queue
+ticket, the satisfaction survey, "still there?", service error and out of service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+
+from kiosk.ui.screens._base import KScreen, _app, _intent
+
+
+class CertificateChooseScreen(KScreen):
+    GUIDANCE = "Choose the certificate, the number of copies and the purpose."
+    cert_id = StringProperty("")  # presentation only until "continue" sends one intent
+    copies = NumericProperty(1)
+    purpose = StringProperty("")
+
+    def render(self, s: Any) -> None:
+        certs = s.catalog.certificates
+        if self.cert_id not in certs:
+            self.cert_id = next(iter(certs), "")
+        self.fill(self.ids.types, [(f"cert_{c.id}", self.t(s, c.name),
+                                    "selected" if c.id == self.cert_id else "choice",
+                                    lambda cid=c.id: self.pick(cid)) for c in certs.values()])  # fmt: skip
+        cert = certs.get(self.cert_id)
+        purposes = cert.purposes if cert else ()
+        if purposes and self.purpose not in {p.id for p in purposes}:
+            self.purpose = ""
+        self.fill(self.ids.purposes, [(f"purpose_{p.id}", self.t(s, p.label),
+                                       "selected" if p.id == self.purpose else "choice",
+                                       lambda pid=p.id: self.pick_purpose(pid)) for p in purposes])  # fmt: skip
+        fee = cert.fee_yen * int(self.copies) if cert else 0
+        self.ids.fee.text = _app().tr("Fee: {fee} yen", fee=fee)
+
+    def pick(self, cid: str) -> None:
+        self.cert_id, self.copies, self.purpose = cid, 1, ""
+        self.render(_app().session)
+
+    def pick_purpose(self, pid: str) -> None:
+        self.purpose = pid
+        self.render(_app().session)
+
+    def set_copies(self, n: int) -> None:
+        s = _app().session
+        cert = s.catalog.certificates.get(self.cert_id)
+        self.copies = max(1, min(int(n), cert.max_copies if cert else 1))
+        self.render(s)
+
+    def submit(self) -> None:
+        _app().intent("choose_certificate", self.cert_id, int(self.copies), self.purpose or None)
+
+    def clear(self) -> None:
+        self.cert_id, self.copies, self.purpose = "", 1, ""
+        super().clear()
+
+
+class CertificatePrintedScreen(KScreen):
+    GUIDANCE = "Your certificate was printed. Please take it."
+
+
+class ClaimSlipScreen(KScreen):
+    GUIDANCE = "Your request was saved. Please take the claim slip."
+
+    def render(self, s: Any) -> None:
+        self.ids.reference.text = s.reference or ""
+
+
+class BookingTopicScreen(KScreen):
+    GUIDANCE = "Choose a consultation topic."
+
+    def render(self, s: Any) -> None:
+        self.fill(
+            self.ids.rows,
+            [(f"topic_{t.id}", self.t(s, t.name), "choice", _intent("choose_topic", t.id))
+             for t in s.catalog.topics.values()],
+        )  # fmt: skip
+
+
+class BookingSlotScreen(KScreen):
+    GUIDANCE = "Choose a time, or ask for a call back."
+    phone_entry = BooleanProperty(False)  # presentation only: the keypad for a call-back number
+
+    def submit_phone(self, value: str) -> None:
+        self.ids.phone.clear()
+        self.phone_entry = False
+        _app().intent("request_callback", value)
+
+    def back(self) -> None:
+        if self.phone_entry:
+            self.phone_entry = False
+            self.ids.phone.clear()
+            return
+        _app().intent("back")
+
+    def clear(self) -> None:
+        self.phone_entry = False
+        super().clear()
+
+    def render(self, s: Any) -> None:
+        rows = [(f"slot_{x.id}", x.start.replace("T", " "), "choice", _intent("choose_slot", x.id))
+                for x in s.slots]  # fmt: skip
+        self.fill(self.ids.rows, rows)
+        self.ids.empty.text = _app().tr("No times are available now.") if not rows else ""
+
+
+class BookingDoneScreen(KScreen):
+    GUIDANCE = "Your booking was made. Please take the slip."
+
+    def render(self, s: Any) -> None:
+        b = s.booking
+        self.ids.reference.text = b.reference if b else ""
+        if b is not None and b.start:
+            self.ids.when.text = _app().tr("Time: {start}", start=b.start.replace("T", " "))
+        else:
+            self.ids.when.text = _app().tr("We will call you back.")
+
+
+class QueueTicketScreen(KScreen):
+    GUIDANCE = "Please take your ticket and wait to be called."
+
+    def render(self, s: Any) -> None:
+        t = s.ticket
+        app = _app()
+        self.ids.number.text = str(t.number) if t else ""
+        self.ids.wait.text = (
+            app.tr("{n} people before you, about {minutes} minutes",
+                   n=t.waiting_before, minutes=t.estimated_wait_min) if t else ""
+        )  # fmt: skip
+
+
+class SurveyScreen(KScreen):
+    GUIDANCE = "How satisfied were you? Touch a number from 0 to 10."
+    score = NumericProperty(-1)
+
+    def render(self, s: Any) -> None:
+        self._reasons: set[str] = getattr(self, "_reasons", set())
+        self.fill(self.ids.scores, [(f"score_{n}", str(n), "selected" if n == self.score else "choice",
+                                     lambda n=n: self.pick(n)) for n in range(11)])  # fmt: skip
+        self.fill(self.ids.reasons, [(f"reason_{r.id}", self.t(s, r.label),
+                                      "selected" if r.id in self._reasons else "choice",
+                                      lambda rid=r.id: self.toggle(rid))
+                                     for r in s.catalog.survey_reasons])  # fmt: skip
+
+    def pick(self, n: int) -> None:
+        self.score = n
+        self.render(_app().session)
+
+    def toggle(self, reason: str) -> None:
+        self._reasons ^= {reason}
+        self.render(_app().session)
+
+    def submit(self) -> None:
+        if self.score < 0:
+            return
+        score, reasons = int(self.score), sorted(self._reasons)
+        self.clear()
+        _app().intent("submit_survey", score, reasons)
+
+    def clear(self) -> None:
+        self.score = -1
+        self._reasons = set()
+        super().clear()
+
+
+class StillThereScreen(KScreen):
+    GUIDANCE = "Are you still there? Touch the screen to continue."
+
+
+class ServiceErrorScreen(KScreen):
+    GUIDANCE = "Please go to the counter. The staff will help you."
+
+
+class OutOfServiceScreen(KScreen):
+    GUIDANCE = "This terminal is out of service. Please ask the staff."
