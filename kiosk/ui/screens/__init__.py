@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from kiosk.ui.screens._base import KScreen
 from kiosk.ui.screens._card import (
-    BusyScreen,
     DoneScreen,
     FormConfirmScreen,
     IssuingScreen,

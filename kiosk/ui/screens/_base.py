@@ -40,22 +40,46 @@ class KScreen(Screen):
         return _app().tr(self.GUIDANCE) if self.GUIDANCE else ""
 
     # helpers for the Python side of rendering
-    def fill(self, container, rows: list[tuple[str, str, str, Callable[[], Any] | None]]) -> None:
-        """Replace a container's children with buttons (kid, text, style, on_tap or None=label)."""
-        container.dynamic = True
-        container.clear_widgets()
-        for kid, text, style, on_tap in rows:
-            if on_tap is None:
-                container.add_widget(KLabel(kid=kid, text=text, style=style, personal=True))
-                continue
-            b = KButton(kid=kid, text=text, style=style)
-            b.bind(on_release=lambda _b, fn=on_tap: fn())
-            container.add_widget(b)
+    def fill(
+        self,
+        container,
+        rows: list[tuple[str, str, str, Callable[[], Any] | None]],
+        *,
+        personal: bool = True,
+    ) -> None:
+        """Make a container show these rows: buttons (kid, text, style, on_tap) or labels
+        (on_tap None). When the same rows (kids, buttons or labels) are already there, they are
+        updated in place (text, style, tap): no new widgets, no new label textures for what did
+        not change, so re-rendering a screen or coming back to it is cheap. `personal=False` (catalog
+        lists: languages, life events, procedures, topics, ...) keeps the rows when the screen
+        is cleared; personal rows (the default) are dropped then."""
+        container.dynamic = personal
+        shape = [(kid, on_tap is None) for kid, _text, _style, on_tap in rows]
+        children = container.children[::-1]  # in the order they were added
+        if shape != [(w.kid, isinstance(w, KLabel)) for w in children]:
+            container.clear_widgets()
+            children = []
+            for kid, _text, _style, on_tap in rows:
+                if on_tap is None:
+                    w = KLabel(kid=kid, personal=True)
+                else:
+                    w = KButton(kid=kid)
+                    w.bind(on_release=_tapped)
+                container.add_widget(w)
+                children.append(w)
+        for w, (_kid, text, style, on_tap) in zip(children, rows, strict=True):
+            w.text, w.style = text, style
+            if on_tap is not None:
+                w.on_tap = on_tap
 
     @staticmethod
     def t(s: Any, text: Any) -> str:
         """A catalog `Text` in the session's language."""
         return text.get(s.language) if text is not None else ""
+
+
+def _tapped(button: Any) -> None:
+    button.on_tap()  # set by `KScreen.fill`: the row's current action
 
 
 def _intent(name: str, *args: Any) -> Callable[[], Any]:

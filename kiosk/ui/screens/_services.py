@@ -22,7 +22,8 @@ class CertificateChooseScreen(KScreen):
             self.cert_id = next(iter(certs), "")
         self.fill(self.ids.types, [(f"cert_{c.id}", self.t(s, c.name),
                                     "selected" if c.id == self.cert_id else "choice",
-                                    lambda cid=c.id: self.pick(cid)) for c in certs.values()])  # fmt: skip
+                                    lambda cid=c.id: self.pick(cid)) for c in certs.values()],
+                  personal=False)  # fmt: skip
         cert = certs.get(self.cert_id)
         purposes = cert.purposes if cert else ()
         if purposes and self.purpose not in {p.id for p in purposes}:
@@ -74,6 +75,7 @@ class BookingTopicScreen(KScreen):
             self.ids.rows,
             [(f"topic_{t.id}", self.t(s, t.name), "choice", _intent("choose_topic", t.id))
              for t in s.catalog.topics.values()],
+            personal=False,
         )  # fmt: skip
 
 

@@ -20,8 +20,7 @@ class HomeScreen(KScreen):
              _intent("choose_language", code))
             for code in LANGUAGES
         ]  # fmt: skip
-        self.fill(self.ids.languages, rows)
-        self.ids.languages.dynamic = False  # not personal: keep across clears
+        self.fill(self.ids.languages, rows, personal=False)
 
 
 class LifeEventsScreen(KScreen):
@@ -32,6 +31,7 @@ class LifeEventsScreen(KScreen):
             self.ids.rows,
             [(f"event_{e.id}", self.t(s, e.name), "choice", _intent("choose_life_event", e.id))
              for e in s.catalog.life_events.values()],
+            personal=False,
         )  # fmt: skip
 
 
@@ -89,6 +89,7 @@ class ProceduresScreen(KScreen):
             [(f"proc_{p.id}", f"{self.t(s, p.name)}\n{_where(s, p)}",
               "primary" if p.kiosk_capable else "choice", _intent("choose_procedure", p.id))
              for p in procs],
+            personal=False,
         )  # fmt: skip
 
 
