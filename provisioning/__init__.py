@@ -24,6 +24,7 @@ from provisioning._device import (
     rotate_device,
 )
 from provisioning._firstboot import InstallLayout, InstallResult, install_bundle
+from provisioning._publish import PublishedConfig, publish_config
 from provisioning._registry import EnrolledDevice, Registry
 from provisioning.errors import (
     CentralKeysError,
@@ -32,6 +33,7 @@ from provisioning.errors import (
     InstallError,
     KeyFormatError,
     ProvisioningError,
+    PublishError,
     RegistryError,
     UnknownDeviceError,
 )
@@ -49,6 +51,8 @@ __all__ = [
     "InstallResult",
     "KeyFormatError",
     "ProvisioningError",
+    "PublishError",
+    "PublishedConfig",
     "Registry",
     "RegistryError",
     "UnknownDeviceError",
@@ -61,6 +65,7 @@ __all__ = [
     "load_device_bundle",
     "load_device_config",
     "new_curve_keypair",
+    "publish_config",
     "rotate_device",
     "rotate_sealing",
     "sealing_key_id",

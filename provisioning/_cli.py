@@ -20,6 +20,7 @@ from provisioning import (
     init_central,
     install_bundle,
     load_central_keys,
+    publish_config,
     rotate_device,
     rotate_sealing,
 )
@@ -117,11 +118,82 @@ def rotate_cmd(central_dir: Path, sealing: bool, device_bundle: Path | None, out
     if sealing:
         keys = rotate_sealing(central_dir)
         click.echo(f"new sealing key id: {keys.sealing_key_id}")
+        click.echo(
+            "next: restart the central receiver (its processing stage loads the keys), then"
+            " `madoguchi provision publish-config` so devices seal to the new key"
+        )
         return
     if out_dir is None:
         raise ProvisioningError("--device-bundle needs --out")
     bundle = rotate_device(central_dir, device_bundle, out_dir)
     click.echo(f"rotated keys of {bundle.device_id}; new bundle in {out_dir}")
+
+
+@provision.command("publish-config")
+@_CENTRAL
+@click.option(
+    "--bundles-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="The directory `central serve --bundles-dir` offers to devices.",
+)
+@click.option(
+    "--expires",
+    default="90d",
+    show_default=True,
+    help="Expiry: 90d, 12h or an ISO date (publish again before it).",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Device config (a JSON object) to publish; default: the config already published.",
+)
+@click.option(
+    "--version",
+    "version",
+    type=int,
+    default=None,
+    help="Bundle version; default: the published one plus one.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def publish_config_cmd(
+    central_dir: Path,
+    bundles_dir: Path,
+    expires: str,
+    config_file: Path | None,
+    version: int | None,
+    as_json: bool,
+) -> None:
+    """Sign the device config bundle announcing the current sealing key into --bundles-dir.
+
+    Devices receive it after their next HELLO and seal new records to that key."""
+    payload = None
+    if config_file is not None:
+        try:
+            payload = json.loads(config_file.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as e:
+            raise ProvisioningError(f"{config_file} is not JSON") from e
+    done = publish_config(
+        central_dir,
+        bundles_dir,
+        expires_at=parse_expiry(expires),
+        payload=payload,
+        version=version,
+    )
+    if as_json:
+        out = {
+            "path": str(done.path),
+            "version": done.version,
+            "sealing_key_id": done.sealing_key_id,
+            "expires_at": done.expires_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        click.echo(json.dumps(out))
+        return
+    click.echo(
+        f"published config bundle version {done.version} (sealing key {done.sealing_key_id})"
+        f" to {done.path}"
+    )
 
 
 @provision.command("list-devices")

@@ -17,6 +17,7 @@ __all__ = [
     "UnknownDeviceError",
     "DuplicateDeviceError",
     "InstallError",
+    "PublishError",
 ]
 
 
@@ -55,3 +56,7 @@ class DuplicateDeviceError(RegistryError):
 
 class InstallError(ProvisioningError):
     """The first-boot installer refused a bundle tarball or could not place it."""
+
+
+class PublishError(ProvisioningError):
+    """A downlink bundle cannot be published (the one in place does not verify, bad version)."""

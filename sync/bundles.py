@@ -14,6 +14,10 @@ Invariants (the pure core, `verify_bundle`, does no I/O and reads no clock):
 - A version lower than the current one of the same type is a rollback (`BundleRollbackError`);
   an equal version is accepted by the store only when the bytes are identical (a re-delivery).
 - A bundle whose `expires_at` is not after `now` is refused (`BundleExpiredError`, freeze attack).
+- A config bundle's payload may carry `"sealing": {"public": <b64 raw X25519>, "key_id": <16 hex>}`
+  (the central sealing key new records are sealed to, after `provision rotate --sealing`); it is
+  checked whenever the bundle is parsed (32 bytes, not a low-order point, key id derived from the
+  key), so a bundle announcing a malformed key is refused as a whole (`BundleFormatError`).
 An applied bundle that no longer verifies on disk counts as absent (readers fall back to the
 packaged default; the next good bundle replaces it).
 `BundleStore` is the thin I/O layer: one `<type>.bundle` file per type, replaced atomically
@@ -37,7 +41,7 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from madoguchi.durable import write_atomic
@@ -55,6 +59,7 @@ __all__ = [
     "BundleSignatureError",
     "BundleStore",
     "bundle_key_id",
+    "load_trusted",
     "sealing_key_of",
     "sign_bundle",
     "verify_bundle",
@@ -248,7 +253,10 @@ def _parse_signed(signed_bytes: bytes, raw: bytes) -> Bundle:
     expires = _parse_time(signed["expires_at"], "expires_at")
     if expires <= issued:
         raise BundleFormatError("expires_at must be after issued_at")
-    return Bundle(bundle_type, version, issued, expires, payload, bytes(raw))
+    bundle = Bundle(bundle_type, version, issued, expires, payload, bytes(raw))
+    if bundle_type == "config":
+        sealing_key_of(bundle)  # a signed but malformed key refuses the whole bundle
+    return bundle
 
 
 def verify_bundle(
@@ -297,6 +305,10 @@ def sealing_key_of(bundle: Bundle | None) -> tuple[X25519PublicKey, str] | None:
     key = X25519PublicKey.from_public_bytes(raw)
     if hashlib.sha256(raw).hexdigest()[:16] != entry["key_id"]:
         raise BundleFormatError("config bundle: sealing.key_id does not match the key")
+    try:  # a low-order point gives an all-zero secret: every seal to it would fail
+        X25519PrivateKey.generate().exchange(key)
+    except ValueError:
+        raise BundleFormatError("config bundle: sealing.public is not a usable key") from None
     return key, entry["key_id"]
 
 

@@ -73,9 +73,11 @@ class _Pending:
 
 class Agent:
     """`Agent(config, outbox, device_id, curve_public, curve_secret, signing_key)`; `run()` blocks
-    until `stop()`, `start()` runs it in a thread. `on_bundle(bytes) -> int` applies a downlink
-    bundle and returns the catalog version now in force (raising a MadoguchiError to refuse it);
-    `catalog_version()` tells HELLO what is installed."""
+    until `stop()`, `start()` runs it in a thread. `on_bundle(bytes)` applies a downlink bundle
+    of any type (catalog, config), raising a SyncError to refuse it; it returns the
+    `BundleApplied` (or, without `catalog_version`, the catalog version now in force).
+    `catalog_version()` tells HELLO and BUNDLE_ACK what catalog is installed, whatever type the
+    bundle just applied was."""
 
     def __init__(
         self,
@@ -86,8 +88,8 @@ class Agent:
         curve_secret: bytes,
         signing_key,
         *,
-        on_bundle: Callable[[bytes], int] | None = None,
-        catalog_version: Callable[[], int] = lambda: 0,
+        on_bundle: Callable[[bytes], object] | None = None,
+        catalog_version: Callable[[], int] | None = None,
         context: zmq.Context | None = None,
         rng: random.Random | None = None,
         on_tick: Callable[[], None] | None = None,
@@ -98,7 +100,7 @@ class Agent:
         self._curve = (curve_public, curve_secret)
         self._signing_key = signing_key
         self.on_bundle = on_bundle
-        self.catalog_version = catalog_version
+        self._catalog_version = catalog_version
         self._own_context = context is None
         self._ctx = context or zmq.Context()
         self._rng = rng or random.Random()
@@ -366,19 +368,31 @@ class Agent:
             (pending.client, Reply(pending.client_request_id, reply.ok, reply.payload, reply.error))
         )
 
+    def catalog_version(self) -> int:
+        """The catalog version installed on the device (HELLO, BUNDLE_ACK, status)."""
+        if self._catalog_version is None:
+            return self.status.catalog_version
+        return int(self._catalog_version())
+
     def _on_bundle(self, bundle: Bundle) -> None:
         if self.on_bundle is None:
             return
         try:
-            version = int(self.on_bundle(bundle.data))
-            self.status.catalog_version = version
-            self._send(BundleAck(True, version, ""))
-            log.info("bundle applied: catalog version %d", version)
-        except SyncError as e:
-            self._send(BundleAck(False, int(self.catalog_version()), type(e).__name__))
-            log.warning("bundle refused: %s", type(e).__name__)
-        except Exception as e:  # noqa: BLE001 - an applier bug must not kill the agent
-            self._send(BundleAck(False, int(self.catalog_version()), type(e).__name__))
+            result = self.on_bundle(bundle.data)
+            kind = getattr(result, "type", None)  # a BundleApplied, or a bare version number
+            version = int(getattr(result, "version", result))
+            if self._catalog_version is None and kind in (None, "catalog"):
+                self.status.catalog_version = version
+            self.status.catalog_version = self.catalog_version()
+            self._send(BundleAck(True, self.status.catalog_version, ""))
+            log.info(
+                "bundle applied: %s version %d (catalog %d)",
+                kind or "bundle",
+                version,
+                self.status.catalog_version,
+            )
+        except Exception as e:  # noqa: BLE001 - a refusal (SyncError) or an applier bug alike
+            self._send(BundleAck(False, self.catalog_version(), type(e).__name__))
             log.warning("bundle refused: %s", type(e).__name__)
 
     # --- agent → central -----------------------------------------------------------------------

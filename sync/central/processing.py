@@ -6,6 +6,10 @@ Invariants:
   records processed. Re-running it is idempotent (typed rows are keyed by device id and seq).
 - A record that cannot be opened (unknown key id, altered or undecryptable, bad header, body of an
   unknown kind) goes to `quarantine` with its reason; it is never dropped.
+- Each record opens with the private key of its header's key id; keys are never dropped, so
+  records sealed before a rotation still open. With `key_loader`, a key id not yet known (a
+  rotation made while this stage runs) reloads the keys once for that chunk before the record
+  is quarantined as `unknown_key`.
 - Lag (records waiting, age of the oldest) is available from `lag()` at any time.
 - Bodies are personal data: they are never logged; only counts, device ids and seqs are.
 """
@@ -44,10 +48,13 @@ class Processor:
         store: Callable[[], Store],
         sealing_keys: Mapping[str, X25519PrivateKey],
         config: ProcessingConfig = ProcessingConfig(),
+        *,
+        key_loader: Callable[[], Mapping[str, X25519PrivateKey]] | None = None,
     ) -> None:
         self._store_factory = store
         self._store: Store | None = None
         self.sealing_keys = dict(sealing_keys)
+        self._key_loader = key_loader  # e.g. lambda: load_central_keys(dir).sealing_keys
         self.config = config
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -67,11 +74,15 @@ class Processor:
             store.release()
             return 0
         opened, failed = [], []
+        reloaded = False
         for rec in pending:
             record = SealedRecord(rec.header, rec.ciphertext)
             try:
                 header = record.header
                 key = self.sealing_keys.get(header.key_id)
+                if key is None and not reloaded:
+                    reloaded = True
+                    key = self._reload_keys().get(header.key_id)
                 if key is None:
                     failed.append((rec, "unknown_key"))
                     continue
@@ -92,6 +103,17 @@ class Processor:
         if failed:
             log.warning("quarantined %d record(s) that could not be opened", len(failed))
         return len(pending)
+
+    def _reload_keys(self) -> Mapping[str, X25519PrivateKey]:
+        if self._key_loader is None:
+            return self.sealing_keys
+        try:
+            keys = dict(self._key_loader())
+        except Exception as e:  # noqa: BLE001 - keep the keys we have; the record is quarantined
+            log.error("sealing keys not reloaded: %s", type(e).__name__)
+            return self.sealing_keys
+        self.sealing_keys = {**self.sealing_keys, **keys}  # never forget a key
+        return self.sealing_keys
 
     def drain(self) -> int:
         """Process until nothing is waiting; returns the number handled."""

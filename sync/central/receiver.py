@@ -25,7 +25,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import zmq
@@ -38,6 +38,7 @@ from sync.central.receiver_auth import (
     TokenBucket,
     ZapPolicy,
 )
+from sync.central.receiver_bundles import SessionOffers
 from sync.central.receiver_chain import verify_batch
 from sync.central.store import CommitResult, Store, StoredRecord, StoreHandle
 from sync.errors import ChainError, RecordFormatError, SignatureError
@@ -84,6 +85,7 @@ class ReceiverConfig:
     max_request_timeout_ms: int = 30_000
     group_commit_records: int = 8000  # batches waiting together share one transaction (fsync)
     max_queued_records: int = 100_000  # verified but uncommitted; beyond it: ERROR busy (retry)
+    bundle_recheck_s: float = 30.0  # ask `bundle_source` again for open sessions this often
 
 
 @dataclass
@@ -95,6 +97,7 @@ class _Session:
     messages: TokenBucket
     volume: TokenBucket
     resend_from: int | None = None  # after a `busy`: later batches wait for this seq again
+    offers: SessionOffers | None = None  # downlink bundles offered in this session
 
 
 class Receiver:
@@ -102,7 +105,9 @@ class Receiver:
 
     `store` is a zero-argument factory (`lambda: open_store(db)`): the store is opened in the loop
     thread. `handlers` map a REQUEST kind to `fn(device_id, payload) -> dict`. `bundle_source`
-    is `fn(device_id, catalog_version) -> bytes | None`, asked after each HELLO.
+    is `fn(device_id, catalog_version) -> bytes | [bytes, ...] | None`, asked after each HELLO
+    and every `bundle_recheck_s`; each new bundle goes down once per session as a BUNDLE
+    (`receiver_bundles.directory_bundle_source` serves a directory's catalog and config).
     """
 
     def __init__(
@@ -114,7 +119,7 @@ class Receiver:
         server_secret: bytes,
         *,
         handlers: Mapping[str, Callable[[str, dict], dict]] | None = None,
-        bundle_source: Callable[[str, int], bytes | None] | None = None,
+        bundle_source: Callable[[str, int], bytes | Sequence[bytes] | None] | None = None,
         context: zmq.Context | None = None,
     ) -> None:
         self.config = config
@@ -289,6 +294,7 @@ class Receiver:
         poller.register(router, zmq.POLLIN)
         poller.register(wake, zmq.POLLIN)
         next_sweep = time.monotonic() + self.config.allowlist_recheck_s
+        next_offer = time.monotonic() + self.config.bundle_recheck_s
         pending_requests = 0
         while not self._stop.is_set():
             timeout = 20 if pending_requests else 200
@@ -322,6 +328,10 @@ class Receiver:
             if time.monotonic() >= next_sweep:
                 self._sweep(router)
                 next_sweep = time.monotonic() + self.config.allowlist_recheck_s
+            if time.monotonic() >= next_offer:  # bundles published while sessions stay open
+                for identity, session in list(self._sessions.items()):
+                    self._offer_bundles(router, identity, session)
+                next_offer = time.monotonic() + self.config.bundle_recheck_s
 
     # --- one message ------------------------------------------------------------------------
     def _send(self, router: zmq.Socket, identity: bytes, message) -> None:
@@ -386,6 +396,8 @@ class Receiver:
         if isinstance(message, Request):
             return self._request(router, pool, identity, session, message)
         if isinstance(message, BundleAck):
+            if session.offers is not None:
+                session.offers.catalog_version = message.catalog_version
             self.stats["bundles_applied" if message.ok else "bundles_refused"] += 1
             log.info(
                 "bundle %s on %s (catalog %d)",
@@ -416,15 +428,20 @@ class Receiver:
             state.committed_seq,
         )
         self._send(router, identity, Ack(0, state.committed_seq))
-        if self.bundle_source is not None:
-            try:
-                data = self.bundle_source(hello.device_id, hello.catalog_version)
-            except Exception as e:  # noqa: BLE001 - a bundle source bug must not stop the loop
-                log.error("bundle source failed: %s", type(e).__name__)
-                data = None
-            if data:
-                self._send(router, identity, Bundle(data))
+        session.offers = SessionOffers(hello.catalog_version)
+        self._offer_bundles(router, identity, session)
         return 0
+
+    def _offer_bundles(self, router, identity: bytes, session: _Session) -> None:
+        if self.bundle_source is None or session.offers is None:
+            return
+        try:
+            due = session.offers.due(self.bundle_source, session.device.device_id)
+        except Exception as e:  # noqa: BLE001 - a bundle source bug must not stop the loop
+            log.error("bundle source failed: %s", type(e).__name__)
+            return
+        for data in due:
+            self._send(router, identity, Bundle(data))
 
     def _batch(
         self, router, store: StoreHandle, identity: bytes, session: _Session, batch: Batch

@@ -12,16 +12,20 @@ from sync.outbox._config import (
     RecoveryReport,
     system_clock,
 )
+from sync.outbox._keys import AnnouncedSealingKey, SealingKey, SealingKeySource
 from sync.outbox._outbox import Outbox
 from sync.outbox._schema import MIGRATIONS
 
 __all__ = [
     "MIGRATIONS",
+    "AnnouncedSealingKey",
     "AppendResult",
     "Clock",
     "Outbox",
     "OutboxConfig",
     "OutboxStats",
     "RecoveryReport",
+    "SealingKey",
+    "SealingKeySource",
     "system_clock",
 ]

@@ -14,6 +14,9 @@ Invariants:
   kiosk process needs the sealing key. Only an Outbox holding the sealing key moves a damaged file
   aside; one without it (the agent) gets `OutboxCorruptError` and should retry later, and checks
   `file_replaced()` to reopen after the kiosk replaced the file.
+- Each append seals to ONE key, named by the header's `kid`: the `key_source`'s current key
+  (a config bundle's announcement after a central rotation, see `_keys`) or, when it has none,
+  the key the outbox was opened with. Records already sealed are never touched.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from sync.outbox._config import (
     RecoveryReport,
     system_clock,
 )
+from sync.outbox._keys import SealingKey, SealingKeySource
 from sync.outbox._open import open_outbox
 from sync.outbox._verify import verify_rows
 from sync.sealing import (
@@ -72,11 +76,14 @@ class Outbox:
         sealing_public_key: X25519PublicKey | None,
         key_id: str,
         clock: Clock = system_clock,
+        *,
+        key_source: SealingKeySource | None = None,
     ) -> None:
         self.config = config
         self.device_id = device_id
-        self.key_id = key_id
         self._key = sealing_public_key
+        self._key_id = key_id
+        self._key_source = key_source if sealing_public_key is not None else None
         self._clock = clock
         self._db: sqlite3.Connection | None = None
         self._inode = 0
@@ -168,6 +175,19 @@ class Outbox:
 
     # --- appending ---------------------------------------------------------------------------
 
+    def sealing_key(self) -> SealingKey | None:
+        """The key the next record will be sealed to (None on the agent side)."""
+        if self._key is None:
+            return None
+        announced = self._key_source.current() if self._key_source is not None else None
+        return announced or SealingKey(self._key, self._key_id)
+
+    @property
+    def key_id(self) -> str:
+        """Key id of the next record's header (the enrolled one on the agent side)."""
+        key = self.sealing_key()
+        return key.key_id if key is not None else self._key_id
+
     def append(self, kind: str, body: Mapping) -> AppendResult:
         """Seal `body`, give it the next seq, link it and durably commit; then return."""
         (result,) = self.append_many([(kind, body)])
@@ -178,7 +198,8 @@ class Outbox:
 
         For bulk imports, benchmarks and tests; the kiosk appends one submission at a time.
         """
-        if self._key is None:
+        key = self.sealing_key()
+        if key is None:
             raise SealError("this outbox was opened without the sealing key (agent side)")
         items = list(items)
         if not items:
@@ -190,7 +211,7 @@ class Outbox:
             rows, results, total = [], [], 0
             for kind, body in items:
                 seq += 1
-                header, rec = self._seal_one(seq, prev, kind, body, int(now), bool(synced))
+                header, rec = self._seal_one(key, seq, prev, kind, body, int(now), bool(synced))
                 size = len(rec.header_bytes) + len(rec.ciphertext)
                 total += size
                 prev = rec.record_hash
@@ -228,7 +249,14 @@ class Outbox:
         return results
 
     def _seal_one(
-        self, seq: int, prev: bytes, kind: str, body: Mapping, now: int, synced: bool
+        self,
+        key: SealingKey,
+        seq: int,
+        prev: bytes,
+        kind: str,
+        body: Mapping,
+        now: int,
+        synced: bool,
     ) -> tuple[RecordHeader, SealedRecord]:
         header = RecordHeader(
             version=FORMAT_VERSION,
@@ -238,11 +266,11 @@ class Outbox:
             kind=kind,
             created_at=max(0, now),
             clock_synced=synced,
-            key_id=self.key_id,
+            key_id=key.key_id,
             prev_hash=prev,
         )
         try:
-            rec = seal(header, body, self._key)
+            rec = seal(header, body, key.public)
         except RecordFormatError as e:
             raise SealError(str(e)) from e
         size = len(rec.header_bytes) + len(rec.ciphertext)
