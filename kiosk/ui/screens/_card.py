@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kivy.metrics import dp
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from kiosk.ui.screens._base import KScreen, _app
@@ -16,6 +17,21 @@ from kiosk.ui.widgets import (
     LatinKeyboard,
     NumericKeyboard,
 )
+
+
+def _same_height(*row: Any) -> None:
+    """One form row: every cell as tall as the tallest, so label, value and button line up
+    (each label draws its text centred in its own height)."""
+
+    def align(*_args: Any) -> None:
+        # never below a touch target: the row holds the Correct button
+        height = max(_app().target, *(w.texture_size[1] + dp(16) for w in row))
+        for w in row:
+            w.height = height
+
+    for w in row:
+        w.bind(texture_size=align)
+    align()
 
 
 class PlaceCardScreen(KScreen):
@@ -121,6 +137,7 @@ class FormConfirmScreen(KScreen):
             container.add_widget(label)
             container.add_widget(value)
             container.add_widget(fix)
+            _same_height(label, value, fix)
 
     def _shown(self, s: Any, fv: Any) -> str:
         if str(fv.spec.kind) == "sex":
