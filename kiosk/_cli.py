@@ -43,6 +43,16 @@ def _display(config: KioskConfig, fullscreen: bool | None):
         raise KioskConfigError(f"[display]: {e}") from e
 
 
+def _session_config(config: KioskConfig, device_id: str, staff_pin_hash: str | None):
+    from kiosk.session import SessionConfig
+    from kiosk.session.errors import SessionConfigError
+
+    try:
+        return SessionConfig(device_id=device_id, staff_pin_hash=staff_pin_hash, **config.session)
+    except (TypeError, ValueError, SessionConfigError) as e:
+        raise KioskConfigError(f"[session]: {e}") from e
+
+
 def _prepare_kivy(display, offscreen: bool) -> None:
     """Kivy reads its environment and window config once, before the window exists."""
     os.environ.setdefault("KIVY_NO_ARGS", "1")
@@ -98,14 +108,15 @@ def _run(config: KioskConfig, display, run_seconds: float | None = None) -> None
     from kiosk.app import build_app, kivy_scheduler
     from kiosk.catalog import default_catalog
     from kiosk.services import open_services
-    from kiosk.session import KioskSession, SessionConfig
+    from kiosk.session import KioskSession
     from kiosk.session.workers import ThreadWorker
 
+    _session_config(config, "check", None)  # a bad [session] fails before devices open
     services, device = open_services(config)
     session = KioskSession(
         default_catalog(),
         services.ports(),
-        SessionConfig(device_id=device.device_id, staff_pin_hash=config.staff_pin_hash),
+        _session_config(config, device.device_id, config.staff_pin_hash),
         worker=ThreadWorker(kivy_scheduler()),
     )
     app = build_app(session, services, display=display)

@@ -2,8 +2,9 @@
 
 It points to the device bundle (identity, central keys, printer queues: written by
 `madoguchi provision enroll`) and says where this terminal keeps its outbox and local state, which
-reader and CUPS server it uses, the staff PIN hash and the panel. Every key is optional; unknown
-keys are refused so a typo is not silently ignored.
+reader and CUPS server it uses, the staff PIN hash, the panel (`[display]`) and the session's
+timeouts (`[session]`: the `SessionConfig` fields in `SESSION_KEYS`). Every key is optional;
+unknown keys are refused so a typo is not silently ignored.
 """
 
 from __future__ import annotations
@@ -14,7 +15,24 @@ from typing import Any
 
 from madoguchi.errors import MadoguchiError
 
-__all__ = ["KioskConfig", "KioskConfigError", "load_kiosk_config"]
+__all__ = ["SESSION_KEYS", "KioskConfig", "KioskConfigError", "load_kiosk_config"]
+
+# What `[session]` may set (kiosk.session.SessionConfig validates the values). The device id
+# comes from the device bundle and the staff PIN hash has its own key.
+SESSION_KEYS = frozenset(
+    {
+        "default_language",
+        "idle_timeout_s",
+        "still_there_timeout_s",
+        "staff_idle_timeout_s",
+        "assist_idle_timeout_s",
+        "online_timeout_s",
+        "status_interval_s",
+        "minutes_per_person",
+        "staff_pin_max_failures",
+        "staff_lockout_s",
+    }
+)
 
 
 class KioskConfigError(MadoguchiError):
@@ -32,6 +50,7 @@ class KioskConfig:
     cups_server: str = ""
     staff_pin_hash: str | None = None
     display: dict[str, Any] = field(default_factory=dict)
+    session: dict[str, Any] = field(default_factory=dict)
 
 
 def load_kiosk_config(path: Path | None) -> KioskConfig:
@@ -54,6 +73,13 @@ def load_kiosk_config(path: Path | None) -> KioskConfig:
         elif key == "display":
             if not isinstance(value, dict):
                 raise KioskConfigError(f"{path}: [display] must be a table")
+            values[key] = dict(value)
+        elif key == "session":
+            if not isinstance(value, dict):
+                raise KioskConfigError(f"{path}: [session] must be a table")
+            bad = sorted(set(value) - SESSION_KEYS)
+            if bad:
+                raise KioskConfigError(f"{path}: unknown [session] key(s) {', '.join(bad)}")
             values[key] = dict(value)
         else:
             values[key] = str(value)

@@ -44,9 +44,17 @@ class SessionConfig:
             "still_there_timeout_s",
             "online_timeout_s",
             "assist_idle_timeout_s",
+            "staff_idle_timeout_s",
+            "status_interval_s",
         ):
             if not 0 < getattr(self, name) <= 3600:
                 raise SessionConfigError(name, "must be in (0, 3600]")
+        if not 0 <= self.staff_lockout_s <= 86400:
+            raise SessionConfigError("staff_lockout_s", "must be in [0, 86400]")
+        for name, low, high in (("minutes_per_person", 1, 120), ("staff_pin_max_failures", 1, 20)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise SessionConfigError(name, f"must be a whole number in [{low}, {high}]")
         if self.large_text_scale < 1.5:
             raise SessionConfigError("large_text_scale", "must be at least 1.5")
         if not self.device_id or len(self.device_id) > 32 or not self.device_id.isascii():
