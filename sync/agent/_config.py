@@ -101,5 +101,24 @@ def read_status(path: Path) -> AgentStatus | None:
         return None
     except (OSError, ValueError) as e:
         raise AgentConfigError(f"status file unreadable: {type(e).__name__}") from e
-    known = AgentStatus.__dataclass_fields__
-    return AgentStatus(**{k: v for k, v in data.items() if k in known})
+    if not isinstance(data, dict):
+        raise AgentConfigError("status file unreadable: not a JSON object")
+    # Readers (the kiosk's status bar, diagnostics) trust these types: a value of another type
+    # (a damaged or foreign file) is dropped and the field keeps its default.
+    defaults = AgentStatus(pid=0)
+    values = {}
+    for name in AgentStatus.__dataclass_fields__:
+        if name not in data:
+            continue
+        value, default = data[name], getattr(defaults, name)
+        if name == "last_success_at":
+            ok = value is None or (isinstance(value, int | float) and not isinstance(value, bool))
+        elif isinstance(default, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(default, int | float):
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, str)
+        if ok:
+            values[name] = value
+    return AgentStatus(**values)
