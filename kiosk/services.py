@@ -570,6 +570,7 @@ class KioskServices:
     agent_status_path: Path | None = None
     city_name: str = "Madoguchi City"
     center_name: str = "Community Center"
+    staff_alert: Any = None  # kiosk.staff_alert.StaffAlert (default) or another AlertPort
     _printer_adapter: PrinterAdapter | None = field(default=None, init=False, repr=False)
     _watcher: Any = field(default=None, init=False, repr=False)
     _owns_renderer: bool = field(default=False, init=False, repr=False)
@@ -602,7 +603,15 @@ class KioskServices:
                 center_name=self.center_name,
                 city_name=self.city_name,
             ),
+            alert=self._alert(),
         )
+
+    def _alert(self) -> Any:
+        if self.staff_alert is None:
+            from kiosk.staff_alert import StaffAlert
+
+            self.staff_alert = StaffAlert()
+        return self.staff_alert
 
     def watch_cards(self, session: Any, scheduler: Callable[[Callable[[], None]], Any]) -> Any:
         """Start a `CardWatcher` whose events reach `session` through `scheduler` (UI thread)."""

@@ -11,6 +11,7 @@ from kiosk.session.errors import SessionConfigError, SessionError
 from kiosk.session.forms import Form, FormValue, validate_value
 from kiosk.session.ports import (
     AgentInfo,
+    AlertPort,
     Appended,
     CardData,
     CardHandle,
@@ -77,6 +78,7 @@ __all__ = [
     "ChecklistItem",
     "ClockInfo",
     "Diagnostics",
+    "AlertPort",
     "DiagnosticsPort",
     "Form",
     "FormValue",

@@ -81,6 +81,7 @@ class _SessionCore:
         self.sync = SyncStatus(online=False)
         self.printer = PrinterState(ok=True)
         self.staff_calls = 0
+        self._last_staff_call = float("-inf")
         self.called_ticket: int | None = None
         self._staff_failures = 0
         self._staff_locked_until = 0.0
@@ -399,11 +400,40 @@ class _SessionCore:
         self.wipe(reason="home", keep_preferences=True)
 
     def call_staff(self) -> None:
+        """A resident asks for help: staff are alerted (at most once per `staff_call_repeat_s`,
+        however often the button is touched) and an anonymous metric says at which step."""
+        now = self._clock()
         self.touch()
         self.staff_called = True
-        self.staff_calls += 1
         self._notice(NoticeCode.STAFF_CALLED)
+        if now - self._last_staff_call >= self.config.staff_call_repeat_s:
+            self._last_staff_call = now
+            self.staff_calls += 1
+            alert = self.ports.alert
+            if alert is not None:
+                calls = self.staff_calls
+                self._worker.submit(lambda: alert.staff_called(calls), self._log_alert)
+            elapsed = round((now - self._step_started) * 1000)
+            self._append_anonymous(
+                "metric",
+                {
+                    "service": "staff_call",
+                    "procedure": self.procedure.id if self.procedure else None,
+                    "outcome": "called",
+                    "steps": [[self.step.value, elapsed]],
+                    "language": self.language,
+                    "catalog_version": self.catalog.version,
+                    "assisted": self.assisted,
+                },
+            )
         self._changed()
+
+    @staticmethod
+    def _log_alert(_: Any, error: BaseException | None) -> None:
+        if isinstance(error, PortError):
+            log.warning("staff alert failed: %s", type(error).__name__)
+        elif error is not None:
+            raise error
 
     def _open(self, step: Step, service: str | None = None) -> bool:
         if self.step is Step.OUT_OF_SERVICE or self.step in BUSY_STEPS:

@@ -38,6 +38,7 @@ from kiosk.session.ports import (
 )
 
 __all__ = [
+    "MemoryAlert",
     "MemoryCard",
     "ManualClock",
     "MemoryCardPort",
@@ -221,6 +222,16 @@ class MemoryStatus:
 
 
 @dataclass
+class MemoryAlert:
+    """Records each staff call it is told about (the counts, as the port receives them)."""
+
+    calls: list[int] = field(default_factory=list)
+
+    def staff_called(self, calls: int) -> None:
+        self.calls.append(calls)
+
+
+@dataclass
 class MemoryQueue:
     _numbers: itertools.count = field(default_factory=lambda: itertools.count(1))
     waiting_numbers: list[int] = field(default_factory=list)
@@ -323,6 +334,7 @@ class MemoryKit:
     status: MemoryStatus = field(default_factory=MemoryStatus)
     queue: MemoryQueue = field(default_factory=MemoryQueue)
     diagnostics: MemoryDiagnostics = field(default_factory=MemoryDiagnostics)
+    alert: MemoryAlert = field(default_factory=MemoryAlert)
 
     def __post_init__(self) -> None:
         if self.diagnostics.outbox_source is None:
@@ -342,4 +354,5 @@ class MemoryKit:
             status=self.status,
             queue=self.queue,
             diagnostics=self.diagnostics,
+            alert=self.alert,
         )

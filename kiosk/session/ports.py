@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from madoguchi.errors import MadoguchiError
 
 __all__ = [
+    "AlertPort",
     "AgentInfo",
     "Appended",
     "CardData",
@@ -316,6 +317,14 @@ class QueuePort(Protocol):
     def waiting(self) -> int: ...
 
 
+class AlertPort(Protocol):
+    """Reaches the center's staff when a resident touches "call staff" (at the kiosk: a spoken
+    call; a device may add a buzzer or a staff tablet). Carries no personal data: only how many
+    calls the terminal has had since it started."""
+
+    def staff_called(self, calls: int) -> None: ...
+
+
 class DiagnosticsPort(Protocol):
     """Staff diagnostics: what is attached and how it is doing. Each method is one probe that
     raises `PortProbeError` (with the library error's class name) when it cannot find out; the
@@ -345,3 +354,4 @@ class SessionPorts:
     status: StatusPort | None = None
     queue: QueuePort | None = None
     diagnostics: DiagnosticsPort | None = None
+    alert: AlertPort | None = None

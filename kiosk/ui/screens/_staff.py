@@ -23,8 +23,11 @@ class StaffMenuScreen(KScreen):
     def render(self, s: Any) -> None:
         app = _app()
         sync = s.sync
-        self.ids.queue.text = app.tr("Waiting: {n}", n=s.queue_waiting) + (
-            "   " + app.tr("Now calling: {n}", n=s.called_ticket) if s.called_ticket else ""
+        self.ids.queue.text = (
+            app.tr("Waiting: {n}", n=s.queue_waiting)
+            + ("   " + app.tr("Now calling: {n}", n=s.called_ticket) if s.called_ticket else "")
+            + "   "
+            + app.tr("Staff calls: {n}", n=s.staff_calls)
         )
         reasons = ", ".join(s.printer.reasons) or "-"
         self.ids.printer.text = app.tr(
