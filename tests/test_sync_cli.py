@@ -108,7 +108,8 @@ def test_central_serve_stores_and_opens_records(tmp_path):
 
 def test_signed_catalog_travels_down_to_the_agent_process(tmp_path):
     """central serve --bundles-dir → BUNDLE after HELLO → sync-agent run applies it with
-    sync.bundles.BundleStore (verify, version must grow) and reports BUNDLE_ACK."""
+    sync.bundles.BundleStore (verify, version must grow) and reports BUNDLE_ACK; the config
+    bundle announcing a rotated sealing key travels the same way."""
     from datetime import UTC, datetime, timedelta
 
     from sync.bundles import BundleStore, sign_bundle
@@ -135,6 +136,12 @@ def test_signed_catalog_travels_down_to_the_agent_process(tmp_path):
             expires_at=datetime.now(UTC) + timedelta(days=30),
         )
     )
+    # and the config bundle announcing the current sealing key (`provision publish-config`)
+    from provisioning import rotate_sealing
+    from provisioning._publish import publish_config
+
+    new_key_id = rotate_sealing(keys_dir).sealing_key_id
+    publish_config(keys_dir, offered, expires_at=datetime.now(UTC) + timedelta(days=30))
     Outbox(
         OutboxConfig(tmp_path / "outbox.db", reserve_bytes=0),
         device.device_id,
@@ -189,6 +196,9 @@ def test_signed_catalog_travels_down_to_the_agent_process(tmp_path):
     try:
         store = BundleStore(applied, device.catalog_public)
         assert wait_until(lambda: store.versions()["catalog"] == 3, 30)
+        assert wait_until(lambda: store.versions().get("config", 0) >= 1, 30)
+        config = store.current("config")
+        assert config is not None and config.payload["sealing"]["key_id"] == new_key_id
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
         assert [proc.wait(20) for proc in procs] == [0, 0]

@@ -21,23 +21,6 @@ import click
 from sync.central.dashboard.command import dashboard
 
 
-def _bundle_source(directory: Path, public_key):
-    """`fn(device_id, catalog_version)`: the newest signed catalog bundle if the device is behind,
-    plus nothing else (other bundle types travel the same way once they carry versions in HELLO)."""
-    from sync.bundles import BundleError, load_trusted
-
-    def source(device_id: str, catalog_version: int) -> bytes | None:
-        path = directory / "catalog.bundle"
-        try:
-            data = path.read_bytes()
-            bundle = load_trusted(data, public_key)
-        except (OSError, BundleError):
-            return None
-        return data if bundle.version > catalog_version else None
-
-    return source
-
-
 @click.group("central")
 def central() -> None:
     """The central side: receiver, store, processing, forwarder and dashboard."""
@@ -94,6 +77,7 @@ def serve(
     from provisioning import Registry, load_central_keys
     from sync.central.processing import Processor
     from sync.central.receiver import Receiver, ReceiverConfig
+    from sync.central.receiver_bundles import directory_bundle_source
     from sync.central.store import open_store
 
     logging.basicConfig(
@@ -109,9 +93,17 @@ def serve(
         keys.curve_public,
         keys.curve_secret,
         handlers=_handlers(keys, db),
-        bundle_source=_bundle_source(bundles_dir, keys.catalog_public) if bundles_dir else None,
+        bundle_source=(
+            directory_bundle_source(bundles_dir, keys.catalog_public) if bundles_dir else None
+        ),
     )
-    processor = None if no_processing else Processor(lambda: open_store(db), keys.sealing_keys)
+    processor = None
+    if not no_processing:  # a rotation made while it runs: new key ids reload the keys
+        processor = Processor(
+            lambda: open_store(db),
+            keys.sealing_keys,
+            key_loader=lambda: load_central_keys(keys_dir).sealing_keys,
+        )
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
