@@ -88,6 +88,9 @@ class ReceiverConfig:
     bundle_recheck_s: float = 30.0  # ask `bundle_source` again for open sessions this often
 
 
+_SEEN_EVERY_S = 60.0  # heartbeats refresh a connected device's last_seen this often
+
+
 @dataclass
 class _Session:
     curve_key: bytes
@@ -98,6 +101,7 @@ class _Session:
     volume: TokenBucket
     resend_from: int | None = None  # after a `busy`: later batches wait for this seq again
     offers: SessionOffers | None = None  # downlink bundles offered in this session
+    marked_seen: float = float("-inf")  # when `last_seen` was last written for this session
 
 
 class Receiver:
@@ -392,6 +396,7 @@ class Receiver:
             return self._batch(router, store, identity, session, message)
         if isinstance(message, Heartbeat):
             self._send(router, identity, Heartbeat(time.time()))
+            self._mark_seen(store, session)
             return 0
         if isinstance(message, Request):
             return self._request(router, pool, identity, session, message)
@@ -421,6 +426,7 @@ class Receiver:
             store.reset()
             return self._error(router, identity, "store_unavailable", e.reason, retry_after_ms=1000)
         session.hello = True
+        self._mark_seen(store, session, force=True)
         log.info(
             "hello from %s: device acked %d, central committed %d",
             hello.device_id,
@@ -431,6 +437,19 @@ class Receiver:
         session.offers = SessionOffers(hello.catalog_version)
         self._offer_bundles(router, identity, session)
         return 0
+
+    def _mark_seen(self, store: StoreHandle, session: _Session, *, force: bool = False) -> None:
+        """`last_seen` for a device that speaks without sending records: at HELLO, then at most
+        once a minute on heartbeats. A store hiccup here is logged, never an error to the device."""
+        now = time.time()
+        if not force and now - session.marked_seen < _SEEN_EVERY_S:
+            return
+        session.marked_seen = now
+        try:
+            store.get().mark_seen(session.device.device_id, now)
+        except StoreError as e:
+            store.reset()
+            log.warning("last seen not recorded: %s", e.reason)
 
     def _offer_bundles(self, router, identity: bytes, session: _Session) -> None:
         if self.bundle_source is None or session.offers is None:

@@ -197,6 +197,25 @@ class Store(StoreReports):
         seq, head, max_seq = rows[0]
         return DeviceState(device_id, int(seq), bytes(head), int(max_seq))
 
+    def mark_seen(self, device_id: str, now: float | None = None) -> None:
+        """The device spoke (HELLO, heartbeat): `last_seen` moves forward, nothing else. A
+        quiet center stays "seen" on the dashboard while it is connected with nothing to send."""
+        now = time.time() if now is None else now
+        with self._guard("mark_seen"):
+            self._begin()
+            try:
+                self._ensure_device(device_id)
+                self._execute(
+                    self._q(
+                        "UPDATE devices SET last_seen = ? WHERE device_id = ? AND last_seen < ?"
+                    ),
+                    (now, device_id, now),
+                )
+                self._commit()
+            except BaseException:
+                self._rollback()
+                raise
+
     def commit_batch(self, device_id: str, rows: Sequence[StoredRecord]) -> CommitResult:
         """Store one verified batch durably (see module invariants); returns what the ACK says."""
         return self.commit_batches([(device_id, rows)])[0]
