@@ -15,7 +15,13 @@ from typing import Any
 
 from madoguchi.errors import MadoguchiError
 
-__all__ = ["SESSION_KEYS", "KioskConfig", "KioskConfigError", "load_kiosk_config"]
+__all__ = [
+    "SESSION_KEYS",
+    "KioskConfig",
+    "KioskConfigError",
+    "bundles_dir",
+    "load_kiosk_config",
+]
 
 # What `[session]` may set (kiosk.session.SessionConfig validates the values). The device id
 # comes from the device bundle and the staff PIN hash has its own key.
@@ -45,6 +51,9 @@ class KioskConfig:
     bundle: Path = Path("/etc/madoguchi/device")
     outbox: Path = Path("/var/lib/madoguchi/outbox.sqlite3")
     state: Path = Path("/var/lib/madoguchi/local.sqlite3")
+    # Downlink bundles the sync agent applied (its --bundles-dir): the kiosk reads the announced
+    # sealing key there. None: `bundles` beside the outbox, the agent's default.
+    bundles: Path | None = None
     agent_status: Path = Path("/run/madoguchi/sync-agent.json")
     request_socket: str = "ipc:///run/madoguchi/sync-agent.sock"
     reader: str = ""
@@ -69,7 +78,7 @@ def load_kiosk_config(path: Path | None) -> KioskConfig:
         raise KioskConfigError(f"{path}: unknown key(s) {', '.join(unknown)}")
     values: dict[str, Any] = {}
     for key, value in data.items():
-        if key in ("bundle", "outbox", "state", "agent_status"):
+        if key in ("bundle", "outbox", "state", "agent_status", "bundles"):
             values[key] = Path(str(value))
         elif key == "display":
             if not isinstance(value, dict):
@@ -85,3 +94,8 @@ def load_kiosk_config(path: Path | None) -> KioskConfig:
         else:
             values[key] = str(value)
     return KioskConfig(**values)
+
+
+def bundles_dir(config: KioskConfig) -> Path:
+    """Where the agent puts applied downlink bundles for this kiosk."""
+    return config.bundles if config.bundles is not None else config.outbox.parent / "bundles"

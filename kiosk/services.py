@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kiosk.config import KioskConfig
+from kiosk.config import KioskConfig, bundles_dir
 from kiosk.session.ports import (
     AgentInfo,
     Appended,
@@ -647,8 +647,8 @@ def open_services(config: KioskConfig) -> tuple[KioskServices, Any]:
         device.device_id,
         device.sealing_public,
         device.sealing_key_id,
-        # a central rotation reaches us as a config bundle the agent applies beside the outbox
-        key_source=AnnouncedSealingKey(config.outbox.parent / "bundles", device.catalog_public),
+        # a central rotation reaches us as a config bundle the agent applies (kiosk.config)
+        key_source=AnnouncedSealingKey(bundles_dir(config), device.catalog_public),
     ).open()
     printer = Printer(
         PrinterConfig(server=config.cups_server or None, queues=dict(device.printer_queues))

@@ -61,3 +61,14 @@ def test_bad_session_values_are_one_clear_error(tmp_path, text):
     with pytest.raises(KioskConfigError) as e:
         _session_config(config, "B01", None)
     assert str(e.value).startswith("[session]:")
+
+
+def test_bundles_dir_defaults_beside_the_outbox_and_can_be_set(tmp_path):
+    from pathlib import Path
+
+    from kiosk.config import bundles_dir
+
+    default = _load(tmp_path, 'outbox = "/var/lib/madoguchi/outbox.sqlite3"\n')
+    assert bundles_dir(default) == Path("/var/lib/madoguchi/bundles")  # the agent's default
+    explicit = _load(tmp_path, 'bundles = "/srv/bundles"\n')
+    assert bundles_dir(explicit) == Path("/srv/bundles")
