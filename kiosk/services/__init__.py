@@ -1,0 +1,154 @@
+"""The real devices and sync parts behind the session's ports (no Kivy).
+
+`KioskServices` (here) holds the objects an entry point built (card reader, printer + renderer,
+outbox, local state, online-request client, agent status file) and `ports()` adapts them to
+`kiosk.session.ports`. Each adapter translates the library's exceptions into the `Port*Error`s
+right where it calls it, so the session never sees `devices`/`sync` types. The adapters live
+by area: `_card`, `_printer`, `_sync` (outbox, online, status, queue), `_diagnostics`.
+
+Invariants:
+- Card data crosses here once: `read_basic4()` copies the four attributes into a `CardData`
+  (which the session wipes) and wipes the reader's `Basic4` at once.
+- Printed documents carry a reference number, titles and dates, never the resident's card data
+  (certificates print holder data only when central's reply carries it).
+- The queue uses LocalState day counters only (issued, called): numbers, no personal data.
+- Nothing here logs values; adapters log error class names and codes only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kiosk.config import KioskConfig, bundles_dir
+from kiosk.services._card import CardReaderAdapter, translate_card_error
+from kiosk.services._diagnostics import DiagnosticsAdapter
+from kiosk.services._printer import PrinterAdapter
+from kiosk.services._sync import LocalQueueAdapter, OnlineAdapter, OutboxAdapter, StatusAdapter
+from kiosk.session.ports import SessionPorts
+
+__all__ = [
+    "CardReaderAdapter",
+    "DiagnosticsAdapter",
+    "KioskServices",
+    "LocalQueueAdapter",
+    "OnlineAdapter",
+    "OutboxAdapter",
+    "PrinterAdapter",
+    "StatusAdapter",
+    "open_services",
+    "translate_card_error",
+]
+
+
+@dataclass
+class KioskServices:
+    """The real parts one kiosk runs with. Built by the entry point (which reads the config)."""
+
+    card_reader: Any  # devices.card.CardReader
+    outbox: Any  # sync.outbox.Outbox (open)
+    printer: Any = None  # devices.printer.Printer
+    # devices.printer.documents.RemoteRenderer (default: started here, closed by `close()`) or
+    # any renderer with the same methods, e.g. an in-process DocumentRenderer in tests.
+    renderer: Any = None
+    local_state: Any = None  # sync.localstate.LocalState
+    online_client: Any = None  # sync.agent.RequestClient or Agent
+    agent_status_path: Path | None = None
+    city_name: str = "Madoguchi City"
+    center_name: str = "Community Center"
+    staff_alert: Any = None  # kiosk.staff_alert.StaffAlert (default) or another AlertPort
+    _printer_adapter: PrinterAdapter | None = field(default=None, init=False, repr=False)
+    _watcher: Any = field(default=None, init=False, repr=False)
+    _owns_renderer: bool = field(default=False, init=False, repr=False)
+
+    def ports(self) -> SessionPorts:
+        if self.printer is not None and self._printer_adapter is None:
+            renderer = self.renderer
+            if renderer is None:
+                # Documents render in a worker process: the UI process never loads the PDF
+                # stack and the CJK font (over 100 MB), and the worker warms up meanwhile.
+                from devices.printer.documents import RemoteRenderer
+
+                renderer = self.renderer = RemoteRenderer().start()
+                self._owns_renderer = True
+            self._printer_adapter = PrinterAdapter(
+                self.printer, renderer, city_name=self.city_name, center_name=self.center_name
+            )
+        return SessionPorts(
+            card=CardReaderAdapter(self.card_reader),
+            outbox=OutboxAdapter(self.outbox),
+            printer=self._printer_adapter,
+            online=OnlineAdapter(self.online_client) if self.online_client is not None else None,
+            status=StatusAdapter(self.agent_status_path, self.outbox),
+            queue=LocalQueueAdapter(self.local_state) if self.local_state is not None else None,
+            diagnostics=DiagnosticsAdapter(
+                card_reader=self.card_reader,
+                printer=self.printer,
+                outbox=self.outbox,
+                agent_status_path=self.agent_status_path,
+                center_name=self.center_name,
+                city_name=self.city_name,
+            ),
+            alert=self._alert(),
+        )
+
+    def _alert(self) -> Any:
+        if self.staff_alert is None:
+            from kiosk.staff_alert import StaffAlert
+
+            self.staff_alert = StaffAlert()
+        return self.staff_alert
+
+    def watch_cards(self, session: Any, scheduler: Callable[[Callable[[], None]], Any]) -> Any:
+        """Start a `CardWatcher` whose events reach `session` through `scheduler` (UI thread)."""
+        from devices.card import CardWatcher, ScheduledObserver
+
+        reader_name = getattr(self.card_reader, "reader_name", None)
+        self._watcher = CardWatcher(ScheduledObserver(session, scheduler), reader_name).start()
+        return self._watcher
+
+    def close(self) -> None:
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop()
+        if self._owns_renderer:
+            self._owns_renderer = False
+            self.renderer.close()
+
+
+def open_services(config: KioskConfig) -> tuple[KioskServices, Any]:
+    """The real parts from the device bundle and the kiosk config: (KioskServices, DeviceConfig).
+    The caller closes them: `services.close()` and `services.outbox.close()`."""
+    from devices.card import CardReader
+    from devices.printer import Printer, PrinterConfig
+    from kiosk.services import KioskServices
+    from provisioning import load_device_config
+    from sync.agent import RequestClient
+    from sync.localstate import LocalState
+    from sync.outbox import AnnouncedSealingKey, Outbox, OutboxConfig
+
+    device = load_device_config(config.bundle)
+    outbox = Outbox(
+        OutboxConfig(config.outbox),
+        device.device_id,
+        device.sealing_public,
+        device.sealing_key_id,
+        # a central rotation reaches us as a config bundle the agent applies (kiosk.config)
+        key_source=AnnouncedSealingKey(bundles_dir(config), device.catalog_public),
+    ).open()
+    printer = Printer(
+        PrinterConfig(server=config.cups_server or None, queues=dict(device.printer_queues))
+    )
+    services = KioskServices(
+        card_reader=CardReader(config.reader or None),
+        outbox=outbox,
+        printer=printer,
+        local_state=LocalState(config.state),
+        online_client=RequestClient(config.request_socket) if config.request_socket else None,
+        agent_status_path=config.agent_status,
+        city_name=device.city or "Madoguchi City",
+        center_name=device.center,
+    )
+    return services, device

@@ -1,0 +1,164 @@
+"""`PrinterPort` over the printer and a document renderer: session print jobs become document
+infos (no card data on paper but a certificate holder's, when central sent it)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable
+from typing import Any
+
+from kiosk.session.ports import (
+    PortPrintError,
+    PrinterState,
+    PrintJob,
+)
+
+_CERT_KINDS = {
+    "resident_record": "residence",
+    "resident_record_items": "residence",
+    "seal_certificate": "seal",
+    "tax_certificate": "tax",
+}
+_TOPICS = {"child_care": "child-care"}
+_WHERE = {"kiosk": "here", "online": "online", "office": "office"}
+
+
+class PrinterAdapter:
+    """`PrinterPort` over `devices.printer.Printer` + `DocumentRenderer`.
+
+    Failed jobs stay in the printer's `pending` holder (staff reprint); printed ones are kept in
+    `session_prints` until `wipe_session()`."""
+
+    def __init__(
+        self,
+        printer: Any,
+        renderer: Any,
+        *,
+        city_name: str,
+        center_name: str,
+        session_prints: Any = None,
+        wait_timeout_s: float | None = 30.0,
+        now: Callable[[], _dt.datetime] = _dt.datetime.now,
+    ) -> None:
+        from devices.printer import SessionPrints
+
+        self.printer = printer
+        self.renderer = renderer
+        self.city_name = city_name
+        self.center_name = center_name
+        self.session_prints = session_prints if session_prints is not None else SessionPrints()
+        self.wait_timeout_s = wait_timeout_s
+        self._now = now
+
+    def render(self, job: PrintJob) -> tuple[str, bytes, str]:
+        """(role, pdf, title) for a session print job."""
+        from devices.printer import documents as d
+
+        base = {
+            "language": job.language,
+            "city_name": self.city_name,
+            "center_name": self.center_name,
+            "issued_at": self._now(),
+        }
+        data = job.data
+        r = self.renderer
+        if job.kind == "receipt":
+            info = d.ReceiptInfo(**base, reference=data["reference"], procedures=(data["title"],))
+            return "receipt", r.receipt(info), "receipt"
+        if job.kind == "checklist":
+            items = tuple(
+                d.ChecklistItem(name=i["name"], where=_WHERE[i["where"]], office=i["office"] or "")
+                for i in data["items"]
+            )
+            info = d.ChecklistInfo(**base, life_event=data["title"], items=items)
+            return "receipt", r.checklist(info), "checklist"
+        if job.kind == "queue_ticket":
+            info = d.TicketInfo(
+                **base, ticket_number=str(data["number"]), waiting=data["waiting_before"]
+            )
+            return "receipt", r.queue_ticket(info), "ticket"
+        if job.kind == "consultation_slip":
+            if data.get("start"):
+                info = d.SlipInfo(
+                    **base,
+                    reference=data["reference"],
+                    topic=_TOPICS.get(data["topic"], data["topic"]),
+                    starts_at=_dt.datetime.fromisoformat(data["start"]),
+                    duration_min=int(data["minutes"]),
+                    place=self.center_name,
+                )
+                return "receipt", r.consultation_slip(info), "consultation"
+            info = d.ReceiptInfo(**base, reference=data["reference"], procedures=(data["title"],))
+            return "receipt", r.receipt(info), "callback"
+        if job.kind in ("claim_slip", "certificate"):
+            kind = _CERT_KINDS.get(data.get("certificate", ""))
+            doc = data.get("document") or {}
+            holder = doc.get("holder") if isinstance(doc, dict) else None
+            reference = str(data.get("reference") or doc.get("reference") or "")
+            if job.kind == "certificate" and kind and isinstance(holder, dict):
+                info = d.CertificateInfo(
+                    **base,
+                    certificate_kind=kind,
+                    reference=reference,
+                    holder_name=holder["name"],
+                    holder_address=holder["address"],
+                    holder_birth_date=_dt.date.fromisoformat(holder["birth_date"]),
+                    issuer=str(doc.get("issuer") or self.city_name),
+                    verification_code=str(doc.get("verification_code", "")),
+                )
+                return "document", r.certificate(info), "certificate"
+            # Without holder data from central (or for a type the renderer lacks), the resident
+            # gets a slip with the reference to collect the document at the counter; it says
+            # whether the request is still queued (offline) or was issued (online).
+            if kind:
+                info = d.ClaimSlipInfo(
+                    **base,
+                    certificate_kind=kind,
+                    reference=reference,
+                    queued=job.kind == "claim_slip",
+                )
+                return "receipt", r.claim_slip(info), "claim slip"
+            info = d.ReceiptInfo(**base, reference=reference, procedures=(data["title"],))
+            return "receipt", r.receipt(info), "claim slip"
+        raise PortPrintError(("unknown-document",))
+
+    def print_job(self, job: PrintJob) -> None:
+        from devices.printer import DocumentDataError, PrinterError
+
+        try:
+            role, pdf, title = self.render(job)
+        except (DocumentDataError, KeyError, ValueError) as e:
+            raise PortPrintError(("document-data",)) from e
+        try:
+            self.printer.print_and_wait(role, pdf, title, timeout=self.wait_timeout_s)
+        except PrinterError as e:
+            raise PortPrintError(tuple(e.reasons) or ("printer-error",)) from e
+        self.session_prints.remember(role, pdf, title)
+
+    def state(self) -> PrinterState:
+        from devices.printer import PrinterError
+
+        try:
+            status = self.printer.status("receipt")
+        except PrinterError as e:
+            return PrinterState(
+                ok=False, reasons=tuple(e.reasons), pending_reprints=len(self.printer.pending)
+            )
+        return PrinterState(
+            ok=status.ok, reasons=status.blocking, pending_reprints=len(self.printer.pending)
+        )
+
+    def reprint_pending(self) -> int:
+        from devices.printer import PrinterError
+
+        done = 0
+        for doc in self.printer.pending.list():
+            try:
+                self.printer.pending.reprint(doc.id, self.printer, timeout=self.wait_timeout_s)
+            except PrinterError as e:
+                raise PortPrintError(tuple(e.reasons) or ("printer-error",)) from e
+            done += 1
+        return done
+
+    def wipe_session(self) -> None:
+        self.session_prints.wipe()
