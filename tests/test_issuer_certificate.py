@@ -312,3 +312,52 @@ def _fresh(ca=False):
         .not_valid_after(now + timedelta(days=30))
         .sign(CA_KEY, hashes.SHA256())
     )
+
+
+def _statement(**fields):
+    from kiosk.session._card import kiosk_challenge
+
+    values = {"device_id": "d1", "certificate": "resident_record", "copies": 1,
+              "at": int(NOW.timestamp()), "nonce": b"n" * 16}  # fmt: skip
+    values.update(fields)
+    return kiosk_challenge(**values)
+
+
+def test_kiosk_statement_is_accepted_only_for_its_own_request(tmp_path, clock):
+    """When central's challenge did not arrive in time the kiosk signs a statement of the
+    request itself (kiosk.session._card.kiosk_challenge); even a strict issuer accepts it, but
+    only for that device, certificate type and number of copies, fresh, once."""
+    cfg = IssuerConfig(trusted_cas=(CA,), require_issued_challenge=True, challenge_ttl_s=120)
+    iss = Issuer(cfg, tmp_path / "i.db", secret=SECRET, clock=lambda: clock[0])
+    issue = iss.handlers()["certificate.issue"]
+    assert issue("d2", _payload(challenge=_statement()))["reason"] == "bad_challenge"
+    assert (
+        issue("d1", _payload(challenge=_statement(certificate="seal_certificate")))["reason"]
+        == "bad_challenge"
+    )
+    assert issue("d1", _payload(challenge=_statement(), copies=2))["reason"] == "bad_challenge"
+    stale = _statement(at=int(NOW.timestamp()) - 121)
+    assert issue("d1", _payload(challenge=stale))["reason"] == "challenge_expired"
+    good = _statement(nonce=b"g" * 16)
+    assert issue("d1", _payload(challenge=good))["ok"] is True
+    assert issue("d1", _payload(challenge=good))["reason"] == "challenge_reused"
+    # signed by another key than the certificate's: refused as ever
+    other = _statement(nonce=b"o" * 16)
+    forged = _payload(challenge=other)
+    forged["signature"] = base64.b64encode(_sign(other + b"x")).decode()
+    assert issue("d1", forged)["ok"] is False
+    iss.close()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b"[]", b'{"at":1}', b'{"at":1,"certificate":"resident_record","copies":1,'
+     b'"device":"d1","nonce":"' + b"a" * 32 + b'","extra":1}'],
+)  # fmt: skip
+def test_malformed_kiosk_statements_are_refused(issuer, body):
+    from kiosk.session._card import KIOSK_CHALLENGE_DOMAIN
+
+    reply = issuer.handlers()["certificate.issue"](
+        "d1", _payload(challenge=KIOSK_CHALLENGE_DOMAIN + body)
+    )
+    assert reply["reason"] == "bad_challenge"

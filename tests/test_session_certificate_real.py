@@ -1,9 +1,13 @@
 """Certificates end to end with real parts: the simulated card behind pcscd signs central's
 challenge with its JPKI key, the central `Issuer` verifies it and issues; with no answer from
-the agent's socket (a real `RequestClient` timing out) the request is sealed into the outbox
-and a claim slip prints through the test cupsd."""
+the agent's socket (a real `RequestClient` timing out) the card signs a kiosk statement of the
+request, the request is sealed into the outbox and a claim slip prints through the test cupsd;
+the statement verifies at a strict issuer for that request only."""
 
 from __future__ import annotations
+
+import base64
+import json
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -110,18 +114,31 @@ def test_offline_queues_the_request_and_prints_a_claim_slip(parts, pcsc, tmp_pat
     assert record.header.kind == "certificate_request"
     body = open_record(record, CENTRAL)
     assert body["certificate"] == "resident_record" and body["signature"]
-    # Later, central can still verify the queued request (the card's own challenge).
-    reply = issuer.handlers()["certificate.issue"]("C01", dict(body))
-    assert reply["ok"] is False and reply["reason"] == "bad_challenge"  # strict: only its own
-    lenient = Issuer(
-        IssuerConfig(trusted_cas=(default_test_ca().certificate,)),
-        tmp_path / "lenient.db",
+    # The card signed a kiosk statement of this very request (central gave no challenge): the
+    # strict issuer verifies it, but only for this device and certificate, fresh and once.
+    from kiosk.session._card import KIOSK_CHALLENGE_DOMAIN
+
+    challenge = base64.b64decode(body["challenge"])
+    assert challenge.startswith(KIOSK_CHALLENGE_DOMAIN)
+    statement = json.loads(challenge[len(KIOSK_CHALLENGE_DOMAIN) :])
+    assert statement["device"] == "C01" and statement["certificate"] == "resident_record"
+    issue = issuer.handlers()["certificate.issue"]
+    assert issue("C02", dict(body))["reason"] == "bad_challenge"  # another kiosk's
+    assert issue("C01", dict(body, copies=3))["reason"] == "bad_challenge"  # not what was signed
+    assert issue("C01", dict(body))["ok"] is True
+    assert issue("C01", dict(body))["reason"] == "challenge_reused"
+    late = Issuer(
+        IssuerConfig(trusted_cas=(default_test_ca().certificate,), require_issued_challenge=True),
+        tmp_path / "late.db",
         secret=b"0123456789abcdef0123456789abcdef",
+        clock=lambda: statement["at"] + 3600,
     )
     try:
-        assert lenient.handlers()["certificate.issue"]("C01", dict(body))["ok"] is True
+        assert late.handlers()["certificate.issue"]("C01", dict(body))["reason"] == (
+            "challenge_expired"
+        )
     finally:
-        lenient.close()
+        late.close()
     assert len(listener.wait_for_jobs(1, timeout=30)) == 1
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 
 import pytest
 
@@ -46,7 +47,15 @@ def test_certificate_online_issue_prints_the_document(session, kit):
     assert method == "certificate.issue" and timeout == 3.0
     assert params["certificate"] == "resident_record" and params["copies"] == 2
     challenge = base64.b64decode(params["challenge"])
-    assert challenge == b"c" * 32
+    # central gave no challenge (no reply configured): the card signed the kiosk's statement
+    # of this request (kiosk.session._card.kiosk_challenge)
+    from kiosk.session._card import KIOSK_CHALLENGE_DOMAIN
+
+    assert challenge.startswith(KIOSK_CHALLENGE_DOMAIN)
+    statement = json.loads(challenge[len(KIOSK_CHALLENGE_DOMAIN) :])
+    assert statement["certificate"] == "resident_record" and statement["copies"] == 2
+    assert statement["device"] == session.config.device_id
+    assert statement["nonce"] == (b"c" * 16).hex()
     assert base64.b64decode(params["signature"]) == b"sig:" + hashlib.sha256(challenge).digest()
     assert kit.card.verify_calls == ["jpki"]  # the JPKI auth PIN, not the input-helper PIN
     printed = kit.printer.printed[-1]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import hashlib
+import json
 import logging
 from typing import Any
 
@@ -34,6 +35,28 @@ from kiosk.session.ports import (
     PortWrongPinError,
 )
 from kiosk.session.steps import CARD_STEPS, CardPurpose, CertificateOrder, NoticeCode, Step
+
+# A challenge the kiosk makes itself when central cannot give one: the domain, then canonical JSON
+# {"at", "certificate", "copies", "device", "nonce"}. Central's issuer checks every field
+# against the request it comes with (sync/central/issuer.py; docs/record-format.md).
+KIOSK_CHALLENGE_DOMAIN = b"madoguchi/kiosk-challenge/v1\x00"
+
+
+def kiosk_challenge(
+    *, device_id: str, certificate: str, copies: int, at: int, nonce: bytes
+) -> bytes:
+    statement = {
+        "at": at,
+        "certificate": certificate,
+        "copies": copies,
+        "device": device_id,
+        "nonce": nonce.hex(),
+    }
+    return (
+        KIOSK_CHALLENGE_DOMAIN
+        + json.dumps(statement, sort_keys=True, separators=(",", ":")).encode()
+    )
+
 
 log = logging.getLogger("kiosk.session")
 
@@ -162,6 +185,7 @@ class _CardFlow(_SessionCore):
             self._changed()
             return False
         card, purpose, certificate = self._card, self.card_purpose, self._auth_certificate
+        order = self.certificate
         self.notice = None
         self._go(Step.READING_CARD)
         self._changed()
@@ -169,7 +193,7 @@ class _CardFlow(_SessionCore):
         def job() -> Any:
             if purpose is CardPurpose.JPKI:
                 card.verify_jpki_auth_pin(pin)
-                challenge = self._challenge()
+                challenge = self._challenge(order)
                 signature = card.sign_sha256_digest(hashlib.sha256(challenge).digest())
                 assert certificate is not None
                 return {
@@ -208,8 +232,10 @@ class _CardFlow(_SessionCore):
         self._run(job, done)
         return True
 
-    def _challenge(self) -> bytes:
-        """Central's challenge when it answers in time (it may insist on its own), else ours."""
+    def _challenge(self, order: CertificateOrder | None) -> bytes:
+        """Central's challenge when it answers in time, else a kiosk statement bound to this
+        request (see `kiosk_challenge`): the card's signature then says which device asked for
+        which certificate, how many copies, and when, so it cannot stand for another request."""
         if self.ports.online is not None:
             try:
                 reply = self.ports.online.request(
@@ -218,7 +244,15 @@ class _CardFlow(_SessionCore):
                 return base64.b64decode(str(reply["challenge"]), validate=True)
             except (PortOfflineError, PortRefusedError, KeyError, ValueError):
                 pass
-        return self._random_bytes(32)
+        if order is None:
+            return self._random_bytes(32)
+        return kiosk_challenge(
+            device_id=self.config.device_id,
+            certificate=order.certificate_id,
+            copies=order.copies,
+            at=int(self._wall_clock()),
+            nonce=self._random_bytes(16),
+        )
 
     def fill_without_card(self) -> bool:
         """Shelter check-in only: evacuees without a card type everything in."""

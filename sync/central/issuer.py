@@ -11,7 +11,10 @@ Invariants:
   sign, is within its validity at `now` (and the CA too), is not in `revoked_serials`, and the
   card's PKCS#1 v1.5 SHA-256 signature over the challenge verifies with its key. A challenge is
   accepted once only (replay), and when `require_issued_challenge` is set it must be one minted
-  by `certificate.challenge` for this device, not older than `challenge_ttl_s`.
+  by `certificate.challenge` for this device, not older than `challenge_ttl_s`. A kiosk statement
+  (`KIOSK_CHALLENGE_DOMAIN` + JSON; the kiosk makes one when central did not answer its challenge
+  request in time) is accepted in either mode only if it names this device, this certificate
+  type and number of copies, and is not older than `challenge_ttl_s`.
 - No personal data is needed, stored or logged: the card holder is known only by a hash of the
   certificate; the issued document carries a type, ids, a verification code and times.
 - Bookings never exceed a slot's capacity (one conditional UPDATE), and a booking retried with
@@ -78,6 +81,9 @@ DEFAULT_TOPICS = ("welfare", "child_care", "tax", "care", "general")
 _MAX_CERT = 8 * 1024
 _MAX_BLOB = 1024
 _CHALLENGE_DOMAIN = b"madoguchi/jpki-challenge/v1\x00"
+# A kiosk's own challenge when central did not answer (kiosk/session/_card.py): this domain, then
+# canonical JSON {"at", "certificate", "copies", "device", "nonce"} checked field by field.
+KIOSK_CHALLENGE_DOMAIN = b"madoguchi/kiosk-challenge/v1\x00"
 DOCUMENT_DOMAIN = b"madoguchi/document/v1\x00"
 
 
@@ -246,7 +252,34 @@ class Issuer:
 
         return self._guarded("certificate.challenge", device_id, payload, run)
 
-    def _check_challenge(self, device_id: str, challenge: bytes) -> None:
+    def _check_kiosk_statement(
+        self, device_id: str, statement: bytes, kind: str, copies: int
+    ) -> None:
+        """A challenge the kiosk made itself (central did not answer in time): it must name this
+        device, this certificate type and number of copies, and be fresh; the card signed it."""
+        try:
+            fields = json.loads(statement.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise _Refused("bad_challenge") from None
+        if (
+            not isinstance(fields, dict)
+            or set(fields) != {"at", "certificate", "copies", "device", "nonce"}
+            or fields["device"] != device_id
+            or fields["certificate"] != kind
+            or type(fields["copies"]) is not int
+            or fields["copies"] != copies
+            or not isinstance(fields["nonce"], str)
+            or len(fields["nonce"]) != 32
+            or type(fields["at"]) is not int
+        ):
+            raise _Refused("bad_challenge")
+        if not -30 <= self._clock() - fields["at"] <= self.config.challenge_ttl_s:
+            raise _Refused("challenge_expired")
+
+    def _check_challenge(self, device_id: str, challenge: bytes, kind: str, copies: int) -> None:
+        if challenge.startswith(KIOSK_CHALLENGE_DOMAIN):
+            statement = challenge[len(KIOSK_CHALLENGE_DOMAIN) :]
+            return self._check_kiosk_statement(device_id, statement, kind, copies)
         if not self.config.require_issued_challenge:
             if len(challenge) < 16:
                 raise _Refused("bad_challenge")
@@ -322,7 +355,7 @@ class Issuer:
             cert_der = _blob(payload, "auth_certificate", _MAX_CERT)
             challenge = _blob(payload, "challenge", _MAX_BLOB)
             signature = _blob(payload, "signature", _MAX_BLOB)
-            self._check_challenge(device_id, challenge)
+            self._check_challenge(device_id, challenge, kind, copies)
             self._verify_card(cert_der, challenge, signature)
             document_id = str(uuid.uuid4())
             issued_at = datetime.fromtimestamp(self._clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
