@@ -182,17 +182,21 @@ class _SessionCore:
         if self._service is None:
             return
         self._timing.append([self.step.value, round((self._clock() - self._step_started) * 1000)])
+        self._append_metric(self._service, outcome, self._timing)
+        self._service = None
+        self._timing = []
+
+    def _append_metric(self, service: str, outcome: str, steps: list[list[Any]]) -> None:
+        """The one shape of a `metric` body (the dashboard reads it): no references, no data."""
         body = {
-            "service": self._service,
+            "service": service,
             "procedure": self.procedure.id if self.procedure else None,
             "outcome": outcome,
-            "steps": self._timing,
+            "steps": steps,
             "language": self.language,
             "catalog_version": self.catalog.version,
             "assisted": self.assisted,
         }
-        self._service = None
-        self._timing = []
         self._append_anonymous("metric", body)
 
     def _close_card(self) -> None:
@@ -203,10 +207,11 @@ class _SessionCore:
 
     @staticmethod
     def _log_close(_: Any, error: BaseException | None) -> None:
-        if isinstance(error, PortError):
-            log.info("card close failed: %s", type(error).__name__)
-        elif error is not None:
-            raise error
+        _log_port_failure("card close", error, logging.INFO)
+
+    @staticmethod
+    def _log_alert(_: Any, error: BaseException | None) -> None:
+        _log_port_failure("staff alert", error, logging.WARNING)
 
     def _run(
         self,
@@ -414,26 +419,8 @@ class _SessionCore:
                 calls = self.staff_calls
                 self._worker.submit(lambda: alert.staff_called(calls), self._log_alert)
             elapsed = round((now - self._step_started) * 1000)
-            self._append_anonymous(
-                "metric",
-                {
-                    "service": "staff_call",
-                    "procedure": self.procedure.id if self.procedure else None,
-                    "outcome": "called",
-                    "steps": [[self.step.value, elapsed]],
-                    "language": self.language,
-                    "catalog_version": self.catalog.version,
-                    "assisted": self.assisted,
-                },
-            )
+            self._append_metric("staff_call", "called", [[self.step.value, elapsed]])
         self._changed()
-
-    @staticmethod
-    def _log_alert(_: Any, error: BaseException | None) -> None:
-        if isinstance(error, PortError):
-            log.warning("staff alert failed: %s", type(error).__name__)
-        elif error is not None:
-            raise error
 
     def _open(self, step: Step, service: str | None = None) -> bool:
         if self.step is Step.OUT_OF_SERVICE or self.step in BUSY_STEPS:
@@ -498,3 +485,12 @@ class _SessionCore:
             return
         self.staff_called = False
         self.wipe(reason="staff_exit")
+
+
+def _log_port_failure(what: str, error: BaseException | None, level: int) -> None:
+    """A background job's outcome nobody waits for: a port failure is logged by class name
+    (never a value), anything else is a bug and raised."""
+    if isinstance(error, PortError):
+        log.log(level, "%s failed: %s", what, type(error).__name__)
+    elif error is not None:
+        raise error
