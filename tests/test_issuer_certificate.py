@@ -315,7 +315,7 @@ def _fresh(ca=False):
 
 
 def _statement(**fields):
-    from kiosk.session._card import kiosk_challenge
+    from sync.kiosk_challenge import make_statement as kiosk_challenge
 
     values = {"device_id": "d1", "certificate": "resident_record", "copies": 1,
               "at": int(NOW.timestamp()), "nonce": b"n" * 16}  # fmt: skip
@@ -325,7 +325,7 @@ def _statement(**fields):
 
 def test_kiosk_statement_is_accepted_only_for_its_own_request(tmp_path, clock):
     """When central's challenge did not arrive in time the kiosk signs a statement of the
-    request itself (kiosk.session._card.kiosk_challenge); even a strict issuer accepts it, but
+    request itself (sync.kiosk_challenge); even a strict issuer accepts it, but
     only for that device, certificate type and number of copies, fresh, once."""
     cfg = IssuerConfig(trusted_cas=(CA,), require_issued_challenge=True, challenge_ttl_s=120)
     iss = Issuer(cfg, tmp_path / "i.db", secret=SECRET, clock=lambda: clock[0])
@@ -355,7 +355,7 @@ def test_kiosk_statement_is_accepted_only_for_its_own_request(tmp_path, clock):
      b'"device":"d1","nonce":"' + b"a" * 32 + b'","extra":1}'],
 )  # fmt: skip
 def test_malformed_kiosk_statements_are_refused(issuer, body):
-    from kiosk.session._card import KIOSK_CHALLENGE_DOMAIN
+    from sync.kiosk_challenge import DOMAIN as KIOSK_CHALLENGE_DOMAIN
 
     reply = issuer.handlers()["certificate.issue"](
         "d1", _payload(challenge=KIOSK_CHALLENGE_DOMAIN + body)

@@ -116,7 +116,7 @@ def test_offline_queues_the_request_and_prints_a_claim_slip(parts, pcsc, tmp_pat
     assert body["certificate"] == "resident_record" and body["signature"]
     # The card signed a kiosk statement of this very request (central gave no challenge): the
     # strict issuer verifies it, but only for this device and certificate, fresh and once.
-    from kiosk.session._card import KIOSK_CHALLENGE_DOMAIN
+    from sync.kiosk_challenge import DOMAIN as KIOSK_CHALLENGE_DOMAIN
 
     challenge = base64.b64decode(body["challenge"])
     assert challenge.startswith(KIOSK_CHALLENGE_DOMAIN)

@@ -48,8 +48,8 @@ def test_certificate_online_issue_prints_the_document(session, kit):
     assert params["certificate"] == "resident_record" and params["copies"] == 2
     challenge = base64.b64decode(params["challenge"])
     # central gave no challenge (no reply configured): the card signed the kiosk's statement
-    # of this request (kiosk.session._card.kiosk_challenge)
-    from kiosk.session._card import KIOSK_CHALLENGE_DOMAIN
+    # of this request (sync.kiosk_challenge)
+    from sync.kiosk_challenge import DOMAIN as KIOSK_CHALLENGE_DOMAIN
 
     assert challenge.startswith(KIOSK_CHALLENGE_DOMAIN)
     statement = json.loads(challenge[len(KIOSK_CHALLENGE_DOMAIN) :])

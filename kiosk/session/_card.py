@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import hashlib
-import json
 import logging
 from typing import Any
 
@@ -35,28 +34,7 @@ from kiosk.session.ports import (
     PortWrongPinError,
 )
 from kiosk.session.steps import CARD_STEPS, CardPurpose, CertificateOrder, NoticeCode, Step
-
-# A challenge the kiosk makes itself when central cannot give one: the domain, then canonical JSON
-# {"at", "certificate", "copies", "device", "nonce"}. Central's issuer checks every field
-# against the request it comes with (sync/central/issuer.py; docs/record-format.md).
-KIOSK_CHALLENGE_DOMAIN = b"madoguchi/kiosk-challenge/v1\x00"
-
-
-def kiosk_challenge(
-    *, device_id: str, certificate: str, copies: int, at: int, nonce: bytes
-) -> bytes:
-    statement = {
-        "at": at,
-        "certificate": certificate,
-        "copies": copies,
-        "device": device_id,
-        "nonce": nonce.hex(),
-    }
-    return (
-        KIOSK_CHALLENGE_DOMAIN
-        + json.dumps(statement, sort_keys=True, separators=(",", ":")).encode()
-    )
-
+from sync.kiosk_challenge import make_statement
 
 log = logging.getLogger("kiosk.session")
 
@@ -234,7 +212,7 @@ class _CardFlow(_SessionCore):
 
     def _challenge(self, order: CertificateOrder | None) -> bytes:
         """Central's challenge when it answers in time, else a kiosk statement bound to this
-        request (see `kiosk_challenge`): the card's signature then says which device asked for
+        request (`sync.kiosk_challenge`): the card's signature then says which device asked for
         which certificate, how many copies, and when, so it cannot stand for another request."""
         if self.ports.online is not None:
             try:
@@ -246,7 +224,7 @@ class _CardFlow(_SessionCore):
                 pass
         if order is None:
             return self._random_bytes(32)
-        return kiosk_challenge(
+        return make_statement(
             device_id=self.config.device_id,
             certificate=order.certificate_id,
             copies=order.copies,

@@ -12,7 +12,7 @@ Invariants:
   card's PKCS#1 v1.5 SHA-256 signature over the challenge verifies with its key. A challenge is
   accepted once only (replay), and when `require_issued_challenge` is set it must be one minted
   by `certificate.challenge` for this device, not older than `challenge_ttl_s`. A kiosk statement
-  (`KIOSK_CHALLENGE_DOMAIN` + JSON; the kiosk makes one when central did not answer its challenge
+  (`sync.kiosk_challenge`; the kiosk makes one when central did not answer its challenge
   request in time) is accepted in either mode only if it names this device, this certificate
   type and number of copies, and is not older than `challenge_ttl_s`.
 - No personal data is needed, stored or logged: the card holder is known only by a hash of the
@@ -47,6 +47,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from sync.errors import SyncError
+from sync.kiosk_challenge import read_statement
 
 __all__ = [
     "DEFAULT_CERTIFICATE_TYPES",
@@ -81,9 +82,6 @@ DEFAULT_TOPICS = ("welfare", "child_care", "tax", "care", "general")
 _MAX_CERT = 8 * 1024
 _MAX_BLOB = 1024
 _CHALLENGE_DOMAIN = b"madoguchi/jpki-challenge/v1\x00"
-# A kiosk's own challenge when central did not answer (kiosk/session/_card.py): this domain, then
-# canonical JSON {"at", "certificate", "copies", "device", "nonce"} checked field by field.
-KIOSK_CHALLENGE_DOMAIN = b"madoguchi/kiosk-challenge/v1\x00"
 DOCUMENT_DOMAIN = b"madoguchi/document/v1\x00"
 
 
@@ -252,33 +250,20 @@ class Issuer:
 
         return self._guarded("certificate.challenge", device_id, payload, run)
 
-    def _check_kiosk_statement(
-        self, device_id: str, statement: bytes, kind: str, copies: int
-    ) -> None:
+    def _check_kiosk_statement(self, device_id: str, fields: dict, kind: str, copies: int) -> None:
         """A challenge the kiosk made itself (central did not answer in time): it must name this
         device, this certificate type and number of copies, and be fresh; the card signed it."""
-        try:
-            fields = json.loads(statement.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            raise _Refused("bad_challenge") from None
-        if (
-            not isinstance(fields, dict)
-            or set(fields) != {"at", "certificate", "copies", "device", "nonce"}
-            or fields["device"] != device_id
-            or fields["certificate"] != kind
-            or type(fields["copies"]) is not int
-            or fields["copies"] != copies
-            or not isinstance(fields["nonce"], str)
-            or len(fields["nonce"]) != 32
-            or type(fields["at"]) is not int
-        ):
+        if (fields["device"], fields["certificate"], fields["copies"]) != (device_id, kind, copies):
             raise _Refused("bad_challenge")
         if not -30 <= self._clock() - fields["at"] <= self.config.challenge_ttl_s:
             raise _Refused("challenge_expired")
 
     def _check_challenge(self, device_id: str, challenge: bytes, kind: str, copies: int) -> None:
-        if challenge.startswith(KIOSK_CHALLENGE_DOMAIN):
-            statement = challenge[len(KIOSK_CHALLENGE_DOMAIN) :]
+        try:
+            statement = read_statement(challenge)
+        except ValueError:
+            raise _Refused("bad_challenge") from None
+        if statement is not None:
             return self._check_kiosk_statement(device_id, statement, kind, copies)
         if not self.config.require_issued_challenge:
             if len(challenge) < 16:
