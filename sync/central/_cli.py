@@ -18,6 +18,7 @@ from pathlib import Path
 
 import click
 
+from sync.central._cli_options import db_option
 from sync.central.dashboard.command import dashboard
 
 
@@ -34,12 +35,7 @@ def central() -> None:
     type=click.Path(path_type=Path),
     help="Central key directory (from `provision init-central`).",
 )
-@click.option(
-    "--db",
-    default="central.db",
-    show_default=True,
-    help="SQLite file, or postgresql://... for PostgreSQL.",
-)
+@db_option()
 @click.option(
     "--bind",
     default="tcp://127.0.0.1:5570",
@@ -128,12 +124,7 @@ def serve(
 
 
 @central.command("report")
-@click.option(
-    "--db",
-    default="central.db",
-    show_default=True,
-    help="SQLite file, or postgresql://... for PostgreSQL.",
-)
+@db_option()
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 def report(db: str, as_json: bool) -> None:
     """Completeness per device, gaps and chain breaks, quarantine, processing lag."""
@@ -177,12 +168,7 @@ def report(db: str, as_json: bool) -> None:
 
 
 @central.command("forward")
-@click.option(
-    "--db",
-    default="central.db",
-    show_default=True,
-    help="SQLite file, or postgresql://... for PostgreSQL.",
-)
+@db_option()
 @click.option(
     "--url",
     required=True,

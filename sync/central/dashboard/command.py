@@ -16,16 +16,13 @@ from pathlib import Path
 
 import click
 
+from sync.central._cli_options import db_option
+
 __all__ = ["dashboard"]
 
 
 @click.command("dashboard")
-@click.option(
-    "--db",
-    default="central.db",
-    show_default=True,
-    help="SQLite file, or postgresql://... for PostgreSQL (opened read-only).",
-)
+@db_option("opened read-only")
 @click.option(
     "--listen",
     default="127.0.0.1:8600",
