@@ -31,13 +31,9 @@ _card = _journeys._card
 
 def _to_form_confirm(ui):
     """Procedures -> 転入届 -> card and PIN: the form is on screen. Returns the inserted card."""
-    ui.tap("procedures")
-    ui.tap("proc_moving_in")
-    ui.tap("start")
+    ui.open_procedure("moving_in")
     card = _card(ui).insert()
-    assert ui.until(lambda: ui.step == "pin_entry")
-    ui.type("pin", "1234")
-    ui.tap("pin_key_OK")
+    ui.enter_pin()
     assert ui.step == "form_confirm"
     return card
 

@@ -97,6 +97,18 @@ class KioskUi:
         for key in keys:
             self.tap(f"{keyboard}_key_{key}")
 
+    def open_procedure(self, procedure_id: str) -> None:
+        """Home → procedures → this one → start (then the kiosk asks for the card)."""
+        self.tap("procedures")
+        self.tap(f"proc_{procedure_id}")
+        self.tap("start")
+
+    def enter_pin(self, pin: str = "1234") -> None:
+        """Once the card is placed: wait for the PIN screen, type the PIN, press OK."""
+        assert self.until(lambda: self.step == "pin_entry")
+        self.type("pin", pin)
+        self.tap("pin_key_OK")
+
     def text(self, kid: str) -> str:
         widget = self.root.find(kid)
         assert widget is not None, kid
@@ -283,9 +295,7 @@ def test_moving_in_journey_by_touch(kiosk_ui):
 
 def test_wrong_pin_then_right_pin_never_retries(kiosk_ui):
     ui = kiosk_ui
-    ui.tap("procedures")
-    ui.tap("proc_moving_in")
-    ui.tap("start")
+    ui.open_procedure("moving_in")
     with _card(ui) as card:
         assert ui.until(lambda: ui.step == "pin_entry")
         ui.type("pin", "9999")
@@ -306,9 +316,7 @@ def test_wrong_pin_then_right_pin_never_retries(kiosk_ui):
 
 def test_last_try_shows_a_clear_warning(kiosk_ui):
     ui = kiosk_ui
-    ui.tap("procedures")
-    ui.tap("proc_moving_in")
-    ui.tap("start")
+    ui.open_procedure("moving_in")
     with _card(ui, "one-try-left"):
         assert ui.until(lambda: ui.step == "pin_entry")
         label = ui.root.find("tries_left")
@@ -318,14 +326,10 @@ def test_last_try_shows_a_clear_warning(kiosk_ui):
 
 def test_card_pulled_mid_form_wipes_screen_and_data(kiosk_ui):
     ui = kiosk_ui
-    ui.tap("procedures")
-    ui.tap("proc_moving_in")
-    ui.tap("start")
+    ui.open_procedure("moving_in")
     card = _card(ui).insert()
     try:
-        assert ui.until(lambda: ui.step == "pin_entry")
-        ui.type("pin", "1234")
-        ui.tap("pin_key_OK")
+        ui.enter_pin()
         assert ui.step == "form_confirm"
         ui.tap("fix_name_kana")
         ui.type("kb_kana", "やま")
@@ -342,13 +346,9 @@ def test_card_pulled_mid_form_wipes_screen_and_data(kiosk_ui):
 
 def test_idle_still_there_then_wipe(kiosk_ui):
     ui = kiosk_ui
-    ui.tap("procedures")
-    ui.tap("proc_moving_in")
-    ui.tap("start")
+    ui.open_procedure("moving_in")
     with _card(ui):
-        assert ui.until(lambda: ui.step == "pin_entry")
-        ui.type("pin", "1234")
-        ui.tap("pin_key_OK")
+        ui.enter_pin()
         assert ui.step == "form_confirm"
         ui.advance(61)
         assert ui.step == "still_there"
@@ -378,9 +378,7 @@ def _certificate(ui, purpose: str = "work") -> None:
     ui.tap("continue")
     assert ui.step == "place_card"
     with _card(ui):
-        assert ui.until(lambda: ui.step == "pin_entry")
-        ui.type("pin", "1234")
-        ui.tap("pin_key_OK")
+        ui.enter_pin()
 
 
 def test_certificate_offline_prints_a_claim_slip(kiosk_ui):
@@ -426,13 +424,9 @@ def test_certificate_online_prints_the_issued_document(kiosk_ui, tmp_path):
 
 def test_paper_out_at_receipt_time_then_staff_reprint(kiosk_ui):
     ui = kiosk_ui
-    ui.tap("procedures")
-    ui.tap("proc_seal_registration_cancel")
-    ui.tap("start")
+    ui.open_procedure("seal_registration_cancel")
     with _card(ui):
-        assert ui.until(lambda: ui.step == "pin_entry")
-        ui.type("pin", "1234")
-        ui.tap("pin_key_OK")
+        ui.enter_pin()
         for fv in ui.session.form.values:
             if not fv.value and fv.spec.required:
                 ui.tap(f"fix_{fv.name}")

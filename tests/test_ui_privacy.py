@@ -23,9 +23,7 @@ TYPED = ("やまだ", "0532")
 
 
 def _to_form(ui):
-    ui.tap("procedures")
-    ui.tap("proc_moving_in")
-    ui.tap("start")
+    ui.open_procedure("moving_in")
 
 
 def _personal_strings(ui) -> list[str]:
@@ -66,9 +64,7 @@ def test_no_personal_data_in_any_widget_after_the_wipe(kiosk_ui, how):
     _to_form(ui)
     card = _card(ui).insert()
     try:
-        assert ui.until(lambda: ui.step == "pin_entry")
-        ui.type("pin", "1234")
-        ui.tap("pin_key_OK")
+        ui.enter_pin()
         assert ui.step == "form_confirm"
         _fill_some(ui)
         personal = _personal_strings(ui)

@@ -177,13 +177,9 @@ def test_diagnostics_after_a_resident_holds_counts_only(staff_ui):
     """A resident submits an application; then staff open diagnostics: nothing of the card, the
     form or the reference number is in the screen's widgets (nor anywhere in the tree)."""
     ui = staff_ui
-    ui.tap("procedures")
-    ui.tap("proc_seal_registration_cancel")
-    ui.tap("start")
+    ui.open_procedure("seal_registration_cancel")
     with _card(ui):
-        assert ui.until(lambda: ui.step == "pin_entry")
-        ui.type("pin", "1234")
-        ui.tap("pin_key_OK")
+        ui.enter_pin()
         assert ui.step == "form_confirm"
         personal = _privacy._personal_strings(ui)
         assert any(v in ui.screen_texts() for v in _privacy.CARD_VALUES)
