@@ -61,6 +61,19 @@ def _center_of(centers: Mapping[str, Center]) -> dict[str, str]:
     return {d: c.center or d for d, c in centers.items()}
 
 
+def _counts_per_device(store: ReadOnlyStore, table: str, column: str) -> dict[str, Counter]:
+    """{device_id: Counter(column value -> rows)} of one of the store's event tables (the table
+    and column names are ours, never a request's)."""
+    out: dict[str, Counter] = defaultdict(Counter)
+    for d, value, n in store.rows(
+        f"{table}_counts",
+        f"SELECT device_id, {column}, COUNT(*) FROM {table} GROUP BY device_id, {column} LIMIT ?",
+        (MAX_GROUPS,),
+    ):
+        out[d][value] = int(n)
+    return out
+
+
 def overview(
     store: ReadOnlyStore, centers: Mapping[str, Center], now: float, offline_after_s: float
 ) -> dict:
@@ -72,20 +85,8 @@ def overview(
         (MAX_GROUPS,),
     )
     waiting = {d: int(n) for d, n in waiting_rows}
-    events: dict[str, Counter] = defaultdict(Counter)
-    for d, kind, n in store.rows(
-        "event_counts",
-        "SELECT device_id, kind, COUNT(*) FROM events GROUP BY device_id, kind LIMIT ?",
-        (MAX_GROUPS,),
-    ):
-        events[d][kind] = int(n)
-    quarantine: dict[str, Counter] = defaultdict(Counter)
-    for d, reason, n in store.rows(
-        "quarantine_counts",
-        "SELECT device_id, reason, COUNT(*) FROM quarantine GROUP BY device_id, reason LIMIT ?",
-        (MAX_GROUPS,),
-    ):
-        quarantine[d][reason] = int(n)
+    events = _counts_per_device(store, "events", "kind")
+    quarantine = _counts_per_device(store, "quarantine", "reason")
     recent = [
         {
             "device_id": d,
