@@ -8,29 +8,29 @@ from pathlib import Path
 from devices.printer.documents import _kinds
 from devices.printer.documents._block import Block
 from devices.printer.documents._font import FontSource
-from devices.printer.documents._kinds import (
-    LOCALE_DIR,
-    MSGIDS,
-    CertificateInfo,
-    ChecklistInfo,
-    ClaimSlipInfo,
-    DocumentInfo,
-    ReceiptInfo,
-    SlipInfo,
-    TicketInfo,
-)
+from devices.printer.documents._kinds import LOCALE_DIR, MSGIDS, DocumentInfo
 from devices.printer.documents._layout import A4, ROLL, render_blocks
+from devices.printer.documents._methods import DocumentMethods
 from devices.printer.documents._samples import KINDS
 from devices.printer.errors import DocumentDataError
 from madoguchi.i18n import LANGUAGES, Translator, load_translator
 
 __all__ = ["LOCALE_DIR", "DocumentRenderer"]
 
+# The PDF title of each kind (the document's own heading comes from its labels).
+_TITLES = {
+    "receipt": "receipt",
+    "queue_ticket": "ticket",
+    "consultation_slip": "consultation slip",
+    "checklist": "checklist",
+    "certificate": "certificate",
+    "claim_slip": "claim slip",
+}
 # Scripts written without spaces between words wrap at any character.
 _CHAR_WRAP = frozenset({"ja", "ja-easy", "zh-Hans"})
 
 
-class DocumentRenderer:
+class DocumentRenderer(DocumentMethods):
     """Renders documents to PDF bytes. Create one per process and reuse it (the font is parsed
     once, on first use or on `warm_up()`). Thread-safe."""
 
@@ -55,34 +55,19 @@ class DocumentRenderer:
     def translator(self, language: str) -> Translator:
         return load_translator(self.localedir, language)
 
-    def receipt(self, info: ReceiptInfo) -> bytes:
-        """80 mm roll, any length: reference number, procedure names, QR. No address."""
-        return self._render(info, _kinds.receipt, "receipt", roll=True)
-
-    def queue_ticket(self, info: TicketInfo) -> bytes:
-        return self._render(info, _kinds.queue_ticket, "ticket", roll=True)
-
-    def consultation_slip(self, info: SlipInfo) -> bytes:
-        return self._render(info, _kinds.consultation_slip, "consultation slip", roll=True)
-
-    def checklist(self, info: ChecklistInfo, paper: str = "80mm") -> bytes:
-        if paper not in ("80mm", "A4"):
-            raise DocumentDataError(f"checklist paper must be '80mm' or 'A4', not {paper!r}")
-        return self._render(info, _kinds.checklist, "checklist", roll=paper == "80mm")
-
-    def certificate(self, info: CertificateInfo) -> bytes:
-        """A4, holder data, an "issued by" block and a verification code."""
-        return self._render(info, _kinds.certificate, "certificate", roll=False)
-
-    def claim_slip(self, info: ClaimSlipInfo) -> bytes:
-        """Offline certificate request queued: what was asked, the reference number, what next."""
-        return self._render(info, _kinds.claim_slip, "claim slip", roll=True)
-
-    def render(self, kind: str, info: DocumentInfo, **options) -> bytes:
+    def render(self, kind: str, info: DocumentInfo, **options: str) -> bytes:
         """Render by kind name: one of `KINDS` (e.g. "receipt", "checklist")."""
         if kind not in KINDS:
             raise DocumentDataError(f"unknown document kind {kind!r}")
-        return getattr(self, kind)(info, **options)
+        roll = kind != "certificate"  # the certificate is A4, everything else the 80 mm roll
+        if kind == "checklist":
+            paper = options.pop("paper", "80mm")
+            if paper not in ("80mm", "A4"):
+                raise DocumentDataError(f"checklist paper must be '80mm' or 'A4', not {paper!r}")
+            roll = paper == "80mm"
+        if options:
+            raise DocumentDataError(f"unknown options for {kind}: {sorted(options)}")
+        return self._render(info, getattr(_kinds, kind), _TITLES[kind], roll=roll)
 
     def blocks(self, kind: str, info: DocumentInfo) -> list[Block]:
         """The layout blocks of a document (for tests and previews)."""

@@ -26,15 +26,8 @@ import time
 from typing import Any
 
 from devices.printer.documents import _wire
-from devices.printer.documents._kinds import (
-    CertificateInfo,
-    ChecklistInfo,
-    ClaimSlipInfo,
-    DocumentInfo,
-    ReceiptInfo,
-    SlipInfo,
-    TicketInfo,
-)
+from devices.printer.documents._kinds import DocumentInfo
+from devices.printer.documents._methods import DocumentMethods
 from devices.printer.errors import DocumentDataError, PrinterError
 
 __all__ = ["RemoteRenderer", "RendererUnavailableError"]
@@ -51,7 +44,7 @@ class _Timeout(Exception):
     pass
 
 
-class RemoteRenderer:
+class RemoteRenderer(DocumentMethods):
     def __init__(
         self,
         *,
@@ -147,25 +140,7 @@ class RemoteRenderer:
             proc.kill()
             proc.wait(timeout=5)
 
-    # -- documents ---------------------------------------------------------------------------
-    def receipt(self, info: ReceiptInfo) -> bytes:
-        return self.render("receipt", info)
-
-    def queue_ticket(self, info: TicketInfo) -> bytes:
-        return self.render("queue_ticket", info)
-
-    def consultation_slip(self, info: SlipInfo) -> bytes:
-        return self.render("consultation_slip", info)
-
-    def checklist(self, info: ChecklistInfo, paper: str = "80mm") -> bytes:
-        return self.render("checklist", info, paper=paper)
-
-    def certificate(self, info: CertificateInfo) -> bytes:
-        return self.render("certificate", info)
-
-    def claim_slip(self, info: ClaimSlipInfo) -> bytes:
-        return self.render("claim_slip", info)
-
+    # -- documents (receipt(), checklist(), ... come from DocumentMethods) --------------------
     def render(self, kind: str, info: DocumentInfo, **options: Any) -> bytes:
         """The PDF of a document, rendered by the worker."""
         request = _wire.encode_request(kind, info, options)  # DocumentDataError if off
