@@ -157,8 +157,8 @@ def test_explicit_wipe_drops_card_data_and_printer_buffer(session, kit):
     gc.collect()
 
 
-def test_late_card_answer_after_a_wipe_is_dropped(catalog, kit, clock):
-    """A job still running when the session is wiped must not refill the session."""
+def _deferred_session(catalog, kit, clock):
+    """A session whose worker only queues jobs: the test runs each (job, done) when it likes."""
     jobs = []
 
     class Deferred:
@@ -168,6 +168,12 @@ def test_late_card_answer_after_a_wipe_is_dropped(catalog, kit, clock):
     session = KioskSession(
         catalog, kit.ports(), SessionConfig(), clock=clock, wall_clock=clock, worker=Deferred()
     )
+    return session, jobs
+
+
+def test_late_card_answer_after_a_wipe_is_dropped(catalog, kit, clock):
+    """A job still running when the session is wiped must not refill the session."""
+    session, jobs = _deferred_session(catalog, kit, clock)
     session.choose_procedure("nhi_enroll")
     session.start_procedure()
     session.card_inserted()
@@ -186,15 +192,7 @@ def test_late_card_answer_after_a_wipe_is_dropped(catalog, kit, clock):
 
 
 def test_busy_steps_are_not_interrupted_by_idle(catalog, kit, clock):
-    jobs = []
-
-    class Deferred:
-        def submit(self, job, done):
-            jobs.append((job, done))
-
-    session = KioskSession(
-        catalog, kit.ports(), SessionConfig(), clock=clock, wall_clock=clock, worker=Deferred()
-    )
+    session, jobs = _deferred_session(catalog, kit, clock)
     session.take_queue_ticket()
     assert session.step is Step.SUBMITTING
     clock.advance(500)
@@ -207,15 +205,7 @@ def test_busy_steps_are_not_interrupted_by_idle(catalog, kit, clock):
 
 
 def test_card_connected_after_a_wipe_is_closed_not_leaked(catalog, kit, clock):
-    jobs = []
-
-    class Deferred:
-        def submit(self, job, done):
-            jobs.append((job, done))
-
-    session = KioskSession(
-        catalog, kit.ports(), SessionConfig(), clock=clock, wall_clock=clock, worker=Deferred()
-    )
+    session, jobs = _deferred_session(catalog, kit, clock)
     session.choose_procedure("nhi_enroll")
     session.start_procedure()
     session.card_inserted()
