@@ -41,18 +41,23 @@ def test_status_without_a_file_is_one_line_error(tmp_path):
     )
 
 
-def test_central_serve_stores_and_opens_records(tmp_path):
+def _central_and_device(tmp_path, device_id: str):
+    """Central keys and one enrolled device speaking to a free loopback port."""
     port = free_port(host="127.0.0.1")
     keys_dir = tmp_path / "central"
     init_central(keys_dir)
     device = enroll_device(
         keys_dir,
         tmp_path / "dev",
-        device_id="kiosk-042",
+        device_id=device_id,
         center="c",
         endpoint=f"tcp://127.0.0.1:{port}",
     )
-    keys = load_central_keys(keys_dir)
+    return port, keys_dir, device, load_central_keys(keys_dir)
+
+
+def test_central_serve_stores_and_opens_records(tmp_path):
+    port, keys_dir, device, keys = _central_and_device(tmp_path, "kiosk-042")
     db = str(tmp_path / "central.db")
     proc = subprocess.Popen(
         [
@@ -114,17 +119,7 @@ def test_signed_catalog_travels_down_to_the_agent_process(tmp_path):
 
     from sync.bundles import BundleStore, sign_bundle
 
-    port = free_port(host="127.0.0.1")
-    keys_dir = tmp_path / "central"
-    init_central(keys_dir)
-    device = enroll_device(
-        keys_dir,
-        tmp_path / "dev",
-        device_id="kiosk-043",
-        center="c",
-        endpoint=f"tcp://127.0.0.1:{port}",
-    )
-    keys = load_central_keys(keys_dir)
+    port, keys_dir, device, keys = _central_and_device(tmp_path, "kiosk-043")
     offered = tmp_path / "offered"
     offered.mkdir()
     (offered / "catalog.bundle").write_bytes(
