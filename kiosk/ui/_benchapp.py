@@ -214,8 +214,13 @@ def kiosk_child(
             samples.append(((submitted_at[0] if submitted_at else t1) - t0) * 1000)
             drawn.append((t1 - t0) * 1000)
     window.unbind(on_flip=on_flip)
-    # More residents, one after another: memory must come back to the same level.
+    # Back to the usual idle release (the last return home above scheduled it an hour out).
     app.trim_after_s = trim_after_s
+    session.open_life_events()
+    frame()
+    session.back()
+    frame()
+    # More residents, one after another: memory must come back to the same level.
     for _ in range(journeys - 1):
         journey()
     idle_at_home()
