@@ -142,3 +142,23 @@ def test_a_scrolled_list_is_clipped_to_its_area(kivy_window, tmp_path):
         assert _window_rect(scroll) != before
         assert _scissor_box(scroll) == _window_rect(scroll)
         assert _scissor_box(ui.root.ids.sm) == _window_rect(ui.root.ids.sm)
+
+
+def test_a_screen_change_draws_only_the_new_screen(kivy_window):
+    """Right after the intent, before any frame: the manager holds the new screen only, and the
+    screens got their enter/leave events (Kivy's NoTransition would keep the old one under the
+    new one until the next clock tick, drawing both in the first frame)."""
+    from kivy_support import frames
+
+    seen: list[str] = []
+    with PreviewUi(kivy_window) as ui:
+        frames(1)
+        sm = ui.root.ids.sm
+        home = sm.current_screen
+        home.bind(on_leave=lambda *_a: seen.append("home left"))
+        ui.app.intent("open_life_events")
+        assert [s.name for s in sm.children] == ["life_events"]
+        sm.current_screen.bind(on_leave=lambda *_a: seen.append("life_events left"))
+        ui.app.intent("back")
+        assert sm.children == [home]
+        assert seen == ["home left", "life_events left"]

@@ -9,7 +9,6 @@ from typing import Any
 from kivy.lang import Builder
 from kivy.properties import ObjectProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
-from kivy.uix.screenmanager import NoTransition
 
 _HERE = Path(__file__).resolve().parent
 _loaded: set[str] = set()
@@ -88,7 +87,6 @@ class KioskRoot(FloatLayout):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.ids.sm.transition = NoTransition()
         self._screens: dict[str, Any] = {}  # in least-recently-shown order
 
     # -- screens ------------------------------------------------------------------------------

@@ -27,12 +27,13 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
-from kivy.uix.screenmanager import ScreenManager
+from kivy.uix.screenmanager import ScreenManager, TransitionBase
 from kivy.uix.scrollview import ScrollView
 
 __all__ = [
     "KButton",
     "KLabel",
+    "InstantTransition",
     "KScreens",
     "KScroll",
     "KanaKeyboard",
@@ -319,8 +320,29 @@ class KScroll(ScrollView):
         clip_with_scissor(self)
 
 
+class InstantTransition(TransitionBase):
+    """Switch screens within the intent that asked for it: the new screen is in, the old one out,
+    before the next frame. (Kivy's NoTransition finishes on the next clock tick, so the first
+    frame of every screen change drew the old screen under the new one: twice the pixels.)"""
+
+    def start(self, manager) -> None:
+        self.manager = manager
+        self.add_screen(self.screen_in)
+        self.screen_in.pos = manager.pos
+        self.screen_in.dispatch("on_pre_enter")
+        self.screen_out.dispatch("on_pre_leave")
+        self.remove_screen(self.screen_out)
+        self.screen_in.dispatch("on_enter")
+        self.screen_out.dispatch("on_leave")
+
+
 class KScreens(ScreenManager):
-    """The screen manager, clipped with the scissor test (see `clip_with_scissor`)."""
+    """The screen manager: instant switches (`InstantTransition`), clipped with the scissor
+    test (see `clip_with_scissor`)."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("transition", InstantTransition())
+        super().__init__(**kwargs)
 
     def on_kv_post(self, base_widget) -> None:  # Kivy's own rules are applied by now
         clip_with_scissor(self)

@@ -30,7 +30,8 @@ class CertificateChooseScreen(KScreen):
             self.purpose = ""
         self.fill(self.ids.purposes, [(f"purpose_{p.id}", self.t(s, p.label),
                                        "selected" if p.id == self.purpose else "choice",
-                                       lambda pid=p.id: self.pick_purpose(pid)) for p in purposes])  # fmt: skip
+                                       lambda pid=p.id: self.pick_purpose(pid)) for p in purposes],
+                  personal=False)  # fmt: skip
         fee = cert.fee_yen * int(self.copies) if cert else 0
         self.ids.fee.text = _app().tr("Fee: {fee} yen", fee=fee)
 
