@@ -77,7 +77,17 @@ _INITIAL = [
     *(_TYPED_TABLE.replace("{table}", t) for t in KIND_TABLES.values()),
 ]
 
-MIGRATIONS: list[tuple[str, list[str]]] = [("0001_initial", _INITIAL)]
+# The dashboard reads every typed table and the event log by time window (created_at / at):
+# without these it scans whole tables, which grow by every record of every device.
+_TIME_INDEXES = [
+    *(f"CREATE INDEX {t}_created_at ON {t} (created_at)" for t in KIND_TABLES.values()),
+    "CREATE INDEX events_at ON events (at)",
+]
+
+MIGRATIONS: list[tuple[str, list[str]]] = [
+    ("0001_initial", _INITIAL),
+    ("0002_time_indexes", _TIME_INDEXES),
+]
 
 _TYPES = {
     "sqlite": {
