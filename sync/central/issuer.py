@@ -15,8 +15,15 @@ Invariants:
   (`sync.kiosk_challenge`; the kiosk makes one when central did not answer its challenge
   request in time) is accepted in either mode only if it names this device, this certificate
   type and number of copies, and is not older than `challenge_ttl_s`.
-- No personal data is needed, stored or logged: the card holder is known only by a hash of the
-  certificate; the issued document carries a type, ids, a verification code and times.
+- No personal data is stored or logged: the card holder is known only by a hash of the
+  certificate; the issued document (what is signed and stored) carries a type, ids, a
+  verification code and times. With a `residents` source (`sync.central.residents`), the
+  holder's name, address and birth date are looked up after the card is verified and pass
+  through in memory only, into the reply (`holder`, and `issuer`: the city name): never into
+  the database, the signed document or a log line. The back office says the certificate is no
+  resident's → `not_a_resident`, and the challenge stays unused (the resident may retry); the
+  back office cannot answer → the certificate is issued without `holder` (the kiosk prints a
+  slip; staff print the document at the counter) and only the error class is logged.
 - Bookings never exceed a slot's capacity (one conditional UPDATE), and a booking retried with
   the same `request_id` from the same device returns the same booking instead of a second one.
 """
@@ -46,6 +53,12 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from sync.central.residents import (
+    HttpResidentRecords,
+    ResidentLookupError,
+    ResidentRecords,
+    load_residents_file,
+)
 from sync.errors import SyncError
 from sync.kiosk_challenge import read_statement
 
@@ -70,8 +83,8 @@ log = logging.getLogger(__name__)
 REASONS = tuple(
     """bad_request unknown_certificate_type bad_certificate untrusted_certificate
     not_an_auth_certificate expired_certificate not_yet_valid revoked_certificate bad_signature
-    bad_challenge challenge_expired challenge_reused unknown_topic unknown_slot slot_past
-    slot_full""".split()
+    bad_challenge challenge_expired challenge_reused not_a_resident unknown_topic unknown_slot
+    slot_past slot_full""".split()
 )
 
 DEFAULT_CERTIFICATE_TYPES = tuple(
@@ -110,6 +123,7 @@ class IssuerConfig:
     max_copies: int = 10
     utc_offset_minutes: int = 540  # Japan: no daylight saving
     max_slots_listed: int = 50
+    city_name: str = ""  # the issuer printed on certificates (the kiosk's city when empty)
 
 
 def load_trusted_cas(pem_or_der: Iterable[bytes]) -> tuple[x509.Certificate, ...]:
@@ -182,6 +196,7 @@ class Issuer:
         secret: bytes,
         document_key: Ed25519PrivateKey | None = None,
         clock: Callable[[], float] = time.time,
+        residents: ResidentRecords | None = None,
     ) -> None:
         if len(secret) < 16:
             raise IssuerError("issuer secret must be at least 16 bytes")
@@ -189,6 +204,7 @@ class Issuer:
         self._secret = secret
         self._document_key = document_key
         self._clock = clock
+        self._residents = residents
         self._lock = threading.Lock()
         try:
             self._db = sqlite3.connect(str(db_path), check_same_thread=False, timeout=30)
@@ -280,7 +296,10 @@ class Issuer:
 
     # -- certificates -----------------------------------------------------------------------
 
-    def _verify_card(self, cert_der: bytes, challenge: bytes, signature: bytes) -> x509.Certificate:
+    def _verify_card(
+        self, cert_der: bytes, challenge: bytes, signature: bytes
+    ) -> tuple[x509.Certificate, x509.Certificate]:
+        """(card certificate, the trusted CA that issued it), or `_Refused`."""
         try:
             cert = x509.load_der_x509_certificate(cert_der)
         except ValueError:
@@ -317,7 +336,25 @@ class Issuer:
                 raise _Refused("bad_certificate")
         except InvalidSignature:
             raise _Refused("bad_signature") from None
-        return cert
+        return cert, issuer
+
+    def _holder(
+        self, device_id: str, cert: x509.Certificate, ca: x509.Certificate, kind: str
+    ) -> dict[str, str] | None:
+        """The holder for the reply; None when the back office cannot answer (issue anyway)."""
+        fingerprint = ca.fingerprint(hashes.SHA256()).hex()
+        try:
+            holder = self._residents.lookup(cert.serial_number, fingerprint, kind)
+        except ResidentLookupError as e:
+            log.warning(
+                "resident lookup failed for device %s (%s): the reply carries no holder",
+                device_id,
+                type(e).__name__,
+            )
+            return None
+        if holder is None:
+            raise _Refused("not_a_resident")
+        return holder.as_reply()
 
     def _verification_code(self, document_id: str) -> str:
         digest = hmac.new(self._secret, b"code\x00" + document_id.encode(), hashlib.sha256)
@@ -341,7 +378,16 @@ class Issuer:
             challenge = _blob(payload, "challenge", _MAX_BLOB)
             signature = _blob(payload, "signature", _MAX_BLOB)
             self._check_challenge(device_id, challenge, kind, copies)
-            self._verify_card(cert_der, challenge, signature)
+            cert, ca = self._verify_card(cert_der, challenge, signature)
+            holder_data = None
+            if self._residents is not None:
+                digest = hashlib.sha256(challenge).digest()
+                with self._lock:  # a replay never reaches the back office
+                    if self._db.execute(
+                        "SELECT 1 FROM used_challenges WHERE digest=?", (digest,)
+                    ).fetchone():
+                        raise _Refused("challenge_reused")
+                holder_data = self._holder(device_id, cert, ca, kind)
             document_id = str(uuid.uuid4())
             issued_at = datetime.fromtimestamp(self._clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             holder = hashlib.sha256(cert_der).hexdigest()[:16]
@@ -376,6 +422,9 @@ class Issuer:
                 signed = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
                 signature = self._document_key.sign(DOCUMENT_DOMAIN + signed)
                 reply["signature"] = base64.b64encode(signature).decode()
+            if holder_data is not None:  # after signing: the holder is not part of the document
+                reply["holder"] = holder_data
+                reply["issuer"] = self.config.city_name
             log.info("certificate issued for device %s: %s", device_id, kind)
             return reply
 
@@ -481,8 +530,9 @@ def slots_from_catalog(catalog: dict, capacity: int = 1) -> tuple[Slot, ...]:
 
 
 def issuer_config_from_dir(directory: Path) -> IssuerConfig:
-    """Read `<directory>/jpki-ca/*.pem|*.der|*.cer` (trusted JPKI user-authentication CAs) and
-    `<directory>/slots.json` (a list of slots, or a catalog object with "slots"), if present."""
+    """Read `<directory>/jpki-ca/*.pem|*.der|*.cer` (trusted JPKI user-authentication CAs),
+    `<directory>/slots.json` (a list of slots, or a catalog object with "slots") and the city
+    name of `<directory>/residents.json` (see `sync.central.residents`), if present."""
     ca_dir = Path(directory) / "jpki-ca"
     blobs = (
         [
@@ -501,7 +551,9 @@ def issuer_config_from_dir(directory: Path) -> IssuerConfig:
             slots = slots_from_catalog(data if isinstance(data, dict) else {"slots": data})
         except (ValueError, KeyError, TypeError) as e:
             raise IssuerError(f"slots.json is malformed: {type(e).__name__}") from e
-    return IssuerConfig(trusted_cas=load_trusted_cas(blobs), slots=slots)
+    residents_path = Path(directory) / "residents.json"
+    city = load_residents_file(residents_path)[1] if residents_path.exists() else ""
+    return IssuerConfig(trusted_cas=load_trusted_cas(blobs), slots=slots, city_name=city)
 
 
 def default_handlers(keys, db: str) -> dict[str, Callable[[str, dict], dict]]:
@@ -509,7 +561,8 @@ def default_handlers(keys, db: str) -> dict[str, Callable[[str, dict], dict]]:
     (see `issuer_config_from_dir`), the issuer database next to a SQLite store (or in
     $STATE_DIRECTORY / the key directory for PostgreSQL), the challenge/code secret derived from
     the catalog key (so every receiver sharing the keys shares it), documents signed with the
-    catalog key under `DOCUMENT_DOMAIN`."""
+    catalog key under `DOCUMENT_DOMAIN`, holders looked up in the back office named by
+    `<keys>/residents.json` when that file exists."""
     if db.startswith(("postgresql://", "postgres://")):
         base = Path(os.environ.get("STATE_DIRECTORY", "").split(":")[0] or keys.directory)
         db_path = base / "issuer.db"
@@ -517,10 +570,15 @@ def default_handlers(keys, db: str) -> dict[str, Callable[[str, dict], dict]]:
         db_path = Path(db).with_name(Path(db).stem + ".issuer.db")
     raw = keys.catalog_signing_key.private_bytes_raw()
     secret = hmac.new(raw, b"madoguchi/issuer-secret/v1", hashlib.sha256).digest()
+    residents_path = Path(keys.directory) / "residents.json"
+    residents = None
+    if residents_path.exists():
+        residents = HttpResidentRecords(load_residents_file(residents_path)[0])
     issuer = Issuer(
         issuer_config_from_dir(keys.directory),
         db_path,
         secret=secret,
         document_key=keys.catalog_signing_key,
+        residents=residents,
     )
     return issuer.handlers()
