@@ -5,6 +5,7 @@ The session clock is advanced by the test; nothing sleeps except while waiting f
 
 from __future__ import annotations
 
+import io
 import subprocess
 import time
 
@@ -403,23 +404,61 @@ class _InProcessCentral:
         return self.handlers[kind](self.device_id, payload)
 
 
-def test_certificate_online_prints_the_issued_document(kiosk_ui, tmp_path):
+def _pdf_text(pdf: bytes) -> str:
+    from pypdf import PdfReader
+
+    return "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).replace("\n", "")
+
+
+@pytest.mark.parametrize("back_office", ["up", "down"])
+def test_certificate_online_prints_the_issued_document(kiosk_ui, tmp_path, back_office):
+    """Central looks the card's auth certificate up in the city's back office (HTTP on
+    127.0.0.1) and the A4 certificate prints with the holder; with the back office down the
+    certificate is issued all the same and the slip sends the resident to the counter. After
+    the wipe no holder data is left in the session, its prints or on screen."""
+    from residents_support import ResidentsBackOffice, key_of, record_of, refused_url
+
+    from devices.card.simulator import load_profile
     from sync.central.issuer import Issuer, IssuerConfig
+    from sync.central.residents import HttpResidentRecords, ResidentRecordsConfig
 
     ui = kiosk_ui
-    issuer = Issuer(
-        IssuerConfig(trusted_cas=(default_test_ca().certificate,), require_issued_challenge=True),
-        tmp_path / "issuer.db",
-        secret=b"0123456789abcdef0123456789abcdef",
-    )
-    try:
-        ui.session.ports.online = OnlineAdapter(_InProcessCentral(issuer, "C01"))
-        _certificate(ui)
-        assert ui.step == "certificate_printed", ui.session.notice
-        assert len(ui.listener.wait_for_jobs(1, timeout=30)) == 1
-        assert ui.records("certificate_request") == []  # issued online, nothing queued
-    finally:
-        issuer.close()
+    profile = load_profile("ordinary")  # the card `_certificate` places (same cached cert)
+    records = {key_of(profile.auth_certificate, default_test_ca().certificate): record_of(profile)}
+    with ResidentsBackOffice(records) as office:
+        url = office.url if back_office == "up" else refused_url()
+        issuer = Issuer(
+            IssuerConfig(
+                trusted_cas=(default_test_ca().certificate,),
+                require_issued_challenge=True,
+                city_name="豊橋市",
+            ),
+            tmp_path / "issuer.db",
+            secret=b"0123456789abcdef0123456789abcdef",
+            residents=HttpResidentRecords(ResidentRecordsConfig(url=url)),
+        )
+        try:
+            ui.session.ports.online = OnlineAdapter(_InProcessCentral(issuer, "C01"))
+            _certificate(ui)
+            assert ui.step == "certificate_printed", ui.session.notice
+            [pdf] = ui.listener.wait_for_jobs(1, timeout=30)
+            assert ui.records("certificate_request") == []  # issued online, nothing queued
+        finally:
+            issuer.close()
+    text = _pdf_text(pdf)
+    printed = ui.session.ports.printer.session_prints.last()
+    if back_office == "up":
+        assert len(office.requests) == 1
+        assert printed.role == "document"  # the A4 certificate
+        assert "山田" in text and "花子" in text and "千代田" in text
+    else:
+        assert printed.role == "receipt"  # the slip: issued, collect it at the counter
+        assert "証明書は発行済みです" in text and "山田" not in text
+    ui.session.wipe()
+    ui.frames(2)
+    assert len(ui.session.ports.printer.session_prints) == 0
+    assert "山田" not in ui.screen_texts()
+    assert "山田" not in repr(vars(ui.session))
 
 
 def test_paper_out_at_receipt_time_then_staff_reprint(kiosk_ui):
