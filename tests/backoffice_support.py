@@ -65,8 +65,9 @@ class BackOffice:
         self._thread.join(10)
 
 
-def seed_applications(path, n):
-    """A SQLite central store holding n opened applications of one device."""
+def seed_applications(path, n, table="applications", first_seq=1, body=None):
+    """A SQLite central store holding n opened records of one device in `table` (applications
+    unless told), seqs from `first_seq`."""
     import sqlite3
 
     from sync.central.store import open_store
@@ -75,18 +76,18 @@ def seed_applications(path, n):
     db = sqlite3.connect(str(path))
     with db:
         db.executemany(
-            "INSERT INTO applications(device_id, seq, record_id, created_at, opened_at, body) "
+            f"INSERT INTO {table}(device_id, seq, record_id, created_at, opened_at, body) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             [
                 (
                     "kita-01",
-                    i + 1,
-                    f"00000000-0000-4000-8000-{i:012d}",
+                    seq,
+                    f"00000000-0000-4000-8000-{seq:012d}",
                     1_800_000_000,
                     0.0,
-                    json.dumps({"form": "転入届", "n": i}),
+                    json.dumps(body or {"form": "転入届", "n": seq - 1}),
                 )
-                for i in range(n)
+                for seq in range(first_seq, first_seq + n)
             ],
         )
     db.close()

@@ -1,6 +1,7 @@
 """`madoguchi central forward`: the forwarder as a command, against a real local back-office.
 Every opened application arrives once with its record id as Idempotency-Key; a second run
-sends nothing again (the ledger); a back-office that is down makes `--once` exit 1 with one line."""
+sends nothing again (the ledger); a back-office that is down makes `--once` exit 1 with one line;
+queued certificate requests and bookings go too (by default), each POST naming its kind."""
 
 import os
 import subprocess
@@ -68,3 +69,25 @@ def test_missing_token_variable_is_a_clear_error(tmp_path):
     result = _forward(db, "http://127.0.0.1:9/x", "--token-env", "NOT_SET_ANYWHERE")
     assert result.returncode == 1
     assert "NOT_SET_ANYWHERE" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_certificate_requests_and_bookings_are_forwarded_with_their_kind(tmp_path):
+    db = tmp_path / "central.sqlite3"
+    seed_applications(db, 2).close()
+    seed_applications(db, 1, "certificate_requests", 3, {"certificate": "resident_record"}).close()
+    seed_applications(db, 1, "bookings", 4, {"topic": "care", "callback": True}).close()
+    seed_applications(db, 1, "surveys", 5, {"score": 9}).close()  # not for the back-office
+    with BackOffice() as office:
+        only = _forward(db, office.url, "--kind", "application")
+        assert only.returncode == 0, only.stderr
+        assert {b["kind"] for bodies in office.stored.values() for b in bodies} == {"application"}
+        every = _forward(db, office.url)
+        assert every.returncode == 0, every.stderr
+    kinds = sorted(b["kind"] for bodies in office.stored.values() for b in bodies)
+    assert kinds == ["application", "application", "booking", "certificate_request"]
+    assert all(len(bodies) == 1 for bodies in office.stored.values())  # none sent twice
+    request = next(
+        b for bodies in office.stored.values() for b in bodies if b["kind"] == "certificate_request"
+    )
+    assert request["body"] == {"certificate": "resident_record"}
+    assert "forwarded 4 record(s) in all" in every.stderr

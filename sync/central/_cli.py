@@ -21,6 +21,9 @@ import click
 from sync.central._cli_options import db_option
 from sync.central.dashboard.command import dashboard
 
+# What `central forward` sends by default: the record kinds that need the city's action.
+FORWARDED_KINDS = ("application", "certificate_request", "booking")
+
 
 @click.group("central")
 def central() -> None:
@@ -200,6 +203,17 @@ def report(db: str, as_json: bool) -> None:
     show_default=True,
     help="Tries per application and pass before the pass stops and waits.",
 )
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice(sorted(FORWARDED_KINDS)),
+    default=FORWARDED_KINDS,
+    show_default=True,
+    help="Record kinds to forward (repeatable): what needs the city's action. Queued "
+    "certificate requests are collected at the counter with the claim slip; offline bookings "
+    "are callback requests.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log at INFO level to stderr.")
 def forward(
     db: str,
@@ -208,11 +222,14 @@ def forward(
     token_env: str | None,
     once: bool,
     attempts: int,
+    kinds: tuple[str, ...],
     verbose: bool,
 ):
-    """Push opened applications to the city back-office over HTTP, at least once, until SIGTERM.
+    """Push opened applications, certificate requests and bookings to the city back-office over
+    HTTP, at least once, until SIGTERM.
 
-    Each POST carries `Idempotency-Key: <record id>`, so the back-office can drop a resend."""
+    Each POST is `{"record_id", "kind", "body"}` with `Idempotency-Key: <record id>`, so the
+    back-office can route by kind and drop a resend. Each kind keeps its own order."""
     import os
 
     from sync.central.forwarder import ForwarderConfig, ForwarderError, store_forwarder
@@ -237,28 +254,33 @@ def forward(
         else:
             ledger = Path(db).with_name(Path(db).stem + ".forwarded.sqlite3")
     store = open_store(db)
-    forwarder, source = store_forwarder(
-        ForwarderConfig(url=url, headers=headers, max_attempts=attempts), store, ledger
-    )
+    config = ForwarderConfig(url=url, headers=headers, max_attempts=attempts)
+    pairs = []
     try:
+        for kind in dict.fromkeys(kinds):
+            pairs.append(store_forwarder(config, store, ledger, kind))
         if once:
-            while True:  # passes until nothing is pending or the back-office stops a pass
-                report = forwarder.forward_once()
-                if report.stopped_on is not None:
-                    raise ForwarderError("the back-office did not take every pending application")
-                if report.forwarded + report.rejected == 0:
-                    break
-            click.echo(f"forwarded {source.forwarded_count()} application(s) in all", err=True)
+            for forwarder, _source in pairs:
+                while True:  # passes until nothing is pending or the back-office stops a pass
+                    report = forwarder.forward_once()
+                    if report.stopped_on is not None:
+                        raise ForwarderError("the back-office did not take every pending record")
+                    if report.forwarded + report.rejected == 0:
+                        break
+            done = pairs[0][1].forwarded_count() if pairs else 0  # the ledger is shared
+            click.echo(f"forwarded {done} record(s) in all", err=True)
             return
         stopped = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stopped.set())
         signal.signal(signal.SIGINT, lambda *_: stopped.set())
-        forwarder.start()
-        click.echo(f"forwarding applications to {url}", err=True)
+        for forwarder, _source in pairs:
+            forwarder.start()
+        click.echo(f"forwarding {', '.join(dict.fromkeys(kinds))} to {url}", err=True)
         stopped.wait()
     finally:
-        forwarder.stop()
-        source.close()
+        for forwarder, source in pairs:
+            forwarder.stop()
+            source.close()
         store.close()
 
 

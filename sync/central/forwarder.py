@@ -375,11 +375,12 @@ class StoreApplications:
 
 
 def store_forwarder(
-    config: ForwarderConfig, store: Any, ledger_path: Path | str
+    config: ForwarderConfig, store: Any, ledger_path: Path | str, kind: str = "application"
 ) -> tuple[Forwarder, StoreApplications]:
-    """A forwarder of the applications of a central `Store`, its state in `ledger_path`
-    (what a `central forward` command wires; close the source after `stop()`)."""
-    source = StoreApplications(store, ledger_path)
+    """A forwarder of the opened records of one `kind` of a central `Store`, its state in
+    `ledger_path` (what `central forward` wires, once per kind: the kinds share the ledger file,
+    each with its own cursor; close the source after `stop()`)."""
+    source = StoreApplications(store, ledger_path, kind)
     forwarder = Forwarder(
         config, source.pending, source.mark_forwarded, mark_rejected=source.mark_rejected
     )
