@@ -101,6 +101,12 @@ def test_system_files_users_and_enablement(image_root):
     pin = (root / "etc/apt/preferences.d/madoguchi-no-vpcd").read_text()
     assert "Package: vsmartcard-vpcd" in pin and "Pin-Priority: -1" in pin
     assert (root / "var/lib/madoguchi").is_dir() and (root / "run/madoguchi").is_dir()
+    # no escape from the kiosk to a console: no login prompt on any VT, no SysRq
+    logind = (root / "etc/systemd/logind.conf.d/madoguchi-kiosk.conf").read_text()
+    assert "NAutoVTs=0" in logind.splitlines() and "ReserveVT=0" in logind.splitlines()
+    assert "kernel.sysrq = 0" in (root / "etc/sysctl.d/90-madoguchi-kiosk.conf").read_text()
+    for unit in ("getty@tty1.service", "autovt@.service"):
+        assert os.readlink(root / "etc/systemd/system" / unit) == "/dev/null", unit
     # idempotent
     subprocess.run(
         ["bash", str(INSTALL), "system", str(root), str(REPO / "systemd")],

@@ -39,8 +39,19 @@ PIN
 	systemd-tmpfiles --create --root="$root" "$root/usr/lib/tmpfiles.d/madoguchi.conf"
 	systemctl --root="$root" enable "${DEVICE_UNITS[@]}" >/dev/null 2>&1 ||
 		die "systemctl --root enable failed"
-	# The kiosk owns the screen: no login prompt on tty1.
-	systemctl --root="$root" mask getty@tty1.service >/dev/null 2>&1 || true
+	# The kiosk owns the screen: no login prompt on tty1, and none on another console either
+	# (Ctrl+Alt+F2 on a keyboard plugged into the kiosk would otherwise get a getty from
+	# logind's autovt), and no magic SysRq keys (Alt+SysRq+B reboots, +K kills the kiosk).
+	install -d -m 0755 "$root/etc/systemd/logind.conf.d" "$root/etc/sysctl.d"
+	cat >"$root/etc/systemd/logind.conf.d/madoguchi-kiosk.conf" <<'LOGIND'
+[Login]
+NAutoVTs=0
+ReserveVT=0
+LOGIND
+	cat >"$root/etc/sysctl.d/90-madoguchi-kiosk.conf" <<'SYSCTL'
+kernel.sysrq = 0
+SYSCTL
+	systemctl --root="$root" mask getty@tty1.service autovt@.service >/dev/null 2>&1 || true
 }
 
 check_image() {
