@@ -3,17 +3,21 @@
 `DemoStack` creates fresh central keys and enrolls one terminal, then starts: a private pcscd with
 the vpcd reader and a simulated My Number card in it, a private cupsd whose `receipt` and
 `document` queues save each printed PDF under `<out>/prints/`, the central receiver (SQLite) and
-the device's sync agent, each in its own process with its log under `<out>/logs/`. All traffic
-stays on loopback. Stopping is bounded and stops everything that was started, in reverse order.
+the device's sync agent, each in its own process with its log under `<out>/logs/`, and a tiny
+resident directory of the city (HTTP, in this process) that knows the simulated card's holder,
+so a certificate issued online prints on A4. All traffic stays on loopback. Stopping is bounded and stops everything that was started, in reverse order.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import threading
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from madoguchi.rig import CupsRig, ManagedProcess, PcscRig, free_port
 from madoguchi.rig._proc import tcp_listening
@@ -99,6 +103,38 @@ class _PrintSaver:
         return save
 
 
+class _DemoResidents:
+    """The city's resident directory for the demo: one record, answered as
+    `sync.central.residents` asks (`GET /residents/<serial hex>?ca=<fingerprint>`), else 404."""
+
+    def __init__(self, serial: int, ca_fingerprint: str, record: dict) -> None:
+        wanted = (f"/residents/{serial:x}", ca_fingerprint)
+        body = json.dumps(record, ensure_ascii=False).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                url = urlsplit(self.path)
+                found = (url.path, parse_qs(url.query).get("ca", [""])[0]) == wanted
+                self.send_response(200 if found else 404)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(body) if found else 0))
+                self.end_headers()
+                if found:
+                    self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/residents"
+        threading.Thread(target=self.server.serve_forever, args=(0.1,), daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class DemoStack:
     """Use as a context manager; `env` is what a kiosk process needs to reach pcscd and cupsd."""
 
@@ -110,6 +146,7 @@ class DemoStack:
         self.card = None
         self.central: ManagedProcess | None = None
         self.agent: ManagedProcess | None = None
+        self.residents: _DemoResidents | None = None
         self.endpoint = ""
         self.prints = _PrintSaver(self.paths.prints)
 
@@ -169,6 +206,19 @@ class DemoStack:
         trusted.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(ca.directory / "ca.cert.pem", trusted / "demo-card-ca.pem")
         profile = load_profile(self.card_profile, ca_dir=ca.directory)
+        self.residents = _DemoResidents(
+            profile.auth_certificate.serial_number,
+            ca.fingerprint.hex(),
+            {
+                "name": profile.holder_name,
+                "address": profile.address,
+                "birth_date": profile.birth_date.isoformat(),
+            },
+        )
+        (self.paths.central_keys / "residents.json").write_text(
+            json.dumps({"url": self.residents.url, "city_name": CITY}, ensure_ascii=False),
+            encoding="utf-8",
+        )
         self.pcsc = PcscRig(self.paths.out / "pcscd").start()
         self.pcsc.apply_env()
         self.card = SimulatedCard(
@@ -262,6 +312,9 @@ class DemoStack:
             if process is not None:
                 process.stop()
         self.agent = self.central = None
+        if self.residents is not None:
+            self.residents.stop()
+            self.residents = None
         if self.card is not None:
             self.card.link.remove()
             self.card = None
