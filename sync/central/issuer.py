@@ -6,12 +6,10 @@ Invariants:
 - A handler never raises for bad input or a refused request: it returns `{"ok": False,
   "reason": <code>}` (codes in `REASONS`). Only a broken issuer database raises (`IssuerError`),
   which the receiver turns into an error REPLY.
-- A certificate is issued only if the card's authentication certificate (DER) is directly
-  issued by a configured trusted CA (signature checked), is an end-entity certificate allowed to
-  sign, is within its validity at `now` (and the CA too), is not in `revoked_serials`, and the
-  card's PKCS#1 v1.5 SHA-256 signature over the challenge verifies with its key. A challenge is
-  accepted once only (replay), and when `require_issued_challenge` is set it must be one minted
-  by `certificate.challenge` for this device, not older than `challenge_ttl_s`. A kiosk statement
+- A certificate is issued only if the card passes `sync.central.jpki_auth.verify_card`
+  (trusted CA, end-entity, validity, `revoked_serials`, signature over the challenge). A
+  challenge is accepted once only (replay), and when `require_issued_challenge` is set it must
+  be one minted by `certificate.challenge` for this device, not older than `challenge_ttl_s`. A kiosk statement
   (`sync.kiosk_challenge`; the kiosk makes one when central did not answer its challenge
   request in time) is accepted in either mode only if it names this device, this certificate
   type and number of copies, and is not older than `challenge_ttl_s`.
@@ -48,11 +46,11 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from sync.central.jpki_auth import Refused as _Refused
+from sync.central.jpki_auth import verify_card
 from sync.central.residents import (
     HttpResidentRecords,
     ResidentLookupError,
@@ -138,12 +136,6 @@ def load_trusted_cas(pem_or_der: Iterable[bytes]) -> tuple[x509.Certificate, ...
         except ValueError as e:
             raise IssuerError(f"trusted CA certificate is malformed: {e}") from e
     return tuple(out)
-
-
-class _Refused(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def _refuse(reason: str) -> dict:
@@ -300,43 +292,15 @@ class Issuer:
         self, cert_der: bytes, challenge: bytes, signature: bytes
     ) -> tuple[x509.Certificate, x509.Certificate]:
         """(card certificate, the trusted CA that issued it), or `_Refused`."""
-        try:
-            cert = x509.load_der_x509_certificate(cert_der)
-        except ValueError:
-            raise _Refused("bad_certificate") from None
         now = datetime.fromtimestamp(self._clock(), UTC)
-        issuer = next((ca for ca in self.config.trusted_cas if _issued_by(cert, ca)), None)
-        if issuer is None:
-            raise _Refused("untrusted_certificate")
-        if not issuer.not_valid_before_utc <= now <= issuer.not_valid_after_utc:
-            raise _Refused("untrusted_certificate")
-        try:
-            if cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
-                raise _Refused("not_an_auth_certificate")
-        except x509.ExtensionNotFound:
-            pass
-        try:
-            if not cert.extensions.get_extension_for_class(x509.KeyUsage).value.digital_signature:
-                raise _Refused("not_an_auth_certificate")
-        except x509.ExtensionNotFound:
-            pass
-        if now < cert.not_valid_before_utc:
-            raise _Refused("not_yet_valid")
-        if now > cert.not_valid_after_utc:
-            raise _Refused("expired_certificate")
-        if cert.serial_number in self.config.revoked_serials:
-            raise _Refused("revoked_certificate")
-        key = cert.public_key()
-        try:
-            if isinstance(key, rsa.RSAPublicKey):
-                key.verify(signature, challenge, padding.PKCS1v15(), hashes.SHA256())
-            elif isinstance(key, ec.EllipticCurvePublicKey):
-                key.verify(signature, challenge, ec.ECDSA(hashes.SHA256()))
-            else:
-                raise _Refused("bad_certificate")
-        except InvalidSignature:
-            raise _Refused("bad_signature") from None
-        return cert, issuer
+        return verify_card(
+            cert_der,
+            challenge,
+            signature,
+            self.config.trusted_cas,
+            self.config.revoked_serials,
+            now,
+        )
 
     def _holder(
         self, device_id: str, cert: x509.Certificate, ca: x509.Certificate, kind: str
@@ -511,14 +475,6 @@ class Issuer:
             }
 
         return self._guarded("consultation.book", device_id, payload, run)
-
-
-def _issued_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
-    try:
-        cert.verify_directly_issued_by(ca)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
 
 
 def slots_from_catalog(catalog: dict, capacity: int = 1) -> tuple[Slot, ...]:
