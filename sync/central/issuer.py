@@ -9,10 +9,10 @@ Invariants:
 - A certificate is issued only if the card passes `sync.central.jpki_auth.verify_card`
   (trusted CA, end-entity, validity, `revoked_serials`, signature over the challenge). A
   challenge is accepted once only (replay), and when `require_issued_challenge` is set it must
-  be one minted by `certificate.challenge` for this device, not older than `challenge_ttl_s`. A kiosk statement
-  (`sync.kiosk_challenge`; the kiosk makes one when central did not answer its challenge
-  request in time) is accepted in either mode only if it names this device, this certificate
-  type and number of copies, and is not older than `challenge_ttl_s`.
+  be one minted by `certificate.challenge` for this device, not older than `challenge_ttl_s`.
+  A kiosk statement (`sync.kiosk_challenge`; the kiosk makes one when central did not answer
+  its challenge request in time) is accepted in either mode only if it names this device, this
+  certificate type and number of copies, and is not older than `challenge_ttl_s`.
 - No personal data is stored or logged: the card holder is known only by a hash of the
   certificate; the issued document (what is signed and stored) carries a type, ids, a
   verification code and times. With a `residents` source (`sync.central.residents`), the
