@@ -65,6 +65,16 @@ def postgres():
     rig.stop()
 
 
+@pytest.fixture
+def zctx():
+    """A ZeroMQ context of one test; every socket left open is dropped at once (linger 0)."""
+    import zmq
+
+    ctx = zmq.Context()
+    yield ctx
+    ctx.destroy(linger=0)
+
+
 @pytest.fixture(scope="session")
 def kivy_window():
     """The one Kivy window of this process (offscreen without a display), CJK font registered."""

@@ -4,7 +4,6 @@ its own enrolled device id. Uses the real file registry written by `provisioning
 
 import time
 
-import pytest
 import zmq
 from sync_support import RawPeer, agent_for, central_kit, device_kit, start_receiver, wait_until
 from zmq.utils.monitor import recv_monitor_message
@@ -13,13 +12,6 @@ from provisioning import Registry, enroll_device, init_central, load_central_key
 from sync.central.receiver import Receiver, ReceiverConfig
 from sync.central.store import open_store
 from sync.protocol import Ack, ErrorMessage, Heartbeat, Hello
-
-
-@pytest.fixture
-def zctx():
-    ctx = zmq.Context()
-    yield ctx
-    ctx.destroy(linger=0)
 
 
 def _handshake_refused(ctx, endpoint, server_public, public, secret) -> bool:

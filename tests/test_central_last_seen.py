@@ -4,22 +4,13 @@ connected center is not shown as offline on the dashboard; it never moves backwa
 
 import time
 
-import pytest
 import sync_support
-import zmq
 from sync_support import RawPeer, central_kit, device_kit, start_receiver
 
 from sync.central.store import open_store
 from sync.protocol import Ack, Heartbeat, Hello
 
 central_db = sync_support.central_db  # fixture
-
-
-@pytest.fixture
-def zctx():
-    ctx = zmq.Context()
-    yield ctx
-    ctx.destroy(linger=0)
 
 
 def _last_seen(db: str, device_id: str) -> float | None:

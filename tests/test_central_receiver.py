@@ -6,9 +6,7 @@ connection."""
 import time
 import uuid
 
-import pytest
 import sync_support
-import zmq
 from sync_support import RawPeer, central_kit, device_kit, signed_batch, start_receiver
 
 from sync.central.store import open_store
@@ -16,13 +14,6 @@ from sync.outbox import Outbox, OutboxConfig
 from sync.protocol import Ack, Batch, ErrorMessage, Heartbeat, Hello, Rejection
 
 central_db = sync_support.central_db  # fixture
-
-
-@pytest.fixture
-def zctx():
-    ctx = zmq.Context()
-    yield ctx
-    ctx.destroy(linger=0)
 
 
 def _session(zctx, receiver, central, kit) -> RawPeer:

@@ -18,13 +18,6 @@ class _Allowlist:
 
 
 @pytest.fixture
-def zctx():
-    ctx = zmq.Context()
-    yield ctx
-    ctx.destroy(linger=0)
-
-
-@pytest.fixture
 def curve_server(zctx):
     server_public, server_secret = zmq.curve_keypair()
     allowed_public, allowed_secret = zmq.curve_keypair()
