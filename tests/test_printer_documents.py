@@ -207,3 +207,5 @@ def test_bad_checklist_item_and_paper_refused(renderer):
         renderer.checklist(sample_info("checklist", "ja"), paper="A3")
     with pytest.raises(DocumentDataError):
         renderer.render("passport", sample_info("receipt", "ja"))
+    with pytest.raises(DocumentDataError):  # the same request check as the render worker's
+        renderer.render("receipt", sample_info("queue_ticket", "ja"))

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from devices.printer.documents._kinds import (
     CERTIFICATES,
+    KINDS,
     LOCALE_DIR,
     MSGIDS,
     TOPICS,
@@ -31,7 +32,6 @@ from devices.printer.documents._kinds import (
     SlipInfo,
     TicketInfo,
 )
-from devices.printer.documents._samples import KINDS
 from devices.printer.documents.remote import RemoteRenderer, RendererUnavailableError
 
 if TYPE_CHECKING:

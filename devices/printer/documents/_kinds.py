@@ -11,6 +11,7 @@ Invariants:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -200,6 +201,37 @@ class ClaimSlipInfo(DocumentInfo):
         _require_text(self, "reference", 64)
         if self.certificate_kind not in CERTIFICATES:
             raise DocumentDataError(f"unknown certificate kind {self.certificate_kind!r}")
+
+
+# The one definition of a valid render request, for the in-process renderer and the worker's
+# pipe alike: each kind's info class, and the options its render call takes (allowed values).
+INFO_TYPES: dict[str, type[DocumentInfo]] = {
+    "receipt": ReceiptInfo,
+    "queue_ticket": TicketInfo,
+    "consultation_slip": SlipInfo,
+    "checklist": ChecklistInfo,
+    "certificate": CertificateInfo,
+    "claim_slip": ClaimSlipInfo,
+}
+KINDS: tuple[str, ...] = tuple(INFO_TYPES)
+OPTIONS: dict[str, dict[str, tuple[str, ...]]] = {"checklist": {"paper": ("80mm", "A4")}}
+
+
+def check_request(kind: str, info: object, options: Mapping[str, object]) -> None:
+    """DocumentDataError unless `kind` is one of `KINDS`, `info` is exactly its info class, and
+    every option is one the kind takes, with an allowed value."""
+    cls = INFO_TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise DocumentDataError(f"unknown document kind {kind!r}")
+    if type(info) is not cls:
+        raise DocumentDataError(f"{kind} needs a {cls.__name__}, got {type(info).__name__}")
+    allowed = OPTIONS.get(kind, {})
+    unknown = set(options) - set(allowed)
+    if unknown:
+        raise DocumentDataError(f"unknown options for {kind}: {sorted(unknown)}")
+    for name, value in options.items():
+        if value not in allowed[name]:
+            raise DocumentDataError(f"{kind} {name} must be one of {allowed[name]}")
 
 
 def format_datetime(t: Translator, when: datetime) -> str:

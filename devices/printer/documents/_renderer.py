@@ -8,11 +8,9 @@ from pathlib import Path
 from devices.printer.documents import _kinds
 from devices.printer.documents._block import Block
 from devices.printer.documents._font import FontSource
-from devices.printer.documents._kinds import LOCALE_DIR, MSGIDS, DocumentInfo
+from devices.printer.documents._kinds import LOCALE_DIR, MSGIDS, DocumentInfo, check_request
 from devices.printer.documents._layout import A4, ROLL, render_blocks
 from devices.printer.documents._methods import DocumentMethods
-from devices.printer.documents._samples import KINDS
-from devices.printer.errors import DocumentDataError
 from madoguchi.i18n import LANGUAGES, Translator, load_translator
 
 __all__ = ["LOCALE_DIR", "DocumentRenderer"]
@@ -57,30 +55,17 @@ class DocumentRenderer(DocumentMethods):
 
     def render(self, kind: str, info: DocumentInfo, **options: str) -> bytes:
         """Render by kind name: one of `KINDS` (e.g. "receipt", "checklist")."""
-        if kind not in KINDS:
-            raise DocumentDataError(f"unknown document kind {kind!r}")
-        roll = kind != "certificate"  # the certificate is A4, everything else the 80 mm roll
-        if kind == "checklist":
-            paper = options.pop("paper", "80mm")
-            if paper not in ("80mm", "A4"):
-                raise DocumentDataError(f"checklist paper must be '80mm' or 'A4', not {paper!r}")
-            roll = paper == "80mm"
-        if options:
-            raise DocumentDataError(f"unknown options for {kind}: {sorted(options)}")
-        return self._render(info, getattr(_kinds, kind), _TITLES[kind], roll=roll)
+        check_request(kind, info, options)
+        # The certificate is A4, a checklist on request, everything else the 80 mm roll.
+        roll = kind != "certificate" and options.get("paper", "80mm") == "80mm"
+        return render_blocks(
+            self.font,
+            self.blocks(kind, info),
+            ROLL if roll else A4,
+            char_wrap=info.language in _CHAR_WRAP,
+            title=f"Madoguchi {_TITLES[kind]}",
+        )
 
     def blocks(self, kind: str, info: DocumentInfo) -> list[Block]:
         """The layout blocks of a document (for tests and previews)."""
         return getattr(_kinds, kind)(self.translator(info.language), info)
-
-    def _render(self, info: DocumentInfo, compose, title: str, *, roll: bool) -> bytes:
-        if not isinstance(info, DocumentInfo):
-            raise DocumentDataError(f"expected document info, got {type(info).__name__}")
-        blocks = compose(self.translator(info.language), info)
-        return render_blocks(
-            self.font,
-            blocks,
-            ROLL if roll else A4,
-            char_wrap=info.language in _CHAR_WRAP,
-            title=f"Madoguchi {title}",
-        )

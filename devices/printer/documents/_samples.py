@@ -18,8 +18,6 @@ from devices.printer.documents._kinds import (
     TicketInfo,
 )
 
-KINDS = ("receipt", "queue_ticket", "consultation_slip", "checklist", "certificate", "claim_slip")
-
 # Catalog texts (procedures, life events, offices) come from the synced catalog in each
 # language; these stand in for them.
 _CATALOG = {

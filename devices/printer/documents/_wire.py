@@ -4,7 +4,8 @@ Frame: 4-byte big-endian length, then that many bytes. A request is a JSON objec
 `{"kind": <one of KINDS>, "info": {...fields...}, "options": {...}}`; dates and datetimes are
 ISO strings and the info is rebuilt from the dataclass's own field types (never from a type
 name in the data), so a frame can only ever produce one of the known document infos, and every
-value passes the same validation as an info built in process. A reply is one status byte then
+value and option passes the same validation as a document rendered in process
+(`_kinds.check_request`). A reply is one status byte then
 the payload: the PDF (`OK`), or a UTF-8 message (`DATA_ERROR`: the info was refused, the
 message names fields, never values; `FAILED`: the renderer broke, the message is a class name).
 """
@@ -20,26 +21,8 @@ import typing
 from datetime import date, datetime
 from typing import Any
 
-from devices.printer.documents._kinds import (
-    CertificateInfo,
-    ChecklistInfo,
-    ClaimSlipInfo,
-    DocumentInfo,
-    ReceiptInfo,
-    SlipInfo,
-    TicketInfo,
-)
+from devices.printer.documents._kinds import INFO_TYPES, DocumentInfo, check_request
 from devices.printer.errors import DocumentDataError
-
-INFO_TYPES: dict[str, type[DocumentInfo]] = {
-    "receipt": ReceiptInfo,
-    "queue_ticket": TicketInfo,
-    "consultation_slip": SlipInfo,
-    "checklist": ChecklistInfo,
-    "certificate": CertificateInfo,
-    "claim_slip": ClaimSlipInfo,
-}
-OPTIONS = {"checklist": {"paper": str}}
 
 OK, DATA_ERROR, FAILED = 0, 1, 2
 MAX_REQUEST = 1 << 20  # 1 MiB of JSON is far more than any document's text
@@ -98,14 +81,7 @@ def _to_json(value: Any) -> Any:
 
 
 def encode_request(kind: str, info: DocumentInfo, options: dict[str, Any]) -> bytes:
-    cls = INFO_TYPES.get(kind)
-    if cls is None:
-        raise DocumentDataError(f"unknown document kind {kind!r}")
-    if type(info) is not cls:
-        raise DocumentDataError(f"{kind} needs a {cls.__name__}, got {type(info).__name__}")
-    unknown = set(options) - set(OPTIONS.get(kind, {}))
-    if unknown:
-        raise DocumentDataError(f"unknown options for {kind}: {sorted(unknown)}")
+    check_request(kind, info, options)
     request = {"kind": kind, "info": _to_json(info), "options": options}
     return json.dumps(request, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -182,9 +158,7 @@ def decode_request(payload: bytes) -> tuple[str, DocumentInfo, dict[str, Any]]:
         raise DocumentDataError("render request: unknown document kind")
     info = _build(cls, request["info"], kind)
     options = request["options"]
-    allowed = OPTIONS.get(kind, {})
-    if not isinstance(options, dict) or any(
-        k not in allowed or type(v) is not allowed[k] for k, v in options.items()
-    ):
+    if not isinstance(options, dict):
         raise DocumentDataError("render request: bad options")
+    check_request(kind, info, options)  # the option names and values the kind takes
     return kind, info, options
