@@ -6,6 +6,8 @@ real store (SQLite file or the PostgreSQL fixture); a `DeviceKit` holds a real o
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -14,6 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import zmq
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
@@ -116,6 +119,34 @@ def wait_until(predicate, timeout: float = 20.0, interval: float = 0.02) -> bool
             return True
         time.sleep(interval)
     return bool(predicate())
+
+
+def write_private_pem(path: Path, key) -> Path:
+    """`key` as an unencrypted PKCS#8 PEM file, for a child process to load."""
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return path
+
+
+def kill_while_writing(argv: list[str], delay: float) -> None:
+    """Start `argv` (a writer that prints "ready" once, then writes in a loop), SIGKILL it
+    `delay` seconds later (mid-write: any instant must be safe) and reap it."""
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout.readline().strip() == b"ready"
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(30)
+        proc.stdout.close()
 
 
 def committed(db: str, device_id: str) -> int:

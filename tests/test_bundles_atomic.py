@@ -3,16 +3,13 @@ store always holds a complete, verifiable bundle and its version never goes down
 files from a killed writer do not disturb the next apply."""
 
 import os
-import signal
-import subprocess
 import sys
 import textwrap
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sync_support import kill_while_writing, write_private_pem
 
 from sync.bundles import BundleStore, sign_bundle
 
@@ -49,31 +46,12 @@ def _check(store, last):
 @pytest.mark.parametrize("rounds", [6, pytest.param(40, marks=pytest.mark.slow)])
 def test_kill_during_apply_never_leaves_a_partial_bundle(tmp_path, rounds):
     key = Ed25519PrivateKey.generate()
-    key_file = tmp_path / "key.pem"
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    key_file = write_private_pem(tmp_path / "key.pem", key)
     store = BundleStore(tmp_path / "bundles", key.public_key())
     last = 0
     for i in range(rounds):
-        proc = subprocess.Popen(
-            [sys.executable, "-c", _WRITER, str(tmp_path / "bundles"), str(key_file)],
-            stdout=subprocess.PIPE,
-        )
-        try:
-            assert proc.stdout.readline().strip() == b"ready"
-            time.sleep(0.05 + 0.03 * (i % 8))  # let it get mid-write; any instant must be safe
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(30)
-            proc.stdout.close()
+        writer = [sys.executable, "-c", _WRITER, str(tmp_path / "bundles"), str(key_file)]
+        kill_while_writing(writer, 0.05 + 0.03 * (i % 8))
         last = _check(store, last)
     assert last > 0, "the writer never applied a bundle"
     # a leftover temp file from a killed writer does not disturb the next apply

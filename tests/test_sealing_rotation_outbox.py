@@ -5,17 +5,14 @@ carries a malformed key is refused, and sealing continues with the previous key;
 sealed stay as they are and open with the key their header names."""
 
 import base64
-import signal
-import subprocess
 import sys
 import textwrap
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from sync_support import kill_while_writing, write_private_pem
 
 import sync.outbox._keys as keys_module
 from madoguchi.durable import write_atomic
@@ -274,32 +271,13 @@ def test_a_kill_while_the_agent_writes_the_bundle_leaves_the_old_or_new_key(devi
     window) at arbitrary instants: the next append seals to K2 or K3 with the matching key id,
     never to a mix, and a fresh reader agrees with the long-lived one."""
     store, outbox = device
-    key_file = tmp_path / "catalog.pem"
-    key_file.write_bytes(
-        CATALOG.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    key_file = write_private_pem(tmp_path / "catalog.pem", CATALOG)
     entries = tmp_path / "entries"
     entries.write_text("".join(f"{entry(k)['public']} {kid(k)}\n" for k in (K2, K3)))
+    writer = [sys.executable, "-c", _WRITER, str(store.directory), str(key_file), str(entries)]
     seen = set()
     for i in range(6):
-        proc = subprocess.Popen(
-            [sys.executable, "-c", _WRITER, str(store.directory), str(key_file), str(entries)],
-            stdout=subprocess.PIPE,
-        )
-        try:
-            assert proc.stdout.readline().strip() == b"ready"
-            time.sleep(0.05 + 0.04 * i)
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(30)
-            proc.stdout.close()
+        kill_while_writing(writer, 0.05 + 0.04 * i)
         got = append_kid(outbox, i)  # opens with the key its header names, or fails here
         fresh = AnnouncedSealingKey(store.directory, CATALOG.public_key()).current()
         assert got in (kid(K1), kid(K2), kid(K3))
