@@ -10,6 +10,7 @@ from kiosk.session import (
     AgentInfo,
     ClockInfo,
     Diagnostics,
+    HeldWorker,
     KioskSession,
     OutboxInfo,
     PrinterRoleInfo,
@@ -193,29 +194,24 @@ def test_staff_idle_timeout_applies_on_the_diagnostics_screen(session, clock):
 
 
 def test_a_probe_in_flight_when_staff_mode_ends_is_dropped(catalog, kit, clock):
-    jobs = []
-
-    class HeldWorker:
-        def submit(self, job, done):
-            jobs.append((job, done))
-
+    worker = HeldWorker()
     session = KioskSession(
         catalog,
         kit.ports(),
         SessionConfig(staff_pin_hash=STAFF_HASH),
         clock=clock,
         wall_clock=clock,
-        worker=HeldWorker(),
+        worker=worker,
     )
     session.open_staff()
     session.submit_staff_pin(PIN)
-    jobs.clear()  # the status refresh
+    worker.pending.clear()  # the status refresh
     assert session.staff_diagnostics()
     assert session.diagnostics_refreshing
     assert not session.staff_refresh_diagnostics()  # one probe at a time
     session.staff_exit()
     assert not session.diagnostics_refreshing
-    for job, done in jobs:
+    for job, done in worker.pending:
         done(job(), None)
     assert session.diagnostics is None and session.step is Step.HOME
 

@@ -7,7 +7,7 @@ import gc
 
 import pytest
 
-from kiosk.session import KioskSession, NoticeCode, SessionConfig, Step
+from kiosk.session import HeldWorker, KioskSession, NoticeCode, SessionConfig, Step
 
 PERSONAL = ("山田", "花子", "千代田", "1985-04-01", "ヤマダ")
 
@@ -159,16 +159,11 @@ def test_explicit_wipe_drops_card_data_and_printer_buffer(session, kit):
 
 def _deferred_session(catalog, kit, clock):
     """A session whose worker only queues jobs: the test runs each (job, done) when it likes."""
-    jobs = []
-
-    class Deferred:
-        def submit(self, job, done):
-            jobs.append((job, done))
-
+    worker = HeldWorker()
     session = KioskSession(
-        catalog, kit.ports(), SessionConfig(), clock=clock, wall_clock=clock, worker=Deferred()
+        catalog, kit.ports(), SessionConfig(), clock=clock, wall_clock=clock, worker=worker
     )
-    return session, jobs
+    return session, worker.pending
 
 
 def test_late_card_answer_after_a_wipe_is_dropped(catalog, kit, clock):

@@ -61,7 +61,7 @@ from kiosk.session.steps import (
     Step,
     Ticket,
 )
-from kiosk.session.workers import InlineWorker, Scheduler, ThreadWorker, Worker
+from kiosk.session.workers import HeldWorker, InlineWorker, Scheduler, ThreadWorker, Worker
 
 __all__ = [
     "BUSY_STEPS",
@@ -82,6 +82,7 @@ __all__ = [
     "DiagnosticsPort",
     "Form",
     "FormValue",
+    "HeldWorker",
     "InlineWorker",
     "KioskSession",
     "Notice",

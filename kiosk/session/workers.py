@@ -1,7 +1,8 @@
 """How the session runs blocking port calls and how results reach the UI thread.
 
 `InlineWorker` runs a job at once on the calling thread (tests, benches: deterministic, no
-threads). `ThreadWorker(scheduler)` runs each job on a daemon thread and hands the outcome to
+threads). `HeldWorker` keeps jobs until `release()` (a busy step stays up for a screenshot; a
+test runs each held `(job, done)` when it likes, e.g. after a wipe). `ThreadWorker(scheduler)` runs each job on a daemon thread and hands the outcome to
 `scheduler` (the UI passes e.g. `lambda fn: Clock.schedule_once(lambda dt: fn())`), so session
 state is only ever touched on the UI thread. The session discards outcomes of jobs started before
 a wipe (generation check), so a late card answer can never refill a wiped session.
@@ -14,7 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
-__all__ = ["Done", "InlineWorker", "Scheduler", "ThreadWorker", "Worker"]
+__all__ = ["Done", "HeldWorker", "InlineWorker", "Scheduler", "ThreadWorker", "Worker"]
 
 Scheduler = Callable[[Callable[[], None]], None]
 # done(result, error): exactly one of them is meaningful.
@@ -33,6 +34,27 @@ class InlineWorker:
             done(None, e)
             return
         done(result, None)
+
+
+class HeldWorker:
+    """A `Worker` that runs a job only when `release()` is called; `pending` holds the
+    `(job, done)` pairs submitted since. With `hold` False it runs each job as it comes."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[Callable[[], Any], Done]] = []
+        self.hold = True
+
+    def submit(self, job: Callable[[], Any], done: Done) -> None:
+        self.pending.append((job, done))
+        if not self.hold:
+            self.release()
+
+    def release(self) -> None:
+        """Run the jobs held so far (a job's outcome may submit the next one: that one waits)."""
+        batch, self.pending = self.pending, []
+        inline = InlineWorker()
+        for job, done in batch:
+            inline.submit(job, done)
 
 
 class ThreadWorker:

@@ -1,10 +1,11 @@
 """Walk every screen in every language (for `madoguchi kiosk --screenshots DIR` and the bench).
 
 The walk drives the session only through its intents. Busy steps (reading, submitting, issuing)
-are caught on screen by a `HeldWorker` that keeps jobs until `release()`. When no real services
-are given, `PreviewPorts` stands in for the devices: a fixed, fictional resident (never a real
-person's data), a printer that accepts everything, an outbox in memory. Tests of the real
-journeys use the real card simulator, cupsd and outbox instead (tests/test_ui_journeys.py).
+are caught on screen by a `HeldWorker` (kiosk.session.workers) that keeps jobs until
+`release()`. When no real services are given, `PreviewPorts` stands in for the devices: a
+fixed, fictional resident (never a real person's data), a printer that accepts everything, an
+outbox in memory. Tests of the real journeys use the real card simulator, cupsd and outbox
+instead (tests/test_ui_journeys.py).
 """
 
 from __future__ import annotations
@@ -32,40 +33,13 @@ from kiosk.session import (
     SiteInfo,
     SyncStatus,
 )
+from kiosk.session.workers import HeldWorker
 
-__all__ = ["HeldWorker", "PreviewPorts", "PreviewUi", "mount", "unmount", "walk_steps"]
+__all__ = ["PreviewPorts", "PreviewUi", "mount", "unmount", "walk_steps"]
 
 PREVIEW_RESIDENT = CardData(
     name="見本 花子", address="東京都見本市中央一丁目1番1号", birth_date="1990-04-01", sex="2"
 )
-
-
-class HeldWorker:
-    """A session `Worker` that runs a job only when `release()` is called (busy screens stay up)."""
-
-    def __init__(self) -> None:
-        self.pending: list[
-            tuple[Callable[[], Any], Callable[[Any, BaseException | None], None]]
-        ] = []
-        self.hold = True
-
-    def submit(
-        self, job: Callable[[], Any], done: Callable[[Any, BaseException | None], None]
-    ) -> None:
-        self.pending.append((job, done))
-        if not self.hold:
-            self.release()
-
-    def release(self) -> None:
-        """Run the jobs held so far (a job's outcome may submit the next one: that one waits)."""
-        batch, self.pending = self.pending, []
-        for job, done in batch:
-            try:
-                result = job()
-            except Exception as e:  # noqa: BLE001 - the session decides what an error means
-                done(None, e)
-            else:
-                done(result, None)
 
 
 class _PreviewCard:
