@@ -33,6 +33,14 @@ def _text(pdf: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
+def _assert_gone(pid: int) -> None:
+    """The process ends (killed or exited, and reaped) within 5 s."""
+    with pytest.raises(ProcessLookupError):
+        for _ in range(50):
+            os.kill(pid, 0)
+            time.sleep(0.1)
+
+
 @pytest.fixture(scope="module")
 def remote():
     with RemoteRenderer(labels=False) as r:
@@ -141,10 +149,7 @@ def test_a_hung_worker_is_killed_on_timeout_and_the_next_document_works():
         assert time.monotonic() - t0 < 30
         assert e.value.reasons == ("renderer-unavailable",)
         assert isinstance(e.value, PrinterError)  # the kiosk tells the resident: printer failed
-        with pytest.raises(ProcessLookupError):
-            for _ in range(50):  # killed, and reaped
-                os.kill(hung, 0)
-                time.sleep(0.1)
+        _assert_gone(hung)  # killed, and reaped
         r.timeout_s = 60.0
         assert r.receipt(sample_info("receipt", "en")).startswith(b"%PDF-")
 
@@ -169,10 +174,7 @@ def test_the_worker_logs_no_holder_data(capfd):
     out, err = capfd.readouterr()
     assert HOLDER.split()[0] not in out + err
     assert HOLDER.split()[1] not in out + err
-    with pytest.raises(ProcessLookupError):  # closed: no worker left behind
-        for _ in range(50):
-            os.kill(worker, 0)
-            time.sleep(0.1)
+    _assert_gone(worker)  # closed: no worker left behind
 
 
 def test_printing_side_never_imports_the_pdf_stack():
@@ -212,10 +214,7 @@ def test_the_kiosk_services_render_in_a_worker_and_stop_it_on_close(tmp_path):
     role, pdf, _title = printer.render(job)
     assert role == "receipt" and "R-1" in _text(pdf)
     services.close()
-    with pytest.raises(ProcessLookupError):
-        for _ in range(50):
-            os.kill(worker, 0)
-            time.sleep(0.1)
+    _assert_gone(worker)
 
 
 def test_the_worker_exits_when_the_kiosk_dies():
