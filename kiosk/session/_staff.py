@@ -200,8 +200,7 @@ class _StaffFlow(_SessionCore):
         resident idle timeout `assist_idle_timeout_s`. Not while out of service."""
         if self.step is not Step.STAFF_MENU or self.out_of_service:
             return False
-        self.staff_called = False
-        self.wipe(reason="staff_exit")  # the resident starts with the default language, sizes
+        self.staff_exit()  # the resident starts with the default language, sizes
         self.assisted = True
         self._last_activity = self._clock()
         self._changed()
