@@ -27,8 +27,8 @@ class SessionConfig:
     idle_timeout_s: float = 60.0  # no touch → "still there?"
     still_there_timeout_s: float = 15.0  # no answer → wipe
     staff_idle_timeout_s: float = 120.0  # staff mode leaves by itself
-    assist_idle_timeout_s: float = 300.0
-    staff_call_repeat_s: float = 20.0  # a second alert only after this long  # "still there?" later while staff assist a resident
+    assist_idle_timeout_s: float = 300.0  # "still there?" later while staff assist a resident
+    staff_call_repeat_s: float = 20.0  # a second alert only after this long
     online_timeout_s: float = 3.0  # certificate issue / slot lookup deadline
     status_interval_s: float = 5.0  # how often tick() refreshes online/printer state
     large_text_scale: float = 1.5
