@@ -8,7 +8,7 @@ all the kanji of ordinary Japanese names and addresses, the hanzi of simplified 
 common Hangul. Anything else (a rare kanji like 𠮷 in a name, a Hangul syllable outside KS X 1001)
 is taken from the full face, which `FontSource` then loads on first need: coverage never shrinks.
 
-Built once (about a minute) by `madoguchi printer build-font` — by `make` for development and by
+Built once (about a minute) by `madoguchi build-print-font` — by `make` for development and by
 the image build for devices — into the font cache directory (`devices.fonts.font_cache_dir`).
 The file name carries a fingerprint of the source font (path, size, mtime, face) and of the
 repertoire, so a font package upgrade makes the old copy unused rather than wrong. Glyph

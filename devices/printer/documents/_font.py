@@ -68,7 +68,7 @@ class FontSource:
     """The print font, loaded once; `subset_font(chars)` → TrueType bytes.
 
     With `compact="auto"` (the default, for the installed Noto CJK) the compact copy built by
-    `madoguchi printer build-font` is used when present (see `_compact.py`); a character it
+    `madoguchi build-print-font` is used when present (see `_compact.py`); a character it
     lacks is taken from the full face, loaded on first need. `compact=False` always uses the
     full face; a path uses that compact file."""
 
