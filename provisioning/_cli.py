@@ -5,7 +5,6 @@ No secret is ever printed; `list-devices` shows ids, centers and key fingerprint
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -25,7 +24,7 @@ from provisioning import (
     rotate_sealing,
 )
 from provisioning.errors import ProvisioningError
-from sync.bundles import BUNDLE_TYPES, sign_bundle
+from sync.bundles import BUNDLE_TYPES, sealing_entry, sign_bundle
 
 _CENTRAL = click.option(
     "--central",
@@ -307,10 +306,7 @@ def sign_catalog_cmd(
     if with_sealing_key:
         if bundle_type != "config":
             raise ProvisioningError("--with-sealing-key is for --type config")
-        payload["sealing"] = {
-            "public": base64.b64encode(keys.sealing_public.public_bytes_raw()).decode("ascii"),
-            "key_id": keys.sealing_key_id,
-        }
+        payload["sealing"] = sealing_entry(keys.sealing_public, keys.sealing_key_id)
     data = sign_bundle(
         bundle_type,
         version,

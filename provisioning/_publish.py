@@ -17,14 +17,13 @@ Invariants:
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from provisioning._central import load_central_keys
 from provisioning.errors import PublishError
-from sync.bundles import BundleStore, sign_bundle
+from sync.bundles import BundleStore, sealing_entry, sign_bundle
 
 __all__ = ["PublishedConfig", "publish_config"]
 
@@ -72,13 +71,7 @@ def publish_config(
         payload = dict(current.payload) if current else {}
     if not isinstance(payload, dict):
         raise PublishError("the config must be a JSON object")
-    payload = {
-        **payload,
-        "sealing": {
-            "public": base64.b64encode(keys.sealing_public.public_bytes_raw()).decode("ascii"),
-            "key_id": keys.sealing_key_id,
-        },
-    }
+    payload = {**payload, "sealing": sealing_entry(keys.sealing_public, keys.sealing_key_id)}
     data = sign_bundle(
         _CONFIG,
         version,

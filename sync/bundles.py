@@ -60,6 +60,7 @@ __all__ = [
     "BundleStore",
     "bundle_key_id",
     "load_trusted",
+    "sealing_entry",
     "sealing_key_of",
     "sign_bundle",
     "verify_bundle",
@@ -288,6 +289,12 @@ def verify_bundle(
 def load_trusted(data: bytes, public_key: Ed25519PublicKey) -> Bundle:
     """Re-read a bundle already applied: signature and format checked, version and expiry not."""
     return _parse_signed(_authenticated(data, public_key, MAX_BUNDLE_BYTES), data)
+
+
+def sealing_entry(public: X25519PublicKey, key_id: str) -> dict[str, str]:
+    """The `payload["sealing"]` of a config bundle announcing `public` (what `sealing_key_of`
+    reads back): `{"public": <b64 raw>, "key_id": key_id}`."""
+    return {"public": base64.b64encode(public.public_bytes_raw()).decode("ascii"), "key_id": key_id}
 
 
 def sealing_key_of(bundle: Bundle | None) -> tuple[X25519PublicKey, str] | None:

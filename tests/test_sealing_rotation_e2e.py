@@ -24,7 +24,7 @@ from provisioning import (
     rotate_sealing,
 )
 from sync.agent import Agent, AgentConfig
-from sync.bundles import BundleStore, sign_bundle
+from sync.bundles import BundleStore, sealing_entry, sign_bundle
 from sync.central.processing import Processor
 from sync.central.receiver import Receiver, ReceiverConfig
 from sync.central.receiver_bundles import directory_bundle_source
@@ -174,10 +174,7 @@ def _hostile(keys, good_version):
 
     now = datetime.now(UTC)
     attacker = X25519PrivateKey.generate().public_key()
-    sealing = {
-        "public": base64.b64encode(attacker.public_bytes_raw()).decode(),
-        "key_id": sealing_key_id(attacker),
-    }
+    sealing = sealing_entry(attacker, sealing_key_id(attacker))
 
     def sign(version, payload, *, key=keys.catalog_signing_key, expires=now + DAY):
         return sign_bundle(

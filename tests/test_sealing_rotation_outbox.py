@@ -23,6 +23,7 @@ from sync.bundles import (
     BundleRollbackError,
     BundleSignatureError,
     BundleStore,
+    sealing_entry,
     sign_bundle,
 )
 from sync.errors import OpenError
@@ -39,8 +40,7 @@ def kid(key: X25519PrivateKey) -> str:
 
 
 def entry(key: X25519PrivateKey) -> dict:
-    raw = key.public_key().public_bytes_raw()
-    return {"public": base64.b64encode(raw).decode(), "key_id": kid(key)}
+    return sealing_entry(key.public_key(), kid(key))
 
 
 def config(version, key=None, *, signer=CATALOG, expires=None, sealing=None, **extra):
