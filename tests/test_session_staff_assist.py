@@ -5,6 +5,7 @@ staff menu only, the resident's journey as usual with `assist_idle_timeout_s`, m
 from __future__ import annotations
 
 import pytest
+from session_fixtures import submit_application, to_pin_entry
 
 from kiosk.session import (
     KioskSession,
@@ -30,14 +31,6 @@ def _assist(session):
     assert session.submit_staff_pin(PIN)
     assert session.staff_assist()
     assert session.step is Step.HOME and session.assisted
-
-
-def _to_pin_entry(session):
-    assert session.open_procedures()
-    assert session.choose_procedure("seal_registration_cancel")
-    assert session.start_procedure()
-    session.card_inserted()
-    assert session.step is Step.PIN_ENTRY
 
 
 def test_assist_only_from_the_staff_menu(session):
@@ -133,7 +126,7 @@ def test_every_metric_of_the_assisted_session_is_marked(session, kit):
 @pytest.mark.parametrize("how", ["card_removed", "home", "back", "staff_entry", "survey_skipped"])
 def test_the_wipe_ends_the_assist(session, kit, how):
     _assist(session)
-    _to_pin_entry(session)
+    to_pin_entry(session)
     if how == "card_removed":
         session.card_removed()
         assert session.notice.code is NoticeCode.CARD_REMOVED
@@ -146,13 +139,7 @@ def test_the_wipe_ends_the_assist(session, kit, how):
         assert session.assisted  # the PIN screen is not a wipe yet
         session.submit_staff_pin(PIN)
     else:
-        session.submit_pin("1234")
-        for fv in session.form.values:
-            if not fv.value and fv.spec.required:
-                session.correct_field(fv.name, "5")
-        session.confirm()
-        session.finish()
-        session.skip_survey()
+        submit_application(session)
     assert not session.assisted
     assert all(m["assisted"] for m in kit.outbox.of_kind("metric"))
 

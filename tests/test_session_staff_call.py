@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from session_fixtures import to_pin_entry
 
-from kiosk.session import KioskSession, NoticeCode, SessionConfig, Step
+from kiosk.session import KioskSession, NoticeCode, SessionConfig
 from kiosk.session.memory import sample_card
 
 
@@ -19,11 +20,7 @@ def session(catalog, kit, clock):
 
 
 def test_a_call_alerts_staff_and_records_where_it_happened(session, kit, clock):
-    assert session.open_procedures()
-    assert session.choose_procedure("seal_registration_cancel")
-    assert session.start_procedure()
-    session.card_inserted()
-    assert session.step is Step.PIN_ENTRY
+    to_pin_entry(session)
     clock.advance(7)
     session.call_staff()
     assert kit.alert.calls == [1]

@@ -5,6 +5,7 @@ probe shown as its error class, counts only (never record content), staff idle t
 from __future__ import annotations
 
 import pytest
+from session_fixtures import submit_application, to_pin_entry
 
 from kiosk.session import (
     AgentInfo,
@@ -218,18 +219,8 @@ def test_a_probe_in_flight_when_staff_mode_ends_is_dropped(catalog, kit, clock):
 
 def test_diagnostics_hold_counts_never_record_content(session, kit):
     """After a resident's submission, the snapshot holds no value from the form or the card."""
-    session.open_procedures()
-    session.choose_procedure("seal_registration_cancel")
-    session.start_procedure()
-    session.card_inserted()
-    session.submit_pin("1234")
-    for fv in session.form.values:
-        if not fv.value and fv.spec.required:
-            session.correct_field(fv.name, "5")
-    assert session.confirm()
-    reference = session.reference
-    session.finish()
-    session.skip_survey()
+    to_pin_entry(session)
+    reference = submit_application(session)
     _staff(session)
     session.staff_diagnostics()
     text = repr(session.diagnostics)
