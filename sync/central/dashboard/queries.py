@@ -61,6 +61,16 @@ def _center_of(centers: Mapping[str, Center]) -> dict[str, str]:
     return {d: c.center or d for d, c in centers.items()}
 
 
+def _last_heard(last_seen: float, now: float, offline_after_s: float) -> dict:
+    """`last_seen`, its age and `offline` (never seen, or not for `offline_after_s`)."""
+    age = now - last_seen if last_seen > 0 else None
+    return {
+        "last_seen": iso(last_seen),
+        "last_seen_age_s": round(age, 1) if age is not None else None,
+        "offline": age is None or age > offline_after_s,
+    }
+
+
 def _counts_per_device(store: ReadOnlyStore, table: str, column: str) -> dict[str, Counter]:
     """{device_id: Counter(column value -> rows)} of one of the store's event tables (the table
     and column names are ours, never a request's)."""
@@ -110,15 +120,14 @@ def overview(
         committed, max_seq, last_seen = seen.get(device_id, (0, 0, 0.0))
         info = centers.get(device_id)
         revoked = bool(info and info.revoked)
-        age = now - last_seen if last_seen > 0 else None
+        heard = _last_heard(last_seen, now, offline_after_s)
         devices.append(
             {
                 "device_id": device_id,
                 "center": (info.center if info else "") or None,
                 "revoked": revoked,
-                "last_seen": iso(last_seen),
-                "last_seen_age_s": round(age, 1) if age is not None else None,
-                "offline": not revoked and (age is None or age > offline_after_s),
+                **heard,
+                "offline": not revoked and heard["offline"],
                 "committed_seq": committed,
                 "max_seq": max_seq,
                 "beyond_gap": max(0, max_seq - committed),
@@ -178,6 +187,20 @@ def _counts_by(store: ReadOnlyStore, table: str, key: str, since: float) -> list
     )
 
 
+def _counts_per_center(
+    store: ReadOnlyStore, table: str, since: float, center_of: Mapping[str, str]
+) -> Counter:
+    """Counter(center -> rows of `table` created since `since`); the table name is ours."""
+    counts: Counter = Counter()
+    for device_id, n in store.rows(
+        f"{table}_counts",
+        f"SELECT device_id, COUNT(*) FROM {table} WHERE created_at >= ? GROUP BY device_id LIMIT ?",
+        (int(since), MAX_GROUPS),
+    ):
+        counts[center_of.get(device_id, device_id)] += int(n)
+    return counts
+
+
 def procedures(
     store: ReadOnlyStore,
     centers: Mapping[str, Center],
@@ -196,14 +219,7 @@ def procedures(
         for device_id, item, n in _counts_by(store, table, key, since):
             center = center_of.get(device_id, device_id)
             submissions[(kind, identifier(item) or "(unreadable)", center)] += int(n)
-    tickets: Counter = Counter()
-    for device_id, n in store.rows(
-        "queue_ticket_counts",
-        "SELECT device_id, COUNT(*) FROM queue_tickets WHERE created_at >= ? "
-        "GROUP BY device_id LIMIT ?",
-        (int(since), MAX_GROUPS),
-    ):
-        tickets[center_of.get(device_id, device_id)] += int(n)
+    tickets = _counts_per_center(store, "queue_tickets", since, center_of)
     rows, truncated = _bodies(store, "metrics", since, max_rows)
     totals: Counter = Counter()
     for (kind, item, _), n in submissions.items():
@@ -243,26 +259,11 @@ def shelter(
         center = center_of.get(device_id, device_id)
         counts.setdefault(center, 0)
         last_seen[center] = max(last_seen.get(center, 0.0), seen)
-    for device_id, n in store.rows(
-        "shelter_counts",
-        "SELECT device_id, COUNT(*) FROM shelter_checkins WHERE created_at >= ? "
-        "GROUP BY device_id LIMIT ?",
-        (int(since), MAX_GROUPS),
-    ):
-        counts[center_of.get(device_id, device_id)] += int(n)
+    counts.update(_counts_per_center(store, "shelter_checkins", since, center_of))
     rows = []
     for center, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-        seen = last_seen.get(center, 0.0)
-        age = now - seen if seen > 0 else None
-        rows.append(
-            {
-                "center": center,
-                "checkins": n,
-                "last_seen": iso(seen),
-                "last_seen_age_s": round(age, 1) if age is not None else None,
-                "offline": age is None or age > offline_after_s,
-            }
-        )
+        heard = _last_heard(last_seen.get(center, 0.0), now, offline_after_s)
+        rows.append({"center": center, "checkins": n, **heard})
     return {
         "generated_at": iso(now),
         "window": window.name,
