@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sync.agent import Agent, AgentConfig
 from sync.central.receiver import Device, MemoryAllowlist, Receiver, ReceiverConfig
 from sync.central.store import open_store
-from sync.outbox import Outbox, OutboxConfig
+from sync.outbox import Outbox, OutboxConfig, system_clock
 
 KEY_ID = "k1"
 
@@ -55,8 +55,9 @@ def central_kit() -> CentralKit:
 
 
 def device_kit(
-    tmp: Path, central: CentralKit, device_id: str | None = None, enroll=True
+    tmp: Path, central: CentralKit, device_id: str | None = None, enroll=True, clock=system_clock
 ) -> DeviceKit:
+    """A device with a real outbox sealing to `central` (records stamped by `clock`)."""
     device_id = device_id or f"dev-{uuid.uuid4().hex[:8]}"
     public, secret = zmq.curve_keypair()
     signing = Ed25519PrivateKey.generate()
@@ -65,6 +66,7 @@ def device_kit(
         device_id,
         central.sealing_key.public_key(),
         KEY_ID,
+        clock=clock,
     ).open()
     kit = DeviceKit(device_id, public, secret, signing, outbox)
     if enroll:
@@ -165,16 +167,22 @@ def stored_count(db: str, device_id: str | None = None, table: str = "records") 
         store.close()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def central_db(request, tmp_path) -> str:
-    """A fresh central database: a SQLite file, or a new database in the PostgreSQL fixture."""
-    if request.param == "sqlite":
-        return str(tmp_path / "central.db")
+def fresh_central_db(kind: str, tmp: Path, request) -> str:
+    """A fresh central database: `tmp`/central.db for "sqlite", else a new database in the
+    PostgreSQL fixture."""
+    if kind == "sqlite":
+        return str(tmp / "central.db")
     pg = request.getfixturevalue("postgres")
     name = "t_" + uuid.uuid4().hex[:12]
     with psycopg.connect(pg.dsn, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
     return pg.dsn.replace("/postgres?", f"/{name}?")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def central_db(request, tmp_path) -> str:
+    """A fresh central database per test, on each backend."""
+    return fresh_central_db(request.param, tmp_path, request)
 
 
 @pytest.fixture

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import base64
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 import pytest
 import requests
 import zmq
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sync_support import (
     KEY_ID,
@@ -25,6 +22,8 @@ from sync_support import (
     RawPeer,
     agent_for,
     central_kit,
+    device_kit,
+    fresh_central_db,
     signed_batch,
     start_receiver,
     wait_until,
@@ -36,8 +35,7 @@ from sync.central.dashboard.app import SECURITY_HEADERS, DashboardConfig, create
 from sync.central.dashboard.centers import registry_centers
 from sync.central.dashboard.readonly_store import open_readonly
 from sync.central.dashboard.server import DashboardServer, Listen
-from sync.central.receiver import Device
-from sync.outbox import Outbox, OutboxConfig
+from sync.outbox import Outbox
 from sync.protocol import Ack, Hello
 from sync.protocol_errors import StoreError
 
@@ -67,18 +65,8 @@ class ShiftClock:
 
 
 def _device(tmp: Path, central, device_id: str) -> tuple[DeviceKit, ShiftClock]:
-    public, secret = zmq.curve_keypair()
-    signing = Ed25519PrivateKey.generate()
     clock = ShiftClock()
-    outbox = Outbox(
-        OutboxConfig(tmp / f"{device_id}.outbox", reserve_bytes=0),
-        device_id,
-        central.sealing_key.public_key(),
-        KEY_ID,
-        clock=clock,
-    ).open()
-    central.allowlist.add(Device(device_id, public, signing.public_key(), False))
-    return DeviceKit(device_id, public, secret, signing, outbox), clock
+    return device_kit(tmp, central, device_id, clock=clock), clock
 
 
 def _append(kit: DeviceKit, clock: ShiftClock, kind: str, body: dict, ago: float = 60) -> None:
@@ -147,16 +135,6 @@ def _process(central, db: str) -> None:
         processor.store.close()
 
 
-def _fresh_db(kind: str, tmp: Path, request) -> str:
-    if kind == "sqlite":
-        return str(tmp / "central.db")
-    pg = request.getfixturevalue("postgres")
-    name = "t_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(pg.dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return pg.dsn.replace("/postgres?", f"/{name}?")
-
-
 def _send_with_gap(central, db: str, kit: DeviceKit) -> None:
     """Seqs 3-4 of `kit` straight over the wire (1-2 never come): a gap, reported."""
     receiver = start_receiver(central, db)
@@ -183,7 +161,7 @@ class Scenario:
 def scenario(request, tmp_path_factory) -> Scenario:
     """One store filled through the real path, shared by the read-only tests of a backend."""
     tmp = tmp_path_factory.mktemp(f"dashboard-{request.param}")
-    db = _fresh_db(request.param, tmp, request)
+    db = fresh_central_db(request.param, tmp, request)
     central = central_kit()
     kita, kita_clock = _device(tmp, central, "kita-01")
     minami, minami_clock = _device(tmp, central, "minami-02")
