@@ -114,6 +114,34 @@ def agent_for(kit: DeviceKit, central: CentralKit, endpoint: str, **kw) -> Agent
     )
 
 
+def enrolled_agent(device, outbox: Outbox, bundles, **config) -> Agent:
+    """The agent of an enrolled device bundle (`provisioning.load_device_bundle`), applying
+    downlink bundles into the `BundleStore` `bundles` as `madoguchi sync-agent run` wires it;
+    fast test timings unless `config` says otherwise. Not started."""
+    return Agent(
+        AgentConfig(
+            endpoint=device.central_endpoint,
+            server_public=device.central_curve_public,
+            **{
+                "hello_timeout_s": 2.0,
+                "heartbeat_interval_s": 0.3,
+                "heartbeat_timeout_s": 3.0,
+                "backoff_base_s": 0.05,
+                "backoff_cap_s": 0.5,
+                "idle_poll_s": 0.05,
+                **config,
+            },
+        ),
+        outbox,
+        device.device_id,
+        device.curve_public,
+        device.curve_secret,
+        device.signing_key,
+        on_bundle=lambda data: bundles.apply(data).version,
+        catalog_version=lambda: bundles.versions().get("catalog", 0),
+    )
+
+
 def wait_until(predicate, timeout: float = 20.0, interval: float = 0.02) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -13,16 +13,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
+from sync_support import enrolled_agent
 from sync_support import wait_until as _wait
 from test_forwarder_flaky_http import BackOffice
 
 from provisioning import Registry, enroll_device, init_central, load_device_bundle
-from sync.agent import Agent, AgentConfig
-from sync.bundles import BundleError, BundleStore, load_trusted, sign_bundle
+from sync.bundles import BundleStore, sign_bundle
 from sync.central.forwarder import ForwarderConfig, store_forwarder
 from sync.central.issuer import default_handlers
 from sync.central.processing import Processor
 from sync.central.receiver import Receiver, ReceiverConfig
+from sync.central.receiver_bundles import directory_bundle_source
 from sync.central.store import open_store
 from sync.outbox import Outbox, OutboxConfig
 
@@ -56,14 +57,6 @@ def test_enrolled_terminal_end_to_end(tmp_path, card):
     )
     (central_bundles / "catalog.bundle").write_bytes(catalog)
 
-    def bundle_source(device_id, catalog_version):
-        data = (central_bundles / "catalog.bundle").read_bytes()
-        try:
-            bundle = load_trusted(data, keys.catalog_public)
-        except BundleError:
-            return None
-        return data if bundle.version > catalog_version else None
-
     db = str(tmp_path / "central.db")
     receiver = Receiver(
         ReceiverConfig(bind="tcp://127.0.0.1:0", allowlist_recheck_s=0.2),
@@ -72,7 +65,7 @@ def test_enrolled_terminal_end_to_end(tmp_path, card):
         keys.curve_public,
         keys.curve_secret,
         handlers=default_handlers(keys, db),
-        bundle_source=bundle_source,
+        bundle_source=directory_bundle_source(central_bundles, keys.catalog_public),
     ).start()
 
     device = enroll_device(
@@ -92,25 +85,7 @@ def test_enrolled_terminal_end_to_end(tmp_path, card):
     for i in range(5):
         outbox.append("application", {"form": "転入届", "n": i})
     device_bundles = BundleStore(tmp_path / "device-bundles", device.catalog_public)
-    agent = Agent(
-        AgentConfig(
-            endpoint=device.central_endpoint,
-            server_public=device.central_curve_public,
-            hello_timeout_s=2.0,
-            heartbeat_interval_s=0.3,
-            heartbeat_timeout_s=2.0,
-            backoff_base_s=0.05,
-            backoff_cap_s=0.5,
-            idle_poll_s=0.05,
-        ),
-        outbox,
-        device.device_id,
-        device.curve_public,
-        device.curve_secret,
-        device.signing_key,
-        on_bundle=lambda data: device_bundles.apply(data).version,
-        catalog_version=lambda: device_bundles.versions()["catalog"],
-    ).start()
+    agent = enrolled_agent(device, outbox, device_bundles, heartbeat_timeout_s=2.0).start()
     office = BackOffice().__enter__()
     try:
         assert _wait(lambda: agent.status.connected)

@@ -12,7 +12,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sync_support import wait_until
+from sync_support import committed, enrolled_agent, wait_until
 
 from provisioning import (
     Registry,
@@ -23,7 +23,6 @@ from provisioning import (
     publish_config,
     rotate_sealing,
 )
-from sync.agent import Agent, AgentConfig
 from sync.bundles import BundleStore, sealing_entry, sign_bundle
 from sync.central.processing import Processor
 from sync.central.receiver import Receiver, ReceiverConfig
@@ -83,26 +82,7 @@ class Site:
             OutboxConfig(outbox_path), device.device_id, None, device.sealing_key_id
         ).open()
         self.store = BundleStore(outbox_path.parent / "bundles", device.catalog_public)
-        self.agent = Agent(
-            AgentConfig(
-                endpoint=device.central_endpoint,
-                server_public=device.central_curve_public,
-                hello_timeout_s=2.0,
-                heartbeat_interval_s=0.3,
-                heartbeat_timeout_s=3.0,
-                backoff_base_s=0.05,
-                backoff_cap_s=0.5,
-                idle_poll_s=0.05,
-            ),
-            self.agent_outbox,
-            device.device_id,
-            device.curve_public,
-            device.curve_secret,
-            device.signing_key,
-            # exactly as `madoguchi sync-agent run` wires it
-            on_bundle=lambda data: self.store.apply(data).version,
-            catalog_version=lambda: self.store.versions().get("catalog", 0),
-        ).start()
+        self.agent = enrolled_agent(device, self.agent_outbox, self.store).start()
 
     def append(self, n: int) -> list[str]:
         first = self.outbox.head()[0] + 1
@@ -111,11 +91,7 @@ class Site:
         return [r.header.key_id for r in self.outbox.records_from(first, n, 1 << 20)]
 
     def committed(self) -> int:
-        store = open_store(self.db)
-        try:
-            return store.device_state("kita-01").committed_seq
-        finally:
-            store.close()
+        return committed(self.db, "kita-01")
 
     def close(self):
         self.agent.stop()
