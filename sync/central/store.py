@@ -143,8 +143,6 @@ def body_json(body: dict) -> str:
 class Store(StoreReports):
     """Common SQL for both backends. One instance = one connection = one thread."""
 
-    placeholder = "?"
-
     # --- backend hooks ----------------------------------------------------------------------
     def _execute(self, sql: str, params: Sequence = ()) -> list[tuple]:
         raise NotImplementedError
@@ -178,9 +176,6 @@ class Store(StoreReports):
     def _guard(self, operation: str):
         """Context translating the backend's exceptions into StoreError."""
         raise NotImplementedError
-
-    def _q(self, sql: str) -> str:
-        return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
 
     # --- ack path ---------------------------------------------------------------------------
     def device_state(self, device_id: str) -> DeviceState:

@@ -1,6 +1,6 @@
 """Read-only reports of the central store (lag, gaps and chain breaks, quarantine, counts, opened
 records for consumers such as the forwarder and the dashboard). Mixed into `Store`; uses only the
-backend hooks `_execute`, `_commit`, `_guard`, `_q`.
+backend hooks `_execute`, `_commit`, `_guard` (and `placeholder`, for `_q`).
 
 Invariant: reports return ids, seqs, reasons, counts and (for `opened`) the opened body JSON that
 the central consumers need; they never log.
@@ -16,6 +16,11 @@ __all__ = ["StoreReports"]
 
 
 class StoreReports:
+    placeholder = "?"  # the backend's parameter marker; SQL here is written with `?`
+
+    def _q(self, sql: str) -> str:
+        return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
+
     def lag(self) -> tuple[int, float]:
         """(records waiting to be opened, age in seconds of the oldest of them)."""
         with self._guard("lag"):

@@ -10,7 +10,7 @@ Invariants:
   progress handler that interrupts the statement) and callers bound rows with LIMIT.
 - Backend errors become `StoreError` carrying the operation and an error type, never data.
 - The reports of `StoreReports` (lag, devices, counts) are reused as they are: they only need
-  the hooks `_execute`, `_commit`, `_guard`, `_q` implemented here.
+  the hooks `_execute`, `_commit`, `_guard` implemented here (and `placeholder`).
 One `ReadOnlyStore` per thread (the dashboard opens one per request).
 """
 
@@ -32,11 +32,7 @@ _KEY = re.compile(r"^[a-z_]{1,32}$")
 
 
 class ReadOnlyStore(StoreReports):
-    placeholder = "?"
     dialect = ""
-
-    def _q(self, sql: str) -> str:
-        return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
 
     def rows(self, operation: str, sql: str, params: Sequence = ()) -> list[tuple]:
         """Run one read statement (written with `?` placeholders) and end the read."""
