@@ -110,6 +110,22 @@ class KioskUi:
         self.type("pin", pin)
         self.tap("pin_key_OK")
 
+    def fill_required(self, digit: str = "5") -> None:
+        """On the form: type `digit` into each required field the card left empty."""
+        for fv in self.session.form.values:
+            if not fv.value and fv.spec.required:
+                self.tap(f"fix_{fv.name}")
+                self.type("kb_numeric", digit)
+                self.tap("kb_numeric_key_OK")
+
+    def enter_staff(self) -> None:
+        """The staff gesture, the staff PIN, OK: the staff menu."""
+        self.tap("staff")
+        assert self.step == "staff_pin"
+        self.type("pin", STAFF_PIN)
+        self.tap("pin_key_OK")
+        assert self.step == "staff_menu"
+
     def text(self, kid: str) -> str:
         widget = self.root.find(kid)
         assert widget is not None, kid
@@ -466,11 +482,7 @@ def test_paper_out_at_receipt_time_then_staff_reprint(kiosk_ui):
     ui.open_procedure("seal_registration_cancel")
     with _card(ui):
         ui.enter_pin()
-        for fv in ui.session.form.values:
-            if not fv.value and fv.spec.required:
-                ui.tap(f"fix_{fv.name}")
-                ui.type("kb_numeric", "5")
-                ui.tap("kb_numeric_key_OK")
+        ui.fill_required()
         subprocess.run(["cupsdisable", "-h", ui.cups.server, ui.queue], check=True, timeout=30)
         ui.tap("confirm")
     assert ui.step == "done"
@@ -483,10 +495,7 @@ def test_paper_out_at_receipt_time_then_staff_reprint(kiosk_ui):
     ui.frames(2)
     assert ui.root.find("status_printer").style == "status_bad"
     subprocess.run(["cupsenable", "-h", ui.cups.server, ui.queue], check=True, timeout=30)
-    ui.tap("staff")
-    ui.type("pin", STAFF_PIN)
-    ui.tap("pin_key_OK")
-    assert ui.step == "staff_menu"
+    ui.enter_staff()
     ui.tap("reprint")
     assert ui.session.notice.code is NoticeCode.REPRINTED
     assert len(ui.listener.wait_for_jobs(1, timeout=30)) == 1

@@ -56,14 +56,6 @@ def staff_ui(kiosk_ui, tmp_path):
     return ui
 
 
-def _enter_staff(ui):
-    ui.tap("staff")
-    assert ui.step == "staff_pin"
-    ui.type("pin", _journeys.STAFF_PIN)
-    ui.tap("pin_key_OK")
-    assert ui.step == "staff_menu"
-
-
 def _outbox_line(ui) -> str:
     stats = ui.outbox.stats()
     return ui.app.tr(
@@ -83,7 +75,7 @@ def _diagnostics_texts(ui) -> str:
 
 def test_diagnostics_by_touch(staff_ui):
     ui = staff_ui
-    _enter_staff(ui)
+    ui.enter_staff()
     ui.tap("staff_diagnostics")
     assert ui.step == "staff_diagnostics"
     assert ui.text("diag_device").startswith("C01") and "東部地域センター" in ui.text("diag_device")
@@ -118,7 +110,7 @@ def test_diagnostics_by_touch(staff_ui):
 
 def test_diagnostics_times_out_like_staff_mode(staff_ui):
     ui = staff_ui
-    _enter_staff(ui)
+    ui.enter_staff()
     ui.tap("staff_diagnostics")
     ui.advance(ui.session.config.staff_idle_timeout_s + 1)
     assert ui.step == "home"
@@ -127,7 +119,7 @@ def test_diagnostics_times_out_like_staff_mode(staff_ui):
 def test_assist_banner_longer_timeout_and_marked_metrics(staff_ui):
     ui = staff_ui
     assert ui.text("assist_banner") == ""
-    _enter_staff(ui)
+    ui.enter_staff()
     ui.tap("staff_assist")
     assert ui.step == "home"
     banner = ui.root.find("assist_banner")
@@ -158,7 +150,7 @@ def test_assist_banner_longer_timeout_and_marked_metrics(staff_ui):
 
 def test_card_pulled_ends_the_assist(staff_ui):
     ui = staff_ui
-    _enter_staff(ui)
+    ui.enter_staff()
     ui.tap("staff_assist")
     _privacy._to_form(ui)
     card = _card(ui).insert()
@@ -183,18 +175,14 @@ def test_diagnostics_after_a_resident_holds_counts_only(staff_ui):
         assert ui.step == "form_confirm"
         personal = _privacy._personal_strings(ui)
         assert any(v in ui.screen_texts() for v in _privacy.CARD_VALUES)
-        for fv in ui.session.form.values:
-            if not fv.value and fv.spec.required:
-                ui.tap(f"fix_{fv.name}")
-                ui.type("kb_numeric", "5")
-                ui.tap("kb_numeric_key_OK")
+        ui.fill_required()
         ui.tap("confirm")
         assert ui.step == "done"
         reference = ui.text("reference")
         ui.tap("next")
         ui.tap("skip")
     assert ui.step == "home"
-    _enter_staff(ui)
+    ui.enter_staff()
     ui.tap("staff_diagnostics")
     texts = _diagnostics_texts(ui)
     for value in (*personal, *_privacy.CARD_VALUES, reference, reference.rsplit("-", 1)[0]):
