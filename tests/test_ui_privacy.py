@@ -22,10 +22,6 @@ CARD_VALUES = ("山田 花子", "山田", "花子", "1985")
 TYPED = ("やまだ", "0532")
 
 
-def _to_form(ui):
-    ui.open_procedure("moving_in")
-
-
 def _personal_strings(ui) -> list[str]:
     form = ui.session.form
     # Values of 3+ characters: a sex code "2" or a household size "3" occur in any screen.
@@ -61,7 +57,7 @@ def _assert_clean(ui, personal):
 )
 def test_no_personal_data_in_any_widget_after_the_wipe(kiosk_ui, how):
     ui = kiosk_ui
-    _to_form(ui)
+    ui.open_procedure("moving_in")
     card = _card(ui).insert()
     try:
         ui.enter_pin()

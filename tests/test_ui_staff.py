@@ -152,7 +152,7 @@ def test_card_pulled_ends_the_assist(staff_ui):
     ui = staff_ui
     ui.enter_staff()
     ui.tap("staff_assist")
-    _privacy._to_form(ui)
+    ui.open_procedure("moving_in")
     card = _card(ui).insert()
     try:
         assert ui.until(lambda: ui.step == "pin_entry")
