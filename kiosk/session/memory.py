@@ -253,7 +253,8 @@ class MemoryQueue:
 class MemoryDiagnostics:
     """`DiagnosticsPort` over plain values. `fail` maps a probe name (site, card_reader,
     printers, outbox, agent, clock) to the error class name its `PortProbeError` carries.
-    `outbox_source`, when set, supplies the live pending count and last seq."""
+    `outbox_source` (a `MemoryOutbox`, or anything with its `records` list), when set, supplies
+    the live pending count and last seq."""
 
     site_info: SiteInfo = field(default_factory=lambda: SiteInfo("東部地域センター", "豊橋市"))
     reader: ReaderInfo = field(default_factory=lambda: ReaderInfo(True, "Virtual PCD 00 00"))
@@ -269,7 +270,7 @@ class MemoryDiagnostics:
     )
     clock_info: ClockInfo | None = None  # None: `now` from `wall_clock`, synchronized
     wall_clock: Any = None
-    outbox_source: MemoryOutbox | None = None
+    outbox_source: Any = None  # MemoryOutbox or the like: what has `records`
     fail: dict[str, str] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
 

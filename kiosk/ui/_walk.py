@@ -28,11 +28,11 @@ from kiosk.session import (
     PortWrongPinError,
     PrinterRoleInfo,
     PrinterState,
-    ReaderInfo,
     SessionPorts,
     SiteInfo,
     SyncStatus,
 )
+from kiosk.session.memory import MemoryDiagnostics
 from kiosk.session.workers import HeldWorker
 
 __all__ = ["PreviewPorts", "PreviewUi", "mount", "unmount", "walk_steps"]
@@ -75,34 +75,20 @@ class _PreviewCard:
         pass
 
 
-class _PreviewDiagnostics:
+def _preview_diagnostics(ports: PreviewPorts) -> MemoryDiagnostics:
     """What the preview's diagnostics screen shows: a fictional center, a virtual reader, the
     document printer out of paper (so a problem row is on the screenshot), the preview outbox."""
-
-    def __init__(self, ports: PreviewPorts) -> None:
-        self.ports = ports
-
-    def site(self) -> SiteInfo:
-        return SiteInfo("見本地域センター", "見本市")
-
-    def card_reader(self) -> ReaderInfo:
-        return ReaderInfo(True, "Virtual PCD 00 00")
-
-    def printers(self) -> tuple[PrinterRoleInfo, ...]:
-        return (
+    return MemoryDiagnostics(
+        site_info=SiteInfo("見本地域センター", "見本市"),
+        printer_roles=(
             PrinterRoleInfo("receipt", "receipt80", "idle", True),
             PrinterRoleInfo("document", "a4", "stopped", False, ("media-empty",)),
-        )
-
-    def outbox(self) -> OutboxInfo:
-        n = len(self.ports.records)
-        return OutboxInfo(n, n, 0, 12 * 1024**3, 64 * 1024**2)
-
-    def agent(self) -> AgentInfo:
-        return AgentInfo("backoff", False, 1_796_000_000.0, "RequestTimeoutError", 3, 1)
-
-    def clock(self) -> ClockInfo:
-        return ClockInfo(1_796_003_600.0, False)
+        ),
+        outbox_info=OutboxInfo(0, 0, 0, 12 * 1024**3, 64 * 1024**2),
+        agent_info=AgentInfo("backoff", False, 1_796_000_000.0, "RequestTimeoutError", 3, 1),
+        clock_info=ClockInfo(1_796_003_600.0, False),
+        outbox_source=ports,
+    )
 
 
 @dataclass
@@ -167,7 +153,7 @@ class PreviewPorts:
             online=self,
             status=self,
             queue=self,
-            diagnostics=_PreviewDiagnostics(self),
+            diagnostics=_preview_diagnostics(self),
         )
 
 
