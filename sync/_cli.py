@@ -126,7 +126,7 @@ def run(
         device.curve_public,
         device.curve_secret,
         device.signing_key,
-        on_bundle=lambda data: bundles.apply(data).version,
+        on_bundle=bundles.apply,
         catalog_version=lambda: bundles.versions().get("catalog", 0),
         on_tick=_watchdog(sdnotify),
     )

@@ -137,7 +137,7 @@ def enrolled_agent(device, outbox: Outbox, bundles, **config) -> Agent:
         device.curve_public,
         device.curve_secret,
         device.signing_key,
-        on_bundle=lambda data: bundles.apply(data).version,
+        on_bundle=bundles.apply,
         catalog_version=lambda: bundles.versions().get("catalog", 0),
     )
 

@@ -74,10 +74,10 @@ class _Pending:
 class Agent:
     """`Agent(config, outbox, device_id, curve_public, curve_secret, signing_key)`; `run()` blocks
     until `stop()`, `start()` runs it in a thread. `on_bundle(bytes)` applies a downlink bundle
-    of any type (catalog, config), raising a SyncError to refuse it; it returns the
-    `BundleApplied` (or, without `catalog_version`, the catalog version now in force).
-    `catalog_version()` tells HELLO and BUNDLE_ACK what catalog is installed, whatever type the
-    bundle just applied was."""
+    of any type (catalog, config), raising a SyncError to refuse it (what it returns, e.g. the
+    `BundleApplied`, is only logged). `catalog_version()` tells HELLO and BUNDLE_ACK what
+    catalog is installed, whatever type the bundle just applied was: it is required with
+    `on_bundle`."""
 
     def __init__(
         self,
@@ -99,6 +99,8 @@ class Agent:
         self.device_id = device_id
         self._curve = (curve_public, curve_secret)
         self._signing_key = signing_key
+        if on_bundle is not None and catalog_version is None:
+            raise ValueError("an agent that applies bundles needs catalog_version")
         self.on_bundle = on_bundle
         self._catalog_version = catalog_version
         self._own_context = context is None
@@ -378,19 +380,10 @@ class Agent:
         if self.on_bundle is None:
             return
         try:
-            result = self.on_bundle(bundle.data)
-            kind = getattr(result, "type", None)  # a BundleApplied, or a bare version number
-            version = int(getattr(result, "version", result))
-            if self._catalog_version is None and kind in (None, "catalog"):
-                self.status.catalog_version = version
+            applied = self.on_bundle(bundle.data)
             self.status.catalog_version = self.catalog_version()
             self._send(BundleAck(True, self.status.catalog_version, ""))
-            log.info(
-                "bundle applied: %s version %d (catalog %d)",
-                kind or "bundle",
-                version,
-                self.status.catalog_version,
-            )
+            log.info("bundle applied: %s (catalog %d)", applied, self.status.catalog_version)
         except Exception as e:  # noqa: BLE001 - a refusal (SyncError) or an applier bug alike
             self._send(BundleAck(False, self.catalog_version(), type(e).__name__))
             log.warning("bundle refused: %s", type(e).__name__)
