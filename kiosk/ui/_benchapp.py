@@ -11,15 +11,13 @@ import sys
 import time
 from pathlib import Path
 
+from madoguchi.procinfo import rss_mb
+
 __all__ = ["baseline_child", "kiosk_child"]
 
 
 def _rss_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+    return rss_mb() or 0.0
 
 
 def _say(**values) -> None:

@@ -29,6 +29,7 @@ from devices.printer.documents import _wire
 from devices.printer.documents._kinds import DocumentInfo
 from devices.printer.documents._methods import DocumentMethods
 from devices.printer.errors import DocumentDataError, PrinterError
+from madoguchi.procinfo import rss_mb
 
 __all__ = ["RemoteRenderer", "RendererUnavailableError"]
 
@@ -83,16 +84,7 @@ class RemoteRenderer(DocumentMethods):
     def rss_mb(self) -> float | None:
         """The worker's resident memory in MB (Linux /proc), None when it is not running."""
         pid = self.pid
-        if pid is None:
-            return None
-        try:
-            with open(f"/proc/{pid}/status", encoding="ascii") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        return int(line.split()[1]) / 1024
-        except OSError:
-            return None
-        return None
+        return None if pid is None else rss_mb(pid)
 
     def close(self, timeout_s: float = 5.0) -> None:
         """Stop the worker: close its stdin (it exits), kill it if it does not in time."""
