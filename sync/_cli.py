@@ -93,7 +93,7 @@ def run(
     """Run the agent until SIGTERM."""
     from provisioning import load_device_bundle
     from sync import sdnotify
-    from sync.agent import Agent, AgentConfig
+    from sync.agent import AgentConfig, enrolled_agent
     from sync.bundles import BundleStore
     from sync.outbox import Outbox, OutboxConfig
 
@@ -119,17 +119,7 @@ def run(
     )
     outbox = Outbox(OutboxConfig(outbox_path), device.device_id, None, device.sealing_key_id)
     outbox.open()
-    agent = Agent(
-        config,
-        outbox,
-        device.device_id,
-        device.curve_public,
-        device.curve_secret,
-        device.signing_key,
-        on_bundle=bundles.apply,
-        catalog_version=lambda: bundles.versions().get("catalog", 0),
-        on_tick=_watchdog(sdnotify),
-    )
+    agent = enrolled_agent(config, device, outbox, bundles, on_tick=_watchdog(sdnotify))
 
     def _stop(signum, frame) -> None:
         sdnotify.stopping()

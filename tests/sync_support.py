@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from sync.agent import Agent, AgentConfig
+from sync.agent import enrolled_agent as _enrolled_agent
 from sync.central.receiver import Device, MemoryAllowlist, Receiver, ReceiverConfig
 from sync.central.store import open_store
 from sync.outbox import Outbox, OutboxConfig, system_clock
@@ -118,28 +119,20 @@ def enrolled_agent(device, outbox: Outbox, bundles, **config) -> Agent:
     """The agent of an enrolled device bundle (`provisioning.load_device_bundle`), applying
     downlink bundles into the `BundleStore` `bundles` as `madoguchi sync-agent run` wires it;
     fast test timings unless `config` says otherwise. Not started."""
-    return Agent(
-        AgentConfig(
-            endpoint=device.central_endpoint,
-            server_public=device.central_curve_public,
-            **{
-                "hello_timeout_s": 2.0,
-                "heartbeat_interval_s": 0.3,
-                "heartbeat_timeout_s": 3.0,
-                "backoff_base_s": 0.05,
-                "backoff_cap_s": 0.5,
-                "idle_poll_s": 0.05,
-                **config,
-            },
-        ),
-        outbox,
-        device.device_id,
-        device.curve_public,
-        device.curve_secret,
-        device.signing_key,
-        on_bundle=bundles.apply,
-        catalog_version=lambda: bundles.versions().get("catalog", 0),
+    timings = {
+        "hello_timeout_s": 2.0,
+        "heartbeat_interval_s": 0.3,
+        "heartbeat_timeout_s": 3.0,
+        "backoff_base_s": 0.05,
+        "backoff_cap_s": 0.5,
+        "idle_poll_s": 0.05,
+    }
+    config = AgentConfig(
+        endpoint=device.central_endpoint,
+        server_public=device.central_curve_public,
+        **{**timings, **config},
     )
+    return _enrolled_agent(config, device, outbox, bundles)
 
 
 def wait_until(predicate, timeout: float = 20.0, interval: float = 0.02) -> bool:

@@ -558,3 +558,20 @@ class Agent:
         self._write_status(force=True)
         if self._own_context:
             self._ctx.term()
+
+
+def enrolled_agent(config: AgentConfig, device, outbox, bundles, **kw) -> Agent:
+    """The agent of an enrolled device (`provisioning.load_device_bundle`: its id and keys),
+    applying downlink bundles into the `BundleStore` `bundles`, which also tells the installed
+    catalog version. `kw` goes to `Agent` (e.g. `on_tick`). Not started."""
+    return Agent(
+        config,
+        outbox,
+        device.device_id,
+        device.curve_public,
+        device.curve_secret,
+        device.signing_key,
+        on_bundle=bundles.apply,
+        catalog_version=lambda: bundles.versions().get("catalog", 0),
+        **kw,
+    )
