@@ -2,12 +2,14 @@
 
 `write_atomic` replaces a file so that a reader (or a reboot) sees either the old bytes or the new
 ones, never a mix: write a temp file in the same directory, fsync it, rename it over the target,
-then fsync the directory so the rename itself survives power loss. Only the standard library.
+then fsync the directory so the rename itself survives power loss. The temp file never follows a
+symlink (random name, O_EXCL|O_NOFOLLOW). Only the standard library.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 __all__ = ["fsync_dir", "write_atomic"]
@@ -25,8 +27,10 @@ def fsync_dir(directory: Path) -> None:
 def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Replace `path` with `data` atomically and durably; the file ends with `mode`."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    # A fresh random name opened O_EXCL|O_NOFOLLOW: in a shared (group-writable) directory a
+    # symlink planted at a predictable temp name would otherwise redirect the write.
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

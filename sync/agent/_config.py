@@ -1,15 +1,18 @@
 """Agent configuration and the status file the UI and `sync-agent status` read.
 
 Invariants: `AgentConfig` rejects nonsensical limits at construction; the status file is written
-atomically (temp file + rename) so a reader never sees half of it, and it holds counts, seqs,
-times and error codes only, never record content.
+atomically (temp file + rename) so a reader never sees half of it, never through a symlink
+planted in its group-writable directory, and it holds counts, seqs, times and error codes only,
+never record content.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -88,9 +91,22 @@ class AgentStatus:
 
 
 def write_status(path: Path, status: AgentStatus) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(status.to_dict(), sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
+    """Replace the status file atomically. Its directory (/run/madoguchi) is group-writable, so
+    the temp file gets a fresh random name opened with O_EXCL|O_NOFOLLOW (mkstemp): a symlink or
+    file planted there is never written through, and the rename replaces a planted link at
+    `path` itself rather than the file it points to."""
+    path = Path(path)
+    data = json.dumps(status.to_dict(), sort_keys=True).encode("utf-8")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o640)  # the kiosk (same group) reads it
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def read_status(path: Path) -> AgentStatus | None:
