@@ -23,6 +23,11 @@ packaged default; the next good bundle replaces it).
 `BundleStore` is the thin I/O layer: one `<type>.bundle` file per type, replaced atomically
 (temp file + fsync + rename + directory fsync) under an flock, so a crash at any instant leaves
 either the old or the new bundle, never a mix.
+Rollback after damage: the highest version applied per type (and the SHA-256 of that bundle) is
+also kept apart from the bundle files, in `applied-versions.json` (written atomically and durably
+after the bundle). A damaged or deleted bundle file therefore never lowers the floor: an older
+bundle is refused as a rollback, and only the very bundle applied last (same version, same bytes)
+may be applied again to repair the file. An applied file older than the floor counts as absent.
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ __all__ = [
     "BundleRollbackError",
     "BundleSignatureError",
     "BundleStore",
+    "VERSIONS_FILE",
     "bundle_key_id",
     "load_trusted",
     "sealing_entry",
@@ -74,6 +80,7 @@ _DOMAIN = b"madoguchi/bundle/v1\x00"
 _FORMAT = "madoguchi-bundle"
 _ENVELOPE_KEYS = frozenset({"format", "v", "keyid", "sig", "signed"})
 _SIGNED_KEYS = frozenset({"type", "version", "issued_at", "expires_at", "payload"})
+VERSIONS_FILE = "applied-versions.json"
 
 
 class BundleError(SyncError):
@@ -320,7 +327,8 @@ def sealing_key_of(bundle: Bundle | None) -> tuple[X25519PublicKey, str] | None:
 
 
 class BundleStore:
-    """Applied bundles in `directory`, one `<type>.bundle` each. Thin I/O around `verify_bundle`."""
+    """Applied bundles in `directory`, one `<type>.bundle` each, and the per-type high-water mark
+    in `applied-versions.json`. Thin I/O around `verify_bundle`."""
 
     def __init__(
         self,
@@ -338,10 +346,46 @@ class BundleStore:
     def _path(self, bundle_type: str) -> Path:
         return self.directory / f"{bundle_type}.bundle"
 
-    def current(self, bundle_type: str) -> Bundle | None:
-        """The applied bundle of this type (signature re-checked), or None. A file that no
-        longer verifies (damaged or altered on disk) counts as absent, so readers fall back to
-        what ships with the package and the next good bundle from the central side repairs it."""
+    def _floor(self) -> dict[str, tuple[int, str]]:
+        """Per type: (highest version applied, sha256 hex of that bundle). A missing file is an
+        empty floor (a store from before the floor existed); a damaged one is logged and read as
+        empty, since refusing every bundle forever would be worse than trusting the files."""
+        try:
+            data = json.loads((self.directory / VERSIONS_FILE).read_bytes())
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError, RecursionError) as e:
+            log.warning("bundle version floor is unreadable, ignored: %s", type(e).__name__)
+            return {}
+        out = {}
+        if isinstance(data, dict) and isinstance(data.get("applied"), dict):
+            for kind, entry in data["applied"].items():
+                if (
+                    kind in BUNDLE_TYPES
+                    and isinstance(entry, dict)
+                    and type(entry.get("version")) is int
+                    and isinstance(entry.get("sha256"), str)
+                ):
+                    out[kind] = (entry["version"], entry["sha256"])
+        return out
+
+    def _write_floor(self, floor: dict[str, tuple[int, str]]) -> None:
+        doc = {
+            "format": 1,
+            "applied": {k: {"version": v, "sha256": h} for k, (v, h) in sorted(floor.items())},
+        }
+        write_atomic(self.directory / VERSIONS_FILE, json.dumps(doc, sort_keys=True).encode())
+
+    def floor(self) -> dict[str, int]:
+        """The highest version ever applied per type (0: none), whatever the files hold now."""
+        kept = self._floor()
+        return {t: max(kept.get(t, (0, ""))[0], self._file_version(t)) for t in BUNDLE_TYPES}
+
+    def _file_version(self, bundle_type: str) -> int:
+        bundle = self._load(bundle_type)
+        return bundle.version if bundle else 0
+
+    def _load(self, bundle_type: str) -> Bundle | None:
         try:
             data = self._path(bundle_type).read_bytes()
         except FileNotFoundError:
@@ -352,7 +396,28 @@ class BundleStore:
             log.warning("applied %s bundle is unusable, ignored: %s", bundle_type, e)
             return None
 
+    def current(self, bundle_type: str) -> Bundle | None:
+        """The applied bundle of this type (signature re-checked), or None. A file that no
+        longer verifies (damaged or altered on disk), or one older than the floor (an older
+        bundle copied over it), counts as absent, so readers fall back to what ships with the
+        package and the next good bundle from the central side repairs it."""
+        bundle = self._load(bundle_type)
+        if bundle is None:
+            return None
+        floor = self._floor().get(bundle_type, (0, ""))[0]
+        if bundle.version < floor:
+            log.warning(
+                "applied %s bundle v%d is older than v%d, ignored",
+                bundle_type,
+                bundle.version,
+                floor,
+            )
+            return None
+        return bundle
+
     def versions(self) -> dict[str, int]:
+        """Version of the usable bundle file per type (0: none). This, not the floor, is what
+        HELLO reports, so the central side re-sends a bundle whose file was damaged."""
         out = {}
         for bundle_type in sorted(BUNDLE_TYPES):
             bundle = self.current(bundle_type)
@@ -379,16 +444,29 @@ class BundleStore:
         fd = os.open(self.directory / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            current = self.versions()
+            floor = self._floor()
+            current = {
+                t: max(floor.get(t, (0, ""))[0], self._file_version(t)) for t in BUNDLE_TYPES
+            }
+            digest = hashlib.sha256(bytes(data)).hexdigest()
             try:
                 bundle = verify_bundle(
                     data, self._public_key, current, self._clock(), max_bytes=self._max_bytes
                 )
             except BundleEqualVersionError as e:
-                if self._path(e.bundle_type).read_bytes() == bytes(data):
+                path = self._path(e.bundle_type)
+                if path.exists() and path.read_bytes() == bytes(data):
                     return BundleApplied(e.bundle_type, e.version, changed=False)
-                raise
+                if floor.get(e.bundle_type) != (e.version, digest):
+                    raise
+                # the very bundle applied last, offered again after its file was damaged or
+                # deleted: restoring it is not a rollback (signature, format checked again)
+                bundle = load_trusted(data, self._public_key)
+                if bundle.expired(self._clock()):
+                    raise BundleExpiredError(bundle.type, bundle.version, bundle.expires_at) from e
             self._write(self._path(bundle.type), bytes(data))
+            floor[bundle.type] = (bundle.version, digest)
+            self._write_floor(floor)
             return BundleApplied(bundle.type, bundle.version, changed=True)
         finally:
             os.close(fd)
