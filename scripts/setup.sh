@@ -13,6 +13,11 @@ missing=()
 for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# CI sees what a fresh machine sees: every listed package at the version the archive serves now
+# (security updates included), not whatever an earlier run left installed. Nothing is pinned.
+if [ "${CI:-}" = "true" ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+  missing=("${wanted[@]}")
+fi
 if ((${#missing[@]})); then
   if ! command -v apt-get >/dev/null; then
     echo "setup: these Debian packages are needed and this system has no apt-get: ${missing[*]}" >&2
@@ -23,7 +28,7 @@ if ((${#missing[@]})); then
     echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
     exit 1
   fi
-  echo "setup: installing ${missing[*]}" >&2
+  echo "setup: installing (or upgrading to the archive's current version) ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q >&2
   apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
@@ -43,3 +48,8 @@ fi
 # The printer's compact copy of the CJK font (about a minute, once per font version; see
 # devices/printer/documents/_compact.py). Documents print without it, with more memory.
 "$VENV/bin/madoguchi" build-print-font --if-missing >&2
+if [ "${CI:-}" = "true" ]; then
+  echo "setup: versions this run uses:" >&2
+  dpkg-query -W -f='  ${Package} ${Version}\n' cups-daemon pcscd postgresql libgl1 2>/dev/null >&2 || true
+  "$VENV/bin/pip" list --format=freeze 2>/dev/null | sed 's/^/  /' >&2
+fi

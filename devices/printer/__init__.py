@@ -17,6 +17,7 @@ from devices.printer._cups import (
     PrintJob,
     normalise_reasons,
 )
+from devices.printer._title import job_title
 from devices.printer.errors import (
     CupsUnavailableError,
     DocumentDataError,
@@ -47,5 +48,6 @@ __all__ = [
     "PrinterStatus",
     "QueueMissingError",
     "SessionPrints",
+    "job_title",
     "normalise_reasons",
 ]

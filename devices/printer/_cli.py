@@ -66,7 +66,7 @@ def print_test(role, server, queue, language, city, center, timeout, as_json) ->
         PrinterConfig(server=server, queues={role: queue or role}, job_timeout_s=timeout)
     )
     before = printer.status(role)
-    state = printer.print_and_wait(role, pdf, "madoguchi print-test", timeout=timeout)
+    state = printer.print_and_wait(role, pdf, "print-test", timeout=timeout)
     after = printer.status(role)
     outcome = {
         "role": role,

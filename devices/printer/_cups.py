@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import cups
 
+from devices.printer._title import job_title
 from devices.printer.errors import (
     CupsUnavailableError,
     DocumentTooLargeError,
@@ -268,7 +269,9 @@ class Printer:
     ) -> PrintJob:
         """Submit `pdf` to the role's queue. Raises a `PrinterError`; unless the document is
         too large, a refused document is first kept in `pending` (`error.pending_id`).
-        `title` goes into cupsd's job list and logs: never put personal data in it."""
+        `title` names the document kind; cupsd gets it as `job_title(title)` (see `_title`).
+        It goes into cupsd's job list and logs: never put personal data in it."""
+        title = job_title(title)
         limit = self.config.max_document_bytes
         if len(pdf) > limit:
             raise DocumentTooLargeError(

@@ -117,9 +117,9 @@ class PrinterAdapter:
                     reference=reference,
                     queued=job.kind == "claim_slip",
                 )
-                return "receipt", r.claim_slip(info), "claim slip"
+                return "receipt", r.claim_slip(info), "claim-slip"
             info = d.ReceiptInfo(**base, reference=reference, procedures=(data["title"],))
-            return "receipt", r.receipt(info), "claim slip"
+            return "receipt", r.receipt(info), "claim-slip"
         raise PortPrintError(("unknown-document",))
 
     def print_job(self, job: PrintJob) -> None:

@@ -26,6 +26,7 @@ Offscreen (SDL offscreen + llvmpipe) when there is no display. The two apps live
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -118,55 +119,55 @@ def command(as_json: bool, runs: int, journeys: int) -> None:
     """Kiosk app cold start, RSS after a full journey, screen change time vs an empty Kivy app."""
     from madoguchi.rig import CupsRig, PcscRig
 
-    with tempfile.TemporaryDirectory(prefix="madoguchi-bench-kiosk-") as tmp:
+    # Each rig stops when the block ends, also when a later one fails to start.
+    with (
+        tempfile.TemporaryDirectory(prefix="madoguchi-bench-kiosk-") as tmp,
+        contextlib.ExitStack() as rigs,
+    ):
         progress("bench kiosk: starting pcscd + vpcd and cupsd")
-        pcsc = PcscRig(Path(tmp) / "pcscd").start()
+        pcsc = rigs.enter_context(PcscRig(Path(tmp) / "pcscd"))
         pcsc.apply_env()  # this process places the simulated card (before its first context)
-        cups = CupsRig().start()
-        try:
-            listener = cups.add_capture_queue("bench_receipt")
-            env = _child_env(tmp, pcsc.env)
-            base_starts, base_rss, starts, rss, peaks, changes = [], [], [], [], [], []
-            drawn: list[float] = []
-            base_frames: list[float] = []
-            home_rss: list[float] = []
-            workers: list[float] = []
-            after_journeys: list[float] = []
-            for i in range(runs):
-                progress(f"bench kiosk: run {i + 1}/{runs}: empty app")
-                t, ready, base_done = _spawn(
-                    ["from kiosk.ui._benchapp import baseline_child as c; c()"], env
-                )
-                base_starts.append(t)
-                base_rss.append(ready["rss_mb"])
-                base_frames.append((base_done or {}).get("frame_drawn_ms", 0.0))
-                progress(f"bench kiosk: run {i + 1}/{runs}: kiosk app + full journey")
-                work = Path(tmp) / f"run{i}"
-                work.mkdir()
-                code = (
-                    "from kiosk.ui._benchapp import kiosk_child as c; "
-                    f"c({str(work)!r}, {pcsc.reader_name(0)!r}, {pcsc.vpcd_port}, "
-                    f"{str(cups.socket_path)!r}, 'bench_receipt', {journeys})"
-                )
-                hand = _CardHand(pcsc.vpcd_port, pcsc.reader_name(0))
-                try:
-                    t, ready, done = _spawn([code], env, hand)
-                finally:
-                    hand.remove()
-                if done is None:
-                    raise click.ClickException("the kiosk journey did not finish")
-                starts.append(t)
-                home_rss.append(ready["rss_mb"])
-                rss.append(done["rss_mb"])
-                peaks.append(done["rss_peak_mb"])
-                workers.append(done["render_worker_rss_mb"])
-                after_journeys.append(done["rss_after_journeys_mb"])
-                changes += done["screen_change_ms"]
-                drawn += done["screen_change_drawn_ms"]
-            listener.stop()
-        finally:
-            cups.stop()
-            pcsc.stop()
+        cups = rigs.enter_context(CupsRig())
+        listener = cups.add_capture_queue("bench_receipt")
+        env = _child_env(tmp, pcsc.env)
+        base_starts, base_rss, starts, rss, peaks, changes = [], [], [], [], [], []
+        drawn: list[float] = []
+        base_frames: list[float] = []
+        home_rss: list[float] = []
+        workers: list[float] = []
+        after_journeys: list[float] = []
+        for i in range(runs):
+            progress(f"bench kiosk: run {i + 1}/{runs}: empty app")
+            t, ready, base_done = _spawn(
+                ["from kiosk.ui._benchapp import baseline_child as c; c()"], env
+            )
+            base_starts.append(t)
+            base_rss.append(ready["rss_mb"])
+            base_frames.append((base_done or {}).get("frame_drawn_ms", 0.0))
+            progress(f"bench kiosk: run {i + 1}/{runs}: kiosk app + full journey")
+            work = Path(tmp) / f"run{i}"
+            work.mkdir()
+            code = (
+                "from kiosk.ui._benchapp import kiosk_child as c; "
+                f"c({str(work)!r}, {pcsc.reader_name(0)!r}, {pcsc.vpcd_port}, "
+                f"{str(cups.socket_path)!r}, 'bench_receipt', {journeys})"
+            )
+            hand = _CardHand(pcsc.vpcd_port, pcsc.reader_name(0))
+            try:
+                t, ready, done = _spawn([code], env, hand)
+            finally:
+                hand.remove()
+            if done is None:
+                raise click.ClickException("the kiosk journey did not finish")
+            starts.append(t)
+            home_rss.append(ready["rss_mb"])
+            rss.append(done["rss_mb"])
+            peaks.append(done["rss_peak_mb"])
+            workers.append(done["render_worker_rss_mb"])
+            after_journeys.append(done["rss_after_journeys_mb"])
+            changes += done["screen_change_ms"]
+            drawn += done["screen_change_drawn_ms"]
+        listener.stop()
     metrics = {
         "cold_start_s": round(percentile(starts, 50), 3),
         "rss_mb": round(percentile(rss, 50), 1),

@@ -1,4 +1,9 @@
-"""Start a daemon in the foreground, wait until it is ready, stop it: all bounded in time."""
+"""Start a daemon in the foreground, wait until it is ready, stop it: all bounded in time.
+
+When a daemon cannot start, the error carries the daemon's own words: the tail of its captured
+stdout/stderr and of every log file it writes itself (cupsd's ErrorLog, PostgreSQL's server log),
+because the one line that explains a failure is often only there.
+"""
 
 from __future__ import annotations
 
@@ -67,6 +72,20 @@ def wait_for(
         time.sleep(interval)
 
 
+def logs_tail(paths: Sequence[Path], lines: int = 15) -> str:
+    """The last `lines` lines of each file in `paths` that has any, each under its name."""
+    parts = []
+    for path in paths:
+        try:
+            text = Path(path).read_text(errors="replace").strip()
+        except OSError:
+            continue
+        if text:
+            tail = "\n".join(text.splitlines()[-lines:])
+            parts.append(f"--- {Path(path).name} ---\n{tail}")
+    return "\n".join(parts) or "(the daemon wrote nothing: no output and no log lines)"
+
+
 class ManagedProcess:
     """A child process with its output in a log file, stopped with SIGTERM then SIGKILL."""
 
@@ -78,8 +97,10 @@ class ManagedProcess:
         env: Mapping[str, str] | None = None,
         cwd: Path | None = None,
         name: str | None = None,
+        daemon_logs: Sequence[Path] = (),
     ) -> None:
         self.argv = list(argv)
+        self.daemon_logs = [Path(p) for p in daemon_logs]
         self.log_path = Path(log_path)
         self.env = dict(env) if env is not None else None
         self.cwd = cwd
@@ -110,11 +131,8 @@ class ManagedProcess:
         return self.proc is not None and self.proc.poll() is None
 
     def log_tail(self, lines: int = 15) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
+        """The last `lines` of the captured output and of each of the daemon's own logs."""
+        return logs_tail([self.log_path, *self.daemon_logs], lines)
 
     def wait_ready(self, predicate: Callable[[], bool], timeout: float, what: str) -> None:
         """Wait until `predicate()`; fail early, with the log tail, if the process died."""

@@ -59,7 +59,7 @@ ErrorLog {root}/log/error_log
 AccessLog {root}/log/access_log
 PageLog {root}/log/page_log
 FileDevice No
-Printcap
+Printcap {root}/state/printcap
 """
 
 
@@ -217,11 +217,17 @@ class CupsRig:
             ],
             root / "log/cupsd.stdout",
             name="cupsd",
-        ).start()
-        port = self.port
-        self._process.wait_ready(
-            lambda: tcp_listening(port) and self.socket_path.exists(), timeout, f"port {port}"
+            daemon_logs=[root / "log/error_log"],
         )
+        port = self.port
+        try:
+            self._process.start()
+            self._process.wait_ready(
+                lambda: tcp_listening(port) and self.socket_path.exists(), timeout, f"port {port}"
+            )
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def lpadmin(self, *args: str) -> None:
@@ -253,7 +259,8 @@ class CupsRig:
         if self._process is not None:
             self._process.stop()
             self._process = None
-            wait_for(lambda: not tcp_listening(self.port), 5, "cupsd port to close")
+            if self.port:
+                wait_for(lambda: not tcp_listening(self.port), 5, "cupsd port to close")
         if self._own_dir and self.root is not None:
             shutil.rmtree(self.root, ignore_errors=True)
             self.root = None

@@ -90,15 +90,22 @@ class PcscRig:
             ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
             self.workdir / "pcscd.log",
             name="pcscd",
-        ).start()
+        )
         self.socket_path = run_dir / "pcscd.comm"
         self.private = True
         port = self.vpcd_port
-        self._process.wait_ready(
-            lambda: self.socket_path.exists() and tcp_listening(port) and tcp_listening(port + 1),
-            timeout,
-            f"its socket and vpcd on ports {port}/{port + 1}",
-        )
+        try:
+            self._process.start()
+            self._process.wait_ready(
+                lambda: (
+                    self.socket_path.exists() and tcp_listening(port) and tcp_listening(port + 1)
+                ),
+                timeout,
+                f"its socket and vpcd on ports {port}/{port + 1}",
+            )
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         if self._process is not None:

@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from madoguchi.rig._proc import RigError
+from madoguchi.rig._proc import RigError, logs_tail
 
 _USER = "madoguchi"
 
@@ -46,14 +46,26 @@ class PostgresRig:
             argv = ["runuser", "-u", self.run_as, "--", *argv]
         result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
         if result.returncode != 0:
+            # pg_ctl only says "examine the log output": the server's reason is in its log.
+            server_log = logs_tail([self.root / "postgres.log"]) if self.root else ""
             raise RigError(
                 f"{Path(argv[0] if os.geteuid() else argv[4]).name} failed "
                 f"(exit {result.returncode}): {(result.stderr or result.stdout).strip()[-800:]}"
+                + (f"\nthe server's log:\n{server_log}" if self.root else "")
             )
 
     def start(self, timeout: float = 60.0) -> PostgresRig:
         initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
         self.root = Path(tempfile.mkdtemp(prefix="madoguchi-pg-"))
+        try:
+            self._init_and_start(initdb, pg_ctl, timeout)
+        except BaseException:
+            self._discard()
+            raise
+        return self
+
+    def _init_and_start(self, initdb: str, pg_ctl: str, timeout: float) -> None:
+        assert self.root is not None
         os.chmod(self.root, 0o755)
         if os.geteuid() == 0:
             try:
@@ -95,7 +107,6 @@ class PostgresRig:
             ],
             timeout + 10,
         )
-        return self
 
     def stop(self) -> None:
         if self.root is None:
@@ -107,6 +118,18 @@ class PostgresRig:
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
             self.root = None
+
+    def _discard(self) -> None:
+        """After a failed start: stop whatever half-started (immediate), remove the directory."""
+        root, data = self.root, self.root / "data" if self.root else None
+        if data is not None and (data / "postmaster.pid").exists():
+            try:
+                self._run([_pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], 30)
+            except (RigError, subprocess.TimeoutExpired):
+                pass
+        if root is not None:
+            shutil.rmtree(root, ignore_errors=True)
+        self.root = None
 
     def __enter__(self) -> PostgresRig:
         return self.start()
