@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from sync.central.store_reports import StoreReports
 from sync.central.store_schema import KIND_TABLES
+from sync.central.store_tables import StoreTables
 from sync.protocol import Rejection
 from sync.sealing import GENESIS_HASH
 
@@ -140,8 +141,9 @@ def body_json(body: dict) -> str:
     return json.dumps(body, ensure_ascii=False, default=_to_jsonable, sort_keys=True)
 
 
-class Store(StoreReports):
-    """Common SQL for both backends. One instance = one connection = one thread."""
+class Store(StoreReports, StoreTables):
+    """Common SQL for both backends. One instance = one connection = one thread. The issuer's,
+    forwarder's and retention's SQL is in `StoreTables` (store_tables.py)."""
 
     # --- backend hooks ----------------------------------------------------------------------
     def _execute(self, sql: str, params: Sequence = ()) -> list[tuple]:

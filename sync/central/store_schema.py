@@ -84,9 +84,68 @@ _TIME_INDEXES = [
     "CREATE INDEX events_at ON events (at)",
 ]
 
+# The issuer's and the forwarder's tables (engineer "tables"): in the store, on either backend,
+# so several receivers sharing one PostgreSQL share one replay cache, one set of slot counts and
+# one forwarding ledger (private SQLite files beside the store each kept their own).
+# `issuer_challenges` is the replay cache: challenges central minted (by SHA-256), whom and what
+# request each is for, and when it was used; `bookings` is already the typed table of queued
+# booking records, hence `consultation_*`.
+_ISSUER_FORWARDER_TABLES = [
+    """CREATE TABLE issuer_challenges (
+    digest {blob} PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    certificate TEXT NOT NULL,
+    copies {int} NOT NULL,
+    issued_at {real} NOT NULL,
+    used_at {real}
+)""",
+    "CREATE INDEX issuer_challenges_issued_at ON issuer_challenges (issued_at)",
+    """CREATE TABLE issued_documents (
+    document_id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    verification_code TEXT NOT NULL,
+    issued_at TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    copies {int} NOT NULL
+)""",
+    """CREATE TABLE consultation_slots (
+    id TEXT PRIMARY KEY,
+    topic TEXT NOT NULL,
+    start TEXT NOT NULL,
+    minutes {int} NOT NULL,
+    capacity {int} NOT NULL,
+    booked {int} NOT NULL DEFAULT 0
+)""",
+    """CREATE TABLE consultation_bookings (
+    device_id TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    slot_id TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    at {real} NOT NULL,
+    PRIMARY KEY (device_id, request_id)
+)""",
+    """CREATE TABLE forwarded (
+    record_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    status {int} NOT NULL,
+    at {real} NOT NULL
+)""",
+    """CREATE TABLE forward_cursors (
+    kind TEXT PRIMARY KEY,
+    after_id {int} NOT NULL
+)""",
+]
+
+# Central retention: a typed row whose personal fields were removed is marked, so the purge
+# never reads it again and reports can tell purged rows from fresh ones.
+_RETENTION = [f"ALTER TABLE {t} ADD COLUMN purged_at {{real}}" for t in KIND_TABLES.values()]
+
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("0001_initial", _INITIAL),
     ("0002_time_indexes", _TIME_INDEXES),
+    ("0004_issuer_forwarder_tables", _ISSUER_FORWARDER_TABLES),
+    ("0005_retention", _RETENTION),
 ]
 
 _TYPES = {
