@@ -35,7 +35,7 @@ GOOD = [
 
 
 def test_every_bundled_profile_is_covered():
-    bad = {"blocked", "not-mynumber", "malformed-tlv"}
+    bad = {"blocked", "not-mynumber", "malformed-tlv", "blocks-with-6983"}
     assert set(bundled_profiles()) == {g[0] for g in GOOD} | bad
 
 

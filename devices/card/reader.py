@@ -222,8 +222,13 @@ class MyNumberCard:
                 raise PinBlockedError(pin.key, just_now=True)
             raise WrongPinError(pin.key, left)
         if r.sw == 0x6983:
+            # Some cards answer the entry that spends the last try with 69 83 instead of
+            # 63 C0. We only got here because the card had tries left a moment ago on this
+            # exclusive connection, so this entry is what blocked it: the resident must hear
+            # "you have just locked it", not "it was already locked".
             self._tries[pin.key] = 0
-            raise PinBlockedError(pin.key)
+            log.info("card: wrong %s PIN, blocked by this entry (SW 6983)", pin.key)
+            raise PinBlockedError(pin.key, just_now=True)
         raise CardStatusError(f"VERIFY {pin.key}", r.sw)
 
     def kenhojo_tries_left(self) -> int:

@@ -1,7 +1,8 @@
 """A My Number card that behaves like the real one, behind pcscd via vpcd (`VirtualCardLink`).
 
 Implements, per /work/shared/reference/mynumber-card.md: SELECT by AID and by file id (unknown →
-6A 82), VERIFY with data (90 00 / 63 Cx / 69 83) and without (63 Cx, no try spent), a lock after
+6A 82), VERIFY with data (90 00 / 63 Cx / 69 83; the entry that spends the last try answers
+63 C0 or, per profile, 69 83) and without (63 Cx, no try spent), a lock after
 3 wrong entries in a row, reset on success, READ BINARY with offsets and short or extended Le
 (62 82 when the file ends before Le, 6B 00 past the end), SIGN (80 2A) with the JPKI auth key
 (raw PKCS#1 v1.5 over the DigestInfo sent), and status words for commands out of order
@@ -201,6 +202,8 @@ class MyNumberCardSim:
             return SW_OK
         self.tries[key] -= 1
         self._verified.discard(key)
+        if self.tries[key] == 0:
+            return self.profile.last_try_sw  # 63 C0, or 69 83 on cards that answer so
         return bytes([0x63, 0xC0 | self.tries[key]])
 
     def _read_binary(self, apdu: bytes) -> bytes:

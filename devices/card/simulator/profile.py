@@ -8,7 +8,9 @@ A profile file (bundled ones live in `profiles/`, one per case the reader must h
     [holder]       name, address, birth_date = 1985-04-01, sex = 1|2|9, my_number = "12 digits"
     [kenhojo]      pin = "1234", tries_left = 3
     [jpki]         auth_pin = "1234", auth_tries_left = 3, auth_cert_expired = false
-    [faults]       basic4_hex = "..." (replaces the basic-4 file bytes, e.g. malformed TLV)
+    [faults]       basic4_hex = "..." (replaces the basic-4 file bytes, e.g. malformed TLV),
+                   last_try_sw = "6983" (what a wrong entry that spends the last try answers;
+                   default "63C0": some cards answer 69 83 instead)
 
 Invariants: loading validates everything and raises `ProfileError` naming the file and field;
 the JPKI key and certificate come from the test CA (`ca.py`, cached), never from the file.
@@ -69,6 +71,7 @@ class CardProfile:
     auth_certificate: x509.Certificate
     ca_certificate: x509.Certificate
     basic4_override: bytes | None = None
+    last_try_sw: bytes = b"\x63\xc0"
 
     def __repr__(self) -> str:  # the holder fields are test data, but keep the habit
         return f"CardProfile({self.name!r})"
@@ -158,6 +161,9 @@ def load_profile(name_or_path: str | Path, ca_dir: Path | str | None = None) -> 
     ca: TestCA = default_test_ca() if ca_dir is None else make_test_ca(ca_dir)
     creds = issue_card_credentials(ca, path.stem, expired=expired)
     basic4_hex = faults.get("basic4_hex")
+    last_try_sw = _hex(_get(faults, "last_try_sw", str, "63C0", source, "faults"), source, "sw")
+    if last_try_sw not in (b"\x63\xc0", b"\x69\x83"):
+        raise ProfileError(source, "[faults] last_try_sw must be 63C0 or 6983")
     return CardProfile(
         name=path.stem,
         description=_get(doc, "description", str, "", source, "top level"),
@@ -181,4 +187,5 @@ def load_profile(name_or_path: str | Path, ca_dir: Path | str | None = None) -> 
         auth_certificate=creds.certificate,
         ca_certificate=ca.certificate,
         basic4_override=None if basic4_hex is None else _hex(str(basic4_hex), source, "basic4_hex"),
+        last_try_sw=last_try_sw,
     )
