@@ -12,7 +12,10 @@ files, no links, no paths outside `madoguchi-device/`, size-bounded) before anyt
 the bundle is assembled in a temp directory next to the target and renamed into place, so a
 power cut leaves either no bundle or a complete one; an installed bundle of another device is
 never overwritten without `force`; the tarball (on the world-readable FAT boot partition) is
-removed after a successful install.
+overwritten with zeros, fsynced, and only then removed after a successful install, so its
+clusters do not keep the device's keys for anyone who later images the card; every run (an
+unchanged re-run too) re-asserts the owners and modes above, so a key loosened by hand is
+readable by its service user only again after the next boot.
 """
 
 from __future__ import annotations
@@ -102,6 +105,26 @@ def _read_tarball(tarball: Path) -> dict[str, bytes]:
     return {name.split("/", 1)[1]: data for name, data in members.items()}
 
 
+def shred(path: Path) -> None:
+    """Overwrite `path` with zeros in place (same clusters on FAT, which does not copy on write),
+    fsync, then remove it and fsync its directory. A missing file is fine (already removed)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return
+    try:
+        size = os.fstat(fd).st_size
+        zeros = bytes(min(size, 1 << 20))
+        written = 0
+        while written < size:
+            written += os.write(fd, zeros[: size - written])
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    path.unlink(missing_ok=True)
+    fsync_dir(path.parent)
+
+
 def _write(path: Path, data: bytes, mode: int, uid: int, gid: int) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as f:
@@ -145,7 +168,7 @@ def install_bundle(
                 files[TARBALL_CATALOG], root / layout.bundles_dir, bundle, owners, now
             )
         if remove_tarball:
-            tarball.unlink(missing_ok=True)
+            shred(tarball)
     except OSError as e:
         raise InstallError(f"cannot place the bundle: {e.strerror}", path=str(e.filename)) from e
     return InstallResult(bundle.device_id, target, catalog_version, changed)
@@ -175,6 +198,7 @@ def _place_device_dir(
                 (target / n).exists() and (target / n).read_bytes() == files[n]
                 for n in BUNDLE_FILES
             ):
+                _assert_modes(target, owners)
                 return bundle, False
             try:
                 installed = load_device_config(target).device_id
@@ -197,6 +221,16 @@ def _place_device_dir(
         return bundle, True
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _assert_modes(target: Path, owners: _Owners) -> None:
+    """Owners and modes of an installed bundle, as the module docstring lists them."""
+    os.chown(target, 0, owners.group)
+    os.chmod(target, 0o750)
+    for name in BUNDLE_FILES:
+        public = name == DEVICE_TOML
+        os.chown(target / name, 0 if public else owners.secret_uid, owners.group)
+        os.chmod(target / name, 0o640 if public else 0o600)
 
 
 def _place_catalog(

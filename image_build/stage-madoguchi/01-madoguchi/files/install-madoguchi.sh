@@ -2,14 +2,20 @@
 # Install Madoguchi's system files into a root filesystem, and check an image root.
 #
 #   install-madoguchi.sh system ROOT SYSTEMD_SRC   units, sysusers, tmpfiles, users, enablement,
-#                                                  apt pin against vsmartcard-vpcd
-#   install-madoguchi.sh check ROOT                fail if vsmartcard-vpcd (or its driver) is in ROOT
+#                                                  apt pin against vsmartcard-vpcd, cupsd privacy
+#                                                  settings (cupsd-privacy.conf) in cupsd.conf
+#   install-madoguchi.sh check ROOT                fail if vsmartcard-vpcd (or its driver) is in
+#                                                  ROOT, or if ROOT's cupsd would keep job files
+#                                                  or job history
 #
 # Works on a pi-gen rootfs from the build host and on a temp dir in tests: systemd's own tools
 # are used with --root, nothing runs inside ROOT. Idempotent.
 set -euo pipefail
 
 DEVICE_UNITS=(madoguchi-kiosk.service madoguchi-sync-agent.service madoguchi-firstboot.service)
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CUPSD_PRIVACY="$HERE/cupsd-privacy.conf"
+CUPSD_DIRECTIVES='PreserveJobFiles|PreserveJobHistory|MaxJobs|PageLogFormat|LogLevel'
 
 die() {
 	echo "install-madoguchi: $*" >&2
@@ -52,6 +58,41 @@ LOGIND
 kernel.sysrq = 0
 SYSCTL
 	systemctl --root="$root" mask getty@tty1.service autovt@.service >/dev/null 2>&1 || true
+	install_cupsd_privacy "$root"
+}
+
+# cupsd.conf has no include directory: drop every directive we set (wherever it stands), then
+# append ours, so re-running gives the same file and a package default never wins.
+install_cupsd_privacy() {
+	local root=$1 conf="$1/etc/cups/cupsd.conf" tmp
+	[ -f "$CUPSD_PRIVACY" ] || die "missing $CUPSD_PRIVACY"
+	install -d -m 0755 "$root/etc/cups"
+	tmp=$(mktemp "$root/etc/cups/.cupsd.conf.XXXXXX")
+	if [ -f "$conf" ]; then
+		grep -Ev "^[[:space:]]*($CUPSD_DIRECTIVES)([[:space:]]|\$)" "$conf" |
+			sed '/^# >>> madoguchi privacy/,/^# <<< madoguchi privacy/d' >"$tmp" || true
+	fi
+	{
+		echo "# >>> madoguchi privacy (install-madoguchi.sh; do not edit here)"
+		cat "$CUPSD_PRIVACY"
+		echo "# <<< madoguchi privacy"
+	} >>"$tmp"
+	chmod 0640 "$tmp"
+	mv "$tmp" "$conf"
+}
+
+check_cupsd() {
+	local conf="$1/etc/cups/cupsd.conf"
+	[ -e "$1/usr/sbin/cupsd" ] || [ -e "$conf" ] || return 0
+	[ -f "$conf" ] || die "cupsd is in the image but $conf is missing"
+	grep -Eq '^[[:space:]]*PreserveJobFiles[[:space:]]+No[[:space:]]*$' "$conf" ||
+		die "$conf keeps job files (PreserveJobFiles No is missing)"
+	grep -Eq '^[[:space:]]*PreserveJobHistory[[:space:]]+No[[:space:]]*$' "$conf" ||
+		die "$conf keeps job history (PreserveJobHistory No is missing)"
+	if grep -Eq '^[[:space:]]*(PreserveJobFiles|PreserveJobHistory)[[:space:]]+([Yy]|[0-9])' "$conf"; then
+		die "$conf also sets PreserveJobFiles/PreserveJobHistory to keep jobs"
+	fi
+	echo "install-madoguchi: cupsd keeps no job files or history in $1"
 }
 
 check_image() {
@@ -66,6 +107,7 @@ check_image() {
 		die "a vpcd reader driver is present in the image: it must not ship"
 	fi
 	echo "install-madoguchi: no virtual card reader in $root"
+	check_cupsd "$root"
 }
 
 case "${1:-}" in

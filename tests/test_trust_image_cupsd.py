@@ -1,0 +1,137 @@
+"""Issue 16 item 6 (printer part): the kiosk image's cupsd keeps no resident document and no
+document title after printing. `install-madoguchi.sh system` writes PreserveJobFiles No,
+PreserveJobHistory No, a small MaxJobs and no page log into the image's cupsd.conf (replacing
+whatever the package set), the real cupsd accepts the result (`cupsd -t`), and the image
+check refuses a root whose cupsd would keep job files or history."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FILES = REPO / "image_build" / "stage-madoguchi" / "01-madoguchi" / "files"
+INSTALL = FILES / "install-madoguchi.sh"
+HAVE_SYSTEMD_TOOLS = all(
+    shutil.which(t) for t in ("systemd-sysusers", "systemd-tmpfiles", "systemctl")
+)
+# What Debian's cups-daemon ships, plus a hostile line that would keep every job's file.
+PACKAGE_CONF = """\
+LogLevel debug
+PageLogFormat %p %u %j %T %{job-name}
+MaxLogSize 0
+PreserveJobFiles Yes
+  PreserveJobHistory   Yes
+Listen localhost:631
+Listen /run/cups/cups.sock
+<Location />
+  Order allow,deny
+</Location>
+"""
+
+
+def _directives(conf: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for line in conf.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            name, _, value = line.partition(" ")
+            out.setdefault(name, []).append(value.strip())
+    return out
+
+
+def _system(root: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["bash", str(INSTALL), "system", str(root), str(REPO / "systemd")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _check(root: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["bash", str(INSTALL), "check", str(root)], capture_output=True, text=True, timeout=30
+    )
+
+
+@pytest.fixture
+def root(tmp_path):
+    if not HAVE_SYSTEMD_TOOLS:
+        pytest.skip("needs systemd-sysusers, systemd-tmpfiles and systemctl")
+    root = tmp_path / "rootfs"
+    (root / "etc/cups").mkdir(parents=True)
+    (root / "etc/cups/cupsd.conf").write_text(PACKAGE_CONF)
+    (root / "usr/sbin").mkdir(parents=True)
+    (root / "usr/sbin/cupsd").write_bytes(b"")  # cupsd is in the image
+    return root
+
+
+@pytest.mark.timeout(120)
+def test_installed_cupsd_conf_keeps_no_job_files_titles_or_history(root):
+    before = _check(root)
+    assert before.returncode != 0 and "keeps job files" in before.stderr
+    result = _system(root)
+    assert result.returncode == 0, result.stderr
+    conf = (root / "etc/cups/cupsd.conf").read_text()
+    d = _directives(conf)
+    assert d["PreserveJobFiles"] == ["No"]
+    assert d["PreserveJobHistory"] == ["No"]
+    assert len(d["MaxJobs"]) == 1 and 0 < int(d["MaxJobs"][0]) <= 50
+    assert d["PageLogFormat"] == [""]  # no page log line naming the job
+    assert d["LogLevel"] == ["warn"]
+    # the package's own settings we do not touch stay
+    assert d["Listen"] == ["localhost:631", "/run/cups/cups.sock"] and "<Location" in d
+    assert (root / "etc/cups/cupsd.conf").stat().st_mode & 0o777 == 0o640
+    # idempotent: a second run gives the same bytes
+    assert _system(root).returncode == 0
+    assert (root / "etc/cups/cupsd.conf").read_text() == conf
+    after = _check(root)
+    assert after.returncode == 0, after.stderr
+    assert "keeps no job files or history" in after.stdout
+
+
+@pytest.mark.skipif(shutil.which("cupsd") is None, reason="cupsd not installed")
+@pytest.mark.timeout(120)
+def test_the_real_cupsd_accepts_the_installed_conf(root, tmp_path):
+    assert _system(root).returncode == 0
+    files = tmp_path / "cups-files.conf"
+    files.write_text(f"ServerRoot {tmp_path}\nRequestRoot {tmp_path}/spool\n")
+    (tmp_path / "spool").mkdir()
+    result = subprocess.run(
+        ["cupsd", "-t", "-c", str(root / "etc/cups/cupsd.conf"), "-s", str(files)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Unknown directive" not in result.stdout + result.stderr
+
+
+HOSTILE = {
+    "history kept for a day": "PreserveJobFiles No\nPreserveJobHistory 86400\n",
+    "files kept": "PreserveJobFiles Yes\nPreserveJobHistory No\n",
+    "files line missing": "PreserveJobHistory No\n",
+    "both set twice": "PreserveJobFiles No\nPreserveJobHistory No\nPreserveJobFiles 3600\n",
+}
+
+
+@pytest.mark.parametrize("conf", HOSTILE.values(), ids=HOSTILE.keys())
+@pytest.mark.timeout(30)
+def test_image_check_refuses_a_cupsd_that_keeps_jobs(tmp_path, conf):
+    root = tmp_path / "rootfs"
+    (root / "etc/cups").mkdir(parents=True)
+    (root / "etc/cups/cupsd.conf").write_text(conf)
+    result = _check(root)
+    assert result.returncode != 0
+    assert "keeps job" in result.stderr or "to keep jobs" in result.stderr
+
+
+@pytest.mark.timeout(30)
+def test_image_check_refuses_cupsd_without_its_conf(tmp_path):
+    root = tmp_path / "rootfs"
+    (root / "usr/sbin").mkdir(parents=True)
+    (root / "usr/sbin/cupsd").write_bytes(b"")
+    result = _check(root)
+    assert result.returncode != 0 and "cupsd.conf is missing" in result.stderr
