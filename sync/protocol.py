@@ -9,6 +9,11 @@ map with exactly the keys of that type. Invariants:
   anything else, whatever the bytes.
 - `decode(encode(m)) == m` for every valid message.
 - The size check happens before any parsing, so an oversize frame costs nothing to refuse.
+- Frames are parsed by `sync.cbor_safe.loads` (no tags at all, depth and item bounds, cost linear
+  in the frame size), never by `cbor2.loads`: value sharing (tags 28/29) cannot expand a frame.
+- Every `ProtocolLimits` field is enforced here: frame bytes, records per batch, bytes per record
+  part, text length, payload bytes (encoded size of a REQUEST/REPLY payload), payload depth and
+  items per frame.
 - Integers are bounded to 0..2**63-1 (sequence numbers, ids, versions) so both SQL backends hold them.
 
 Conversation (see docs/sync.md): agent HELLO → central ACK(batch_id=0, committed_seq) → agent
@@ -23,7 +28,10 @@ from dataclasses import dataclass, field
 
 import cbor2
 
+from sync.cbor_safe import CborLimits
+from sync.cbor_safe import loads as cbor_loads
 from sync.protocol_errors import (
+    CborError,
     MalformedMessageError,
     OversizeMessageError,
     ProtocolError,
@@ -63,6 +71,15 @@ class ProtocolLimits:
     max_text_chars: int = 256
     max_payload_bytes: int = 1024 * 1024
     max_payload_depth: int = 16
+    max_items: int = 200_000  # CBOR items in one frame (a full batch is ~3 per record)
+
+    def cbor(self) -> CborLimits:
+        """The decoder bounds for one frame: [version, type, {field: payload...}] adds 3 levels."""
+        return CborLimits(
+            max_bytes=self.max_frame_bytes,
+            max_depth=self.max_payload_depth + 4,
+            max_items=self.max_items,
+        )
 
 
 DEFAULT_LIMITS = ProtocolLimits()
@@ -193,18 +210,9 @@ def decode(frame: bytes, limits: ProtocolLimits = DEFAULT_LIMITS) -> Message:
     if len(frame) > limits.max_frame_bytes:
         raise OversizeMessageError("frame", len(frame), limits.max_frame_bytes)
     try:
-        raw = cbor2.loads(
-            bytes(frame), max_depth=limits.max_payload_depth + 8, allow_duplicate_keys=False
-        )
-    except (
-        cbor2.CBORError,
-        ValueError,
-        TypeError,
-        OverflowError,
-        RecursionError,
-        LookupError,
-    ) as e:
-        raise MalformedMessageError(f"not CBOR ({type(e).__name__})") from None
+        raw = cbor_loads(frame, limits.cbor())
+    except CborError as e:
+        raise MalformedMessageError(f"not plain CBOR: {e.cbor_reason}") from None
     if not isinstance(raw, list) or len(raw) != 3:
         raise MalformedMessageError("frame is not [version, type, fields]")
     version, name, fields = raw
@@ -277,11 +285,16 @@ def _payload(fields: dict, key: str, limits: ProtocolLimits) -> dict:
     if type(value) is not dict:
         raise MalformedMessageError(f"{key} is not a map")
     _check_plain(value, key, limits.max_payload_depth)
+    # No sharing is possible after cbor_safe, so re-encoding costs what the frame cost to read.
+    size = len(cbor2.dumps(value))
+    if size > limits.max_payload_bytes:
+        raise OversizeMessageError(key, size, limits.max_payload_bytes)
     return value
 
 
 def _check_plain(value: object, key: str, depth: int) -> None:
-    """Only plain CBOR data in payloads: no tags (dates, decimals, sets...), string map keys."""
+    """Only plain data in payloads: string map keys, finite floats, integers in range (tags were
+    already refused by the decoder)."""
     if depth < 0:
         raise MalformedMessageError(f"{key} nested too deeply")
     kind = type(value)

@@ -13,6 +13,7 @@ __all__ = [
     "AgentConfigError",
     "AgentOfflineError",
     "BindError",
+    "CborError",
     "MalformedMessageError",
     "OversizeMessageError",
     "ProtocolError",
@@ -61,6 +62,16 @@ class MalformedMessageError(ProtocolError):
     def __init__(self, reason: str) -> None:
         super().__init__(f"malformed message: {reason}")
         self.reason = reason
+
+
+class CborError(MalformedMessageError):
+    """Bytes that `sync.cbor_safe.loads` refuses (a tag, too deep, too many items, truncated...).
+    `offset` is where in the input the refusal was made."""
+
+    def __init__(self, reason: str, offset: int) -> None:
+        super().__init__(f"CBOR refused at byte {offset}: {reason}")
+        self.cbor_reason = reason
+        self.offset = offset
 
 
 class OversizeMessageError(ProtocolError):
