@@ -27,6 +27,7 @@ from kiosk.catalog._model import (
     FieldSpec,
     LifeEvent,
     Procedure,
+    ProcedureDetail,
     Question,
     Rule,
     Slot,
@@ -39,7 +40,7 @@ from kiosk.catalog.errors import (
     CatalogSchemaError,
     UnknownLifeEventError,
 )
-from kiosk.catalog.rules import rule_matches, select_procedures
+from kiosk.catalog.rules import due_date, rule_matches, select_procedures
 
 __all__ = [
     "CARD_ITEMS",
@@ -58,6 +59,7 @@ __all__ = [
     "FieldSpec",
     "LifeEvent",
     "Procedure",
+    "ProcedureDetail",
     "Question",
     "Rule",
     "Slot",
@@ -67,6 +69,7 @@ __all__ = [
     "catalog_from_bundle",
     "current_catalog",
     "default_catalog",
+    "due_date",
     "load_catalog",
     "parse_catalog",
     "rule_matches",

@@ -29,6 +29,7 @@ from kiosk.catalog._model import (
     FieldSpec,
     LifeEvent,
     Procedure,
+    ProcedureDetail,
     Question,
     Rule,
     Slot,
@@ -54,6 +55,9 @@ _ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MAX_BYTES = 4 * 1024 * 1024
+# A printed QR and a `source` must lead to a public page over TLS: no http, no spaces, bounded.
+_URL = re.compile(r"^https://[A-Za-z0-9.-]+(/[!-~]*)?$")
+_MAX_DUE_DAYS = 3 * 366  # the longest claim period in the catalog is 2 years
 
 
 class _Obj:
@@ -135,6 +139,32 @@ def _text(v: Any, where: str) -> Text:
     return Text(tuple((lang, v[lang]) for lang in LANGUAGES))
 
 
+def _url(o: _Obj, key: str, required: bool = False) -> str | None:
+    v = o.str(key, required=required)
+    if v is not None and (not _URL.match(v) or len(v) > 300):
+        raise CatalogSchemaError(f"{o.where}.{key}", "expected an https URL")
+    return v
+
+
+def _date(o: _Obj, key: str) -> str | None:
+    v = o.str(key, required=False)
+    if v is not None and not _DATE.match(v):
+        raise CatalogSchemaError(f"{o.where}.{key}", "expected YYYY-MM-DD")
+    return v
+
+
+def _due_days(o: _Obj, deadline: Text | None) -> int | None:
+    v = o.int("due_days", required=False)
+    if v is None:
+        return None
+    if v > _MAX_DUE_DAYS:
+        raise CatalogSchemaError(f"{o.where}.due_days", f"more than {_MAX_DUE_DAYS} days")
+    if deadline is None:
+        # A date without the words saying how it is counted would be shown out of context.
+        raise CatalogSchemaError(f"{o.where}.due_days", "needs a deadline text")
+    return v
+
+
 def _ids(values: list[Any], where: str) -> tuple[str, ...]:
     out = []
     for i, v in enumerate(values):
@@ -207,18 +237,19 @@ def _procedure(raw: Any, where: str) -> Procedure:
     pid = o.id()
     c = _Obj(o._get("completion", None, True), f"{where}.completion")
     kind = _enum(CompletionKind, c.str("kind"), f"{where}.completion.kind")
-    office = c.text("office", required=kind is CompletionKind.OFFICE)
+    office = c.text("office", required=kind in (CompletionKind.OFFICE, CompletionKind.PREFILL))
     c.done()
     fields = tuple(_field(f, f"{where}.fields[{i}]") for i, f in enumerate(o.list("fields", False)))
     _unique([f.name for f in fields], f"{where}.fields")
-    if kind is CompletionKind.KIOSK and not fields:
-        raise CatalogSchemaError(f"{where}.fields", "a kiosk procedure needs fields")
+    if kind in (CompletionKind.KIOSK, CompletionKind.PREFILL) and not fields:
+        raise CatalogSchemaError(f"{where}.fields", f"a {kind.value} procedure needs fields")
     docs = tuple(
         _text(d, f"{where}.documents[{i}]") for i, d in enumerate(o.list("documents", False))
     )
     record_kind = o.str("record_kind", required=False, default="application")
     if record_kind not in ("application", "shelter_checkin"):
         raise CatalogSchemaError(f"{where}.record_kind", "expected application or shelter_checkin")
+    deadline = o.text("deadline", required=False)
     proc = Procedure(
         id=pid,
         name=o.text("name"),
@@ -227,8 +258,12 @@ def _procedure(raw: Any, where: str) -> Procedure:
         fields=fields,
         documents=docs,
         fee_yen=o.int("fee_yen", required=False, default=0),
-        deadline=o.text("deadline", required=False),
+        deadline=deadline,
         record_kind=record_kind,
+        due_days=_due_days(o, deadline),
+        url=_url(o, "url", required=kind is CompletionKind.ONLINE),
+        source=_url(o, "source"),
+        checked=_date(o, "checked"),
     )
     o.done()
     return proc
@@ -258,12 +293,37 @@ def _life_event(raw: Any, where: str) -> LifeEvent:
             raise CatalogSchemaError(ro.where, "a rule needs add or remove")
         rules.append(Rule(when=tuple(cond.items()), add=add, remove=remove))
         ro.done()
+    raw_details = o._get("details", {}, False)
+    if not isinstance(raw_details, dict):
+        raise CatalogSchemaError(f"{where}.details", "expected an object")
+    details = []
+    for pid, raw in raw_details.items():
+        dwhere = f"{where}.details.{pid}"
+        if not isinstance(pid, str) or not _ID.match(pid):
+            raise CatalogSchemaError(dwhere, "expected a procedure id")
+        do = _Obj(raw, dwhere)
+        deadline = do.text("deadline", required=False)
+        raw_docs = do._get("documents", None, False)
+        docs = None
+        if raw_docs is not None:
+            if not isinstance(raw_docs, list):
+                raise CatalogSchemaError(f"{dwhere}.documents", "expected a list")
+            docs = tuple(_text(d, f"{dwhere}.documents[{i}]") for i, d in enumerate(raw_docs))
+        detail = ProcedureDetail(
+            deadline=deadline, due_days=_due_days(do, deadline), documents=docs
+        )
+        if deadline is None and docs is None:
+            raise CatalogSchemaError(dwhere, "a detail needs a deadline or documents")
+        do.done()
+        details.append((pid, detail))
     ev = LifeEvent(
         id=eid,
         name=o.text("name"),
         questions=tuple(questions),
         always=_ids(o.list("always"), f"{where}.always"),
         rules=tuple(rules),
+        details=tuple(details),
+        date_label=o.text("date_label", required=False),
     )
     o.done()
     return ev
@@ -349,6 +409,12 @@ def _check_references(catalog: Catalog) -> None:
             for pid in rule.add + rule.remove:
                 if pid not in catalog.procedures:
                     raise CatalogReferenceError(f"{where}.rules[{r_index}]", pid)
+        reachable = set(event.always) | {p for rule in event.rules for p in rule.add}
+        for pid, _ in event.details:
+            # A detail for a procedure the event never lists is a typo that would silently
+            # leave the shared (out-of-context) text in place.
+            if pid not in reachable:
+                raise CatalogReferenceError(f"{where}.details", pid)
     for i, slot in enumerate(catalog.slots):
         if slot.topic not in catalog.topics:
             raise CatalogReferenceError(f"$.slots[{i}].topic", slot.topic)

@@ -6,13 +6,19 @@ Invariants (checked by the loader, relied on everywhere else):
 - ids are lowercase ASCII identifiers, unique within their kind;
 - every rule and life event refers only to procedures that exist; every rule condition refers only
   to questions of its own life event;
-- fees are whole yen, never negative.
+- fees are whole yen, never negative;
+- an `online` procedure has the https URL where it is done (printed as a QR); an `office` or
+  `prefill` one names its counter; `source` (when present) is the https page the entry was checked
+  against, on the ISO date `checked`;
+- a life event's `details` override a shared procedure's deadline and documents in that event's
+  context (国保加入 after a birth is due 14 days from the birth and needs no certificate of loss),
+  so no text is shown out of context: use `Catalog.procedure_in(event, id)`.
 Objects here are frozen: the session can hand them to the UI without copying.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from madoguchi.i18n import DEFAULT_LANGUAGE
@@ -30,6 +36,7 @@ __all__ = [
     "FieldSpec",
     "LifeEvent",
     "Procedure",
+    "ProcedureDetail",
     "Question",
     "Rule",
     "Slot",
@@ -99,7 +106,10 @@ class FieldSpec:
 
 class CompletionKind(StrEnum):
     KIOSK = "kiosk"  # done here, now, with the card
-    ONLINE = "online"  # at home (マイナポータル)
+    # Entered here with the card (事前入力), finished at the counter `office` names: the kiosk
+    # never says such a procedure is done, only that it was pre-entered.
+    PREFILL = "prefill"
+    ONLINE = "online"  # at home (マイナポータル); `url` says where
     OFFICE = "office"  # at a counter; `office` names which
 
 
@@ -120,10 +130,32 @@ class Procedure:
     fee_yen: int = 0
     deadline: Text | None = None
     record_kind: str = "application"  # outbox record kind on submission
+    # Last day = event date + due_days (the catalog author counts: 出生届 "生まれた日を含めて
+    # 14日" is 13, 転入届 "14日以内" is 14). None: no deadline a date can be given for.
+    due_days: int | None = None
+    url: str | None = None  # where an online procedure is done (printed as a QR)
+    source: str | None = None  # the public page this entry was checked against
+    checked: str | None = None  # ISO date of that check
 
     @property
     def kiosk_capable(self) -> bool:
+        """The card journey runs here (done here, or pre-entered here for the counter)."""
+        return self.completion.kind in (CompletionKind.KIOSK, CompletionKind.PREFILL)
+
+    @property
+    def finished_here(self) -> bool:
+        """A submission at the kiosk completes the procedure (no counter visit needed)."""
         return self.completion.kind is CompletionKind.KIOSK
+
+
+@dataclass(frozen=True)
+class ProcedureDetail:
+    """A life event's own deadline and documents for a shared procedure (None: keep the
+    procedure's)."""
+
+    deadline: Text | None = None
+    due_days: int | None = None
+    documents: tuple[Text, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +180,14 @@ class LifeEvent:
     questions: tuple[Question, ...]
     always: tuple[str, ...]  # procedures every household with this event needs
     rules: tuple[Rule, ...] = ()
+    details: tuple[tuple[str, ProcedureDetail], ...] = ()
+    date_label: Text | None = None  # what the event date is called (引っ越した日, 生まれた日)
+
+    def detail(self, procedure_id: str) -> ProcedureDetail | None:
+        for pid, detail in self.details:
+            if pid == procedure_id:
+                return detail
+        return None
 
 
 @dataclass(frozen=True)
@@ -195,6 +235,21 @@ class Catalog:
 
     def kiosk_procedures(self) -> list[Procedure]:
         return [p for p in self.procedures.values() if p.kiosk_capable]
+
+    def procedure_in(self, event: LifeEvent | None, procedure_id: str) -> Procedure:
+        """The procedure as it applies after `event`: the event's details replace the shared
+        deadline and documents (KeyError for an unknown id, as `procedures[...]`)."""
+        proc = self.procedures[procedure_id]
+        detail = event.detail(procedure_id) if event is not None else None
+        if detail is None:
+            return proc
+        changes: dict[str, object] = {}
+        if detail.deadline is not None:
+            changes["deadline"] = detail.deadline
+            changes["due_days"] = detail.due_days
+        if detail.documents is not None:
+            changes["documents"] = detail.documents
+        return replace(proc, **changes)
 
     def slots_for(self, topic: str) -> list[Slot]:
         return [s for s in self.slots if s.topic == topic]
