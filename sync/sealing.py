@@ -39,6 +39,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from sync import cbor_safe
 from sync.errors import (
     ChainError,
     GapError,
@@ -47,6 +48,7 @@ from sync.errors import (
     SealError,
     SignatureError,
 )
+from sync.protocol_errors import CborError
 
 __all__ = [
     "FORMAT_VERSION",
@@ -280,10 +282,10 @@ def open_record(record: SealedRecord, sealing_private_key: X25519PrivateKey) -> 
         plaintext = AESGCM(key).decrypt(nonce, sealed, record.header_bytes)
     except (InvalidTag, ValueError) as e:
         raise OpenError("cannot open record: wrong key or altered record") from e
-    try:
-        body = cbor2.loads(plaintext)
-    except Exception as e:  # noqa: BLE001 - authenticated but undecodable: a sender bug
-        raise OpenError(f"opened body is not CBOR ({type(e).__name__})") from e
+    try:  # cbor_safe, not cbor2: an authenticated body may still be hostile (shared/cyclic)
+        body = cbor_safe.loads(plaintext, cbor_safe.BODY_LIMITS)
+    except CborError as e:
+        raise OpenError(f"opened body is not bounded plain CBOR ({e.cbor_reason})") from e
     if not isinstance(body, dict):
         raise OpenError("opened body is not a map")
     return body

@@ -126,6 +126,14 @@ def serve(
             processor.stop()
 
 
+def _quarantine_by_device(rows) -> dict:
+    """{device_id: {reason: {"records": n, "bytes": b}}} for the report."""
+    out: dict = {}
+    for device_id, reason, n, size in rows:
+        out.setdefault(device_id, {})[reason] = {"records": n, "bytes": size}
+    return out
+
+
 @central.command("report")
 @db_option()
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
@@ -148,6 +156,7 @@ def report(db: str, as_json: bool) -> None:
                 for d, k, a, b, t in store.events()
             ],
             "quarantine": dict(Counter(reason for _, _, reason in store.quarantined())),
+            "quarantine_by_device": _quarantine_by_device(store.quarantine_counts()),
             "lag": {"waiting": waiting, "oldest_s": round(age, 3)},
         }
     finally:
@@ -165,8 +174,9 @@ def report(db: str, as_json: bool) -> None:
         click.echo(
             f"{e['kind']:12} {e['device_id']} seq {e['first_seq']}-{e['last_seq']}: {e['detail']}"
         )
-    for reason, n in sorted(data["quarantine"].items()):
-        click.echo(f"quarantine   {reason}: {n}")
+    for device_id, reasons in sorted(data["quarantine_by_device"].items()):
+        for reason, q in sorted(reasons.items()):
+            click.echo(f"quarantine   {device_id} {reason}: {q['records']} ({q['bytes']} bytes)")
     click.echo(f"lag          {waiting} waiting, oldest {age:.1f} s")
 
 
@@ -178,13 +188,6 @@ def report(db: str, as_json: bool) -> None:
     envvar="MADOGUCHI_BACKOFFICE_URL",
     help="Back-office endpoint receiving each application (JSON POST); or from the environment "
     "variable MADOGUCHI_BACKOFFICE_URL.",
-)
-@click.option(
-    "--ledger",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="SQLite ledger of what was forwarded [default: next to a SQLite --db, else "
-    "$STATE_DIRECTORY/forwarded.sqlite3].",
 )
 @click.option(
     "--token-env",
@@ -218,7 +221,6 @@ def report(db: str, as_json: bool) -> None:
 def forward(
     db: str,
     url: str,
-    ledger: Path | None,
     token_env: str | None,
     once: bool,
     attempts: int,
@@ -245,20 +247,12 @@ def forward(
         if not token:
             raise ForwarderError(f"environment variable {token_env} is not set")
         headers["Authorization"] = f"Bearer {token}"
-    if ledger is None:
-        if db.startswith(("postgresql://", "postgres://")):
-            state_dir = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
-            if not state_dir:
-                raise ForwarderError("--ledger is needed with PostgreSQL outside systemd")
-            ledger = Path(state_dir) / "forwarded.sqlite3"
-        else:
-            ledger = Path(db).with_name(Path(db).stem + ".forwarded.sqlite3")
-    store = open_store(db)
     config = ForwarderConfig(url=url, headers=headers, max_attempts=attempts)
-    pairs = []
+    pairs, stores = [], []
     try:
-        for kind in dict.fromkeys(kinds):
-            pairs.append(store_forwarder(config, store, ledger, kind))
+        for kind in dict.fromkeys(kinds):  # one store connection per forwarding thread
+            stores.append(open_store(db))
+            pairs.append(store_forwarder(config, stores[-1], kind))
         if once:
             for forwarder, _source in pairs:
                 while True:  # passes until nothing is pending or the back-office stops a pass
@@ -281,7 +275,8 @@ def forward(
         for forwarder, source in pairs:
             forwarder.stop()
             source.close()
-        store.close()
+        for store in stores:
+            store.close()
 
 
 central.add_command(dashboard)  # Flask and waitress load only when it runs

@@ -4,8 +4,12 @@ Invariants:
 - It never touches the ack path: it reads `records` rows in state 0 and, in one transaction per
   chunk, writes the typed rows (`applications`, `certificate_requests`, ...) and marks the
   records processed. Re-running it is idempotent (typed rows are keyed by device id and seq).
-- A record that cannot be opened (unknown key id, altered or undecryptable, bad header, body of an
-  unknown kind) goes to `quarantine` with its reason; it is never dropped.
+- A record that cannot be opened, parsed or bounded goes to `quarantine` with its reason and
+  processing goes on with the next one; it is never dropped and never blocks the records after it
+  (so a restart does not stop on it either). Reasons: `unknown_key`, `undecryptable` (altered or
+  wrong key), `bad_header`, `bad_body` (authenticated but not bounded plain CBOR: tags such as
+  28/29 value sharing, cycles, too deep, too many items; or not convertible to JSON),
+  `body_too_large` (JSON over `max_body_chars`), `unknown_kind`, `unprocessable` (anything else).
 - Each record opens with the private key of its header's key id; keys are never dropped, so
   records sealed before a rotation still open. With `key_loader`, a key id not yet known (a
   rotation made while this stage runs) reloads the keys once for that chunk before the record
@@ -25,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from sync.central.store import KIND_TABLES, Store, body_json
 from sync.errors import OpenError, RecordFormatError
-from sync.protocol_errors import StoreError
+from sync.protocol_errors import CborError, StoreError
 from sync.sealing import SealedRecord, open_record
 
 __all__ = ["ProcessingConfig", "Processor"]
@@ -37,6 +41,7 @@ log = logging.getLogger("sync.central.processing")
 class ProcessingConfig:
     chunk: int = 500
     idle_sleep_s: float = 0.2
+    max_body_chars: int = 2 * 1024 * 1024  # an opened body's JSON; larger is quarantined
 
 
 class Processor:
@@ -60,6 +65,7 @@ class Processor:
         self._thread: threading.Thread | None = None
         self.opened = 0
         self.quarantined = 0
+        self._reloaded = False  # keys reloaded once per chunk at most
 
     @property
     def store(self) -> Store:
@@ -74,35 +80,52 @@ class Processor:
             store.release()
             return 0
         opened, failed = [], []
-        reloaded = False
+        self._reloaded = False
         for rec in pending:
-            record = SealedRecord(rec.header, rec.ciphertext)
             try:
-                header = record.header
-                key = self.sealing_keys.get(header.key_id)
-                if key is None and not reloaded:
-                    reloaded = True
-                    key = self._reload_keys().get(header.key_id)
-                if key is None:
-                    failed.append((rec, "unknown_key"))
-                    continue
-                body = open_record(record, key)
-            except RecordFormatError:
-                failed.append((rec, "bad_header"))
-                continue
-            except OpenError:
-                failed.append((rec, "undecryptable"))
-                continue
-            if header.kind not in KIND_TABLES:
-                failed.append((rec, "unknown_kind"))
-                continue
-            opened.append((rec, header.kind, header.created_at, header.record_id, body_json(body)))
+                outcome = self._open(rec)
+            except Exception as e:  # noqa: BLE001 - one record must never stop the stage
+                log.error(
+                    "record %s/%d unprocessable: %s", rec.device_id, rec.seq, type(e).__name__
+                )
+                outcome = "unprocessable"
+            if isinstance(outcome, str):
+                failed.append((rec, outcome))
+            else:
+                opened.append((rec, *outcome))
         store.finish_processing(opened, failed)
         self.opened += len(opened)
         self.quarantined += len(failed)
         if failed:
             log.warning("quarantined %d record(s) that could not be opened", len(failed))
         return len(pending)
+
+    def _open(self, rec) -> str | tuple[str, int, str, str]:
+        """(kind, created_at, record_id, body_json) of an opened record, or a quarantine reason."""
+        record = SealedRecord(rec.header, rec.ciphertext)
+        try:
+            header = record.header
+        except RecordFormatError:
+            return "bad_header"
+        key = self.sealing_keys.get(header.key_id)
+        if key is None and not self._reloaded:
+            self._reloaded = True
+            key = self._reload_keys().get(header.key_id)
+        if key is None:
+            return "unknown_key"
+        try:
+            body = open_record(record, key)
+        except OpenError as e:
+            return "bad_body" if isinstance(e.__cause__, CborError) else "undecryptable"
+        if header.kind not in KIND_TABLES:
+            return "unknown_kind"
+        try:
+            text = body_json(body)
+        except (TypeError, ValueError, RecursionError):  # e.g. byte-string map keys
+            return "bad_body"
+        if len(text) > self.config.max_body_chars:
+            return "body_too_large"
+        return header.kind, header.created_at, header.record_id, text
 
     def _reload_keys(self) -> Mapping[str, X25519PrivateKey]:
         if self._key_loader is None:
@@ -143,6 +166,9 @@ class Processor:
                     handled = self.run_once()
                 except StoreError as e:
                     log.error("processing failed: %s", e.reason)
+                    handled = 0
+                except Exception as e:  # noqa: BLE001 - keep the stage alive; retried next turn
+                    log.error("processing failed: %s", type(e).__name__)
                     handled = 0
                     if self._store is not None:  # reopen next turn (e.g. database restarted)
                         self._store.close()

@@ -47,6 +47,30 @@ class StoreReports:
             self._commit()
         return [(d, int(s), r) for d, s, r in rows]
 
+    def quarantine_counts(self) -> list[tuple[str, str, int, int]]:
+        """(device_id, reason, records, bytes of header and ciphertext) per device and reason."""
+        with self._guard("quarantine_counts"):
+            rows = self._execute(
+                "SELECT device_id, reason, COUNT(*), "
+                "COALESCE(SUM(LENGTH(header) + LENGTH(ciphertext)), 0) FROM quarantine "
+                "GROUP BY device_id, reason ORDER BY device_id, reason"
+            )
+            self._commit()
+        return [(d, r, int(n), int(b)) for d, r, n, b in rows]
+
+    def quarantined_bytes(self, device_id: str) -> int:
+        """Bytes (header and ciphertext) held in quarantine for one device: its quota's use."""
+        with self._guard("quarantined_bytes"):
+            rows = self._execute(
+                self._q(
+                    "SELECT COALESCE(SUM(LENGTH(header) + LENGTH(ciphertext)), 0) FROM quarantine "
+                    "WHERE device_id = ?"
+                ),
+                (device_id,),
+            )
+            self._commit()
+        return int(rows[0][0])
+
     def count(self, table: str = "records", device_id: str | None = None) -> int:
         if table not in {"records", "quarantine", "events", *KIND_TABLES.values()}:
             raise ValueError(f"unknown table {table}")
