@@ -1,52 +1,39 @@
-"""The kiosk statement: what a kiosk has the card sign for a certificate request when central's
-own challenge did not arrive in time. Pure (no I/O, no clock): the kiosk session builds it, the
-central issuer reads it and checks every field against the request it came with.
+"""What the card signs for a certificate request: central's challenge bound to the request,
+under a context string. Pure (no I/O, no clock): the kiosk session builds the message the card
+signs, the central issuer rebuilds it from the request it received and verifies the card's
+signature over it.
 
-Format: `DOMAIN` then canonical JSON `{"at", "certificate", "copies", "device", "nonce"}`
-(`at`: the kiosk's wall-clock seconds; `nonce`: 16 random bytes in hex).
+Guarantees:
+- Domain separation: the message starts with `DOMAIN`, so a JPKI signature made for another
+  relying party (a login nonce, another service's challenge) never verifies here, and a
+  signature made here never stands for anything else.
+- Binding: the message names the device, the certificate type, the number of copies and the
+  challenge (which central minted for that device and request, single use, short-lived), in
+  canonical JSON: change any of them and the signature no longer verifies.
+- A kiosk never makes up a challenge: with no answer from central there is nothing to sign and
+  the request is queued as a claim (the card is checked again at the counter).
+
+Format: `DOMAIN` then canonical JSON `{"certificate", "challenge" (hex), "copies", "device"}`.
 """
 
 from __future__ import annotations
 
 import json
 
-__all__ = ["DOMAIN", "make_statement", "read_statement"]
+__all__ = ["CHALLENGE_BYTES", "DOMAIN", "auth_message"]
 
-DOMAIN = b"madoguchi/kiosk-challenge/v1\x00"
-_FIELDS = {"at", "certificate", "copies", "device", "nonce"}
+DOMAIN = b"madoguchi/certificate-request/v2\x00"
+CHALLENGE_BYTES = 32
 
 
-def make_statement(
-    *, device_id: str, certificate: str, copies: int, at: int, nonce: bytes
-) -> bytes:
+def auth_message(*, device_id: str, certificate: str, copies: int, challenge: bytes) -> bytes:
+    """The bytes whose SHA-256 the card signs (PKCS#1 v1.5, JPKI user authentication key)."""
+    if len(challenge) != CHALLENGE_BYTES:
+        raise ValueError("a challenge is 32 bytes")
     fields = {
-        "at": at,
         "certificate": certificate,
+        "challenge": challenge.hex(),
         "copies": copies,
         "device": device_id,
-        "nonce": nonce.hex(),
     }
-    return DOMAIN + json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
-
-
-def read_statement(challenge: bytes) -> dict | None:
-    """The statement's fields; None if the challenge is not a kiosk statement. A statement that
-    is malformed (not JSON, other fields, wrong types) raises ValueError."""
-    if not challenge.startswith(DOMAIN):
-        return None
-    try:
-        fields = json.loads(challenge[len(DOMAIN) :].decode("utf-8"))
-    except UnicodeDecodeError as e:
-        raise ValueError("kiosk statement is not UTF-8") from e
-    if not isinstance(fields, dict) or set(fields) != _FIELDS:
-        raise ValueError("kiosk statement has other fields")
-    if not (
-        type(fields["at"]) is int
-        and type(fields["copies"]) is int
-        and isinstance(fields["certificate"], str)
-        and isinstance(fields["device"], str)
-        and isinstance(fields["nonce"], str)
-        and len(fields["nonce"]) == 32
-    ):
-        raise ValueError("kiosk statement has a field of the wrong type")
-    return fields
+    return DOMAIN + json.dumps(fields, sort_keys=True, separators=(",", ":")).encode("utf-8")

@@ -9,15 +9,13 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
 import sqlite3
 import time
 from datetime import date
 
 import pytest
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from issuer_support import rsa_signer, signed_request
 from residents_support import ResidentsBackOffice, key_of, refused_url
 
 from devices.card.simulator.ca import default_test_ca, issue_card_credentials
@@ -163,16 +161,13 @@ def test_residents_file(tmp_path):
 # -- the issuer with a residents source ---------------------------------------------------
 
 
-def _payload(creds=CARD, challenge: bytes | None = None, kind: str = "resident_record") -> dict:
-    challenge = challenge or os.urandom(32)
-    signature = creds.key.sign(challenge, padding.PKCS1v15(), hashes.SHA256())
-    return {
-        "certificate": kind,
-        "copies": 1,
-        "auth_certificate": base64.b64encode(creds.certificate_der).decode(),
-        "challenge": base64.b64encode(challenge).decode(),
-        "signature": base64.b64encode(signature).decode(),
-    }
+def _payload(handlers, creds=CARD, kind: str = "resident_record") -> dict:
+    """A request signed over central's challenge (minted by `handlers` for kita-01)."""
+    if isinstance(handlers, Issuer):
+        handlers = handlers.handlers()
+    return signed_request(
+        handlers, "kita-01", creds.certificate_der, rsa_signer(creds.key), certificate=kind
+    )
 
 
 @pytest.fixture
@@ -204,7 +199,7 @@ def test_the_reply_carries_the_holder_and_nothing_else_does(tmp_path, office, ca
     caplog.set_level(logging.DEBUG)
     issuer = _issuer(tmp_path, office.url)
     try:
-        reply = issuer.certificate_issue("kita-01", _payload())
+        reply = issuer.certificate_issue("kita-01", _payload(issuer))
     finally:
         issuer.close()
     assert reply["ok"] is True, reply
@@ -227,7 +222,7 @@ def test_not_a_resident_is_refused_and_the_challenge_stays_unused(tmp_path, offi
     assert "not_a_resident" in REASONS
     issuer = _issuer(tmp_path, office.url)
     try:
-        payload = _payload(STRANGER)
+        payload = _payload(issuer, STRANGER)
         assert issuer.certificate_issue("kita-01", payload) == {
             "ok": False,
             "reason": "not_a_resident",
@@ -248,7 +243,7 @@ def test_back_office_trouble_issues_without_holder(tmp_path, office, caplog, mod
     office.script = [mode]
     issuer = _issuer(tmp_path, refused_url() if mode == "down" else office.url)
     try:
-        reply = issuer.certificate_issue("kita-01", _payload())
+        reply = issuer.certificate_issue("kita-01", _payload(issuer))
     finally:
         issuer.close()
     assert reply["ok"] is True and reply["verification_code"], reply
@@ -271,8 +266,9 @@ def test_default_handlers_read_residents_json(tmp_path, office, monkeypatch):
         json.dumps({"url": office.url, "city_name": "豊橋市", "token_env": "RESIDENTS_TOKEN"})
     )
     monkeypatch.setenv("RESIDENTS_TOKEN", "abc")
-    issue = default_handlers(keys, str(tmp_path / "central.db"))["certificate.issue"]
-    reply = issue("kita-01", _payload())
+    handlers = default_handlers(keys, str(tmp_path / "central.db"))
+    issue = handlers["certificate.issue"]
+    reply = issue("kita-01", _payload(handlers))
     assert reply["holder"] == RECORD and reply["issuer"] == "豊橋市"
     assert office.requests[-1]["headers"]["Authorization"] == "Bearer abc"
-    assert issue("kita-01", _payload(STRANGER))["reason"] == "not_a_resident"
+    assert issue("kita-01", _payload(handlers, STRANGER))["reason"] == "not_a_resident"

@@ -144,9 +144,8 @@ def test_restart_resumes_from_the_ledger(tmp_path):
     from sync.central.forwarder import StoreApplications
 
     store = seed_applications(tmp_path / "central.db", 30)
-    ledger = tmp_path / "forwarded.db"
     with BackOffice(["500", "drop-before"]) as office:
-        source = StoreApplications(store, ledger)
+        source = StoreApplications(store)
         calls = []
 
         def mark_then_die(record_id):
@@ -161,7 +160,7 @@ def test_restart_resumes_from_the_ledger(tmp_path):
         forwarder.stop()
         source.close()
 
-        source = StoreApplications(store, ledger)  # the restart
+        source = StoreApplications(store)  # the restart
         assert source.forwarded_count() == 9
         forwarder = Forwarder(_config(office.url), source.pending, source.mark_forwarded)
         forwarder.drain()
@@ -206,9 +205,7 @@ def test_a_row_committed_late_with_a_lower_id_is_not_skipped(
     _insert(path, [1, 2, 3, 5])
     now = [1000.0]
     with BackOffice() as office:
-        source = StoreApplications(
-            store, tmp_path / "ledger.db", settle_s=settle_s, clock=lambda: now[0]
-        )
+        source = StoreApplications(store, settle_s=settle_s, clock=lambda: now[0])
         forwarder = Forwarder(_config(office.url), source.pending, source.mark_forwarded)
         assert forwarder.drain() == 4
         now[0] += 10

@@ -1,9 +1,10 @@
 """certificate.issue verifies the JPKI user authentication (chain to a trusted CA, validity,
-end-entity, revocation, the card's signature over the challenge, replay) and issues document
-data; every refusal is a typed result, never an exception (table-driven)."""
+end-entity, revocation, the card's signature over central's challenge bound to the request,
+replay) and issues document data; every refusal is a typed result, never an exception
+(table-driven). Each payload is signed over a challenge central minted for it
+(`issuer_support.signed_request`)."""
 
 import base64
-import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +15,11 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
+from issuer_support import mint, rsa_signer, signed_request
 
+from sync.central.issuer import (
+    DEFAULT_CERTIFICATE_TYPES as DEFAULT_TYPES,
+)
 from sync.central.issuer import (
     DOCUMENT_DOMAIN,
     REASONS,
@@ -62,22 +67,27 @@ def _der(cert):
     return cert.public_bytes(Encoding.DER)
 
 
-def _sign(challenge, key=CARD_KEY):
-    # what the card does: PKCS#1 v1.5 over a SHA-256 DigestInfo of the challenge
-    return key.sign(challenge, padding.PKCS1v15(), hashes.SHA256())
+def _sign(message, key=CARD_KEY):
+    # what the card does: PKCS#1 v1.5 over a SHA-256 DigestInfo of the message
+    return key.sign(message, padding.PKCS1v15(), hashes.SHA256())
 
 
-def _payload(cert=CARD, challenge=None, key=CARD_KEY, **extra):
-    challenge = challenge or hashlib.sha256(repr(extra).encode() + bytes(8)).digest()
-    p = {
-        "certificate": "resident_record",
-        "copies": 1,
-        "purpose": "work",
-        "auth_certificate": base64.b64encode(_der(cert)).decode(),
-        "challenge": base64.b64encode(challenge).decode(),
-        "signature": base64.b64encode(_sign(challenge, key)).decode(),
-    }
-    p.update(extra)
+def _payload(iss, cert=CARD, key=CARD_KEY, device="kita-01", challenge=None, **extra):
+    """A request of `device` signed over a challenge `iss` minted for it (or `challenge`)."""
+    handlers = iss.handlers() if isinstance(iss, Issuer) else iss
+    kind = extra.pop("certificate", "resident_record")
+    copies = extra.pop("copies", 1)
+    p = signed_request(
+        handlers,
+        device,
+        _der(cert),
+        rsa_signer(key),
+        certificate=kind if isinstance(kind, str) and kind in DEFAULT_TYPES else "resident_record",
+        copies=copies if type(copies) is int and 1 <= copies <= 10 else 1,
+        challenge=challenge,
+        purpose="work",
+    )
+    p.update(certificate=kind, copies=copies, **extra)
     return p
 
 
@@ -101,7 +111,7 @@ def issuer(tmp_path, clock):
 
 
 def test_issue_and_verify_document(issuer):
-    reply = issuer.handlers()["certificate.issue"]("kita-01", _payload(copies=2))
+    reply = issuer.handlers()["certificate.issue"]("kita-01", _payload(issuer, copies=2))
     assert reply["ok"] is True, reply
     assert reply["type"] == "resident_record" and reply["copies"] == 2
     assert reply["issued_at"] == "2027-04-01T01:00:00Z"
@@ -118,16 +128,17 @@ def test_issue_and_verify_document(issuer):
     assert issuer.verify_document(reply["document_id"], code)["type"] == "resident_record"
     assert issuer.verify_document(reply["document_id"], "0000-0000-0000-0000") is None
     # raw bytes (CBOR payloads) work as well as base64 text
-    raw = _payload(challenge=b"r" * 32)
+    raw = _payload(issuer)
     for k in ("auth_certificate", "challenge", "signature"):
         raw[k] = base64.b64decode(raw[k])
     assert issuer.certificate_issue("kita-01", raw)["ok"] is True
 
 
 def test_replay_is_refused(issuer):
-    p = _payload(challenge=b"c" * 32)
+    p = _payload(issuer)
     assert issuer.certificate_issue("kita-01", p)["ok"]
     assert issuer.certificate_issue("kita-02", p) == {"ok": False, "reason": "challenge_reused"}
+    assert issuer.certificate_issue("kita-01", p) == {"ok": False, "reason": "challenge_reused"}
 
 
 def _expired():
@@ -147,57 +158,89 @@ def _no_sign_usage():
 
 
 BAD = [
-    ("expired", lambda: _payload(cert=_expired()), "expired_certificate"),
-    ("not yet valid", lambda: _payload(cert=_future()), "not_yet_valid"),
+    ("expired", lambda i: _payload(i, cert=_expired()), "expired_certificate"),
+    ("not yet valid", lambda i: _payload(i, cert=_future()), "not_yet_valid"),
     (
         "other CA",
-        lambda: _payload(cert=_cert(CARD_KEY, "card", OTHER_KEY, "JPKI test CA")),
+        lambda i: _payload(i, cert=_cert(CARD_KEY, "card", OTHER_KEY, "JPKI test CA")),
         "untrusted_certificate",
     ),
     (
         "self-signed card",
-        lambda: _payload(cert=_cert(CARD_KEY, "c", CARD_KEY, "c")),
+        lambda i: _payload(i, cert=_cert(CARD_KEY, "c", CARD_KEY, "c")),
         "untrusted_certificate",
     ),
     (
         "CA cert presented",
-        lambda: _payload(cert=_ca_itself(), key=CA_KEY),
+        lambda i: _payload(i, cert=_ca_itself(), key=CA_KEY),
         "not_an_auth_certificate",
     ),
-    ("no digitalSignature", lambda: _payload(cert=_no_sign_usage()), "not_an_auth_certificate"),
-    ("signature by other key", lambda: _payload(key=OTHER_KEY), "bad_signature"),
+    (
+        "no digitalSignature",
+        lambda i: _payload(i, cert=_no_sign_usage()),
+        "not_an_auth_certificate",
+    ),
+    ("signature by other key", lambda i: _payload(i, key=OTHER_KEY), "bad_signature"),
     (
         "signature over other challenge",
-        lambda: {**_payload(), "challenge": base64.b64encode(b"x" * 32).decode()},
+        lambda i: {**_payload(i), "signature": _payload(i)["signature"]},
+        "bad_signature",
+    ),
+    (
+        "signature over the bare challenge (no context string)",
+        lambda i: _bare(i),
         "bad_signature",
     ),
     (
         "garbage DER",
-        lambda: {**_payload(), "auth_certificate": base64.b64encode(b"\x30\x03abc").decode()},
+        lambda i: {**_payload(i), "auth_certificate": base64.b64encode(b"\x30\x03abc").decode()},
         "bad_certificate",
     ),
-    ("not base64", lambda: {**_payload(), "signature": "%%%"}, "bad_request"),
+    ("not base64", lambda i: {**_payload(i), "signature": "%%%"}, "bad_request"),
     (
         "missing certificate",
-        lambda: {k: v for k, v in _payload().items() if k != "auth_certificate"},
+        lambda i: {k: v for k, v in _payload(i).items() if k != "auth_certificate"},
         "bad_request",
     ),
-    ("empty signature", lambda: {**_payload(), "signature": ""}, "bad_request"),
-    ("huge certificate", lambda: {**_payload(), "auth_certificate": b"x" * 9000}, "bad_request"),
-    ("copies zero", lambda: _payload(copies=0), "bad_request"),
-    ("copies eleven", lambda: _payload(copies=11), "bad_request"),
-    ("copies text", lambda: _payload(copies="2"), "bad_request"),
-    ("copies bool", lambda: _payload(copies=True), "bad_request"),
-    ("unknown type", lambda: _payload(certificate="passport"), "unknown_certificate_type"),
-    ("type not text", lambda: _payload(certificate=7), "bad_request"),
-    ("short challenge", lambda: _payload(challenge=b"abc"), "bad_challenge"),
+    ("empty signature", lambda i: {**_payload(i), "signature": ""}, "bad_request"),
+    ("huge certificate", lambda i: {**_payload(i), "auth_certificate": b"x" * 9000}, "bad_request"),
+    ("copies zero", lambda i: _payload(i, copies=0), "bad_request"),
+    ("copies eleven", lambda i: _payload(i, copies=11), "bad_request"),
+    ("copies text", lambda i: _payload(i, copies="2"), "bad_request"),
+    ("copies bool", lambda i: _payload(i, copies=True), "bad_request"),
+    ("unknown type", lambda i: _payload(i, certificate="passport"), "unknown_certificate_type"),
+    ("type not text", lambda i: _payload(i, certificate=7), "bad_request"),
+    ("short challenge", lambda i: _payload(i, challenge=b"abc"), "foreign_challenge"),
+    ("challenge the device chose", lambda i: _payload(i, challenge=b"r" * 32), "foreign_challenge"),
+    (
+        "challenge minted for another device",
+        lambda i: _payload(i, challenge=mint(i.handlers(), "kita-02")),
+        "challenge_other_device",
+    ),
+    (
+        "challenge minted for another certificate type",
+        lambda i: _payload(i, challenge=mint(i.handlers(), "kita-01", "tax_certificate")),
+        "challenge_other_request",
+    ),
+    (
+        "challenge minted for other copies",
+        lambda i: _payload(i, challenge=mint(i.handlers(), "kita-01", copies=3)),
+        "challenge_other_request",
+    ),
 ]
+
+
+def _bare(iss):
+    """A JPKI signature over the challenge alone, as another relying party's login asks."""
+    p = _payload(iss)
+    p["signature"] = base64.b64encode(_sign(base64.b64decode(p["challenge"]))).decode()
+    return p
 
 
 @pytest.mark.parametrize(("name", "make", "reason"), BAD, ids=[b[0] for b in BAD])
 def test_refusals_are_typed(issuer, name, make, reason):
     assert reason in REASONS
-    assert issuer.certificate_issue("kita-01", make()) == {"ok": False, "reason": reason}
+    assert issuer.certificate_issue("kita-01", make(issuer)) == {"ok": False, "reason": reason}
 
 
 @pytest.mark.parametrize("payload", [None, [], "x", 3])
@@ -208,7 +251,7 @@ def test_non_dict_payload(issuer, payload):
 def test_revoked_serial(tmp_path, clock):
     cfg = IssuerConfig(trusted_cas=(CA,), revoked_serials=frozenset({CARD.serial_number}))
     iss = Issuer(cfg, tmp_path / "i.db", secret=SECRET, clock=lambda: clock[0])
-    assert iss.certificate_issue("d", _payload())["reason"] == "revoked_certificate"
+    assert iss.certificate_issue("d", _payload(iss, device="d"))["reason"] == "revoked_certificate"
     iss.close()
 
 
@@ -220,30 +263,48 @@ def test_expired_ca_is_not_trusted(tmp_path, clock):
         secret=SECRET,
         clock=lambda: clock[0],
     )
-    assert iss.certificate_issue("d", _payload())["reason"] == "untrusted_certificate"
+    assert iss.certificate_issue("d", _payload(iss, device="d"))["reason"] == (
+        "untrusted_certificate"
+    )
     iss.close()
 
 
 def test_issued_challenge_mode(tmp_path, clock):
-    cfg = IssuerConfig(trusted_cas=(CA,), require_issued_challenge=True, challenge_ttl_s=120)
+    """Strict is the only mode: central's challenge, for this device, fresh, once."""
+    cfg = IssuerConfig(trusted_cas=(CA,), challenge_ttl_s=120)
+    assert not hasattr(cfg, "require_issued_challenge")
     iss = Issuer(cfg, tmp_path / "i.db", secret=SECRET, clock=lambda: clock[0])
     h = iss.handlers()
 
     def minted(device):
-        reply = h["certificate.challenge"](device, {})
-        assert reply["ok"]
-        return base64.b64decode(reply["challenge"])
+        return mint(h, device)
 
-    assert h["certificate.issue"]("d1", _payload(challenge=b"r" * 32))["reason"] == "bad_challenge"
-    assert h["certificate.issue"]("d2", _payload(challenge=minted("d1")))["reason"] == (
-        "bad_challenge"
+    issue = h["certificate.issue"]
+    assert (
+        issue("d1", _payload(iss, device="d1", challenge=b"r" * 32))["reason"]
+        == "foreign_challenge"
+    )
+    assert issue("d2", _payload(iss, device="d2", challenge=minted("d1")))["reason"] == (
+        "challenge_other_device"
     )
     late = minted("d1")
     clock[0] += 121
-    assert h["certificate.issue"]("d1", _payload(challenge=late))["reason"] == "challenge_expired"
+    assert issue("d1", _payload(iss, device="d1", challenge=late))["reason"] == (
+        "challenge_expired"
+    )
     good = minted("d1")
-    assert h["certificate.issue"]("d1", _payload(challenge=good))["ok"] is True
-    assert h["certificate.issue"]("d1", _payload(challenge=good))["reason"] == "challenge_reused"
+    assert issue("d1", _payload(iss, device="d1", challenge=good))["ok"] is True
+    assert issue("d1", _payload(iss, device="d1", challenge=good))["reason"] == "challenge_reused"
+    # a challenge request names the certificate and copies it is for
+    assert h["certificate.challenge"]("d1", {}) == {"ok": False, "reason": "bad_request"}
+    assert h["certificate.challenge"]("d1", {"certificate": "passport"}) == {
+        "ok": False,
+        "reason": "unknown_certificate_type",
+    }
+    assert h["certificate.challenge"]("d1", {"certificate": "tax_certificate", "copies": 0}) == {
+        "ok": False,
+        "reason": "bad_request",
+    }
     iss.close()
 
 
@@ -253,14 +314,14 @@ def test_card_simulator_credentials_interoperate(tmp_path):
 
     ca = make_test_ca(tmp_path / "ca")
     creds = issue_card_credentials(ca, "issuer-test")
-    challenge = b"s" * 32
     iss = Issuer(IssuerConfig(trusted_cas=(ca.certificate,)), tmp_path / "i.db", secret=SECRET)
-    p = {
-        "certificate": "tax_certificate",
-        "auth_certificate": base64.b64encode(creds.certificate_der).decode(),
-        "challenge": base64.b64encode(challenge).decode(),
-        "signature": base64.b64encode(_sign(challenge, creds.key)).decode(),
-    }
+    p = signed_request(
+        iss.handlers(),
+        "d",
+        creds.certificate_der,
+        rsa_signer(creds.key),
+        certificate="tax_certificate",
+    )
     assert iss.certificate_issue("d", p)["ok"] is True
     iss.close()
 
@@ -279,7 +340,7 @@ def test_default_handlers_from_the_central_directory(tmp_path):
     )
     handlers = default_handlers(keys, str(tmp_path / "central.db"))
     assert set(handlers) >= {"certificate.issue", "consultation.slots", "consultation.book"}
-    reply = handlers["certificate.issue"]("d", _payload(cert=_fresh()))
+    reply = handlers["certificate.issue"]("d", _payload(handlers, device="d", cert=_fresh()))
     assert reply["ok"] is True, reply
     keys.catalog_public.verify(
         base64.b64decode(reply["signature"]),
@@ -296,7 +357,14 @@ def test_default_handlers_from_the_central_directory(tmp_path):
     assert [s["id"] for s in handlers["consultation.slots"]("d", {"topic": "tax"})["slots"]] == [
         "t1"
     ]
-    assert (tmp_path / "central.issuer.db").exists()
+    # one schema owner: the issuer's state is in the central store, no file beside it
+    assert not (tmp_path / "central.issuer.db").exists()
+    assert sorted(p.name for p in tmp_path.glob("central*")) == [
+        "central",
+        "central.db",
+        "central.db-shm",
+        "central.db-wal",
+    ]
 
 
 def _fresh(ca=False):
@@ -314,50 +382,16 @@ def _fresh(ca=False):
     )
 
 
-def _statement(**fields):
-    from sync.kiosk_challenge import make_statement as kiosk_challenge
-
-    values = {"device_id": "d1", "certificate": "resident_record", "copies": 1,
-              "at": int(NOW.timestamp()), "nonce": b"n" * 16}  # fmt: skip
-    values.update(fields)
-    return kiosk_challenge(**values)
-
-
-def test_kiosk_statement_is_accepted_only_for_its_own_request(tmp_path, clock):
-    """When central's challenge did not arrive in time the kiosk signs a statement of the
-    request itself (sync.kiosk_challenge); even a strict issuer accepts it, but
-    only for that device, certificate type and number of copies, fresh, once."""
-    cfg = IssuerConfig(trusted_cas=(CA,), require_issued_challenge=True, challenge_ttl_s=120)
-    iss = Issuer(cfg, tmp_path / "i.db", secret=SECRET, clock=lambda: clock[0])
-    issue = iss.handlers()["certificate.issue"]
-    assert issue("d2", _payload(challenge=_statement()))["reason"] == "bad_challenge"
-    assert (
-        issue("d1", _payload(challenge=_statement(certificate="seal_certificate")))["reason"]
-        == "bad_challenge"
-    )
-    assert issue("d1", _payload(challenge=_statement(), copies=2))["reason"] == "bad_challenge"
-    stale = _statement(at=int(NOW.timestamp()) - 121)
-    assert issue("d1", _payload(challenge=stale))["reason"] == "challenge_expired"
-    good = _statement(nonce=b"g" * 16)
-    assert issue("d1", _payload(challenge=good))["ok"] is True
-    assert issue("d1", _payload(challenge=good))["reason"] == "challenge_reused"
-    # signed by another key than the certificate's: refused as ever
-    other = _statement(nonce=b"o" * 16)
-    forged = _payload(challenge=other)
-    forged["signature"] = base64.b64encode(_sign(other + b"x")).decode()
-    assert issue("d1", forged)["ok"] is False
-    iss.close()
-
-
 @pytest.mark.parametrize(
     "body",
     [b"not json", b"[]", b'{"at":1}', b'{"at":1,"certificate":"resident_record","copies":1,'
      b'"device":"d1","nonce":"' + b"a" * 32 + b'","extra":1}'],
 )  # fmt: skip
-def test_malformed_kiosk_statements_are_refused(issuer, body):
-    from sync.kiosk_challenge import DOMAIN as KIOSK_CHALLENGE_DOMAIN
-
+def test_kiosk_made_challenges_are_foreign(issuer, body):
+    """A challenge the kiosk made itself (the former offline "kiosk statement", or anything
+    else central did not mint) never yields a certificate, even signed by a valid card."""
+    statement = b"madoguchi/kiosk-challenge/v1\x00" + body
     reply = issuer.handlers()["certificate.issue"](
-        "d1", _payload(challenge=KIOSK_CHALLENGE_DOMAIN + body)
+        "d1", _payload(issuer, device="d1", challenge=statement)
     )
-    assert reply["reason"] == "bad_challenge"
+    assert reply == {"ok": False, "reason": "foreign_challenge"}

@@ -25,6 +25,7 @@ from sync.central.processing import Processor
 from sync.central.receiver import Receiver, ReceiverConfig
 from sync.central.receiver_bundles import directory_bundle_source
 from sync.central.store import open_store
+from sync.kiosk_challenge import auth_message
 from sync.outbox import Outbox, OutboxConfig
 
 
@@ -93,8 +94,14 @@ def test_enrolled_terminal_end_to_end(tmp_path, card):
         assert _wait(lambda: device_bundles.versions()["catalog"] == 3)
         assert device_bundles.current("catalog").payload == {"procedures": ["転入届"]}
         # online requests reach the issuer
-        challenge = b"e2e-challenge-" + bytes(18)
-        signature = creds.key.sign(challenge, padding.PKCS1v15(), hashes.SHA256())
+        minted = agent.request(
+            "certificate.challenge", {"certificate": "resident_record", "copies": 1}, timeout=10
+        )
+        challenge = base64.b64decode(minted["challenge"])
+        message = auth_message(
+            device_id=device.device_id, certificate="resident_record", copies=1, challenge=challenge
+        )
+        signature = creds.key.sign(message, padding.PKCS1v15(), hashes.SHA256())
         reply = agent.request(
             "certificate.issue",
             {
@@ -115,9 +122,7 @@ def test_enrolled_terminal_end_to_end(tmp_path, card):
         processor = Processor(lambda: open_store(db), keys.sealing_keys)
         while processor.run_once():
             pass
-        forwarder, source = store_forwarder(
-            ForwarderConfig(url=office.url), store, tmp_path / "forwarded.db"
-        )
+        forwarder, source = store_forwarder(ForwarderConfig(url=office.url), store)
         assert forwarder.drain() == 5
         forwarder.stop()
         assert len(office.stored) == 5

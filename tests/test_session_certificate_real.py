@@ -1,13 +1,10 @@
 """Certificates end to end with real parts: the simulated card behind pcscd signs central's
-challenge with its JPKI key, the central `Issuer` verifies it and issues; with no answer from
-the agent's socket (a real `RequestClient` timing out) the card signs a kiosk statement of the
-request, the request is sealed into the outbox and a claim slip prints through the test cupsd;
-the statement verifies at a strict issuer for that request only."""
+challenge (bound to this device and request) with its JPKI key, the central `Issuer` verifies
+it and issues; with no answer from the agent's socket (a real `RequestClient` timing out) the
+card signs nothing, the request is sealed into the outbox as a claim (no card data) and a
+claim slip prints through the test cupsd; nothing in the claim can get a certificate issued."""
 
 from __future__ import annotations
-
-import base64
-import json
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -57,7 +54,7 @@ def parts(pcsc, cups_server, capture_queue, renderer, tmp_path):
         OutboxConfig(tmp_path / "outbox.db", reserve_bytes=0), "C01", CENTRAL.public_key(), "s1"
     ).open()
     issuer = Issuer(
-        IssuerConfig(trusted_cas=(default_test_ca().certificate,), require_issued_challenge=True),
+        IssuerConfig(trusted_cas=(default_test_ca().certificate,)),
         tmp_path / "issuer.db",
         secret=b"0123456789abcdef0123456789abcdef",
     )
@@ -113,32 +110,13 @@ def test_offline_queues_the_request_and_prints_a_claim_slip(parts, pcsc, tmp_pat
     [record] = outbox.records_from(1, 10, 10_000_000)
     assert record.header.kind == "certificate_request"
     body = open_record(record, CENTRAL)
-    assert body["certificate"] == "resident_record" and body["signature"]
-    # The card signed a kiosk statement of this very request (central gave no challenge): the
-    # strict issuer verifies it, but only for this device and certificate, fresh and once.
-    from sync.kiosk_challenge import DOMAIN as KIOSK_CHALLENGE_DOMAIN
-
-    challenge = base64.b64decode(body["challenge"])
-    assert challenge.startswith(KIOSK_CHALLENGE_DOMAIN)
-    statement = json.loads(challenge[len(KIOSK_CHALLENGE_DOMAIN) :])
-    assert statement["device"] == "C01" and statement["certificate"] == "resident_record"
+    assert body["certificate"] == "resident_record" and body["copies"] == 1
+    # a claim to verify at the counter: no signature, no challenge, no card certificate
+    assert body["claim"] == "verify_card_at_counter"
+    assert not {"signature", "challenge", "auth_certificate"} & set(body)
+    # the claim itself gets nothing issued, at any issuer
     issue = issuer.handlers()["certificate.issue"]
-    assert issue("C02", dict(body))["reason"] == "bad_challenge"  # another kiosk's
-    assert issue("C01", dict(body, copies=3))["reason"] == "bad_challenge"  # not what was signed
-    assert issue("C01", dict(body))["ok"] is True
-    assert issue("C01", dict(body))["reason"] == "challenge_reused"
-    late = Issuer(
-        IssuerConfig(trusted_cas=(default_test_ca().certificate,), require_issued_challenge=True),
-        tmp_path / "late.db",
-        secret=b"0123456789abcdef0123456789abcdef",
-        clock=lambda: statement["at"] + 3600,
-    )
-    try:
-        assert late.handlers()["certificate.issue"]("C01", dict(body))["reason"] == (
-            "challenge_expired"
-        )
-    finally:
-        late.close()
+    assert issue("C01", dict(body)) == {"ok": False, "reason": "bad_request"}
     assert len(listener.wait_for_jobs(1, timeout=30)) == 1
 
 

@@ -7,6 +7,7 @@ do next so walks reach PIN entry, forms, certificates and booking often."""
 
 from __future__ import annotations
 
+import base64
 import collections
 import random
 
@@ -155,9 +156,13 @@ def _strings(obj, seen, depth=0):
         yield from _strings(item, seen, depth + 1)
 
 
+_MINTED = base64.b64encode(b"m" * 32).decode()  # central's challenge (the issue is a stand-in)
+
+
 def _walk(seed: int, steps: int = 60) -> collections.Counter:
     rng = random.Random(seed)
     kit, clock = MemoryKit(), ManualClock()
+    kit.online.replies["certificate.challenge"] = {"ok": True, "challenge": _MINTED}
     kit.online.replies["certificate.issue"] = {"ok": True, "reference": "D1"}
     session = KioskSession(
         CATALOG, kit.ports(), SessionConfig(staff_pin_hash=STAFF), clock=clock, wall_clock=clock

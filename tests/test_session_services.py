@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 
 import pytest
 
@@ -38,25 +37,39 @@ def _authenticate(session, cert="resident_record", copies=2, purpose="work"):
     assert session.submit_pin("1234")
 
 
+def _central_challenge(kit, minted=b"m" * 32):
+    kit.online.replies["certificate.challenge"] = {
+        "ok": True,
+        "challenge": base64.b64encode(minted).decode(),
+    }
+    return minted
+
+
 def test_certificate_online_issue_prints_the_document(session, kit):
+    minted = _central_challenge(kit)
     kit.online.replies["certificate.issue"] = {"reference": "ISS-1", "verification_code": "AB12"}
     _authenticate(session)
     assert session.step is Step.CERTIFICATE_PRINTED
     assert session.certificate.fee_yen == 600
+    method, params, timeout = kit.online.requests[0]
+    assert method == "certificate.challenge" and params == {
+        "certificate": "resident_record",
+        "copies": 2,
+    }  # central's challenge is for this request
     method, params, timeout = kit.online.requests[-1]
     assert method == "certificate.issue" and timeout == 3.0
     assert params["certificate"] == "resident_record" and params["copies"] == 2
     challenge = base64.b64decode(params["challenge"])
-    # central gave no challenge (no reply configured): the card signed the kiosk's statement
-    # of this request (sync.kiosk_challenge)
-    from sync.kiosk_challenge import DOMAIN as KIOSK_CHALLENGE_DOMAIN
+    assert challenge == minted
+    # the card signed the context string + device, type, copies and challenge, not the nonce
+    from sync.kiosk_challenge import DOMAIN, auth_message
 
-    assert challenge.startswith(KIOSK_CHALLENGE_DOMAIN)
-    statement = json.loads(challenge[len(KIOSK_CHALLENGE_DOMAIN) :])
-    assert statement["certificate"] == "resident_record" and statement["copies"] == 2
-    assert statement["device"] == session.config.device_id
-    assert statement["nonce"] == (b"c" * 16).hex()
-    assert base64.b64decode(params["signature"]) == b"sig:" + hashlib.sha256(challenge).digest()
+    message = auth_message(
+        device_id=session.config.device_id, certificate="resident_record", copies=2,
+        challenge=minted,
+    )  # fmt: skip
+    assert message.startswith(DOMAIN)
+    assert base64.b64decode(params["signature"]) == b"sig:" + hashlib.sha256(message).digest()
     assert kit.card.verify_calls == ["jpki"]  # the JPKI auth PIN, not the input-helper PIN
     printed = kit.printer.printed[-1]
     assert printed.kind == "certificate" and printed.data["document"]["reference"] == "ISS-1"
@@ -70,7 +83,11 @@ def test_certificate_offline_queues_request_and_prints_claim_slip(session, kit):
     assert session.step is Step.CLAIM_SLIP
     assert session.notice.code is NoticeCode.OFFLINE_QUEUED
     [request] = kit.outbox.of_kind("certificate_request")
-    assert request["certificate"] == "tax_certificate" and request["signature"]
+    assert request["certificate"] == "tax_certificate"
+    # a claim: nothing signed (it could never stand for a certificate), no card data at all
+    assert request["claim"] == "verify_card_at_counter"
+    assert not {"signature", "challenge", "auth_certificate"} & set(request)
+    assert [m for m, _, _ in kit.online.requests] == ["certificate.challenge"]
     slip = kit.printer.printed[-1]
     assert slip.kind == "claim_slip" and slip.data["reference"] == session.reference
     assert session.reference.startswith("C07-")
@@ -281,6 +298,18 @@ def test_thread_worker_hands_results_to_the_scheduler(catalog, kit):
     assert session.step is Step.PIN_ENTRY
 
 
+def test_certificate_challenge_refused_by_central_is_not_queued(session, kit):
+    kit.online.replies["certificate.challenge"] = {
+        "ok": False,
+        "reason": "unknown_certificate_type",
+    }
+    _authenticate(session)
+    assert session.step is Step.SERVICE_ERROR
+    assert session.notice.params == {"reason": "unknown_certificate_type"}
+    assert kit.outbox.of_kind("certificate_request") == []
+    assert [m for m, _, _ in kit.online.requests] == ["certificate.challenge"]
+
+
 def test_certificate_uses_centrals_challenge_when_online(session, kit):
     minted = b"m" * 32
     kit.online.replies["certificate.challenge"] = {
@@ -294,6 +323,7 @@ def test_certificate_uses_centrals_challenge_when_online(session, kit):
 
 
 def test_certificate_refused_by_central_is_not_queued(session, kit):
+    _central_challenge(kit)
     kit.online.replies["certificate.issue"] = {"ok": False, "reason": "expired_certificate"}
     _authenticate(session)
     assert session.step is Step.SERVICE_ERROR

@@ -446,7 +446,6 @@ def test_certificate_online_prints_the_issued_document(kiosk_ui, tmp_path, back_
         issuer = Issuer(
             IssuerConfig(
                 trusted_cas=(default_test_ca().certificate,),
-                require_issued_challenge=True,
                 city_name="豊橋市",
             ),
             tmp_path / "issuer.db",

@@ -34,7 +34,7 @@ from kiosk.session.ports import (
     PortWrongPinError,
 )
 from kiosk.session.steps import CARD_STEPS, CardPurpose, CertificateOrder, NoticeCode, Step
-from sync.kiosk_challenge import make_statement
+from sync.kiosk_challenge import auth_message
 
 log = logging.getLogger("kiosk.session")
 
@@ -171,9 +171,20 @@ class _CardFlow(_SessionCore):
         def job() -> Any:
             if purpose is CardPurpose.JPKI:
                 card.verify_jpki_auth_pin(pin)
-                challenge = self._challenge(order)
-                signature = card.sign_sha256_digest(hashlib.sha256(challenge).digest())
-                assert certificate is not None
+                assert certificate is not None and order is not None
+                try:
+                    challenge = self._challenge(order)
+                except PortRefusedError as e:
+                    return {"refused": e.reason}
+                if challenge is None:  # offline: nothing to sign, the request becomes a claim
+                    return {}
+                message = auth_message(
+                    device_id=self.config.device_id,
+                    certificate=order.certificate_id,
+                    copies=order.copies,
+                    challenge=challenge,
+                )
+                signature = card.sign_sha256_digest(hashlib.sha256(message).digest())
                 return {
                     "auth_certificate": base64.b64encode(certificate).decode(),
                     "challenge": base64.b64encode(challenge).decode(),
@@ -210,27 +221,28 @@ class _CardFlow(_SessionCore):
         self._run(job, done)
         return True
 
-    def _challenge(self, order: CertificateOrder | None) -> bytes:
-        """Central's challenge when it answers in time, else a kiosk statement bound to this
-        request (`sync.kiosk_challenge`): the card's signature then says which device asked for
-        which certificate, how many copies, and when, so it cannot stand for another request."""
-        if self.ports.online is not None:
-            try:
-                reply = self.ports.online.request(
-                    "certificate.challenge", {}, self.config.online_timeout_s
-                )
-                return base64.b64decode(str(reply["challenge"]), validate=True)
-            except (PortOfflineError, PortRefusedError, KeyError, ValueError):
-                pass
-        if order is None:
-            return self._random_bytes(32)
-        return make_statement(
-            device_id=self.config.device_id,
-            certificate=order.certificate_id,
-            copies=order.copies,
-            at=int(self._wall_clock()),
-            nonce=self._random_bytes(16),
-        )
+    def _challenge(self, order: CertificateOrder) -> bytes | None:
+        """Central's challenge for this device and this request (type, copies), or None when
+        central does not answer in time. The kiosk never makes one up: a request without
+        central's challenge is queued as a claim and the card is checked again at the counter.
+        A refusal (e.g. an unknown certificate type) raises PortRefusedError."""
+        if self.ports.online is None:
+            return None
+        try:
+            reply = self.ports.online.request(
+                "certificate.challenge",
+                {"certificate": order.certificate_id, "copies": order.copies},
+                self.config.online_timeout_s,
+            )
+        except PortOfflineError:
+            return None
+        try:
+            challenge = base64.b64decode(str(reply["challenge"]), validate=True)
+        except (KeyError, ValueError):
+            raise PortRefusedError("bad_reply") from None
+        if len(challenge) != 32:
+            raise PortRefusedError("bad_reply")
+        return challenge
 
     def fill_without_card(self) -> bool:
         """Shelter check-in only: evacuees without a card type everything in."""
@@ -331,30 +343,38 @@ class _CardFlow(_SessionCore):
     # ---- certificates ----------------------------------------------------------------------
 
     def _issue_certificate(self) -> None:
+        """Online with central's challenge signed: central issues and the document prints.
+        Otherwise the request is queued as a claim: the record carries the order only (no card
+        data, no signature, which could never stand for a certificate by itself) and the claim
+        slip says to bring the card to the counter, where it is checked again."""
         order, auth, lang = self.certificate, self._auth, self.language
         assert order is not None and auth is not None
         cert = self.catalog.certificates[order.certificate_id]
-        params = {
+        request = {
             "certificate": order.certificate_id,
             "copies": order.copies,
             "purpose": order.purpose,
             "fee_yen": order.fee_yen,
             "language": lang,
             "requested_at": self._wall_clock(),
-            **auth,
         }
         self._auth = None
         self._go(Step.ISSUING)
+        refused = auth.get("refused")
+        params = {**request, **auth} if auth and refused is None else None
 
         def job() -> tuple[str, Any, PortPrintError | None]:
+            if refused is not None:
+                return "refused", refused, None
             try:
-                if self.ports.online is None:
-                    raise PortOfflineError("no online connection configured")
+                if params is None or self.ports.online is None:
+                    raise PortOfflineError("no challenge from central: queued as a claim")
                 reply = self.ports.online.request(
                     "certificate.issue", params, self.config.online_timeout_s
                 )
             except PortOfflineError:
-                appended = self.ports.outbox.append("certificate_request", params)
+                claim = {**request, "claim": "verify_card_at_counter"}
+                appended = self.ports.outbox.append("certificate_request", claim)
                 reference = self._reference(appended.seq)
                 slip = {
                     "certificate": order.certificate_id,

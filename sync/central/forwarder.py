@@ -3,7 +3,9 @@
 Interface (no dependency on the store's internals): a `pending(limit)` callable giving
 `(record_id, kind, body)` tuples in order, and `mark_forwarded(record_id)` called only after
 the back-office answered 2xx. `StoreApplications` adapts `sync.central.store.Store.opened` and
-keeps the forwarded state in a small SQLite ledger, so a restart resumes where it stopped.
+keeps the forwarded state in the store's own `forwarded` and `forward_cursors` tables (created
+by its recorded migrations, on SQLite and PostgreSQL), so a restart resumes where it stopped and
+several forwarders sharing one database share one ledger.
 
 Invariants:
 - At-least-once: a record is marked forwarded only after a 2xx; a crash between the 2xx and
@@ -15,6 +17,8 @@ Invariants:
   backoff and full jitter (capped); `Retry-After` (seconds) is honoured up to the cap. Other
   4xx are permanent: the record is handed to `mark_rejected` (parked for staff) if given.
 - Every wait is interruptible by `stop()`. Logs carry record ids and HTTP statuses, never bodies.
+- A `certificate_request` is sent as a claim to verify (`"claim": "verify_card_at_counter"`):
+  no certificate was issued for it, and the card must be checked again at the counter.
 """
 
 from __future__ import annotations
@@ -23,17 +27,16 @@ import base64
 import json
 import logging
 import random
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import requests
 
+from sync.central.store_schema import KIND_TABLES
 from sync.errors import SyncError
 
 __all__ = [
@@ -96,6 +99,8 @@ def encode_body(record_id: str, kind: str, body: Any) -> bytes:
     if isinstance(body, str | bytes):  # already JSON text (e.g. the store's body column)
         body = json.loads(body)
     doc = {"record_id": record_id, "kind": kind, "body": body}
+    if kind == "certificate_request":  # queued at a kiosk: never a certificate by itself
+        doc["claim"] = "verify_card_at_counter"
     return json.dumps(
         doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_jsonable
     ).encode("utf-8")
@@ -240,53 +245,40 @@ class Forwarder:
 
 
 class StoreApplications:
-    """Adapter: opened applications from a central `Store` (`opened(kind, after_id, limit)`),
-    with the forwarded state in a SQLite ledger file (`synchronous=FULL`).
+    """Adapter: opened records of one kind from a central `Store` (`opened(kind, after_id,
+    limit)`), with the forwarded state in the store's `forwarded` and `forward_cursors` tables.
 
     The ledger keeps every forwarded (or rejected) record id and a cursor: the store's per-table
     id below which everything is done, so a restart resumes without rescanning the table. The
     cursor never passes a row first seen less than `settle_s` ago: on PostgreSQL with several
     processing stages, a row with a lower id can commit after a higher one, and a cursor that ran
     ahead would skip it for ever. Rows between the cursor and the newest are filtered by the
-    ledger, so they are never sent twice.
-    """
+    ledger, so they are never sent twice. The store is this adapter's alone (one connection)."""
 
     def __init__(
         self,
         store: Any,
-        ledger_path: Path | str,
         kind: str = "application",
         *,
         settle_s: float = 30.0,
         max_pages: int = 50,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
+        if kind not in KIND_TABLES:
+            raise ForwarderError(f"no such record kind: {kind!r}")
         self._store = store
         self._kind = kind
         self._settle_s = settle_s
         self._max_pages = max_pages
         self._clock = clock
+        self._wall_clock = wall_clock
         self._window: list[tuple[int, str]] = []  # (store id, record id) of the last scan
         self._seen: dict[int, float] = {}  # store id -> when first seen (this process)
         self._lock = threading.Lock()
-        try:
-            self._db = sqlite3.connect(str(ledger_path), check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            with self._db:
-                self._db.execute(
-                    "CREATE TABLE IF NOT EXISTS forwarded (record_id TEXT PRIMARY KEY, "
-                    "status INTEGER NOT NULL, at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
-                )
-                self._db.execute(
-                    "CREATE TABLE IF NOT EXISTS cursor (kind TEXT PRIMARY KEY, after_id INTEGER)"
-                )
-        except sqlite3.Error as e:
-            raise ForwarderError(f"forwarder ledger unusable: {e}") from e
 
     def _cursor(self) -> int:
-        row = self._db.execute("SELECT after_id FROM cursor WHERE kind=?", (self._kind,)).fetchone()
-        return int(row[0]) if row else 0
+        return self._store.forward_cursor(self._kind)
 
     @property
     def cursor(self) -> int:
@@ -316,13 +308,7 @@ class StoreApplications:
             return out
 
     def _done(self, record_ids: list[str]) -> set[str]:
-        done: set[str] = set()
-        for i in range(0, len(record_ids), 500):
-            chunk = record_ids[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT record_id FROM forwarded WHERE record_id IN ({marks})"
-            done.update(r[0] for r in self._db.execute(sql, chunk))
-        return done
+        return self._store.forwarded_ids(record_ids)
 
     def _advance(self) -> None:
         done = self._done([rid for _, rid in self._window])
@@ -334,22 +320,13 @@ class StoreApplications:
             cursor = store_id
         if cursor is None:
             return
-        with self._db:
-            self._db.execute(
-                "INSERT INTO cursor(kind, after_id) VALUES(?, ?) "
-                "ON CONFLICT(kind) DO UPDATE SET after_id=excluded.after_id",
-                (self._kind, cursor),
-            )
+        self._store.set_forward_cursor(self._kind, cursor)
         self._window = [w for w in self._window if w[0] > cursor]
         self._seen = {i: t for i, t in self._seen.items() if i > cursor}
 
     def _mark(self, record_id: str, status: int) -> None:
         with self._lock:
-            with self._db:
-                self._db.execute(
-                    "INSERT OR IGNORE INTO forwarded(record_id, status) VALUES(?, ?)",
-                    (record_id, status),
-                )
+            self._store.mark_forwarded(record_id, self._kind, status, self._wall_clock())
 
     def mark_forwarded(self, record_id: str) -> None:
         self._mark(record_id, 200)
@@ -359,28 +336,24 @@ class StoreApplications:
 
     def rejected(self) -> list[tuple[str, int]]:
         with self._lock:
-            return [
-                (r, int(s))
-                for r, s in self._db.execute(
-                    "SELECT record_id, status FROM forwarded WHERE status NOT BETWEEN 200 AND 299"
-                )
-            ]
+            return self._store.forward_rejected()
 
     def forwarded_count(self) -> int:
+        """Records forwarded or rejected, of every kind (the ledger is shared)."""
         with self._lock:
-            return int(self._db.execute("SELECT count(*) FROM forwarded").fetchone()[0])
+            return self._store.forwarded_count()
 
     def close(self) -> None:
-        self._db.close()
+        """The store belongs to the caller: nothing of the adapter's own to close."""
 
 
 def store_forwarder(
-    config: ForwarderConfig, store: Any, ledger_path: Path | str, kind: str = "application"
+    config: ForwarderConfig, store: Any, kind: str = "application"
 ) -> tuple[Forwarder, StoreApplications]:
-    """A forwarder of the opened records of one `kind` of a central `Store`, its state in
-    `ledger_path` (what `central forward` wires, once per kind: the kinds share the ledger file,
-    each with its own cursor; close the source after `stop()`)."""
-    source = StoreApplications(store, ledger_path, kind)
+    """A forwarder of the opened records of one `kind` of a central `Store`, its state in the
+    store's ledger tables (what `central forward` wires, once per kind, each with its own store
+    connection and cursor; close the store after `stop()`)."""
+    source = StoreApplications(store, kind)
     forwarder = Forwarder(
         config, source.pending, source.mark_forwarded, mark_rejected=source.mark_rejected
     )

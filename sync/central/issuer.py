@@ -4,15 +4,19 @@ and is registered with the receiver through `Issuer.handlers()`.
 
 Invariants:
 - A handler never raises for bad input or a refused request: it returns `{"ok": False,
-  "reason": <code>}` (codes in `REASONS`). Only a broken issuer database raises (`IssuerError`),
-  which the receiver turns into an error REPLY.
-- A certificate is issued only if the card passes `sync.central.jpki_auth.verify_card`
-  (trusted CA, end-entity, validity, `revoked_serials`, signature over the challenge). A
-  challenge is accepted once only (replay), and when `require_issued_challenge` is set it must
-  be one minted by `certificate.challenge` for this device, not older than `challenge_ttl_s`.
-  A kiosk statement (`sync.kiosk_challenge`; the kiosk makes one when central did not answer
-  its challenge request in time) is accepted in either mode only if it names this device, this
-  certificate type and number of copies, and is not older than `challenge_ttl_s`.
+  "reason": <code>}` (codes in `REASONS`). Only a broken store raises (`IssuerError`), which
+  the receiver turns into an error REPLY.
+- A certificate is issued only for a challenge central minted (`certificate.challenge`) for
+  this device and this request (certificate type, copies), not older than `challenge_ttl_s`,
+  used once (across every receiver sharing the store), and only if the card passes
+  `sync.central.jpki_auth.verify_card` with a signature over `sync.kiosk_challenge.auth_message`
+  (context string + device, type, copies, challenge), never over a bare nonce. Anything else is
+  refused with its reason: `foreign_challenge`, `challenge_reused`, `challenge_expired`,
+  `challenge_other_device`, `challenge_other_request`, `bad_signature`, ...
+- All state (minted and used challenges, issued documents, slots, bookings) is in the central
+  store's tables (`sync.central.store_tables`, created by its recorded migrations), on SQLite or
+  PostgreSQL: several receivers sharing one database never accept a challenge twice nor book a
+  slot past its capacity.
 - No personal data is stored or logged: the card holder is known only by a hash of the
   certificate; the issued document (what is signed and stored) carries a type, ids, a
   verification code and times. With a `residents` source (`sync.central.residents`), the
@@ -21,7 +25,8 @@ Invariants:
   the database, the signed document or a log line. The back office says the certificate is no
   resident's → `not_a_resident`, and the challenge stays unused (the resident may retry); the
   back office cannot answer → the certificate is issued without `holder` (the kiosk prints a
-  slip; staff print the document at the counter) and only the error class is logged.
+  slip; staff print the document at the counter) and only the error class is logged. A request
+  queued offline never reaches this issuer: it is forwarded as a claim to verify at the counter.
 - Bookings never exceed a slot's capacity (one conditional UPDATE), and a booking retried with
   the same `request_id` from the same device returns the same booking instead of a second one.
 """
@@ -35,8 +40,6 @@ import hmac
 import json
 import logging
 import os
-import sqlite3
-import struct
 import threading
 import time
 import uuid
@@ -57,8 +60,10 @@ from sync.central.residents import (
     ResidentRecords,
     load_residents_file,
 )
+from sync.central.store import Store, open_store
 from sync.errors import SyncError
-from sync.kiosk_challenge import read_statement
+from sync.kiosk_challenge import CHALLENGE_BYTES, auth_message
+from sync.protocol_errors import StoreError
 
 __all__ = [
     "DEFAULT_CERTIFICATE_TYPES",
@@ -81,8 +86,8 @@ log = logging.getLogger(__name__)
 REASONS = tuple(
     """bad_request unknown_certificate_type bad_certificate untrusted_certificate
     not_an_auth_certificate expired_certificate not_yet_valid revoked_certificate bad_signature
-    bad_challenge challenge_expired challenge_reused not_a_resident unknown_topic unknown_slot
-    slot_past slot_full""".split()
+    bad_challenge foreign_challenge challenge_expired challenge_reused challenge_other_device
+    challenge_other_request not_a_resident unknown_topic unknown_slot slot_past slot_full""".split()
 )
 
 DEFAULT_CERTIFICATE_TYPES = tuple(
@@ -92,12 +97,11 @@ DEFAULT_CERTIFICATE_TYPES = tuple(
 DEFAULT_TOPICS = ("welfare", "child_care", "tax", "care", "general")
 _MAX_CERT = 8 * 1024
 _MAX_BLOB = 1024
-_CHALLENGE_DOMAIN = b"madoguchi/jpki-challenge/v1\x00"
 DOCUMENT_DOMAIN = b"madoguchi/document/v1\x00"
 
 
 class IssuerError(SyncError):
-    """The issuer's own database failed (not a refusal: those are typed results)."""
+    """The central store failed under the issuer (not a refusal: those are typed results)."""
 
 
 @dataclass(frozen=True)
@@ -116,8 +120,8 @@ class IssuerConfig:
     topics: tuple[str, ...] = DEFAULT_TOPICS
     slots: tuple[Slot, ...] = ()
     revoked_serials: frozenset[int] = frozenset()
-    require_issued_challenge: bool = False
-    challenge_ttl_s: int = 300
+    challenge_ttl_s: int = 120  # a challenge serves one PIN entry and signature, then expires
+    challenge_kept_s: int = 3600  # a used or expired challenge is remembered this long
     max_copies: int = 10
     utc_offset_minutes: int = 540  # Japan: no daylight saving
     max_slots_listed: int = 50
@@ -161,29 +165,16 @@ def _text(payload: dict, key: str, limit: int = 64) -> str:
     return value
 
 
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS used_challenges (digest BLOB PRIMARY KEY, at REAL NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS documents (document_id TEXT PRIMARY KEY, type TEXT NOT NULL, "
-    "verification_code TEXT NOT NULL, issued_at TEXT NOT NULL, device_id TEXT NOT NULL, "
-    "holder TEXT NOT NULL, copies INTEGER NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS slots (id TEXT PRIMARY KEY, topic TEXT NOT NULL, "
-    "start TEXT NOT NULL, minutes INTEGER NOT NULL, capacity INTEGER NOT NULL, "
-    "booked INTEGER NOT NULL DEFAULT 0)",
-    "CREATE TABLE IF NOT EXISTS bookings (device_id TEXT NOT NULL, request_id TEXT NOT NULL, "
-    "slot_id TEXT NOT NULL, reference TEXT NOT NULL, at REAL NOT NULL, "
-    "PRIMARY KEY (device_id, request_id))",
-)
-
-
 class Issuer:
-    """Handlers over one SQLite file (`db_path`) for used challenges, issued documents, slots
-    and bookings. `secret` keys challenge MACs and verification codes (keep it with the
-    central keys; several receivers must share it). `document_key` signs issued documents."""
+    """Handlers over the central store (`store`: a `--db` value, SQLite path or PostgreSQL
+    URI, or a factory of `Store`s) for challenges, issued documents, slots and bookings.
+    `secret` keys verification codes (keep it with the central keys; several receivers must
+    share it). `document_key` signs issued documents."""
 
     def __init__(
         self,
         config: IssuerConfig,
-        db_path: Path | str,
+        store: str | Path | Callable[[], Store],
         *,
         secret: bytes,
         document_key: Ed25519PrivateKey | None = None,
@@ -197,24 +188,12 @@ class Issuer:
         self._document_key = document_key
         self._clock = clock
         self._residents = residents
+        self._factory = store if callable(store) else (lambda db=str(store): open_store(db))
+        self._store: Store | None = None
+        # One connection for the receiver's handler threads (a Store is one connection).
         self._lock = threading.Lock()
-        try:
-            self._db = sqlite3.connect(str(db_path), check_same_thread=False, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            with self._db:
-                for statement in _SCHEMA:
-                    self._db.execute(statement)
-                for s in config.slots:  # config is the source of slots; booked counts persist
-                    self._db.execute(
-                        "INSERT INTO slots(id, topic, start, minutes, capacity) "
-                        "VALUES(?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET topic=excluded.topic,"
-                        " start=excluded.start, minutes=excluded.minutes,"
-                        " capacity=excluded.capacity",
-                        (s.id, s.topic, s.start, s.minutes, s.capacity),
-                    )
-        except sqlite3.Error as e:
-            raise IssuerError(f"issuer database unusable: {type(e).__name__}") from e
+        slots = [(s.id, s.topic, s.start, s.minutes, s.capacity) for s in config.slots]
+        self._call(lambda st: st.sync_slots(slots))  # config is the source of slots
 
     def handlers(self) -> dict[str, Callable[[str, dict], dict]]:
         return {
@@ -225,7 +204,23 @@ class Issuer:
         }
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+    def _call(self, fn):
+        """Run `fn(store)` on the issuer's connection; a failed store is reopened next time."""
+        with self._lock:
+            try:
+                if self._store is None:
+                    self._store = self._factory()
+                return fn(self._store)
+            except StoreError as e:
+                if self._store is not None:
+                    self._store.close()
+                    self._store = None
+                raise IssuerError(f"issuer store failed: {e}") from e
 
     def _guarded(self, name: str, device_id: str, payload: object, fn) -> dict:
         if not isinstance(payload, dict):
@@ -235,21 +230,32 @@ class Issuer:
         except _Refused as r:
             log.info("%s refused for device %s: %s", name, device_id, r.reason)
             return _refuse(r.reason)
-        except sqlite3.Error as e:
-            raise IssuerError(f"issuer database failed: {type(e).__name__}") from e
 
     # -- challenges -------------------------------------------------------------------------
 
-    def _mac(self, device_id: str, body: bytes) -> bytes:
-        msg = _CHALLENGE_DOMAIN + device_id.encode() + b"\x00" + body
-        return hmac.new(self._secret, msg, hashlib.sha256).digest()[:8]
+    def _request(self, payload: dict) -> tuple[str, int]:
+        """The (certificate type, copies) a challenge or an issue request is for."""
+        kind = payload.get("certificate", payload.get("type"))
+        if not isinstance(kind, str):
+            raise _Refused("bad_request")
+        if kind not in self.config.certificate_types:
+            raise _Refused("unknown_certificate_type")
+        copies = payload.get("copies", 1)
+        if type(copies) is not int or not 1 <= copies <= self.config.max_copies:
+            raise _Refused("bad_request")
+        return kind, copies
 
     def certificate_challenge(self, device_id: str, payload: dict) -> dict:
-        """A 32-byte challenge bound to this device and time: u64 time || 16 random || MAC."""
+        """32 random bytes for this device and this request ({"certificate", "copies"}),
+        recorded (by hash) in the store: single use, `challenge_ttl_s` to live."""
 
         def run(device_id: str, payload: dict) -> dict:
-            body = struct.pack(">Q", int(self._clock())) + os.urandom(16)
-            challenge = body + self._mac(device_id, body)
+            kind, copies = self._request(payload)
+            challenge = os.urandom(CHALLENGE_BYTES)
+            now = self._clock()
+            forget = now - self.config.challenge_ttl_s - self.config.challenge_kept_s
+            digest = hashlib.sha256(challenge).digest()
+            self._call(lambda st: st.add_challenge(digest, device_id, kind, copies, now, forget))
             return {
                 "ok": True,
                 "challenge": base64.b64encode(challenge).decode("ascii"),
@@ -258,33 +264,25 @@ class Issuer:
 
         return self._guarded("certificate.challenge", device_id, payload, run)
 
-    def _check_kiosk_statement(self, device_id: str, fields: dict, kind: str, copies: int) -> None:
-        """A challenge the kiosk made itself (central did not answer in time): it must name this
-        device, this certificate type and number of copies, and be fresh; the card signed it."""
-        if (fields["device"], fields["certificate"], fields["copies"]) != (device_id, kind, copies):
-            raise _Refused("bad_challenge")
-        if not -30 <= self._clock() - fields["at"] <= self.config.challenge_ttl_s:
+    def _check_challenge(self, device_id: str, challenge: bytes, kind: str, copies: int) -> bytes:
+        """The challenge's digest if central minted it for this device and request, unused and
+        fresh; else `_Refused` with the reason."""
+        if len(challenge) != CHALLENGE_BYTES:
+            raise _Refused("foreign_challenge")
+        digest = hashlib.sha256(challenge).digest()
+        minted = self._call(lambda st: st.challenge(digest))
+        if minted is None:
+            raise _Refused("foreign_challenge")
+        for_device, for_kind, for_copies, issued_at, used_at = minted
+        if used_at is not None:
+            raise _Refused("challenge_reused")
+        if not hmac.compare_digest(for_device.encode(), device_id.encode()):
+            raise _Refused("challenge_other_device")
+        if (for_kind, for_copies) != (kind, copies):
+            raise _Refused("challenge_other_request")
+        if not -30 <= self._clock() - issued_at <= self.config.challenge_ttl_s:
             raise _Refused("challenge_expired")
-
-    def _check_challenge(self, device_id: str, challenge: bytes, kind: str, copies: int) -> None:
-        try:
-            statement = read_statement(challenge)
-        except ValueError:
-            raise _Refused("bad_challenge") from None
-        if statement is not None:
-            return self._check_kiosk_statement(device_id, statement, kind, copies)
-        if not self.config.require_issued_challenge:
-            if len(challenge) < 16:
-                raise _Refused("bad_challenge")
-            return
-        if len(challenge) != 32:
-            raise _Refused("bad_challenge")
-        body, mac = challenge[:24], challenge[24:]
-        if not hmac.compare_digest(mac, self._mac(device_id, body)):
-            raise _Refused("bad_challenge")
-        minted = struct.unpack(">Q", body[:8])[0]
-        if not -30 <= self._clock() - minted <= self.config.challenge_ttl_s:
-            raise _Refused("challenge_expired")
+        return digest
 
     # -- certificates -----------------------------------------------------------------------
 
@@ -330,27 +328,19 @@ class Issuer:
         """Verify the JPKI user authentication and issue the certificate document data."""
 
         def run(device_id: str, payload: dict) -> dict:
-            kind = payload.get("certificate", payload.get("type"))
-            if not isinstance(kind, str):
-                raise _Refused("bad_request")
-            if kind not in self.config.certificate_types:
-                raise _Refused("unknown_certificate_type")
-            copies = payload.get("copies", 1)
-            if type(copies) is not int or not 1 <= copies <= self.config.max_copies:
-                raise _Refused("bad_request")
+            kind, copies = self._request(payload)
             cert_der = _blob(payload, "auth_certificate", _MAX_CERT)
             challenge = _blob(payload, "challenge", _MAX_BLOB)
             signature = _blob(payload, "signature", _MAX_BLOB)
-            self._check_challenge(device_id, challenge, kind, copies)
-            cert, ca = self._verify_card(cert_der, challenge, signature)
+            # A replay, a foreign or stale challenge never reaches the card check or the back
+            # office; the signature must be over this request's message, not the bare nonce.
+            digest = self._check_challenge(device_id, challenge, kind, copies)
+            message = auth_message(
+                device_id=device_id, certificate=kind, copies=copies, challenge=challenge
+            )
+            cert, ca = self._verify_card(cert_der, message, signature)
             holder_data = None
             if self._residents is not None:
-                digest = hashlib.sha256(challenge).digest()
-                with self._lock:  # a replay never reaches the back office
-                    if self._db.execute(
-                        "SELECT 1 FROM used_challenges WHERE digest=?", (digest,)
-                    ).fetchone():
-                        raise _Refused("challenge_reused")
                 holder_data = self._holder(device_id, cert, ca, kind)
             document_id = str(uuid.uuid4())
             issued_at = datetime.fromtimestamp(self._clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -362,25 +352,10 @@ class Issuer:
                 "issued_at": issued_at,
                 "copies": copies,
             }
-            with self._lock, self._db:
-                used = self._db.execute(
-                    "INSERT OR IGNORE INTO used_challenges(digest, at) VALUES(?, ?)",
-                    (hashlib.sha256(challenge).digest(), self._clock()),
-                )
-                if used.rowcount == 0:
-                    raise _Refused("challenge_reused")
-                self._db.execute(
-                    "INSERT INTO documents VALUES(?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        document_id,
-                        kind,
-                        document["verification_code"],
-                        issued_at,
-                        device_id,
-                        holder,
-                        copies,
-                    ),
-                )
+            row = (document_id, kind, document["verification_code"], issued_at, device_id,
+                   holder, copies)  # fmt: skip
+            if not self._call(lambda st: st.use_challenge(digest, self._clock(), row)):
+                raise _Refused("challenge_reused")  # used meanwhile (maybe at another receiver)
             reply = {"ok": True, "reference": document_id.split("-")[0].upper(), **document}
             if self._document_key is not None:
                 signed = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
@@ -396,11 +371,7 @@ class Issuer:
 
     def verify_document(self, document_id: str, verification_code: str) -> dict | None:
         """For the city's checking page: the document's type and issue time, if the code fits."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT type, issued_at, verification_code FROM documents WHERE document_id=?",
-                (document_id,),
-            ).fetchone()
+        row = self._call(lambda st: st.issued_document(document_id))
         if row is None or not hmac.compare_digest(row[2], verification_code):
             return None
         return {"type": row[0], "issued_at": row[1]}
@@ -418,12 +389,8 @@ class Issuer:
             topic = _text(payload, "topic")
             if topic not in self.config.topics:
                 raise _Refused("unknown_topic")
-            with self._lock:
-                rows = self._db.execute(
-                    "SELECT id, start, minutes, capacity - booked FROM slots WHERE topic=? "
-                    "AND start > ? AND booked < capacity ORDER BY start, id LIMIT ?",
-                    (topic, self._local_now(), self.config.max_slots_listed),
-                ).fetchall()
+            now, limit = self._local_now(), self.config.max_slots_listed
+            rows = self._call(lambda st: st.open_slots(topic, now, limit))
             slots = [
                 {"id": i, "topic": topic, "start": s, "minutes": int(m), "remaining": int(r)}
                 for i, s, m, r in rows
@@ -438,32 +405,13 @@ class Issuer:
         def run(device_id: str, payload: dict) -> dict:
             slot_id = _text(payload, "slot")
             request_id = _text(payload, "request_id", 128)
-            with self._lock, self._db:
-                done = self._db.execute(
-                    "SELECT b.reference, s.id, s.topic, s.start, s.minutes FROM bookings b "
-                    "JOIN slots s ON s.id = b.slot_id WHERE b.device_id=? AND b.request_id=?",
-                    (device_id, request_id),
-                ).fetchone()
-                if done is None:
-                    slot = self._db.execute(
-                        "SELECT id, topic, start, minutes FROM slots WHERE id=?", (slot_id,)
-                    ).fetchone()
-                    if slot is None:
-                        raise _Refused("unknown_slot")
-                    if slot[2] <= self._local_now():
-                        raise _Refused("slot_past")
-                    taken = self._db.execute(
-                        "UPDATE slots SET booked = booked + 1 WHERE id=? AND booked < capacity",
-                        (slot_id,),
-                    )
-                    if taken.rowcount != 1:
-                        raise _Refused("slot_full")
-                    reference = "B" + uuid.uuid4().hex[:8].upper()
-                    self._db.execute(
-                        "INSERT INTO bookings VALUES(?, ?, ?, ?, ?)",
-                        (device_id, request_id, slot_id, reference, self._clock()),
-                    )
-                    done = (reference, *slot)
+            reference = "B" + uuid.uuid4().hex[:8].upper()
+            now_local, now = self._local_now(), self._clock()
+            outcome, done = self._call(
+                lambda st: st.book_slot(device_id, request_id, slot_id, reference, now_local, now)
+            )
+            if done is None:
+                raise _Refused(outcome)
             reference, sid, topic, start, minutes = done
             return {
                 "ok": True,
@@ -514,16 +462,11 @@ def issuer_config_from_dir(directory: Path) -> IssuerConfig:
 
 def default_handlers(keys, db: str) -> dict[str, Callable[[str, dict], dict]]:
     """The handlers `madoguchi central serve` registers: config from the central key directory
-    (see `issuer_config_from_dir`), the issuer database next to a SQLite store (or in
-    $STATE_DIRECTORY / the key directory for PostgreSQL), the challenge/code secret derived from
-    the catalog key (so every receiver sharing the keys shares it), documents signed with the
-    catalog key under `DOCUMENT_DOMAIN`, holders looked up in the back office named by
-    `<keys>/residents.json` when that file exists."""
-    if db.startswith(("postgresql://", "postgres://")):
-        base = Path(os.environ.get("STATE_DIRECTORY", "").split(":")[0] or keys.directory)
-        db_path = base / "issuer.db"
-    else:
-        db_path = Path(db).with_name(Path(db).stem + ".issuer.db")
+    (see `issuer_config_from_dir`), state in the central store `db` itself (its tables, on
+    SQLite or PostgreSQL: every receiver sharing the store shares it), the verification-code
+    secret derived from the catalog key (so every receiver sharing the keys shares it),
+    documents signed with the catalog key under `DOCUMENT_DOMAIN`, holders looked up in the
+    back office named by `<keys>/residents.json` when that file exists."""
     raw = keys.catalog_signing_key.private_bytes_raw()
     secret = hmac.new(raw, b"madoguchi/issuer-secret/v1", hashlib.sha256).digest()
     residents_path = Path(keys.directory) / "residents.json"
@@ -532,7 +475,7 @@ def default_handlers(keys, db: str) -> dict[str, Callable[[str, dict], dict]]:
         residents = HttpResidentRecords(load_residents_file(residents_path)[0])
     issuer = Issuer(
         issuer_config_from_dir(keys.directory),
-        db_path,
+        db,
         secret=secret,
         document_key=keys.catalog_signing_key,
         residents=residents,
