@@ -35,7 +35,16 @@ GOOD = [
 
 
 def test_every_bundled_profile_is_covered():
-    bad = {"blocked", "not-mynumber", "malformed-tlv", "blocks-with-6983"}
+    bad = {
+        "blocked",
+        "not-mynumber",
+        "malformed-tlv",
+        "blocks-with-6983",
+        "duplicate-name-tag",
+        "bad-kenhojo-signature",
+        "altered-attributes",
+        "revoked-auth-cert",
+    }
     assert set(bundled_profiles()) == {g[0] for g in GOOD} | bad
 
 

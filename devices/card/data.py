@@ -4,25 +4,39 @@ Invariants: `repr`/`str` of `Basic4` and `MyNumber` never show a value (logs and
 clean); `wipe()` drops every reference the object holds (Python cannot scrub immutable strings,
 so the guarantee is "this object no longer keeps them alive"); after `wipe()` reading a field
 raises `ValueError`. Parsing here is pure: bytes in, object out, `CardDataError` on bad bytes.
+Templates are parsed strictly: one template per file, each expected tag at most once and no
+other tag (a second name or sex must never replace the first).
+
+The kenhojo signature file (`0003`, `FF 30` {`DF 31`, `DF 32`, `DF 33`}) binds the My Number and
+basic-4 files to the issuing authority: `DF 31` = SHA-256 of the My Number file's `DF 10` TLV,
+`DF 32` = SHA-256 of the basic-4 file's `FF 20` TLV (the bytes exactly as read, without padding),
+`DF 33` = the authority's RSA PKCS#1 v1.5 SHA-256 signature over the `DF 31` TLV followed by the
+`DF 32` TLV (`KenhojoSignature.signed_bytes`). Checking it is `devices.card.trust`'s job.
 """
 
 from __future__ import annotations
 
 import datetime
 import enum
+import hashlib
+from dataclasses import dataclass
 
 from devices.card._apdu import TlvError, encode_tlv, parse_tlv
 from devices.card.errors import CardDataError
 
 __all__ = [
     "Basic4",
+    "KenhojoSignature",
     "MyNumber",
     "Sex",
     "encode_basic4",
     "encode_my_number",
+    "encode_signature_file",
+    "kenhojo_digest",
     "my_number_check_digit",
     "parse_basic4",
     "parse_my_number",
+    "parse_signature_file",
 ]
 
 TAG_BASIC4 = 0xFF20
@@ -32,6 +46,10 @@ TAG_ADDRESS = 0xDF23
 TAG_BIRTH = 0xDF24
 TAG_SEX = 0xDF25
 TAG_MY_NUMBER = 0xDF10
+TAG_SIGNATURE = 0xFF30
+TAG_SIG_MY_NUMBER = 0xDF31
+TAG_SIG_ATTRIBUTES = 0xDF32
+TAG_SIG_VALUE = 0xDF33
 
 
 class Sex(enum.IntEnum):
@@ -138,16 +156,36 @@ def _text(file: str, what: str, raw: bytes) -> str:
         raise CardDataError(file, f"{what} is not UTF-8") from None
 
 
+def _template(file: str, data: bytes, outer_tag: int, allowed: frozenset[int]) -> dict[int, bytes]:
+    """The fields of the one `outer_tag` template in `data`: no other top-level TLV, no tag
+    twice, no tag outside `allowed` (CardDataError naming the tag, never its value)."""
+    try:
+        outer = parse_tlv(data)
+        if not outer or outer[0][0] != outer_tag:
+            raise CardDataError(file, f"no {outer_tag:X} template")
+        if len(outer) > 1:
+            raise CardDataError(file, f"unexpected tag {outer[1][0]:X} after the template")
+        items = parse_tlv(outer[0][1])
+    except TlvError as e:
+        raise CardDataError(file, str(e)) from None
+    fields: dict[int, bytes] = {}
+    for tag, value in items:
+        if tag not in allowed:
+            raise CardDataError(file, f"unexpected tag {tag:X}")
+        if tag in fields:
+            raise CardDataError(file, f"tag {tag:X} appears twice")
+        fields[tag] = value
+    return fields
+
+
+_BASIC4_TAGS = frozenset({TAG_HEADER, TAG_NAME, TAG_ADDRESS, TAG_BIRTH, TAG_SEX})
+_SIGNATURE_TAGS = frozenset({TAG_SIG_MY_NUMBER, TAG_SIG_ATTRIBUTES, TAG_SIG_VALUE})
+
+
 def parse_basic4(data: bytes) -> Basic4:
     """basic-4 file bytes (`FF 20` {DF 21..DF 25}) -> Basic4; CardDataError when malformed."""
     file = "basic-4 (0002)"
-    try:
-        outer = parse_tlv(data)
-        if not outer or outer[0][0] != TAG_BASIC4:
-            raise CardDataError(file, "no FF 20 template")
-        fields = dict(parse_tlv(outer[0][1]))
-    except TlvError as e:
-        raise CardDataError(file, str(e)) from None
+    fields = _template(file, data, TAG_BASIC4, _BASIC4_TAGS)
     missing = [f"{t:X}" for t in (TAG_NAME, TAG_ADDRESS, TAG_BIRTH, TAG_SEX) if t not in fields]
     if missing:
         raise CardDataError(file, f"missing tag(s) {' '.join(missing)}")
@@ -177,6 +215,8 @@ def parse_my_number(data: bytes) -> MyNumber:
         raise CardDataError(file, str(e)) from None
     if not items or items[0][0] != TAG_MY_NUMBER:
         raise CardDataError(file, "no DF 10 field")
+    if len(items) > 1:
+        raise CardDataError(file, f"unexpected tag {items[1][0]:X} after DF 10")
     raw = items[0][1]
     if len(raw) != 12 or not raw.isdigit():
         raise CardDataError(file, "not 12 digits")
@@ -184,6 +224,43 @@ def parse_my_number(data: bytes) -> MyNumber:
     if my_number_check_digit(digits[:11]) != int(digits[11]):
         raise CardDataError(file, "check digit does not match")
     return MyNumber(digits)
+
+
+@dataclass(frozen=True)
+class KenhojoSignature:
+    """The parsed signature file: two digests and the authority's signature over them."""
+
+    my_number_hash: bytes
+    attributes_hash: bytes
+    signature: bytes
+
+    @property
+    def signed_bytes(self) -> bytes:
+        return encode_tlv(TAG_SIG_MY_NUMBER, self.my_number_hash) + encode_tlv(
+            TAG_SIG_ATTRIBUTES, self.attributes_hash
+        )
+
+
+def parse_signature_file(data: bytes) -> KenhojoSignature:
+    """Signature file bytes (`FF 30` {DF 31, DF 32, DF 33}) -> KenhojoSignature."""
+    file = "kenhojo signature (0003)"
+    fields = _template(file, data, TAG_SIGNATURE, _SIGNATURE_TAGS)
+    missing = [f"{t:X}" for t in sorted(_SIGNATURE_TAGS) if t not in fields]
+    if missing:
+        raise CardDataError(file, f"missing tag(s) {' '.join(missing)}")
+    for tag in (TAG_SIG_MY_NUMBER, TAG_SIG_ATTRIBUTES):
+        if len(fields[tag]) != 32:
+            raise CardDataError(file, f"{tag:X} is not a SHA-256 digest")
+    if not fields[TAG_SIG_VALUE]:
+        raise CardDataError(file, "empty signature")
+    return KenhojoSignature(
+        fields[TAG_SIG_MY_NUMBER], fields[TAG_SIG_ATTRIBUTES], fields[TAG_SIG_VALUE]
+    )
+
+
+def kenhojo_digest(file_bytes: bytes) -> bytes:
+    """SHA-256 of a kenhojo file's TLV as read (what `DF 31` / `DF 32` hold)."""
+    return hashlib.sha256(file_bytes).digest()
 
 
 # -- encoding (objects -> card bytes; the simulator writes its files with these) --------------
@@ -202,3 +279,12 @@ def encode_basic4(
 
 def encode_my_number(digits: str) -> bytes:
     return encode_tlv(TAG_MY_NUMBER, digits.encode("ascii"))
+
+
+def encode_signature_file(my_number_hash: bytes, attributes_hash: bytes, signature: bytes) -> bytes:
+    body = (
+        encode_tlv(TAG_SIG_MY_NUMBER, my_number_hash)
+        + encode_tlv(TAG_SIG_ATTRIBUTES, attributes_hash)
+        + encode_tlv(TAG_SIG_VALUE, signature)
+    )
+    return encode_tlv(TAG_SIGNATURE, body)

@@ -11,9 +11,13 @@ from madoguchi.errors import MadoguchiError
 __all__ = [
     "CardDataError",
     "CardError",
+    "CardNotGenuineError",
     "CardRemovedError",
     "CardStatusError",
+    "CardTrustConfigError",
     "CertificateExpiredError",
+    "CertificateRejectedError",
+    "CertificateRevokedError",
     "NoCardError",
     "NoReaderError",
     "NotMyNumberCardError",
@@ -128,3 +132,48 @@ class CertificateExpiredError(CardError):
             f"the card's authentication certificate is not valid now "
             f"(valid {not_before} to {not_after}); the card must be renewed at the city office"
         )
+
+
+class CardNotGenuineError(CardDataError):
+    """The kenhojo files are not what the issuing authority signed (EF 0003 check failed).
+
+    `reason` is a code for staff diagnostics: `bad_signature` (the signature does not verify with
+    any trusted authority certificate), `attributes_mismatch` (basic-4 is not the signed one),
+    `my_number_mismatch`, `no_signature_file` (the card has no EF 0003).
+    """
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(
+            "kenhojo signature (0003)", f"the card failed the authenticity check ({reason})"
+        )
+
+
+class CertificateRejectedError(CardError):
+    """The card's JPKI authentication certificate is not acceptable (not expiry: that is
+    `CertificateExpiredError`). `reason`: `untrusted` (no trusted CA issued it),
+    `not_an_auth_certificate` (a CA certificate, or no KeyUsage digitalSignature), `revoked`."""
+
+    def __init__(self, reason: str, message: str | None = None):
+        self.reason = reason
+        super().__init__(message or f"the card's authentication certificate is refused ({reason})")
+
+
+class CertificateRevokedError(CertificateRejectedError):
+    """The card's authentication certificate is on a CRL of its CA (lost, stolen, renewed card)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "revoked",
+            "the card's authentication certificate has been revoked; "
+            "the resident must visit the city office",
+        )
+
+
+class CardTrustConfigError(CardError):
+    """The card-trust part of the device config is malformed (names the field, not the bytes)."""
+
+    def __init__(self, field: str, problem: str):
+        self.field = field
+        self.problem = problem
+        super().__init__(f"card trust config: {field}: {problem}")

@@ -6,6 +6,10 @@ Invariants that protect the resident:
 - Tries left are asked with an empty VERIFY, which never spends a try.
 - The My Number is read only by `read_my_number()`; nothing else touches file 0001.
 - `close()` disconnects with a card reset, so a verified PIN never outlives the session.
+- Given a `CardTrust` (`devices.card.trust`), `read_basic4` / `read_my_number` return data only
+  after the kenhojo signature file (EF 0003) verified against the authority and its digest matched
+  the bytes read (3 more APDUs), and `read_auth_certificate` refuses a certificate without
+  KeyUsage digitalSignature, from an untrusted CA, or on its CA's CRL.
 - Logs carry operation names and status words only, never PINs or card data.
 
 One `MyNumberCard` belongs to one thread (it owns its PC/SC context). It remembers which
@@ -23,12 +27,19 @@ from cryptography import x509
 
 from devices.card import _apdu
 from devices.card._pcsc import Connection, Context
-from devices.card.data import Basic4, MyNumber, parse_basic4, parse_my_number
+from devices.card.data import (
+    Basic4,
+    KenhojoSignature,
+    MyNumber,
+    parse_basic4,
+    parse_my_number,
+    parse_signature_file,
+)
 from devices.card.errors import (
     CardDataError,
     CardError,
+    CardNotGenuineError,
     CardStatusError,
-    CertificateExpiredError,
     NoCardError,
     NoReaderError,
     NotMyNumberCardError,
@@ -36,6 +47,7 @@ from devices.card.errors import (
     PinNotVerifiedError,
     WrongPinError,
 )
+from devices.card.trust import CardTrust
 
 __all__ = ["CardReader", "MyNumberCard", "Response", "list_readers"]
 
@@ -286,37 +298,62 @@ class MyNumberCard:
             buf += chunk[: total - len(buf)]
         return bytes(buf)
 
-    def read_basic4(self) -> Basic4:
-        """Name, address, birth date, sex. Needs `verify_kenhojo_pin` first."""
+    def _kenhojo_signature(self) -> KenhojoSignature:
+        try:
+            raw = self._read_file(
+                _apdu.FID_KENHOJO_SIGNATURE, "kenhojo signature (0003)", "kenhojo"
+            )
+        except CardDataError as e:
+            if e.problem == "file not found on the card":
+                raise CardNotGenuineError("no_signature_file") from None
+            raise
+        return parse_signature_file(raw)
+
+    def read_basic4(self, *, trust: CardTrust | None = None) -> Basic4:
+        """Name, address, birth date, sex. Needs `verify_kenhojo_pin` first.
+
+        With a `trust` that names kenhojo authorities, the signature file is checked first and
+        nothing is returned unless the authority signed these very bytes (`CardNotGenuineError`).
+        """
         self._select_app(_apdu.AID_KENHOJO, "kenhojo")
         raw = self._read_file(_apdu.FID_KENHOJO_BASIC4, "basic-4 (0002)", "kenhojo")
+        if trust is not None and trust.checks_kenhojo:
+            trust.check_kenhojo(self._kenhojo_signature(), basic4=raw)
         return parse_basic4(raw)
 
-    def read_my_number(self) -> MyNumber:
-        """The 12-digit My Number. Call only when the procedure needs it and the resident agreed."""
+    def read_my_number(self, *, trust: CardTrust | None = None) -> MyNumber:
+        """The 12-digit My Number. Call only when the procedure needs it and the resident agreed.
+        With a `trust` naming kenhojo authorities, checked against the signature file first."""
         self._select_app(_apdu.AID_KENHOJO, "kenhojo")
         raw = self._read_file(_apdu.FID_KENHOJO_MY_NUMBER, "My Number (0001)", "kenhojo")
+        if trust is not None and trust.checks_kenhojo:
+            trust.check_kenhojo(self._kenhojo_signature(), my_number=raw)
         return parse_my_number(raw)
 
     def read_auth_certificate(
-        self, *, check_validity: bool = True, now: datetime.datetime | None = None
+        self,
+        *,
+        check_validity: bool = True,
+        now: datetime.datetime | None = None,
+        trust: CardTrust | None = None,
     ) -> x509.Certificate:
         """The JPKI user-authentication certificate (no PIN needed).
 
         With `check_validity` (default) a certificate outside its validity period raises
-        CertificateExpiredError, so the kiosk can stop before asking for the PIN.
+        CertificateExpiredError and one without KeyUsage digitalSignature (or a CA certificate)
+        CertificateRejectedError, so the kiosk can stop before asking for the PIN. A `trust`
+        adds the chain to its CAs and their CRLs (`CertificateRevokedError`).
         """
         self._select_app(_apdu.AID_JPKI, "JPKI")
         raw = self._read_file(_apdu.FID_JPKI_AUTH_CERT, "JPKI auth certificate (000A)", None)
         try:
             cert = x509.load_der_x509_certificate(raw)
-            not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
+            _ = (cert.not_valid_before_utc, cert.not_valid_after_utc, cert.extensions)
         except ValueError as e:
             raise CardDataError("JPKI auth certificate (000A)", f"not X.509 DER ({e})") from None
-        if check_validity:
+        if check_validity or trust is not None:
             moment = now or datetime.datetime.now(datetime.UTC)
-            if not not_before <= moment <= not_after:
-                raise CertificateExpiredError(not_before.isoformat(), not_after.isoformat())
+            (trust or CardTrust()).check_auth_certificate(cert, moment)
         return cert
 
     def sign_sha256_digest(self, digest: bytes) -> bytes:

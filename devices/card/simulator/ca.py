@@ -5,6 +5,12 @@ memory). Issuing is cached per (CA, profile, validity kind) in the process, and 
 `<ca_dir>/cards/` when the CA lives in a directory, so loading a profile twice costs one RSA
 key generation at most. A cached certificate is reused only if this CA issued it and its
 validity still has the kind asked for (current vs expired).
+
+Revocation: `revoke(ca, serial)` puts a card certificate on the CA's list (in memory, and in
+`<ca_dir>/revoked.txt`, written atomically, when the CA lives in a directory); `issue_crl(ca)`
+signs an X.509 v2 CRL of that list (this update now, next update in 7 days by default).
+The kenhojo authority (`kenhojo_authority(ca)`) is a second test key that signs the cards'
+kenhojo signature files; it lives beside the CA (`kenhojo-authority.*.pem`) or in memory.
 """
 
 from __future__ import annotations
@@ -20,13 +26,28 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-__all__ = ["CardCredentials", "TestCA", "default_test_ca", "issue_card_credentials", "make_test_ca"]
+__all__ = [
+    "CardCredentials",
+    "TestCA",
+    "default_test_ca",
+    "issue_card_credentials",
+    "issue_crl",
+    "kenhojo_authority",
+    "make_test_ca",
+    "revoke",
+    "revoked_serials",
+]
 
 _CA_KEY = "ca.key.pem"
 _CA_CERT = "ca.cert.pem"
 _lock = threading.Lock()
 _issued: dict[tuple[bytes, str, bool], CardCredentials] = {}
 _default: list[TestCA] = []
+_revoked: dict[bytes, set[int]] = {}
+_authorities: dict[bytes, CardCredentials] = {}
+_REVOKED = "revoked.txt"
+_AUTH_KEY = "kenhojo-authority.key.pem"
+_AUTH_CERT = "kenhojo-authority.cert.pem"
 
 
 @dataclass(frozen=True)
@@ -56,13 +77,15 @@ def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC).replace(microsecond=0)
 
 
-def _new_ca() -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+def _new_ca(
+    common_name: str = "Madoguchi TEST JPKI CA (not for production)",
+) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Madoguchi card simulator"),
-            x509.NameAttribute(NameOID.COMMON_NAME, "Madoguchi TEST JPKI CA (not for production)"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
         ]
     )
     now = _now()
@@ -219,3 +242,91 @@ def _save_disk(ca: TestCA, profile: str, expired: bool, creds: CardCredentials) 
         )
     )
     paths[1].write_bytes(creds.certificate.public_bytes(serialization.Encoding.PEM))
+
+
+# -- revocation -------------------------------------------------------------------------------
+def _revoked_file(ca: TestCA) -> Path | None:
+    return None if ca.directory is None else ca.directory / _REVOKED
+
+
+def revoked_serials(ca: TestCA) -> frozenset[int]:
+    """Serials this CA revoked (this process, plus `revoked.txt` of a CA directory)."""
+    with _lock:
+        serials = set(_revoked.get(ca.fingerprint, ()))
+    path = _revoked_file(ca)
+    if path is not None and path.exists():
+        for line in path.read_text(encoding="ascii").split():
+            serials.add(int(line, 16))
+    return frozenset(serials)
+
+
+def revoke(ca: TestCA, serial: int) -> None:
+    """Put a card certificate's serial on this CA's revocation list (kept on disk with a CA dir)."""
+    from madoguchi.durable import write_atomic
+
+    with _lock:
+        _revoked.setdefault(ca.fingerprint, set()).add(serial)
+    path = _revoked_file(ca)
+    if path is not None:
+        serials = revoked_serials(ca) | {serial}
+        text = "".join(f"{s:x}\n" for s in sorted(serials))
+        write_atomic(path, text.encode("ascii"), mode=0o644)
+
+
+def issue_crl(
+    ca: TestCA,
+    *,
+    now: datetime.datetime | None = None,
+    next_update: datetime.timedelta = datetime.timedelta(days=7),
+) -> x509.CertificateRevocationList:
+    """A CRL of every serial this CA revoked, signed by the CA."""
+    now = now or _now()
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca.certificate.subject)
+        .last_update(now)
+        .next_update(now + next_update)
+    )
+    for serial in sorted(revoked_serials(ca)):
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder()
+            .serial_number(serial)
+            .revocation_date(now - datetime.timedelta(seconds=1))
+            .build()
+        )
+    return builder.sign(ca.key, hashes.SHA256())
+
+
+# -- kenhojo authority ------------------------------------------------------------------------
+def kenhojo_authority(ca: TestCA) -> CardCredentials:
+    """The test authority that signs this CA's cards' kenhojo files (created once, cached)."""
+    with _lock:
+        cached = _authorities.get(ca.fingerprint)
+        if cached is not None:
+            return cached
+        creds = None
+        if ca.directory is not None:
+            key_path, cert_path = ca.directory / _AUTH_KEY, ca.directory / _AUTH_CERT
+            if key_path.exists() and cert_path.exists():
+                key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+                if isinstance(key, rsa.RSAPrivateKey):
+                    creds = CardCredentials(
+                        key, x509.load_pem_x509_certificate(cert_path.read_bytes())
+                    )
+        if creds is None:
+            creds = CardCredentials(
+                *_new_ca("Madoguchi TEST kenhojo authority (not for production)")
+            )
+            if ca.directory is not None:
+                key_path, cert_path = ca.directory / _AUTH_KEY, ca.directory / _AUTH_CERT
+                key_path.touch(mode=0o600)
+                key_path.write_bytes(
+                    creds.key.private_bytes(
+                        serialization.Encoding.PEM,
+                        serialization.PrivateFormat.PKCS8,
+                        serialization.NoEncryption(),
+                    )
+                )
+                cert_path.write_bytes(creds.certificate.public_bytes(serialization.Encoding.PEM))
+        _authorities[ca.fingerprint] = creds
+        return creds

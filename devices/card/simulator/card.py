@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, utils
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from devices.card import _apdu
-from devices.card.data import encode_basic4, encode_my_number
+from devices.card.data import encode_my_number
 from devices.card.simulator.profile import CardProfile
 
 __all__ = ["MyNumberCardSim"]
@@ -75,10 +75,13 @@ class MyNumberCardSim:
 
     @staticmethod
     def _build_apps(p: CardProfile) -> dict[bytes, dict[bytes, _File]]:
-        basic4 = p.basic4_override
-        if basic4 is None:
-            basic4 = encode_basic4(p.holder_name, p.address, p.birth_date, p.sex)
+        basic4 = p.basic4_file
         cert = p.auth_certificate.public_bytes(Encoding.DER)
+        kenhojo_extra = {}
+        if p.kenhojo_signature_file is not None:
+            kenhojo_extra[_apdu.FID_KENHOJO_SIGNATURE] = _File(
+                "binary", p.kenhojo_signature_file, "kenhojo"
+            )
         known = {
             _apdu.AID_KENHOJO: {
                 _apdu.FID_KENHOJO_PIN: _File("pin", needs="kenhojo"),
@@ -86,8 +89,8 @@ class MyNumberCardSim:
                     "binary", encode_my_number(p.my_number) + b"\xff\xff", "kenhojo"
                 ),
                 _apdu.FID_KENHOJO_BASIC4: _File("binary", basic4, "kenhojo"),
-                _apdu.FID_KENHOJO_SIGNATURE: _File("binary", bytes.fromhex("ff3000"), "kenhojo"),
                 _apdu.FID_KENHOJO_AP_INFO: _File("binary", bytes.fromhex("0102030400")),
+                **kenhojo_extra,
             },
             _apdu.AID_CARD_FACE: {},
             _apdu.AID_JPKI: {

@@ -7,29 +7,52 @@ A profile file (bundled ones live in `profiles/`, one per case the reader must h
                    (names) and/or other_aids = ["A0000000031010"], extended_length = true
     [holder]       name, address, birth_date = 1985-04-01, sex = 1|2|9, my_number = "12 digits"
     [kenhojo]      pin = "1234", tries_left = 3
-    [jpki]         auth_pin = "1234", auth_tries_left = 3, auth_cert_expired = false
+    [jpki]         auth_pin = "1234", auth_tries_left = 3, auth_cert_expired = false,
+                   auth_cert_revoked = false (the test CA revokes the card's certificate: it is
+                   on the CA's next CRL, `ca.issue_crl`)
     [faults]       basic4_hex = "..." (replaces the basic-4 file bytes, e.g. malformed TLV),
                    last_try_sw = "6983" (what a wrong entry that spends the last try answers;
-                   default "63C0": some cards answer 69 83 instead)
+                   default "63C0": some cards answer 69 83 instead),
+                   kenhojo_signature = "valid" | "bad-signature" (not the authority's
+                   signature) | "altered-attributes" (signed digest of other attributes: a
+                   counterfeit) | "missing" (no EF 0003)
 
 Invariants: loading validates everything and raises `ProfileError` naming the file and field;
-the JPKI key and certificate come from the test CA (`ca.py`, cached), never from the file.
+the JPKI key and certificate come from the test CA (`ca.py`, cached), never from the file;
+the kenhojo signature file (EF 0003) is signed here by the CA's test kenhojo authority over the
+exact basic-4 and My Number bytes the card serves (see `devices.card.data`).
 This module is an entry point's helper: it is the only simulator code that reads files.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from devices.card import _apdu
+from devices.card.data import (
+    KenhojoSignature,
+    encode_basic4,
+    encode_my_number,
+    encode_signature_file,
+    kenhojo_digest,
+)
 from devices.card.errors import CardError
-from devices.card.simulator.ca import TestCA, default_test_ca, issue_card_credentials, make_test_ca
+from devices.card.simulator.ca import (
+    TestCA,
+    default_test_ca,
+    issue_card_credentials,
+    kenhojo_authority,
+    make_test_ca,
+    revoke,
+)
 
 __all__ = ["CardProfile", "ProfileError", "bundled_profiles", "load_profile"]
 
@@ -40,6 +63,7 @@ _APPLICATIONS = {
     "card_face": _apdu.AID_CARD_FACE,
     "jpki": _apdu.AID_JPKI,
 }
+_SIGNATURE_FAULTS = ("valid", "bad-signature", "altered-attributes", "missing")
 
 
 class ProfileError(CardError):
@@ -72,6 +96,16 @@ class CardProfile:
     ca_certificate: x509.Certificate
     basic4_override: bytes | None = None
     last_try_sw: bytes = b"\x63\xc0"
+    kenhojo_signature_file: bytes | None = None  # None: the card has no EF 0003
+    kenhojo_authority_certificate: x509.Certificate | None = None
+    auth_cert_revoked: bool = False
+
+    @property
+    def basic4_file(self) -> bytes:
+        """The basic-4 file bytes the card serves."""
+        if self.basic4_override is not None:
+            return self.basic4_override
+        return encode_basic4(self.holder_name, self.address, self.birth_date, self.sex)
 
     def __repr__(self) -> str:  # the holder fields are test data, but keep the habit
         return f"CardProfile({self.name!r})"
@@ -158,13 +192,21 @@ def load_profile(name_or_path: str | Path, ca_dir: Path | str | None = None) -> 
         raise ProfileError(source, "[holder] my_number must be 12 digits")
 
     expired = _get(jpki, "auth_cert_expired", bool, False, source, "jpki")
+    revoked = _get(jpki, "auth_cert_revoked", bool, False, source, "jpki")
     ca: TestCA = default_test_ca() if ca_dir is None else make_test_ca(ca_dir)
     creds = issue_card_credentials(ca, path.stem, expired=expired)
+    if revoked:
+        revoke(ca, creds.certificate.serial_number)
+    signature_fault = _get(faults, "kenhojo_signature", str, "valid", source, "faults")
+    if signature_fault not in _SIGNATURE_FAULTS:
+        raise ProfileError(
+            source, f"[faults] kenhojo_signature must be one of {', '.join(_SIGNATURE_FAULTS)}"
+        )
     basic4_hex = faults.get("basic4_hex")
     last_try_sw = _hex(_get(faults, "last_try_sw", str, "63C0", source, "faults"), source, "sw")
     if last_try_sw not in (b"\x63\xc0", b"\x69\x83"):
         raise ProfileError(source, "[faults] last_try_sw must be 63C0 or 6983")
-    return CardProfile(
+    profile = CardProfile(
         name=path.stem,
         description=_get(doc, "description", str, "", source, "top level"),
         atr=atr,
@@ -188,4 +230,29 @@ def load_profile(name_or_path: str | Path, ca_dir: Path | str | None = None) -> 
         ca_certificate=ca.certificate,
         basic4_override=None if basic4_hex is None else _hex(str(basic4_hex), source, "basic4_hex"),
         last_try_sw=last_try_sw,
+        auth_cert_revoked=revoked,
     )
+    authority = kenhojo_authority(ca)
+    signature_file = _signature_file(profile, authority.key, signature_fault)
+    return dataclasses.replace(
+        profile,
+        kenhojo_signature_file=signature_file,
+        kenhojo_authority_certificate=authority.certificate,
+    )
+
+
+def _signature_file(profile: CardProfile, key: rsa.RSAPrivateKey, fault: str) -> bytes | None:
+    """EF 0003 as the issuing authority writes it, or spoiled as the profile's fault asks."""
+    if fault == "missing":
+        return None
+    attributes = profile.basic4_file
+    if fault == "altered-attributes":
+        # Signed for other attributes: what a card whose name was changed after issue looks like.
+        attributes = encode_basic4("改竄 前", profile.address, profile.birth_date, profile.sex)
+    my_number_hash = kenhojo_digest(encode_my_number(profile.my_number))
+    attributes_hash = kenhojo_digest(attributes)
+    signed = KenhojoSignature(my_number_hash, attributes_hash, b"").signed_bytes
+    signature = key.sign(signed, padding.PKCS1v15(), hashes.SHA256())
+    if fault == "bad-signature":
+        signature = bytes([signature[0] ^ 0x01]) + signature[1:]
+    return encode_signature_file(my_number_hash, attributes_hash, signature)
