@@ -12,8 +12,16 @@ Invariants:
   ACK(highest contiguous committed seq, per-record rejections). A batch failing its signature or
   chain is kept in quarantine and refused with ERROR; nothing is ever dropped silently.
 - Malformed, oversize or hostile frames are answered with ERROR and a log line; no input can
-  raise out of the loop. Logs carry device ids, seqs and codes, never bodies.
-- Per-device token buckets bound messages and bytes per second; ZMQ_MAXMSGSIZE bounds frames.
+  raise out of the loop. Frames are decoded by `sync.cbor_safe` through `protocol.decode` (no
+  tags, bounded depth and items, cost linear in the frame). Logs carry device ids, seqs and
+  codes, never bodies.
+- Limits are per enrolled device, not per connection (`receiver_auth.DeviceGate`): one message
+  bucket and one byte bucket shared by all its connections, at most
+  `max_connections_per_device` sessions (a new one evicts the oldest), and a quota of
+  quarantined bytes (`quarantine_quota_bytes`): past it every BATCH of that device is refused
+  with ERROR("quarantine_full") before it is verified or stored (its records stay in the
+  device's outbox). ZMQ_MAXMSGSIZE and `limits.max_frame_bytes` (the smaller of the two) bound
+  frames; every `ProtocolLimits` field is enforced by `decode`.
 - Online REQUESTs run in a small thread pool (handlers never block the ack path); their REPLY
   goes back through the loop, the only thread touching the socket.
 """
@@ -21,6 +29,7 @@ Invariants:
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import logging
 import queue
 import threading
@@ -34,8 +43,9 @@ from zmq.auth.thread import ThreadAuthenticator
 from sync.central.receiver_auth import (
     Allowlist,
     Device,
+    DeviceGate,
+    DeviceLimits,
     MemoryAllowlist,
-    TokenBucket,
     ZapPolicy,
 )
 from sync.central.receiver_bundles import SessionOffers
@@ -86,6 +96,8 @@ class ReceiverConfig:
     group_commit_records: int = 8000  # batches waiting together share one transaction (fsync)
     max_queued_records: int = 100_000  # verified but uncommitted; beyond it: ERROR busy (retry)
     bundle_recheck_s: float = 30.0  # ask `bundle_source` again for open sessions this often
+    max_connections_per_device: int = 4  # sessions kept per device key; a new one evicts the oldest
+    quarantine_quota_bytes: int = 64 * 1024 * 1024  # per device; past it its batches are refused
 
 
 _SEEN_EVERY_S = 60.0  # heartbeats refresh a connected device's last_seen this often
@@ -97,8 +109,6 @@ class _Session:
     device: Device
     hello: bool
     seen: float
-    messages: TokenBucket
-    volume: TokenBucket
     resend_from: int | None = None  # after a `busy`: later batches wait for this seq again
     offers: SessionOffers | None = None  # downlink bundles offered in this session
     marked_seen: float = float("-inf")  # when `last_seen` was last written for this session
@@ -126,7 +136,22 @@ class Receiver:
         bundle_source: Callable[[str, int], bytes | Sequence[bytes] | None] | None = None,
         context: zmq.Context | None = None,
     ) -> None:
-        self.config = config
+        # the smaller frame bound wins, so configuring either one is enough
+        frame = min(config.max_message_bytes, config.limits.max_frame_bytes)
+        self.config = dataclasses.replace(
+            config, limits=dataclasses.replace(config.limits, max_frame_bytes=frame)
+        )
+        config = self.config
+        self._gate = DeviceGate(
+            DeviceLimits(
+                config.rate_messages_per_s,
+                config.rate_message_burst,
+                config.rate_bytes_per_s,
+                config.rate_bytes_burst,
+                config.max_connections_per_device,
+                config.quarantine_quota_bytes,
+            )
+        )
         self._store_factory = store
         self.allowlist = allowlist
         self._server_public, self._server_secret = server_public, server_secret
@@ -155,6 +180,9 @@ class Receiver:
             "requests": 0,
             "bundles_applied": 0,
             "bundles_refused": 0,
+            "rate_limited": 0,
+            "sessions_evicted": 0,
+            "quarantine_full": 0,
         }
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -277,10 +305,12 @@ class Receiver:
                 return
             identity, batch_id, device_id, _ = group[0]
             log.error("commit failed for %s: %s", device_id, getattr(e, "reason", type(e).__name__))
-            self._acks.put((identity, ErrorMessage("store_unavailable", "", batch_id, 1000)))
+            error = ErrorMessage("store_unavailable", "", batch_id, 1000)
+            self._acks.put((identity, error, device_id, 0))
             return
         for (identity, batch_id, device_id, rows), result in zip(group, results, strict=True):
-            self._acks.put((identity, self._ack(batch_id, device_id, rows, result)))
+            ack = self._ack(batch_id, device_id, rows, result)
+            self._acks.put((identity, ack, device_id, result.quarantined_bytes))
 
     def _ack(self, batch_id: int, device_id: str, rows, result: CommitResult) -> Ack:
         self.stats["batches"] += 1
@@ -311,9 +341,11 @@ class Receiver:
                         break
             while True:
                 try:
-                    identity, message = self._acks.get_nowait()
+                    identity, message, device_id, quarantined = self._acks.get_nowait()
                 except queue.Empty:
                     break
+                if quarantined:  # conflicts kept by the writer count against the quota too
+                    self._gate.add_quarantined(device_id, quarantined)
                 self._send(router, identity, message)
             if events.get(router):
                 for _ in range(1000):  # drain what is there, then look at the rest
@@ -362,25 +394,22 @@ class Receiver:
             return self._error(router, identity, "unauthenticated")
         device = self.allowlist.lookup(curve_key)
         if device is None or device.revoked:
-            self._sessions.pop(identity, None)
+            self._drop_session(identity)
             return self._error(router, identity, "revoked", "device key not enrolled")
         session = self._sessions.get(identity)
         now = time.monotonic()
         if session is None:
-            cfg = self.config
-            session = _Session(
-                curve_key,
-                device,
-                False,
-                now,
-                TokenBucket(cfg.rate_messages_per_s, cfg.rate_message_burst),
-                TokenBucket(cfg.rate_bytes_per_s, cfg.rate_bytes_burst),
-            )
+            session = _Session(curve_key, device, False, now)
             self._sessions[identity] = session
+            for old in self._gate.attach(device.device_id, identity):
+                self._sessions.pop(old, None)
+                self.stats["sessions_evicted"] += 1
+                self._error(router, old, "too_many_connections", "newer session of this device")
         session.seen, session.device = now, device
         data = frame.buffer
-        wait = max(session.messages.take(1), session.volume.take(len(data)))
-        if wait > 0:
+        wait = self._gate.take(device.device_id, len(data))
+        if wait > 0:  # per device: all its connections share the buckets
+            self.stats["rate_limited"] += 1
             return self._error(
                 router, identity, "rate_limited", retry_after_ms=int(wait * 1000) + 1
             )
@@ -470,6 +499,18 @@ class Receiver:
             if batch.first_seq > session.resend_from:  # keep the stream contiguous: no gap
                 return self._error(router, identity, "busy", ref=batch.batch_id, retry_after_ms=500)
             session.resend_from = None
+        try:  # checked before any verification or write: an over-quota device costs nothing
+            full = self._gate.over_quota(
+                device_id, lambda: store.get().quarantined_bytes(device_id)
+            )
+        except StoreError as e:
+            store.reset()
+            return self._error(router, identity, "store_unavailable", e.reason, retry_after_ms=1000)
+        if full:
+            self.stats["quarantine_full"] += 1
+            return self._error(
+                router, identity, "quarantine_full", ref=batch.batch_id, retry_after_ms=60_000
+            )
         last_seq = batch.first_seq + len(batch.records) - 1
         try:
             rows, head = verify_batch(batch.records, batch.first_seq, device_id)
@@ -505,6 +546,9 @@ class Receiver:
             rows.append((stored, f"refused_{code}"))
         try:
             store.get().quarantine_batch(device_id, rows, code, f"batch {batch.batch_id} refused")
+            self._gate.add_quarantined(
+                device_id, sum(len(r.header) + len(r.ciphertext) for r, _ in rows)
+            )
         except StoreError as e:
             store.reset()
             log.error("quarantine failed for %s: %s", device_id, e.reason)
@@ -544,6 +588,11 @@ class Receiver:
             if device is None or device.revoked:
                 log.warning("closing session of revoked device %s", session.device.device_id)
                 self._error(router, identity, "revoked", "device key revoked")
-                del self._sessions[identity]
+                self._drop_session(identity)
             elif now - session.seen > self.config.session_idle_s:
-                del self._sessions[identity]
+                self._drop_session(identity)
+
+    def _drop_session(self, identity: bytes) -> None:
+        session = self._sessions.pop(identity, None)
+        if session is not None:
+            self._gate.detach(session.device.device_id, identity)

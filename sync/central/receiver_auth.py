@@ -1,10 +1,15 @@
 """Who may talk to the receiver, and how fast: the allowlist contract, the ZAP policy built on
-it, and the per-device token bucket.
+it, and the per-device limits (`DeviceGate`).
 
 Invariants: the ZAP policy lets a CURVE key in only if the allowlist knows it and it is not
 revoked, asking the allowlist at every handshake (so `provisioning.Registry`, which re-reads its
 file when it changes, makes a revocation effective at the next handshake). Logs say "unknown" or
 "revoked", never a key.
+
+`DeviceGate` keys every limit by the enrolled device, never by the connection: all connections
+of one device key share one message bucket and one byte bucket, at most `max_connections`
+sessions are kept per device (a new one evicts the oldest), and the bytes it holds in quarantine
+are counted against `quarantine_quota_bytes`. Its state grows with enrolled devices only.
 """
 
 from __future__ import annotations
@@ -12,10 +17,19 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Protocol
 
-__all__ = ["Allowlist", "Device", "MemoryAllowlist", "TokenBucket", "ZapPolicy"]
+__all__ = [
+    "Allowlist",
+    "Device",
+    "DeviceGate",
+    "DeviceLimits",
+    "MemoryAllowlist",
+    "TokenBucket",
+    "ZapPolicy",
+]
 
 log = logging.getLogger("sync.central.receiver")
 
@@ -91,3 +105,74 @@ class TokenBucket:
             self.tokens -= amount
             return 0.0
         return (amount - self.tokens) / self.rate
+
+
+@dataclass(frozen=True)
+class DeviceLimits:
+    rate_messages_per_s: float
+    rate_message_burst: float
+    rate_bytes_per_s: float
+    rate_bytes_burst: float
+    max_connections: int
+    quarantine_quota_bytes: int
+
+
+@dataclass
+class _DeviceState:
+    messages: TokenBucket
+    volume: TokenBucket
+    sessions: dict[bytes, None] = field(default_factory=dict)  # identities, oldest first
+    quarantined: int | None = None  # bytes in quarantine; None until read from the store
+
+
+class DeviceGate:
+    """Per-device limits for the receiver loop (one thread: no locking)."""
+
+    def __init__(self, limits: DeviceLimits) -> None:
+        self.limits = limits
+        self._devices: dict[str, _DeviceState] = {}
+
+    def _state(self, device_id: str) -> _DeviceState:
+        state = self._devices.get(device_id)
+        if state is None:
+            lim = self.limits
+            state = _DeviceState(
+                TokenBucket(lim.rate_messages_per_s, lim.rate_message_burst),
+                TokenBucket(lim.rate_bytes_per_s, lim.rate_bytes_burst),
+            )
+            self._devices[device_id] = state
+        return state
+
+    def attach(self, device_id: str, identity: bytes) -> list[bytes]:
+        """Count a new session of the device; returns the identities evicted to stay in bound."""
+        sessions = self._state(device_id).sessions
+        sessions[identity] = None
+        evicted = []
+        while len(sessions) > max(1, self.limits.max_connections):
+            oldest = next(iter(sessions))
+            del sessions[oldest]
+            evicted.append(oldest)
+        return evicted
+
+    def detach(self, device_id: str, identity: bytes) -> None:
+        state = self._devices.get(device_id)
+        if state is not None:
+            state.sessions.pop(identity, None)
+
+    def take(self, device_id: str, size: int) -> float:
+        """0 if one message of `size` bytes may go now, else the seconds to wait."""
+        state = self._state(device_id)
+        return max(state.messages.take(1), state.volume.take(min(size, state.volume.burst)))
+
+    def over_quota(self, device_id: str, load: Callable[[], int]) -> bool:
+        """True once the device's quarantined bytes reach the quota (`load` reads the store
+        the first time this receiver sees the device)."""
+        state = self._state(device_id)
+        if state.quarantined is None:
+            state.quarantined = int(load())
+        return state.quarantined >= self.limits.quarantine_quota_bytes
+
+    def add_quarantined(self, device_id: str, size: int) -> None:
+        state = self._state(device_id)
+        if state.quarantined is not None:
+            state.quarantined += size

@@ -71,6 +71,7 @@ class CommitResult:
     duplicates: int
     rejections: tuple[Rejection, ...] = ()
     events: tuple[str, ...] = ()
+    quarantined_bytes: int = 0  # header and ciphertext bytes this commit put in quarantine
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,6 +301,7 @@ class Store(StoreReports, StoreTables):
             duplicates=plan.duplicates,
             rejections=tuple(plan.rejections),
             events=tuple(e[0] for e in plan.events),
+            quarantined_bytes=sum(len(r.header) + len(r.ciphertext) for r, _ in plan.quarantine),
         )
 
     def _locked_state(self, device_id: str) -> DeviceState:
