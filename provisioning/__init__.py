@@ -1,4 +1,5 @@
-"""IT staff tools: central keys, device enrollment, device bundles, the first-boot installer.
+"""IT staff tools: central keys, the offline root and online role keys, device enrollment, device
+bundles, the first-boot installer.
 
 Library first (`madoguchi provision ...` is a thin click layer in `_cli`). Secrets are written
 0600 in 0700 directories and never logged or shown in a repr; the central side's registry of
@@ -26,6 +27,16 @@ from provisioning._device import (
 from provisioning._firstboot import InstallLayout, InstallResult, install_bundle
 from provisioning._publish import PublishedConfig, publish_config
 from provisioning._registry import EnrolledDevice, Registry
+from provisioning._roles import (
+    RootSigned,
+    export_role_keys,
+    init_root,
+    install_root_chain,
+    read_role_keys_file,
+    rotate_role_key,
+    sign_downlink,
+    sign_root_version,
+)
 from provisioning.errors import (
     CentralKeysError,
     DeviceBundleError,
@@ -35,10 +46,20 @@ from provisioning.errors import (
     ProvisioningError,
     PublishError,
     RegistryError,
+    RootKeyError,
     UnknownDeviceError,
 )
 
 __all__ = [
+    "sign_root_version",
+    "sign_downlink",
+    "rotate_role_key",
+    "read_role_keys_file",
+    "install_root_chain",
+    "init_root",
+    "export_role_keys",
+    "RootSigned",
+    "RootKeyError",
     "CentralKeys",
     "CentralKeysError",
     "DeviceBundle",

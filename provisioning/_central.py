@@ -7,6 +7,8 @@ Layout of the central key directory (0700, every file 0600):
     sealing/<key_id>.pem                         X25519 private keys, PKCS#8 PEM
     sealing/current                              the key id new records are sealed to
     registry.json                                enrolled devices (see `_registry`)
+    roles/, root.chain                           online role keys and the installed root chain
+                                                 (see `_roles`: keys with roles under a root)
 
 Invariants: `init_central` never overwrites an existing key; a sealing key is never deleted by
 rotation; `key_id` is derived from the public key, so it cannot disagree with it.
@@ -31,7 +33,10 @@ from provisioning._files import (
     private_pem,
     raw_public,
 )
+from provisioning._roles import anchor_of, ensure_role_keys, load_role_keys, read_chain
 from provisioning.errors import CentralKeysError, KeyFormatError
+from sync.bundles import BundleError
+from sync.trust import TrustAnchor
 
 _CURVE_SECRET = "curve_server.secret"
 _CURVE_PUBLIC = "curve_server.public"
@@ -78,6 +83,8 @@ class CentralKeys:
     sealing_keys: Mapping[str, X25519PrivateKey] = field(repr=False)
     sealing_key_id: str
     catalog_signing_key: Ed25519PrivateKey = field(repr=False)
+    role_keys: Mapping[str, Ed25519PrivateKey] = field(default_factory=dict, repr=False)
+    root_chain: tuple[bytes, ...] | None = None
 
     @property
     def sealing_private(self) -> X25519PrivateKey:
@@ -88,8 +95,25 @@ class CentralKeys:
         return self.sealing_private.public_key()
 
     @property
-    def catalog_public(self) -> Ed25519PublicKey:
-        return self.catalog_signing_key.public_key()
+    def bundle_trust(self) -> Ed25519PublicKey | TrustAnchor:
+        """What bundles are checked with: the installed root chain's anchor, or (no root yet)
+        the catalog key devices pin."""
+        if self.root_chain is None:
+            return self.catalog_signing_key.public_key()
+        return anchor_of(list(self.root_chain))
+
+    @property
+    def catalog_public(self) -> Ed25519PublicKey | TrustAnchor:
+        """The name callers (the receiver's bundle source, tests) use for `bundle_trust`."""
+        return self.bundle_trust
+
+    @property
+    def document_signing_key(self) -> Ed25519PrivateKey:
+        """The key certificates are signed with: the `documents` role key once a root is
+        installed, the catalog key before (one key for everything, as before roles)."""
+        if self.root_chain is not None and "documents" in self.role_keys:
+            return self.role_keys["documents"]
+        return self.catalog_signing_key
 
     @property
     def registry_path(self) -> Path:
@@ -123,6 +147,7 @@ def init_central(directory: Path) -> CentralKeys:
     write_atomic(directory / _CURVE_SECRET, secret + b"\n")
     write_atomic(directory / _CURVE_PUBLIC, public + b"\n")
     write_atomic(directory / _CATALOG, private_pem(Ed25519PrivateKey.generate()))
+    ensure_role_keys(directory)
     _write_sealing_key(directory)
     write_atomic(directory / REGISTRY_FILE, b'{"format": 1, "devices": []}\n')
     return load_central_keys(directory)
@@ -149,13 +174,15 @@ def load_central_keys(directory: Path) -> CentralKeys:
             if key_id != path.stem:
                 raise KeyFormatError("sealing key file name is not its key id", path=str(path))
             sealing[key_id] = key
+        role_keys = load_role_keys(directory)
+        chain = read_chain(directory)
     except (FileNotFoundError, NotADirectoryError) as e:
         raise CentralKeysError(
             "central key directory is incomplete", path=str(directory), missing=e.filename
         ) from e
     except UnicodeDecodeError as e:
         raise CentralKeysError("sealing/current is not a key id", path=str(directory)) from e
-    except KeyFormatError as e:
+    except (KeyFormatError, BundleError) as e:
         raise CentralKeysError(f"central key is unusable: {e}") from e
     if current not in sealing:
         raise CentralKeysError("current sealing key is missing", key_id=current)
@@ -166,4 +193,6 @@ def load_central_keys(directory: Path) -> CentralKeys:
         sealing_keys=sealing,
         sealing_key_id=current,
         catalog_signing_key=catalog,
+        role_keys=role_keys,
+        root_chain=tuple(chain) if chain is not None else None,
     )

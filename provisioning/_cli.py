@@ -6,7 +6,6 @@ No secret is ever printed; `list-devices` shows ids, centers and key fingerprint
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,8 +22,11 @@ from provisioning import (
     rotate_device,
     rotate_sealing,
 )
+from provisioning._roles import rotate_role_key, sign_downlink
+from provisioning._root_cli import parse_expiry, role_keys_cmd, root
 from provisioning.errors import ProvisioningError
-from sync.bundles import BUNDLE_TYPES, sealing_entry, sign_bundle
+from sync.bundles import BUNDLE_TYPES
+from sync.trust import ONLINE_ROLES
 
 _CENTRAL = click.option(
     "--central",
@@ -34,20 +36,6 @@ _CENTRAL = click.option(
     required=True,
     help="Central key directory (env MADOGUCHI_CENTRAL_KEYS).",
 )
-
-
-def parse_expiry(text: str, now: datetime | None = None) -> datetime:
-    """`90d`, `12h`, or an ISO date/time (UTC unless it names a zone)."""
-    now = now or datetime.now(UTC)
-    m = re.fullmatch(r"(\d+)([dh])", text.strip())
-    if m:
-        n = int(m.group(1))
-        return now + (timedelta(days=n) if m.group(2) == "d" else timedelta(hours=n))
-    try:
-        t = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ProvisioningError("--expires must be like 90d, 12h or 2027-04-01") from None
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 @click.group("provision")
@@ -110,10 +98,30 @@ def revoke_cmd(central_dir: Path, device_id: str) -> None:
 @click.option("--sealing", is_flag=True, help="New current sealing key (old ones are kept).")
 @click.option("--device-bundle", type=click.Path(path_type=Path), help="Old bundle to re-key.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="New bundle directory.")
-def rotate_cmd(central_dir: Path, sealing: bool, device_bundle: Path | None, out_dir: Path | None):
-    """Rotate the sealing key (--sealing) or a device's keys (--device-bundle OLD --out NEW)."""
-    if sealing == bool(device_bundle):
-        raise ProvisioningError("give exactly one of --sealing or --device-bundle")
+@click.option(
+    "--role",
+    type=click.Choice(ONLINE_ROLES),
+    help="New online key for this role (needs a root; the root must then delegate it).",
+)
+def rotate_cmd(
+    central_dir: Path,
+    sealing: bool,
+    device_bundle: Path | None,
+    out_dir: Path | None,
+    role: str | None,
+):
+    """Rotate the sealing key (--sealing), a device's keys (--device-bundle OLD --out NEW) or an
+    online role key (--role ROLE)."""
+    if sum([sealing, bool(device_bundle), bool(role)]) != 1:
+        raise ProvisioningError("give exactly one of --sealing, --device-bundle or --role")
+    if role:
+        keyid = rotate_role_key(central_dir, role)
+        click.echo(f"new {role} key id: {keyid}")
+        click.echo(
+            "next: `provision role-keys`, then on the offline root `provision root sign`, then"
+            " `provision root install`; until then nothing is signed for this role"
+        )
+        return
     if sealing:
         keys = rotate_sealing(central_dir)
         click.echo(f"new sealing key id: {keys.sealing_key_id}")
@@ -303,16 +311,15 @@ def sign_catalog_cmd(
         raise ProvisioningError(f"{source} must hold a JSON object")
     version, expires_at = _version_and_expiry(payload, version, expires)
     keys = load_central_keys(central_dir)
-    if with_sealing_key:
-        if bundle_type != "config":
-            raise ProvisioningError("--with-sealing-key is for --type config")
-        payload["sealing"] = sealing_entry(keys.sealing_public, keys.sealing_key_id)
-    data = sign_bundle(
+    if with_sealing_key and bundle_type != "config":
+        raise ProvisioningError("--with-sealing-key is for --type config")
+    data = sign_downlink(
+        keys,
         bundle_type,
         version,
         payload,
         expires_at=expires_at,
-        signing_key=keys.catalog_signing_key,
+        announce_sealing=with_sealing_key,
     )
     out.write_bytes(data)
     click.echo(f"wrote {bundle_type} bundle version {version} to {out}")
@@ -337,5 +344,8 @@ def _version_and_expiry(
         return version, parse_expiry(own) + timedelta(days=1)
     return version, parse_expiry(expires)
 
+
+provision.add_command(root)
+provision.add_command(role_keys_cmd)
 
 commands = [provision]

@@ -2,7 +2,9 @@
 
 Layout (directory 0700, every file 0600):
     device.toml            device id, center, city, central endpoint, printer queues, and the
-                           central PUBLIC keys (CURVE server, sealing + key id, catalog)
+                           central PUBLIC keys (CURVE server, sealing + key id, catalog, and,
+                           once the central side has a root, `root_public`: the root key(s)
+                           this terminal pins; bundles must then chain up to it, `sync.trust`)
     curve_client.secret    the device's CURVE secret key, z85 (its public half is recomputed)
     signing.pem            the device's Ed25519 key that signs chain heads, PKCS#8 PEM
 
@@ -42,6 +44,7 @@ from provisioning._files import (
 )
 from provisioning._registry import Registry, check_curve_public, check_device_id
 from provisioning.errors import DeviceBundleError, KeyFormatError, RegistryError
+from sync.trust import TrustAnchor
 
 DEVICE_TOML = "device.toml"
 CURVE_SECRET = "curve_client.secret"
@@ -64,7 +67,14 @@ class DeviceConfig:
     central_curve_public: bytes
     sealing_public: X25519PublicKey
     sealing_key_id: str
-    catalog_public: Ed25519PublicKey
+    # What downlink bundles are checked with (`sync.bundles.Trust`): the pinned root
+    # (`TrustAnchor`) when device.toml has `root_public`, else the pinned catalog key of a
+    # device enrolled before roles. The field keeps its old name for its callers.
+    catalog_public: Ed25519PublicKey | TrustAnchor
+
+    @property
+    def bundle_trust(self) -> Ed25519PublicKey | TrustAnchor:
+        return self.catalog_public
 
 
 @dataclass(frozen=True)
@@ -99,12 +109,25 @@ def _device_toml(
             "curve_public": central.curve_public.decode("ascii"),
             "sealing_public": b64(raw_public(central.sealing_public)),
             "sealing_key_id": central.sealing_key_id,
-            "catalog_public": b64(raw_public(central.catalog_public)),
+            "catalog_public": b64(raw_public(central.catalog_signing_key.public_key())),
+            **_root_fields(central),
         },
         "printers": dict(queues),
     }
     header = "Madoguchi device bundle: written by `madoguchi provision enroll`; do not edit."
     return dump_toml(data, header).encode("utf-8")
+
+
+def _root_fields(central: CentralKeys) -> dict[str, object]:
+    """The root key(s) of the newest installed root: what the terminal pins (none: no root)."""
+    if central.root_chain is None:
+        return {}
+    anchor = central.bundle_trust.root_of(central.root_chain)
+    role = anchor.roles["root"]
+    return {
+        "root_public": ",".join(b64(raw_public(anchor.keys[k])) for k in role.keyids),
+        "root_threshold": role.threshold,
+    }
 
 
 def _write_bundle(
@@ -207,6 +230,19 @@ def load_device_config(directory: Path) -> DeviceConfig:
         server = check_curve_public(_str(central, "curve_public", "central").encode("ascii"))
     except (KeyFormatError, UnicodeEncodeError) as e:
         raise DeviceBundleError(f"central public key is malformed: {e}") from e
+    trust: Ed25519PublicKey | TrustAnchor = catalog
+    if "root_public" in central:
+        try:
+            pinned = tuple(
+                Ed25519PublicKey.from_public_bytes(unb64(k, 32, "root key"))
+                for k in _str(central, "root_public", "central").split(",")
+            )
+        except KeyFormatError as e:
+            raise DeviceBundleError(f"root key is malformed: {e}") from e
+        threshold = central.get("root_threshold", 1)
+        if type(threshold) is not int or not 1 <= threshold <= len(pinned):
+            raise DeviceBundleError("device.toml: root_threshold must be 1..number of root keys")
+        trust = TrustAnchor(pinned, threshold)
     key_id = _str(central, "sealing_key_id", "central")
     if key_id != sealing_key_id(sealing):
         raise DeviceBundleError("sealing key id does not match the sealing key")
@@ -224,7 +260,7 @@ def load_device_config(directory: Path) -> DeviceConfig:
         central_curve_public=server,
         sealing_public=sealing,
         sealing_key_id=key_id,
-        catalog_public=catalog,
+        catalog_public=trust,
     )
 
 

@@ -1,7 +1,8 @@
 """Publishing the device config bundle that announces the current central sealing key.
 
-`publish_config(central_dir, bundles_dir, expires_at=...)` signs a config bundle with the
-catalog key whose payload is the config already published there (or `payload`) with
+`publish_config(central_dir, bundles_dir, expires_at=...)` signs a config bundle (with the
+`config` role key and the root chain once a root is installed, else with the catalog key) whose
+payload is the config already published there (or `payload`) with
 `"sealing": {"public": <b64 raw X25519>, "key_id": ...}` set to the CURRENT sealing key, and
 places it as `<bundles_dir>/config.bundle`, the file `central serve --bundles-dir` offers to
 every device after its HELLO.
@@ -22,8 +23,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from provisioning._central import load_central_keys
+from provisioning._roles import sign_downlink
 from provisioning.errors import PublishError
-from sync.bundles import BundleStore, sealing_entry, sign_bundle
+from sync.bundles import BundleStore
 
 __all__ = ["PublishedConfig", "publish_config"]
 
@@ -71,14 +73,8 @@ def publish_config(
         payload = dict(current.payload) if current else {}
     if not isinstance(payload, dict):
         raise PublishError("the config must be a JSON object")
-    payload = {**payload, "sealing": sealing_entry(keys.sealing_public, keys.sealing_key_id)}
-    data = sign_bundle(
-        _CONFIG,
-        version,
-        payload,
-        expires_at=expires_at,
-        signing_key=keys.catalog_signing_key,
-        issued_at=now,
+    data = sign_downlink(
+        keys, _CONFIG, version, payload, expires_at=expires_at, issued_at=now, announce_sealing=True
     )
     store.apply(data)
     return PublishedConfig(path, version, keys.sealing_key_id, expires_at)

@@ -18,6 +18,7 @@ __all__ = [
     "DuplicateDeviceError",
     "InstallError",
     "PublishError",
+    "RootKeyError",
 ]
 
 
@@ -60,3 +61,8 @@ class InstallError(ProvisioningError):
 
 class PublishError(ProvisioningError):
     """A downlink bundle cannot be published (the one in place does not verify, bad version)."""
+
+
+class RootKeyError(ProvisioningError):
+    """The offline root or a root chain cannot be used: no root key, a chain that does not
+    verify or goes back in version, a role without a key, a delegation outliving its root."""

@@ -2,6 +2,8 @@
 
 A bundle is a JSON envelope around the exact bytes that were signed:
     {"format": "madoguchi-bundle", "v": 1, "keyid": "<hex16>", "sig": "<b64>", "signed": "<b64>"}
+or, signed by a role key under an offline root (`sync.trust`), envelope v2 with the root chain:
+    {..., "v": 2, ..., "roots": ["<b64 root envelope>", ...]}
 and `signed` decodes to canonical JSON
     {"type": "catalog"|"config", "version": N, "issued_at": ISO-8601 UTC, "expires_at": ..., "payload": {...}}.
 The Ed25519 signature covers `b"madoguchi/bundle/v1\\0" + signed_bytes`, so nothing is
@@ -10,6 +12,11 @@ re-canonicalised before checking it.
 Invariants (the pure core, `verify_bundle`, does no I/O and reads no clock):
 - Nothing inside `signed` is looked at before the signature over it verifies with the pinned
   catalog key (wrong key or any altered byte → `BundleSignatureError`).
+- What a bundle is checked with (`trust`) is either that pinned Ed25519 key (device bundles
+  enrolled before roles existed) or a `sync.trust.TrustAnchor` (the pinned root key): then only
+  a v2 bundle whose chain verifies from the root, signed by a key the newest root delegates for
+  the bundle's role, is accepted (`RoleKeyError`, `RootChainError`: both `BundleSignatureError`);
+  delegation and root expiry are checked with `now` (on apply, not when re-reading).
 - Checks run in TUF's order: size, envelope, signature, fields, type, version, expiry.
 - A version lower than the current one of the same type is a rollback (`BundleRollbackError`);
   an equal version is accepted by the store only when the bytes are identical (a re-delivery).
@@ -39,10 +46,11 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -79,8 +87,10 @@ MAX_BUNDLE_BYTES = 8 * 1024 * 1024
 _DOMAIN = b"madoguchi/bundle/v1\x00"
 _FORMAT = "madoguchi-bundle"
 _ENVELOPE_KEYS = frozenset({"format", "v", "keyid", "sig", "signed"})
+_ENVELOPE_V2_KEYS = _ENVELOPE_KEYS | {"roots"}
 _SIGNED_KEYS = frozenset({"type", "version", "issued_at", "expires_at", "payload"})
 VERSIONS_FILE = "applied-versions.json"
+_ROOT = "root"  # the floor also keeps the newest root version any applied bundle carried
 
 
 class BundleError(SyncError):
@@ -129,6 +139,8 @@ class Bundle:
     expires_at: datetime
     payload: dict
     raw: bytes
+    keyid: str = ""
+    root_version: int = 0  # version of the newest root of its chain (0: a v1 bundle)
 
     def expired(self, now: datetime) -> bool:
         return self.expires_at <= now
@@ -171,8 +183,10 @@ def sign_bundle(
     expires_at: datetime,
     signing_key: Ed25519PrivateKey,
     issued_at: datetime | None = None,
+    roots: Sequence[bytes] | None = None,
 ) -> bytes:
-    """Sign a bundle with the central catalog key; returns the envelope bytes."""
+    """Sign a bundle; returns the envelope bytes. With `roots` (the root chain, oldest first;
+    `signing_key` then being the role key it delegates) the envelope is v2 and carries it."""
     if bundle_type not in BUNDLE_TYPES:
         raise BundleFormatError(f"unknown bundle type {bundle_type!r}")
     if type(version) is not int or version < 1:
@@ -197,11 +211,13 @@ def sign_bundle(
         raise BundleFormatError(f"payload is not JSON-serialisable: {e}") from e
     envelope = {
         "format": _FORMAT,
-        "v": 1,
+        "v": 2 if roots else 1,
         "keyid": bundle_key_id(signing_key.public_key()),
         "sig": base64.b64encode(signing_key.sign(_DOMAIN + signed_bytes)).decode("ascii"),
         "signed": base64.b64encode(signed_bytes).decode("ascii"),
     }
+    if roots:
+        envelope["roots"] = [base64.b64encode(bytes(r)).decode("ascii") for r in roots]
     return json.dumps(envelope, sort_keys=True, separators=(",", ":")).encode("ascii")
 
 
@@ -224,26 +240,65 @@ def _b64(value: object, name: str) -> bytes:
         raise BundleFormatError(f"{name} is not base64") from e
 
 
-def _authenticated(data: bytes, public_key: Ed25519PublicKey, max_bytes: int) -> bytes:
-    """The signed bytes, once the signature over them verifies. Trusts nothing before that."""
+class BundleTrust(Protocol):
+    """A root-anchored trust (`sync.trust.TrustAnchor`): finds the key a bundle's chain delegates
+    to `keyid`, then checks the authentic bundle's role, expiry and sealing announcement."""
+
+    def bundle_key(self, chain: Sequence[bytes], keyid: str) -> tuple[Any, Ed25519PublicKey]: ...
+
+    def check_bundle(self, root: Any, bundle: Bundle, keyid: str, now: datetime | None) -> None: ...
+
+
+Trust = Ed25519PublicKey | BundleTrust
+
+
+def _authenticated(data: bytes, trust: Trust, max_bytes: int) -> tuple[bytes, str, Any]:
+    """(signed bytes, keyid, newest root or None), once the signature over the signed bytes
+    verifies. Trusts nothing inside `signed` before that."""
     if not isinstance(data, bytes | bytearray | memoryview):
         raise BundleFormatError("a bundle is bytes")
     if len(data) > max_bytes:
         raise BundleFormatError(f"bundle is {len(data)} bytes, over the {max_bytes} limit")
     envelope = _json_object(bytes(data), "bundle envelope")
-    if set(envelope) != _ENVELOPE_KEYS:
-        raise BundleFormatError("bundle envelope has missing or unknown fields")
-    if envelope["format"] != _FORMAT or envelope["v"] != 1 or type(envelope["v"]) is not int:
+    if type(envelope.get("v")) is not int or envelope.get("format") != _FORMAT:
         raise BundleFormatError("unknown bundle format or version")
+    if set(envelope) != {1: _ENVELOPE_KEYS, 2: _ENVELOPE_V2_KEYS}.get(envelope["v"]):
+        raise BundleFormatError("bundle envelope has missing or unknown fields")
     signature = _b64(envelope["sig"], "sig")
     signed_bytes = _b64(envelope["signed"], "signed")
-    if envelope["keyid"] != bundle_key_id(public_key):
-        raise BundleSignatureError("bundle is signed by another key than the pinned catalog key")
+    keyid = envelope["keyid"]
+    if not isinstance(keyid, str):
+        raise BundleFormatError("keyid must be a string")
+    root = None
+    if isinstance(trust, Ed25519PublicKey):
+        public_key = trust
+        if keyid != bundle_key_id(public_key):
+            raise BundleSignatureError(
+                "bundle is signed by another key than the pinned catalog key"
+            )
+    else:
+        if envelope["v"] != 2:
+            raise BundleSignatureError("bundle carries no root chain (a root key is pinned here)")
+        roots = envelope["roots"]
+        if not isinstance(roots, list):
+            raise BundleFormatError("roots must be a list")
+        root, public_key = trust.bundle_key([_b64(r, "roots") for r in roots], keyid)
     try:
         public_key.verify(signature, _DOMAIN + signed_bytes)
     except InvalidSignature:
         raise BundleSignatureError("bundle signature does not verify") from None
-    return signed_bytes
+    return signed_bytes, keyid, root
+
+
+def _checked(data: bytes, trust: Trust, max_bytes: int, now: datetime | None) -> Bundle:
+    signed_bytes, keyid, root = _authenticated(data, trust, max_bytes)
+    bundle = _parse_signed(signed_bytes, data)
+    if root is not None:
+        trust.check_bundle(root, bundle, keyid, now)
+        bundle = replace(bundle, keyid=keyid, root_version=root.version)
+    else:
+        bundle = replace(bundle, keyid=keyid)
+    return bundle
 
 
 def _parse_signed(signed_bytes: bytes, raw: bytes) -> Bundle:
@@ -269,17 +324,17 @@ def _parse_signed(signed_bytes: bytes, raw: bytes) -> Bundle:
 
 def verify_bundle(
     data: bytes,
-    public_key: Ed25519PublicKey,
+    public_key: Trust,
     current_version: int | Mapping[str, int],
     now: datetime,
     *,
     max_bytes: int = MAX_BUNDLE_BYTES,
 ) -> Bundle:
-    """Verify a bundle against the pinned key, the current version (an int, or a mapping from
-    bundle type to version; a missing type counts as 0) and `now` (timezone-aware).
+    """Verify a bundle against the pinned key or root (`Trust`), the current version (an int, or
+    a mapping from bundle type to version; a missing type counts as 0) and `now` (aware).
 
     An equal version raises `BundleEqualVersionError` (a subclass of `BundleRollbackError`)."""
-    bundle = _parse_signed(_authenticated(data, public_key, max_bytes), data)
+    bundle = _checked(data, public_key, max_bytes, now)
     if isinstance(current_version, Mapping):
         current = int(current_version.get(bundle.type, 0))
     else:
@@ -293,9 +348,10 @@ def verify_bundle(
     return bundle
 
 
-def load_trusted(data: bytes, public_key: Ed25519PublicKey) -> Bundle:
-    """Re-read a bundle already applied: signature and format checked, version and expiry not."""
-    return _parse_signed(_authenticated(data, public_key, MAX_BUNDLE_BYTES), data)
+def load_trusted(data: bytes, public_key: Trust) -> Bundle:
+    """Re-read a bundle already applied: signature, role and format checked; version and
+    expiry (of the bundle, the root and the delegation) not."""
+    return _checked(data, public_key, MAX_BUNDLE_BYTES, None)
 
 
 def sealing_entry(public: X25519PublicKey, key_id: str) -> dict[str, str]:
@@ -333,7 +389,7 @@ class BundleStore:
     def __init__(
         self,
         directory: Path | str,
-        public_key: Ed25519PublicKey,
+        public_key: Trust,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         max_bytes: int = MAX_BUNDLE_BYTES,
@@ -361,7 +417,7 @@ class BundleStore:
         if isinstance(data, dict) and isinstance(data.get("applied"), dict):
             for kind, entry in data["applied"].items():
                 if (
-                    kind in BUNDLE_TYPES
+                    (kind in BUNDLE_TYPES or kind == _ROOT)
                     and isinstance(entry, dict)
                     and type(entry.get("version")) is int
                     and isinstance(entry.get("sha256"), str)
@@ -375,6 +431,10 @@ class BundleStore:
             "applied": {k: {"version": v, "sha256": h} for k, (v, h) in sorted(floor.items())},
         }
         write_atomic(self.directory / VERSIONS_FILE, json.dumps(doc, sort_keys=True).encode())
+
+    def root_version(self) -> int:
+        """The newest root version any applied bundle carried (0: none, or a key is pinned)."""
+        return self._floor().get(_ROOT, (0, ""))[0]
 
     def floor(self) -> dict[str, int]:
         """The highest version ever applied per type (0: none), whatever the files hold now."""
@@ -464,8 +524,14 @@ class BundleStore:
                 bundle = load_trusted(data, self._public_key)
                 if bundle.expired(self._clock()):
                     raise BundleExpiredError(bundle.type, bundle.version, bundle.expires_at) from e
+            root_floor = floor.get(_ROOT, (0, ""))[0]
+            if bundle.root_version and bundle.root_version < root_floor:
+                # an old chain may still delegate a key the newer root took away
+                raise BundleRollbackError(_ROOT, bundle.root_version, root_floor)
             self._write(self._path(bundle.type), bytes(data))
             floor[bundle.type] = (bundle.version, digest)
+            if bundle.root_version > root_floor:
+                floor[_ROOT] = (bundle.root_version, "")
             self._write_floor(floor)
             return BundleApplied(bundle.type, bundle.version, changed=True)
         finally:
