@@ -44,6 +44,7 @@ def test_every_bundled_profile_is_covered():
         "bad-kenhojo-signature",
         "altered-attributes",
         "revoked-auth-cert",
+        "no-key-usage",
     }
     assert set(bundled_profiles()) == {g[0] for g in GOOD} | bad
 

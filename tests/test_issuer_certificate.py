@@ -378,6 +378,10 @@ def _fresh(ca=False):
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(days=1))
         .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(  # a card certificate without KeyUsage is refused (issue 16.2)
+            x509.KeyUsage(not ca, False, False, False, False, ca, ca, False, False), critical=True
+        )
         .sign(CA_KEY, hashes.SHA256())
     )
 

@@ -1,7 +1,8 @@
 """`madoguchi card-sim ...`: the card simulator's command line (test CA, profiles, run a card).
 
 Thin layer: every action is a library call; errors are `CardError`s, which the CLI prints as one
-line. `run` keeps the simulated card in the vpcd reader until Ctrl-C / SIGTERM, then removes it.
+line. `revoke` puts a card's auth certificate on the test CA's list and `crl` writes the CA's
+CRL (DER). `run` keeps the simulated card in the vpcd reader until Ctrl-C / SIGTERM, then removes it.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ def card_sim() -> None:
 @card_sim.command("make-ca")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def make_ca(directory: Path) -> None:
-    """Create (or keep) a test CA in DIRECTORY that issues the simulated cards' certificates."""
-    from devices.card.simulator.ca import make_test_ca
+    """Create (or keep) a test CA in DIRECTORY (and its kenhojo authority) for simulated cards."""
+    from devices.card.simulator.ca import kenhojo_authority, make_test_ca
 
     ca = make_test_ca(directory)
+    kenhojo_authority(ca)  # kenhojo-authority.cert.pem: what a terminal's config trusts
     click.echo(f"test CA in {directory} ({ca.certificate.subject.rfc4514_string()})")
 
 
@@ -92,6 +94,66 @@ def run(profile: str, port: int, host: str, ca_dir: Path | None, connect_timeout
     if not stop.is_set():
         raise CardError("vpcd closed the connection (pcscd stopped?)")
     click.echo("card removed", err=True)
+
+
+@card_sim.command("revoke")
+@click.option(
+    "--ca-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Test CA directory whose card is revoked (its revoked.txt is updated).",
+)
+@click.option(
+    "--profile",
+    "profile",
+    required=True,
+    help="Bundled profile name or profile TOML whose auth certificate this CA revokes.",
+)
+def revoke_command(ca_dir: Path, profile: str) -> None:
+    """Revoke a simulated card's JPKI auth certificate (it is on every CRL issued afterwards)."""
+    from devices.card.simulator.ca import make_test_ca, revoke
+    from devices.card.simulator.profile import load_profile
+
+    card = load_profile(profile, ca_dir)
+    revoke(make_test_ca(ca_dir), card.auth_certificate.serial_number)
+    click.echo(
+        f"revoked the auth certificate of '{card.name}' (serial {card.auth_certificate.serial_number:x})"
+    )
+
+
+@card_sim.command("crl")
+@click.option(
+    "--ca-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Test CA directory that signs the CRL.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Where to write the CRL (DER).",
+)
+@click.option(
+    "--days",
+    default=7,
+    show_default=True,
+    type=click.IntRange(1, 366),
+    help="Days until the CRL's next update.",
+)
+def crl_command(ca_dir: Path, out: Path, days: int) -> None:
+    """Write a CRL (DER) of every card this test CA revoked."""
+    import datetime
+
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from devices.card.simulator.ca import issue_crl, make_test_ca
+    from madoguchi.durable import write_atomic
+
+    crl = issue_crl(make_test_ca(ca_dir), next_update=datetime.timedelta(days=days))
+    write_atomic(out, crl.public_bytes(Encoding.DER), mode=0o644)
+    click.echo(f"CRL with {len(crl)} revoked certificate(s) written to {out}")
 
 
 commands = [card_sim]

@@ -41,7 +41,7 @@ __all__ = [
 _CA_KEY = "ca.key.pem"
 _CA_CERT = "ca.cert.pem"
 _lock = threading.Lock()
-_issued: dict[tuple[bytes, str, bool], CardCredentials] = {}
+_issued: dict[tuple[bytes, str, bool, bool], CardCredentials] = {}
 _default: list[TestCA] = []
 _revoked: dict[bytes, set[int]] = {}
 _authorities: dict[bytes, CardCredentials] = {}
@@ -150,7 +150,7 @@ def _fits(ca: TestCA, cert: x509.Certificate, expired: bool) -> bool:
     return is_expired == expired and (expired or cert.not_valid_before_utc <= now)
 
 
-def _issue(ca: TestCA, profile: str, expired: bool) -> CardCredentials:
+def _issue(ca: TestCA, profile: str, expired: bool, key_usage: bool = True) -> CardCredentials:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     now = _now()
     if expired:
@@ -172,7 +172,7 @@ def _issue(ca: TestCA, profile: str, expired: bool) -> CardCredentials:
             x509.NameAttribute(NameOID.COMMON_NAME, f"sim-{profile}-{serial % 10**8:08d}"),
         ]
     )
-    cert = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(ca.certificate.subject)
@@ -181,28 +181,41 @@ def _issue(ca: TestCA, profile: str, expired: bool) -> CardCredentials:
         .not_valid_before(not_before)
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
+    )
+    if key_usage:
+        builder = builder.add_extension(
             x509.KeyUsage(True, False, False, False, False, False, False, False, False),
             critical=True,
         )
-        .sign(ca.key, hashes.SHA256())
-    )
-    return CardCredentials(key, cert)
+    return CardCredentials(key, builder.sign(ca.key, hashes.SHA256()))
 
 
-def issue_card_credentials(ca: TestCA, profile: str, *, expired: bool = False) -> CardCredentials:
-    """The profile's RSA-2048 auth key and certificate from `ca` (cached, see module doc)."""
-    cache_key = (ca.fingerprint, profile, expired)
+def issue_card_credentials(
+    ca: TestCA, profile: str, *, expired: bool = False, key_usage: bool = True
+) -> CardCredentials:
+    """The profile's RSA-2048 auth key and certificate from `ca` (cached, see module doc).
+    `key_usage=False` leaves out the KeyUsage extension (a certificate readers must refuse)."""
+    cache_key = (ca.fingerprint, profile, expired, key_usage)
     with _lock:
         cached = _issued.get(cache_key)
         if cached is not None and _fits(ca, cached.certificate, expired):
             return cached
         creds = _load_disk(ca, profile, expired)
+        if creds is not None and _has_key_usage(creds.certificate) != key_usage:
+            creds = None
         if creds is None:
-            creds = _issue(ca, profile, expired)
+            creds = _issue(ca, profile, expired, key_usage)
             _save_disk(ca, profile, expired, creds)
         _issued[cache_key] = creds
         return creds
+
+
+def _has_key_usage(cert: x509.Certificate) -> bool:
+    try:
+        cert.extensions.get_extension_for_class(x509.KeyUsage)
+    except x509.ExtensionNotFound:
+        return False
+    return True
 
 
 def _paths(ca: TestCA, profile: str, expired: bool) -> tuple[Path, Path] | None:

@@ -9,7 +9,8 @@ A profile file (bundled ones live in `profiles/`, one per case the reader must h
     [kenhojo]      pin = "1234", tries_left = 3
     [jpki]         auth_pin = "1234", auth_tries_left = 3, auth_cert_expired = false,
                    auth_cert_revoked = false (the test CA revokes the card's certificate: it is
-                   on the CA's next CRL, `ca.issue_crl`)
+                   on the CA's next CRL, `ca.issue_crl`), auth_cert_key_usage = true (false: the
+                   certificate has no KeyUsage extension, which readers must refuse)
     [faults]       basic4_hex = "..." (replaces the basic-4 file bytes, e.g. malformed TLV),
                    last_try_sw = "6983" (what a wrong entry that spends the last try answers;
                    default "63C0": some cards answer 69 83 instead),
@@ -194,7 +195,8 @@ def load_profile(name_or_path: str | Path, ca_dir: Path | str | None = None) -> 
     expired = _get(jpki, "auth_cert_expired", bool, False, source, "jpki")
     revoked = _get(jpki, "auth_cert_revoked", bool, False, source, "jpki")
     ca: TestCA = default_test_ca() if ca_dir is None else make_test_ca(ca_dir)
-    creds = issue_card_credentials(ca, path.stem, expired=expired)
+    key_usage = _get(jpki, "auth_cert_key_usage", bool, True, source, "jpki")
+    creds = issue_card_credentials(ca, path.stem, expired=expired, key_usage=key_usage)
     if revoked:
         revoke(ca, creds.certificate.serial_number)
     signature_fault = _get(faults, "kenhojo_signature", str, "valid", source, "faults")
