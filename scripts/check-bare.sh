@@ -44,6 +44,7 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT INT TERM
+trap 'say "failed at line $LINENO: $BASH_COMMAND"' ERR
 
 # The mirror of this machine's own apt sources (deb822 or one-line format).
 mirror=$(
@@ -70,14 +71,14 @@ cp -a /etc/apt/sources.list "$root/etc/apt/" 2>/dev/null || true
 cp -a /etc/apt/sources.list.d/. "$root/etc/apt/sources.list.d/"
 cp -a /etc/apt/apt.conf.d/. "$root/etc/apt/apt.conf.d/"
 for f in /etc/apt/auth.conf /etc/apt/auth.conf.d /etc/apt/trusted.gpg.d /etc/apt/keyrings; do
-  [ -e "$f" ] && cp -a "$f" "$root/etc/apt/"
+  if [ -e "$f" ]; then cp -a "$f" "$root/etc/apt/"; fi
 done
 grep -hoE 'Signed-By: *\S+|signed-by=[^] ]+' /etc/apt/sources.list.d/* /etc/apt/sources.list 2>/dev/null |
   sed -E 's/^(Signed-By: *|signed-by=)//' | sort -u | while IFS= read -r key; do
   if [ -f "$key" ] && [ ! -e "$root$key" ]; then install -D -m 0644 "$key" "$root$key"; fi
 done
 for f in /etc/pip.conf /etc/xdg/pip /root/.config/pip /root/.pip /root/.npmrc; do
-  [ -e "$f" ] && mkdir -p "$root$(dirname "$f")" && cp -a "$f" "$root$f"
+  if [ -e "$f" ]; then mkdir -p "$root$(dirname "$f")" && cp -a "$f" "$root$f"; fi
 done
 mkdir -p "$root/usr/local/share/ca-certificates"
 cp -a /usr/local/share/ca-certificates/. "$root/usr/local/share/ca-certificates/" 2>/dev/null || true
