@@ -279,6 +279,35 @@ def forward(
             store.close()
 
 
+@central.command("retain")
+@db_option()
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Central TOML config; its [retention] section sets retention_days (default 30) and "
+    "forwarded_kinds.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+def retain(db: str, config_path: Path | None, as_json: bool) -> None:
+    """Remove opened personal data that was forwarded and is older than retention_days (run it
+    daily, e.g. from a systemd timer): bodies keep only catalog ids, counts, times and a hash."""
+    from sync.central.retention import apply_retention, load_retention_config
+    from sync.central.store import open_store
+
+    config = load_retention_config(config_path)
+    store = open_store(db)
+    try:
+        purged = apply_retention(store, config)
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps({"purged": purged, "retention_days": config.retention_days}))
+    else:
+        click.echo(f"purged personal data of {purged} record(s)", err=True)
+
+
 central.add_command(dashboard)  # Flask and waitress load only when it runs
 
 

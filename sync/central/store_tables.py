@@ -13,7 +13,8 @@ Invariants:
   request_id) gets one booking: its row is inserted first (`ON CONFLICT DO NOTHING`), so a
   concurrent duplicate waits for it and then takes nothing.
 - `purge_personal` replaces a typed row's body by the fields kept for reports plus the SHA-256
-  of the full body, and marks the row; it never deletes a row (counts stay right).
+  of the full body, marks the row and empties its record's stored ciphertext (header and hash
+  stay); it never deletes a row (counts stay right).
 - Nothing here logs.
 """
 
@@ -274,11 +275,18 @@ class StoreTables:
         `"$purged": {"sha256": <hash of the full body>}`. Tables in `forwarded_first` are purged
         only once the row's record was forwarded (a 2xx). Returns rows purged."""
         must_forward = set(forwarded_first)
+        sqlite = self.placeholder == "?"
         total = 0
+        if sqlite:  # freed space is zeroed, so the old bodies do not stay in free pages
+            with self._guard("purge_personal"):
+                self._execute("PRAGMA secure_delete = ON")
         for table, fields in keep.items():
-            sql = f"SELECT t.id, t.body FROM {table} t "
+            sql = f"SELECT t.id, t.device_id, t.seq, t.body FROM {table} t "
             if table in must_forward:
-                sql += "JOIN forwarded f ON f.record_id = t.record_id AND f.status BETWEEN 200 AND 299 "
+                sql += (
+                    "JOIN forwarded f ON f.record_id = t.record_id "
+                    "AND f.status BETWEEN 200 AND 299 "
+                )
             sql += "WHERE t.purged_at IS NULL AND t.opened_at < ? ORDER BY t.id LIMIT ?"
             while True:
                 with self._transaction("purge_personal"):
@@ -286,11 +294,21 @@ class StoreTables:
                     if rows:
                         self._executemany(
                             self._q(f"UPDATE {table} SET body = ?, purged_at = ? WHERE id = ?"),
-                            [(_kept(body, fields), now, int(i)) for i, body in rows],
+                            [(_kept(body, fields), now, int(i)) for i, _, _, body in rows],
+                        )
+                        # the sealed body could be opened again with the central key
+                        self._executemany(
+                            self._q(
+                                "UPDATE records SET ciphertext = ? WHERE device_id = ? AND seq = ?"
+                            ),
+                            [(b"", d, int(q)) for _, d, q, _ in rows],
                         )
                 total += len(rows)
                 if len(rows) < limit:
                     break
+        if sqlite and total:  # the write-ahead log still holds the old pages: fold and empty it
+            with self._guard("purge_personal"):
+                self._execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return total
 
 
