@@ -8,13 +8,15 @@ Invariants:
   durable; only then may the receiver ACK.
 - `committed_seq` of a device is the highest seq such that every seq ≤ it is held centrally, in
   `records` or in `quarantine`. It never decreases.
-- Nothing is dropped: a record that conflicts with a stored one, breaks the chain, fails its
-  signature or cannot be opened goes to `quarantine` (insert-if-absent on device, seq, hash).
-  Gaps and chain breaks are written to `events`.
+- Nothing is dropped: a record that conflicts with a stored one, breaks the chain (on either
+  side: a gap fill must also join the record held after it), fails its signature or cannot be
+  opened goes to `quarantine` (insert-if-absent on device, seq, hash). Gaps and chain breaks are
+  written to `events`.
+- A commit's cost does not grow with the records held past a gap (`store_chain.held_runs`).
 - Schema changes are named migrations applied in one transaction and recorded in
   `schema_migrations`.
 
-The pure part (what to insert where) lives in `_plan_batch`; backends only run SQL.
+The pure part (what to insert where) lives in `store_chain._plan_batch`; backends only run SQL.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from sync.central.store_chain import StoreChain, _plan_batch
 from sync.central.store_reports import StoreReports
 from sync.central.store_schema import KIND_TABLES
 from sync.central.store_tables import StoreTables
@@ -86,49 +89,6 @@ class PendingRecord:
     received_at: float
 
 
-@dataclass
-class _Plan:
-    insert: list[StoredRecord] = field(default_factory=list)
-    quarantine: list[tuple[StoredRecord, str]] = field(default_factory=list)
-    rejections: list[Rejection] = field(default_factory=list)
-    events: list[tuple[str, int, int, str]] = field(default_factory=list)
-    duplicates: int = 0
-
-
-def _plan_batch(
-    state: DeviceState, rows: Sequence[StoredRecord], prev: bytes | None, stored: dict[int, bytes]
-) -> _Plan:
-    """Decide, without I/O, what a verified batch does to the store.
-
-    `prev`: the stored hash at rows[0].seq - 1 (None: not held, a gap); `stored`: hashes already
-    held in `records` for the batch's seqs. The rows are internally chained and signed already.
-    """
-    plan = _Plan()
-    first = rows[0].seq
-    if prev is None and first - 1 > state.committed_seq:
-        plan.events.append(("gap", state.committed_seq + 1, first - 1, "records missing"))
-    link_ok = prev is None or prev == rows[0].prev_hash
-    if not link_ok:
-        plan.events.append(("chain_break", first, rows[-1].seq, "does not link to stored chain"))
-    conflict_logged = False
-    for row in rows:
-        held = stored.get(row.seq)
-        if held == row.record_hash:
-            plan.duplicates += 1
-        elif held is not None:
-            plan.quarantine.append((row, "conflict"))
-            plan.rejections.append(Rejection(row.seq, "conflict"))
-            if not conflict_logged:
-                plan.events.append(("chain_break", row.seq, rows[-1].seq, "conflicts with stored"))
-                conflict_logged = True
-        elif not link_ok:
-            plan.quarantine.append((row, "chain_break"))
-            plan.rejections.append(Rejection(row.seq, "chain_break"))
-        else:
-            plan.insert.append(row)
-    return plan
-
-
 def _to_jsonable(value: object) -> object:
     if isinstance(value, bytes | bytearray):
         return {"$bytes": bytes(value).hex()}
@@ -142,7 +102,7 @@ def body_json(body: dict) -> str:
     return json.dumps(body, ensure_ascii=False, default=_to_jsonable, sort_keys=True)
 
 
-class Store(StoreReports, StoreTables):
+class Store(StoreChain, StoreReports, StoreTables):
     """Common SQL for both backends. One instance = one connection = one thread. The issuer's,
     forwarder's and retention's SQL is in `StoreTables` (store_tables.py)."""
 
@@ -258,7 +218,7 @@ class Store(StoreReports, StoreTables):
                     (device_id, first, last),
                 )
             }
-        plan = _plan_batch(st, rows, prev, stored)
+        plan = _plan_batch(st, rows, prev, stored, self._after_prev(st, last))
         if plan.insert:
             self._executemany(
                 self._q(
@@ -287,7 +247,7 @@ class Store(StoreReports, StoreTables):
             self._quarantine_rows(device_id, plan.quarantine, now)
         for kind, a, b, detail in plan.events:
             self._event(device_id, kind, a, b, detail, now)
-        committed, head = self._advance(st, first, last, rows[-1].record_hash)
+        committed, head = self._advance(st, first, last, rows[-1].record_hash, plan.joins)
         self._execute(
             self._q(
                 "UPDATE devices SET committed_seq = ?, committed_hash = ?, "
@@ -314,47 +274,6 @@ class Store(StoreReports, StoreTables):
         )
         seq, head, max_seq = rows[0]
         return DeviceState(device_id, int(seq), bytes(head), int(max_seq))
-
-    def _hash_at(self, device_id: str, seq: int) -> bytes | None:
-        for sql in (
-            "SELECT record_hash FROM records WHERE device_id = ? AND seq = ?",
-            "SELECT record_hash FROM quarantine WHERE device_id = ? AND seq = ? "
-            "AND reason = 'chain_break' ORDER BY id LIMIT 1",
-        ):
-            rows = self._execute(self._q(sql), (device_id, seq))
-            if rows:
-                return bytes(rows[0][0])
-        return None
-
-    def _prev_hash(self, st: DeviceState, first: int) -> bytes | None:
-        if first == 1:
-            return GENESIS_HASH
-        if first == st.committed_seq + 1:
-            return st.committed_hash
-        return self._hash_at(st.device_id, first - 1)
-
-    def _advance(self, st: DeviceState, first: int, last: int, last_hash: bytes):
-        committed, head = st.committed_seq, st.committed_hash
-        if first <= committed + 1 < last + 1:
-            committed, head = last, last_hash
-        if max(st.max_seq, last) > committed:
-            # A gap was filled (or lies ahead): walk forward over everything held.
-            held = self._execute(
-                self._q(
-                    "SELECT seq FROM records WHERE device_id = ? AND seq > ? "
-                    "UNION SELECT seq FROM quarantine WHERE device_id = ? AND seq > ? "
-                    "AND reason = 'chain_break' ORDER BY 1"
-                ),
-                (st.device_id, committed, st.device_id, committed),
-            )
-            moved = False
-            for (seq,) in held:
-                if int(seq) != committed + 1:
-                    break
-                committed, moved = int(seq), True
-            if moved:
-                head = self._hash_at(st.device_id, committed) or head
-        return committed, head
 
     def _quarantine_rows(
         self, device_id: str, rows: Sequence[tuple[StoredRecord, str]], now: float

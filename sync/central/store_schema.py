@@ -141,9 +141,32 @@ _ISSUER_FORWARDER_TABLES = [
 # never reads it again and reports can tell purged rows from fresh ones.
 _RETENTION = [f"ALTER TABLE {t} ADD COLUMN purged_at {{real}}" for t in KIND_TABLES.values()]
 
+# The commit's chain side (sync/central/store_chain.py): runs of seqs held above committed_seq,
+# so a commit after a gap probes a few rows instead of walking every record past the gap. The
+# backfill computes the runs of a store written before this migration.
+_HELD_RUNS = [
+    """CREATE TABLE held_runs (
+    device_id TEXT NOT NULL,
+    first_seq {int} NOT NULL,
+    last_seq {int} NOT NULL,
+    PRIMARY KEY (device_id, first_seq)
+)""",
+    """INSERT INTO held_runs (device_id, first_seq, last_seq)
+SELECT device_id, MIN(seq), MAX(seq) FROM (
+    SELECT h.device_id, h.seq,
+        h.seq - ROW_NUMBER() OVER (PARTITION BY h.device_id ORDER BY h.seq) AS grp
+    FROM (
+        SELECT device_id, seq FROM records
+        UNION SELECT device_id, seq FROM quarantine WHERE reason = 'chain_break'
+    ) h JOIN devices d ON d.device_id = h.device_id
+    WHERE h.seq > d.committed_seq
+) islands GROUP BY device_id, grp""",
+]
+
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("0001_initial", _INITIAL),
     ("0002_time_indexes", _TIME_INDEXES),
+    ("0003_held_runs", _HELD_RUNS),
     ("0004_issuer_forwarder_tables", _ISSUER_FORWARDER_TABLES),
     ("0005_retention", _RETENTION),
 ]
