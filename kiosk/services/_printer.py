@@ -20,7 +20,38 @@ _CERT_KINDS = {
     "tax_certificate": "tax",
 }
 _TOPICS = {"child_care": "child-care"}
-_WHERE = {"kiosk": "here", "online": "online", "office": "office"}
+# Older checklist jobs carry only the catalog's completion kind, never a done state.
+_WHERE = {"kiosk": "here", "prefill": "prefill", "online": "online", "office": "office"}
+
+
+def _date(value: Any) -> _dt.date | None:
+    return _dt.date.fromisoformat(value) if value else None
+
+
+def _checklist_item(d: Any, i: dict[str, Any]) -> Any:
+    return d.ChecklistItem(
+        name=i["name"],
+        where=i.get("state") or _WHERE[i["where"]],
+        office=i.get("office") or "",
+        name_ja=i.get("name_ja") or "",
+        reference=i.get("reference") or "",
+        deadline=i.get("deadline") or "",
+        due=_date(i.get("due")),
+        documents=tuple(i.get("documents") or ()),
+        fee_yen=int(i.get("fee_yen") or 0),
+        url=i.get("url") or "",
+    )
+
+
+def _next_steps(data: dict[str, Any]) -> dict[str, Any]:
+    """The receipt's 'what next' fields from a session job (absent in older jobs)."""
+    return {
+        "completion": data.get("completion") or "",
+        "office": data.get("office") or "",
+        "deadline": data.get("deadline") or "",
+        "due": _date(data.get("due")),
+        "documents": tuple(data.get("documents") or ()),
+    }
 
 
 class PrinterAdapter:
@@ -63,14 +94,21 @@ class PrinterAdapter:
         data = job.data
         r = self.renderer
         if job.kind == "receipt":
-            info = d.ReceiptInfo(**base, reference=data["reference"], procedures=(data["title"],))
+            info = d.ReceiptInfo(
+                **base,
+                reference=data["reference"],
+                procedures=(data["title"],),
+                **_next_steps(data),
+            )
             return "receipt", r.receipt(info), "receipt"
         if job.kind == "checklist":
-            items = tuple(
-                d.ChecklistItem(name=i["name"], where=_WHERE[i["where"]], office=i["office"] or "")
-                for i in data["items"]
+            info = d.ChecklistInfo(
+                **base,
+                life_event=data["title"],
+                items=tuple(_checklist_item(d, i) for i in data["items"]),
+                event_date=_date(data.get("event_date")),
+                event_date_label=data.get("event_date_label") or "",
             )
-            info = d.ChecklistInfo(**base, life_event=data["title"], items=items)
             return "receipt", r.checklist(info), "checklist"
         if job.kind == "queue_ticket":
             info = d.TicketInfo(
@@ -105,6 +143,8 @@ class PrinterAdapter:
                     holder_birth_date=_dt.date.fromisoformat(holder["birth_date"]),
                     issuer=str(doc.get("issuer") or self.city_name),
                     verification_code=str(doc.get("verification_code", "")),
+                    # The copies asked (and charged) are printed: one page each (issue 20).
+                    copies=int(data.get("copies") or 1),
                 )
                 return "document", r.certificate(info), "certificate"
             # Without holder data from central (or for a type the renderer lacks), the resident
@@ -116,6 +156,9 @@ class PrinterAdapter:
                     certificate_kind=kind,
                     reference=reference,
                     queued=job.kind == "claim_slip",
+                    office=data.get("office") or "",
+                    deadline=data.get("deadline") or "",
+                    documents=tuple(data.get("documents") or ()),
                 )
                 return "receipt", r.claim_slip(info), "claim-slip"
             info = d.ReceiptInfo(**base, reference=reference, procedures=(data["title"],))

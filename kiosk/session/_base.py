@@ -13,6 +13,7 @@ Invariants:
 
 from __future__ import annotations
 
+import datetime
 import logging
 import os
 import time
@@ -120,6 +121,10 @@ class _SessionCore:
         self.question_index = 0
         self.answers: dict[str, bool] = {}
         self.checklist: list[ChecklistItem] = []
+        # The life event's date as the resident gave it (deadlines count from it), and the
+        # procedures submitted in this visit with their reference numbers (the checklist's 済).
+        self.event_date: datetime.date | None = None
+        self.submitted: dict[str, str] = {}
         self.procedure: Procedure | None = None
         self.card_purpose: CardPurpose | None = None
         self.tries_left: int | None = None

@@ -7,7 +7,7 @@ passes its scheduler to `ThreadWorker` and to the card watcher adapter).
 
 Public state (read-only for the UI): `step` (`Step`), `notice` (`Notice | None`), `language`,
 `text_scale`, `high_contrast`, `voice`, `life_event`, `current_question`, `answers`,
-`checklist`, `procedure`, `card_purpose`, `card_present`, `tries_left`, `last_try_warning`,
+`checklist` (`ChecklistItem`: state, reference, due), `event_date`, `submitted`, `procedure`, `card_purpose`, `card_present`, `tries_left`, `last_try_warning`,
 `form` (`Form`: `.values[i].spec/.value/.from_card/.corrected`), `reference`,
 `receipt_printed`, `certificate`, `topic`, `slots`, `slots_offline`, `booking`, `ticket`,
 `staff_called`, `sync` (`SyncStatus`), `printer` (`PrinterState`), `out_of_service`,
@@ -16,7 +16,7 @@ Public state (read-only for the UI): `step` (`Step`), `notice` (`Notice | None`)
 
 Intents: see the methods of `_SessionCore`, `_EventFlow`, `_CardFlow`, `_ServiceFlow` and `_StaffFlow` (choose_language,
 set_text_scale, set_high_contrast, toggle_voice, open_life_events, choose_life_event, answer,
-print_checklist, open_procedures, choose_procedure, start_procedure, card_inserted,
+print_checklist, set_event_date, shift_event_date, return_to_checklist, open_procedures, choose_procedure, start_procedure, card_inserted,
 card_removed, submit_pin, correct_field, confirm, open_certificates, choose_certificate,
 open_booking, choose_topic, choose_slot, request_callback, take_queue_ticket, call_staff,
 finish, submit_survey, skip_survey, touch, still_here, tick, back, home, wipe, open_staff,

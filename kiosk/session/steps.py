@@ -28,6 +28,7 @@ __all__ = [
     "CertificateOrder",
     "ChecklistItem",
     "Diagnostics",
+    "ItemState",
     "Notice",
     "NoticeCode",
     "ProbeFailed",
@@ -108,10 +109,25 @@ class Notice:
     params: dict[str, Any] = field(default_factory=dict)
 
 
+class ItemState(StrEnum):
+    """Where a checklist item stands. Only DONE and PREFILLED say something was done, and only
+    for a submission the outbox accepted in this visit (they carry its reference number)."""
+
+    DONE = "done"  # submitted here in this visit: nothing more to do for it
+    PREFILLED = "prefilled"  # pre-entered here in this visit: finish it at the counter
+    HERE = "here"  # can be done at this terminal
+    PREFILL = "prefill"  # can be pre-entered here, then finished at the counter
+    OFFICE = "office"  # at a counter or office the catalog names
+    ONLINE = "online"  # at home, at the catalog's URL
+
+
 @dataclass(frozen=True)
 class ChecklistItem:
     procedure_id: str
     kiosk_capable: bool
+    state: ItemState = ItemState.HERE
+    reference: str | None = None  # for DONE / PREFILLED: the submission's reference number
+    due: str | None = None  # ISO date: last day counted from the event date the resident gave
 
 
 @dataclass(frozen=True)

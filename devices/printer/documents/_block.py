@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Block:
-    """One layout element. kind: heading | text | small | field | big | qr | rule | gap | item."""
+    """One layout element. kind: heading | text | small | field | big | qr | rule | gap | item |
+    detail (a small line under an item, indented with it) | page (a new A4 page)."""
 
     kind: str
     text: str = ""

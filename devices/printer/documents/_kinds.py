@@ -6,6 +6,11 @@ Invariants:
 - Personal data appears only where the document needs it: a receipt, ticket, slip, checklist
   and claim slip carry a reference number and procedure/topic names, never a name, address or
   birth date; only the certificate shows its holder.
+- A checklist item says 済 (done) or 事前入力済 only with the reference number of a submission
+  (`ChecklistItem` refuses one without); every other item says where it is done, and carries its
+  deadline (with the date counted from the event, when known), documents, fee and, online, a QR
+  of its URL. Receipts and claim slips say what comes next: the counter, deadline, what to bring.
+- A certificate asked for N copies is N pages, each the whole certificate ("copy n of N").
 - Validation raises `DocumentDataError` (no asserts); nothing here does I/O.
 """
 
@@ -36,7 +41,10 @@ CERTIFICATES = {
     "seal": "Certificate of seal registration",
     "tax": "Tax certificate",
 }
-WHERE = ("here", "online", "office")
+# Where a checklist item stands: done/prefilled (this visit, with a reference) or where it is done.
+WHERE = ("done", "prefilled", "here", "prefill", "office", "online")
+COMPLETIONS = ("", "kiosk", "prefill", "office", "online")
+MAX_COPIES = 20
 
 MSGIDS: tuple[str, ...] = (
     _DATETIME,
@@ -60,9 +68,22 @@ MSGIDS: tuple[str, ...] = (
     *TOPICS.values(),
     "Checklist of procedures",
     "Life event",
-    "Done here today",
+    "Done here today (reference number {reference})",
+    "Pre-filled here (reference number {reference}). Finish it at: {office}",
+    "Can be done at this terminal",
+    "Pre-fill it at this terminal, then finish it at: {office}",
     "Online at home",
     "At the office: {office}",
+    "Deadline: {deadline}",
+    "Deadline: {deadline} (by {date})",
+    "Bring: {documents}",
+    "Fee: {fee} yen",
+    "Scan the code to do it online.",
+    "What to do next",
+    "This procedure is complete. You do not need to go to a counter for it.",
+    "Go to: {office}",
+    "Collect at: {office}",
+    "Copy {n} of {total}",
     *CERTIFICATES.values(),
     "Name",
     "Address",
@@ -103,16 +124,38 @@ def _require_text(info: object, name: str, limit: int = 200) -> None:
         raise DocumentDataError(f"{type(info).__name__}.{name} longer than {limit} characters")
 
 
+def _check_next(info: object) -> None:
+    """The 'what next' fields shared by receipts and claim slips (all optional)."""
+    for name in ("office", "deadline"):
+        if len(getattr(info, name)) > 200:
+            raise DocumentDataError(f"{type(info).__name__}.{name} longer than 200 characters")
+    docs = info.documents  # type: ignore[attr-defined]
+    if len(docs) > 20 or not all(isinstance(d, str) and d.strip() and len(d) <= 200 for d in docs):
+        raise DocumentDataError(f"{type(info).__name__}.documents must be up to 20 short texts")
+
+
 @dataclass(frozen=True, kw_only=True)
 class ReceiptInfo(DocumentInfo):
     reference: str
     procedures: tuple[str, ...]
+    # What comes next for the procedure (from the catalog, in the resident's language):
+    # "kiosk" = complete; "prefill"/"office" = go to `office`; "" = not said (e.g. a callback).
+    completion: str = ""
+    office: str = ""
+    deadline: str = ""
+    due: date | None = None
+    documents: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         super().__post_init__()
         _require_text(self, "reference", 64)
         if not self.procedures:
             raise DocumentDataError("ReceiptInfo.procedures must name at least one procedure")
+        if self.completion not in COMPLETIONS:
+            raise DocumentDataError(f"ReceiptInfo.completion must be one of {COMPLETIONS}")
+        if self.completion in ("prefill", "office") and not self.office.strip():
+            raise DocumentDataError("ReceiptInfo.office must name the counter to go to")
+        _check_next(self)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -146,14 +189,37 @@ class SlipInfo(DocumentInfo):
 
 @dataclass(frozen=True)
 class ChecklistItem:
-    name: str
-    where: str  # "here" | "online" | "office"
+    name: str  # in the resident's language
+    where: str  # one of WHERE
     office: str = ""
+    name_ja: str = ""  # the Japanese name, printed beside a translated one for staff
+    reference: str = ""  # done / prefilled: the submission's reference number
+    deadline: str = ""
+    due: date | None = None  # the deadline's last day, counted from the event date
+    documents: tuple[str, ...] = ()
+    fee_yen: int = 0
+    url: str = ""  # online: printed as a QR code
 
     def __post_init__(self) -> None:
         if self.where not in WHERE:
             raise DocumentDataError(f"ChecklistItem.where must be one of {WHERE}")
         _require_text(self, "name")
+        if self.where in ("done", "prefilled"):
+            # 済 without the submission's reference number is exactly the lie of issue 20.
+            _require_text(self, "reference", 64)
+        if self.where in ("prefill", "prefilled") and not self.office.strip():
+            raise DocumentDataError("ChecklistItem.office must name the counter that finishes it")
+        if type(self.fee_yen) is not int or self.fee_yen < 0:
+            raise DocumentDataError("ChecklistItem.fee_yen must be whole yen, not negative")
+        if self.url and (not self.url.startswith("https://") or len(self.url) > 300):
+            raise DocumentDataError("ChecklistItem.url must be an https URL")
+        for name in ("office", "name_ja", "deadline"):
+            if len(getattr(self, name)) > 200:
+                raise DocumentDataError(f"ChecklistItem.{name} longer than 200 characters")
+        if len(self.documents) > 20 or not all(
+            isinstance(d, str) and d.strip() and len(d) <= 200 for d in self.documents
+        ):
+            raise DocumentDataError("ChecklistItem.documents must be up to 20 short texts")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -161,12 +227,18 @@ class ChecklistInfo(DocumentInfo):
     life_event: str  # already in the resident's language (from the catalog)
     items: tuple[ChecklistItem, ...]
     reference: str = ""
+    event_date: date | None = None  # the date the resident gave; deadlines count from it
+    event_date_label: str = ""  # what that date is (引っ越した日), from the catalog
 
     def __post_init__(self) -> None:
         super().__post_init__()
         _require_text(self, "life_event")
         if not self.items:
             raise DocumentDataError("ChecklistInfo.items must not be empty")
+        if len(self.items) > 60:
+            raise DocumentDataError("ChecklistInfo.items: more than 60")
+        if self.event_date is not None:
+            _require_text(self, "event_date_label")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -179,6 +251,7 @@ class CertificateInfo(DocumentInfo):
     issuer: str  # e.g. "豊橋市長 山田太郎" — the "issued by" block
     verification_code: str
     body: tuple[tuple[str, str], ...] = field(default=())  # extra (label, value) lines
+    copies: int = 1  # the number asked (and charged): one page per copy
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -186,6 +259,8 @@ class CertificateInfo(DocumentInfo):
             raise DocumentDataError(f"unknown certificate kind {self.certificate_kind!r}")
         for name in ("reference", "holder_name", "holder_address", "issuer", "verification_code"):
             _require_text(self, name)
+        if type(self.copies) is not int or not 1 <= self.copies <= MAX_COPIES:
+            raise DocumentDataError(f"CertificateInfo.copies must be 1..{MAX_COPIES}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -195,12 +270,16 @@ class ClaimSlipInfo(DocumentInfo):
     # True: the request waits in the outbox (offline). False: the central side issued the
     # certificate and it is printed at the counter (the kiosk had no holder data to print it).
     queued: bool = True
+    office: str = ""  # the counter that hands it over (from the catalog)
+    deadline: str = ""
+    documents: tuple[str, ...] = ()  # what to bring besides this slip
 
     def __post_init__(self) -> None:
         super().__post_init__()
         _require_text(self, "reference", 64)
         if self.certificate_kind not in CERTIFICATES:
             raise DocumentDataError(f"unknown certificate kind {self.certificate_kind!r}")
+        _check_next(self)
 
 
 # The one definition of a valid render request, for the in-process renderer and the worker's
@@ -258,11 +337,63 @@ def _header(t: Translator, info: DocumentInfo, title: str) -> list[Block]:
     ]
 
 
+def _join(t: Translator, texts: tuple[str, ...]) -> str:
+    """A list in running text: 、 in Japanese and Chinese, a comma elsewhere."""
+    return ("、" if t.language in ("ja", "ja-easy", "zh-Hans") else ", ").join(texts)
+
+
+def _deadline(t: Translator, deadline: str, due: date | None) -> str:
+    if due is not None:
+        return t.format(
+            "Deadline: {deadline} (by {date})", deadline=deadline, date=format_date(t, due)
+        )
+    return t.format("Deadline: {deadline}", deadline=deadline)
+
+
+def _next_steps(
+    t: Translator,
+    *,
+    complete: bool,
+    office: str,
+    office_msgid: str,
+    deadline: str,
+    due: date | None,
+    documents: tuple[str, ...],
+) -> list[Block]:
+    """The 'what to do next' section of a receipt or claim slip; empty when nothing is known."""
+    lines = []
+    if complete:
+        lines.append(
+            t.gettext("This procedure is complete. You do not need to go to a counter for it.")
+        )
+    if office:
+        lines.append(t.format(office_msgid, office=office))
+    if deadline:
+        lines.append(_deadline(t, deadline, due))
+    if documents:
+        lines.append(t.format("Bring: {documents}", documents=_join(t, documents)))
+    if not lines:
+        return []
+    return [Block("rule"), Block("small", t.gettext("What to do next"))] + [
+        Block("text", line) for line in lines
+    ]
+
+
 def receipt(t: Translator, info: ReceiptInfo) -> list[Block]:
     blocks = _header(t, info, "Receipt")
     blocks.append(Block("field", t.gettext("Reference number"), info.reference, size=16))
     blocks.append(Block("small", t.gettext("Procedures")))
     blocks += [Block("text", f"・{name}") for name in info.procedures]
+    going = info.completion in ("prefill", "office")
+    blocks += _next_steps(
+        t,
+        complete=info.completion == "kiosk",
+        office=info.office if going else "",
+        office_msgid="Go to: {office}",
+        deadline=info.deadline if going else "",
+        due=info.due,
+        documents=info.documents if going else (),
+    )
     blocks += [
         Block("qr", info.reference),
         Block("rule"),
@@ -313,17 +444,50 @@ def consultation_slip(t: Translator, info: SlipInfo) -> list[Block]:
     return blocks
 
 
+def _item_state(t: Translator, item: ChecklistItem) -> str:
+    office = item.office or "-"
+    if item.where == "done":
+        return t.format("Done here today (reference number {reference})", reference=item.reference)
+    if item.where == "prefilled":
+        return t.format(
+            "Pre-filled here (reference number {reference}). Finish it at: {office}",
+            reference=item.reference,
+            office=office,
+        )
+    if item.where == "here":
+        return t.gettext("Can be done at this terminal")
+    if item.where == "prefill":
+        return t.format("Pre-fill it at this terminal, then finish it at: {office}", office=office)
+    if item.where == "online":
+        return t.gettext("Online at home")
+    return t.format("At the office: {office}", office=office)
+
+
 def checklist(t: Translator, info: ChecklistInfo) -> list[Block]:
     blocks = _header(t, info, "Checklist of procedures")
     blocks.append(Block("field", t.gettext("Life event"), info.life_event))
+    if info.event_date is not None:
+        blocks.append(Block("field", info.event_date_label, format_date(t, info.event_date)))
     for item in info.items:
-        if item.where == "here":
-            where = t.gettext("Done here today")
-        elif item.where == "online":
-            where = t.gettext("Online at home")
-        else:
-            where = t.format("At the office: {office}", office=item.office or "-")
-        blocks.append(Block("item", item.name, where))
+        name = item.name
+        if item.name_ja and item.name_ja != item.name:
+            name = f"{item.name}（{item.name_ja}）"
+        blocks.append(Block("item", name, _item_state(t, item)))
+        if item.where == "done":
+            continue  # nothing left to do for it: no deadline or documents to chase
+        if item.deadline:
+            blocks.append(Block("detail", _deadline(t, item.deadline, item.due)))
+        if item.documents:
+            blocks.append(
+                Block("detail", t.format("Bring: {documents}", documents=_join(t, item.documents)))
+            )
+        if item.fee_yen:
+            blocks.append(Block("detail", t.format("Fee: {fee} yen", fee=f"{item.fee_yen:,}")))
+        if item.where == "online" and item.url:
+            blocks += [
+                Block("detail", t.gettext("Scan the code to do it online.")),
+                Block("qr", item.url, size=22),
+            ]
     if info.reference:
         blocks += [
             Block("field", t.gettext("Reference number"), info.reference),
@@ -333,6 +497,22 @@ def checklist(t: Translator, info: ChecklistInfo) -> list[Block]:
 
 
 def certificate(t: Translator, info: CertificateInfo) -> list[Block]:
+    """The certificate; asked for N copies, N pages each holding the whole certificate."""
+    one = _certificate_copy(t, info)
+    if info.copies == 1:
+        return one
+    blocks: list[Block] = []
+    for n in range(1, info.copies + 1):
+        if n > 1:
+            blocks.append(Block("page"))
+        blocks.append(
+            Block("small", t.format("Copy {n} of {total}", n=n, total=info.copies), align="R")
+        )
+        blocks += one
+    return blocks
+
+
+def _certificate_copy(t: Translator, info: CertificateInfo) -> list[Block]:
     blocks = [
         Block("small", f"{info.city_name}  {info.center_name}", align="R"),
         Block("heading", t.gettext(CERTIFICATES[info.certificate_kind]), size=22),
@@ -381,4 +561,13 @@ def claim_slip(t: Translator, info: ClaimSlipInfo) -> list[Block]:
         ),
         Block("text", t.gettext("Bring this slip to the counter to collect your certificate.")),
     ]
+    blocks += _next_steps(
+        t,
+        complete=False,
+        office=info.office,
+        office_msgid="Collect at: {office}",
+        deadline=info.deadline,
+        due=None,
+        documents=info.documents,
+    )
     return blocks

@@ -3,7 +3,7 @@
 A composer (see `_kinds.py`) turns an info dataclass into blocks; `render_blocks` collects every
 character first (so the per-document font holds exactly those glyphs), then draws. An 80 mm roll
 document is one page as long as its content: it is laid out once to measure, then drawn on a
-page of that height. A4 documents flow over pages.
+page of that height. A4 documents flow over pages; a `page` block starts a new one (a certificate's next copy).
 """
 
 from __future__ import annotations
@@ -132,6 +132,14 @@ class _Canvas:
                 self._text(b.text, b.size or base, "L", indent=True)
                 if b.value:
                     self._text(b.value, base * 0.8, "L", gap=1.0, indent=True)
+            elif b.kind == "detail":
+                self._text(b.text, b.size or base * 0.8, b.align or "L", gap=0.6, indent=True)
+            elif b.kind == "page":
+                # A4 documents start the next copy on a fresh sheet; a roll has one page only.
+                if self.paper.height is not None:
+                    self.pdf.add_page()
+                else:
+                    self.pdf.ln(4.0)
             elif b.kind == "qr":
                 self._qr(b.text, b.size or 28.0)
             elif b.kind == "rule":

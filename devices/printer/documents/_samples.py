@@ -83,12 +83,30 @@ def sample_info(kind: str, language: str, reference: str = "R-2026-000123", **ex
             place=place,
         )
     if kind == "checklist":
+        # One item in each state a resident sees; the Japanese names sit beside translated ones.
         items = (
-            ChecklistItem(proc1, "here"),
-            ChecklistItem(proc2, "office", office),
+            ChecklistItem(proc1, "prefilled", office, name_ja="転入届", reference=reference),
+            ChecklistItem(
+                proc2,
+                "here",
+                name_ja="国民健康保険の加入",
+                deadline=proc2,
+                due=date(2026, 12, 4),
+                documents=(proc1,),
+            ),
+            ChecklistItem(
+                service, "office", office, deadline=event, documents=(place,), fee_yen=300
+            ),
             ChecklistItem(event, "online"),
         )
-        return ChecklistInfo(**common, life_event=event, items=items, reference=reference)
+        return ChecklistInfo(
+            **common,
+            life_event=event,
+            items=items,
+            reference=reference,
+            event_date=date(2026, 11, 20),
+            event_date_label=event,
+        )
     if kind == "certificate":
         return CertificateInfo(
             **common,
