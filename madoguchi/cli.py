@@ -22,6 +22,7 @@ _COMMAND_PACKAGES = (
     "madoguchi.demo",
     "sync",
     "sync.central",
+    "sync.central.consult",
     "provisioning",
     "devices.card",
     "devices.printer",

@@ -163,12 +163,58 @@ SELECT device_id, MIN(seq), MAX(seq) FROM (
 ) islands GROUP BY device_id, grp""",
 ]
 
+# オンライン窓口 (engineer "consult", sync/central/consult): staff accounts of the specialist
+# console (scrypt hashes, never a password), one row per consultation request (the record kept:
+# topic, center, language, times, roles, hand-overs, outcome; never media, never chat) and the
+# signaling relay's messages (SDP and control only; deleted once the call ends).
+_CONSULT_TABLES = [
+    """CREATE TABLE consult_staff (
+    username TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    roles TEXT NOT NULL,
+    display_name TEXT NOT NULL,
+    created_at {real} NOT NULL,
+    disabled {int} NOT NULL DEFAULT 0
+)""",
+    """CREATE TABLE consultations (
+    id TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    center TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    language TEXT NOT NULL,
+    state TEXT NOT NULL,
+    created_at {real} NOT NULL,
+    queued_at {real} NOT NULL,
+    polled_at {real} NOT NULL,
+    accepted_at {real},
+    ended_at {real},
+    accepted_by TEXT,
+    accepted_role TEXT,
+    ended_by TEXT,
+    outcome TEXT,
+    handovers {int} NOT NULL DEFAULT 0,
+    handover_topics TEXT NOT NULL DEFAULT ''
+)""",
+    "CREATE INDEX consultations_state ON consultations (state, topic, queued_at)",
+    "CREATE INDEX consultations_created_at ON consultations (created_at)",
+    """CREATE TABLE consult_signals (
+    id {serial},
+    consultation_id TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    type TEXT NOT NULL,
+    body TEXT NOT NULL,
+    at {real} NOT NULL
+)""",
+    "CREATE INDEX consult_signals_call ON consult_signals (consultation_id, id)",
+]
+
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("0001_initial", _INITIAL),
     ("0002_time_indexes", _TIME_INDEXES),
     ("0003_held_runs", _HELD_RUNS),
     ("0004_issuer_forwarder_tables", _ISSUER_FORWARDER_TABLES),
     ("0005_retention", _RETENTION),
+    ("0006_consult_tables", _CONSULT_TABLES),
 ]
 
 _TYPES = {

@@ -1,0 +1,159 @@
+"""`madoguchi consult ...`: the specialist console (serve) and its staff accounts (add-staff,
+list-staff). Flask, waitress and aiortc load only when a command runs."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+
+import click
+
+from sync.central.consult.errors import ConsultConfigError, StaffExistsError
+
+_DB_HELP = "Central store: a SQLite path or a postgresql:// URI (as `central serve --db`)."
+_SECRET_ENV = "MADOGUCHI_CONSULT_SECRET"
+
+
+@click.group("consult")
+def consult() -> None:
+    """オンライン窓口: the specialist console and its staff accounts."""
+
+
+@consult.command("add-staff")
+@click.option("--db", required=True, help=_DB_HELP)
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    help="specialist, front_desk, interpreter or supervisor (repeat for several).",
+)
+@click.option(
+    "--name", "display_name", default="", help="Name shown to colleagues (not to residents)."
+)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of stdin instead of prompting.",
+)
+@click.argument("username")
+def add_staff(db: str, roles, display_name: str, password_stdin: bool, username: str) -> None:
+    """Add a staff account (the password is stored as an scrypt hash only)."""
+    from sync.central.consult.accounts import check_roles, check_username, hash_password
+    from sync.central.consult.tables import ConsultTables
+    from sync.central.store import open_store
+
+    check_username(username)
+    roles = check_roles(roles)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    digest = hash_password(password)
+    store = open_store(db)
+    try:
+        if not ConsultTables(store).add_staff(username, digest, roles, display_name or username):
+            raise StaffExistsError(username)
+    finally:
+        store.close()
+    click.echo(f"staff account {username}: {' '.join(roles)}")
+
+
+@consult.command("list-staff")
+@click.option("--db", required=True, help=_DB_HELP)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+def list_staff(db: str, as_json: bool) -> None:
+    """List staff accounts and their roles (never a password or hash)."""
+    from sync.central.consult.tables import ConsultTables
+    from sync.central.store import open_store
+
+    store = open_store(db)
+    try:
+        staff = ConsultTables(store).staff_list()
+    finally:
+        store.close()
+    if as_json:
+        rows = [{"username": s.username, "roles": list(s.roles)} for s in staff]
+        click.echo(json.dumps({"staff": rows}))
+        return
+    for s in staff:
+        click.echo(f"{s.username:24} {' '.join(s.roles)}")
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+@consult.command("serve")
+@click.option("--db", required=True, help=_DB_HELP)
+@click.option("--listen", default="127.0.0.1:8090", show_default=True, help="HOST:PORT.")
+@click.option(
+    "--behind-tls",
+    is_flag=True,
+    help="A TLS proxy fronts the console: allow a non-loopback address; cookies marked Secure.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log at INFO level to stderr.")
+def serve(db: str, listen: str, behind_tls: bool, verbose: bool) -> None:
+    """Serve the specialist console until SIGTERM. The session secret comes from the environment
+    variable MADOGUCHI_CONSULT_SECRET (32+ characters; several processes share logins), or is
+    random per process."""
+    from waitress.server import create_server
+
+    from sync.central.consult.app import ConsoleConfig, create_app
+    from sync.central.store import open_store
+
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    host, _, port = listen.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise ConsultConfigError(f"--listen must be HOST:PORT, not {listen[:80]!r}")
+    if not behind_tls and not _loopback(host):
+        raise ConsultConfigError(
+            f"refusing to serve staff logins on {host} in plain HTTP: listen on 127.0.0.1 "
+            "behind a TLS proxy and pass --behind-tls"
+        )
+    secret = os.environ.get(_SECRET_ENV)
+    if secret is not None and len(secret) < 32:
+        raise ConsultConfigError(f"{_SECRET_ENV} must be at least 32 characters")
+    open_store(db).close()  # create/migrate once, and fail early with one line
+    kwargs = {"secure_cookies": behind_tls}
+    if secret:
+        kwargs["secret_key"] = secret.encode()
+    app = create_app(ConsoleConfig(db, **kwargs))
+    try:
+        server = create_server(
+            app,
+            listen=f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+            threads=4,
+            connection_limit=64,
+            channel_timeout=30,
+            max_request_body_size=64 * 1024,
+            ident="madoguchi-consult",
+            expose_tracebacks=False,
+            clear_untrusted_proxy_headers=True,
+        )
+    except (OSError, ValueError) as e:
+        raise ConsultConfigError(f"cannot listen on {listen}: {e}") from e
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    click.echo(f"consult console on http://{listen}", err=True)
+    thread = threading.Thread(target=server.run, name="consult-console", daemon=True)
+    thread.start()
+    stopped.wait()
+    server.close()
+    server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+
+
+commands = [consult]

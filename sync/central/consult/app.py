@@ -1,0 +1,243 @@
+"""The specialist console's Flask app: login, the queue, accepting a request, the call page.
+
+Invariants:
+- Every page and API call but /login and /static needs a logged-in staff account (signed session
+  cookie: HttpOnly, SameSite=Strict); an API call without one is a 401, a page redirects to /login.
+- POSTs to /api/ need `Content-Type: application/json` and, when the browser sends one, an Origin
+  equal to the console's own (cross-site forms cannot send either), so no CSRF token is needed.
+- Accepting needs a role of `accounts.ACCEPT_ROLES` (403 otherwise); a request already taken is a
+  409; only the staff member who accepted a call may answer or end it.
+- The queue shows topic, center, language and waiting time: nothing personal (the terminal sends
+  nothing else). Chat and media never pass here (peer to peer, over the data channel).
+- Every response carries `SECURITY_HEADERS` (CSP 'self': the page's script is a static file).
+- Each request opens its own store connection and closes it; a store failure is a 503.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import time
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass, field
+
+from flask import Flask, Response, jsonify, redirect, render_template, request, session
+
+from sync.central.consult.accounts import ACCEPT_ROLES, ROLES, Staff, verify_password
+from sync.central.consult.relay import check_sdp
+from sync.central.consult.tables import ConsultTables
+from sync.central.store import Store, open_store
+from sync.protocol_errors import StoreError
+
+__all__ = ["OUTCOMES", "SECURITY_HEADERS", "ConsoleConfig", "create_app"]
+
+log = logging.getLogger("sync.central.consult")
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; media-src 'self' blob: mediastream:; frame-ancestors 'none'; "
+        "base-uri 'none'; form-action 'self'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(self), microphone=(self)",
+}
+OUTCOMES = ("resolved", "booked_follow_up", "referred_to_counter", "handed_over", "dropped")
+_DUMMY_HASH = (
+    "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+)
+
+
+@dataclass(frozen=True)
+class ConsoleConfig:
+    db: str
+    secret_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    secure_cookies: bool = False  # True behind TLS (production); tests speak plain HTTP
+    max_body_bytes: int = 64 * 1024
+    stale_s: float = 20.0  # a waiting terminal that stopped polling this long is dropped
+
+
+def create_app(config: ConsoleConfig, *, clock: Callable[[], float] = time.time) -> Flask:
+    here = os.path.dirname(__file__)
+    app = Flask(
+        __name__,
+        template_folder=os.path.join(here, "templates"),
+        static_folder=os.path.join(here, "static"),
+    )
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=config.secure_cookies,
+        MAX_CONTENT_LENGTH=config.max_body_bytes,
+    )
+
+    def tables() -> closing[Store]:
+        return closing(open_store(config.db))
+
+    def current() -> Staff | None:
+        user = session.get("user")
+        if not isinstance(user, dict):
+            return None
+        return Staff(user["username"], tuple(user["roles"]), user["display_name"])
+
+    def api_error(status: int, reason: str) -> Response:
+        response = jsonify({"ok": False, "reason": reason})
+        response.status_code = status
+        return response
+
+    @app.after_request
+    def headers(response: Response) -> Response:
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    @app.errorhandler(StoreError)
+    def store_failed(e: StoreError):
+        log.warning("consult console: store failed (%s)", e.operation)
+        if request.path.startswith("/api/"):
+            return api_error(503, "store_unavailable")
+        return render_template("login.html", error="store", roles=ROLES), 503
+
+    @app.before_request
+    def guard():
+        if request.endpoint in ("login", "static"):
+            return None
+        if current() is None:
+            if request.path.startswith("/api/"):
+                return api_error(401, "login_required")
+            return redirect("/login")
+        if request.method == "POST":
+            origin = request.headers.get("Origin")
+            if origin is not None and origin != request.host_url.rstrip("/"):
+                return api_error(403, "foreign_origin")
+            if not request.is_json:
+                return api_error(415, "json_required")
+        return None
+
+    @app.route("/login", methods=["GET", "POST"])
+    def login():
+        if request.method == "GET":
+            return render_template("login.html", error=None, roles=ROLES)
+        username = request.form.get("username", "")[:64]
+        password = request.form.get("password", "")[:512]
+        with tables() as store:
+            found = ConsultTables(store).staff(username)
+        # Hash even for an unknown user, so timing does not tell which usernames exist.
+        ok = verify_password(password, found[1] if found else _DUMMY_HASH) and found is not None
+        if not ok:
+            log.info("consult console: failed login")
+            return render_template("login.html", error="credentials", roles=ROLES), 401
+        staff = found[0]
+        session.clear()
+        session["user"] = {
+            "username": staff.username,
+            "roles": list(staff.roles),
+            "display_name": staff.display_name,
+        }
+        log.info("consult console: %s logged in", staff.username)
+        return redirect("/")
+
+    @app.post("/logout")
+    def logout():
+        session.clear()
+        return jsonify({"ok": True})
+
+    @app.get("/")
+    def console():
+        staff = current()
+        return render_template(
+            "console.html", staff=staff, may_accept=staff.may_accept, outcomes=OUTCOMES
+        )
+
+    @app.get("/api/queue")
+    def queue():
+        now = clock()
+        with tables() as store:
+            rows = ConsultTables(store).waiting(now, config.stale_s)
+        return jsonify(
+            {
+                "ok": True,
+                "may_accept": current().may_accept,
+                "requests": [
+                    {
+                        "id": c.id,
+                        "topic": c.topic,
+                        "center": c.center,
+                        "language": c.language,
+                        "waiting_s": max(0, int(now - c.queued_at)),
+                    }
+                    for c in rows
+                ],
+            }
+        )
+
+    def _call(cid: str):
+        if len(cid) != 32 or not cid.isalnum():
+            return None
+        with tables() as store:
+            return ConsultTables(store).get(cid)
+
+    @app.post("/api/accept/<cid>")
+    def accept(cid: str):
+        staff = current()
+        if not staff.may_accept:
+            return api_error(403, "role_may_not_accept")
+        if _call(cid) is None:
+            return api_error(404, "unknown_consultation")
+        role = next(r for r in staff.roles if r in ACCEPT_ROLES)
+        with tables() as store:
+            offer = ConsultTables(store).accept(cid, staff, role, clock())
+        if offer is None:
+            return api_error(409, "already_taken")
+        log.info("consult %s accepted by %s (%s)", cid[:8], staff.username, role)
+        return jsonify({"ok": True, "offer": offer, "ice_servers": []})
+
+    def _own_call(cid: str):
+        c = _call(cid)
+        if c is None:
+            return None, api_error(404, "unknown_consultation")
+        if c.accepted_by != current().username:
+            return None, api_error(403, "not_your_call")
+        return c, None
+
+    @app.post("/api/answer/<cid>")
+    def answer(cid: str):
+        c, refused = _own_call(cid)
+        if refused:
+            return refused
+        body = request.get_json(silent=True)
+        sdp = check_sdp(body.get("sdp") if isinstance(body, dict) else None, "answer")
+        if sdp is None:
+            return api_error(400, "bad_answer")
+        with tables() as store:
+            live = ConsultTables(store).add_signal(cid, "console", "answer", sdp, clock())
+        if not live:
+            return api_error(409, "call_ended")
+        return jsonify({"ok": True})
+
+    @app.get("/api/call/<cid>")
+    def call_state(cid: str):
+        c, refused = _own_call(cid)
+        if refused:
+            return refused
+        return jsonify({"ok": True, "state": c.state, "ended_by": c.ended_by or ""})
+
+    @app.post("/api/hangup/<cid>")
+    def hangup(cid: str):
+        c, refused = _own_call(cid)
+        if refused:
+            return refused
+        body = request.get_json(silent=True)
+        outcome = body.get("outcome") if isinstance(body, dict) else None
+        if outcome not in OUTCOMES:
+            return api_error(400, "unknown_outcome")
+        with tables() as store:
+            ConsultTables(store).end(cid, "console", outcome, clock())
+        return jsonify({"ok": True, "state": "ended"})
+
+    return app

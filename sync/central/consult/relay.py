@@ -1,0 +1,190 @@
+"""The signaling relay, terminal side: the receiver's online-request kind `consult`.
+
+A terminal reaches it only through its agent and the CURVE link, so the device id a handler
+sees is the enrolled one, and a revoked terminal (refused by the receiver's ZAP allowlist and
+cut at once in open sessions) cannot signal at all. The console side of the relay is the web
+app (`app`), which reads and writes the same tables.
+
+Operations (`payload["op"]`), each answered `{"ok": True, ...}` or `{"ok": False, "reason": code}`:
+- `open` {topic, language, offer}: queue a request with the terminal's complete SDP offer
+  (non-trickle ICE) → {consultation, position}.
+- `poll` {consultation}: → {state, position (while waiting), answer (once, when accepted),
+  ended_by (when ended)}.
+- `hangup` {consultation}: end the call from the terminal.
+
+Invariants: every field is checked before the store is touched (`REASONS`); a terminal sees and
+ends only its own requests; nothing a terminal sends is logged; the center comes from the
+registry (`centers`), never from the terminal.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+
+from sync.central.consult.tables import ConsultTables
+from sync.central.store import Store, open_store
+from sync.protocol_errors import StoreError
+
+__all__ = ["LANGUAGES", "REASONS", "TOPICS", "ConsultRelay", "consult_handlers"]
+
+log = logging.getLogger("sync.central.consult")
+
+TOPICS = ("welfare", "child_care", "tax", "care", "general")
+LANGUAGES = ("ja", "ja-easy", "en", "zh-Hans", "ko", "pt-BR", "vi")
+REASONS = (
+    "bad_request",
+    "unknown_op",
+    "unknown_topic",
+    "unknown_language",
+    "bad_offer",
+    "unknown_consultation",
+    "store_unavailable",
+)
+MAX_SDP = 32 * 1024  # a two-track + data channel offer is ~3-6 KB; room for many candidates
+
+
+def _refuse(reason: str) -> dict:
+    return {"ok": False, "reason": reason}
+
+
+def check_sdp(sdp: object, kind: str) -> str | None:
+    """The SDP if it looks like one of `kind` we accept, else None (shared with the web app)."""
+    if not isinstance(sdp, str) or not 0 < len(sdp) <= MAX_SDP or not sdp.startswith("v=0"):
+        return None
+    if "\x00" in sdp or "m=" not in sdp:
+        return None
+    return sdp
+
+
+class ConsultRelay:
+    """Handlers over the store `store` (a `--db` value or a factory of `Store`s); `centers`
+    maps a device id to its center's name (from the registry)."""
+
+    def __init__(
+        self,
+        store: str | Callable[[], Store],
+        centers: Callable[[str], str],
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._factory = store if callable(store) else (lambda db=str(store): open_store(db))
+        self._store: Store | None = None
+        self._lock = threading.Lock()  # one connection shared by the receiver's handler threads
+        self.centers = centers
+        self.clock = clock
+
+    def close(self) -> None:
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+    def _with(self, fn):
+        with self._lock:
+            try:
+                if self._store is None:
+                    self._store = self._factory()
+                return fn(ConsultTables(self._store))
+            except StoreError:
+                if self._store is not None:
+                    self._store.close()
+                    self._store = None
+                raise
+
+    def handlers(self) -> dict[str, Callable[[str, dict], dict]]:
+        return {"consult": self.handle}
+
+    def handle(self, device_id: str, payload: dict) -> dict:
+        op = payload.get("op") if isinstance(payload, dict) else None
+        try:
+            if op == "open":
+                return self._open(device_id, payload)
+            if op == "poll":
+                return self._poll(device_id, payload)
+            if op == "hangup":
+                return self._hangup(device_id, payload)
+        except StoreError as e:
+            log.warning("consult %s: store failed (%s)", op, e.operation)
+            return _refuse("store_unavailable")
+        return _refuse("unknown_op")
+
+    def _open(self, device_id: str, payload: dict) -> dict:
+        topic, language = payload.get("topic"), payload.get("language")
+        if topic not in TOPICS:
+            return _refuse("unknown_topic")
+        if language not in LANGUAGES:
+            return _refuse("unknown_language")
+        offer = check_sdp(payload.get("offer"), "offer")
+        if offer is None:
+            return _refuse("bad_offer")
+        consultation_id = uuid.uuid4().hex
+        center = self.centers(device_id) or "?"
+        now = self.clock()
+
+        def work(t: ConsultTables) -> int:
+            t.open(consultation_id, device_id, center, topic, language, offer, now)
+            return t.position(t.get(consultation_id))
+
+        position = self._with(work)
+        log.info("consult %s queued: device %s topic %s", consultation_id[:8], device_id, topic)
+        return {"ok": True, "consultation": consultation_id, "position": position}
+
+    def _mine(self, t: ConsultTables, device_id: str, payload: dict):
+        cid = payload.get("consultation")
+        if not isinstance(cid, str) or len(cid) != 32:
+            return None
+        c = t.get(cid)
+        return c if c is not None and c.device_id == device_id else None
+
+    def _poll(self, device_id: str, payload: dict) -> dict:
+        def work(t: ConsultTables) -> dict:
+            c = self._mine(t, device_id, payload)
+            if c is None:
+                return _refuse("unknown_consultation")
+            out: dict = {"ok": True, "state": c.state}
+            if c.state != "ended":
+                t.polled(c.id, self.clock())
+            if c.state == "waiting":
+                out["position"] = t.position(c)
+            elif c.state == "accepted":
+                answers = t.signals(c.id, "console")
+                if answers:
+                    out["answer"] = answers[-1].body
+                    out["staff_role"] = c.accepted_role or ""
+            else:
+                out["ended_by"] = c.ended_by or ""
+            return out
+
+        return self._with(work)
+
+    def _hangup(self, device_id: str, payload: dict) -> dict:
+        def work(t: ConsultTables) -> dict:
+            c = self._mine(t, device_id, payload)
+            if c is None:
+                return _refuse("unknown_consultation")
+            t.end(c.id, "terminal", "resident_hung_up", self.clock())
+            return {"ok": True, "state": "ended"}
+
+        return self._with(work)
+
+
+def consult_handlers(db: str, registry_path=None) -> dict[str, Callable[[str, dict], dict]]:
+    """What `madoguchi central serve` registers: the relay over the store `db`, centers read
+    from the device registry (re-read when it changes)."""
+    centers: Callable[[str], str] = lambda device_id: "?"  # noqa: E731
+    if registry_path is not None:
+        from provisioning import Registry
+
+        registry = Registry(registry_path)
+
+        def centers(device_id: str) -> str:
+            try:
+                return registry.get(device_id).center
+            except Exception:  # noqa: BLE001 - an unreadable registry must not refuse the call
+                return "?"
+
+    return ConsultRelay(db, centers).handlers()

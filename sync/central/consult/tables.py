@@ -1,0 +1,234 @@
+"""The consult tables on the central store (migration 0006_consult_tables), on either backend.
+
+Works through a `Store`'s own transaction helpers, so SQLite and PostgreSQL behave alike and
+several receivers and console processes sharing one store share one queue.
+
+Invariants:
+- A waiting request is taken by at most one staff member: `accept` is one conditional UPDATE
+  (`state = 'waiting'`), re-checked by PostgreSQL after a concurrent writer commits.
+- `end` is idempotent and deletes the call's signaling messages in the same transaction: SDP and
+  control messages do not outlive the call; the consultation row (the record) stays, and it
+  never holds media, chat or anything the resident typed.
+- Nothing here logs.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sync.central.consult.accounts import Staff
+from sync.central.store import Store
+
+__all__ = ["Consultation", "ConsultTables", "Signal"]
+
+_COLUMNS = (
+    "id, device_id, center, topic, language, state, created_at, queued_at, polled_at, accepted_at, "
+    "ended_at, accepted_by, accepted_role, ended_by, outcome, handovers, handover_topics"
+)
+
+
+@dataclass(frozen=True)
+class Consultation:
+    id: str
+    device_id: str
+    center: str
+    topic: str
+    language: str
+    state: str  # waiting | accepted | ended
+    created_at: float
+    queued_at: float
+    polled_at: float
+    accepted_at: float | None
+    ended_at: float | None
+    accepted_by: str | None
+    accepted_role: str | None
+    ended_by: str | None
+    outcome: str | None
+    handovers: int
+    handover_topics: str
+
+
+@dataclass(frozen=True)
+class Signal:
+    id: int
+    sender: str  # terminal | console
+    type: str  # offer | answer
+    body: str
+
+
+class ConsultTables:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def _tx(self, operation: str):
+        return self.store._transaction(operation)
+
+    def _x(self, sql: str, params=()) -> list[tuple]:
+        return self.store._execute(self.store._q(sql), params)
+
+    def _read(self, operation: str, sql: str, params=()) -> list[tuple]:
+        return self.store._read(operation, sql, params)
+
+    # --- staff ----------------------------------------------------------------------------
+    def add_staff(
+        self, username: str, password_hash: str, roles, display_name: str, now=None
+    ) -> bool:
+        """False when the username exists already (nothing changed)."""
+        with self._tx("consult add staff"):
+            if self._x("SELECT 1 FROM consult_staff WHERE username = ?", (username,)):
+                return False
+            self._x(
+                "INSERT INTO consult_staff (username, password_hash, roles, display_name, "
+                "created_at) VALUES (?, ?, ?, ?, ?)",
+                (username, password_hash, " ".join(roles), display_name, now or time.time()),
+            )
+        return True
+
+    def staff(self, username: str) -> tuple[Staff, str] | None:
+        """(account, password hash) of an enabled account, or None."""
+        rows = self._read(
+            "consult staff",
+            "SELECT username, roles, display_name, password_hash FROM consult_staff "
+            "WHERE username = ? AND disabled = 0",
+            (username,),
+        )
+        if not rows:
+            return None
+        name, roles, display, digest = rows[0]
+        return Staff(name, tuple(roles.split()), display), digest
+
+    def staff_list(self) -> list[Staff]:
+        rows = self._read(
+            "consult staff list",
+            "SELECT username, roles, display_name FROM consult_staff ORDER BY username",
+        )
+        return [Staff(u, tuple(r.split()), d) for u, r, d in rows]
+
+    # --- the queue ------------------------------------------------------------------------
+    def open(
+        self,
+        consultation_id: str,
+        device_id: str,
+        center: str,
+        topic: str,
+        language: str,
+        offer: str,
+        now: float,
+    ) -> None:
+        with self._tx("consult open"):
+            self._x(
+                "INSERT INTO consultations (id, device_id, center, topic, language, state, "
+                "created_at, queued_at, polled_at) VALUES (?, ?, ?, ?, ?, 'waiting', ?, ?, ?)",
+                (consultation_id, device_id, center, topic, language, now, now, now),
+            )
+            self._signal(consultation_id, "terminal", "offer", offer, now)
+
+    def get(self, consultation_id: str) -> Consultation | None:
+        rows = self._read(
+            "consult get",
+            f"SELECT {_COLUMNS} FROM consultations WHERE id = ?",
+            (consultation_id,),
+        )
+        return Consultation(*rows[0]) if rows else None
+
+    def polled(self, consultation_id: str, now: float) -> None:
+        with self._tx("consult polled"):
+            self._x("UPDATE consultations SET polled_at = ? WHERE id = ?", (now, consultation_id))
+
+    def waiting(self, now: float, stale_s: float) -> list[Consultation]:
+        """The queue, oldest first. A waiting request whose terminal stopped polling for
+        `stale_s` (switched off, network gone) is ended first ("network", "dropped")."""
+        with self._tx("consult waiting"):
+            stale = self._x(
+                "SELECT id FROM consultations WHERE state = 'waiting' AND polled_at < ?",
+                (now - stale_s,),
+            )
+            for (cid,) in stale:
+                self._x(
+                    "UPDATE consultations SET state = 'ended', ended_at = ?, ended_by = 'network',"
+                    " outcome = 'dropped' WHERE id = ? AND state = 'waiting'",
+                    (now, cid),
+                )
+                self._x("DELETE FROM consult_signals WHERE consultation_id = ?", (cid,))
+            rows = self._x(
+                f"SELECT {_COLUMNS} FROM consultations WHERE state = 'waiting' "
+                "ORDER BY queued_at, id"
+            )
+        return [Consultation(*r) for r in rows]
+
+    def position(self, c: Consultation) -> int:
+        """1 for the first in its topic's queue."""
+        rows = self._read(
+            "consult position",
+            "SELECT COUNT(*) FROM consultations WHERE state = 'waiting' AND topic = ? "
+            "AND (queued_at < ? OR (queued_at = ? AND id < ?))",
+            (c.topic, c.queued_at, c.queued_at, c.id),
+        )
+        return int(rows[0][0]) + 1
+
+    def accept(self, consultation_id: str, staff: Staff, role: str, now: float) -> str | None:
+        """The terminal's offer if this request was waiting and is now `staff`'s, else None."""
+        with self._tx("consult accept"):
+            taken = self._x(
+                "UPDATE consultations SET state = 'accepted', accepted_at = ?, accepted_by = ?, "
+                "accepted_role = ? WHERE id = ? AND state = 'waiting' RETURNING id",
+                (now, staff.username, role, consultation_id),
+            )
+            if not taken:
+                return None
+            rows = self._x(
+                "SELECT body FROM consult_signals WHERE consultation_id = ? AND sender = "
+                "'terminal' AND type = 'offer' ORDER BY id DESC LIMIT 1",
+                (consultation_id,),
+            )
+        return rows[0][0] if rows else None
+
+    def end(self, consultation_id: str, by: str, outcome: str, now: float) -> bool:
+        """True if this call ended it (False: it had ended already)."""
+        with self._tx("consult end"):
+            done = self._x(
+                "UPDATE consultations SET state = 'ended', ended_at = ?, ended_by = ?, "
+                "outcome = ? WHERE id = ? AND state <> 'ended' RETURNING id",
+                (now, by, outcome, consultation_id),
+            )
+            self._x("DELETE FROM consult_signals WHERE consultation_id = ?", (consultation_id,))
+        return bool(done)
+
+    # --- signaling messages ---------------------------------------------------------------
+    def _signal(self, consultation_id: str, sender: str, type_: str, body: str, now: float):
+        self._x(
+            "INSERT INTO consult_signals (consultation_id, sender, type, body, at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (consultation_id, sender, type_, body, now),
+        )
+
+    def add_signal(
+        self, consultation_id: str, sender: str, type_: str, body: str, now: float
+    ) -> bool:
+        """False when the call is not in progress any more (nothing stored)."""
+        with self._tx("consult signal"):
+            live = self._x(
+                "SELECT 1 FROM consultations WHERE id = ? AND state = 'accepted'",
+                (consultation_id,),
+            )
+            if live:
+                self._signal(consultation_id, sender, type_, body, now)
+        return bool(live)
+
+    def signals(self, consultation_id: str, sender: str) -> list[Signal]:
+        rows = self._read(
+            "consult signals",
+            "SELECT id, sender, type, body FROM consult_signals WHERE consultation_id = ? "
+            "AND sender = ? ORDER BY id",
+            (consultation_id, sender),
+        )
+        return [Signal(*r) for r in rows]
+
+    def records(self, since: float = 0.0) -> list[Consultation]:
+        rows = self._read(
+            "consult records",
+            f"SELECT {_COLUMNS} FROM consultations WHERE created_at >= ? ORDER BY created_at",
+            (since,),
+        )
+        return [Consultation(*r) for r in rows]

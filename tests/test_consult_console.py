@@ -1,0 +1,203 @@
+"""The specialist console's accounts, login, roles and queue, on the real Flask app over a real
+central store (SQLite and PostgreSQL), with requests queued through the real relay handler."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from consult_support import ANSWER, OFFER, PASSWORD, add_staff, relay_for
+from sync_support import central_db  # noqa: F401 - fixture
+
+from madoguchi.cli import cli
+from sync.central.consult import ConsultTables
+from sync.central.consult.app import ConsoleConfig, create_app
+from sync.central.store import open_store
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def db(central_db):  # noqa: F811
+    open_store(central_db).close()
+    add_staff(central_db, "tanaka", "specialist")
+    add_staff(central_db, "sato", "specialist")
+    add_staff(central_db, "nguyen", "interpreter")
+    return central_db
+
+
+def _client(db, username=None):
+    app = create_app(ConsoleConfig(db, secret_key=b"k" * 32))
+    client = app.test_client()
+    if username:
+        r = client.post("/login", data={"username": username, "password": PASSWORD})
+        assert r.status_code == 302, r.data
+    return client
+
+
+def _queue(db, device="term-1", topic="welfare") -> str:
+    got = relay_for(db, {"term-1": "東町センター"}).handle(
+        device, {"op": "open", "topic": topic, "language": "en", "offer": OFFER}
+    )
+    assert got["ok"], got
+    return got["consultation"]
+
+
+def test_add_staff_cli_stores_only_a_hash(tmp_path):
+    db = str(tmp_path / "central.db")
+    runner = CliRunner()
+    r = runner.invoke(
+        cli,
+        [
+            "consult",
+            "add-staff",
+            "--db",
+            db,
+            "--role",
+            "specialist",
+            "--role",
+            "supervisor",
+            "--password-stdin",
+            "yamada",
+        ],
+        input=PASSWORD + "\n",
+    )
+    assert r.exit_code == 0, r.output
+    store = open_store(db)
+    try:
+        staff, digest = ConsultTables(store).staff("yamada")
+    finally:
+        store.close()
+    assert staff.roles == ("specialist", "supervisor")
+    assert digest.startswith("scrypt$") and PASSWORD not in digest
+    r = runner.invoke(cli, ["consult", "list-staff", "--db", db, "--json"])
+    assert json.loads(r.output) == {
+        "staff": [{"username": "yamada", "roles": ["specialist", "supervisor"]}]
+    }
+
+
+@pytest.mark.parametrize(
+    "args, password, message",
+    [
+        (["--role", "wizard", "u1"], PASSWORD, "unknown role 'wizard'"),
+        (["--role", "specialist", "U1!"], PASSWORD, "a username is 2-32 characters"),
+        (["--role", "specialist", "u1"], "short", "a password is 10 to 256"),
+    ],
+)
+def test_add_staff_cli_refuses_bad_input(tmp_path, args, password, message):
+    db = str(tmp_path / "central.db")
+    r = CliRunner().invoke(
+        cli, ["consult", "add-staff", "--db", db, "--password-stdin", *args], input=password + "\n"
+    )
+    assert r.exit_code == 1 and message in r.output, r.output
+
+
+def test_add_staff_twice_is_refused_and_keeps_the_first(tmp_path):
+    db = str(tmp_path / "central.db")
+    argv = ["consult", "add-staff", "--db", db, "--role", "specialist", "--password-stdin", "ito"]
+    assert CliRunner().invoke(cli, argv, input=PASSWORD + "\n").exit_code == 0
+    r = CliRunner().invoke(cli, argv, input="another password!\n")
+    assert r.exit_code == 1 and "exists already" in r.output
+    assert _client(db, "ito").get("/api/queue").status_code == 200  # first password still works
+
+
+def test_login_required_and_wrong_password_refused(db):
+    client = _client(db)
+    assert client.get("/").status_code == 302
+    r = client.get("/api/queue")
+    assert r.status_code == 401 and r.json["reason"] == "login_required"
+    for user, password in (("tanaka", "wrong password"), ("nobody", PASSWORD)):
+        r = client.post("/login", data={"username": user, "password": password})
+        assert r.status_code == 401 and 'id="login-error"' in r.text
+    assert client.get("/api/queue").status_code == 401
+
+
+def test_queue_shows_topic_center_language_wait_and_nothing_else(db):
+    cid = _queue(db)
+    client = _client(db, "tanaka")
+    r = client.get("/api/queue")
+    assert r.status_code == 200
+    (row,) = r.json["requests"]
+    assert set(row) == {"id", "topic", "center", "language", "waiting_s"}
+    assert (row["id"], row["topic"], row["center"], row["language"]) == (
+        cid,
+        "welfare",
+        "東町センター",
+        "en",
+    )
+    page = client.get("/")
+    assert page.status_code == 200 and "Content-Security-Policy" in page.headers
+    assert "console.js" in page.text
+
+
+def test_accept_by_role_once_and_only_the_acceptor_answers(db):
+    cid = _queue(db)
+    interpreter = _client(db, "nguyen")
+    r = interpreter.post(f"/api/accept/{cid}", json={})
+    assert r.status_code == 403 and r.json["reason"] == "role_may_not_accept"
+    assert 'id="no-accept"' in interpreter.get("/").text
+    tanaka, sato = _client(db, "tanaka"), _client(db, "sato")
+    r = tanaka.post(f"/api/accept/{cid}", json={})
+    assert r.status_code == 200 and r.json["offer"] == OFFER and r.json["ice_servers"] == []
+    assert sato.post(f"/api/accept/{cid}", json={}).status_code == 409
+    assert tanaka.get("/api/queue").json["requests"] == []
+    assert sato.post(f"/api/answer/{cid}", json={"sdp": ANSWER}).status_code == 403
+    assert tanaka.post(f"/api/answer/{cid}", json={"sdp": ANSWER}).status_code == 200
+    polled = relay_for(db).handle("term-1", {"op": "poll", "consultation": cid})
+    assert polled["state"] == "accepted" and polled["answer"] == ANSWER
+    assert tanaka.post(f"/api/hangup/{cid}", json={"outcome": "resolved"}).json["state"] == "ended"
+    polled = relay_for(db).handle("term-1", {"op": "poll", "consultation": cid})
+    assert polled == {"ok": True, "state": "ended", "ended_by": "console"}
+    store = open_store(db)
+    try:
+        t = ConsultTables(store)
+        (record,) = t.records()
+        assert t.signals(cid, "terminal") == [] and t.signals(cid, "console") == []
+    finally:
+        store.close()
+    assert (record.outcome, record.accepted_by, record.accepted_role) == (
+        "resolved",
+        "tanaka",
+        "specialist",
+    )
+    assert record.accepted_at >= record.queued_at and record.ended_at >= record.accepted_at
+
+
+@pytest.mark.parametrize(
+    "method, path, kwargs, status, reason",
+    [
+        ("post", "/api/accept/{cid}", {"data": "{}"}, 415, "json_required"),
+        (
+            "post",
+            "/api/accept/{cid}",
+            {"json": {}, "headers": {"Origin": "http://evil.example"}},
+            403,
+            "foreign_origin",
+        ),
+        ("post", "/api/accept/" + "0" * 32, {"json": {}}, 404, "unknown_consultation"),
+        ("post", "/api/accept/../../x", {"json": {}}, 404, None),
+        ("post", "/api/answer/{cid}", {"json": {"sdp": "hello"}}, 400, "bad_answer"),
+        ("post", "/api/answer/{cid}", {"json": ["v=0"]}, 400, "bad_answer"),
+        ("post", "/api/hangup/{cid}", {"json": {"outcome": "<b>"}}, 400, "unknown_outcome"),
+    ],
+)
+def test_console_bad_requests(db, method, path, kwargs, status, reason):
+    cid = _queue(db)
+    client = _client(db, "tanaka")
+    if "answer" in path or "hangup" in path:
+        assert client.post(f"/api/accept/{cid}", json={}).status_code == 200
+    r = getattr(client, method)(path.format(cid=cid), **kwargs)
+    assert r.status_code == status
+    if reason:
+        assert r.json["reason"] == reason
+
+
+def test_a_terminal_that_stops_polling_leaves_the_queue(db):
+    cid = _queue(db)
+    app = create_app(ConsoleConfig(db, secret_key=b"k" * 32, stale_s=-1.0))
+    client = app.test_client()
+    client.post("/login", data={"username": "tanaka", "password": PASSWORD})
+    assert client.get("/api/queue").json["requests"] == []
+    polled = relay_for(db).handle("term-1", {"op": "poll", "consultation": cid})
+    assert polled == {"ok": True, "state": "ended", "ended_by": "network"}
