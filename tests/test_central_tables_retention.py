@@ -107,6 +107,10 @@ def test_personal_data_is_gone_after_forwarding_and_retention(tmp_path, central_
         assert len(office.stored) == 3
         bodies = [b[0] for b in office.stored.values()]
         assert any(NAME in json.dumps(b, ensure_ascii=False) for b in bodies)  # the city has it
+        # a queued certificate request reaches the back office as a claim to verify
+        [claim] = [b for b in bodies if b["kind"] == "certificate_request"]
+        assert claim["claim"] == "verify_card_at_counter"
+        assert all("claim" not in b for b in bodies if b["kind"] != "certificate_request")
         store.close()
         result = CliRunner().invoke(
             _central_cli(), ["retain", "--db", central_db, "--json"], catch_exceptions=False
