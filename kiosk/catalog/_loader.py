@@ -337,6 +337,10 @@ def _certificate(raw: Any, where: str) -> CertificateType:
         fee_yen=o.int("fee_yen"),
         max_copies=o.int("max_copies", required=False, default=10, lo=1),
         purposes=_choices(o, "purposes"),
+        office=o.text("office", required=False),
+        documents=tuple(
+            _text(d, f"{where}.documents[{i}]") for i, d in enumerate(o.list("documents", False))
+        ),
     )
     o.done()
     return cert

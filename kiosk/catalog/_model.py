@@ -197,6 +197,8 @@ class CertificateType:
     fee_yen: int
     max_copies: int = 10
     purposes: tuple[Choice, ...] = ()
+    office: Text | None = None  # the counter that hands over a claimed certificate
+    documents: tuple[Text, ...] = ()  # what to bring to collect it (besides the claim slip)
 
 
 @dataclass(frozen=True)

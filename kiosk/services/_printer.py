@@ -144,7 +144,8 @@ class PrinterAdapter:
                     issuer=str(doc.get("issuer") or self.city_name),
                     verification_code=str(doc.get("verification_code", "")),
                     # The copies asked (and charged) are printed: one page each (issue 20).
-                    copies=int(data.get("copies") or 1),
+                    # (never coerced: a bad count is refused, not quietly printed once)
+                    copies=data.get("copies", 1),
                 )
                 return "document", r.certificate(info), "certificate"
             # Without holder data from central (or for a type the renderer lacks), the resident

@@ -205,6 +205,18 @@ class _EventFlow(_SessionCore):
             "documents": [d[lang] for d in proc.documents],
         }
 
+    def certificate_where_next(self, certificate_id: str) -> dict[str, Any]:
+        """What a claim slip tells: the counter that hands the certificate over and what to
+        bring (from the catalog, in the resident's language)."""
+        cert = self.catalog.certificates.get(certificate_id)
+        lang = self.language
+        if cert is None:
+            return {"office": None, "documents": []}
+        return {
+            "office": cert.office[lang] if cert.office else None,
+            "documents": [d[lang] for d in cert.documents],
+        }
+
     def choose_procedure(self, procedure_id: str) -> bool:
         proc = self.catalog.procedures.get(procedure_id)
         if proc is None or self.step not in (Step.HOME, Step.PROCEDURES, Step.CHECKLIST):
