@@ -73,10 +73,11 @@ cp -a /etc/apt/apt.conf.d/. "$root/etc/apt/apt.conf.d/"
 for f in /etc/apt/auth.conf /etc/apt/auth.conf.d /etc/apt/trusted.gpg.d /etc/apt/keyrings; do
   if [ -e "$f" ]; then cp -a "$f" "$root/etc/apt/"; fi
 done
-grep -hoE 'Signed-By: *\S+|signed-by=[^] ]+' /etc/apt/sources.list.d/* /etc/apt/sources.list 2>/dev/null |
-  sed -E 's/^(Signed-By: *|signed-by=)//' | sort -u | while IFS= read -r key; do
+keys=$(cat /etc/apt/sources.list.d/* /etc/apt/sources.list 2>/dev/null |
+  grep -oE 'Signed-By: *\S+|signed-by=[^] ]+' | sed -E 's/^(Signed-By: *|signed-by=)//' | sort -u) || true
+while IFS= read -r key; do
   if [ -f "$key" ] && [ ! -e "$root$key" ]; then install -D -m 0644 "$key" "$root$key"; fi
-done
+done <<<"$keys"
 for f in /etc/pip.conf /etc/xdg/pip /root/.config/pip /root/.pip /root/.npmrc; do
   if [ -e "$f" ]; then mkdir -p "$root$(dirname "$f")" && cp -a "$f" "$root$f"; fi
 done
