@@ -288,6 +288,8 @@ class _CardFlow(_SessionCore):
             "submitted_at": self._wall_clock(),
             **self.form.record_body(),
         }
+        # Where next (counter, deadline, what to bring) in the life event's context.
+        next_steps = self.where_next(proc)
         self.notice = None
         self._go(Step.SUBMITTING)
         self._changed()
@@ -304,6 +306,7 @@ class _CardFlow(_SessionCore):
                 "documents": [d[lang] for d in proc.documents],
                 "fee_yen": proc.fee_yen,
                 "date": self._today(),
+                **next_steps,
             }
             try:
                 self._print("receipt", receipt)
@@ -350,6 +353,7 @@ class _CardFlow(_SessionCore):
         order, auth, lang = self.certificate, self._auth, self.language
         assert order is not None and auth is not None
         cert = self.catalog.certificates[order.certificate_id]
+        claim_next = self.certificate_where_next(order.certificate_id)  # counter, what to bring
         request = {
             "certificate": order.certificate_id,
             "copies": order.copies,
@@ -384,6 +388,7 @@ class _CardFlow(_SessionCore):
                     "copies": order.copies,
                     "fee_yen": order.fee_yen,
                     "date": self._today(),
+                    **claim_next,
                 }
                 try:
                     self._print("claim_slip", slip)
