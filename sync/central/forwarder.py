@@ -17,6 +17,12 @@ Invariants:
   backoff and full jitter (capped); `Retry-After` (seconds) is honoured up to the cap. Other
   4xx are permanent: the record is handed to `mark_rejected` (parked for staff) if given.
 - Every wait is interruptible by `stop()`. Logs carry record ids and HTTP statuses, never bodies.
+- Transport (the HTTP client part): the URL is https, or plain http to a loopback address only
+  (tests, a local relay); no credentials in the URL; TLS is always verified (`verify_tls` is
+  True or a CA bundle path; False is refused). Redirects are never followed by `requests`: a
+  307/308 to the same origin (scheme, host, port) is followed by hand (method and body kept, at
+  most 3 hops); any other 3xx, or any redirect to another origin, is refused: nothing is sent
+  there, the record stays pending and the pass stops on it (as for a back-office that is down).
 - A `certificate_request` is sent as a claim to verify (`"claim": "verify_card_at_counter"`):
   no certificate was issued for it, and the card must be checked again at the counter.
 """
@@ -24,6 +30,7 @@ Invariants:
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import logging
 import random
@@ -33,6 +40,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -45,6 +53,7 @@ __all__ = [
     "ForwarderConfig",
     "ForwarderError",
     "StoreApplications",
+    "check_url",
     "encode_body",
     "store_forwarder",
 ]
@@ -52,10 +61,41 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _RETRY_STATUSES = frozenset({408, 425, 429})
+_MAX_REDIRECTS = 3
 
 
 class ForwarderError(SyncError):
     """The forwarder is misconfigured or its ledger cannot be used."""
+
+
+def _loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: str) -> None:
+    """Refuse a back-office URL that is not https (plain http: loopback only) or has credentials."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ForwarderError("forwarder url is not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ForwarderError("forwarder url must be https://host/...")
+    if parts.username is not None or parts.password is not None:
+        raise ForwarderError("no credentials in the forwarder url: pass a header instead")
+    if parts.scheme == "http" and not _loopback(parts.hostname):
+        raise ForwarderError("forwarder url must be https (plain http only to a loopback address)")
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.scheme, (parts.hostname or "").lower(), port
 
 
 @dataclass(frozen=True)
@@ -69,11 +109,16 @@ class ForwarderConfig:
     batch_limit: int = 100
     idle_interval_s: float = 2.0  # wait between passes when nothing is pending
     headers: dict[str, str] = field(default_factory=dict)  # e.g. an Authorization token
-    verify_tls: bool | str = True
+    verify_tls: bool | str = True  # True (system CAs) or a CA bundle path; never False
 
     def __post_init__(self) -> None:
-        if not self.url.startswith(("http://", "https://")):
-            raise ForwarderError("forwarder url must be http:// or https://")
+        check_url(self.url)
+        if self.verify_tls is not True and not (
+            isinstance(self.verify_tls, str) and self.verify_tls
+        ):
+            raise ForwarderError(
+                "TLS verification cannot be turned off: give the city's CA bundle path instead"
+            )
         if self.max_attempts < 1 or self.batch_limit < 1:
             raise ForwarderError("max_attempts and batch_limit must be >= 1")
 
@@ -144,15 +189,33 @@ class Forwarder:
             "Content-Type": "application/json; charset=utf-8",
             "Idempotency-Key": record_id,
         }
+        url = self.config.url
         try:
-            response = self._session.post(
-                self.config.url,
-                data=data,
-                headers=headers,
-                timeout=(self.config.connect_timeout_s, self.config.read_timeout_s),
-                verify=self.config.verify_tls,
-            )
-            response.close()
+            for _hop in range(_MAX_REDIRECTS + 1):
+                response = self._session.post(
+                    url,
+                    data=data,
+                    headers=headers,
+                    timeout=(self.config.connect_timeout_s, self.config.read_timeout_s),
+                    verify=self.config.verify_tls,
+                    allow_redirects=False,
+                )
+                response.close()
+                if not response.is_redirect:
+                    break
+                target = urljoin(url, response.headers.get("Location", ""))
+                if response.status_code not in (307, 308) or _origin(target) != _origin(url):
+                    # another origin could be anyone's server: residents' data never goes there
+                    log.warning(
+                        "forward %s: HTTP %d redirect refused (another origin or method change)",
+                        record_id,
+                        response.status_code,
+                    )
+                    return "retry", response.status_code, None
+                url = target
+            else:
+                log.warning("forward %s: too many redirects", record_id)
+                return "retry", response.status_code, None
         except requests.RequestException as e:
             log.info("forward %s: %s", record_id, type(e).__name__)
             return "retry", None, None
