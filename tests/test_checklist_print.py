@@ -22,7 +22,15 @@ from devices.printer import Printer, PrinterConfig
 from devices.printer.documents import DocumentRenderer
 from kiosk.catalog import default_catalog
 from kiosk.services import CardReaderAdapter, OutboxAdapter, PrinterAdapter
-from kiosk.session import ItemState, KioskSession, NoticeCode, SessionConfig, SessionPorts, Step
+from kiosk.session import (
+    ItemState,
+    KioskSession,
+    NoticeCode,
+    PrintJob,
+    SessionConfig,
+    SessionPorts,
+    Step,
+)
 from sync.outbox import Outbox, OutboxConfig
 
 CENTRAL = X25519PrivateKey.generate()
@@ -164,3 +172,28 @@ def test_checklist_in_english_keeps_the_japanese_names_for_staff(kiosk, tmp_path
     assert "Deadline:Bythedayyoumove(by2026-12-20)" in text
     assert "Onlineathome" in text and "Scanthecodetodoitonline." in text
     assert "Done" not in text and "済" not in text
+
+
+def test_prefill_receipt_says_where_to_go_by_when_and_what_to_bring(renderer, tmp_path):
+    """The receipt of 転入届's pre-entry, rendered by the adapter as it would print."""
+    adapter = PrinterAdapter(None, renderer, city_name="豊橋市", center_name="東部")
+    job = PrintJob(
+        kind="receipt",
+        language="ja",
+        data={
+            "reference": "C01-000007-3",
+            "title": "転入届",
+            "completion": "prefill",
+            "office": "市役所 市民課 窓口",
+            "deadline": "引っ越した日から14日以内",
+            "due": "2026-12-04",
+            "documents": ["マイナンバーカード", "転出証明書"],
+        },
+    )
+    role, pdf, _ = adapter.render(job)
+    text = _text(pdf, tmp_path, "receipt")
+    assert role == "receipt"
+    assert "次にすること" in text and "行き先：市役所市民課窓口" in text
+    assert "期限：引っ越した日から14日以内（2026年12月4日まで）" in text
+    assert "持ち物：マイナンバーカード、転出証明書" in text
+    assert "窓口に行く必要はありません" not in text

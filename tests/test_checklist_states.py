@@ -73,6 +73,8 @@ def test_a_submission_marks_only_its_item_with_the_reference(session, kit):
     prefill_ref = _submit_from_checklist(session, "moving_in")
     receipt = kit.printer.printed[-1].data
     assert receipt["completion"] == "prefill" and "市民課" in receipt["office"]
+    assert receipt["deadline"] == "引っ越した日から14日以内"  # where next: by when...
+    assert "マイナンバーカード" in receipt["documents"]  # ...and what to bring
     assert session.return_to_checklist()
     item = next(i for i in session.checklist if i.procedure_id == "moving_in")
     assert (item.state, item.reference) == (ItemState.PREFILLED, prefill_ref)
@@ -82,6 +84,16 @@ def test_a_submission_marks_only_its_item_with_the_reference(session, kit):
         ("転入届", "prefilled", prefill_ref),
         ("児童手当 認定請求", "done", reference),
     ]
+
+
+def test_receipt_deadline_is_the_events_own_with_its_date(session, kit):
+    _to_checklist(session, "birth", {"on_national_health_insurance": True})
+    assert session.set_event_date("2026-11-27")
+    _submit_from_checklist(session, "nhi_enroll")
+    receipt = kit.printer.printed[-1].data
+    assert receipt["deadline"] == "生まれた日から14日以内"  # not the moving-in text
+    assert receipt["due"] == "2026-12-11"
+    assert not any("資格喪失" in d for d in receipt["documents"])
 
 
 def test_deadlines_count_from_the_event_date(session, clock):
