@@ -1,0 +1,8 @@
+"""オンライン窓口, terminal side: the call port the session uses (`CallPort`, no Kivy, no aiortc)
+and the call worker process (`python -m kiosk.call.worker`, aiortc) that owns the media.
+See docs/consultation.md."""
+
+from kiosk.call.errors import CallError, CallWorkerError
+from kiosk.call.port import CallPort
+
+__all__ = ["CallError", "CallPort", "CallWorkerError"]

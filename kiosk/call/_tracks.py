@@ -1,0 +1,109 @@
+"""Synthetic media for the call worker (tests, benchmark, demo) and counting sinks.
+
+Invariants: the synthetic tracks pace themselves on aiortc's clock (`next_timestamp`), count every
+frame they hand to the encoder (`sent`), and never raise out of `recv()` — an exception there
+silently stops a track in aiortc, so a failure is counted (`errors`) and a blank frame goes out.
+`drain` counts every frame decoded from a remote track until it ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import math
+
+import numpy as np
+from aiortc import MediaStreamTrack
+from aiortc.mediastreams import AUDIO_PTIME, MediaStreamError, VideoStreamTrack
+from av import AudioFrame, VideoFrame
+
+__all__ = ["Counter", "SyntheticAudioTrack", "SyntheticVideoTrack", "drain"]
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.frames = 0
+        self.first_at: float | None = None  # wall clock of the first frame
+        self.errors = 0
+
+
+class SyntheticVideoTrack(VideoStreamTrack):
+    """A moving colour pattern, `width`×`height` at aiortc's 30 frames/s pacing."""
+
+    def __init__(self, width: int = 640, height: int = 480) -> None:
+        super().__init__()
+        self.width, self.height = width, height
+        self.sent = Counter()
+        y = np.arange(height, dtype=np.uint16)[:, None]
+        x = np.arange(width, dtype=np.uint16)[None, :]
+        self._base = ((x + y) % 256).astype(np.uint8)
+        self._frame = np.zeros((height, width, 3), dtype=np.uint8)
+
+    async def recv(self) -> VideoFrame:
+        pts, time_base = await self.next_timestamp()
+        try:
+            n = self.sent.frames
+            self._frame[:, :, 0] = self._base + np.uint8(n % 256)
+            self._frame[:, :, 1] = np.uint8((n * 3) % 256)
+            self._frame[:, :, 2] = self._base[::-1, :]
+            frame = VideoFrame.from_ndarray(self._frame, format="rgb24")
+        except Exception:  # noqa: BLE001 - see the module docstring: never raise out of recv()
+            self.sent.errors += 1
+            frame = VideoFrame(self.width, self.height, "yuv420p")
+        frame.pts, frame.time_base = pts, time_base
+        self.sent.frames += 1
+        return frame
+
+
+class SyntheticAudioTrack(MediaStreamTrack):
+    """A quiet 440 Hz tone, 48 kHz mono s16 in 20 ms frames."""
+
+    kind = "audio"
+
+    def __init__(self, rate: int = 48000) -> None:
+        super().__init__()
+        self.rate = rate
+        self.samples = int(AUDIO_PTIME * rate)
+        self.sent = Counter()
+        self._start: float | None = None
+        self._pts = 0
+        t = np.arange(self.samples) / rate
+        self._phase_step = 2 * math.pi * 440 * self.samples / rate
+        self._t = t
+
+    async def recv(self) -> AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        loop = asyncio.get_running_loop()
+        if self._start is None:
+            self._start = loop.time()
+        else:
+            self._pts += self.samples
+            wait = self._start + self._pts / self.rate - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        try:
+            phase = self.sent.frames * self._phase_step
+            tone = (np.sin(2 * math.pi * 440 * self._t + phase) * 3000).astype(np.int16)
+            frame = AudioFrame.from_ndarray(tone.reshape(1, -1), format="s16", layout="mono")
+        except Exception:  # noqa: BLE001 - never raise out of recv()
+            self.sent.errors += 1
+            frame = AudioFrame(format="s16", layout="mono", samples=self.samples)
+            for plane in frame.planes:
+                plane.update(bytes(plane.buffer_size))
+        frame.pts, frame.sample_rate = self._pts, self.rate
+        frame.time_base = fractions.Fraction(1, self.rate)
+        self.sent.frames += 1
+        return frame
+
+
+async def drain(track: MediaStreamTrack, counter: Counter, wall) -> None:
+    """Receive (decode) every frame of `track` until it ends, counting them."""
+    while True:
+        try:
+            await track.recv()
+        except MediaStreamError:
+            return
+        counter.frames += 1
+        if counter.first_at is None:
+            counter.first_at = wall()

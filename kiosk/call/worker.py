@@ -1,0 +1,293 @@
+"""The call worker: `python -m kiosk.call.worker --agent ipc://...` (aiortc, no Kivy).
+
+The call's media run here, beside the kiosk UI process (as documents do in the render worker),
+so the UI stays responsive and within its memory budget. The kiosk (`kiosk.call.CallPort`)
+writes commands as JSON lines on stdin and reads events as JSON lines on stdout:
+
+  commands: {"cmd": "call", "topic": ..., "language": ...} | {"cmd": "chat", "text": ...}
+            | {"cmd": "hangup"} | {"cmd": "stats"}
+  events:   {"event": "queued", "position": n} | {"event": "position", "position": n}
+            | {"event": "connected"} | {"event": "chat", "text": ...}
+            | {"event": "ended", "by": "console"|"terminal"|"network", ...} | {"event": "stats", ...}
+            | {"event": "error", "reason": code}
+
+Invariants:
+- Signaling goes only through the agent's request socket (the terminal's enrolled CURVE link);
+  the ICE server list is always empty unless configured (aiortc would otherwise add a public
+  STUN server), so media stay on the city network.
+- The SDP offer is complete (non-trickle ICE) before it is sent; chat and "bye" travel on the
+  peer-to-peer data channel and never through the central side.
+- Every end of a call (either side's hang-up, the relay saying ended, a failed connection, stdin
+  closing) stops the tracks, closes the peer connection and reports one `ended` event.
+- It logs event names and error class names only; chat text goes to stdout (the kiosk), never to
+  stderr or a file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import sys
+import time
+
+__all__ = ["main"]
+
+POLL_S = 0.15  # how often the relay is asked while waiting; ~7 small requests/s per terminal
+MAX_CHAT = 500
+
+
+def _cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+class Worker:
+    def __init__(self, args: argparse.Namespace, emit) -> None:
+        from sync.agent import RequestClient
+
+        self.args = args
+        self.emit = emit
+        self.client = RequestClient(args.agent)
+        self.pc = None
+        self.dc = None
+        self.consultation: str | None = None
+        self.ended = asyncio.Event()
+        self.tracks: list = []
+        self.received_video = None
+        self.received_audio = None
+        self.tasks: list[asyncio.Task] = []
+        self.t0_cpu = _cpu_s()
+        self.t0 = time.monotonic()
+
+    async def request(self, payload: dict, timeout: float = 3.0) -> dict:
+        return await asyncio.to_thread(self.client.request, "consult", payload, timeout)
+
+    def _media(self):
+        if self.args.media == "synthetic":
+            from kiosk.call._tracks import SyntheticAudioTrack, SyntheticVideoTrack
+
+            return SyntheticVideoTrack(self.args.width, self.args.height), SyntheticAudioTrack()
+        from aiortc.contrib.media import MediaPlayer
+
+        video = MediaPlayer(
+            self.args.video_device,
+            format="v4l2",
+            options={"video_size": f"{self.args.width}x{self.args.height}", "framerate": "30"},
+        )
+        audio = MediaPlayer(self.args.audio_device, format="alsa")
+        return video.video, audio.audio
+
+    async def call(self, topic: str, language: str) -> None:
+        from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+        from kiosk.call._tracks import Counter, drain
+        from sync.protocol_errors import RequestError
+
+        if self.pc is not None:
+            self.emit({"event": "error", "reason": "busy"})
+            return
+        self.pc = pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.received_video, self.received_audio = Counter(), Counter()
+        video, audio = self._media()
+        self.tracks = [video, audio]
+        pc.addTrack(video)
+        pc.addTrack(audio)
+        self.dc = pc.createDataChannel("chat")
+        self.dc.on("message", self._on_message)
+
+        @pc.on("track")
+        def on_track(track) -> None:
+            counter = self.received_video if track.kind == "video" else self.received_audio
+            self.tasks.append(asyncio.ensure_future(drain(track, counter, time.time)))
+
+        @pc.on("connectionstatechange")
+        async def on_state() -> None:
+            if pc.connectionState == "connected":
+                self.emit({"event": "connected", "at": time.time()})
+            elif pc.connectionState == "failed":
+                await self.finish("network")
+
+        await pc.setLocalDescription(await pc.createOffer())  # gathers every candidate first
+        try:
+            got = await self.request(
+                {
+                    "op": "open",
+                    "topic": topic,
+                    "language": language,
+                    "offer": pc.localDescription.sdp,
+                }
+            )
+        except RequestError as e:
+            await self.finish("unavailable", reason=type(e).__name__)
+            return
+        if not got.get("ok"):
+            await self.finish("refused", reason=str(got.get("reason", "refused")))
+            return
+        self.consultation = got["consultation"]
+        self.emit({"event": "queued", "position": got.get("position", 0)})
+        self.tasks.append(asyncio.ensure_future(self._wait_answer(RTCSessionDescription)))
+
+    async def _wait_answer(self, description) -> None:
+        from sync.protocol_errors import RequestError
+
+        position = None
+        failures = 0
+        while not self.ended.is_set():
+            try:
+                got = await self.request({"op": "poll", "consultation": self.consultation})
+                failures = 0
+            except RequestError:
+                failures += 1
+                if failures >= 10:  # ~30 s without the relay: say so plainly
+                    await self.finish("network")
+                    return
+                continue
+            state = got.get("state")
+            if not got.get("ok") or state == "ended":
+                await self.finish(got.get("ended_by") or "console", remote=True)
+                return
+            if state == "waiting" and got.get("position") != position:
+                position = got.get("position")
+                self.emit({"event": "position", "position": position})
+            if state == "accepted" and "answer" in got and self.pc is not None:
+                await self.pc.setRemoteDescription(description(got["answer"], "answer"))
+                self.emit(
+                    {"event": "answered", "role": got.get("staff_role", ""), "at": time.time()}
+                )
+                self.tasks.append(asyncio.ensure_future(self._watch_relay()))
+                return
+            await asyncio.sleep(POLL_S)
+
+    async def _watch_relay(self) -> None:
+        """The console may end the call without the data channel (a closed tab)."""
+        from sync.protocol_errors import RequestError
+
+        while not self.ended.is_set():
+            await asyncio.sleep(0.5)
+            try:
+                got = await self.request({"op": "poll", "consultation": self.consultation})
+            except RequestError:
+                continue
+            if not got.get("ok") or got.get("state") == "ended":
+                await self.finish(got.get("ended_by") or "console", remote=True)
+                return
+
+    def _on_message(self, message) -> None:
+        try:
+            m = json.loads(message)
+        except (TypeError, ValueError):
+            return
+        if not isinstance(m, dict):
+            return
+        if m.get("type") == "chat" and isinstance(m.get("text"), str):
+            self.emit({"event": "chat", "text": m["text"][:MAX_CHAT]})
+        elif m.get("type") == "bye":
+            asyncio.ensure_future(self.finish("console", remote=True))
+
+    def chat(self, text: str) -> None:
+        if self.dc is None or self.dc.readyState != "open":
+            self.emit({"event": "error", "reason": "not_connected"})
+            return
+        self.dc.send(json.dumps({"type": "chat", "text": text[:MAX_CHAT]}))
+
+    async def finish(self, by: str, *, remote: bool = False, reason: str = "") -> None:
+        if self.ended.is_set():
+            return
+        self.ended.set()
+        if not remote:
+            if self.dc is not None and self.dc.readyState == "open":
+                self.dc.send(json.dumps({"type": "bye"}))
+                await asyncio.sleep(0.05)  # let the bye leave before the transport closes
+            if self.consultation is not None:
+                from sync.protocol_errors import RequestError
+
+                try:
+                    await self.request({"op": "hangup", "consultation": self.consultation})
+                except RequestError as e:  # the relay drops a request that stops polling
+                    self.emit({"event": "error", "reason": f"hangup_{type(e).__name__}"})
+        for track in self.tracks:
+            track.stop()
+        if self.pc is not None:
+            await self.pc.close()
+        for task in self.tasks:
+            if task is not asyncio.current_task():
+                task.cancel()
+        event = {"event": "ended", "by": by, **self.stats()}
+        if reason:
+            event["reason"] = reason
+        self.emit(event)
+
+    def stats(self) -> dict:
+        sent = self.tracks[0].sent.frames if self.tracks and hasattr(self.tracks[0], "sent") else 0
+        v, a = self.received_video, self.received_audio
+        return {
+            "frames_sent": sent,
+            "frames_received": v.frames if v else 0,
+            "audio_received": a.frames if a else 0,
+            "first_frame_at": v.first_at if v else None,
+            "cpu_s": round(_cpu_s() - self.t0_cpu, 3),
+            "wall_s": round(time.monotonic() - self.t0, 3),
+        }
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    loop = asyncio.get_running_loop()
+    out = sys.stdout
+
+    def emit(event: dict) -> None:
+        out.write(json.dumps(event, ensure_ascii=False) + "\n")
+        out.flush()
+
+    worker = Worker(args, emit)
+    reader = asyncio.StreamReader(limit=64 * 1024)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    emit({"event": "ready", "pid": os.getpid()})
+    while True:
+        try:
+            line = await reader.readline()
+        except (ValueError, asyncio.LimitOverrunError):
+            emit({"event": "error", "reason": "line_too_long"})
+            continue
+        if not line:
+            break
+        try:
+            cmd = json.loads(line)
+            name = cmd.get("cmd")
+        except (ValueError, AttributeError):
+            emit({"event": "error", "reason": "bad_command"})
+            continue
+        if name == "call":
+            await worker.call(str(cmd.get("topic", "")), str(cmd.get("language", "ja")))
+        elif name == "chat":
+            worker.chat(str(cmd.get("text", "")))
+        elif name == "hangup":
+            await worker.finish("terminal")
+        elif name == "stats":
+            emit({"event": "stats", **worker.stats()})
+        else:
+            emit({"event": "error", "reason": "unknown_command"})
+    await worker.finish("terminal")  # the kiosk went away: end the call, never leave it open
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="kiosk.call.worker", description=__doc__.splitlines()[0])
+    p.add_argument("--agent", required=True, help="The sync agent's request endpoint (ipc://...).")
+    p.add_argument("--media", choices=("synthetic", "devices"), default="devices")
+    p.add_argument("--video-device", default="/dev/video0")
+    p.add_argument("--audio-device", default="default")
+    p.add_argument("--width", type=int, default=640)
+    p.add_argument("--height", type=int, default=480)
+    args = p.parse_args(argv)
+    try:
+        return asyncio.run(_serve(args))
+    except Exception as e:  # noqa: BLE001 - one line, no traceback that could carry call data
+        print(f"call worker: {type(e).__name__}", file=sys.stderr, flush=True)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
