@@ -19,6 +19,7 @@ from backoffice_support import BackOffice
 from click.testing import CliRunner
 from sync_support import KEY_ID, central_kit, device_kit
 
+from devices.card.simulator import load_profile
 from sync.central import Processor, open_store
 from sync.central.forwarder import ForwarderConfig, store_forwarder
 from sync.central.retention import (
@@ -32,8 +33,9 @@ from sync.central.store import StoredRecord
 pytestmark = pytest.mark.timeout(120)
 central_db = sync_support.central_db  # fixture
 
-NAME, KANA = "窓口 花子", "マドグチ ハナコ"
-ADDRESS = "愛知県豊橋市今橋町1番地"
+RESIDENT = load_profile("ordinary")  # the demo's simulated card holder
+NAME, ADDRESS = RESIDENT.holder_name, RESIDENT.address
+KANA = "ヤマダ ハナコ"
 PHONE = "0532-51-2111"
 PERSONAL = (NAME, KANA, ADDRESS, PHONE)
 DAY = 86400.0
