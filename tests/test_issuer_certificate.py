@@ -6,6 +6,7 @@ replay) and issues document data; every refusal is a typed result, never an exce
 
 import base64
 import json
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -399,3 +400,28 @@ def test_kiosk_made_challenges_are_foreign(issuer, body):
         "d1", _payload(issuer, device="d1", challenge=statement)
     )
     assert reply == {"ok": False, "reason": "foreign_challenge"}
+
+
+def test_a_device_cannot_fill_the_challenge_table(tmp_path, clock):
+    """At most `max_open_challenges` unused, unexpired challenges per device; old ones are
+    forgotten, so the table stays bounded whatever an enrolled device asks."""
+    cfg = IssuerConfig(trusted_cas=(CA,), challenge_ttl_s=120, max_open_challenges=3)
+    iss = Issuer(cfg, tmp_path / "i.db", secret=SECRET, clock=lambda: clock[0])
+    h = iss.handlers()
+    ask = {"certificate": "resident_record", "copies": 1}
+    held = [mint(h, "d1") for _ in range(3)]
+    assert h["certificate.challenge"]("d1", ask) == {"ok": False, "reason": "too_many_challenges"}
+    assert "too_many_challenges" in REASONS
+    assert h["certificate.challenge"]("d2", ask)["ok"] is True  # other devices are not affected
+    assert iss.certificate_issue("d1", _payload(iss, device="d1", challenge=held[0]))["ok"]
+    assert h["certificate.challenge"]("d1", ask)["ok"] is True  # a used one frees its place
+    clock[0] += 121
+    assert all(h["certificate.challenge"]("d1", ask)["ok"] for _ in range(3))  # old ones expired
+    clock[0] += 3600 + 121
+    mint(h, "d1")
+    db = sqlite3.connect(str(tmp_path / "i.db"))
+    try:  # everything older than lifetime + challenge_kept_s was forgotten
+        assert db.execute("SELECT COUNT(*) FROM issuer_challenges").fetchone()[0] == 1
+    finally:
+        db.close()
+    iss.close()

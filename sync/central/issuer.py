@@ -12,7 +12,8 @@ Invariants:
   `sync.central.jpki_auth.verify_card` with a signature over `sync.kiosk_challenge.auth_message`
   (context string + device, type, copies, challenge), never over a bare nonce. Anything else is
   refused with its reason: `foreign_challenge`, `challenge_reused`, `challenge_expired`,
-  `challenge_other_device`, `challenge_other_request`, `bad_signature`, ...
+  `challenge_other_device`, `challenge_other_request`, `bad_signature`, ... A device holds at
+  most `max_open_challenges` unused ones (`too_many_challenges`), so the table stays bounded.
 - All state (minted and used challenges, issued documents, slots, bookings) is in the central
   store's tables (`sync.central.store_tables`, created by its recorded migrations), on SQLite or
   PostgreSQL: several receivers sharing one database never accept a challenge twice nor book a
@@ -87,7 +88,7 @@ REASONS = tuple(
     """bad_request unknown_certificate_type bad_certificate untrusted_certificate
     not_an_auth_certificate expired_certificate not_yet_valid revoked_certificate bad_signature
     bad_challenge foreign_challenge challenge_expired challenge_reused challenge_other_device
-    challenge_other_request not_a_resident unknown_topic unknown_slot slot_past slot_full""".split()
+    challenge_other_request too_many_challenges not_a_resident unknown_topic unknown_slot slot_past slot_full""".split()
 )
 
 DEFAULT_CERTIFICATE_TYPES = tuple(
@@ -122,6 +123,7 @@ class IssuerConfig:
     revoked_serials: frozenset[int] = frozenset()
     challenge_ttl_s: int = 120  # a challenge serves one PIN entry and signature, then expires
     challenge_kept_s: int = 3600  # a used or expired challenge is remembered this long
+    max_open_challenges: int = 8  # unused, unexpired challenges one device may hold
     max_copies: int = 10
     utc_offset_minutes: int = 540  # Japan: no daylight saving
     max_slots_listed: int = 50
@@ -255,7 +257,15 @@ class Issuer:
             now = self._clock()
             forget = now - self.config.challenge_ttl_s - self.config.challenge_kept_s
             digest = hashlib.sha256(challenge).digest()
-            self._call(lambda st: st.add_challenge(digest, device_id, kind, copies, now, forget))
+            recorded = self._call(
+                lambda st: st.add_challenge(
+                    digest, device_id, kind, copies, now, forget,
+                    open_since=now - self.config.challenge_ttl_s,
+                    max_open=self.config.max_open_challenges,
+                )
+            )  # fmt: skip
+            if not recorded:
+                raise _Refused("too_many_challenges")
             return {
                 "ok": True,
                 "challenge": base64.b64encode(challenge).decode("ascii"),

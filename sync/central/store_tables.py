@@ -66,20 +66,38 @@ class StoreTables:
         copies: int,
         now: float,
         forget_before: float,
-    ) -> None:
+        *,
+        open_since: float,
+        max_open: int,
+    ) -> bool:
         """Record a challenge central minted; forget challenges minted before `forget_before`
-        (a late replay of one is then foreign: refused either way)."""
-        with self._transaction("add_challenge"):
-            self._execute(
-                self._q("DELETE FROM issuer_challenges WHERE issued_at < ?"), (forget_before,)
-            )
-            self._execute(
-                self._q(
-                    "INSERT INTO issuer_challenges (digest, device_id, certificate, copies, "
-                    "issued_at) VALUES (?, ?, ?, ?, ?)"
-                ),
-                (digest, device_id, certificate, copies, now),
-            )
+        (a late replay of one is then foreign: refused either way). False (nothing recorded)
+        when the device already holds `max_open` unused challenges minted since `open_since`:
+        a device cannot fill the table."""
+        try:
+            with self._transaction("add_challenge"):
+                self._execute(
+                    self._q("DELETE FROM issuer_challenges WHERE issued_at < ?"), (forget_before,)
+                )
+                held = self._execute(
+                    self._q(
+                        "SELECT COUNT(*) FROM issuer_challenges WHERE device_id = ? "
+                        "AND used_at IS NULL AND issued_at >= ?"
+                    ),
+                    (device_id, open_since),
+                )
+                if int(held[0][0]) >= max_open:
+                    raise _Abort(False)
+                self._execute(
+                    self._q(
+                        "INSERT INTO issuer_challenges (digest, device_id, certificate, copies, "
+                        "issued_at) VALUES (?, ?, ?, ?, ?)"
+                    ),
+                    (digest, device_id, certificate, copies, now),
+                )
+        except _Abort:
+            return False
+        return True
 
     def challenge(self, digest: bytes) -> tuple[str, str, int, float, float | None] | None:
         """(device_id, certificate, copies, issued_at, used_at) of a minted challenge."""
