@@ -144,7 +144,7 @@ def test_checklist_before_and_after_a_submission(kiosk, pcsc, tmp_path):
     after = _text(listener.wait_for_jobs(3, timeout=30)[2], tmp_path, "after")
 
     assert after.count("済") == 1  # only the item filed here
-    assert "本日この端末で受付" in after and f"受付番号{reference}" in after
+    assert "済（この端末で受付" in after and f"受付番号{reference}" in after
     nhi = after.index("国民健康保険加入")
     assert after[nhi : after.index("済")] == "国民健康保険加入"  # right under that item's name
     # The other items keep their deadlines and documents.

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Block:
     """One layout element. kind: heading | text | small | field | big | qr | rule | gap | item |
-    detail (a small line under an item, indented with it) | page (a new A4 page)."""
+    item_done (its box ticked) | detail (a small line under an item, indented with it) | page
+    (a new A4 page)."""
 
     kind: str
     text: str = ""

@@ -472,7 +472,8 @@ def checklist(t: Translator, info: ChecklistInfo) -> list[Block]:
         name = item.name
         if item.name_ja and item.name_ja != item.name:
             name = f"{item.name}（{item.name_ja}）"
-        blocks.append(Block("item", name, _item_state(t, item)))
+        kind = "item_done" if item.where in ("done", "prefilled") else "item"
+        blocks.append(Block(kind, name, _item_state(t, item)))
         if item.where == "done":
             continue  # nothing left to do for it: no deadline or documents to chase
         if item.deadline:

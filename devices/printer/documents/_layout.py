@@ -127,8 +127,8 @@ class _Canvas:
                 self._text(b.value, b.size or base * 1.2, "L", gap=1.5)
             elif b.kind == "big":
                 self._text(b.text, b.size or base * 4.5, "C", gap=2.0)
-            elif b.kind == "item":
-                self._checkbox(b.size or base)
+            elif b.kind in ("item", "item_done"):
+                self._checkbox(b.size or base, ticked=b.kind == "item_done")
                 self._text(b.text, b.size or base, "L", indent=True)
                 if b.value:
                     self._text(b.value, base * 0.8, "L", gap=1.0, indent=True)
@@ -154,12 +154,17 @@ class _Canvas:
             else:
                 raise ValueError(f"unknown block kind {b.kind!r}")
 
-    def _checkbox(self, size_pt: float) -> None:
-        """An empty square to tick by hand (drawn: the CJK font has no U+25A1 here)."""
+    def _checkbox(self, size_pt: float, ticked: bool = False) -> None:
+        """A square to tick by hand, or already ticked for an item done here (drawn: the CJK
+        font has no U+25A1/U+2713 here)."""
         side = size_pt * 0.3528 * 0.9
-        y = self.pdf.get_y() + side * 0.25
+        x, y = self.paper.margin, self.pdf.get_y() + side * 0.25
         self.pdf.set_line_width(0.3)
-        self.pdf.rect(self.paper.margin, y, side, side)
+        self.pdf.rect(x, y, side, side)
+        if ticked:
+            self.pdf.set_line_width(0.6)
+            self.pdf.line(x + side * 0.15, y + side * 0.5, x + side * 0.42, y + side * 0.8)
+            self.pdf.line(x + side * 0.42, y + side * 0.8, x + side * 0.9, y + side * 0.12)
 
     def _qr(self, data: str, size_mm: float) -> None:
         """The QR code as filled vector rectangles (crisp at any printer resolution)."""
