@@ -38,7 +38,7 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    "--use-fake-device-for-media-stream",
+    "--use-fake-device-for-media-stream=fps=30",  # 640x480 at 30 frames/s like a camera
     "--use-fake-ui-for-media-stream",
 ]
 CONSOLE_PORT = 8090

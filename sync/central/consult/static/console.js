@@ -89,7 +89,7 @@
       if (pc.connectionState === "failed") end("network");
     };
     try {
-      state.local = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: true });
+      state.local = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480, frameRate: 30 }, audio: true });
       $("self").srcObject = state.local;
       await pc.setRemoteDescription({ type: "offer", sdp: got.offer });
       for (const t of state.local.getTracks()) pc.addTrack(t, state.local);
@@ -105,10 +105,13 @@
     state.callTimer = setInterval(watchCall, 500);
   }
 
+  let generation = 0; // a callback left pending by an ended call must not count the next one
+
   function countFrames() {
     const v = $("remote");
+    const mine = ++generation;
     const tick = () => {
-      if (!state.pc) return;
+      if (!state.pc || mine !== generation) return;
       state.frames += 1;
       if (!state.firstFrameAt) state.firstFrameAt = performance.timeOrigin + performance.now();
       v.requestVideoFrameCallback(tick);
