@@ -120,3 +120,29 @@ def test_a_revoked_terminal_cannot_signal(rig):
     finally:
         store.close()
     assert _open(a2)["ok"]  # the others are not affected
+
+
+def test_central_serve_registers_the_relay_with_centers_from_the_registry(tmp_path):
+    """What `madoguchi central serve` wires: the `consult` kind beside the issuer's."""
+    import zmq
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from provisioning import Registry, init_central
+    from sync.central._cli import _handlers
+
+    keys = init_central(tmp_path / "central")
+    Registry(keys.registry_path).enroll(
+        "term-9", zmq.curve_keypair()[0], Ed25519PrivateKey.generate().public_key(), "南町センター"
+    )
+    db = str(tmp_path / "central.db")
+    handlers = _handlers(keys, db)
+    assert {"consult", "consultation.book"} <= set(handlers)
+    got = handlers["consult"](
+        "term-9", {"op": "open", "topic": "care", "language": "vi", "offer": OFFER}
+    )
+    assert got["ok"]
+    store = open_store(db)
+    try:
+        assert ConsultTables(store).get(got["consultation"]).center == "南町センター"
+    finally:
+        store.close()

@@ -312,13 +312,17 @@ central.add_command(dashboard)  # Flask and waitress load only when it runs
 
 
 def _handlers(keys, db) -> dict:
-    """Online-request handlers of `sync.central.issuer`, when that module offers them."""
+    """Online-request handlers of `sync.central.issuer`, when that module offers them, and the
+    consultation signaling relay (`consult`, centers from the device registry)."""
+    from sync.central.consult import consult_handlers
+
+    handlers = consult_handlers(db, keys.registry_path)
     try:
         from sync.central import issuer
     except ImportError:
-        return {}
+        return handlers
     factory = getattr(issuer, "default_handlers", None)
-    return dict(factory(keys, db)) if callable(factory) else {}
+    return {**handlers, **(dict(factory(keys, db)) if callable(factory) else {})}
 
 
 commands = [central]
