@@ -310,6 +310,21 @@ def test_certificate_challenge_refused_by_central_is_not_queued(session, kit):
     assert [m for m, _, _ in kit.online.requests] == ["certificate.challenge"]
 
 
+@pytest.mark.parametrize(
+    "reply",
+    [{"ok": True}, {"ok": True, "challenge": "%%%"}, {"ok": True, "challenge": "c2hvcnQ="}],
+    ids=["no challenge", "not base64", "not 32 bytes"],
+)
+def test_a_malformed_challenge_reply_is_refused_not_signed(session, kit, reply):
+    kit.online.replies["certificate.challenge"] = reply
+    kit.online.replies["certificate.issue"] = {"ok": True, "reference": "X"}
+    _authenticate(session)
+    assert session.step is Step.SERVICE_ERROR
+    assert session.notice.params == {"reason": "bad_reply"}
+    assert [m for m, _, _ in kit.online.requests] == ["certificate.challenge"]
+    assert kit.outbox.of_kind("certificate_request") == []
+
+
 def test_certificate_uses_centrals_challenge_when_online(session, kit):
     minted = b"m" * 32
     kit.online.replies["certificate.challenge"] = {
