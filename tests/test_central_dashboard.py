@@ -248,6 +248,9 @@ class Client:
 def _serve(
     db: str, registry: Path | None, token: str | None = TOKEN, clock=time.time, **config
 ) -> DashboardServer:
+    # these tests check exact small counts; small-cell suppression (default 10) has its own
+    # tests in test_dashboard_hardening.py
+    config.setdefault("min_residents", 1)
     app = create_app(
         DashboardConfig(db=db, token=token, **config),
         centers=registry_centers(registry),

@@ -3,8 +3,12 @@
 Invariants:
 - GET (and HEAD) only; every response, errors included, carries the security headers of
   `SECURITY_HEADERS` (CSP default-src 'self', no framing, no sniffing, no caching, no referrer).
+- Every request first needs a `Host` header on the allowlist (`auth.host_allowed`; else 421),
+  so a DNS-rebinding page cannot read `/api/...`.
 - With a token configured every request, static files included, needs it (`auth.authorized`);
-  a refused request gets 401 with a Basic challenge so a browser asks for it.
+  a refused request gets 401 with a Basic challenge so a browser asks for it. A client with too
+  many failed tries gets 429 with `Retry-After` until its lockout ends (`auth.LoginLimiter`).
+- Counts of residents under `min_residents` are shown as "<k" on every page (`queries.small`).
 - Query strings are validated before any store access (`params`); a bad one is a 400 that says
   what is accepted. A store that cannot be read is a 503; any other failure is a 500 whose log
   line names the exception type and the page, nothing else. The server keeps serving.
@@ -25,7 +29,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from sync.central.dashboard import queries
-from sync.central.dashboard.auth import authorized
+from sync.central.dashboard.auth import LOOPBACK_HOSTS, LoginLimiter, authorized, host_allowed
 from sync.central.dashboard.errors import BadQueryError
 from sync.central.dashboard.params import (
     PROCEDURE_WINDOWS,
@@ -73,8 +77,19 @@ class DashboardConfig:
     max_rows: int = 200_000  # survey / metric rows read per page at most
     query_timeout_s: float = 10.0
     refresh_s: int = 60  # pages reload themselves (meta refresh); 0: never
+    min_residents: int = 10  # counts of residents under this show as "<k"
+    # Host headers answered (an entry without a port allows any port); the CLI adds the listen
+    # address and every --allowed-host.
+    allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
+    login_max_failures: int = 10  # failed logins per client within login_window_s ...
+    login_window_s: float = 300.0
+    login_lockout_s: float = 300.0  # ... lock it out this long
 
     def __post_init__(self) -> None:
+        if not 1 <= self.min_residents <= 1000:
+            raise ValueError("min_residents must be in [1, 1000]")
+        if not self.allowed_hosts or not all(isinstance(h, str) and h for h in self.allowed_hosts):
+            raise ValueError("allowed_hosts must name at least one host")
         if not 0 < self.offline_after_hours <= 24 * 365:
             raise ValueError("offline_after_hours must be in (0, 8760]")
         if not 1 <= self.min_cell <= 1000:
@@ -121,9 +136,15 @@ def create_app(
     *,
     centers: Callable[[], Mapping[str, Center]] = dict,
     clock: Callable[[], float] = time.time,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> Flask:
     """The WSGI app. `centers()` maps device ids to their center (from the registry of
-    enrolled devices; empty: device ids are shown instead)."""
+    enrolled devices; empty: device ids are shown instead). `monotonic` times login lockouts."""
+    limiter = LoginLimiter(
+        max_failures=config.login_max_failures,
+        window_s=config.login_window_s,
+        lockout_s=config.login_lockout_s,
+    )
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=1024)
     app.json.sort_keys = True
@@ -131,7 +152,9 @@ def create_app(
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters.update(age=_age, local=_local, signed=_signed, hours=_hours)
-    app.jinja_env.globals.update(pages=PAGES, refresh_s=config.refresh_s)
+    app.jinja_env.globals.update(
+        pages=PAGES, refresh_s=config.refresh_s, min_residents=config.min_residents
+    )
     offline_after_s = config.offline_after_hours * 3600
 
     def store():
@@ -149,8 +172,26 @@ def create_app(
         return Response(body, status=status, mimetype="text/html")
 
     @app.before_request
+    def check_host():
+        if not host_allowed(request.headers.get("Host"), config.allowed_hosts):
+            log.info("request refused: Host not on the allowlist")
+            return error(421, "this dashboard does not answer for that host name")
+        return None
+
+    @app.before_request
     def check_token():
+        if config.token is None:
+            return None
+        client = request.remote_addr or "?"
+        wait = limiter.retry_after(client, monotonic())
+        if wait is not None:
+            log.info("request refused: too many failed logins from this client")
+            response = error(429, "too many failed logins; try again later")
+            response.headers["Retry-After"] = str(max(1, int(wait + 0.999)))
+            return response
         if not authorized(request.headers.get("Authorization"), config.token):
+            if request.headers.get("Authorization"):  # a browser's first, bare request is no try
+                limiter.failed(client, monotonic())
             log.info("request refused: no valid credentials")
             response = error(401, "authorization required (Bearer token or Basic password)")
             response.headers.add(
@@ -158,6 +199,7 @@ def create_app(
             )
             response.headers.add("WWW-Authenticate", 'Bearer realm="Madoguchi dashboard"')
             return response
+        limiter.succeeded(client)
         return None
 
     @app.after_request
@@ -204,17 +246,27 @@ def create_app(
                 clock(),
                 min_cell=config.min_cell,
                 max_rows=config.max_rows,
+                min_residents=config.min_residents,
             )
 
     def procedures_data() -> dict:
         window = parse_window(*raw_query(), PROCEDURE_WINDOWS, "30d")
         with store() as s:
-            return queries.procedures(s, centers(), window, clock(), max_rows=config.max_rows)
+            return queries.procedures(
+                s,
+                centers(),
+                window,
+                clock(),
+                max_rows=config.max_rows,
+                min_residents=config.min_residents,
+            )
 
     def shelter_data() -> dict:
         window = parse_window(*raw_query(), SHELTER_WINDOWS, "24h")
         with store() as s:
-            return queries.shelter(s, centers(), window, clock(), offline_after_s)
+            return queries.shelter(
+                s, centers(), window, clock(), offline_after_s, config.min_residents
+            )
 
     sources = {
         "overview": (overview_data, None),

@@ -71,6 +71,21 @@ __all__ = ["dashboard"]
     type=click.IntRange(1, 64),
     help="Worker threads answering requests.",
 )
+@click.option(
+    "--min-residents",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help='Counts of residents below this show as "<N" on every page.',
+)
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    help="A host name (or name:port) browsers use to reach the dashboard; repeatable. "
+    "Loopback names and the listen address are always allowed; any other Host is refused "
+    "(DNS rebinding).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log at INFO level to stderr.")
 def dashboard(
     db: str,
@@ -81,14 +96,21 @@ def dashboard(
     min_cell: int,
     refresh: int,
     threads: int,
+    min_residents: int,
+    allowed_hosts: tuple[str, ...],
     verbose: bool,
 ) -> None:
     """Serve the read-only web dashboard (devices, satisfaction, procedures, shelters)."""
     from sync.central.dashboard.app import DashboardConfig, create_app
-    from sync.central.dashboard.auth import check_token
+    from sync.central.dashboard.auth import check_token, default_allowed_hosts
     from sync.central.dashboard.centers import registry_centers
     from sync.central.dashboard.readonly_store import open_readonly
-    from sync.central.dashboard.server import DashboardServer, parse_listen, systemd_sockets
+    from sync.central.dashboard.server import (
+        DashboardServer,
+        parse_listen,
+        socket_hosts,
+        systemd_sockets,
+    )
     from sync.protocol_errors import StoreError
 
     logging.basicConfig(
@@ -97,8 +119,16 @@ def dashboard(
     )
     token = check_token(os.environ.get(token_env), token_env)
     address = parse_listen(listen)
+    sockets = systemd_sockets() if address is None else None
+    listen_hosts = [address.host] if address is not None else socket_hosts(sockets or [])
     config = DashboardConfig(
-        db=db, token=token, offline_after_hours=offline_hours, min_cell=min_cell, refresh_s=refresh
+        db=db,
+        token=token,
+        offline_after_hours=offline_hours,
+        min_cell=min_cell,
+        refresh_s=refresh,
+        min_residents=min_residents,
+        allowed_hosts=default_allowed_hosts(listen_hosts) + tuple(allowed_hosts),
     )
     app = create_app(config, centers=registry_centers(registry))
     server = DashboardServer(
@@ -106,7 +136,7 @@ def dashboard(
         token=token,
         token_env=token_env,
         listen=address,
-        sockets=systemd_sockets() if address is None else None,
+        sockets=sockets,
         threads=threads,
     )
     try:

@@ -9,6 +9,11 @@ Invariants:
   are only counted: the SQL extracts at most one catalog id (procedure, certificate, topic) and
   never selects `body`. Only the anonymous `surveys` and `metrics` bodies are read, and only
   their scores, ids and durations are kept (`aggregate`).
+- Small cells: every count of residents (submissions, queue tickets, sessions and their
+  outcomes, step sessions, shelter check-ins, survey responses) from 1 to `min_residents - 1`
+  is shown as the string "<k" (k = `min_residents`, 10 by default), never as its number; 0 and
+  counts of at least k are shown as they are. Timings of a step fewer than k sessions went
+  through, and survey statistics of a group of fewer than k responses, are not shown at all.
 - Nothing here logs.
 """
 
@@ -29,6 +34,7 @@ __all__ = [
     "procedures",
     "satisfaction_page",
     "shelter",
+    "small",
 ]
 
 MAX_GROUPS = 10_000
@@ -49,6 +55,45 @@ class Center:
     device_id: str
     center: str
     revoked: bool = False
+
+
+def small(n: int, k: int) -> int | str:
+    """A count of residents as shown: 0 and counts of at least `k` as they are, 1..k-1 as "<k"
+    (a handful of people in one cell could be told apart by who was there that day)."""
+    return n if n == 0 or n >= k else f"<{k}"
+
+
+def _small_sessions(data: dict, k: int) -> dict:
+    """`aggregate.sessions_and_steps` output with its counts of residents suppressed."""
+    return {
+        **data,
+        "sessions": [
+            {
+                **row,
+                "total": small(row["total"], k),
+                "outcomes": {o: small(n, k) for o, n in row["outcomes"].items()},
+            }
+            for row in data["sessions"]
+        ],
+        "sessions_by_center": [
+            {**row, "sessions": small(row["sessions"], k)} for row in data["sessions_by_center"]
+        ],
+        "steps": [
+            {**row, "sessions": small(row["sessions"], k)}
+            if row["sessions"] >= k
+            else {**row, "sessions": small(row["sessions"], k), "median_ms": None, "p90_ms": None}
+            for row in data["steps"]
+        ],
+    }
+
+
+def _small_scores(group: dict, k: int) -> dict:
+    """One `aggregate.summarize_scores` group: fewer than k responses → count as "<k" only."""
+    n = group["responses"]
+    if n == 0 or n >= k:
+        return group
+    kept = {key: v for key, v in group.items() if key in ("center", "service")}
+    return {**kept, "responses": small(n, k), "suppressed": True}
 
 
 def iso(ts: float | None) -> str | None:
@@ -163,18 +208,26 @@ def satisfaction_page(
     *,
     min_cell: int,
     max_rows: int,
+    min_residents: int = 10,
 ) -> dict:
     """Survey answers in the window: responses, mean, NPS-style share, reason chips; per
-    center and per service; groups under `min_cell` responses suppressed."""
+    center and per service; groups under `min_cell` responses show their count only, groups
+    under `min_residents` not even that ("<k")."""
     since = now - window.seconds
     rows, truncated = _bodies(store, "surveys", since, max_rows)
+    summary = satisfaction(rows, _center_of(centers), min_cell)
+    k = min_residents
     return {
         "generated_at": iso(now),
         "window": window.name,
         "since": iso(since),
         "min_cell": min_cell,
+        "min_residents": k,
         "truncated": truncated,
-        **satisfaction(rows, _center_of(centers), min_cell),
+        **summary,
+        "overall": _small_scores(summary["overall"], k),
+        "by_center": [_small_scores(g, k) for g in summary["by_center"]],
+        "by_service": [_small_scores(g, k) for g in summary["by_service"]],
     }
 
 
@@ -208,10 +261,12 @@ def procedures(
     now: float,
     *,
     max_rows: int,
+    min_residents: int = 10,
 ) -> dict:
     """Submissions per catalog id and center (applications, certificate requests, bookings),
     queue tickets per center, and from the metric records: sessions per service/procedure
-    with their outcomes and the median/p90 time per step."""
+    with their outcomes and the median/p90 time per step; small cells suppressed."""
+    k = min_residents
     since = now - window.seconds
     center_of = _center_of(centers)
     submissions: Counter = Counter()
@@ -229,15 +284,18 @@ def procedures(
         "window": window.name,
         "since": iso(since),
         "truncated": truncated,
+        "min_residents": k,
         "submissions": [
-            {"kind": k, "item": i, "center": c, "count": n}
-            for (k, i, c), n in sorted(submissions.items())
+            {"kind": kind, "item": i, "center": c, "count": small(n, k)}
+            for (kind, i, c), n in sorted(submissions.items())
         ],
         "submission_totals": [
-            {"kind": k, "item": i, "count": n} for (k, i), n in sorted(totals.items())
+            {"kind": kind, "item": i, "count": small(n, k)}
+            for (kind, i), n in sorted(totals.items())
         ],
-        "queue_tickets": [{"center": c, "count": n} for c, n in sorted(tickets.items())],
-        **sessions_and_steps(rows, center_of),
+        "queue_tickets": [{"center": c, "count": small(n, k)} for c, n in sorted(tickets.items())],
+        "queue_ticket_total": small(sum(tickets.values()), k),
+        **_small_sessions(sessions_and_steps(rows, center_of), k),
     }
 
 
@@ -247,8 +305,10 @@ def shelter(
     window: Window,
     now: float,
     offline_after_s: float,
+    min_residents: int = 10,
 ) -> dict:
-    """Shelter check-ins per center in the window: counts only (the bodies are never read).
+    """Shelter check-ins per center in the window: counts only (the bodies are never read),
+    1..min_residents-1 shown as "<k".
     Every known center is listed, with 0 when none checked in, and when it was last heard
     from (a center cut off shows 0 until its check-ins are synced)."""
     since = now - window.seconds
@@ -263,11 +323,11 @@ def shelter(
     rows = []
     for center, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         heard = _last_heard(last_seen.get(center, 0.0), now, offline_after_s)
-        rows.append({"center": center, "checkins": n, **heard})
+        rows.append({"center": center, "checkins": small(n, min_residents), **heard})
     return {
         "generated_at": iso(now),
         "window": window.name,
         "since": iso(since),
         "centers": rows,
-        "total": sum(counts.values()),
+        "total": small(sum(counts.values()), min_residents),
     }

@@ -23,7 +23,7 @@ from waitress.server import create_server
 from sync.central.dashboard.auth import check_listen_policy
 from sync.central.dashboard.errors import DashboardConfigError
 
-__all__ = ["DashboardServer", "Listen", "parse_listen", "systemd_sockets"]
+__all__ = ["DashboardServer", "Listen", "parse_listen", "socket_hosts", "systemd_sockets"]
 
 _SD_LISTEN_FDS_START = 3
 _LISTEN = re.compile(r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9.-]+)):(?P<port>\d{1,5})$")
@@ -72,6 +72,11 @@ def _socket_host(sock: socket.socket) -> str:
     if sock.family == socket.AF_UNIX:
         return "localhost"  # a Unix socket is reached only from this machine
     return str(sock.getsockname()[0])
+
+
+def socket_hosts(sockets: list[socket.socket]) -> list[str]:
+    """The address each listening socket is bound to ("localhost" for a Unix socket)."""
+    return [_socket_host(s) for s in sockets]
 
 
 class DashboardServer:
