@@ -1,6 +1,7 @@
 """`madoguchi bench sync`: outbox drain through the real agent and receiver, side by side with a
-raw pyzmq baseline and a naive HTTP baseline; `--devices D` adds a fan-in run. The measuring
-engine is `sync.benchmark` (pyzmq stays inside `sync/`); this is its command.
+raw pyzmq baseline and a naive HTTP baseline; `--devices D` adds a fan-in run; `--hostile` drains
+honest devices alone and then while one enrolled device attacks (`sync.benchmark_hostile`). The
+measuring engines are `sync.benchmark*` (pyzmq stays inside `sync/`); this is their command.
 """
 
 from __future__ import annotations
@@ -27,6 +28,19 @@ NAME = "sync"
     help="Run the fan-in with this many agents instead of the drain.",
 )
 @click.option(
+    "--hostile",
+    is_flag=True,
+    help="Honest devices (--devices, default 4) drain --records in all, alone and then while "
+    "one enrolled device sends hostile frames as fast as its limits allow.",
+)
+@click.option(
+    "--rounds",
+    default=2,
+    show_default=True,
+    type=int,
+    help="With --hostile: alone/attacked runs interleaved this many times (best of each).",
+)
+@click.option(
     "--http-records",
     default=3000,
     show_default=True,
@@ -41,10 +55,17 @@ NAME = "sync"
     help="Time box of the HTTP baseline.",
 )
 def command(
-    as_json: bool, records: int, devices: int, http_records: int, http_seconds: float
+    as_json: bool,
+    records: int,
+    devices: int,
+    hostile: bool,
+    rounds: int,
+    http_records: int,
+    http_seconds: float,
 ) -> None:
     """Drain N sealed records through agent → receiver vs raw pyzmq and per-record HTTP;
-    with --devices D, D agents reconnecting at once (--records each)."""
+    with --devices D, D agents reconnecting at once (--records each); with --hostile, honest
+    throughput under attack vs alone."""
     import tempfile
     from pathlib import Path
 
@@ -55,7 +76,13 @@ def command(
     ratios: dict = {}
     with tempfile.TemporaryDirectory(prefix="madoguchi-bench-sync-") as tmp_name:
         tmp = Path(tmp_name)
-        if devices:
+        if hostile:
+            from sync.benchmark_hostile import hostile as run_hostile
+
+            honest = devices or 4
+            metrics.update(run_hostile(tmp, honest, max(1, records // honest), progress, rounds))
+            ratios["honest_under_attack_ratio"] = metrics["honest_under_attack_ratio"]
+        elif devices:
             (tmp / "fanin").mkdir()
             metrics.update(fanin(tmp / "fanin", devices, records, progress))
         else:

@@ -50,7 +50,8 @@ from sync.central.receiver_auth import (
 )
 from sync.central.receiver_bundles import SessionOffers
 from sync.central.receiver_chain import verify_batch
-from sync.central.store import CommitResult, Store, StoredRecord, StoreHandle
+from sync.central.receiver_writer import CommitItem, CommitWriter
+from sync.central.store import Store, StoredRecord, StoreHandle
 from sync.errors import ChainError, RecordFormatError, SignatureError
 from sync.protocol import (
     Ack,
@@ -163,11 +164,7 @@ class Receiver:
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
         self._replies: queue.SimpleQueue = queue.SimpleQueue()  # request replies
-        self._commits: queue.SimpleQueue = queue.SimpleQueue()  # verified batches → writer
-        self._acks: queue.SimpleQueue = queue.SimpleQueue()  # writer results → loop
         self._signal = f"inproc://central-receiver-{id(self):x}"
-        # records handed to the writer / done by it; each counter has ONE writing thread
-        self._queued_in = self._queued_out = 0
         self._sessions: dict[bytes, _Session] = {}
         self.endpoint = ""
         self.error: BaseException | None = None
@@ -184,6 +181,9 @@ class Receiver:
             "sessions_evicted": 0,
             "quarantine_full": 0,
         }
+        self._writer = CommitWriter(
+            self._store_factory, self._ctx, self._signal, config.group_commit_records, self.stats
+        )
 
     # --- lifecycle --------------------------------------------------------------------------
     def start(self, timeout: float = 10.0) -> Receiver:
@@ -243,14 +243,14 @@ class Receiver:
             wake = self._ctx.socket(zmq.PULL)
             wake.linger = 0
             wake.bind(self._signal)
-            writer = threading.Thread(target=self._writer, name="central-writer", daemon=True)
+            writer = threading.Thread(target=self._writer.run, name="central-writer", daemon=True)
             writer.start()
             self._ready.set()
             log.info("receiver listening on %s", self.endpoint)
             try:
                 self._loop(router, store, pool, wake)
             finally:
-                self._commits.put(None)
+                self._writer.put(None)
                 writer.join(30)
                 wake.close(linger=0)
         finally:
@@ -260,68 +260,6 @@ class Receiver:
             store.close()
             if self._own_context:
                 self._ctx.term()
-
-    def _writer(self) -> None:
-        """The commit thread: group-commits verified batches in arrival order, then hands each
-        ACK (or a store error) back to the loop. Its fsync overlaps the loop's verification."""
-        store = StoreHandle(self._store_factory)
-        wake = self._ctx.socket(zmq.PUSH)
-        wake.linger = 0
-        wake.connect(self._signal)
-        try:
-            stop = False
-            while not stop:
-                item = self._commits.get()
-                if item is None:
-                    break
-                group, size = [item], len(item[3])
-                while size < self.config.group_commit_records:
-                    try:
-                        nxt = self._commits.get_nowait()
-                    except queue.Empty:
-                        break
-                    if nxt is None:
-                        stop = True
-                        break
-                    group.append(nxt)
-                    size += len(nxt[3])
-                self._commit_group(store, group)
-                self._queued_out += size
-                wake.send(b"", flags=zmq.NOBLOCK)
-        finally:
-            wake.close(linger=0)
-            store.close()
-
-    def _commit_group(self, store: StoreHandle, group: list) -> None:
-        """Commit a group in one transaction; if that fails, each batch alone, so one bad batch
-        cannot hold back the others. A failed batch is answered `store_unavailable` (retry)."""
-        try:
-            results = store.get().commit_batches([(g[2], g[3]) for g in group])
-        except Exception as e:  # noqa: BLE001 - the writer must survive anything; agents resend
-            store.reset()
-            if len(group) > 1:
-                for item in group:
-                    self._commit_group(store, [item])
-                return
-            identity, batch_id, device_id, _ = group[0]
-            log.error("commit failed for %s: %s", device_id, getattr(e, "reason", type(e).__name__))
-            error = ErrorMessage("store_unavailable", "", batch_id, 1000)
-            self._acks.put((identity, error, device_id, 0))
-            return
-        for (identity, batch_id, device_id, rows), result in zip(group, results, strict=True):
-            ack = self._ack(batch_id, device_id, rows, result)
-            self._acks.put((identity, ack, device_id, result.quarantined_bytes))
-
-    def _ack(self, batch_id: int, device_id: str, rows, result: CommitResult) -> Ack:
-        self.stats["batches"] += 1
-        self.stats["records_stored"] += result.stored
-        self.stats["duplicates"] += result.duplicates
-        self.stats["rejected"] += len(result.rejections)
-        for event in result.events:
-            log.warning(
-                "%s reported for %s (seq %d-%d)", event, device_id, rows[0].seq, rows[-1].seq
-            )
-        return Ack(batch_id, result.committed_seq, result.rejections)
 
     def _loop(self, router: zmq.Socket, store: StoreHandle, pool, wake: zmq.Socket) -> None:
         poller = zmq.Poller()
@@ -341,7 +279,7 @@ class Receiver:
                         break
             while True:
                 try:
-                    identity, message, device_id, quarantined = self._acks.get_nowait()
+                    identity, message, device_id, quarantined = self._writer.results.get_nowait()
                 except queue.Empty:
                     break
                 if quarantined:  # conflicts kept by the writer count against the quota too
@@ -520,21 +458,19 @@ class Receiver:
         except (ChainError, SignatureError) as e:
             code = "bad_signature" if isinstance(e, SignatureError) else "chain_break"
             records = [SealedRecord(h, c) for h, c in batch.records]
-            self._quarantine(store, device_id, batch, records, code)
+            self._quarantine(device_id, batch, records, code)
             return self._error(router, identity, code, str(e), ref=batch.batch_id)
-        if self._queued_in - self._queued_out > self.config.max_queued_records:
+        if self._writer.backlog > self.config.max_queued_records:
             # back-pressure instead of unbounded memory: the agent pauses and resends
             session.resend_from = batch.first_seq
             return self._error(router, identity, "busy", ref=batch.batch_id, retry_after_ms=1000)
         # durable commit happens on the writer thread; the ACK follows it (see _writer)
-        self._queued_in += len(rows)
-        self._commits.put((identity, batch.batch_id, device_id, rows))
+        self._writer.put(CommitItem(identity, batch.batch_id, device_id, rows))
         return 0
 
-    def _quarantine(
-        self, store: StoreHandle, device_id: str, batch: Batch, records, code: str
-    ) -> None:
-        """Keep a refused batch: each record under the seq it claims (or its position)."""
+    def _quarantine(self, device_id: str, batch: Batch, records, code: str) -> None:
+        """Keep a refused batch: each record under the seq it claims (or its position). The
+        write goes to the commit thread: the loop does not wait for its fsync."""
         rows = []
         for i, r in enumerate(records):
             seq = batch.first_seq + i
@@ -544,14 +480,11 @@ class Receiver:
                 pass  # unparseable header: keep it under its position in the batch
             stored = StoredRecord(seq, r.record_hash, b"", "", "", 0, r.header_bytes, r.ciphertext)
             rows.append((stored, f"refused_{code}"))
-        try:
-            store.get().quarantine_batch(device_id, rows, code, f"batch {batch.batch_id} refused")
-            self._gate.add_quarantined(
-                device_id, sum(len(r.header) + len(r.ciphertext) for r, _ in rows)
-            )
-        except StoreError as e:
-            store.reset()
-            log.error("quarantine failed for %s: %s", device_id, e.reason)
+        detail = f"batch {batch.batch_id} refused"
+        self._writer.put(CommitItem(None, batch.batch_id, device_id, rows, (code, detail)))
+        self._gate.add_quarantined(
+            device_id, sum(len(r.header_bytes) + len(r.ciphertext) for r in records)
+        )
 
     def _request(self, router, pool, identity: bytes, session: _Session, request: Request) -> int:
         handler = self.handlers.get(request.kind)

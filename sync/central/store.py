@@ -179,11 +179,15 @@ class Store(StoreChain, StoreReports, StoreTables):
         return self.commit_batches([(device_id, rows)])[0]
 
     def commit_batches(
-        self, batches: Sequence[tuple[str, Sequence[StoredRecord]]]
+        self,
+        batches: Sequence[tuple[str, Sequence[StoredRecord]]],
+        refused: Sequence[tuple[str, Sequence[tuple[StoredRecord, str]], str, str]] = (),
     ) -> list[CommitResult]:
         """Store several verified batches in ONE transaction (group commit: one fsync for all);
         results in the order given. Devices are locked in sorted order (no deadlock between
-        receivers sharing PostgreSQL); a device's batches keep their relative order."""
+        receivers sharing PostgreSQL); a device's batches keep their relative order. `refused`
+        batches `(device_id, rows, event, detail)` are kept in quarantine in the same
+        transaction (as `quarantine_batch` does), without touching committed_seq."""
         if any(not rows for _, rows in batches):
             raise ValueError("empty batch")
         order = sorted(range(len(batches)), key=lambda i: batches[i][0])
@@ -195,6 +199,8 @@ class Store(StoreChain, StoreReports, StoreTables):
                 for i in order:
                     device_id, rows = batches[i]
                     results[i] = self._commit_one(device_id, rows, now)
+                for device_id, quarantined, event, detail in refused:
+                    self._keep_refused(device_id, quarantined, event, detail, now)
                 self._commit()
             except BaseException:
                 self._rollback()
@@ -299,6 +305,18 @@ class Store(StoreChain, StoreReports, StoreTables):
             (device_id, kind, a, b, detail, now),
         )
 
+    def _keep_refused(
+        self,
+        device_id: str,
+        rows: Sequence[tuple[StoredRecord, str]],
+        event: str,
+        detail: str,
+        now: float,
+    ) -> None:
+        self._quarantine_rows(device_id, rows, now)
+        if rows:
+            self._event(device_id, event, rows[0][0].seq, rows[-1][0].seq, detail, now)
+
     def quarantine_batch(
         self, device_id: str, rows: Sequence[tuple[StoredRecord, str]], event: str, detail: str
     ) -> None:
@@ -307,9 +325,7 @@ class Store(StoreChain, StoreReports, StoreTables):
         with self._guard("quarantine_batch"):
             try:
                 self._begin()
-                self._quarantine_rows(device_id, rows, now)
-                if rows:
-                    self._event(device_id, event, rows[0][0].seq, rows[-1][0].seq, detail, now)
+                self._keep_refused(device_id, rows, event, detail, now)
                 self._commit()
             except BaseException:
                 self._rollback()
