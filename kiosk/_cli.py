@@ -9,7 +9,8 @@ The entry point is the only place that reads TOML: `--config kiosk.toml` (all ke
     request_socket = "ipc:///run/madoguchi/sync-agent.sock"   # "" = no online requests
     reader = ""                                 # PC/SC reader name; "" = the first with a card
     cups_server = ""                            # "" = libcups' default
-    staff_pin_hash = "pbkdf2-sha256$..."        # `madoguchi kiosk --hash-staff-pin`
+    staff_pin_hash = "pbkdf2-sha256$..."        # `madoguchi kiosk-hash-staff-pin` (6-12 digits);
+                                                # the config bundle's staff_pins[center] wins
     [display]
     width_px = 1280
     height_px = 800
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import click
 
-from kiosk.config import KioskConfig, KioskConfigError, load_kiosk_config
+from kiosk.config import KioskConfig, KioskConfigError, load_kiosk_config, staff_lockout_path
 
 __all__ = ["commands"]
 
@@ -43,12 +44,19 @@ def _display(config: KioskConfig, fullscreen: bool | None):
         raise KioskConfigError(f"[display]: {e}") from e
 
 
-def _session_config(config: KioskConfig, device_id: str, staff_pin_hash: str | None):
+def _session_config(
+    config: KioskConfig, device_id: str, staff_pin_hash: str | None, lockout_file: str | None = None
+):
     from kiosk.session import SessionConfig
     from kiosk.session.errors import SessionConfigError
 
     try:
-        return SessionConfig(device_id=device_id, staff_pin_hash=staff_pin_hash, **config.session)
+        return SessionConfig(
+            device_id=device_id,
+            staff_pin_hash=staff_pin_hash,
+            staff_lockout_file=lockout_file,
+            **config.session,
+        )
     except (TypeError, ValueError, SessionConfigError) as e:
         raise KioskConfigError(f"[session]: {e}") from e
 
@@ -111,14 +119,20 @@ def _run(config: KioskConfig, display, run_seconds: float | None = None) -> None
     from kiosk.session import KioskSession
     from kiosk.session.workers import ThreadWorker
 
-    _session_config(config, "check", None)  # a bad [session] fails before devices open
+    # A bad [session] or staff_pin_hash fails before devices open.
+    _session_config(config, "check", config.staff_pin_hash)
     services, device = open_services(config)
     session = KioskSession(
         default_catalog(),
         services.ports(),
-        _session_config(config, device.device_id, config.staff_pin_hash),
+        _session_config(
+            config, device.device_id, config.staff_pin_hash, str(staff_lockout_path(config))
+        ),
         worker=ThreadWorker(kivy_scheduler()),
     )
+    if services.config_bundle is not None:  # per-center staff PIN from the signed config
+        bundle, center = services.config_bundle, device.center
+        session.staff_pin_source = lambda: bundle.staff_pin_hash(center)
     app = build_app(session, services, display=display)
 
     def stop(*_args: object) -> None:  # the service manager (SIGTERM) may stop the kiosk
@@ -192,12 +206,17 @@ def kiosk(
 
 
 @click.command("kiosk-hash-staff-pin")
-@click.option("--pin", prompt=True, hide_input=True, confirmation_prompt=True, help="4-12 digits.")
+@click.option("--pin", prompt=True, hide_input=True, confirmation_prompt=True, help="6-12 digits.")
 def hash_staff_pin_command(pin: str) -> None:
-    """Print the hash of a staff PIN for the kiosk config (the PIN itself is never stored)."""
+    """Print the hash of a staff PIN (6-12 digits) for the kiosk config or the config bundle's
+    `staff_pins` (the PIN itself is never stored). A shorter PIN is refused."""
     from kiosk.session import hash_staff_pin
+    from kiosk.session.errors import SessionConfigError
 
-    click.echo(hash_staff_pin(pin))
+    try:
+        click.echo(hash_staff_pin(pin))
+    except SessionConfigError as e:
+        raise KioskConfigError(f"staff PIN refused: {e}") from None
 
 
 commands = [kiosk, hash_staff_pin_command]

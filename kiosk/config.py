@@ -2,7 +2,9 @@
 
 It points to the device bundle (identity, central keys, printer queues: written by
 `madoguchi provision enroll`) and says where this terminal keeps its outbox and local state, which
-reader and CUPS server it uses, the staff PIN hash, the panel (`[display]`) and the session's
+reader and CUPS server it uses, the staff PIN hash (its form is checked by `SessionConfig` before
+any device opens; a hash in the signed config bundle's `staff_pins` for this center takes
+precedence), the panel (`[display]`) and the session's
 timeouts (`[session]`: the `SessionConfig` fields in `SESSION_KEYS`). Every key is optional;
 unknown keys are refused so a typo is not silently ignored.
 """
@@ -21,6 +23,7 @@ __all__ = [
     "KioskConfigError",
     "bundles_dir",
     "load_kiosk_config",
+    "staff_lockout_path",
 ]
 
 # What `[session]` may set (kiosk.session.SessionConfig validates the values). The device id
@@ -94,6 +97,11 @@ def load_kiosk_config(path: Path | None) -> KioskConfig:
         else:
             values[key] = str(value)
     return KioskConfig(**values)
+
+
+def staff_lockout_path(config: KioskConfig) -> Path:
+    """Where the staff-PIN failure count and lockout survive restarts: beside the local state."""
+    return config.state.parent / "staff-lockout.json"
 
 
 def bundles_dir(config: KioskConfig) -> Path:

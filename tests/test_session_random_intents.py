@@ -18,7 +18,7 @@ from kiosk.session import KioskSession, SessionConfig, Step, hash_staff_pin
 from kiosk.session.memory import ManualClock, MemoryKit
 
 CATALOG = default_catalog()
-STAFF = hash_staff_pin("2468", salt=b"r" * 16, iterations=100)
+STAFF = hash_staff_pin("246800", salt=b"r" * 16, iterations=100)
 PERSONAL = ("山田", "花子", "千代田", "1985-04-01")
 KIOSK_PROCEDURES = sorted(p.id for p in CATALOG.kiosk_procedures())
 
@@ -75,7 +75,7 @@ INTENTS = [
     (2, lambda r: ("back",)),
     (1, lambda r: ("home",)),
     (1, lambda r: ("open_staff",)),
-    (1, lambda r: ("submit_staff_pin", r.choice(["2468", "1111"]))),
+    (1, lambda r: ("submit_staff_pin", r.choice(["246800", "1111"]))),
     (1, lambda r: ("staff_exit",)),
     (1, lambda r: ("staff_diagnostics",)),
     (1, lambda r: ("staff_refresh_diagnostics",)),

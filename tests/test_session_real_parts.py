@@ -36,7 +36,7 @@ from sync.outbox import Outbox, OutboxConfig
 from sync.sealing import open_record
 
 CENTRAL = X25519PrivateKey.generate()
-STAFF_HASH = hash_staff_pin("8642", salt=b"x" * 16, iterations=1000)
+STAFF_HASH = hash_staff_pin("864200", salt=b"x" * 16, iterations=1000)
 
 
 @pytest.fixture(scope="module")
@@ -252,7 +252,7 @@ def test_paper_out_at_receipt_time_then_staff_reprint(kiosk, pcsc, printer, cups
     assert not session.printer.ok and session.printer.pending_reprints == 1
     subprocess.run(["cupsenable", "-h", cups_server.server, queue], check=True, timeout=30)
     assert session.open_staff()
-    assert session.submit_staff_pin("8642")
+    assert session.submit_staff_pin("864200")
     assert session.staff_reprint()
     assert session.notice.params == {"count": 1}
     assert session.printer.ok and session.printer.pending_reprints == 0

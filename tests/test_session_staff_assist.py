@@ -16,7 +16,7 @@ from kiosk.session import (
     hash_staff_pin,
 )
 
-PIN = "86420"
+PIN = "864200"
 STAFF_HASH = hash_staff_pin(PIN, salt=b"a" * 16, iterations=1000)
 
 

@@ -27,7 +27,7 @@ from kiosk.session import (
 from kiosk.session.memory import MemoryOutbox
 from madoguchi import __version__
 
-PIN = "97531"
+PIN = "975310"
 STAFF_HASH = hash_staff_pin(PIN, salt=b"d" * 16, iterations=1000)
 
 

@@ -184,7 +184,7 @@ def test_the_session_over_the_real_parts(pcsc, cups_server, capture_queue, outbo
     )
     ports: SessionPorts = services.ports()
     assert isinstance(ports.diagnostics, DiagnosticsAdapter)
-    pin = "13579"
+    pin = "135790"
     session = KioskSession(
         default_catalog(),
         ports,

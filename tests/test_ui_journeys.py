@@ -40,7 +40,7 @@ from sync.outbox import Outbox, OutboxConfig  # noqa: E402
 from sync.sealing import open_record  # noqa: E402
 
 CENTRAL = X25519PrivateKey.generate()
-STAFF_PIN = "8642"
+STAFF_PIN = "864211"
 STAFF_HASH = hash_staff_pin(STAFF_PIN, salt=b"x" * 16, iterations=1000)
 # The "ordinary" simulator profile's resident (fictional), as the card's basic-4 hold it.
 RESIDENT = ("山田 花子",)

@@ -24,6 +24,7 @@ from typing import Any
 
 from kiosk.config import KioskConfig, bundles_dir
 from kiosk.services._card import CardReaderAdapter, translate_card_error
+from kiosk.services._config_bundle import ConfigBundleView
 from kiosk.services._diagnostics import DiagnosticsAdapter
 from kiosk.services._printer import PrinterAdapter
 from kiosk.services._sync import LocalQueueAdapter, OnlineAdapter, OutboxAdapter, StatusAdapter
@@ -31,6 +32,7 @@ from kiosk.session.ports import SessionPorts
 
 __all__ = [
     "CardReaderAdapter",
+    "ConfigBundleView",
     "DiagnosticsAdapter",
     "KioskServices",
     "LocalQueueAdapter",
@@ -59,6 +61,8 @@ class KioskServices:
     city_name: str = "Madoguchi City"
     center_name: str = "Community Center"
     staff_alert: Any = None  # kiosk.staff_alert.StaffAlert (default) or another AlertPort
+    # The signed config bundle's card trust and staff PINs (None: not configured).
+    config_bundle: ConfigBundleView | None = None
     _printer_adapter: PrinterAdapter | None = field(default=None, init=False, repr=False)
     _watcher: Any = field(default=None, init=False, repr=False)
     _owns_renderer: bool = field(default=False, init=False, repr=False)
@@ -77,7 +81,10 @@ class KioskServices:
                 self.printer, renderer, city_name=self.city_name, center_name=self.center_name
             )
         return SessionPorts(
-            card=CardReaderAdapter(self.card_reader),
+            card=CardReaderAdapter(
+                self.card_reader,
+                self.config_bundle.card_trust if self.config_bundle is not None else None,
+            ),
             outbox=OutboxAdapter(self.outbox),
             printer=self._printer_adapter,
             online=OnlineAdapter(self.online_client) if self.online_client is not None else None,
@@ -150,5 +157,6 @@ def open_services(config: KioskConfig) -> tuple[KioskServices, Any]:
         agent_status_path=config.agent_status,
         city_name=device.city or "Madoguchi City",
         center_name=device.center,
+        config_bundle=ConfigBundleView(bundles_dir(config), device.catalog_public),
     )
     return services, device

@@ -1,5 +1,10 @@
 """The card reader behind `CardPort`: library errors become `Port*Error`s where the reader is
-called; card data crosses once into a `CardData` the session wipes."""
+called; card data crosses once into a `CardData` the session wipes.
+
+With a `trust` source (the signed config bundle's `card_trust`, `ConfigBundleView.card_trust`)
+every read is checked: the auth certificate against the JPKI CAs and their CRLs, basic-4 against
+the kenhojo signature. A card that fails becomes `PortCardRefusedError(reason)`: the reason is
+logged for staff (a code, no card data); the session tells the resident to go to the counter."""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from typing import Any
 from kiosk.session.ports import (
     CardData,
     PortCardDataError,
+    PortCardRefusedError,
     PortCardRemovedError,
     PortCertificateExpiredError,
     PortError,
@@ -37,12 +43,19 @@ def translate_card_error(e: Exception) -> PortError:
         return PortNotMyNumberCardError(str(e))
     if isinstance(e, ce.CertificateExpiredError):
         return PortCertificateExpiredError(str(e))
+    if isinstance(e, ce.CertificateRejectedError):
+        log.warning("card refused: auth certificate %s", e.reason)
+        return PortCardRefusedError(e.reason)
+    if isinstance(e, ce.CardNotGenuineError):
+        log.warning("card refused: kenhojo signature check failed (%s)", e.reason)
+        return PortCardRefusedError(f"not_genuine:{e.reason}")
     return PortCardDataError(type(e).__name__)
 
 
 class _CardHandle:
-    def __init__(self, card: Any) -> None:
+    def __init__(self, card: Any, trust: Any = None) -> None:
         self._card = card
+        self._trust = trust  # devices.card.trust.CardTrust or None
 
     def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
         from devices.card.errors import CardError
@@ -59,7 +72,7 @@ class _CardHandle:
         self._call(self._card.verify_kenhojo_pin, pin)
 
     def read_basic4(self) -> CardData:
-        basic4 = self._call(self._card.read_basic4)
+        basic4 = self._call(lambda: self._card.read_basic4(trust=self._trust))
         try:
             return CardData(
                 name=basic4.name,
@@ -79,7 +92,7 @@ class _CardHandle:
     def read_auth_certificate(self) -> bytes:
         from cryptography.hazmat.primitives.serialization import Encoding
 
-        cert = self._call(self._card.read_auth_certificate)
+        cert = self._call(lambda: self._card.read_auth_certificate(trust=self._trust))
         return cert.public_bytes(Encoding.DER)
 
     def sign_sha256_digest(self, digest: bytes) -> bytes:
@@ -95,15 +108,20 @@ class _CardHandle:
 
 
 class CardReaderAdapter:
-    """`CardPort` over `devices.card.CardReader` (a named reader, or the first with a card)."""
+    """`CardPort` over `devices.card.CardReader` (a named reader, or the first with a card).
 
-    def __init__(self, reader: Any) -> None:
+    `trust`: None, a `CardTrust`, or a callable returning the current one (or None), asked at
+    each connect so a newly applied config bundle counts from the next card on."""
+
+    def __init__(self, reader: Any, trust: Any = None) -> None:
         self.reader = reader
+        self.trust = trust
 
     def connect(self) -> _CardHandle:
         from devices.card.errors import CardError
 
+        trust = self.trust() if callable(self.trust) else self.trust
         try:
-            return _CardHandle(self.reader.connect())
+            return _CardHandle(self.reader.connect(), trust)
         except CardError as e:
             raise translate_card_error(e) from e

@@ -21,6 +21,7 @@ from typing import Any
 from kiosk.session._base import _SessionCore
 from kiosk.session.forms import Form
 from kiosk.session.ports import (
+    PortCardRefusedError,
     PortCardRemovedError,
     PortCertificateExpiredError,
     PortError,
@@ -145,6 +146,13 @@ class _CardFlow(_SessionCore):
         elif isinstance(error, PortNotMyNumberCardError):
             self._go(back_to)
             self._notice(NoticeCode.NOT_MYNUMBER_CARD)
+        elif isinstance(error, PortCardRefusedError):
+            # Revoked, untrusted or counterfeit: no retry helps, the counter does. The reason is
+            # a code for staff (the resident's message is plain); no card data was returned.
+            self._go(Step.SERVICE_ERROR)
+            revoked = error.reason == "revoked"
+            code = NoticeCode.CARD_REVOKED if revoked else NoticeCode.CARD_NOT_ACCEPTED
+            self._notice(code, reason=error.reason)
         elif isinstance(error, PortError):
             self._go(back_to)
             self._notice(NoticeCode.CARD_ERROR)
@@ -419,7 +427,10 @@ class _CardFlow(_SessionCore):
             outcome, detail, print_error = result
             if outcome == "refused":
                 self._go(Step.SERVICE_ERROR)
-                self._notice(NoticeCode.REFUSED, reason=detail)
+                if detail == "revoked_certificate":  # central's CRL knew it: say so plainly
+                    self._notice(NoticeCode.CARD_REVOKED, reason=detail)
+                else:
+                    self._notice(NoticeCode.REFUSED, reason=detail)
                 return
             self.reference = detail
             self.receipt_printed = print_error is None

@@ -1,7 +1,11 @@
 """Staff mode: behind the staff PIN (a PBKDF2 hash in config, never the PIN itself).
 
+Staff credentials: this center's hash from the signed config bundle when it carries one
+(`staff_pin_source`), else `SessionConfig.staff_pin_hash`.
+
 Invariants: entering staff mode first wipes any resident session; repeated wrong PINs lock the
-entry for `staff_lockout_s`; staff see counts and states only (queue numbers, printer reasons,
+entry for `staff_lockout_s`, counted durably in `staff_lockout_file` when set (a restart does
+not reset the count or the lockout); staff see counts and states only (queue numbers, printer reasons,
 pending reprints, outbox depth, last sync, the diagnostics snapshot), never record contents;
 staff mode (diagnostics included) leaves by itself after `staff_idle_timeout_s` without a touch.
 A diagnostics probe that fails shows as `ProbeFailed(cause)`, never as an error of the kiosk.
@@ -16,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kiosk.session._base import _SessionCore
+from kiosk.session._staff_lockout import StaffLockout
 from kiosk.session.config import verify_staff_pin
 from kiosk.session.ports import (
     ClockInfo,
@@ -87,9 +92,20 @@ def collect_diagnostics(
 class _StaffFlow(_SessionCore):
     # ---- staff mode ------------------------------------------------------------------------
 
+    # The entry point may set `staff_pin_source`: a callable giving this center's staff PIN hash
+    # from the signed config bundle (None when the bundle carries none: the config's hash holds).
+    staff_pin_source: Callable[[], str | None] | None = None
+
+    def _staff_pin_hash(self) -> str | None:
+        if self.staff_pin_source is not None:
+            encoded = self.staff_pin_source()
+            if encoded:
+                return encoded
+        return self.config.staff_pin_hash
+
     def open_staff(self) -> bool:
         """The hidden staff gesture: ask for the staff PIN (the only way out of out-of-service)."""
-        if self.step in BUSY_STEPS or not self.config.staff_pin_hash:
+        if self.step in BUSY_STEPS or not self._staff_pin_hash():
             return False
         self._last_activity = self._clock()
         self._resume_step = self.step if self.step is Step.OUT_OF_SERVICE else None
@@ -98,11 +114,28 @@ class _StaffFlow(_SessionCore):
         self._changed()
         return True
 
+    def _staff_lockout(self) -> StaffLockout:
+        # Created on first use, so the file is read once per session object (i.e. per start).
+        lockout = getattr(self, "_staff_lockout_store", None)
+        if lockout is None:
+            lockout = self._staff_lockout_store = StaffLockout(
+                self.config.staff_lockout_file,
+                max_failures=self.config.staff_pin_max_failures,
+                lockout_s=self.config.staff_lockout_s,
+                now=self._wall_clock(),
+            )
+        return lockout
+
     def submit_staff_pin(self, pin: str) -> bool:
         if self.step is not Step.STAFF_PIN:
             return False
         self._last_activity = now = self._clock()
-        if now < self._staff_locked_until or not verify_staff_pin(pin, self.config.staff_pin_hash):
+        lockout, wall = self._staff_lockout(), self._wall_clock()
+        # Locked if either clock says so: the monotonic one cannot jump, the durable wall-clock
+        # one survives restarts (see kiosk.session._staff_lockout).
+        locked = now < self._staff_locked_until or lockout.locked(wall)
+        if locked or not verify_staff_pin(pin, self._staff_pin_hash()):
+            lockout.failed(wall)
             self._staff_failures += 1
             if self._staff_failures >= self.config.staff_pin_max_failures:
                 self._staff_locked_until = now + self.config.staff_lockout_s
@@ -111,6 +144,7 @@ class _StaffFlow(_SessionCore):
             self._changed()
             return False
         self._staff_failures = 0
+        lockout.succeeded()
         # A resident's half-finished session never stays behind staff mode.
         self.wipe(reason="staff", keep_preferences=True)
         self._go(Step.STAFF_MENU)

@@ -3,6 +3,12 @@
 The staff PIN is never stored: config holds `pbkdf2-sha256$<iterations>$<salt hex>$<hash hex>`
 made by `hash_staff_pin`; `verify_staff_pin` compares in constant time. Without a hash, staff
 mode cannot be entered from the touch screen at all.
+
+A staff PIN is 6 to 12 digits (`STAFF_PIN_MIN_DIGITS`): `hash_staff_pin` refuses a shorter one
+and `verify_staff_pin` rejects a shorter entry without hashing it, so a hash made for an old
+4-digit PIN can never open staff mode. A hash in config must be well formed
+(`staff_pin_hash_problem`). `staff_lockout_file` (set by the entry point, in the kiosk's state
+directory) makes the failure count and lockout survive restarts (`kiosk.session._staff_lockout`).
 """
 
 from __future__ import annotations
@@ -15,9 +21,18 @@ from dataclasses import dataclass
 from kiosk.session.errors import SessionConfigError
 from madoguchi.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
-__all__ = ["SessionConfig", "hash_staff_pin", "verify_staff_pin"]
+__all__ = [
+    "STAFF_PIN_MAX_DIGITS",
+    "STAFF_PIN_MIN_DIGITS",
+    "SessionConfig",
+    "hash_staff_pin",
+    "staff_pin_hash_problem",
+    "verify_staff_pin",
+]
 
 _ITERATIONS = 200_000
+STAFF_PIN_MIN_DIGITS = 6
+STAFF_PIN_MAX_DIGITS = 12
 
 
 @dataclass(frozen=True)
@@ -36,6 +51,8 @@ class SessionConfig:
     staff_pin_hash: str | None = None
     staff_pin_max_failures: int = 5  # then locked until the lockout passes
     staff_lockout_s: float = 300.0
+    # Where failures and the lockout are kept across restarts (None: in memory only).
+    staff_lockout_file: str | None = None
 
     def __post_init__(self) -> None:
         if self.default_language not in LANGUAGES:
@@ -61,20 +78,49 @@ class SessionConfig:
             raise SessionConfigError("large_text_scale", "must be at least 1.5")
         if not self.device_id or len(self.device_id) > 32 or not self.device_id.isascii():
             raise SessionConfigError("device_id", "1-32 ASCII characters")
-        if self.staff_pin_hash is not None and self.staff_pin_hash.count("$") != 3:
-            raise SessionConfigError("staff_pin_hash", "expected pbkdf2-sha256$iter$salt$hash")
+        if self.staff_pin_hash is not None:
+            problem = staff_pin_hash_problem(self.staff_pin_hash)
+            if problem:
+                raise SessionConfigError("staff_pin_hash", problem)
+        if self.staff_lockout_file is not None and not os.path.isabs(self.staff_lockout_file):
+            raise SessionConfigError("staff_lockout_file", "must be an absolute path")
+
+
+def _pin_ok(pin: str) -> bool:
+    return (
+        pin.isascii() and pin.isdigit() and STAFF_PIN_MIN_DIGITS <= len(pin) <= STAFF_PIN_MAX_DIGITS
+    )
+
+
+def staff_pin_hash_problem(encoded: str) -> str | None:
+    """Why `encoded` is not a usable staff PIN hash (None when it is)."""
+    parts = encoded.split("$")
+    if len(parts) != 4 or parts[0] != "pbkdf2-sha256":
+        return "expected pbkdf2-sha256$iter$salt$hash"
+    _, iterations, salt, digest = parts
+    if not iterations.isascii() or not iterations.isdigit() or int(iterations) < 1:
+        return "iterations must be a positive whole number"
+    try:
+        salt_bytes, digest_bytes = bytes.fromhex(salt), bytes.fromhex(digest)
+    except ValueError:
+        return "salt and hash must be hex"
+    if len(salt_bytes) < 8 or len(digest_bytes) != 32:
+        return "salt of at least 8 bytes and a 32-byte hash expected"
+    return None
 
 
 def hash_staff_pin(pin: str, *, salt: bytes | None = None, iterations: int = _ITERATIONS) -> str:
-    if not pin.isdigit() or not 4 <= len(pin) <= 12:
-        raise SessionConfigError("staff_pin", "4-12 digits")
+    if not _pin_ok(pin):
+        raise SessionConfigError(
+            "staff_pin", f"{STAFF_PIN_MIN_DIGITS}-{STAFF_PIN_MAX_DIGITS} digits"
+        )
     salt = salt or os.urandom(16)
     digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, iterations)
     return f"pbkdf2-sha256${iterations}${salt.hex()}${digest.hex()}"
 
 
 def verify_staff_pin(pin: str, encoded: str | None) -> bool:
-    if not encoded:
+    if not encoded or not _pin_ok(pin):
         return False
     try:
         scheme, iterations, salt, want = encoded.split("$")

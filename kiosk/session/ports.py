@@ -37,6 +37,7 @@ __all__ = [
     "PortNoCardError",
     "PortNotMyNumberCardError",
     "PortCardDataError",
+    "PortCardRefusedError",
     "PortCertificateExpiredError",
     "PortOutboxFullError",
     "PortOfflineError",
@@ -91,6 +92,17 @@ class PortCardDataError(PortError):
 
 class PortCertificateExpiredError(PortCardDataError):
     """The card's JPKI authentication certificate is outside its validity: renew at the counter."""
+
+
+class PortCardRefusedError(PortCardDataError):
+    """The card was read but failed a check: its authentication certificate is revoked
+    (`reason="revoked"`), not from a trusted CA or not an authentication certificate, or its
+    kenhojo files are not what the authority signed (`"not_genuine:<why>"`). `reason` is for
+    staff and logs; the resident is sent to the counter."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"card refused: {reason}")
+        self.reason = reason
 
 
 class PortOutboxFullError(PortError):

@@ -88,6 +88,8 @@ class NoticeCode(StrEnum):
     NOT_MYNUMBER_CARD = "not_mynumber_card"
     NO_CARD = "no_card"
     CARD_ERROR = "card_error"
+    CARD_REVOKED = "card_revoked"  # params: reason (for staff) — the card's certificate is revoked
+    CARD_NOT_ACCEPTED = "card_not_accepted"  # params: reason (for staff): failed a card check
     INVALID_VALUE = "invalid_value"  # params: field
     MISSING_VALUES = "missing_values"  # params: fields
     OUTBOX_FULL = "outbox_full"

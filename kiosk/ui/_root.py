@@ -21,6 +21,14 @@ NOTICE_TEXT = {
     "not_mynumber_card": "This card cannot be used. Please place your My Number Card.",
     "no_card": "No card was found. Please place your card on the reader.",
     "card_error": "The card could not be read. Please ask the staff.",
+    "card_revoked": (
+        "This card can no longer be used. It may have been replaced or reported lost. "
+        "Please go to the city office counter."
+    ),
+    "card_not_accepted": (
+        "This card could not be checked and cannot be used here. "
+        "Please go to the city office counter."
+    ),
     "invalid_value": "Please check this entry.",
     "missing_values": "Some entries are missing.",
     "outbox_full": "This terminal cannot accept applications now. Please ask the staff.",

@@ -345,7 +345,7 @@ def unmount(app: Any, window: Any) -> None:
     app.dispatch("on_stop")
 
 
-PREVIEW_STAFF_PIN = "24680"
+PREVIEW_STAFF_PIN = "246802"
 
 
 class PreviewUi:

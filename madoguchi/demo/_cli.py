@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-DEMO_STAFF_PIN = "2580"
+DEMO_STAFF_PIN = "258000"
 
 
 def _has_display() -> bool:
@@ -117,7 +117,7 @@ def _offscreen(stack, kiosk_config: Path) -> None:
 def demo(out: Path, window: bool | None, card_profile: str) -> None:
     """Run the kiosk with central, sync agent, simulated card and a PDF printer, all here.
 
-    With a display, the kiosk opens in a window (staff PIN 2580, card PIN 1234) and runs until
+    With a display, the kiosk opens in a window (staff PIN 258000, card PIN 1234) and runs until
     you press Ctrl-C here. Without one, it saves screenshots of every screen, walks a resident's
     visit through the real parts, and prints what reached the central store.
     """

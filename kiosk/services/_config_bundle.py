@@ -1,0 +1,104 @@
+"""What the kiosk takes from the signed device config bundle besides the sealing key: the card
+trust (`payload["card_trust"]`: JPKI CAs, their CRLs, kenhojo authorities) and the staff PIN
+hash of this terminal's center (`payload["staff_pins"]`: `{center: "pbkdf2-sha256$..."}`).
+
+Invariants (as `sync.outbox.AnnouncedSealingKey` for the sealing key):
+- Nothing is taken from a bundle whose signature does not verify with the pinned catalog key
+  (`sync.bundles.load_trusted`); expiry and rollback of new bundles are enforced where bundles
+  enter the device (the agent's `BundleStore.apply`).
+- It only moves forward: a file that fails verification, vanished, is older than the one last
+  taken, or carries a malformed entry leaves what was taken before in place (logged by class
+  name). A bundle without an entry means "not configured": `card_trust()` is then None (the
+  reader checks validity and KeyUsage only) and `staff_pin_hash()` None (the kiosk config's
+  hash applies).
+- Cheap: one `stat` per call; the file is re-read only when it was replaced.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("kiosk.services")
+
+STAFF_PINS_KEY = "staff_pins"
+
+
+def _staff_pins(entry: Any) -> dict[str, str]:
+    from kiosk.session.config import staff_pin_hash_problem
+
+    if not isinstance(entry, dict):
+        raise ValueError("staff_pins must be an object")
+    out = {}
+    for center, encoded in entry.items():
+        if not isinstance(center, str) or not isinstance(encoded, str):
+            raise ValueError("staff_pins maps center names to hashes")
+        problem = staff_pin_hash_problem(encoded)
+        if problem:
+            raise ValueError(f"staff_pins: {problem}")
+        out[center] = encoded
+    return out
+
+
+class ConfigBundleView:
+    """`<bundles_dir>/config.bundle` as the kiosk reads it (see the module invariants)."""
+
+    def __init__(self, bundles_dir: Path | str, catalog_public: Any) -> None:
+        self.path = Path(bundles_dir) / "config.bundle"
+        self._catalog_public = catalog_public
+        self._lock = threading.Lock()
+        self._seen: tuple[int, int, int] | None = None
+        self._version = 0
+        self._trust: Any = None
+        self._staff: dict[str, str] = {}
+
+    def _refresh(self) -> None:
+        if self._catalog_public is None:
+            return
+        try:
+            st = os.stat(self.path)
+            seen: tuple[int, int, int] | None = (st.st_ino, st.st_size, st.st_mtime_ns)
+        except OSError:
+            seen = None
+        if seen == self._seen:
+            return
+        self._seen = seen
+        if seen is not None:
+            self._reload()
+
+    def _reload(self) -> None:
+        from devices.card.errors import CardTrustConfigError
+        from devices.card.trust import CONFIG_KEY, card_trust_from_config
+        from sync.bundles import BundleError, load_trusted
+
+        try:
+            bundle = load_trusted(self.path.read_bytes(), self._catalog_public)
+            if bundle.type != "config":
+                raise ValueError("not a config bundle")
+            if bundle.version < self._version:
+                raise ValueError(f"v{bundle.version} is older than v{self._version}")
+            entry = bundle.payload.get(CONFIG_KEY)
+            trust = None if entry is None else card_trust_from_config(entry)
+            staff = _staff_pins(bundle.payload.get(STAFF_PINS_KEY, {}))
+        except (OSError, ValueError, BundleError, CardTrustConfigError) as e:
+            log.warning("config bundle: card trust and staff PINs unchanged (%s)", type(e).__name__)
+            return
+        except Exception as e:  # noqa: BLE001 - a bad file must never stop the kiosk
+            log.error("config bundle unreadable: %s", type(e).__name__)
+            return
+        self._version, self._trust, self._staff = bundle.version, trust, staff
+
+    def card_trust(self) -> Any:
+        """The `devices.card.trust.CardTrust` of the newest config bundle, or None."""
+        with self._lock:
+            self._refresh()
+            return self._trust
+
+    def staff_pin_hash(self, center: str) -> str | None:
+        """This center's staff PIN hash from the config bundle, or None."""
+        with self._lock:
+            self._refresh()
+            return self._staff.get(center)
