@@ -7,6 +7,7 @@ Placement (paths under `root`, owners resolved from `<root>/etc/passwd` and `<ro
         curve_client.secret, signing.pem 0600 madoguchi-sync   (only the sync agent reads them)
     var/lib/madoguchi/bundles/catalog.bundle   the signed first catalog, if the tarball has one,
                                         verified with the catalog key of device.toml first
+                                        (and applied-versions.json, its version floor), 0640
 Invariants: the tarball is read entirely into memory and checked (only the expected regular
 files, no links, no paths outside `madoguchi-device/`, size-bounded) before anything is written;
 the bundle is assembled in a temp directory next to the target and renamed into place, so a
@@ -250,5 +251,6 @@ def _place_catalog(
         raise InstallError(f"first catalog bundle refused: {e}") from e
     for path in bundles_dir.iterdir():
         os.chown(path, owners.bundles_uid, owners.group)
-        os.chmod(path, 0o640 if path.suffix == ".bundle" else 0o600)
+        # bundles and their version floor are read by the kiosk (group); the lock is not
+        os.chmod(path, 0o640 if path.suffix in (".bundle", ".json") else 0o600)
     return version

@@ -430,7 +430,9 @@ class BundleStore:
             "format": 1,
             "applied": {k: {"version": v, "sha256": h} for k, (v, h) in sorted(floor.items())},
         }
-        write_atomic(self.directory / VERSIONS_FILE, json.dumps(doc, sort_keys=True).encode())
+        # readable like the bundles: the kiosk's readers check the floor too; nothing secret
+        data = json.dumps(doc, sort_keys=True).encode()
+        write_atomic(self.directory / VERSIONS_FILE, data, mode=0o644)
 
     def root_version(self) -> int:
         """The newest root version any applied bundle carried (0: none, or a key is pinned)."""
