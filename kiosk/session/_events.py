@@ -122,6 +122,12 @@ class _EventFlow(_SessionCore):
         base = self.event_date or self.today()
         return self.set_event_date((base + _dt.timedelta(days=days)).isoformat())
 
+    def event_date_today(self) -> bool:
+        """The checklist's "today" button."""
+        if self.step is not Step.CHECKLIST or self.life_event is None:
+            return False
+        return self.set_event_date(self.today().isoformat())
+
     def return_to_checklist(self) -> bool:
         """From the done screen back to the life event's checklist, where the procedure just
         submitted (its reference number is on the screen) now shows as 済 / 事前入力済."""

@@ -233,12 +233,38 @@ class FormConfirmScreen(KScreen):
         super().clear()
 
 
+def where_next_lines(app: Any, where: dict[str, Any], complete_msgid: str) -> str:
+    """What comes next (from `session.where_next()`): the counter, the deadline with its date,
+    what to bring; or that nothing is left to do."""
+    lines = []
+    if where.get("completion") == "kiosk":
+        lines.append(app.tr(complete_msgid))
+    elif where.get("office"):
+        lines.append(app.tr("Where to go: {office}", office=where["office"]))
+    if where.get("completion") != "kiosk":
+        if where.get("deadline"):
+            lines.append(
+                app.tr("Deadline: {deadline} (by {date})", deadline=where["deadline"],
+                       date=where["due"]) if where.get("due")
+                else app.tr("Deadline: {deadline}", deadline=where["deadline"])
+            )  # fmt: skip
+        if where.get("documents"):
+            lines.append(app.tr("Bring: {documents}", documents=", ".join(where["documents"])))
+    return "\n".join(lines)
+
+
 class DoneScreen(KScreen):
     GUIDANCE = "Your application was received. Please take your receipt."
+    in_life_event = BooleanProperty(False)
 
     def render(self, s: Any) -> None:
+        app = _app()
         self.ids.reference.text = s.reference or ""
-        self.ids.receipt.text = _app().tr(
+        self.ids.receipt.text = app.tr(
             "Please take your receipt." if s.receipt_printed
             else "The receipt could not be printed. Show this number to the staff."
         )  # fmt: skip
+        self.ids.where_next.text = where_next_lines(
+            app, s.where_next(), "This procedure is complete. You do not need to go to a counter."
+        )
+        self.in_life_event = s.life_event is not None

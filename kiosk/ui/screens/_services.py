@@ -65,7 +65,16 @@ class ClaimSlipScreen(KScreen):
     GUIDANCE = "Your request was saved. Please take the claim slip."
 
     def render(self, s: Any) -> None:
+        app = _app()
         self.ids.reference.text = s.reference or ""
+        cert = s.certificate
+        where = s.certificate_where_next(cert.certificate_id) if cert is not None else {}
+        lines = []
+        if where.get("office"):
+            lines.append(app.tr("Collect at: {office}", office=where["office"]))
+        if where.get("documents"):
+            lines.append(app.tr("Bring: {documents}", documents=", ".join(where["documents"])))
+        self.ids.where_next.text = "\n".join(lines)
 
 
 class BookingTopicScreen(KScreen):

@@ -1,5 +1,9 @@
 """Screens where a resident starts: home, life events and their questions, the checklist,
-the list of procedures and a procedure's introduction."""
+the list of procedures and a procedure's introduction.
+
+The checklist shows each item's true state from the session (done / pre-filled only with this
+visit's reference number), its deadline with the date counted from the event date the resident
+sets with the date buttons, and the Japanese name beside a translated one."""
 
 from __future__ import annotations
 
@@ -57,26 +61,69 @@ class LifeEventQuestionsScreen(KScreen):
 def _where(s: Any, proc: Any) -> str:
     app = _app()
     kind = str(proc.completion.kind)
+    office = proc.completion.office.get(s.language) if proc.completion.office else ""
     if kind == "kiosk":
         return app.tr("Here at this terminal, now")
+    if kind == "prefill":
+        return app.tr("Pre-fill here, then finish at the counter: {office}", office=office)
     if kind == "online":
         return app.tr("Online at home (My Number Portal)")
-    office = proc.completion.office.get(s.language) if proc.completion.office else ""
     return app.tr("At the counter: {office}", office=office)
+
+
+def _state(s: Any, item: Any, proc: Any) -> str:
+    """An item's true state: done/pre-filled only with this visit's reference number."""
+    app = _app()
+    state = str(item.state)
+    if state == "done":
+        return app.tr("Done here (reference number {reference})", reference=item.reference)
+    if state == "prefilled":
+        office = proc.completion.office.get(s.language) if proc.completion.office else ""
+        return app.tr(
+            "Pre-filled here (reference number {reference}). Finish at the counter: {office}",
+            reference=item.reference,
+            office=office,
+        )
+    return _where(s, proc)
+
+
+def _deadline(s: Any, proc: Any, due: str | None) -> str:
+    if proc.deadline is None:
+        return ""
+    words = proc.deadline.get(s.language)
+    if due:
+        return _app().tr("Deadline: {deadline} (by {date})", deadline=words, date=due)
+    return _app().tr("Deadline: {deadline}", deadline=words)
 
 
 class ChecklistScreen(KScreen):
     GUIDANCE = "This is the list of procedures you need. You can print it."
+    has_date = BooleanProperty(False)
 
     def render(self, s: Any) -> None:
         rows = []
         for item in s.checklist:
-            p = s.catalog.procedures[item.procedure_id]
-            style = "primary" if item.kiosk_capable else "choice"
-            rows.append((f"proc_{p.id}", f"{self.t(s, p.name)}\n{_where(s, p)}", style,
+            p = s.checklist_procedure(item.procedure_id)
+            name = self.t(s, p.name)
+            if s.language != "ja":
+                name = f"{name}（{p.name['ja']}）"  # staff read the Japanese name
+            lines = [name, _state(s, item, p)]
+            if str(item.state) != "done":
+                lines.append(_deadline(s, p, item.due))
+            style = "selected" if item.reference else "primary" if item.kiosk_capable else "choice"
+            rows.append((f"proc_{p.id}", "\n".join(x for x in lines if x), style,
                          _intent("choose_procedure", p.id)))  # fmt: skip
         self.fill(self.ids.rows, rows)
-        self.ids.event_name.text = self.t(s, s.life_event.name) if s.life_event else ""
+        event = s.life_event
+        self.ids.event_name.text = self.t(s, event.name) if event else ""
+        self.has_date = bool(event and event.date_label)
+        if self.has_date:
+            day = s.event_date.isoformat() if s.event_date else _app().tr("Not set")
+            self.ids.event_date.text = _app().tr(
+                "{label}: {date}", label=self.t(s, event.date_label), date=day
+            )
+        else:
+            self.ids.event_date.text = ""
 
 
 class ProceduresScreen(KScreen):
