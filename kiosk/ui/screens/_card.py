@@ -233,7 +233,12 @@ class FormConfirmScreen(KScreen):
         super().clear()
 
 
-def where_next_lines(app: Any, where: dict[str, Any], complete_msgid: str) -> str:
+def list_separator(language: str) -> str:
+    """、 between list items in Japanese and Chinese, a comma elsewhere."""
+    return "、" if language in ("ja", "ja-easy", "zh-Hans") else ", "
+
+
+def where_next_lines(app: Any, where: dict[str, Any], complete_msgid: str, sep: str) -> str:
     """What comes next (from `session.where_next()`): the counter, the deadline with its date,
     what to bring; or that nothing is left to do."""
     lines = []
@@ -249,7 +254,7 @@ def where_next_lines(app: Any, where: dict[str, Any], complete_msgid: str) -> st
                 else app.tr("Deadline: {deadline}", deadline=where["deadline"])
             )  # fmt: skip
         if where.get("documents"):
-            lines.append(app.tr("Bring: {documents}", documents=", ".join(where["documents"])))
+            lines.append(app.tr("Bring: {documents}", documents=sep.join(where["documents"])))
     return "\n".join(lines)
 
 
@@ -265,6 +270,9 @@ class DoneScreen(KScreen):
             else "The receipt could not be printed. Show this number to the staff."
         )  # fmt: skip
         self.ids.where_next.text = where_next_lines(
-            app, s.where_next(), "This procedure is complete. You do not need to go to a counter."
+            app,
+            s.where_next(),
+            "This procedure is complete. You do not need to go to a counter.",
+            list_separator(s.language),
         )
         self.in_life_event = s.life_event is not None

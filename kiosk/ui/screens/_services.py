@@ -73,7 +73,8 @@ class ClaimSlipScreen(KScreen):
         if where.get("office"):
             lines.append(app.tr("Collect at: {office}", office=where["office"]))
         if where.get("documents"):
-            lines.append(app.tr("Bring: {documents}", documents=", ".join(where["documents"])))
+            sep = "、" if s.language in ("ja", "ja-easy", "zh-Hans") else ", "
+            lines.append(app.tr("Bring: {documents}", documents=sep.join(where["documents"])))
         self.ids.where_next.text = "\n".join(lines)
 
 
