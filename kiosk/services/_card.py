@@ -34,7 +34,7 @@ def translate_card_error(e: Exception) -> PortError:
     if isinstance(e, ce.WrongPinError):
         return PortWrongPinError(e.tries_left)
     if isinstance(e, ce.PinBlockedError):
-        return PortPinBlockedError(str(e))
+        return PortPinBlockedError(str(e), just_now=e.just_now)
     if isinstance(e, ce.CardRemovedError):
         return PortCardRemovedError(str(e))
     if isinstance(e, (ce.NoCardError, ce.NoReaderError)):

@@ -134,7 +134,9 @@ class _CardFlow(_SessionCore):
         if isinstance(error, PortPinBlockedError):
             self.tries_left = 0
             self._go(Step.PIN_BLOCKED)
-            self._notice(NoticeCode.PIN_BLOCKED)
+            # "You have just locked it" differs from "it was locked before you came".
+            just_now = getattr(error, "just_now", False)
+            self._notice(NoticeCode.PIN_BLOCKED_NOW if just_now else NoticeCode.PIN_BLOCKED)
         elif isinstance(error, PortCardRemovedError):
             self.card_present = False
             self.wipe(reason="card_removed", keep_preferences=True)
@@ -207,7 +209,7 @@ class _CardFlow(_SessionCore):
                 if error.tries_left <= 0:
                     self._close_card()
                     self._go(Step.PIN_BLOCKED)
-                    self._notice(NoticeCode.PIN_BLOCKED)
+                    self._notice(NoticeCode.PIN_BLOCKED_NOW)  # this entry spent the last try
                 else:
                     self._go(Step.PIN_ENTRY)
                     self._notice(NoticeCode.WRONG_PIN, tries_left=error.tries_left)

@@ -71,7 +71,12 @@ class PortWrongPinError(PortError):
 
 
 class PortPinBlockedError(PortError):
-    """The PIN is blocked on the card: only the city counter can unblock it."""
+    """The PIN is blocked on the card: only the city counter can unblock it. `just_now`: this
+    entry blocked it (the resident is told so, and where to unlock it)."""
+
+    def __init__(self, message: str = "", *, just_now: bool = False) -> None:
+        super().__init__(message or "PIN blocked")
+        self.just_now = just_now
 
 
 class PortCardRemovedError(PortError):

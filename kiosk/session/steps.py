@@ -84,6 +84,7 @@ class CardPurpose(StrEnum):
 class NoticeCode(StrEnum):
     WRONG_PIN = "wrong_pin"  # params: tries_left
     PIN_BLOCKED = "pin_blocked"
+    PIN_BLOCKED_NOW = "pin_blocked_now"  # this wrong entry locked it
     CARD_REMOVED = "card_removed"
     NOT_MYNUMBER_CARD = "not_mynumber_card"
     NO_CARD = "no_card"

@@ -17,6 +17,10 @@ _loaded: set[str] = set()
 NOTICE_TEXT = {
     "wrong_pin": "The PIN was wrong. Tries left: {tries_left}",
     "pin_blocked": "The PIN is locked. Please go to the city office counter.",
+    "pin_blocked_now": (
+        "That PIN was wrong, so the PIN is now locked. To unlock it, go to the city office "
+        "counter with this card and a photo ID."
+    ),
     "card_removed": "The card was removed. For your privacy, the data was erased.",
     "not_mynumber_card": "This card cannot be used. Please place your My Number Card.",
     "no_card": "No card was found. Please place your card on the reader.",
