@@ -197,3 +197,26 @@ def test_prefill_receipt_says_where_to_go_by_when_and_what_to_bring(renderer, tm
     assert "期限：引っ越した日から14日以内（2026年12月4日まで）" in text
     assert "持ち物：マイナンバーカード、転出証明書" in text
     assert "窓口に行く必要はありません" not in text
+
+
+BAD_ITEMS = [
+    ("done without a reference", {"where": "done"}),
+    ("prefilled without a reference", {"where": "prefilled", "office": "市民課"}),
+    ("prefill without a counter", {"where": "prefill"}),
+    ("plain http url", {"where": "online", "url": "http://myna.go.jp/"}),
+    ("negative fee", {"fee_yen": -300}),
+    ("fee not whole yen", {"fee_yen": 1.5}),
+    ("empty document", {"documents": ("マイナンバーカード", " ")}),
+    ("too many documents", {"documents": ("x",) * 21}),
+    ("deadline too long", {"deadline": "期" * 201}),
+    ("unknown state", {"where": "done-ish"}),
+]
+
+
+@pytest.mark.parametrize("change", [c for _, c in BAD_ITEMS], ids=[n for n, _ in BAD_ITEMS])
+def test_bad_checklist_items_are_refused(change):
+    from devices.printer import DocumentDataError
+    from devices.printer.documents import ChecklistItem
+
+    with pytest.raises(DocumentDataError):
+        ChecklistItem(**{"name": "国民健康保険 加入", "where": "here", **change})
