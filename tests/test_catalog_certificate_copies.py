@@ -132,3 +132,73 @@ def test_claim_slip_names_the_counter_and_what_to_bring(adapter):
     assert "受け取り窓口：市役所市民課窓口" in text
     assert "持ち物：マイナンバーカード" in text
     assert "C01-000004-2" in text
+
+
+@pytest.mark.timeout(180)
+def test_three_copies_end_to_end_card_issuer_cupsd(pcsc, adapter, tmp_path):
+    """The whole chain: the resident asks for 3 copies, the simulated card behind pcscd signs
+    central's challenge, the issuer looks the holder up in the back office on 127.0.0.1 and
+    issues; the A4 certificate reaches the test cupsd as one job of three copies."""
+    from residents_support import ResidentsBackOffice, key_of, record_of
+
+    from devices.card import CardReader
+    from devices.card.simulator import SimulatedCard, default_test_ca, load_profile
+    from kiosk.services import CardReaderAdapter, OnlineAdapter, OutboxAdapter
+    from kiosk.session import KioskSession, SessionConfig, SessionPorts, Step
+    from sync.central.issuer import Issuer, IssuerConfig
+    from sync.central.residents import HttpResidentRecords, ResidentRecordsConfig
+    from sync.outbox import Outbox, OutboxConfig
+
+    printer, listener = adapter
+    ca = default_test_ca().certificate
+    profile = load_profile("ordinary")
+    records = {key_of(profile.auth_certificate, ca): record_of(profile)}
+    outbox = Outbox(
+        OutboxConfig(tmp_path / "outbox.db", reserve_bytes=0), "C01", _central_key(), "s1"
+    ).open()
+    with ResidentsBackOffice(records) as office:
+        issuer = Issuer(
+            IssuerConfig(trusted_cas=(ca,), city_name="豊橋市"),
+            tmp_path / "issuer.db",
+            secret=b"0123456789abcdef0123456789abcdef",
+            residents=HttpResidentRecords(ResidentRecordsConfig(url=office.url)),
+        )
+        handlers = issuer.handlers()
+
+        class Central:
+            def request(self, kind, payload, timeout):
+                return handlers[kind]("C01", payload)
+
+        reader = pcsc.reader_name(0)
+        ports = SessionPorts(
+            card=CardReaderAdapter(CardReader(reader)),
+            outbox=OutboxAdapter(outbox),
+            printer=printer,
+            online=OnlineAdapter(Central()),
+        )
+        session = KioskSession(default_catalog(), ports, SessionConfig(device_id="C01"))
+        try:
+            assert session.open_certificates()
+            assert session.choose_certificate("resident_record", 3, "work")
+            assert session.certificate.fee_yen == 3 * 300  # charged for three...
+            with SimulatedCard("ordinary", port=pcsc.vpcd_port, reader_name=reader):
+                session.card_inserted(reader)
+                assert session.step is Step.PIN_ENTRY
+                session.submit_pin("1234")
+            session.card_removed(reader)
+            assert session.step is Step.CERTIFICATE_PRINTED, session.notice
+            [pdf] = listener.wait_for_jobs(1, timeout=30)
+        finally:
+            session.wipe()
+            issuer.close()
+            outbox.close()
+    pages = _pages(pdf)
+    assert len(pages) == 3  # ...three printed
+    assert all(profile.holder_name.split()[0] in page for page in pages)
+    assert [f"{n}通目（全3通）" in page for n, page in enumerate(pages, 1)] == [True] * 3
+
+
+def _central_key():
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    return X25519PrivateKey.generate().public_key()
