@@ -17,7 +17,7 @@ from devices.card.simulator import SimulatedCard, default_test_ca, load_profile
 from devices.card.simulator.ca import issue_crl, kenhojo_authority
 from devices.card.trust import card_trust_entry
 from kiosk.services import CardReaderAdapter, ConfigBundleView, OnlineAdapter
-from kiosk.session import KioskSession, NoticeCode, SessionConfig, Step
+from kiosk.session import KioskSession, NoticeCode, SessionConfig, Step, hash_staff_pin
 from sync.bundles import sign_bundle
 from sync.central.issuer import Issuer, IssuerConfig
 from sync.central.jpki_auth import revoked_serials_from_crls
@@ -56,10 +56,20 @@ def trusted_view(tmp_path):
     return view
 
 
+STAFF_PIN = "602214"
+
+
 def _session(catalog, kit, pcsc, trust) -> KioskSession:
     ports = kit.ports()
     ports.card = CardReaderAdapter(CardReader(pcsc.reader_name(0)), trust)
-    return KioskSession(catalog, ports, SessionConfig(device_id="C09"))
+    staff_hash = hash_staff_pin(STAFF_PIN, salt=b"z" * 16, iterations=1000)
+    return KioskSession(catalog, ports, SessionConfig(device_id="C09", staff_pin_hash=staff_hash))
+
+
+def _staff_diagnostics(session):
+    assert session.open_staff() and session.submit_staff_pin(STAFF_PIN)
+    assert session.staff_diagnostics()
+    return session.diagnostics
 
 
 def _card(pcsc, profile):
@@ -83,6 +93,7 @@ def test_revoked_card_stops_the_certificate_journey_before_the_pin(
         assert session.notice.params == {"reason": "revoked"}
         assert card.sim.verify_apdus(with_data=True) == []  # the PIN was never asked
     session.card_removed(pcsc.reader_name(0))
+    assert _staff_diagnostics(session).last_card_refusal == "revoked"
 
 
 def test_an_ordinary_card_passes_the_same_checks(catalog, kit, pcsc, trusted_view):
@@ -116,6 +127,9 @@ def test_counterfeit_card_never_fills_the_form(catalog, kit, pcsc, trusted_view,
         assert session.form is None
         assert card.sim.profile.holder_name not in repr(session.notice)
     session.card_removed(pcsc.reader_name(0))
+    # staff are told why on the diagnostics screen (a code; it survives the resident's wipe)
+    diagnostics = _staff_diagnostics(session)
+    assert diagnostics.last_card_refusal == reason
 
 
 def test_duplicated_basic4_tag_is_a_card_error(catalog, kit, pcsc, trusted_view):

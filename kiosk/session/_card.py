@@ -41,6 +41,10 @@ log = logging.getLogger("kiosk.session")
 
 
 class _CardFlow(_SessionCore):
+    # Device-wide (survives wipes): why the last refused card was refused, a code for the staff
+    # diagnostics screen ("revoked", "not_genuine:bad_signature", ...), never card data.
+    last_card_refusal: str | None = None
+
     # ---- entering the card steps -----------------------------------------------------------
 
     def start_procedure(self) -> bool:
@@ -152,6 +156,7 @@ class _CardFlow(_SessionCore):
             # Revoked, untrusted or counterfeit: no retry helps, the counter does. The reason is
             # a code for staff (the resident's message is plain); no card data was returned.
             self._go(Step.SERVICE_ERROR)
+            self.last_card_refusal = error.reason
             revoked = error.reason == "revoked"
             code = NoticeCode.CARD_REVOKED if revoked else NoticeCode.CARD_NOT_ACCEPTED
             self._notice(code, reason=error.reason)
@@ -430,6 +435,7 @@ class _CardFlow(_SessionCore):
             if outcome == "refused":
                 self._go(Step.SERVICE_ERROR)
                 if detail == "revoked_certificate":  # central's CRL knew it: say so plainly
+                    self.last_card_refusal = detail
                     self._notice(NoticeCode.CARD_REVOKED, reason=detail)
                 else:
                     self._notice(NoticeCode.REFUSED, reason=detail)

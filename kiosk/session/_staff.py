@@ -6,7 +6,8 @@ Staff credentials: this center's hash from the signed config bundle when it carr
 Invariants: entering staff mode first wipes any resident session; repeated wrong PINs lock the
 entry for `staff_lockout_s`, counted durably in `staff_lockout_file` when set (a restart does
 not reset the count or the lockout); staff see counts and states only (queue numbers, printer reasons,
-pending reprints, outbox depth, last sync, the diagnostics snapshot), never record contents;
+pending reprints, outbox depth, last sync, the diagnostics snapshot with why the last card was
+refused, as a code), never record contents;
 staff mode (diagnostics included) leaves by itself after `staff_idle_timeout_s` without a touch.
 A diagnostics probe that fails shows as `ProbeFailed(cause)`, never as an error of the kiosk.
 An assisted session (`staff_assist`) is an ordinary resident session with a longer idle timeout
@@ -54,6 +55,7 @@ def collect_diagnostics(
     catalog_version: int,
     card_present: bool,
     wall_clock: Callable[[], float],
+    last_card_refusal: str | None = None,
 ) -> Diagnostics:
     """Ask every port what it knows (blocking: run it on the worker). Never raises."""
     diag, status, printer = ports.diagnostics, ports.status, ports.printer
@@ -86,6 +88,7 @@ def collect_diagnostics(
         sync=_probe("sync status", sync),
         agent=_probe("sync agent", diag.agent) if diag else unknown,
         clock=_probe("clock", clock),
+        last_card_refusal=last_card_refusal,
     )
 
 
@@ -203,6 +206,7 @@ class _StaffFlow(_SessionCore):
         self._diagnostics_busy = True
         ports, config, card_present = self.ports, self.config, self.card_present
         catalog_version, wall_clock = self.catalog.version, self._wall_clock
+        refusal = getattr(self, "last_card_refusal", None)
 
         def job() -> Diagnostics:
             return collect_diagnostics(
@@ -211,6 +215,7 @@ class _StaffFlow(_SessionCore):
                 catalog_version=catalog_version,
                 card_present=card_present,
                 wall_clock=wall_clock,
+                last_card_refusal=refusal,
             )
 
         def done(result: Any, error: BaseException | None) -> None:

@@ -183,6 +183,9 @@ class Diagnostics:
     sync: SyncStatus | ProbeFailed
     agent: AgentInfo | ProbeFailed | None  # None: the agent never wrote a status
     clock: ClockInfo | ProbeFailed
+    # Why the last refused card was refused (a code such as "revoked" or
+    # "not_genuine:attributes_mismatch"; never card data). None: none refused since start.
+    last_card_refusal: str | None = None
 
     @property
     def last_sync(self) -> float | None:

@@ -128,6 +128,9 @@ class StaffDiagnosticsScreen(KScreen):
         else:
             text = app.tr("No reader")
         card = app.tr("Card inserted" if d.card_present else "No card in the reader")
+        refusal = getattr(d, "last_card_refusal", None)
+        if refusal:  # a code for staff (e.g. revoked, not_genuine:bad_signature), no card data
+            return f"{text} · {card}\n" + app.tr("Last card refused: {reason}", reason=refusal)
         return f"{text} · {card}"
 
     @staticmethod
