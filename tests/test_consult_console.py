@@ -201,3 +201,46 @@ def test_a_terminal_that_stops_polling_leaves_the_queue(db):
     assert client.get("/api/queue").json["requests"] == []
     polled = relay_for(db).handle("term-1", {"op": "poll", "consultation": cid})
     assert polled == {"ok": True, "state": "ended", "ended_by": "network"}
+
+
+def test_handover_requeues_under_the_new_topic_after_the_terminal_reoffers(db):
+    cid = _queue(db, topic="general")
+    add_staff(db, "kato", "front_desk")
+    front, tanaka = _client(db, "kato"), _client(db, "tanaka")
+    assert front.post(f"/api/accept/{cid}", json={}).status_code == 200
+    r = tanaka.post(f"/api/handover/{cid}", json={"topic": "tax"})
+    assert r.status_code == 403  # not their call
+    for bad in ({"topic": "general"}, {"topic": "astrology"}, {}):
+        r = front.post(f"/api/handover/{cid}", json=bad)
+        assert r.status_code == 400 and r.json["reason"] == "unknown_topic"
+    r = front.post(f"/api/handover/{cid}", json={"topic": "tax"})
+    assert r.json == {"ok": True, "state": "handover", "topic": "tax"}
+    assert front.post(f"/api/handover/{cid}", json={"topic": "care"}).status_code == 403
+    relay = relay_for(db)
+    assert relay.handle("term-1", {"op": "poll", "consultation": cid}) == {
+        "ok": True,
+        "state": "handover",
+        "topic": "tax",
+    }
+    assert tanaka.get("/api/queue").json["requests"] == []  # not before the new offer
+    new_offer = OFFER.replace("o=- 1 1", "o=- 3 3")
+    got = relay.handle("term-1", {"op": "reoffer", "consultation": cid, "offer": new_offer})
+    assert got == {"ok": True, "position": 1}
+    again = relay.handle("term-1", {"op": "reoffer", "consultation": cid, "offer": new_offer})
+    assert again == {"ok": False, "reason": "not_handed_over"}
+    (row,) = tanaka.get("/api/queue").json["requests"]
+    assert row["topic"] == "tax"
+    assert tanaka.post(f"/api/accept/{cid}", json={}).json["offer"] == new_offer
+    assert tanaka.post(f"/api/hangup/{cid}", json={"outcome": "resolved"}).status_code == 200
+    store = open_store(db)
+    try:
+        record = ConsultTables(store).get(cid)
+    finally:
+        store.close()
+    assert (record.topic, record.handovers, record.handover_topics, record.roles) == (
+        "tax",
+        1,
+        "general>tax",
+        "front_desk specialist",
+    )
+    assert (record.accepted_by, record.outcome) == ("tanaka", "resolved")

@@ -84,6 +84,8 @@ def test_open_poll_positions_and_hangup_through_the_agent(rig):
         ({"op": "open", "topic": "tax", "language": "ja", "offer": "v=0\x00m="}, "bad_offer"),
         ({"op": "poll", "consultation": "f" * 32}, "unknown_consultation"),
         ({"op": "poll", "consultation": ["x"]}, "unknown_consultation"),
+        ({"op": "reoffer", "consultation": "f" * 32, "offer": OFFER}, "unknown_consultation"),
+        ({"op": "reoffer", "consultation": "f" * 32, "offer": "x"}, "bad_offer"),
         ({"op": "dance"}, "unknown_op"),
         ({}, "unknown_op"),
     ],
@@ -101,8 +103,8 @@ def test_bad_requests_get_a_reason_and_store_nothing(rig, payload, reason):
 def test_a_terminal_sees_and_ends_only_its_own_requests(rig):
     _, _, (a1, a2) = rig
     mine = _open(a1)["consultation"]
-    for op in ("poll", "hangup"):
-        got = a2.request("consult", {"op": op, "consultation": mine})
+    for op in ("poll", "hangup", "reoffer"):
+        got = a2.request("consult", {"op": op, "consultation": mine, "offer": OFFER})
         assert got == {"ok": False, "reason": "unknown_consultation"}
     assert a1.request("consult", {"op": "poll", "consultation": mine})["state"] == "waiting"
 

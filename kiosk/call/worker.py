@@ -7,7 +7,8 @@ writes commands as JSON lines on stdin and reads events as JSON lines on stdout:
   commands: {"cmd": "call", "topic": ..., "language": ...} | {"cmd": "chat", "text": ...}
             | {"cmd": "hangup"} | {"cmd": "stats"}
   events:   {"event": "queued", "position": n} | {"event": "position", "position": n}
-            | {"event": "connected"} | {"event": "chat", "text": ...}
+            | {"event": "answered"} | {"event": "connected"} | {"event": "chat", "text": ...}
+            | {"event": "handed_over", "topic": ...} (then "queued" again in that topic's queue)
             | {"event": "ended", "by": "console"|"terminal"|"network", ...} | {"event": "stats", ...}
             | {"event": "error", "reason": code}
 
@@ -17,6 +18,8 @@ Invariants:
   STUN server), so media stay on the city network.
 - The SDP offer is complete (non-trickle ICE) before it is sent; chat and "bye" travel on the
   peer-to-peer data channel and never through the central side.
+- A hand-over (the console's data-channel message, or the relay's poll) replaces the peer
+  connection and its tracks with new ones and a new offer; the old peer's closing is not an end.
 - Every end of a call (either side's hang-up, the relay saying ended, a failed connection, stdin
   closing) stops the tracks, closes the peer connection and reports one `ended` event.
 - It logs event names and error class names only; chat text goes to stdout (the kiosk), never to
@@ -59,6 +62,7 @@ class Worker:
         self.received_video = None
         self.received_audio = None
         self.tasks: list[asyncio.Task] = []
+        self.handing_over = False
         self.t0_cpu = _cpu_s()
         self.t0 = time.monotonic()
 
@@ -80,15 +84,12 @@ class Worker:
         audio = MediaPlayer(self.args.audio_device, format="alsa")
         return video.video, audio.audio
 
-    async def call(self, topic: str, language: str) -> None:
-        from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+    async def _new_peer(self) -> str:
+        """A fresh peer connection with fresh tracks and data channel; its complete offer SDP."""
+        from aiortc import RTCConfiguration, RTCPeerConnection
 
         from kiosk.call._tracks import Counter, drain
-        from sync.protocol_errors import RequestError
 
-        if self.pc is not None:
-            self.emit({"event": "error", "reason": "busy"})
-            return
         self.pc = pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.received_video, self.received_audio = Counter(), Counter()
         video, audio = self._media()
@@ -105,20 +106,33 @@ class Worker:
 
         @pc.on("connectionstatechange")
         async def on_state() -> None:
+            if pc is not self.pc or self.handing_over:
+                return  # an old peer closing after a hand-over: not the end of the call
             if pc.connectionState == "connected":
                 self.emit({"event": "connected", "at": time.time()})
             elif pc.connectionState == "failed":
                 await self.finish("network")
 
         await pc.setLocalDescription(await pc.createOffer())  # gathers every candidate first
+        return pc.localDescription.sdp
+
+    async def _drop_peer(self) -> None:
+        for track in self.tracks:
+            track.stop()
+        self.tracks = []
+        if self.pc is not None:
+            await self.pc.close()
+
+    async def call(self, topic: str, language: str) -> None:
+        from sync.protocol_errors import RequestError
+
+        if self.pc is not None:
+            self.emit({"event": "error", "reason": "busy"})
+            return
+        offer = await self._new_peer()
         try:
             got = await self.request(
-                {
-                    "op": "open",
-                    "topic": topic,
-                    "language": language,
-                    "offer": pc.localDescription.sdp,
-                }
+                {"op": "open", "topic": topic, "language": language, "offer": offer}
             )
         except RequestError as e:
             await self.finish("unavailable", reason=type(e).__name__)
@@ -128,14 +142,50 @@ class Worker:
             return
         self.consultation = got["consultation"]
         self.emit({"event": "queued", "position": got.get("position", 0)})
-        self.tasks.append(asyncio.ensure_future(self._wait_answer(RTCSessionDescription)))
+        self.tasks.append(asyncio.ensure_future(self._wait_answer()))
 
-    async def _wait_answer(self, description) -> None:
+    def _begin_handover(self, topic: str) -> None:
+        """The staff member handed the resident over to `topic` (said on the data channel, or
+        seen by the relay poll). Synchronous, so the old peer's closing, which may be handled
+        next, is already known not to be a failure."""
+        if self.handing_over or self.ended.is_set():
+            return
+        self.handing_over = True
+        self.emit({"event": "handed_over", "topic": topic})
+        self.tasks.append(asyncio.ensure_future(self._renegotiate(topic)))
+
+    async def _renegotiate(self, topic: str) -> None:
+        """A new peer, a new offer, and the wait in the new topic's queue."""
+        from sync.protocol_errors import RequestError
+
+        await self._drop_peer()
+        offer = await self._new_peer()
+        for _ in range(10):
+            try:
+                got = await self.request(
+                    {"op": "reoffer", "consultation": self.consultation, "offer": offer}
+                )
+                break
+            except RequestError:
+                await asyncio.sleep(POLL_S)
+        else:
+            await self.finish("network")
+            return
+        if not got.get("ok"):
+            await self.finish("refused", reason=str(got.get("reason", "refused")))
+            return
+        self.handing_over = False
+        self.emit({"event": "queued", "position": got.get("position", 0), "topic": topic})
+        self.tasks.append(asyncio.ensure_future(self._wait_answer()))
+
+    async def _wait_answer(self) -> None:
+        from aiortc import RTCSessionDescription
+
         from sync.protocol_errors import RequestError
 
         position = None
         failures = 0
-        while not self.ended.is_set():
+        while not self.ended.is_set() and not self.handing_over:
             try:
                 got = await self.request({"op": "poll", "consultation": self.consultation})
                 failures = 0
@@ -153,7 +203,8 @@ class Worker:
                 position = got.get("position")
                 self.emit({"event": "position", "position": position})
             if state == "accepted" and "answer" in got and self.pc is not None:
-                await self.pc.setRemoteDescription(description(got["answer"], "answer"))
+                answer = RTCSessionDescription(got["answer"], "answer")
+                await self.pc.setRemoteDescription(answer)
                 self.emit(
                     {"event": "answered", "role": got.get("staff_role", ""), "at": time.time()}
                 )
@@ -162,17 +213,22 @@ class Worker:
             await asyncio.sleep(POLL_S)
 
     async def _watch_relay(self) -> None:
-        """The console may end the call without the data channel (a closed tab)."""
+        """The console may end the call without the data channel (a closed tab), or hand over."""
         from sync.protocol_errors import RequestError
 
-        while not self.ended.is_set():
+        while not self.ended.is_set() and not self.handing_over:
             await asyncio.sleep(0.5)
             try:
                 got = await self.request({"op": "poll", "consultation": self.consultation})
             except RequestError:
                 continue
+            if self.handing_over:
+                return
             if not got.get("ok") or got.get("state") == "ended":
                 await self.finish(got.get("ended_by") or "console", remote=True)
+                return
+            if got.get("state") == "handover":
+                self._begin_handover(str(got.get("topic", ""))[:40])
                 return
 
     def _on_message(self, message) -> None:
@@ -186,6 +242,8 @@ class Worker:
             self.emit({"event": "chat", "text": m["text"][:MAX_CHAT]})
         elif m.get("type") == "bye":
             asyncio.ensure_future(self.finish("console", remote=True))
+        elif m.get("type") == "handover" and isinstance(m.get("topic"), str):
+            self._begin_handover(m["topic"][:40])
 
     def chat(self, text: str) -> None:
         if self.dc is None or self.dc.readyState != "open":
@@ -208,14 +266,12 @@ class Worker:
                     await self.request({"op": "hangup", "consultation": self.consultation})
                 except RequestError as e:  # the relay drops a request that stops polling
                     self.emit({"event": "error", "reason": f"hangup_{type(e).__name__}"})
-        for track in self.tracks:
-            track.stop()
-        if self.pc is not None:
-            await self.pc.close()
+        final = self.stats()  # counted before the tracks go
+        await self._drop_peer()
         for task in self.tasks:
             if task is not asyncio.current_task():
                 task.cancel()
-        event = {"event": "ended", "by": by, **self.stats()}
+        event = {"event": "ended", "by": by, **final}
         if reason:
             event["reason"] = reason
         self.emit(event)

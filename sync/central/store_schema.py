@@ -208,6 +208,12 @@ _CONSULT_TABLES = [
     "CREATE INDEX consult_signals_call ON consult_signals (consultation_id, id)",
 ]
 
+# Hand-over (取次ぎ) and participants: the roles of every staff member who took the call, in order
+# (e.g. "front_desk specialist"), for the consultation record.
+_CONSULT_PARTICIPANTS = [
+    "ALTER TABLE consultations ADD COLUMN roles TEXT NOT NULL DEFAULT ''",
+]
+
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("0001_initial", _INITIAL),
     ("0002_time_indexes", _TIME_INDEXES),
@@ -215,6 +221,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     ("0004_issuer_forwarder_tables", _ISSUER_FORWARDER_TABLES),
     ("0005_retention", _RETENTION),
     ("0006_consult_tables", _CONSULT_TABLES),
+    ("0006_consult_tables_roles", _CONSULT_PARTICIPANTS),
 ]
 
 _TYPES = {

@@ -5,6 +5,8 @@ Invariants:
   cookie: HttpOnly, SameSite=Strict); an API call without one is a 401, a page redirects to /login.
 - POSTs to /api/ need `Content-Type: application/json` and, when the browser sends one, an Origin
   equal to the console's own (cross-site forms cannot send either), so no CSRF token is needed.
+- A hand-over puts the call back in another topic's queue (the terminal makes a new offer); only
+  the staff member holding the call may hand it over, to a known topic other than its own.
 - Accepting needs a role of `accounts.ACCEPT_ROLES` (403 otherwise); a request already taken is a
   409; only the staff member who accepted a call may answer or end it.
 - The queue shows topic, center, language and waiting time: nothing personal (the terminal sends
@@ -26,7 +28,7 @@ from dataclasses import dataclass, field
 from flask import Flask, Response, jsonify, redirect, render_template, request, session
 
 from sync.central.consult.accounts import ACCEPT_ROLES, ROLES, Staff, verify_password
-from sync.central.consult.relay import check_sdp
+from sync.central.consult.relay import TOPICS, check_sdp
 from sync.central.consult.tables import ConsultTables
 from sync.central.store import Store, open_store
 from sync.protocol_errors import StoreError
@@ -151,7 +153,11 @@ def create_app(config: ConsoleConfig, *, clock: Callable[[], float] = time.time)
     def console():
         staff = current()
         return render_template(
-            "console.html", staff=staff, may_accept=staff.may_accept, outcomes=OUTCOMES
+            "console.html",
+            staff=staff,
+            may_accept=staff.may_accept,
+            outcomes=OUTCOMES,
+            topics=TOPICS,
         )
 
     @app.get("/api/queue")
@@ -219,6 +225,22 @@ def create_app(config: ConsoleConfig, *, clock: Callable[[], float] = time.time)
         if not live:
             return api_error(409, "call_ended")
         return jsonify({"ok": True})
+
+    @app.post("/api/handover/<cid>")
+    def handover(cid: str):
+        c, refused = _own_call(cid)
+        if refused:
+            return refused
+        body = request.get_json(silent=True)
+        topic = body.get("topic") if isinstance(body, dict) else None
+        if topic not in TOPICS or topic == c.topic:
+            return api_error(400, "unknown_topic")
+        with tables() as store:
+            done = ConsultTables(store).handover(cid, current().username, topic, clock())
+        if not done:
+            return api_error(409, "call_ended")
+        log.info("consult %s handed over to %s", cid[:8], topic)
+        return jsonify({"ok": True, "state": "handover", "topic": topic})
 
     @app.get("/api/call/<cid>")
     def call_state(cid: str):

@@ -11,6 +11,8 @@ Operations (`payload["op"]`), each answered `{"ok": True, ...}` or `{"ok": False
 - `poll` {consultation}: → {state, position (while waiting), answer (once, when accepted),
   ended_by (when ended)}.
 - `hangup` {consultation}: end the call from the terminal.
+- `reoffer` {consultation, offer}: after a hand-over (poll said `handover`, with the new `topic`),
+  the terminal's new offer; the request then waits in the new topic's queue → {position}.
 
 Invariants: every field is checked before the store is touched (`REASONS`); a terminal sees and
 ends only its own requests; nothing a terminal sends is logged; the center comes from the
@@ -42,6 +44,7 @@ REASONS = (
     "unknown_language",
     "bad_offer",
     "unknown_consultation",
+    "not_handed_over",
     "store_unavailable",
 )
 MAX_SDP = 32 * 1024  # a two-track + data channel offer is ~3-6 KB; room for many candidates
@@ -107,6 +110,8 @@ class ConsultRelay:
                 return self._poll(device_id, payload)
             if op == "hangup":
                 return self._hangup(device_id, payload)
+            if op == "reoffer":
+                return self._reoffer(device_id, payload)
         except StoreError as e:
             log.warning("consult %s: store failed (%s)", op, e.operation)
             return _refuse("store_unavailable")
@@ -155,9 +160,26 @@ class ConsultRelay:
                 if answers:
                     out["answer"] = answers[-1].body
                     out["staff_role"] = c.accepted_role or ""
+            elif c.state == "handover":
+                out["topic"] = c.topic
             else:
                 out["ended_by"] = c.ended_by or ""
             return out
+
+        return self._with(work)
+
+    def _reoffer(self, device_id: str, payload: dict) -> dict:
+        offer = check_sdp(payload.get("offer"), "offer")
+        if offer is None:
+            return _refuse("bad_offer")
+
+        def work(t: ConsultTables) -> dict:
+            c = self._mine(t, device_id, payload)
+            if c is None:
+                return _refuse("unknown_consultation")
+            if not t.reoffer(c.id, offer, self.clock()):
+                return _refuse("not_handed_over")
+            return {"ok": True, "position": t.position(t.get(c.id))}
 
         return self._with(work)
 

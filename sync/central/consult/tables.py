@@ -24,7 +24,7 @@ __all__ = ["Consultation", "ConsultTables", "Signal"]
 
 _COLUMNS = (
     "id, device_id, center, topic, language, state, created_at, queued_at, polled_at, accepted_at, "
-    "ended_at, accepted_by, accepted_role, ended_by, outcome, handovers, handover_topics"
+    "ended_at, accepted_by, accepted_role, ended_by, outcome, handovers, handover_topics, roles"
 )
 
 
@@ -35,7 +35,7 @@ class Consultation:
     center: str
     topic: str
     language: str
-    state: str  # waiting | accepted | ended
+    state: str  # waiting | accepted | handover (waiting for the terminal's new offer) | ended
     created_at: float
     queued_at: float
     polled_at: float
@@ -46,7 +46,8 @@ class Consultation:
     ended_by: str | None
     outcome: str | None
     handovers: int
-    handover_topics: str
+    handover_topics: str  # "general>tax": the topics the request was in, in order
+    roles: str  # "front_desk specialist": the role of each staff member who took it, in order
 
 
 @dataclass(frozen=True)
@@ -141,13 +142,14 @@ class ConsultTables:
         `stale_s` (switched off, network gone) is ended first ("network", "dropped")."""
         with self._tx("consult waiting"):
             stale = self._x(
-                "SELECT id FROM consultations WHERE state = 'waiting' AND polled_at < ?",
+                "SELECT id FROM consultations WHERE state IN ('waiting', 'handover') "
+                "AND polled_at < ?",
                 (now - stale_s,),
             )
             for (cid,) in stale:
                 self._x(
                     "UPDATE consultations SET state = 'ended', ended_at = ?, ended_by = 'network',"
-                    " outcome = 'dropped' WHERE id = ? AND state = 'waiting'",
+                    " outcome = 'dropped' WHERE id = ? AND state IN ('waiting', 'handover')",
                     (now, cid),
                 )
                 self._x("DELETE FROM consult_signals WHERE consultation_id = ?", (cid,))
@@ -172,8 +174,9 @@ class ConsultTables:
         with self._tx("consult accept"):
             taken = self._x(
                 "UPDATE consultations SET state = 'accepted', accepted_at = ?, accepted_by = ?, "
-                "accepted_role = ? WHERE id = ? AND state = 'waiting' RETURNING id",
-                (now, staff.username, role, consultation_id),
+                "accepted_role = ?, roles = TRIM(roles || ' ' || ?) "
+                "WHERE id = ? AND state = 'waiting' RETURNING id",
+                (now, staff.username, role, role, consultation_id),
             )
             if not taken:
                 return None
@@ -193,6 +196,33 @@ class ConsultTables:
                 (now, by, outcome, consultation_id),
             )
             self._x("DELETE FROM consult_signals WHERE consultation_id = ?", (consultation_id,))
+        return bool(done)
+
+    def handover(self, consultation_id: str, username: str, topic: str, now: float) -> bool:
+        """The call `username` holds goes back to the queue of `topic` once the terminal has made
+        a new offer (`reoffer`); its old SDP is deleted. False if it is not their call now."""
+        with self._tx("consult handover"):
+            done = self._x(
+                "UPDATE consultations SET state = 'handover', handovers = handovers + 1, "
+                "handover_topics = CASE WHEN handover_topics = '' THEN topic "
+                "ELSE handover_topics END || '>' || ?, topic = ?, accepted_by = NULL "
+                "WHERE id = ? AND state = 'accepted' AND accepted_by = ? RETURNING id",
+                (topic, topic, consultation_id, username),
+            )
+            if done:
+                self._x("DELETE FROM consult_signals WHERE consultation_id = ?", (consultation_id,))
+        return bool(done)
+
+    def reoffer(self, consultation_id: str, offer: str, now: float) -> bool:
+        """The terminal's new offer after a hand-over: the request waits in its new queue."""
+        with self._tx("consult reoffer"):
+            done = self._x(
+                "UPDATE consultations SET state = 'waiting', queued_at = ?, polled_at = ? "
+                "WHERE id = ? AND state = 'handover' RETURNING id",
+                (now, now, consultation_id),
+            )
+            if done:
+                self._signal(consultation_id, "terminal", "offer", offer, now)
         return bool(done)
 
     # --- signaling messages ---------------------------------------------------------------

@@ -157,6 +157,21 @@
   }
   state.hangup = hangup;
 
+  // 取次ぎ: the resident goes to another topic's queue; the terminal makes a new offer there.
+  async function handover(topic) {
+    const id = state.call;
+    if (!id) return;
+    const got = await api("POST", "/api/handover/" + id, { topic });
+    if (!got.ok) {
+      $("call-state").textContent = got.reason === "unknown_topic" ?
+        "同じ分野には取次げません。 Choose another topic." : "取次げませんでした: " + got.reason;
+      return;
+    }
+    if (state.dc && state.dc.readyState === "open") state.dc.send(JSON.stringify({ type: "handover", topic }));
+    end("handover");
+  }
+  state.handover = handover;
+
   function end(by) {
     if (!state.call) return;
     clearInterval(state.callTimer);
@@ -166,7 +181,7 @@
     state.dc = null;
     $("remote").srcObject = null; $("self").srcObject = null;
     $("call-panel").hidden = true; $("queue-panel").hidden = false;
-    say(by === "terminal" ? "相談者が通話を終了しました。 The resident ended the call." :
+    say(by === "handover" ? "取次ぎました。 Handed over." : by === "terminal" ? "相談者が通話を終了しました。 The resident ended the call." :
         by === "network" ? "通信が切れました。 The connection dropped." : "通話を終了しました。 Call ended.");
     state.phase = "queue";
     pollQueue();
@@ -177,6 +192,7 @@
     if (sendChat($("chat-text").value.slice(0, 500))) $("chat-text").value = "";
   });
   $("hangup").addEventListener("click", () => hangup());
+  $("handover").addEventListener("click", () => handover($("handover-topic").value));
   $("logout").addEventListener("click", async () => { await api("POST", "/logout", {}); location.href = "/login"; });
   state.pollTimer = setInterval(pollQueue, 1000);
   pollQueue();
