@@ -218,3 +218,49 @@ def test_card_sim_revoke_and_crl_commands(pcsc, tmp_path):
                 card.read_auth_certificate(trust=trust)
     bad = runner.invoke(card_sim, ["revoke", "--ca-dir", str(ca_dir), "--profile", "no-such"])
     assert bad.exit_code != 0 and isinstance(bad.exception, ProfileError)  # one line in the CLI
+
+
+def test_issuer_from_the_key_directory_refuses_a_revoked_card(pcsc, tmp_path):
+    """What `madoguchi central serve` loads: <keys>/jpki-ca and <keys>/jpki-crl; the simulated
+    card signs central's challenge through pcscd; the revoked one is refused, the ordinary one
+    gets its certificate; a CRL no trusted CA signed stops the issuer from starting."""
+    from issuer_support import signed_request
+
+    from sync.central.issuer import Issuer, IssuerError, issuer_config_from_dir
+
+    ca = default_test_ca()
+    load_profile("revoked-auth-cert")
+    (tmp_path / "jpki-ca").mkdir()
+    (tmp_path / "jpki-ca" / "ca.pem").write_bytes(ca.certificate.public_bytes(Encoding.PEM))
+    (tmp_path / "jpki-crl").mkdir()
+    (tmp_path / "jpki-crl" / "ca.crl").write_bytes(issue_crl(ca).public_bytes(Encoding.DER))
+    config = issuer_config_from_dir(tmp_path)
+    assert len(config.crls) == 1
+    issuer = Issuer(config, tmp_path / "issuer.db", secret=b"0123456789abcdef0123456789abcdef")
+    try:
+        for profile, expected in [
+            ("revoked-auth-cert", {"ok": False, "reason": "revoked_certificate"}),
+            ("ordinary", None),
+        ]:
+            with _inserted(pcsc, profile):
+                with CardReader().connect() as card:
+                    der = card.read_auth_certificate().public_bytes(Encoding.DER)
+                    card.verify_jpki_auth_pin("1234")
+                    payload = signed_request(
+                        issuer.handlers(),
+                        "K1",
+                        der,
+                        lambda m, c=card: c.sign_sha256_digest(hashlib.sha256(m).digest()),
+                    )
+            reply = issuer.certificate_issue("K1", payload)
+            if expected is None:
+                assert reply["ok"] is True, reply
+            else:
+                assert reply == expected
+    finally:
+        issuer.close()
+    (tmp_path / "jpki-crl" / "other.crl").write_bytes(
+        issue_crl(_other_ca()).public_bytes(Encoding.DER)
+    )
+    with pytest.raises(IssuerError, match="other.crl: not signed by any trusted JPKI CA"):
+        issuer_config_from_dir(tmp_path)

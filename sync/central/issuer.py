@@ -53,8 +53,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from sync.central.jpki_auth import CrlError, load_crls, verify_card
 from sync.central.jpki_auth import Refused as _Refused
-from sync.central.jpki_auth import verify_card
 from sync.central.residents import (
     HttpResidentRecords,
     ResidentLookupError,
@@ -121,6 +121,9 @@ class IssuerConfig:
     topics: tuple[str, ...] = DEFAULT_TOPICS
     slots: tuple[Slot, ...] = ()
     revoked_serials: frozenset[int] = frozenset()
+    # CRLs of the trusted CAs (`<keys>/jpki-crl/`, `jpki_auth.load_crls`): a card on one that
+    # its own CA signed is refused as revoked_certificate.
+    crls: tuple[x509.CertificateRevocationList, ...] = ()
     challenge_ttl_s: int = 120  # a challenge serves one PIN entry and signature, then expires
     challenge_kept_s: int = 3600  # a used or expired challenge is remembered this long
     max_open_challenges: int = 8  # unused, unexpired challenges one device may hold
@@ -308,6 +311,7 @@ class Issuer:
             self.config.trusted_cas,
             self.config.revoked_serials,
             now,
+            crls=self.config.crls,
         )
 
     def _holder(
@@ -445,6 +449,7 @@ def slots_from_catalog(catalog: dict, capacity: int = 1) -> tuple[Slot, ...]:
 
 def issuer_config_from_dir(directory: Path) -> IssuerConfig:
     """Read `<directory>/jpki-ca/*.pem|*.der|*.cer` (trusted JPKI user-authentication CAs),
+    `<directory>/jpki-crl/*.crl|*.der|*.pem` (their CRLs, each signed by one of them),
     `<directory>/slots.json` (a list of slots, or a catalog object with "slots") and the city
     name of `<directory>/residents.json` (see `sync.central.residents`), if present."""
     ca_dir = Path(directory) / "jpki-ca"
@@ -467,7 +472,12 @@ def issuer_config_from_dir(directory: Path) -> IssuerConfig:
             raise IssuerError(f"slots.json is malformed: {type(e).__name__}") from e
     residents_path = Path(directory) / "residents.json"
     city = load_residents_file(residents_path)[1] if residents_path.exists() else ""
-    return IssuerConfig(trusted_cas=load_trusted_cas(blobs), slots=slots, city_name=city)
+    cas = load_trusted_cas(blobs)
+    try:
+        crls = load_crls(directory, cas)
+    except CrlError as e:
+        raise IssuerError(f"jpki-crl: {e}") from e
+    return IssuerConfig(trusted_cas=cas, slots=slots, city_name=city, crls=crls)
 
 
 def default_handlers(keys, db: str) -> dict[str, Callable[[str, dict], dict]]:
