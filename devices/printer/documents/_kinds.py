@@ -12,6 +12,7 @@ Invariants:
   of its URL. Receipts and claim slips say what comes next: the counter, deadline, what to bring.
 - A certificate asked for N copies is N pages, each the whole certificate ("copy n of N").
 - Validation raises `DocumentDataError` (no asserts); nothing here does I/O.
+The shared base is in `_common.py`, the checklist in `_checklist.py`; both are re-exported here.
 """
 
 from __future__ import annotations
@@ -22,12 +23,50 @@ from datetime import date, datetime
 from pathlib import Path
 
 from devices.printer.documents._block import Block
+from devices.printer.documents._checklist import WHERE, ChecklistInfo, ChecklistItem, checklist
+from devices.printer.documents._common import (
+    DATE_MSGID,
+    DATETIME_MSGID,
+    DocumentInfo,
+    check_next,
+    format_date,
+    format_datetime,
+    header,
+    next_steps,
+    require_text,
+)
 from devices.printer.errors import DocumentDataError
-from madoguchi.i18n import LANGUAGES, Translator
+from madoguchi.i18n import Translator
+
+# Names other modules import from here (the checklist and the shared base live in their own).
+__all__ = [
+    "CERTIFICATES",
+    "INFO_TYPES",
+    "KINDS",
+    "LOCALE_DIR",
+    "MSGIDS",
+    "TOPICS",
+    "WHERE",
+    "CertificateInfo",
+    "ChecklistInfo",
+    "ChecklistItem",
+    "ClaimSlipInfo",
+    "DocumentInfo",
+    "ReceiptInfo",
+    "SlipInfo",
+    "TicketInfo",
+    "certificate",
+    "check_request",
+    "checklist",
+    "claim_slip",
+    "consultation_slip",
+    "format_date",
+    "format_datetime",
+    "queue_ticket",
+    "receipt",
+]
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"  # the printer's own labels
-_DATETIME = "{year}-{month:02d}-{day:02d} {hour:02d}:{minute:02d}"
-_DATE = "{year}-{month:02d}-{day:02d}"
 
 TOPICS = {
     "welfare": "Welfare",
@@ -41,14 +80,12 @@ CERTIFICATES = {
     "seal": "Certificate of seal registration",
     "tax": "Tax certificate",
 }
-# Where a checklist item stands: done/prefilled (this visit, with a reference) or where it is done.
-WHERE = ("done", "prefilled", "here", "prefill", "office", "online")
 COMPLETIONS = ("", "kiosk", "prefill", "office", "online")
 MAX_COPIES = 20
 
 MSGIDS: tuple[str, ...] = (
-    _DATETIME,
-    _DATE,
+    DATETIME_MSGID,
+    DATE_MSGID,
     "Receipt",
     "Reference number",
     "Procedures",
@@ -101,40 +138,6 @@ MSGIDS: tuple[str, ...] = (
 
 
 @dataclass(frozen=True, kw_only=True)
-class DocumentInfo:
-    """What every document carries: language, city and center, when it was issued."""
-
-    language: str
-    city_name: str
-    center_name: str
-    issued_at: datetime
-
-    def __post_init__(self) -> None:
-        if self.language not in LANGUAGES:
-            raise DocumentDataError(f"unknown language {self.language!r}")
-        for name in ("city_name", "center_name"):
-            _require_text(self, name)
-
-
-def _require_text(info: object, name: str, limit: int = 200) -> None:
-    value = getattr(info, name)
-    if not isinstance(value, str) or not value.strip():
-        raise DocumentDataError(f"{type(info).__name__}.{name} must be non-empty text")
-    if len(value) > limit:
-        raise DocumentDataError(f"{type(info).__name__}.{name} longer than {limit} characters")
-
-
-def _check_next(info: object) -> None:
-    """The 'what next' fields shared by receipts and claim slips (all optional)."""
-    for name in ("office", "deadline"):
-        if len(getattr(info, name)) > 200:
-            raise DocumentDataError(f"{type(info).__name__}.{name} longer than 200 characters")
-    docs = info.documents  # type: ignore[attr-defined]
-    if len(docs) > 20 or not all(isinstance(d, str) and d.strip() and len(d) <= 200 for d in docs):
-        raise DocumentDataError(f"{type(info).__name__}.documents must be up to 20 short texts")
-
-
-@dataclass(frozen=True, kw_only=True)
 class ReceiptInfo(DocumentInfo):
     reference: str
     procedures: tuple[str, ...]
@@ -148,14 +151,14 @@ class ReceiptInfo(DocumentInfo):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _require_text(self, "reference", 64)
+        require_text(self, "reference", 64)
         if not self.procedures:
             raise DocumentDataError("ReceiptInfo.procedures must name at least one procedure")
         if self.completion not in COMPLETIONS:
             raise DocumentDataError(f"ReceiptInfo.completion must be one of {COMPLETIONS}")
         if self.completion in ("prefill", "office") and not self.office.strip():
             raise DocumentDataError("ReceiptInfo.office must name the counter to go to")
-        _check_next(self)
+        check_next(self)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -166,7 +169,7 @@ class TicketInfo(DocumentInfo):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _require_text(self, "ticket_number", 12)
+        require_text(self, "ticket_number", 12)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -179,66 +182,12 @@ class SlipInfo(DocumentInfo):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _require_text(self, "reference", 64)
-        _require_text(self, "place")
+        require_text(self, "reference", 64)
+        require_text(self, "place")
         if self.topic not in TOPICS:
             raise DocumentDataError(f"unknown consultation topic {self.topic!r}")
         if not 0 < self.duration_min <= 480:
             raise DocumentDataError("SlipInfo.duration_min must be 1..480")
-
-
-@dataclass(frozen=True)
-class ChecklistItem:
-    name: str  # in the resident's language
-    where: str  # one of WHERE
-    office: str = ""
-    name_ja: str = ""  # the Japanese name, printed beside a translated one for staff
-    reference: str = ""  # done / prefilled: the submission's reference number
-    deadline: str = ""
-    due: date | None = None  # the deadline's last day, counted from the event date
-    documents: tuple[str, ...] = ()
-    fee_yen: int = 0
-    url: str = ""  # online: printed as a QR code
-
-    def __post_init__(self) -> None:
-        if self.where not in WHERE:
-            raise DocumentDataError(f"ChecklistItem.where must be one of {WHERE}")
-        _require_text(self, "name")
-        if self.where in ("done", "prefilled"):
-            # 済 without the submission's reference number is exactly the lie of issue 20.
-            _require_text(self, "reference", 64)
-        if self.where in ("prefill", "prefilled") and not self.office.strip():
-            raise DocumentDataError("ChecklistItem.office must name the counter that finishes it")
-        if type(self.fee_yen) is not int or self.fee_yen < 0:
-            raise DocumentDataError("ChecklistItem.fee_yen must be whole yen, not negative")
-        if self.url and (not self.url.startswith("https://") or len(self.url) > 300):
-            raise DocumentDataError("ChecklistItem.url must be an https URL")
-        for name in ("office", "name_ja", "deadline"):
-            if len(getattr(self, name)) > 200:
-                raise DocumentDataError(f"ChecklistItem.{name} longer than 200 characters")
-        if len(self.documents) > 20 or not all(
-            isinstance(d, str) and d.strip() and len(d) <= 200 for d in self.documents
-        ):
-            raise DocumentDataError("ChecklistItem.documents must be up to 20 short texts")
-
-
-@dataclass(frozen=True, kw_only=True)
-class ChecklistInfo(DocumentInfo):
-    life_event: str  # already in the resident's language (from the catalog)
-    items: tuple[ChecklistItem, ...]
-    reference: str = ""
-    event_date: date | None = None  # the date the resident gave; deadlines count from it
-    event_date_label: str = ""  # what that date is (引っ越した日), from the catalog
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        _require_text(self, "life_event")
-        if not self.items:
-            raise DocumentDataError("ChecklistInfo.items must not be empty")
-        if len(self.items) > 60:
-            raise DocumentDataError("ChecklistInfo.items: more than 60")
-        if self.event_date is not None:
-            _require_text(self, "event_date_label")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -258,7 +207,7 @@ class CertificateInfo(DocumentInfo):
         if self.certificate_kind not in CERTIFICATES:
             raise DocumentDataError(f"unknown certificate kind {self.certificate_kind!r}")
         for name in ("reference", "holder_name", "holder_address", "issuer", "verification_code"):
-            _require_text(self, name)
+            require_text(self, name)
         if type(self.copies) is not int or not 1 <= self.copies <= MAX_COPIES:
             raise DocumentDataError(f"CertificateInfo.copies must be 1..{MAX_COPIES}")
 
@@ -276,10 +225,10 @@ class ClaimSlipInfo(DocumentInfo):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _require_text(self, "reference", 64)
+        require_text(self, "reference", 64)
         if self.certificate_kind not in CERTIFICATES:
             raise DocumentDataError(f"unknown certificate kind {self.certificate_kind!r}")
-        _check_next(self)
+        check_next(self)
 
 
 # The one definition of a valid render request, for the in-process renderer and the worker's
@@ -313,79 +262,13 @@ def check_request(kind: str, info: object, options: Mapping[str, object]) -> Non
             raise DocumentDataError(f"{kind} {name} must be one of {allowed[name]}")
 
 
-def format_datetime(t: Translator, when: datetime) -> str:
-    return t.format(
-        _DATETIME,
-        year=when.year,
-        month=when.month,
-        day=when.day,
-        hour=when.hour,
-        minute=when.minute,
-    )
-
-
-def format_date(t: Translator, when: date) -> str:
-    return t.format(_DATE, year=when.year, month=when.month, day=when.day)
-
-
-def _header(t: Translator, info: DocumentInfo, title: str) -> list[Block]:
-    return [
-        Block("small", f"{info.city_name}  {info.center_name}", align="C"),
-        Block("heading", t.gettext(title)),
-        Block("small", f"{t.gettext('Issued')}: {format_datetime(t, info.issued_at)}", align="C"),
-        Block("rule"),
-    ]
-
-
-def _join(t: Translator, texts: tuple[str, ...]) -> str:
-    """A list in running text: 、 in Japanese and Chinese, a comma elsewhere."""
-    return ("、" if t.language in ("ja", "ja-easy", "zh-Hans") else ", ").join(texts)
-
-
-def _deadline(t: Translator, deadline: str, due: date | None) -> str:
-    if due is not None:
-        return t.format(
-            "Deadline: {deadline} (by {date})", deadline=deadline, date=format_date(t, due)
-        )
-    return t.format("Deadline: {deadline}", deadline=deadline)
-
-
-def _next_steps(
-    t: Translator,
-    *,
-    complete: bool,
-    office: str,
-    office_msgid: str,
-    deadline: str,
-    due: date | None,
-    documents: tuple[str, ...],
-) -> list[Block]:
-    """The 'what to do next' section of a receipt or claim slip; empty when nothing is known."""
-    lines = []
-    if complete:
-        lines.append(
-            t.gettext("This procedure is complete. You do not need to go to a counter for it.")
-        )
-    if office:
-        lines.append(t.format(office_msgid, office=office))
-    if deadline:
-        lines.append(_deadline(t, deadline, due))
-    if documents:
-        lines.append(t.format("Bring: {documents}", documents=_join(t, documents)))
-    if not lines:
-        return []
-    return [Block("rule"), Block("small", t.gettext("What to do next"))] + [
-        Block("text", line) for line in lines
-    ]
-
-
 def receipt(t: Translator, info: ReceiptInfo) -> list[Block]:
-    blocks = _header(t, info, "Receipt")
+    blocks = header(t, info, "Receipt")
     blocks.append(Block("field", t.gettext("Reference number"), info.reference, size=16))
     blocks.append(Block("small", t.gettext("Procedures")))
     blocks += [Block("text", f"・{name}") for name in info.procedures]
     going = info.completion in ("prefill", "office")
-    blocks += _next_steps(
+    blocks += next_steps(
         t,
         complete=info.completion == "kiosk",
         office=info.office if going else "",
@@ -408,7 +291,7 @@ def receipt(t: Translator, info: ReceiptInfo) -> list[Block]:
 
 
 def queue_ticket(t: Translator, info: TicketInfo) -> list[Block]:
-    blocks = _header(t, info, "Queue ticket")
+    blocks = header(t, info, "Queue ticket")
     blocks.append(Block("small", t.gettext("Your number"), align="C"))
     blocks.append(Block("big", info.ticket_number, size=60))
     if info.service:
@@ -426,7 +309,7 @@ def queue_ticket(t: Translator, info: TicketInfo) -> list[Block]:
 
 
 def consultation_slip(t: Translator, info: SlipInfo) -> list[Block]:
-    blocks = _header(t, info, "Consultation booking")
+    blocks = header(t, info, "Consultation booking")
     blocks += [
         Block("field", t.gettext("Reference number"), info.reference, size=14),
         Block("field", t.gettext("Topic"), t.gettext(TOPICS[info.topic])),
@@ -441,59 +324,6 @@ def consultation_slip(t: Translator, info: SlipInfo) -> list[Block]:
         Block("rule"),
         Block("small", t.gettext("Please come to this center 10 minutes before your booking.")),
     ]
-    return blocks
-
-
-def _item_state(t: Translator, item: ChecklistItem) -> str:
-    office = item.office or "-"
-    if item.where == "done":
-        return t.format("Done here today (reference number {reference})", reference=item.reference)
-    if item.where == "prefilled":
-        return t.format(
-            "Pre-filled here (reference number {reference}). Finish it at: {office}",
-            reference=item.reference,
-            office=office,
-        )
-    if item.where == "here":
-        return t.gettext("Can be done at this terminal")
-    if item.where == "prefill":
-        return t.format("Pre-fill it at this terminal, then finish it at: {office}", office=office)
-    if item.where == "online":
-        return t.gettext("Online at home")
-    return t.format("At the office: {office}", office=office)
-
-
-def checklist(t: Translator, info: ChecklistInfo) -> list[Block]:
-    blocks = _header(t, info, "Checklist of procedures")
-    blocks.append(Block("field", t.gettext("Life event"), info.life_event))
-    if info.event_date is not None:
-        blocks.append(Block("field", info.event_date_label, format_date(t, info.event_date)))
-    for item in info.items:
-        name = item.name
-        if item.name_ja and item.name_ja != item.name:
-            name = f"{item.name}（{item.name_ja}）"
-        kind = "item_done" if item.where in ("done", "prefilled") else "item"
-        blocks.append(Block(kind, name, _item_state(t, item)))
-        if item.where == "done":
-            continue  # nothing left to do for it: no deadline or documents to chase
-        if item.deadline:
-            blocks.append(Block("detail", _deadline(t, item.deadline, item.due)))
-        if item.documents:
-            blocks.append(
-                Block("detail", t.format("Bring: {documents}", documents=_join(t, item.documents)))
-            )
-        if item.fee_yen:
-            blocks.append(Block("detail", t.format("Fee: {fee} yen", fee=f"{item.fee_yen:,}")))
-        if item.where == "online" and item.url:
-            blocks += [
-                Block("detail", t.gettext("Scan the code to do it online.")),
-                Block("qr", item.url, size=22),
-            ]
-    if info.reference:
-        blocks += [
-            Block("field", t.gettext("Reference number"), info.reference),
-            Block("qr", info.reference, size=24),
-        ]
     return blocks
 
 
@@ -544,7 +374,7 @@ def _certificate_copy(t: Translator, info: CertificateInfo) -> list[Block]:
 
 
 def claim_slip(t: Translator, info: ClaimSlipInfo) -> list[Block]:
-    blocks = _header(t, info, "Certificate request received")
+    blocks = header(t, info, "Certificate request received")
     blocks += [
         Block(
             "field",
@@ -562,7 +392,7 @@ def claim_slip(t: Translator, info: ClaimSlipInfo) -> list[Block]:
         ),
         Block("text", t.gettext("Bring this slip to the counter to collect your certificate.")),
     ]
-    blocks += _next_steps(
+    blocks += next_steps(
         t,
         complete=False,
         office=info.office,
