@@ -148,3 +148,16 @@ def test_central_serve_registers_the_relay_with_centers_from_the_registry(tmp_pa
         assert ConsultTables(store).get(got["consultation"]).center == "南町センター"
     finally:
         store.close()
+
+
+def test_a_terminal_reporting_a_dropped_link_is_recorded_as_network(rig):
+    db, _, (a1, _) = rig
+    cid = _open(a1)["consultation"]
+    got = a1.request("consult", {"op": "hangup", "consultation": cid, "reason": "network"})
+    assert got == {"ok": True, "state": "ended"}
+    store = open_store(db)
+    try:
+        record = ConsultTables(store).get(cid)
+    finally:
+        store.close()
+    assert (record.ended_by, record.outcome) == ("network", "dropped")

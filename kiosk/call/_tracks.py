@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import fractions
 import math
+import time
 
 import numpy as np
 from aiortc import MediaStreamTrack
@@ -24,6 +25,7 @@ class Counter:
     def __init__(self) -> None:
         self.frames = 0
         self.first_at: float | None = None  # wall clock of the first frame
+        self.last_at: float | None = None  # monotonic clock of the latest frame
         self.errors = 0
 
 
@@ -105,5 +107,6 @@ async def drain(track: MediaStreamTrack, counter: Counter, wall) -> None:
         except MediaStreamError:
             return
         counter.frames += 1
+        counter.last_at = time.monotonic()
         if counter.first_at is None:
             counter.first_at = wall()

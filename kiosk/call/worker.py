@@ -20,6 +20,8 @@ Invariants:
   peer-to-peer data channel and never through the central side.
 - A hand-over (the console's data-channel message, or the relay's poll) replaces the peer
   connection and its tracks with new ones and a new offer; the old peer's closing is not an end.
+- A connected call whose video stops for `MEDIA_TIMEOUT_S` ends as `network` (a dropped link),
+  and the relay is told so the console says so too.
 - Every end of a call (either side's hang-up, the relay saying ended, a failed connection, stdin
   closing) stops the tracks, closes the peer connection and reports one `ended` event.
 - It logs event names and error class names only; chat text goes to stdout (the kiosk), never to
@@ -40,6 +42,9 @@ __all__ = ["main"]
 
 POLL_S = 0.15  # how often the relay is asked while waiting; ~7 small requests/s per terminal
 MAX_CHAT = 500
+# No video decoded for this long in a connected call: the link dropped. ICE consent freshness
+# would say so only after ~30 s; a resident should not sit before a frozen picture that long.
+MEDIA_TIMEOUT_S = 5.0
 
 
 def _cpu_s() -> float:
@@ -224,6 +229,10 @@ class Worker:
                 continue
             if self.handing_over:
                 return
+            last = self.received_video.last_at if self.received_video else None
+            if last is not None and time.monotonic() - last > MEDIA_TIMEOUT_S:
+                await self.finish("network")
+                return
             if not got.get("ok") or got.get("state") == "ended":
                 await self.finish(got.get("ended_by") or "console", remote=True)
                 return
@@ -263,7 +272,9 @@ class Worker:
                 from sync.protocol_errors import RequestError
 
                 try:
-                    await self.request({"op": "hangup", "consultation": self.consultation})
+                    await self.request(
+                        {"op": "hangup", "consultation": self.consultation, "reason": by}
+                    )
                 except RequestError as e:  # the relay drops a request that stops polling
                     self.emit({"event": "error", "reason": f"hangup_{type(e).__name__}"})
         final = self.stats()  # counted before the tracks go

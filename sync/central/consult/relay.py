@@ -10,7 +10,8 @@ Operations (`payload["op"]`), each answered `{"ok": True, ...}` or `{"ok": False
   (non-trickle ICE) → {consultation, position}.
 - `poll` {consultation}: → {state, position (while waiting), answer (once, when accepted),
   ended_by (when ended)}.
-- `hangup` {consultation}: end the call from the terminal.
+- `hangup` {consultation, reason?}: end the call from the terminal (`reason: "network"`: the
+  terminal saw the link drop; recorded as ended by `network`, outcome `dropped`).
 - `reoffer` {consultation, offer}: after a hand-over (poll said `handover`, with the new `topic`),
   the terminal's new offer; the request then waits in the new topic's queue → {position}.
 
@@ -188,7 +189,10 @@ class ConsultRelay:
             c = self._mine(t, device_id, payload)
             if c is None:
                 return _refuse("unknown_consultation")
-            t.end(c.id, "terminal", "resident_hung_up", self.clock())
+            if payload.get("reason") == "network":  # the worker saw the media stop
+                t.end(c.id, "network", "dropped", self.clock())
+            else:
+                t.end(c.id, "terminal", "resident_hung_up", self.clock())
             return {"ok": True, "state": "ended"}
 
         return self._with(work)

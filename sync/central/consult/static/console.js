@@ -86,7 +86,10 @@
     pc.ondatachannel = (ev) => { state.dc = ev.channel; ev.channel.onmessage = onMessage; };
     pc.onconnectionstatechange = () => {
       if (pc.connectionState === "connected") { state.phase = "call"; $("call-state").textContent = "通話中 Connected"; }
-      if (pc.connectionState === "failed") end("network");
+      if (pc.connectionState === "failed" && state.call === id) {
+        api("POST", "/api/hangup/" + id, { outcome: "dropped" }); // the terminal may be gone
+        end("network");
+      }
     };
     try {
       state.local = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480, frameRate: 30 }, audio: true });
