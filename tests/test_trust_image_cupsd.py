@@ -4,6 +4,7 @@ PreserveJobHistory No, a small MaxJobs and no page log into the image's cupsd.co
 whatever the package set), the real cupsd accepts the result (`cupsd -t`), and the image
 check refuses a root whose cupsd would keep job files or history."""
 
+import contextlib
 import shutil
 import subprocess
 from pathlib import Path
@@ -135,3 +136,108 @@ def test_image_check_refuses_cupsd_without_its_conf(tmp_path):
     (root / "usr/sbin/cupsd").write_bytes(b"")
     result = _check(root)
     assert result.returncode != 0 and "cupsd.conf is missing" in result.stderr
+
+
+NAME = "山田太郎"
+ADDRESS = "札幌市北区北1条西2丁目3"
+
+
+def _spool_jobs(rig) -> list[str]:
+    return sorted(p.name for p in (rig.root / "spool").iterdir() if p.name[0] in "cd")
+
+
+def _completed(rig) -> str:
+    return subprocess.run(
+        ["lpstat", "-h", rig.server, "-W", "completed", "-o"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    ).stdout.strip()
+
+
+def _all_jobs(rig) -> str:
+    return subprocess.run(
+        ["lpstat", "-h", rig.server, "-W", "all", "-o"], capture_output=True, text=True, timeout=30
+    ).stdout.strip()
+
+
+def _print_a_visit(rig, tmp_path, listener, count: int) -> None:
+    """A resident's document, with (hostile) their name as the job title too."""
+    doc = tmp_path / "certificate.txt"
+    doc.write_text(f"住民票の写し\n{NAME}\n{ADDRESS}\n", encoding="utf-8")
+    subprocess.run(
+        ["lp", "-h", rig.server, "-d", "document", "-t", f"{NAME} 住民票", str(doc)],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    jobs = listener.wait_for_jobs(count, 30)
+    assert NAME.encode() in jobs[count - 1]  # the printer got the document
+
+
+@contextlib.contextmanager
+def _rig():
+    import tempfile
+
+    from madoguchi.rig.cups import CupsRig
+
+    work = Path(tempfile.mkdtemp(prefix="madoguchi-cups-privacy-"))
+    rig = CupsRig(work).start()
+    try:
+        yield rig
+    finally:
+        rig.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _leftovers(rig) -> list[str]:
+    """Files under the cupsd's own directories (spool, state, cache, logs) holding the name or
+    the address, in UTF-8 as written."""
+    hits = []
+    for sub in ("spool", "state", "cache", "log"):
+        for path in (rig.root / sub).rglob("*"):
+            if path.is_file():
+                data = path.read_bytes()
+                if NAME.encode() in data or ADDRESS.encode() in data:
+                    hits.append(str(path.relative_to(rig.root)))
+    return hits
+
+
+@pytest.mark.skipif(
+    shutil.which("cupsd") is None or shutil.which("lp") is None, reason="needs cups-daemon"
+)
+@pytest.mark.timeout(180)
+def test_after_a_visit_cupsd_keeps_nothing_of_the_resident(root, tmp_path):
+    """A real cupsd runs with the cupsd.conf the image installs (the rig's own settings passed
+    through `install-madoguchi.sh system`, cupsd restarted on them): after printing a
+    document whose content and title carry a name and an address, neither the spool nor the
+    job history nor any log holds them. The same print with the rig's test settings (job
+    history kept) does leave the title behind: the check can see what it looks for."""
+    from madoguchi.rig._proc import ManagedProcess, tcp_listening, wait_for
+
+    # control: the rig's test settings keep job history, and with it the title
+    with _rig() as rig:
+        listener = rig.add_capture_queue("document")
+        _print_a_visit(rig, tmp_path, listener, 1)
+        # cupsd saves a finished job's control file (title included) a moment later
+        wait_for(
+            lambda: any(p.startswith("spool/c") for p in _leftovers(rig)), 30, "the job history"
+        )
+        assert _completed(rig) != ""
+    # the image's settings: this rig's cupsd.conf through the installer, reloaded before any job
+    with _rig() as rig:
+        (root / "etc/cups/cupsd.conf").write_text((rig.root / "etc/cupsd.conf").read_text())
+        assert _system(root).returncode == 0
+        (rig.root / "etc/cupsd.conf").write_text((root / "etc/cups/cupsd.conf").read_text())
+        # a fresh cupsd on the same directory reads the installed conf from the start
+        old = rig._process
+        old.stop()
+        rig._process = ManagedProcess(old.argv, old.log_path, name="cupsd")
+        rig._process.start()
+        wait_for(lambda: tcp_listening(rig.port) and rig.socket_path.exists(), 30, "cupsd")
+        listener = rig.add_capture_queue("document")
+        _print_a_visit(rig, tmp_path, listener, 1)
+        # purged from cupsd's memory, so never saved later either
+        wait_for(lambda: _all_jobs(rig) == "" and _spool_jobs(rig) == [], 30, "the job to go")
+        assert _completed(rig) == ""
+        assert _leftovers(rig) == []
