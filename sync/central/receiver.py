@@ -317,7 +317,8 @@ class Receiver:
             log.warning("reply dropped: %s", e.strerror)
 
     def _error(self, router, identity: bytes, code: str, detail: str = "", **kw) -> int:
-        log.warning("error to peer: %s %s", code, detail[:80])
+        if code != "rate_limited":  # a flood would flood the log too; counted in stats instead
+            log.warning("error to peer: %s %s", code, detail[:80])
         self._send(router, identity, ErrorMessage(code=code, detail=detail[:200], **kw))
         return 0
 
