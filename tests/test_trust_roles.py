@@ -6,6 +6,7 @@ the root did not delegate, a key delegated for another role, an expired delegati
 chain not rooted in its pinned key, and an old chain once it has seen a newer root."""
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from madoguchi.cli import cli
 from provisioning import (
     RootKeyError,
     enroll_device,
+    install_bundle,
     install_root_chain,
     load_central_keys,
     load_device_config,
@@ -332,3 +334,35 @@ def test_role_key_rotation_needs_a_root(tmp_path):
     _run("init-central", tmp_path / "c")
     out = _run("rotate", "--central", tmp_path / "c", "--role", "config", ok=False)
     assert "needs a root" in out
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="chown to service users needs root")
+@pytest.mark.timeout(120)
+def test_first_boot_installs_a_root_pinned_terminal_and_its_first_catalog(tmp_path):
+    site = Site(tmp_path)
+    site.enroll("kita-08")
+    (tmp_path / "catalog.json").write_text(json.dumps({"version": 6, "procedures": []}))
+    _run("sign-catalog", tmp_path / "catalog.json", "--central", site.central, "--expires", "30d",
+         "--out", tmp_path / "catalog.bundle")  # fmt: skip
+    tarball = tmp_path / "boot" / "madoguchi-device.tar.gz"
+    _run("export-bundle", tmp_path / "kita-08", tarball, "--catalog", tmp_path / "catalog.bundle")
+    root = tmp_path / "image"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc/passwd").write_text(
+        "madoguchi-sync:x:9501:9500::/:/usr/sbin/nologin\n"
+        "madoguchi-kiosk:x:9502:9500::/:/usr/sbin/nologin\n"
+    )
+    (root / "etc/group").write_text("madoguchi:x:9500:\n")
+    result = install_bundle(tarball, root)
+    assert result.catalog_version == 6
+    device = load_device_config(root / "etc/madoguchi/device")
+    assert isinstance(device.catalog_public, TrustAnchor)
+    store = BundleStore(root / "var/lib/madoguchi/bundles", device.catalog_public)
+    assert store.current("catalog").root_version == 1 and store.root_version() == 1
+    # a catalog signed by the catalog key of another site's root is refused at first boot
+    other = Site(tmp_path / "other")
+    (tmp_path / "c2.json").write_text(json.dumps({"version": 7, "procedures": []}))
+    _run("sign-catalog", tmp_path / "c2.json", "--central", other.central, "--expires", "30d",
+         "--out", tmp_path / "c2.bundle")  # fmt: skip
+    with pytest.raises(RootChainError):
+        store.apply((tmp_path / "c2.bundle").read_bytes())
