@@ -244,3 +244,25 @@ def test_handover_requeues_under_the_new_topic_after_the_terminal_reoffers(db):
         "front_desk specialist",
     )
     assert (record.accepted_by, record.outcome) == ("tanaka", "resolved")
+
+
+def test_the_waiting_estimate_comes_from_recent_waits_of_the_topic(db):
+    first = _queue(db, topic="care")
+    relay = relay_for(db)
+    poll = relay.handle("term-1", {"op": "poll", "consultation": first})
+    assert "estimate_s" not in poll  # no history: no number rather than a made-up one
+    tanaka = _client(db, "tanaka")
+    assert tanaka.post(f"/api/accept/{first}", json={}).status_code == 200
+    second, third = _queue(db, topic="care"), _queue(db, topic="care")
+    store = open_store(db)
+    try:
+        record = ConsultTables(store).get(first)
+    finally:
+        store.close()
+    waited = record.accepted_at - record.queued_at
+    assert relay.handle("term-1", {"op": "poll", "consultation": second})["estimate_s"] == round(
+        waited, 1
+    )
+    assert relay.handle("term-1", {"op": "poll", "consultation": third})["estimate_s"] == round(
+        2 * waited, 1
+    )

@@ -206,7 +206,10 @@ class Worker:
                 return
             if state == "waiting" and got.get("position") != position:
                 position = got.get("position")
-                self.emit({"event": "position", "position": position})
+                event = {"event": "position", "position": position}
+                if "estimate_s" in got:
+                    event["estimate_s"] = got["estimate_s"]
+                self.emit(event)
             if state == "accepted" and "answer" in got and self.pc is not None:
                 answer = RTCSessionDescription(got["answer"], "answer")
                 await self.pc.setRemoteDescription(answer)

@@ -8,7 +8,8 @@ app (`app`), which reads and writes the same tables.
 Operations (`payload["op"]`), each answered `{"ok": True, ...}` or `{"ok": False, "reason": code}`:
 - `open` {topic, language, offer}: queue a request with the terminal's complete SDP offer
   (non-trickle ICE) → {consultation, position}.
-- `poll` {consultation}: → {state, position (while waiting), answer (once, when accepted),
+- `poll` {consultation}: → {state, position and, with history, estimate_s (while waiting),
+  answer (when accepted),
   ended_by (when ended)}.
 - `hangup` {consultation, reason?}: end the call from the terminal (`reason: "network"`: the
   terminal saw the link drop; recorded as ended by `network`, outcome `dropped`).
@@ -156,6 +157,9 @@ class ConsultRelay:
                 t.polled(c.id, self.clock())
             if c.state == "waiting":
                 out["position"] = t.position(c)
+                typical = t.typical_wait_s(c.topic)
+                if typical is not None:  # the typical wait, for each one ahead and this one
+                    out["estimate_s"] = round(typical * out["position"], 1)
             elif c.state == "accepted":
                 answers = t.signals(c.id, "console")
                 if answers:

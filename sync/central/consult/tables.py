@@ -169,6 +169,21 @@ class ConsultTables:
         )
         return int(rows[0][0]) + 1
 
+    def typical_wait_s(self, topic: str, recent: int = 20) -> float | None:
+        """The median wait (queued → accepted) of the topic's `recent` last accepted requests,
+        or None without history: an honest estimate, or none at all."""
+        rows = self._read(
+            "consult typical wait",
+            "SELECT accepted_at - queued_at FROM consultations WHERE topic = ? AND "
+            "accepted_at IS NOT NULL AND accepted_at >= queued_at ORDER BY accepted_at DESC LIMIT ?",
+            (topic, recent),
+        )
+        if not rows:
+            return None
+        waits = sorted(float(r[0]) for r in rows)
+        mid = len(waits) // 2
+        return waits[mid] if len(waits) % 2 else (waits[mid - 1] + waits[mid]) / 2
+
     def accept(self, consultation_id: str, staff: Staff, role: str, now: float) -> str | None:
         """The terminal's offer if this request was waiting and is now `staff`'s, else None."""
         with self._tx("consult accept"):

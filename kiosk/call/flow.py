@@ -1,0 +1,165 @@
+"""The resident's side of a video consultation as plain logic (no Kivy, no aiortc, no I/O).
+
+`ConsultFlow` is what the kiosk screens (topic → consent → waiting → call → end) read and call;
+it drives a `CallPort`-like object (`call`, `chat`, `hangup`, `close`) and is fed the worker's
+events with `on_event` (a Kivy screen hands them over on its clock). Its `view()` is a plain dict a
+screen renders.
+
+Invariants:
+- The call never starts without the resident's tap: `start()` only after a topic was chosen and the
+  privacy notice shown (`consent` step); nothing is asked of the worker before.
+- Every end says why in plain words (`reason`) and offers what can be done next: a booking when no
+  one could take the call (`unavailable`, `refused`), reconnect or booking when the link dropped.
+- `wipe()` drops the chat, closes the worker and forgets the topic: nothing said in a call stays
+  on the terminal after the session (chat lives only in this object and on the screen).
+- The camera-on indicator (`camera_on`) is true from `start()` until the call ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+__all__ = ["END_REASONS", "TOPICS", "CallPortLike", "ConsultFlow", "FlowError"]
+
+TOPICS = ("welfare", "child_care", "tax", "care", "general")  # "general": わからない・総合案内
+
+# Why a call ended → (message id for the screen, offer a booking, offer to reconnect)
+END_REASONS = {
+    "console": ("The specialist ended the consultation.", False, False),
+    "terminal": ("You ended the consultation.", False, False),
+    "network": ("The connection was lost.", True, True),
+    "unavailable": ("Video consultation is not available now.", True, False),
+    "refused": ("Video consultation is not available now.", True, False),
+}
+MAX_CHAT_LINES = 50
+
+
+class FlowError(Exception):
+    """A flow method was called in a step where it means nothing (a screen bug)."""
+
+
+class CallPortLike(Protocol):
+    def call(self, topic: str, language: str) -> None: ...
+    def chat(self, text: str) -> None: ...
+    def hangup(self) -> None: ...
+    def close(self, timeout: float = 10.0) -> int: ...
+
+
+@dataclass
+class _State:
+    step: str = "topic"  # topic | consent | waiting | in_call | handed_over | ended
+    topic: str | None = None
+    position: int | None = None
+    estimate_s: float | None = None
+    staff_role: str = ""
+    camera_on: bool = False
+    chat: list[tuple[str, str]] = field(default_factory=list)  # (who, text)
+    ended_by: str | None = None
+
+
+class ConsultFlow:
+    def __init__(self, open_port: Callable[[], CallPortLike], language: str) -> None:
+        """`open_port()` starts a call worker (`kiosk.call.CallPort(...)`), one per call."""
+        self._open_port = open_port
+        self.language = language
+        self._port: CallPortLike | None = None
+        self.s = _State()
+
+    # --- the resident's taps ------------------------------------------------------------
+    def choose_topic(self, topic: str) -> None:
+        if self.s.step not in ("topic", "consent"):
+            raise FlowError(f"choose_topic in step {self.s.step}")
+        if topic not in TOPICS:
+            raise FlowError(f"unknown topic {topic[:20]!r}")
+        self.s.topic, self.s.step = topic, "consent"
+
+    def start(self) -> None:
+        """The resident tapped "start" on the privacy notice."""
+        if self.s.step != "consent":
+            raise FlowError(f"start in step {self.s.step}")
+        self._port = self._open_port()
+        self._port.call(self.s.topic, self.language)
+        self.s.step, self.s.camera_on = "waiting", True
+
+    def send_chat(self, text: str) -> None:
+        text = text.strip()[:500]
+        if self.s.step != "in_call" or not text:
+            return
+        self._port.chat(text)
+        self._add_chat("resident", text)
+
+    def hang_up(self) -> None:
+        if self._port is not None and self.s.step in ("waiting", "in_call", "handed_over"):
+            self._port.hangup()
+
+    def reconnect(self) -> None:
+        """After a dropped link: a new request on the same topic (the resident tapped again)."""
+        if self.s.step != "ended" or self.s.ended_by != "network":
+            raise FlowError("reconnect is offered only after a dropped link")
+        self._close_port()
+        topic = self.s.topic
+        self.s = _State(step="consent", topic=topic)
+        self.start()
+
+    def wipe(self) -> None:
+        self._close_port()
+        self.s = _State()
+
+    # --- the worker's events ------------------------------------------------------------
+    def on_event(self, event: dict) -> None:
+        kind = event.get("event")
+        if self.s.step == "ended":
+            return
+        if kind in ("queued", "position"):
+            self.s.position = event.get("position")
+            self.s.estimate_s = event.get("estimate_s")
+            if kind == "queued":
+                self.s.step = "waiting"
+        elif kind == "answered":
+            self.s.staff_role = str(event.get("role", ""))
+        elif kind == "connected":
+            self.s.step = "in_call"
+        elif kind == "chat":
+            self._add_chat("staff", str(event.get("text", "")))
+        elif kind == "handed_over":
+            self.s.step, self.s.topic = "handed_over", str(event.get("topic", ""))
+            self.s.staff_role, self.s.position = "", None
+        elif kind == "ended":
+            self._end(str(event.get("by", "network")))
+        elif kind == "exited":
+            self._end("network")  # the worker died: same words as a dropped link
+
+    def _end(self, by: str) -> None:
+        self.s.step, self.s.ended_by, self.s.camera_on = "ended", by, False
+        if by not in END_REASONS:
+            self.s.ended_by = "network"
+
+    def _add_chat(self, who: str, text: str) -> None:
+        self.s.chat.append((who, text))
+        del self.s.chat[:-MAX_CHAT_LINES]
+
+    def _close_port(self) -> None:
+        if self._port is not None:
+            port, self._port = self._port, None
+            port.close()
+
+    # --- what the screen shows ----------------------------------------------------------
+    def view(self) -> dict:
+        s = self.s
+        out = {
+            "step": s.step,
+            "topic": s.topic,
+            "camera_on": s.camera_on,
+            "chat": list(s.chat),
+        }
+        if s.step in ("waiting", "handed_over"):
+            out["position"] = s.position
+            out["estimate_min"] = None if s.estimate_s is None else max(1, round(s.estimate_s / 60))
+        if s.step == "in_call":
+            out["staff_role"] = s.staff_role
+        if s.step == "ended":
+            message, booking, reconnect = END_REASONS[s.ended_by]
+            out.update(reason=message, offer_booking=booking, offer_reconnect=reconnect)
+        return out

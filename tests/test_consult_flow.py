@@ -1,0 +1,152 @@
+"""The resident's consultation flow (kiosk.call.flow) as plain logic: the steps, the consent
+tap, every end reason's words and offers, chat bounds, reconnect and wipe. The worker's side is
+a small in-process port recording what the flow asked (the real worker is driven by
+tests/test_consult_flow_real.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.call.flow import END_REASONS, ConsultFlow, FlowError
+
+pytestmark = pytest.mark.timeout(10)
+
+
+class RecordingPort:
+    def __init__(self) -> None:
+        self.asked: list[tuple] = []
+        self.closed = False
+
+    def call(self, topic, language):
+        self.asked.append(("call", topic, language))
+
+    def chat(self, text):
+        self.asked.append(("chat", text))
+
+    def hangup(self):
+        self.asked.append(("hangup",))
+
+    def close(self, timeout=10.0):
+        self.closed = True
+        return 0
+
+
+@pytest.fixture
+def flow():
+    ports: list[RecordingPort] = []
+
+    def open_port():
+        ports.append(RecordingPort())
+        return ports[-1]
+
+    f = ConsultFlow(open_port, "vi")
+    f.ports = ports
+    return f
+
+
+def _connected(flow):
+    flow.choose_topic("tax")
+    flow.start()
+    for event in (
+        {"event": "queued", "position": 2},
+        {"event": "position", "position": 1, "estimate_s": 150},
+        {"event": "answered", "role": "specialist"},
+        {"event": "connected"},
+    ):
+        flow.on_event(event)
+
+
+def test_nothing_starts_before_the_residents_tap(flow):
+    assert flow.view()["step"] == "topic"
+    flow.choose_topic("general")
+    assert flow.view() == {"step": "consent", "topic": "general", "camera_on": False, "chat": []}
+    assert flow.ports == []  # no worker, no camera, no request before the tap
+    flow.start()
+    assert flow.ports[0].asked == [("call", "general", "vi")]
+    assert flow.view()["camera_on"] is True
+
+
+def test_waiting_shows_position_and_an_estimate_only_when_known(flow):
+    flow.choose_topic("tax")
+    flow.start()
+    flow.on_event({"event": "queued", "position": 3})
+    assert (flow.view()["position"], flow.view()["estimate_min"]) == (3, None)
+    flow.on_event({"event": "position", "position": 2, "estimate_s": 150})
+    assert (flow.view()["position"], flow.view()["estimate_min"]) == (2, 2)
+
+
+def test_the_call_shows_the_role_and_chat_both_ways(flow):
+    _connected(flow)
+    flow.on_event({"event": "chat", "text": "窓口は2階です"})
+    flow.send_chat("  ありがとう  ")
+    flow.send_chat("   ")
+    view = flow.view()
+    assert view["step"] == "in_call" and view["staff_role"] == "specialist"
+    assert view["chat"] == [("staff", "窓口は2階です"), ("resident", "ありがとう")]
+    assert flow.ports[0].asked[-1] == ("chat", "ありがとう")
+
+
+@pytest.mark.parametrize(("by", "reason"), sorted(END_REASONS.items()))
+def test_every_end_says_why_and_offers_what_next(flow, by, reason):
+    _connected(flow)
+    flow.on_event({"event": "ended", "by": by})
+    view = flow.view()
+    assert view["step"] == "ended" and view["camera_on"] is False
+    assert (view["reason"], view["offer_booking"], view["offer_reconnect"]) == reason
+
+
+@pytest.mark.parametrize("event", [{"event": "ended", "by": "martians"}, {"event": "exited"}])
+def test_an_unknown_end_or_a_dead_worker_reads_as_a_lost_connection(flow, event):
+    _connected(flow)
+    flow.on_event(event)
+    assert flow.view()["reason"] == END_REASONS["network"][0]
+
+
+def test_handover_waits_again_in_the_new_topic(flow):
+    _connected(flow)
+    flow.on_event({"event": "handed_over", "topic": "care"})
+    assert flow.view()["step"] == "handed_over" and flow.view()["topic"] == "care"
+    flow.on_event({"event": "queued", "position": 1})
+    assert flow.view()["step"] == "waiting"
+    flow.on_event({"event": "connected"})
+    assert flow.view()["step"] == "in_call" and flow.view()["staff_role"] == ""
+
+
+def test_reconnect_only_after_a_dropped_link_with_a_new_worker(flow):
+    _connected(flow)
+    with pytest.raises(FlowError):
+        flow.reconnect()
+    flow.on_event({"event": "ended", "by": "network"})
+    flow.reconnect()
+    assert flow.ports[0].closed and flow.ports[1].asked == [("call", "tax", "vi")]
+    assert flow.view()["step"] == "waiting"
+
+
+def test_wipe_forgets_the_chat_and_stops_the_worker(flow):
+    _connected(flow)
+    flow.on_event({"event": "chat", "text": "電話番号は…"})
+    flow.wipe()
+    assert flow.ports[0].closed
+    assert flow.view() == {"step": "topic", "topic": None, "camera_on": False, "chat": []}
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        lambda f: f.start(),  # no topic chosen
+        lambda f: f.choose_topic("astrology"),
+        lambda f: (f.choose_topic("tax"), f.start(), f.choose_topic("care")),
+    ],
+)
+def test_taps_out_of_order_are_refused(flow, action):
+    with pytest.raises(FlowError):
+        action(flow)
+
+
+def test_chat_is_bounded(flow):
+    _connected(flow)
+    for i in range(80):
+        flow.on_event({"event": "chat", "text": f"line {i}"})
+    flow.send_chat("x" * 900)
+    chat = flow.view()["chat"]
+    assert len(chat) == 50 and chat[-1] == ("resident", "x" * 500)

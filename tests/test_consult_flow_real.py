@@ -1,0 +1,84 @@
+"""The resident's flow (kiosk.call.flow) driving the real call worker (`CallRig`): topic,
+consent tap, waiting, the call with the specialist's role and chat both ways, the specialist
+ends it, wipe. Events reach the flow in the test's thread, as the kiosk hands them over on its
+clock."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from kiosk.call.flow import ConsultFlow
+from madoguchi.rig.call import CallRig
+
+pytestmark = [
+    pytest.mark.timeout(150),
+    pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root"),
+    pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian's chromium missing"),
+]
+
+PASSWORD = "correct horse battery"
+
+
+class Pump:
+    """Hands the worker's events to the flow, in this thread, until a step is reached."""
+
+    def __init__(self) -> None:
+        self.port = None
+        self.seen = 0
+
+    def until(self, flow: ConsultFlow, predicate, timeout: float = 20.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            for event in self.port.events[self.seen :]:
+                self.seen += 1
+                flow.on_event(event)
+            if predicate(flow.view()):
+                return flow.view()
+            if time.monotonic() > deadline:
+                raise AssertionError(f"flow stuck at {flow.view()['step']}")
+            time.sleep(0.05)
+
+
+def test_the_residents_flow_through_a_real_call(tmp_path):
+    with CallRig(tmp_path) as rig:
+        rig.add_staff("tanaka", PASSWORD, "specialist")
+        pump = Pump()
+
+        def open_port():
+            pump.port, pump.seen = rig.call_port(), 0
+            return pump.port
+
+        flow = ConsultFlow(open_port, "en")
+        flow.choose_topic("child_care")
+        assert pump.port is None  # the consent screen first
+        flow.start()
+        view = pump.until(flow, lambda v: v.get("position") == 1)
+        assert view["step"] == "waiting" and view["camera_on"]
+
+        console = rig.console_page("tanaka", PASSWORD)
+        console.wait_for_selector("#queue tbody tr button.accept")
+        console.click("#queue tbody tr button.accept")
+        view = pump.until(flow, lambda v: v["step"] == "in_call")
+        assert view["staff_role"] == "specialist"
+        console.wait_for_function(
+            "() => window.consult.dc && window.consult.dc.readyState === 'open'"
+        )
+        console.evaluate("() => window.consult.sendChat('Bring your health insurance card.')")
+        view = pump.until(flow, lambda v: v["chat"])
+        assert view["chat"] == [("staff", "Bring your health insurance card.")]
+        flow.send_chat("OK, thank you")
+        console.wait_for_function("() => window.consult.chat.some(m => !m.mine)")
+        assert (
+            console.evaluate("() => window.consult.chat.find(m => !m.mine).text") == "OK, thank you"
+        )
+
+        console.click("#hangup")
+        view = pump.until(flow, lambda v: v["step"] == "ended")
+        assert view["reason"] == "The specialist ended the consultation."
+        assert not view["offer_booking"] and not view["camera_on"]
+        flow.wipe()
+        assert flow.view()["chat"] == [] and pump.port.wait_for("exited", 15)["code"] == 0
