@@ -23,6 +23,9 @@ class RecordingPort:
     def chat(self, text):
         self.asked.append(("chat", text))
 
+    def share(self, fields):
+        self.asked.append(("share", fields))
+
     def hangup(self):
         self.asked.append(("hangup",))
 
@@ -150,3 +153,26 @@ def test_chat_is_bounded(flow):
     flow.send_chat("x" * 900)
     chat = flow.view()["chat"]
     assert len(chat) == 50 and chat[-1] == ("resident", "x" * 500)
+
+
+def test_a_form_is_shown_only_on_tap_and_sharing_ends_with_the_call(flow):
+    flow.choose_topic("tax")
+    flow.start()
+    with pytest.raises(FlowError):
+        flow.show_form([("氏名", "山田")])  # not in a call yet
+    for event in ({"event": "queued", "position": 1}, {"event": "connected"}):
+        flow.on_event(event)
+    assert "sharing" not in flow.view()
+    flow.show_form([("転入日", "2026-12-01"), ("世帯人数", "3")])
+    assert flow.view()["sharing"] is True
+    assert flow.ports[0].asked[-1] == ("share", [("転入日", "2026-12-01"), ("世帯人数", "3")])
+    flow.stop_showing()
+    assert flow.ports[0].asked[-1] == ("share", None) and "sharing" not in flow.view()
+    flow.show_form([("転入日", "2026-12-01")])
+    flow.on_event({"event": "handed_over", "topic": "care"})
+    assert "sharing" not in flow.view()  # the next staff member sees nothing until asked again
+    for event in ({"event": "queued", "position": 1}, {"event": "connected"}):
+        flow.on_event(event)
+    flow.show_form([("転入日", "2026-12-01")])
+    flow.on_event({"event": "ended", "by": "console"})
+    assert "sharing" not in flow.view()

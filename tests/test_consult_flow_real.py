@@ -21,6 +21,7 @@ pytestmark = [
 ]
 
 PASSWORD = "correct horse battery"
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 class Pump:
@@ -76,9 +77,24 @@ def test_the_residents_flow_through_a_real_call(tmp_path):
             console.evaluate("() => window.consult.chat.find(m => !m.mine).text") == "OK, thank you"
         )
 
+        assert console.is_hidden("#shared-panel")  # nothing shown before the resident's tap
+        flow.show_form([("転入日 Moving-in date", "2026-12-01"), ("世帯人数 Household", "3")])
+        console.wait_for_selector("#shared-panel", state="visible")
+        assert console.eval_on_selector_all(
+            "#shared-form dt, #shared-form dd", "els => els.map(e => e.textContent)"
+        ) == ["転入日 Moving-in date", "2026-12-01", "世帯人数 Household", "3"]
+        flow.stop_showing()
+        console.wait_for_selector("#shared-panel", state="hidden")
+        assert console.evaluate("() => window.consult.sharedForm") is None
+        flow.show_form([("転入日 Moving-in date", "2026-12-01")])
+        console.wait_for_selector("#shared-panel", state="visible")
+        console.screenshot(path=str(SCREENSHOTS / "consult-console-shared-form.png"))
+
         console.click("#hangup")
         view = pump.until(flow, lambda v: v["step"] == "ended")
         assert view["reason"] == "The specialist ended the consultation."
         assert not view["offer_booking"] and not view["camera_on"]
+        assert console.is_hidden("#shared-panel")  # sharing ended with the call
+        assert console.inner_text("#shared-form") == ""
         flow.wipe()
         assert flow.view()["chat"] == [] and pump.port.wait_for("exited", 15)["code"] == 0

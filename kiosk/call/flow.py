@@ -12,6 +12,8 @@ Invariants:
   one could take the call (`unavailable`, `refused`), reconnect or booking when the link dropped.
 - `wipe()` drops the chat, closes the worker and forgets the topic: nothing said in a call stays
   on the terminal after the session (chat lives only in this object and on the screen).
+- A form is shown to the staff member only after the resident's tap (`show_form`), as fields
+  (label, value), and sharing ends with `stop_showing()`, a hand-over or the end of the call.
 - The camera-on indicator (`camera_on`) is true from `start()` until the call ends.
 """
 
@@ -43,6 +45,7 @@ class FlowError(Exception):
 class CallPortLike(Protocol):
     def call(self, topic: str, language: str) -> None: ...
     def chat(self, text: str) -> None: ...
+    def share(self, fields: list[tuple[str, str]] | None) -> None: ...
     def hangup(self) -> None: ...
     def close(self, timeout: float = 10.0) -> int: ...
 
@@ -57,6 +60,7 @@ class _State:
     camera_on: bool = False
     chat: list[tuple[str, str]] = field(default_factory=list)  # (who, text)
     ended_by: str | None = None
+    sharing: bool = False
 
 
 class ConsultFlow:
@@ -89,6 +93,20 @@ class ConsultFlow:
             return
         self._port.chat(text)
         self._add_chat("resident", text)
+
+    def show_form(self, fields: list[tuple[str, str]]) -> None:
+        """The resident tapped "フォームを見せる": the staff member sees these fields (label, value)
+        of the form or checklist open — the fields, not the screen — until `stop_showing()` or
+        the end of the call."""
+        if self.s.step != "in_call":
+            raise FlowError(f"show_form in step {self.s.step}")
+        self._port.share(list(fields))
+        self.s.sharing = True
+
+    def stop_showing(self) -> None:
+        if self.s.sharing and self.s.step == "in_call":
+            self._port.share(None)
+        self.s.sharing = False
 
     def hang_up(self) -> None:
         if self._port is not None and self.s.step in ("waiting", "in_call", "handed_over"):
@@ -125,6 +143,7 @@ class ConsultFlow:
             self._add_chat("staff", str(event.get("text", "")))
         elif kind == "handed_over":
             self.s.step, self.s.topic = "handed_over", str(event.get("topic", ""))
+            self.s.sharing = False  # the next staff member sees nothing until asked again
             self.s.staff_role, self.s.position = "", None
         elif kind == "ended":
             self._end(str(event.get("by", "network")))
@@ -133,6 +152,7 @@ class ConsultFlow:
 
     def _end(self, by: str) -> None:
         self.s.step, self.s.ended_by, self.s.camera_on = "ended", by, False
+        self.s.sharing = False  # sharing ends with the call
         if by not in END_REASONS:
             self.s.ended_by = "network"
 
@@ -154,6 +174,8 @@ class ConsultFlow:
             "camera_on": s.camera_on,
             "chat": list(s.chat),
         }
+        if s.sharing:
+            out["sharing"] = True
         if s.step in ("waiting", "handed_over"):
             out["position"] = s.position
             out["estimate_min"] = None if s.estimate_s is None else max(1, round(s.estimate_s / 60))

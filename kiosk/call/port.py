@@ -91,6 +91,11 @@ class CallPort:
     def chat(self, text: str) -> None:
         self._send({"cmd": "chat", "text": text})
 
+    def share(self, fields: list[tuple[str, str]] | None) -> None:
+        """Show these form fields (label, value) to the staff member; None stops sharing."""
+        rows = None if fields is None else [[label, value] for label, value in fields]
+        self._send({"cmd": "share", "fields": rows})
+
     def hangup(self) -> None:
         self._send({"cmd": "hangup"})
 

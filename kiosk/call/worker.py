@@ -5,6 +5,7 @@ so the UI stays responsive and within its memory budget. The kiosk (`kiosk.call.
 writes commands as JSON lines on stdin and reads events as JSON lines on stdout:
 
   commands: {"cmd": "call", "topic": ..., "language": ...} | {"cmd": "chat", "text": ...}
+            | {"cmd": "share", "fields": [[label, value], ...] | null}
             | {"cmd": "hangup"} | {"cmd": "stats"}
   events:   {"event": "queued", "position": n} | {"event": "position", "position": n}
             | {"event": "answered"} | {"event": "connected"} | {"event": "chat", "text": ...}
@@ -42,6 +43,7 @@ __all__ = ["main"]
 
 POLL_S = 0.15  # how often the relay is asked while waiting; ~7 small requests/s per terminal
 MAX_CHAT = 500
+MAX_FIELDS, MAX_LABEL, MAX_VALUE = 40, 80, 300  # a shared form: what a page can show legibly
 # No video decoded for this long in a connected call: the link dropped. ICE consent freshness
 # would say so only after ~30 s; a resident should not sit before a frozen picture that long.
 MEDIA_TIMEOUT_S = 5.0
@@ -257,6 +259,26 @@ class Worker:
         elif m.get("type") == "handover" and isinstance(m.get("topic"), str):
             self._begin_handover(m["topic"][:40])
 
+    def share(self, fields: object) -> None:
+        """The resident tapped "show the form": these fields (label → value) go to the staff
+        member's page peer to peer; `None` stops sharing. Never through central, never logged."""
+        if self.dc is None or self.dc.readyState != "open":
+            self.emit({"event": "error", "reason": "not_connected"})
+            return
+        if fields is None:
+            self.dc.send(json.dumps({"type": "form_end"}))
+            return
+        if not isinstance(fields, list):
+            self.emit({"event": "error", "reason": "bad_form"})
+            return
+        rows = [
+            [str(label)[:MAX_LABEL], str(value)[:MAX_VALUE]]
+            for label, value in (
+                f for f in fields[:MAX_FIELDS] if isinstance(f, list) and len(f) == 2
+            )
+        ]
+        self.dc.send(json.dumps({"type": "form", "fields": rows}, ensure_ascii=False))
+
     def chat(self, text: str) -> None:
         if self.dc is None or self.dc.readyState != "open":
             self.emit({"event": "error", "reason": "not_connected"})
@@ -333,6 +355,8 @@ async def _serve(args: argparse.Namespace) -> int:
             await worker.call(str(cmd.get("topic", "")), str(cmd.get("language", "ja")))
         elif name == "chat":
             worker.chat(str(cmd.get("text", "")))
+        elif name == "share":
+            worker.share(cmd.get("fields"))
         elif name == "hangup":
             await worker.finish("terminal")
         elif name == "stats":

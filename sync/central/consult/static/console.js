@@ -127,6 +127,22 @@
     try { m = JSON.parse(ev.data); } catch (e) { return; }
     if (m.type === "chat" && typeof m.text === "string") addChat(m.text.slice(0, 500), false);
     if (m.type === "bye") end("terminal");
+    if (m.type === "form" && Array.isArray(m.fields)) showForm(m.fields);
+    if (m.type === "form_end") showForm(null);
+  }
+
+  // The resident's form, shown only while they share it; never stored, gone with the call.
+  function showForm(fields) {
+    const list = $("shared-form");
+    list.textContent = "";
+    state.sharedForm = fields;
+    $("shared-panel").hidden = !fields;
+    for (const f of fields || []) {
+      if (!Array.isArray(f) || f.length !== 2) continue;
+      const dt = document.createElement("dt"); dt.textContent = String(f[0]).slice(0, 80);
+      const dd = document.createElement("dd"); dd.textContent = String(f[1]).slice(0, 300);
+      list.appendChild(dt); list.appendChild(dd);
+    }
   }
 
   function addChat(text, mine) {
@@ -182,6 +198,7 @@
     if (state.pc) { state.pc.close(); state.pc = null; }
     if (state.local) { for (const t of state.local.getTracks()) t.stop(); state.local = null; }
     state.dc = null;
+    showForm(null);
     $("remote").srcObject = null; $("self").srcObject = null;
     $("call-panel").hidden = true; $("queue-panel").hidden = false;
     say(by === "handover" ? "取次ぎました。 Handed over." : by === "terminal" ? "相談者が通話を終了しました。 The resident ended the call." :
