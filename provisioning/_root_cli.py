@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from provisioning._roles import (
+    anchor_of,
     export_role_keys,
     init_root,
     install_root_chain,
@@ -21,6 +22,7 @@ from provisioning._roles import (
 )
 from provisioning.errors import ProvisioningError
 from sync.bundles import bundle_key_id
+from sync.trust import chain_from_bytes
 
 __all__ = ["parse_expiry", "role_keys_cmd", "root"]
 
@@ -154,3 +156,36 @@ def role_keys_cmd(central_dir: Path, out: Path) -> None:
     out.write_bytes(data)
     for role, b64 in sorted(json.loads(data)["keys"].items()):
         click.echo(f"{role}: {b64}")
+
+
+@root.command("show")
+@click.argument("chain", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def root_show_cmd(chain: Path, as_json: bool) -> None:
+    """Show the newest root of CHAIN (a root.chain file): version, expiry, each role's key ids
+    and until when they may sign (renew with `root sign` before then). Public data only."""
+    data = chain.read_bytes()
+    roots = chain_from_bytes(data)
+    newest = anchor_of(roots).root_of(roots)
+    out = {
+        "version": newest.version,
+        "expires_at": _iso(newest.expires_at),
+        "roles": {
+            name: {
+                "keyids": list(d.keyids),
+                "threshold": d.threshold,
+                "expires_at": _iso(d.expires_at) if d.expires_at else _iso(newest.expires_at),
+            }
+            for name, d in sorted(newest.roles.items())
+        },
+    }
+    if as_json:
+        click.echo(json.dumps(out))
+        return
+    click.echo(f"root version {out['version']}, expires {out['expires_at']}")
+    for name, role in out["roles"].items():
+        click.echo(f"  {name}: {', '.join(role['keyids'])} until {role['expires_at']}")
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -26,6 +26,7 @@ from sync.bundles import (
     BundleRollbackError,
     BundleSignatureError,
     BundleStore,
+    bundle_key_id,
     load_trusted,
     sealing_entry,
     sealing_key_of,
@@ -366,3 +367,20 @@ def test_first_boot_installs_a_root_pinned_terminal_and_its_first_catalog(tmp_pa
          "--out", tmp_path / "c2.bundle")  # fmt: skip
     with pytest.raises(RootChainError):
         store.apply((tmp_path / "c2.bundle").read_bytes())
+
+
+@pytest.mark.timeout(60)
+def test_root_show_says_what_is_delegated_until_when(tmp_path):
+    site = Site(tmp_path, role_expires="30d", expires="200d")
+    site.resign(role_expires="45d", expires="200d")
+    shown = json.loads(_run("root", "show", site.central / "root.chain", "--json"))
+    keys = site.keys
+    assert shown["version"] == 2
+    catalog = shown["roles"]["catalog"]
+    assert catalog["keyids"] == [bundle_key_id(keys.role_keys["catalog"].public_key())]
+    until = datetime.strptime(catalog["expires_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert 44 <= (until - datetime.now(UTC)).days <= 45
+    assert set(shown["roles"]) == {"root", "catalog", "config", "documents", "sealing"}
+    assert "root version 2" in _run("root", "show", site.central / "root.chain")
+    (tmp_path / "junk").write_bytes(b"\x00junk")
+    _run("root", "show", tmp_path / "junk", ok=False)
