@@ -10,6 +10,12 @@ re-encoding it, which costs ~5x more than the parse. On the ack path the exact h
 already bound by the record hash, the chain and the device's signature over the chain head, so
 the canonical check moves off the ack path: the processing stage opens every record with the
 full `decode_header`, and a non-canonical header lands in quarantine (`bad_header`).
+
+Why cbor2 and not `sync.cbor_safe` here: this runs once per record on the ack path, where the
+pure-Python decoder costs several times more. With `max_depth=2` value sharing (tags 28/29)
+cannot expand anything: a map is the only container allowed and every field must be a plain
+scalar of its type, so a tag that yields anything else is refused below, and a tag around a
+scalar (no effect on the value) is caught by the canonical check when the record is opened.
 """
 
 from __future__ import annotations
