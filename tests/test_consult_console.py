@@ -266,3 +266,28 @@ def test_the_waiting_estimate_comes_from_recent_waits_of_the_topic(db):
     assert relay.handle("term-1", {"op": "poll", "consultation": third})["estimate_s"] == round(
         2 * waited, 1
     )
+
+
+def test_the_browser_gets_only_the_configured_ice_servers(db):
+    cid = _queue(db)
+    turn = {"urls": "turn:turn.city.example:3478", "username": "u", "credential": "c"}
+    app = create_app(ConsoleConfig(db, secret_key=b"k" * 32, ice_servers=(turn,)))
+    client = app.test_client()
+    client.post("/login", data={"username": "tanaka", "password": PASSWORD})
+    assert client.post(f"/api/accept/{cid}", json={}).json["ice_servers"] == [turn]
+
+
+@pytest.mark.parametrize(
+    "args, env, message",
+    [
+        (["--ice-server", "http://stun.example"], {}, "--ice-server must be a turn:"),
+        (["--ice-server", "turn:turn.city.example"], {}, "needs MADOGUCHI_TURN_USERNAME"),
+        (["--listen", "10.0.0.5:8090"], {}, "refusing to serve staff logins on 10.0.0.5"),
+        (["--listen", "nonsense"], {}, "--listen must be HOST:PORT"),
+        ([], {"MADOGUCHI_CONSULT_SECRET": "short"}, "at least 32 characters"),
+    ],
+)
+def test_consult_serve_refuses_bad_settings(tmp_path, args, env, message):
+    db = str(tmp_path / "central.db")
+    r = CliRunner().invoke(cli, ["consult", "serve", "--db", db, *args], env=env)
+    assert r.exit_code == 1 and message in r.output, r.output

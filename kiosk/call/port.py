@@ -32,6 +32,7 @@ class CallPort:
         *,
         media: str = "devices",
         launcher: Sequence[str] = (),
+        ice_servers: Sequence[str] = (),
         on_event: Callable[[dict], None] | None = None,
         python: str = sys.executable,
         env: dict | None = None,
@@ -39,6 +40,8 @@ class CallPort:
         """`launcher` prefixes the worker's command line (e.g. `ip netns exec NS` in tests)."""
         argv = [*launcher, python, "-m", "kiosk.call.worker", "--agent", agent_endpoint]
         argv += ["--media", media]
+        for url in ice_servers:  # TURN credentials travel in the environment (`env`), not argv
+            argv += ["--ice-server", url]
         self.events: list[dict] = []
         self._cond = threading.Condition()
         self._on_event = on_event

@@ -15,7 +15,7 @@ writes commands as JSON lines on stdin and reads events as JSON lines on stdout:
 
 Invariants:
 - Signaling goes only through the agent's request socket (the terminal's enrolled CURVE link);
-  the ICE server list is always empty unless configured (aiortc would otherwise add a public
+  the ICE server list is empty unless configured (`--ice-server`) (aiortc would otherwise add a public
   STUN server), so media stay on the city network.
 - The SDP offer is complete (non-trickle ICE) before it is sent; chat and "bye" travel on the
   peer-to-peer data channel and never through the central side.
@@ -91,13 +91,32 @@ class Worker:
         audio = MediaPlayer(self.args.audio_device, format="alsa")
         return video.video, audio.audio
 
+    def _ice_servers(self) -> list:
+        """Only the configured servers (the city's TURN): an empty list keeps aiortc from adding
+        its public STUN default. TURN credentials come from the environment, never argv."""
+        from aiortc import RTCIceServer
+
+        servers = []
+        for url in self.args.ice_server:
+            if url.startswith(("turn:", "turns:")):
+                servers.append(
+                    RTCIceServer(
+                        url,
+                        username=os.environ.get("MADOGUCHI_TURN_USERNAME"),
+                        credential=os.environ.get("MADOGUCHI_TURN_CREDENTIAL"),
+                    )
+                )
+            else:
+                servers.append(RTCIceServer(url))
+        return servers
+
     async def _new_peer(self) -> str:
         """A fresh peer connection with fresh tracks and data channel; its complete offer SDP."""
         from aiortc import RTCConfiguration, RTCPeerConnection
 
         from kiosk.call._tracks import Counter, drain
 
-        self.pc = pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.pc = pc = RTCPeerConnection(RTCConfiguration(iceServers=self._ice_servers()))
         self.received_video, self.received_audio = Counter(), Counter()
         video, audio = self._media()
         self.tracks = [video, audio]
@@ -373,6 +392,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--media", choices=("synthetic", "devices"), default="devices")
     p.add_argument("--video-device", default="/dev/video0")
     p.add_argument("--audio-device", default="default")
+    p.add_argument(
+        "--ice-server",
+        action="append",
+        default=[],
+        help="A TURN/STUN URL (repeat for several); none by default.",
+    )
     p.add_argument("--width", type=int, default=640)
     p.add_argument("--height", type=int, default=480)
     args = p.parse_args(argv)

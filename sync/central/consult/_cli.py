@@ -85,6 +85,26 @@ def list_staff(db: str, as_json: bool) -> None:
         click.echo(f"{s.username:24} {' '.join(s.roles)}")
 
 
+def _ice_servers(urls) -> tuple[dict, ...]:
+    out = []
+    for url in urls:
+        if not url.startswith(("turn:", "turns:", "stun:")) or len(url) > 200:
+            raise ConsultConfigError(
+                f"--ice-server must be a turn:, turns: or stun: URL, not {url[:80]!r}"
+            )
+        server = {"urls": url}
+        if url.startswith(("turn:", "turns:")):
+            username = os.environ.get("MADOGUCHI_TURN_USERNAME")
+            credential = os.environ.get("MADOGUCHI_TURN_CREDENTIAL")
+            if not username or not credential:
+                raise ConsultConfigError(
+                    "a TURN server needs MADOGUCHI_TURN_USERNAME and MADOGUCHI_TURN_CREDENTIAL"
+                )
+            server.update(username=username, credential=credential)
+        out.append(server)
+    return tuple(out)
+
+
 def _loopback(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -100,8 +120,16 @@ def _loopback(host: str) -> bool:
     is_flag=True,
     help="A TLS proxy fronts the console: allow a non-loopback address; cookies marked Secure.",
 )
+@click.option(
+    "--ice-server",
+    "ice_servers",
+    multiple=True,
+    help="A TURN/STUN URL for the browser (e.g. turn:turn.city.example:3478); repeat for "
+    "several. Credentials from MADOGUCHI_TURN_USERNAME / MADOGUCHI_TURN_CREDENTIAL. "
+    "None by default: host candidates only (one LAN).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log at INFO level to stderr.")
-def serve(db: str, listen: str, behind_tls: bool, verbose: bool) -> None:
+def serve(db: str, listen: str, behind_tls: bool, ice_servers, verbose: bool) -> None:
     """Serve the specialist console until SIGTERM. The session secret comes from the environment
     variable MADOGUCHI_CONSULT_SECRET (32+ characters; several processes share logins), or is
     random per process."""
@@ -127,7 +155,7 @@ def serve(db: str, listen: str, behind_tls: bool, verbose: bool) -> None:
     if secret is not None and len(secret) < 32:
         raise ConsultConfigError(f"{_SECRET_ENV} must be at least 32 characters")
     open_store(db).close()  # create/migrate once, and fail early with one line
-    kwargs = {"secure_cookies": behind_tls}
+    kwargs = {"secure_cookies": behind_tls, "ice_servers": _ice_servers(ice_servers)}
     if secret:
         kwargs["secret_key"] = secret.encode()
     app = create_app(ConsoleConfig(db, **kwargs))

@@ -62,6 +62,9 @@ class ConsoleConfig:
     secure_cookies: bool = False  # True behind TLS (production); tests speak plain HTTP
     max_body_bytes: int = 64 * 1024
     stale_s: float = 20.0  # a waiting terminal that stopped polling this long is dropped
+    # ICE servers for the browser (the city's TURN, e.g. coturn). Empty: host candidates only,
+    # enough on one LAN — and never a public STUN server by default.
+    ice_servers: tuple[dict, ...] = ()
 
 
 def create_app(config: ConsoleConfig, *, clock: Callable[[], float] = time.time) -> Flask:
@@ -201,7 +204,7 @@ def create_app(config: ConsoleConfig, *, clock: Callable[[], float] = time.time)
         if offer is None:
             return api_error(409, "already_taken")
         log.info("consult %s accepted by %s (%s)", cid[:8], staff.username, role)
-        return jsonify({"ok": True, "offer": offer, "ice_servers": []})
+        return jsonify({"ok": True, "offer": offer, "ice_servers": list(config.ice_servers)})
 
     def _own_call(cid: str):
         c = _call(cid)

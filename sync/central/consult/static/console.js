@@ -78,7 +78,8 @@
     $("queue-panel").hidden = true; $("call-panel").hidden = false;
     $("call-topic").textContent = topic; $("chat-log").textContent = "";
     $("call-state").textContent = "接続中… Connecting…";
-    const pc = new RTCPeerConnection({ iceServers: [] });
+    // Only the servers the console is configured with (the city's TURN); by default none.
+    const pc = new RTCPeerConnection({ iceServers: Array.isArray(got.ice_servers) ? got.ice_servers : [] });
     state.pc = pc;
     pc.ontrack = (ev) => {
       if (ev.track.kind === "video") { $("remote").srcObject = ev.streams[0] || new MediaStream([ev.track]); countFrames(); }
