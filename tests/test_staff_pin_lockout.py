@@ -204,7 +204,6 @@ def test_the_config_bundle_staff_pin_for_this_center_wins(catalog, kit, clock, t
         {"staff_pins": {"東部": "x"}},
         {"staff_pins": ["東部"]},
         {"staff_pins": {"東部": 123456}},
-        {"card_trust": {"crls": "x"}},
     ],
 )
 def test_a_bad_entry_in_a_newer_bundle_keeps_what_was_taken(tmp_path, bad_payload):
@@ -223,3 +222,22 @@ def test_a_bundle_signed_by_another_key_is_not_taken(tmp_path):
     forged = hash_staff_pin("000000", salt=b"f" * 16, iterations=1000)
     _config_bundle(tmp_path, forger, 9, {"staff_pins": {"東部": forged}})
     assert view.staff_pin_hash("東部") is None
+
+
+def test_a_bad_card_trust_entry_keeps_the_previous_trust_but_not_the_staff_entry(tmp_path):
+    """Each entry on its own: a typo in one must not drop or freeze the other."""
+    from devices.card.simulator import default_test_ca
+    from devices.card.trust import card_trust_entry
+
+    key = Ed25519PrivateKey.generate()
+    view = ConfigBundleView(tmp_path, key.public_key())
+    entry = card_trust_entry(jpki_cas=(default_test_ca().certificate,))
+    _config_bundle(tmp_path, key, 1, {"card_trust": entry})
+    trust = view.card_trust()
+    assert trust is not None and trust.jpki_cas == (default_test_ca().certificate,)
+    new_hash = hash_staff_pin("739104", salt=b"c" * 16, iterations=1000)
+    _config_bundle(
+        tmp_path, key, 2, {"card_trust": {"crls": "x"}, "staff_pins": {"東部": new_hash}}
+    )
+    assert view.card_trust() == trust
+    assert view.staff_pin_hash("東部") == new_hash

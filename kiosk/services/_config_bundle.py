@@ -6,9 +6,9 @@ Invariants (as `sync.outbox.AnnouncedSealingKey` for the sealing key):
 - Nothing is taken from a bundle whose signature does not verify with the pinned catalog key
   (`sync.bundles.load_trusted`); expiry and rollback of new bundles are enforced where bundles
   enter the device (the agent's `BundleStore.apply`).
-- It only moves forward: a file that fails verification, vanished, is older than the one last
-  taken, or carries a malformed entry leaves what was taken before in place (logged by class
-  name). A bundle without an entry means "not configured": `card_trust()` is then None (the
+- It only moves forward: a file that fails verification, vanished or is older than the one
+  last taken leaves everything as it was; a malformed `card_trust` or `staff_pins` entry leaves
+  that entry as it was (each on its own, logged by field or class name, never values). A bundle without an entry means "not configured": `card_trust()` is then None (the
   reader checks validity and KeyUsage only) and `staff_pin_hash()` None (the kiosk config's
   hash applies).
 - Cheap: one `stat` per call; the file is re-read only when it was replaced.
@@ -80,16 +80,23 @@ class ConfigBundleView:
                 raise ValueError("not a config bundle")
             if bundle.version < self._version:
                 raise ValueError(f"v{bundle.version} is older than v{self._version}")
-            entry = bundle.payload.get(CONFIG_KEY)
-            trust = None if entry is None else card_trust_from_config(entry)
-            staff = _staff_pins(bundle.payload.get(STAFF_PINS_KEY, {}))
-        except (OSError, ValueError, BundleError, CardTrustConfigError) as e:
+        except (OSError, ValueError, BundleError) as e:
             log.warning("config bundle: card trust and staff PINs unchanged (%s)", type(e).__name__)
             return
         except Exception as e:  # noqa: BLE001 - a bad file must never stop the kiosk
             log.error("config bundle unreadable: %s", type(e).__name__)
             return
-        self._version, self._trust, self._staff = bundle.version, trust, staff
+        self._version = bundle.version
+        # Each entry on its own: a typo in one center's staff PIN must not drop the CRLs.
+        try:
+            entry = bundle.payload.get(CONFIG_KEY)
+            self._trust = None if entry is None else card_trust_from_config(entry)
+        except CardTrustConfigError as e:
+            log.warning("config bundle v%d: card trust unchanged (%s)", bundle.version, e.field)
+        try:
+            self._staff = _staff_pins(bundle.payload.get(STAFF_PINS_KEY, {}))
+        except ValueError:
+            log.warning("config bundle v%d: staff PINs unchanged (malformed)", bundle.version)
 
     def card_trust(self) -> Any:
         """The `devices.card.trust.CardTrust` of the newest config bundle, or None."""
