@@ -100,8 +100,9 @@ def load_kiosk_config(path: Path | None) -> KioskConfig:
 
 
 def staff_lockout_path(config: KioskConfig) -> Path:
-    """Where the staff-PIN failure count and lockout survive restarts: beside the local state."""
-    return config.state.parent / "staff-lockout.json"
+    """Where the staff-PIN failure count and lockout survive restarts: beside the local state
+    (absolute, as `SessionConfig.staff_lockout_file` requires)."""
+    return (config.state.parent / "staff-lockout.json").absolute()
 
 
 def bundles_dir(config: KioskConfig) -> Path:
