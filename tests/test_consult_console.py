@@ -291,3 +291,27 @@ def test_consult_serve_refuses_bad_settings(tmp_path, args, env, message):
     db = str(tmp_path / "central.db")
     r = CliRunner().invoke(cli, ["consult", "serve", "--db", db, *args], env=env)
     assert r.exit_code == 1 and message in r.output, r.output
+
+
+def test_report_counts_records_without_names_or_devices(db):
+    relay = relay_for(db, {"term-1": "東町センター"})
+    tanaka = _client(db, "tanaka")
+    ended = _queue(db, topic="tax")
+    assert tanaka.post(f"/api/accept/{ended}", json={}).status_code == 200
+    assert tanaka.post(f"/api/handover/{ended}", json={"topic": "care"}).status_code == 200
+    relay.handle("term-1", {"op": "reoffer", "consultation": ended, "offer": OFFER})
+    assert tanaka.post(f"/api/accept/{ended}", json={}).status_code == 200
+    tanaka.post(f"/api/hangup/{ended}", json={"outcome": "booked_follow_up"})
+    _queue(db, topic="welfare")  # still waiting
+    r = CliRunner().invoke(cli, ["consult", "report", "--db", db, "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert (data["total"], data["ended"], data["waiting"], data["handovers"]) == (2, 1, 1, 1)
+    assert data["by_topic"] == {"care": 1, "welfare": 1}
+    assert data["by_center"] == {"東町センター": 2}
+    assert data["by_outcome"] == {"booked_follow_up": 1}
+    assert data["by_role"] == {"specialist": 2}
+    assert data["wait_s_median"] >= 0 and data["call_s_median"] >= 0
+    assert "tanaka" not in r.output and "term-1" not in r.output
+    text = CliRunner().invoke(cli, ["consult", "report", "--db", db])
+    assert text.exit_code == 0 and "hand-overs      1" in text.output

@@ -1,5 +1,5 @@
-"""`madoguchi consult ...`: the specialist console (serve) and its staff accounts (add-staff,
-list-staff). Flask, waitress and aiortc load only when a command runs."""
+"""`madoguchi consult ...`: the specialist console (serve), its staff accounts (add-staff,
+list-staff) and the consultation records (report). Flask, waitress and aiortc load only when a command runs."""
 
 from __future__ import annotations
 
@@ -83,6 +83,38 @@ def list_staff(db: str, as_json: bool) -> None:
         return
     for s in staff:
         click.echo(f"{s.username:24} {' '.join(s.roles)}")
+
+
+@consult.command("report")
+@click.option("--db", required=True, help=_DB_HELP)
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 3660), help="Window.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+def report(db: str, days: int, as_json: bool) -> None:
+    """Consultation records of the last DAYS: counts per topic, center, outcome and ender,
+    hand-overs, median wait and call duration (no media, no chat, no staff names)."""
+    import time
+
+    from sync.central.consult.records import summarize
+    from sync.central.consult.tables import ConsultTables
+    from sync.central.store import open_store
+
+    store = open_store(db)
+    try:
+        records = ConsultTables(store).records(since=time.time() - days * 86400)
+    finally:
+        store.close()
+    data = summarize(records)
+    if as_json:
+        click.echo(json.dumps(data, sort_keys=True, ensure_ascii=False))
+        return
+    click.echo(
+        f"consultations   {data['total']} ({data['ended']} ended, {data['waiting']} waiting)"
+    )
+    click.echo(f"median wait     {data['wait_s_median']} s; median call {data['call_s_median']} s")
+    click.echo(f"hand-overs      {data['handovers']}")
+    for key in ("by_topic", "by_center", "by_outcome", "by_ended_by", "by_role"):
+        for name, n in sorted(data[key].items()):
+            click.echo(f"{key[3:]:9} {name:24} {n}")
 
 
 def _ice_servers(urls) -> tuple[dict, ...]:
