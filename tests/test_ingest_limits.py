@@ -5,10 +5,13 @@ key, and the quota of quarantined bytes. Another device keeps being served in ev
 import time
 
 import pytest
+import sync_support
 from sync_support import RawPeer, central_kit, device_kit, signed_batch, start_receiver
 
 from sync.central.store import open_store
 from sync.protocol import Ack, Batch, ErrorMessage, Heartbeat, Hello, ProtocolLimits, Reply, Request
+
+central_db = sync_support.central_db  # fixture
 
 
 def _peer(zctx, receiver, central, kit, hello: bool = True) -> RawPeer:
@@ -141,10 +144,10 @@ def test_quarantine_quota_is_per_device(tmp_path, zctx, connections):
     assert receiver.stats["quarantine_full"] == 9
 
 
-def test_quota_survives_a_restart(tmp_path, zctx):
-    """The quota counts what the store holds, not what this process saw."""
+def test_quota_survives_a_restart(tmp_path, zctx, central_db):
+    """The quota counts what the store holds, not what this process saw (SQLite, PostgreSQL)."""
     central = central_kit()
-    db = str(tmp_path / "c.db")
+    db = central_db
     kit = device_kit(tmp_path, central)
     kit.fill(2, pad=300)
     good = signed_batch(kit, 1, 2, 1)

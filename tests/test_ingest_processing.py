@@ -71,6 +71,7 @@ def test_poison_bodies_are_quarantined_and_processing_goes_on(poisoned):
         assert store.count("surveys") == 2  # "plain" and the record after every poison one
         assert store.lag()[0] == 0
         assert processor.quarantined == len(want)
+        assert store.quarantined_bytes(kit.device_id) == 0  # not the ack path's quota
     finally:
         processor.stop()
 

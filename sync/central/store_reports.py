@@ -59,12 +59,15 @@ class StoreReports:
         return [(d, r, int(n), int(b)) for d, r, n, b in rows]
 
     def quarantined_bytes(self, device_id: str) -> int:
-        """Bytes (header and ciphertext) held in quarantine for one device: its quota's use."""
+        """Bytes (header and ciphertext) one device put in quarantine on the ack path (refused
+        batches, conflicts, chain breaks): its quota's use. Records the processing stage could
+        not open are not counted: they were accepted into the chain and are held in `records`."""
         with self._guard("quarantined_bytes"):
             rows = self._execute(
                 self._q(
                     "SELECT COALESCE(SUM(LENGTH(header) + LENGTH(ciphertext)), 0) FROM quarantine "
-                    "WHERE device_id = ?"
+                    "WHERE device_id = ? AND (SUBSTR(reason, 1, 8) = 'refused_' "
+                    "OR reason IN ('conflict', 'chain_break'))"
                 ),
                 (device_id,),
             )
