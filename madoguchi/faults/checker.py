@@ -14,7 +14,8 @@ Verdict per receipt (the resident's printed receipt: `append` returned):
 - `stranded`: only in an outbox file moved aside (never sent from there): not delivered.
 - `lost`: nowhere.  `duplicated`: more than one distinct copy.  `altered`: a copy whose content,
   seq or record id differs from the receipt, or that does not open.
-`ok` is true when nothing is lost, stranded, duplicated or altered, and, with `final=True`
+`ok` is true when nothing is lost, stranded, duplicated or altered, no outbox file is unreadable
+(SQLite must never leave one damaged after a power cut), and, with `final=True`
 (after the drain), nothing is still pending. Rows that no receipt names (submitted but cut
 before the receipt printed) are counted, never an error. Nothing here logs or returns content.
 """
@@ -57,12 +58,14 @@ class Verdict:
     altered: int = 0
     unreceipted_rows: int = 0  # central rows no receipt names (cut before the receipt printed)
     unreadable_rows: int = 0  # central or outbox rows that do not open
+    damaged_files: int = 0  # outbox files SQLite cannot read (damaged: a bug after a power cut)
     final: bool = False
     examples: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         bad = self.lost + self.stranded + self.duplicated + self.altered
+        bad += self.damaged_files
         return bad == 0 and not (self.final and self.pending)
 
     def as_dict(self) -> dict:
@@ -207,7 +210,12 @@ def check(
         for path, where in files:
             if str(path).endswith(("-wal", "-shm")):
                 continue
-            for _seq, header, sealed in _outbox_rows(path):
+            try:
+                rows = _outbox_rows(path)
+            except CheckerError:
+                verdict.damaged_files += 1  # its records count nowhere: lost unless central
+                continue
+            for _seq, header, sealed in rows:
                 if sealed is None:
                     continue  # pruned after its ack: the central copy is what counts
                 copy, nonce = _copy(where, sealing_keys, header, sealed)
