@@ -89,3 +89,33 @@ def test_done_screen_says_what_next_and_the_list_then_says_done(ui):
     assert f"済（この端末で受付、受付番号 {reference}）" in done_row
     others = [_text(ui, f"proc_{i.procedure_id}") for i in s.checklist if i.reference is None]
     assert others and not any("済" in row for row in others)
+
+
+@pytest.mark.timeout(120)
+def test_online_item_shows_its_url_as_a_qr_code(ui):
+    from devices.printer.documents import qr_matrix
+
+    s = ui.session
+    s.choose_language("en")
+    s.open_life_events()
+    s.choose_life_event("moving_out")  # 転出届 is online (マイナポータル)
+    while s.current_question is not None:
+        s.answer(s.current_question.id, True)
+    ui.app.render()
+    frames(2)
+    row = _text(ui, "proc_moving_out")
+    assert "Online at home" in row and "（転出届）" in row
+    _tap(ui, "proc_moving_out")
+    assert ui.root.step == "procedure_intro"
+    url = s.catalog.procedures["moving_out"].url
+    qr = ui.root.find("online_qr")
+    assert qr is not None and qr.data == url and qr.height > 0
+    dark = sum(sum(r) for r in qr_matrix(url))
+    assert len(qr.canvas.children) > dark  # every dark module is drawn
+    assert url in ui.root.current_screen.ids.details.text
+    _tap(ui, "back")
+    assert s.choose_procedure("child_allowance_end")  # at a counter: no code
+    ui.app.render()
+    frames(2)
+    assert ui.root.step == "procedure_intro"
+    assert ui.root.find("online_qr").data == "" and ui.root.find("online_qr").height == 0

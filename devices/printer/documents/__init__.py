@@ -9,8 +9,8 @@ Two renderers with the same methods (`receipt(info)`, ..., `render(kind, info)`)
 - `RemoteRenderer` renders in a child process (`python -m devices.printer.documents.worker`)
   over a pipe, so a process that prints (the kiosk UI) never loads the PDF stack and the font.
 
-Importing this package is light: the info dataclasses, `KINDS` and `MSGIDS` need no PDF
-library; `DocumentRenderer` and `FontSource` are imported on first use.
+Importing this package is light: the info dataclasses, `KINDS`, `MSGIDS` and `qr_matrix` (a
+QR code's modules, for the kiosk screen too) need no PDF library; `DocumentRenderer` and `FontSource` are imported on first use.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from devices.printer.documents._kinds import (
     SlipInfo,
     TicketInfo,
 )
+from devices.printer.documents._qr import qr_matrix
 from devices.printer.documents.remote import RemoteRenderer, RendererUnavailableError
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ __all__ = [
     "RendererUnavailableError",
     "SlipInfo",
     "TicketInfo",
+    "qr_matrix",
 ]
 
 _LAZY = {

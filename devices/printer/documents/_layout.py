@@ -13,19 +13,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from io import BytesIO
 
-import segno
 from fpdf import FPDF
 from fpdf.fonts import TTFFont
 
 from devices.printer.documents._block import Block, collect_chars
 from devices.printer.documents._font import FontSource
+from devices.printer.documents._qr import qr_matrix
 
 ROLL_WIDTH_MM = 80.0
 A4_MM = (210.0, 297.0)
 _FONT_KEY = "madoguchicjk"
 _ROLL_DRAFT_MM = 2000.0  # roll documents are drawn on a long page, then trimmed
 _ROLL_MIN_MM = 50.0
-_QR_MASK = 2
 _INDENT = 6.0  # mm, room for a checklist box
 
 
@@ -168,9 +167,7 @@ class _Canvas:
 
     def _qr(self, data: str, size_mm: float) -> None:
         """The QR code as filled vector rectangles (crisp at any printer resolution)."""
-        # A fixed mask is valid QR and skips segno's costly mask evaluation.
-        code = segno.make(data, error="m", micro=False, mask=_QR_MASK)
-        matrix = code.matrix
+        matrix = qr_matrix(data)
         modules = len(matrix)
         quiet = 4
         cell = size_mm / (modules + 2 * quiet)
@@ -183,9 +180,9 @@ class _Canvas:
         for r, row in enumerate(matrix):
             c = 0
             while c < modules:
-                if row[c] & 1:
+                if row[c]:
                     start = c
-                    while c < modules and row[c] & 1:
+                    while c < modules and row[c]:
                         c += 1
                     pdf.rect(x0 + start * cell, y0 + r * cell, (c - start) * cell, cell, style="F")
                 else:

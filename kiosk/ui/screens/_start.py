@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from kivy.graphics import Color, Rectangle
 from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.widget import Widget
 
 from kiosk.ui.screens._base import KScreen, _app, _intent
 from madoguchi.i18n import LANGUAGE_NAMES, LANGUAGES
@@ -140,9 +142,47 @@ class ProceduresScreen(KScreen):
         )  # fmt: skip
 
 
+class QrView(Widget):
+    """A QR code drawn as dark squares on white (the catalog's URL of an online procedure, to
+    scan with a phone). Presentation only: the matrix comes from the printer's `qr_matrix`."""
+
+    data = StringProperty("")
+
+    def on_data(self, *_: Any) -> None:
+        self._draw()
+
+    def on_size(self, *_: Any) -> None:
+        self._draw()
+
+    def on_pos(self, *_: Any) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        self.canvas.clear()
+        if not self.data:
+            return
+        from devices.printer.documents import qr_matrix
+
+        matrix = qr_matrix(self.data)
+        quiet = 4
+        side = min(self.width, self.height)
+        cell = side / (len(matrix) + 2 * quiet)
+        x0, y0 = self.x + (self.width - side) / 2, self.y + (self.height - side) / 2
+        with self.canvas:
+            Color(1, 1, 1, 1)
+            Rectangle(pos=(x0, y0), size=(side, side))
+            Color(0, 0, 0, 1)
+            for r, row in enumerate(matrix):
+                for c, dark in enumerate(row):
+                    if dark:
+                        top = y0 + side - (quiet + r + 1) * cell
+                        Rectangle(pos=(x0 + (quiet + c) * cell, top), size=(cell, cell))
+
+
 class ProcedureIntroScreen(KScreen):
     GUIDANCE = "Please check what this procedure needs."
     kiosk_capable = BooleanProperty(False)
+    online_url = StringProperty("")
 
     def render(self, s: Any) -> None:
         app = _app()
@@ -152,11 +192,17 @@ class ProcedureIntroScreen(KScreen):
         self.kiosk_capable = p.kiosk_capable
         self.ids.name.text = self.t(s, p.name)
         lines = [self.t(s, p.summary), _where(s, p)]
+        sep = "、" if s.language in ("ja", "ja-easy", "zh-Hans") else ", "
         if p.documents:
             lines.append(
-                app.tr("Bring: {documents}", documents=", ".join(self.t(s, d) for d in p.documents))
+                app.tr("Bring: {documents}", documents=sep.join(self.t(s, d) for d in p.documents))
             )
-        if p.deadline is not None:
-            lines.append(app.tr("Deadline: {deadline}", deadline=self.t(s, p.deadline)))
+        due = next((i.due for i in s.checklist if i.procedure_id == p.id), None)
+        deadline = _deadline(s, p, due)
+        if deadline:
+            lines.append(deadline)
         lines.append(app.tr("Fee: {fee} yen", fee=p.fee_yen) if p.fee_yen else app.tr("No fee"))
+        self.online_url = p.url if str(p.completion.kind) == "online" and p.url else ""
+        if self.online_url:
+            lines.append(app.tr("Scan the code with your phone to do it online: {url}", url=p.url))
         self.ids.details.text = "\n".join(lines)
