@@ -49,6 +49,7 @@ REASONS = (
     "not_handed_over",
     "store_unavailable",
 )
+POLLED_EVERY_S = 2.0  # how often a poll refreshes polled_at (the console drops silent ones)
 MAX_SDP = 32 * 1024  # a two-track + data channel offer is ~3-6 KB; room for many candidates
 
 
@@ -153,8 +154,9 @@ class ConsultRelay:
             if c is None:
                 return _refuse("unknown_consultation")
             out: dict = {"ok": True, "state": c.state}
-            if c.state != "ended":
-                t.polled(c.id, self.clock())
+            now = self.clock()
+            if c.state != "ended" and now - c.polled_at >= POLLED_EVERY_S:
+                t.polled(c.id, now)  # a write per few seconds, not per poll (~7 polls/s)
             if c.state == "waiting":
                 out["position"] = t.position(c)
                 typical = t.typical_wait_s(c.topic)
