@@ -485,7 +485,8 @@ def default_handlers(keys, db: str) -> dict[str, Callable[[str, dict], dict]]:
     (see `issuer_config_from_dir`), state in the central store `db` itself (its tables, on
     SQLite or PostgreSQL: every receiver sharing the store shares it), the verification-code
     secret derived from the catalog key (so every receiver sharing the keys shares it),
-    documents signed with the catalog key under `DOCUMENT_DOMAIN`, holders looked up in the
+    documents signed under `DOCUMENT_DOMAIN` with `keys.document_signing_key` (the root-delegated
+    `documents` role key once a root is installed, the catalog key before), holders looked up in the
     back office named by `<keys>/residents.json` when that file exists."""
     raw = keys.catalog_signing_key.private_bytes_raw()
     secret = hmac.new(raw, b"madoguchi/issuer-secret/v1", hashlib.sha256).digest()
@@ -497,7 +498,7 @@ def default_handlers(keys, db: str) -> dict[str, Callable[[str, dict], dict]]:
         issuer_config_from_dir(keys.directory),
         db,
         secret=secret,
-        document_key=keys.catalog_signing_key,
+        document_key=keys.document_signing_key,
         residents=residents,
     )
     return issuer.handlers()
