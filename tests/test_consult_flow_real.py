@@ -83,6 +83,15 @@ def test_the_residents_flow_through_a_real_call(tmp_path):
         assert console.eval_on_selector_all(
             "#shared-form dt, #shared-form dd", "els => els.map(e => e.textContent)"
         ) == ["転入日 Moving-in date", "2026-12-01", "世帯人数 Household", "3"]
+        big = [(f"<b>field {i}</b>" + "L" * 100, "V" * 400) for i in range(45)]
+        flow.show_form(big)  # bounded by the worker; shown as text, never as HTML
+        console.wait_for_function("() => window.consult.sharedForm.length === 40")
+        assert console.eval_on_selector_all("#shared-form dt", "els => els.length") == 40
+        assert console.eval_on_selector_all("#shared-form b", "els => els.length") == 0
+        first = console.eval_on_selector_all(
+            "#shared-form dt, #shared-form dd", "els => els.slice(0, 2).map(e => e.textContent)"
+        )
+        assert first == [("<b>field 0</b>" + "L" * 100)[:80], "V" * 300]
         flow.stop_showing()
         console.wait_for_selector("#shared-panel", state="hidden")
         assert console.evaluate("() => window.consult.sharedForm") is None
