@@ -89,6 +89,10 @@ def _state(s: Any, item: Any, proc: Any) -> str:
     return _where(s, proc)
 
 
+def _list_sep(s: Any) -> str:
+    return "、" if s.language in ("ja", "ja-easy", "zh-Hans") else ", "
+
+
 def _deadline(s: Any, proc: Any, due: str | None) -> str:
     if proc.deadline is None:
         return ""
@@ -110,8 +114,13 @@ class ChecklistScreen(KScreen):
             if s.language != "ja":
                 name = f"{name}（{p.name['ja']}）"  # staff read the Japanese name
             lines = [name, _state(s, item, p)]
-            if str(item.state) != "done":
+            if str(item.state) != "done":  # what is left to do: by when, what to bring, fee
                 lines.append(_deadline(s, p, item.due))
+                if p.documents:
+                    docs = _list_sep(s).join(self.t(s, d) for d in p.documents)
+                    lines.append(_app().tr("Bring: {documents}", documents=docs))
+                if p.fee_yen:
+                    lines.append(_app().tr("Fee: {fee} yen", fee=p.fee_yen))
             style = "selected" if item.reference else "primary" if item.kiosk_capable else "choice"
             rows.append((f"proc_{p.id}", "\n".join(x for x in lines if x), style,
                          _intent("choose_procedure", p.id)))  # fmt: skip
@@ -192,11 +201,9 @@ class ProcedureIntroScreen(KScreen):
         self.kiosk_capable = p.kiosk_capable
         self.ids.name.text = self.t(s, p.name)
         lines = [self.t(s, p.summary), _where(s, p)]
-        sep = "、" if s.language in ("ja", "ja-easy", "zh-Hans") else ", "
         if p.documents:
-            lines.append(
-                app.tr("Bring: {documents}", documents=sep.join(self.t(s, d) for d in p.documents))
-            )
+            docs = _list_sep(s).join(self.t(s, d) for d in p.documents)
+            lines.append(app.tr("Bring: {documents}", documents=docs))
         due = next((i.due for i in s.checklist if i.procedure_id == p.id), None)
         deadline = _deadline(s, p, due)
         if deadline:
