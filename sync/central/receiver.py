@@ -50,9 +50,9 @@ from sync.central.receiver_auth import (
 )
 from sync.central.receiver_bundles import SessionOffers
 from sync.central.receiver_chain import verify_batch
-from sync.central.receiver_writer import CommitItem, CommitWriter
-from sync.central.store import Store, StoredRecord, StoreHandle
-from sync.errors import ChainError, RecordFormatError, SignatureError
+from sync.central.receiver_writer import CommitItem, CommitWriter, refused_item
+from sync.central.store import Store, StoreHandle
+from sync.errors import ChainError, SignatureError
 from sync.protocol import (
     Ack,
     Batch,
@@ -470,21 +470,11 @@ class Receiver:
         return 0
 
     def _quarantine(self, device_id: str, batch: Batch, records, code: str) -> None:
-        """Keep a refused batch: each record under the seq it claims (or its position). The
-        write goes to the commit thread: the loop does not wait for its fsync."""
-        rows = []
-        for i, r in enumerate(records):
-            seq = batch.first_seq + i
-            try:
-                seq = r.header.seq if r.header.device_id == device_id else seq
-            except RecordFormatError:
-                pass  # unparseable header: keep it under its position in the batch
-            stored = StoredRecord(seq, r.record_hash, b"", "", "", 0, r.header_bytes, r.ciphertext)
-            rows.append((stored, f"refused_{code}"))
-        detail = f"batch {batch.batch_id} refused"
-        self._writer.put(CommitItem(None, batch.batch_id, device_id, rows, (code, detail)))
+        """Keep a refused batch; the write goes to the commit thread (no fsync on the loop)."""
+        item = refused_item(device_id, batch.batch_id, batch.first_seq, records, code)
+        self._writer.put(item)
         self._gate.add_quarantined(
-            device_id, sum(len(r.header_bytes) + len(r.ciphertext) for r in records)
+            device_id, sum(len(r.header) + len(r.ciphertext) for r, _ in item.rows)
         )
 
     def _request(self, router, pool, identity: bytes, session: _Session, request: Request) -> int:

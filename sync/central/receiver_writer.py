@@ -20,10 +20,11 @@ from dataclasses import dataclass
 
 import zmq
 
-from sync.central.store import Store, StoreHandle
+from sync.central.store import Store, StoredRecord, StoreHandle
+from sync.errors import RecordFormatError
 from sync.protocol import Ack, ErrorMessage
 
-__all__ = ["CommitItem", "CommitWriter"]
+__all__ = ["CommitItem", "CommitWriter", "refused_item"]
 
 log = logging.getLogger("sync.central.receiver")
 
@@ -37,6 +38,21 @@ class CommitItem:
     device_id: str
     rows: Sequence
     refused: tuple[str, str] | None = None  # (event, detail) of a batch kept in quarantine
+
+
+def refused_item(device_id: str, batch_id: int, first_seq: int, records, code: str) -> CommitItem:
+    """The quarantine item of a refused batch of `SealedRecord`s: each record under the seq it
+    claims (or its position in the batch when its header cannot be read)."""
+    rows = []
+    for i, r in enumerate(records):
+        seq = first_seq + i
+        try:
+            seq = r.header.seq if r.header.device_id == device_id else seq
+        except RecordFormatError:
+            pass  # unparseable header: keep it under its position in the batch
+        stored = StoredRecord(seq, r.record_hash, b"", "", "", 0, r.header_bytes, r.ciphertext)
+        rows.append((stored, f"refused_{code}"))
+    return CommitItem(None, batch_id, device_id, rows, (code, f"batch {batch_id} refused"))
 
 
 class CommitWriter:
