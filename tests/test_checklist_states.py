@@ -124,6 +124,16 @@ def test_bad_event_dates_are_refused_and_change_nothing(session, value):
     assert session.checklist == before
 
 
+def test_date_buttons_cannot_leave_the_plausible_range(session):
+    _to_checklist(session, "birth", {})
+    assert session.set_event_date("2026-11-28")
+    for days in (10**12, -(10**12), 401 + 400):
+        assert not session.shift_event_date(days)
+        assert session.notice.params == {"field": "event_date"}
+    assert not session.shift_event_date("1")  # not a number of days: ignored
+    assert session.event_date == datetime.date(2026, 11, 28)
+
+
 def test_return_to_checklist_only_from_done_of_a_life_event(session):
     assert not session.return_to_checklist()  # home
     assert session.open_procedures()

@@ -119,6 +119,8 @@ class _EventFlow(_SessionCore):
         """The checklist's date buttons: move the event date by `days` (from today when unset)."""
         if self.step is not Step.CHECKLIST or self.life_event is None or type(days) is not int:
             return False
+        if abs(days) > 2 * _MAX_EVENT_DATE_DAYS:  # would leave the range anyway (or overflow)
+            days = 2 * _MAX_EVENT_DATE_DAYS + 1
         base = self.event_date or self.today()
         return self.set_event_date((base + _dt.timedelta(days=days)).isoformat())
 
