@@ -146,6 +146,7 @@ def test_accept_by_role_once_and_only_the_acceptor_answers(db):
     assert tanaka.post(f"/api/answer/{cid}", json={"sdp": ANSWER}).status_code == 200
     polled = relay_for(db).handle("term-1", {"op": "poll", "consultation": cid})
     assert polled["state"] == "accepted" and polled["answer"] == ANSWER
+    assert (polled["staff_role"], polled["staff_name"]) == ("specialist", "tanaka")
     assert tanaka.post(f"/api/hangup/{cid}", json={"outcome": "resolved"}).json["state"] == "ended"
     polled = relay_for(db).handle("term-1", {"op": "poll", "consultation": cid})
     assert polled == {"ok": True, "state": "ended", "ended_by": "console"}

@@ -23,6 +23,9 @@ class RecordingPort:
     def chat(self, text):
         self.asked.append(("chat", text))
 
+    def mute(self, on):
+        self.asked.append(("mute", on))
+
     def share(self, fields):
         self.asked.append(("share", fields))
 
@@ -53,7 +56,7 @@ def _connected(flow):
     for event in (
         {"event": "queued", "position": 2},
         {"event": "position", "position": 1, "estimate_s": 150},
-        {"event": "answered", "role": "specialist"},
+        {"event": "answered", "role": "specialist", "name": "田中 (子育て支援課)"},
         {"event": "connected"},
     ):
         flow.on_event(event)
@@ -85,6 +88,7 @@ def test_the_call_shows_the_role_and_chat_both_ways(flow):
     flow.send_chat("   ")
     view = flow.view()
     assert view["step"] == "in_call" and view["staff_role"] == "specialist"
+    assert view["staff_name"] == "田中 (子育て支援課)"
     assert view["chat"] == [("staff", "窓口は2階です"), ("resident", "ありがとう")]
     assert flow.ports[0].asked[-1] == ("chat", "ありがとう")
 
@@ -113,6 +117,7 @@ def test_handover_waits_again_in_the_new_topic(flow):
     assert flow.view()["step"] == "waiting"
     flow.on_event({"event": "connected"})
     assert flow.view()["step"] == "in_call" and flow.view()["staff_role"] == ""
+    assert flow.view()["staff_name"] == ""  # the next one's name comes with their answer
 
 
 def test_reconnect_only_after_a_dropped_link_with_a_new_worker(flow):
@@ -176,3 +181,14 @@ def test_a_form_is_shown_only_on_tap_and_sharing_ends_with_the_call(flow):
     flow.show_form([("転入日", "2026-12-01")])
     flow.on_event({"event": "ended", "by": "console"})
     assert "sharing" not in flow.view()
+
+
+def test_mute_toggles_the_microphone_and_is_shown(flow):
+    flow.toggle_mute()  # no call yet: nothing to mute
+    assert flow.ports == []
+    _connected(flow)
+    assert flow.view()["muted"] is False
+    flow.toggle_mute()
+    assert flow.view()["muted"] is True and flow.ports[0].asked[-1] == ("mute", True)
+    flow.toggle_mute()
+    assert flow.view()["muted"] is False and flow.ports[0].asked[-1] == ("mute", False)

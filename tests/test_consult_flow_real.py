@@ -64,7 +64,7 @@ def test_the_residents_flow_through_a_real_call(tmp_path):
         console.wait_for_selector("#queue tbody tr button.accept")
         console.click("#queue tbody tr button.accept")
         view = pump.until(flow, lambda v: v["step"] == "in_call")
-        assert view["staff_role"] == "specialist"
+        assert (view["staff_role"], view["staff_name"]) == ("specialist", "tanaka")
         console.wait_for_function(
             "() => window.consult.dc && window.consult.dc.readyState === 'open'"
         )
@@ -98,6 +98,14 @@ def test_the_residents_flow_through_a_real_call(tmp_path):
         flow.show_form([("転入日 Moving-in date", "2026-12-01")])
         console.wait_for_selector("#shared-panel", state="visible")
         console.screenshot(path=str(SCREENSHOTS / "consult-console-shared-form.png"))
+
+        level = "async () => await window.consult.audioLevel()"
+        console.wait_for_function(f"async () => (await ({level})()) > 0.01", timeout=20_000)
+        flow.toggle_mute()
+        assert pump.port.wait_for("muted", 10)["on"] is True
+        console.wait_for_function(f"async () => (await ({level})()) < 0.001", timeout=20_000)
+        flow.toggle_mute()
+        console.wait_for_function(f"async () => (await ({level})()) > 0.01", timeout=20_000)
 
         console.click("#hangup")
         view = pump.until(flow, lambda v: v["step"] == "ended")

@@ -18,7 +18,7 @@ from aiortc import MediaStreamTrack
 from aiortc.mediastreams import AUDIO_PTIME, MediaStreamError, VideoStreamTrack
 from av import AudioFrame, VideoFrame
 
-__all__ = ["Counter", "SyntheticAudioTrack", "SyntheticVideoTrack", "drain"]
+__all__ = ["Counter", "MutableAudioTrack", "SyntheticAudioTrack", "SyntheticVideoTrack", "drain"]
 
 
 class Counter:
@@ -97,6 +97,45 @@ class SyntheticAudioTrack(MediaStreamTrack):
         frame.time_base = fractions.Fraction(1, self.rate)
         self.sent.frames += 1
         return frame
+
+
+class MutableAudioTrack(MediaStreamTrack):
+    """The microphone with a mute switch: while `muted`, every frame goes out as silence of the
+    same shape (the stream, its timing and the encoder keep running, so unmuting is instant)."""
+
+    kind = "audio"
+
+    def __init__(self, source: MediaStreamTrack) -> None:
+        super().__init__()
+        self.source = source
+        self.muted = False
+        self.sent = getattr(source, "sent", Counter())
+
+    async def recv(self) -> AudioFrame:
+        frame = await self.source.recv()
+        if not self.muted:
+            return frame
+        try:
+            silent = AudioFrame(
+                format=frame.format.name, layout=frame.layout.name, samples=frame.samples
+            )
+            for plane in silent.planes:
+                plane.update(bytes(plane.buffer_size))
+            silent.pts, silent.sample_rate, silent.time_base = (
+                frame.pts,
+                frame.sample_rate,
+                frame.time_base,
+            )
+            return silent
+        except Exception:  # noqa: BLE001 - never raise out of recv(); never leak sound when muted
+            self.sent.errors += 1
+            for plane in frame.planes:
+                plane.update(bytes(plane.buffer_size))
+            return frame
+
+    def stop(self) -> None:
+        super().stop()
+        self.source.stop()
 
 
 async def drain(track: MediaStreamTrack, counter: Counter, wall) -> None:

@@ -46,6 +46,7 @@ class CallPortLike(Protocol):
     def call(self, topic: str, language: str) -> None: ...
     def chat(self, text: str) -> None: ...
     def share(self, fields: list[tuple[str, str]] | None) -> None: ...
+    def mute(self, on: bool) -> None: ...
     def hangup(self) -> None: ...
     def close(self, timeout: float = 10.0) -> int: ...
 
@@ -57,10 +58,12 @@ class _State:
     position: int | None = None
     estimate_s: float | None = None
     staff_role: str = ""
+    staff_name: str = ""
     camera_on: bool = False
     chat: list[tuple[str, str]] = field(default_factory=list)  # (who, text)
     ended_by: str | None = None
     sharing: bool = False
+    muted: bool = False
 
 
 class ConsultFlow:
@@ -108,6 +111,12 @@ class ConsultFlow:
             self._port.share(None)
         self.s.sharing = False
 
+    def toggle_mute(self) -> None:
+        if self.s.step not in ("in_call", "waiting", "handed_over") or self._port is None:
+            return
+        self.s.muted = not self.s.muted
+        self._port.mute(self.s.muted)
+
     def hang_up(self) -> None:
         if self._port is not None and self.s.step in ("waiting", "in_call", "handed_over"):
             self._port.hangup()
@@ -136,7 +145,8 @@ class ConsultFlow:
             if kind == "queued":
                 self.s.step = "waiting"
         elif kind == "answered":
-            self.s.staff_role = str(event.get("role", ""))
+            self.s.staff_role = str(event.get("role", ""))[:40]
+            self.s.staff_name = str(event.get("name", ""))[:60]
         elif kind == "connected":
             self.s.step = "in_call"
         elif kind == "chat":
@@ -144,7 +154,7 @@ class ConsultFlow:
         elif kind == "handed_over":
             self.s.step, self.s.topic = "handed_over", str(event.get("topic", ""))
             self.s.sharing = False  # the next staff member sees nothing until asked again
-            self.s.staff_role, self.s.position = "", None
+            self.s.staff_role, self.s.staff_name, self.s.position = "", "", None
         elif kind == "ended":
             self._end(str(event.get("by", "network")))
         elif kind == "exited":
@@ -176,11 +186,14 @@ class ConsultFlow:
         }
         if s.sharing:
             out["sharing"] = True
+        if s.step in ("waiting", "in_call", "handed_over"):
+            out["muted"] = s.muted
         if s.step in ("waiting", "handed_over"):
             out["position"] = s.position
             out["estimate_min"] = None if s.estimate_s is None else max(1, round(s.estimate_s / 60))
         if s.step == "in_call":
             out["staff_role"] = s.staff_role
+            out["staff_name"] = s.staff_name  # the caption: who the resident is talking to
         if s.step == "ended":
             message, booking, reconnect = END_REASONS[s.ended_by]
             out.update(reason=message, offer_booking=booking, offer_reconnect=reconnect)

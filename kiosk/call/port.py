@@ -99,6 +99,10 @@ class CallPort:
         rows = None if fields is None else [[label, value] for label, value in fields]
         self._send({"cmd": "share", "fields": rows})
 
+    def mute(self, on: bool) -> None:
+        """The resident's microphone: silence goes out while `on` (the call goes on)."""
+        self._send({"cmd": "mute", "on": bool(on)})
+
     def hangup(self) -> None:
         self._send({"cmd": "hangup"})
 

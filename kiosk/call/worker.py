@@ -5,7 +5,7 @@ so the UI stays responsive and within its memory budget. The kiosk (`kiosk.call.
 writes commands as JSON lines on stdin and reads events as JSON lines on stdout:
 
   commands: {"cmd": "call", "topic": ..., "language": ...} | {"cmd": "chat", "text": ...}
-            | {"cmd": "share", "fields": [[label, value], ...] | null}
+            | {"cmd": "share", "fields": [[label, value], ...] | null} | {"cmd": "mute", "on": bool}
             | {"cmd": "hangup"} | {"cmd": "stats"}
   events:   {"event": "queued", "position": n} | {"event": "position", "position": n}
             | {"event": "answered"} | {"event": "connected"} | {"event": "chat", "text": ...}
@@ -70,6 +70,7 @@ class Worker:
         self.received_audio = None
         self.tasks: list[asyncio.Task] = []
         self.handing_over = False
+        self.muted = False
         self.t0_cpu = _cpu_s()
         self.t0 = time.monotonic()
 
@@ -118,7 +119,11 @@ class Worker:
 
         self.pc = pc = RTCPeerConnection(RTCConfiguration(iceServers=self._ice_servers()))
         self.received_video, self.received_audio = Counter(), Counter()
-        video, audio = self._media()
+        from kiosk.call._tracks import MutableAudioTrack
+
+        video, microphone = self._media()
+        audio = MutableAudioTrack(microphone)
+        audio.muted = self.muted  # a mute survives a hand-over's new peer
         self.tracks = [video, audio]
         pc.addTrack(video)
         pc.addTrack(audio)
@@ -235,7 +240,12 @@ class Worker:
                 answer = RTCSessionDescription(got["answer"], "answer")
                 await self.pc.setRemoteDescription(answer)
                 self.emit(
-                    {"event": "answered", "role": got.get("staff_role", ""), "at": time.time()}
+                    {
+                        "event": "answered",
+                        "role": got.get("staff_role", ""),
+                        "name": got.get("staff_name", ""),
+                        "at": time.time(),
+                    }
                 )
                 self.tasks.append(asyncio.ensure_future(self._watch_relay()))
                 return
@@ -297,6 +307,13 @@ class Worker:
             )
         ]
         self.dc.send(json.dumps({"type": "form", "fields": rows}, ensure_ascii=False))
+
+    def mute(self, on: bool) -> None:
+        self.muted = on
+        for track in self.tracks:
+            if track.kind == "audio":
+                track.muted = on
+        self.emit({"event": "muted", "on": on})
 
     def chat(self, text: str) -> None:
         if self.dc is None or self.dc.readyState != "open":
@@ -374,6 +391,8 @@ async def _serve(args: argparse.Namespace) -> int:
             await worker.call(str(cmd.get("topic", "")), str(cmd.get("language", "ja")))
         elif name == "chat":
             worker.chat(str(cmd.get("text", "")))
+        elif name == "mute":
+            worker.mute(bool(cmd.get("on")))
         elif name == "share":
             worker.share(cmd.get("fields"))
         elif name == "hangup":

@@ -167,6 +167,7 @@ class ConsultRelay:
                 if answers:
                     out["answer"] = answers[-1].body
                     out["staff_role"] = c.accepted_role or ""
+                    out["staff_name"] = t.display_name(c.accepted_by) if c.accepted_by else ""
             elif c.state == "handover":
                 out["topic"] = c.topic
             else:

@@ -99,6 +99,15 @@ class ConsultTables:
         name, roles, display, digest = rows[0]
         return Staff(name, tuple(roles.split()), display), digest
 
+    def display_name(self, username: str) -> str:
+        """The name a resident sees in the call's caption ("" if the account is gone)."""
+        rows = self._read(
+            "consult display name",
+            "SELECT display_name FROM consult_staff WHERE username = ?",
+            (username,),
+        )
+        return rows[0][0] if rows else ""
+
     def staff_list(self) -> list[Staff]:
         rows = self._read(
             "consult staff list",

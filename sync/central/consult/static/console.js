@@ -162,6 +162,16 @@
   }
   state.sendChat = sendChat;
 
+  // The resident's audio level as the browser hears it (tests read it to check mute).
+  state.audioLevel = async () => {
+    if (!state.pc) return -1;
+    let level = -1;
+    (await state.pc.getStats()).forEach((r) => {
+      if (r.type === "inbound-rtp" && r.kind === "audio" && typeof r.audioLevel === "number") level = r.audioLevel;
+    });
+    return level;
+  };
+
   async function watchCall() {
     if (!state.call) return;
     const data = await api("GET", "/api/call/" + state.call);
