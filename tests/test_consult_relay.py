@@ -4,8 +4,10 @@ A revoked terminal cannot signal; bad requests get a reason and change nothing."
 
 from __future__ import annotations
 
+import time
+
 import pytest
-from consult_support import OFFER, relay_for
+from consult_support import OFFER, add_staff, relay_for
 from sync_support import agent_for, central, device_kit, start_receiver, wait_until  # noqa: F401
 
 from sync.central.consult import ConsultTables
@@ -139,9 +141,16 @@ def test_central_serve_registers_the_relay_with_centers_from_the_registry(tmp_pa
     db = str(tmp_path / "central.db")
     handlers = _handlers(keys, db)
     assert {"consult", "consultation.book"} <= set(handlers)
-    got = handlers["consult"](
-        "term-9", {"op": "open", "topic": "care", "language": "vi", "offer": OFFER}
-    )
+    request = {"op": "open", "topic": "care", "language": "vi", "offer": OFFER}
+    # Nobody who may accept has a console open: said plainly, nothing queued.
+    assert handlers["consult"]("term-9", request) == {"ok": False, "reason": "no_staff"}
+    add_staff(db, "tanaka", "specialist")
+    store = open_store(db)
+    try:
+        ConsultTables(store).seen("tanaka", time.time())
+    finally:
+        store.close()
+    got = handlers["consult"]("term-9", request)
     assert got["ok"]
     store = open_store(db)
     try:

@@ -34,6 +34,7 @@ END_REASONS = {
     "network": ("The connection was lost.", True, True),
     "unavailable": ("Video consultation is not available now.", True, False),
     "refused": ("Video consultation is not available now.", True, False),
+    "no_staff": ("No specialist is available right now.", True, False),
 }
 MAX_CHAT_LINES = 50
 
@@ -156,7 +157,10 @@ class ConsultFlow:
             self.s.sharing = False  # the next staff member sees nothing until asked again
             self.s.staff_role, self.s.staff_name, self.s.position = "", "", None
         elif kind == "ended":
-            self._end(str(event.get("by", "network")))
+            by = str(event.get("by", "network"))
+            if by == "refused" and event.get("reason") == "no_staff":
+                by = "no_staff"
+            self._end(by)
         elif kind == "exited":
             self._end("network")  # the worker died: same words as a dropped link
 

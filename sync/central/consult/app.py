@@ -49,6 +49,7 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(self), microphone=(self)",
 }
+_SEEN_EVERY_S = 10.0
 OUTCOMES = ("resolved", "booked_follow_up", "referred_to_counter", "handed_over", "dropped")
 _DUMMY_HASH = (
     "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
@@ -112,10 +113,16 @@ def create_app(config: ConsoleConfig, *, clock: Callable[[], float] = time.time)
     def guard():
         if request.endpoint in ("login", "static"):
             return None
-        if current() is None:
+        staff = current()
+        if staff is None:
             if request.path.startswith("/api/"):
                 return api_error(401, "login_required")
             return redirect("/login")
+        now = clock()
+        if now - session.get("seen_at", 0) >= _SEEN_EVERY_S:  # presence, one write per 10 s
+            with tables() as store:
+                ConsultTables(store).seen(staff.username, now)
+            session["seen_at"] = now
         if request.method == "POST":
             origin = request.headers.get("Origin")
             if origin is not None and origin != request.host_url.rstrip("/"):

@@ -7,7 +7,8 @@ app (`app`), which reads and writes the same tables.
 
 Operations (`payload["op"]`), each answered `{"ok": True, ...}` or `{"ok": False, "reason": code}`:
 - `open` {topic, language, offer}: queue a request with the terminal's complete SDP offer
-  (non-trickle ICE) → {consultation, position}.
+  (non-trickle ICE) → {consultation, position}; `no_staff` when nobody who may accept has a
+  console open (with `require_staff`, as `central serve` wires it).
 - `poll` {consultation}: → {state, position and, with history, estimate_s (while waiting),
   answer (when accepted),
   ended_by (when ended)}.
@@ -47,8 +48,10 @@ REASONS = (
     "bad_offer",
     "unknown_consultation",
     "not_handed_over",
+    "no_staff",
     "store_unavailable",
 )
+STAFF_SEEN_S = 60.0  # a console polls its queue every second; a minute of silence: nobody there
 POLLED_EVERY_S = 2.0  # how often a poll refreshes polled_at (the console drops silent ones)
 MAX_SDP = 32 * 1024  # a two-track + data channel offer is ~3-6 KB; room for many candidates
 
@@ -76,12 +79,16 @@ class ConsultRelay:
         centers: Callable[[str], str],
         *,
         clock: Callable[[], float] = time.time,
+        require_staff: bool = False,
     ) -> None:
+        """`require_staff`: refuse `open` with `no_staff` when no one who may accept has had a
+        console open for `STAFF_SEEN_S` (production; tests that queue first leave it off)."""
         self._factory = store if callable(store) else (lambda db=str(store): open_store(db))
         self._store: Store | None = None
         self._lock = threading.Lock()  # one connection shared by the receiver's handler threads
         self.centers = centers
         self.clock = clock
+        self.require_staff = require_staff
 
     def close(self) -> None:
         with self._lock:
@@ -133,11 +140,15 @@ class ConsultRelay:
         center = self.centers(device_id) or "?"
         now = self.clock()
 
-        def work(t: ConsultTables) -> int:
+        def work(t: ConsultTables) -> int | None:
+            if self.require_staff and not t.accepting_staff_seen(now - STAFF_SEEN_S):
+                return None
             t.open(consultation_id, device_id, center, topic, language, offer, now)
             return t.position(t.get(consultation_id))
 
         position = self._with(work)
+        if position is None:
+            return _refuse("no_staff")  # said plainly at the terminal, with a booking offered
         log.info("consult %s queued: device %s topic %s", consultation_id[:8], device_id, topic)
         return {"ok": True, "consultation": consultation_id, "position": position}
 
@@ -220,4 +231,4 @@ def consult_handlers(db: str, registry_path=None) -> dict[str, Callable[[str, di
             except Exception:  # noqa: BLE001 - an unreadable registry must not refuse the call
                 return "?"
 
-    return ConsultRelay(db, centers).handlers()
+    return ConsultRelay(db, centers, require_staff=True).handlers()

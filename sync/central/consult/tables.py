@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sync.central.consult.accounts import Staff
+from sync.central.consult.accounts import Staff, can_accept
 from sync.central.store import Store
 
 __all__ = ["Consultation", "ConsultTables", "Signal"]
@@ -107,6 +107,19 @@ class ConsultTables:
             (username,),
         )
         return rows[0][0] if rows else ""
+
+    def seen(self, username: str, now: float) -> None:
+        with self._tx("consult staff seen"):
+            self._x("UPDATE consult_staff SET seen_at = ? WHERE username = ?", (now, username))
+
+    def accepting_staff_seen(self, since: float) -> int:
+        """How many enabled accounts that may accept had a console open since `since`."""
+        rows = self._read(
+            "consult staff present",
+            "SELECT roles FROM consult_staff WHERE disabled = 0 AND seen_at >= ?",
+            (since,),
+        )
+        return sum(can_accept(r[0].split()) for r in rows)
 
     def staff_list(self) -> list[Staff]:
         rows = self._read(
