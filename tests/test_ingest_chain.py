@@ -51,20 +51,20 @@ def store(central_db):
     s.close()
 
 
-# (name, the fill batch, committed after it, chain_break events, quarantined chain_break seqs)
+# (name, the fill batch, committed after it, chain_break events, (reason, quarantined seqs))
 FILLS = [
-    ("honest fill", lambda h: h[3:6], 10, 0, []),
-    ("forged fill, no join", lambda h: _forged_fill(h, 4, 6), 6, 1, [4, 5, 6]),
-    ("partial honest fill", lambda h: h[3:5], 5, 0, []),
-    ("forged partial fill", lambda h: _forged_fill(h, 4, 5), 5, 0, []),
-    ("fill breaking both sides", lambda h: _unlinked_fill(4, 6), 6, 2, [4, 5, 6]),
+    ("honest fill", lambda h: h[3:6], 10, 0, (None, [])),
+    ("forged fill, no join", lambda h: _forged_fill(h, 4, 6), 3, 1, ("no_join", [4, 5, 6])),
+    ("partial honest fill", lambda h: h[3:5], 5, 0, (None, [])),
+    ("forged partial fill", lambda h: _forged_fill(h, 4, 5), 5, 0, (None, [])),
+    ("fill breaking both sides", lambda h: _unlinked_fill(4, 6), 3, 2, ("no_join", [4, 5, 6])),
 ]
 
 
 @pytest.mark.parametrize(
-    "make,committed,breaks,quarantined", [f[1:] for f in FILLS], ids=[f[0] for f in FILLS]
+    "make,committed,breaks,kept", [f[1:] for f in FILLS], ids=[f[0] for f in FILLS]
 )
-def test_a_gap_fill_must_join_the_record_after_it(store, make, committed, breaks, quarantined):
+def test_a_gap_fill_must_join_the_record_after_it(store, make, committed, breaks, kept):
     honest = _honest(10)
     store.commit_batch(DEV, honest[:3])
     store.commit_batch(DEV, honest[6:])  # gap 4..6
@@ -73,24 +73,32 @@ def test_a_gap_fill_must_join_the_record_after_it(store, make, committed, breaks
     assert store.device_state(DEV).committed_seq == committed
     events = [e for e in store.events(DEV) if e[1] == "chain_break"]
     assert len(events) == breaks
-    got = sorted(s for _, s, reason in store.quarantined() if reason == "chain_break")
-    assert got == quarantined
-    assert [r.seq for r in result.rejections] == quarantined
-    if quarantined:  # nothing of a refused fill is in `records`
+    reason, seqs = kept
+    assert sorted(s for _, s, why in store.quarantined() if why == reason) == seqs
+    assert [r.seq for r in result.rejections] == seqs
+    assert all(r.reason == reason for r in result.rejections)
+    if seqs:  # nothing of a refused fill is in `records`
         assert store.count("records", DEV) == 7
 
 
-def test_after_a_refused_fill_the_device_resends_and_the_break_stays_reported(store):
+def test_a_refused_fill_leaves_the_seqs_open_for_the_real_records(store):
+    """A forged fill cannot push the device's real records out: committed_seq stays before the
+    gap, the device is asked for those seqs again, its real fill joins and is stored; the same
+    forged fill sent again adds no event and changes nothing."""
     honest = _honest(10)
     store.commit_batch(DEV, honest[:3])
     store.commit_batch(DEV, honest[6:])
-    store.commit_batch(DEV, _forged_fill(honest, 4, 6))
-    assert store.device_state(DEV).committed_seq == 6
-    # the honest device resends from committed+1: held already, but it does not link to the
-    # forged head: reported again, and only then does committed_seq pass the join
-    result = store.commit_batch(DEV, honest[6:])
-    assert result.duplicates == 4 and result.committed_seq == 10
-    assert sum(1 for e in store.events(DEV) if e[1] == "chain_break") == 2
+    forged = _forged_fill(honest, 4, 6)
+    assert store.commit_batch(DEV, forged).committed_seq == 3
+    assert store.commit_batch(DEV, forged).committed_seq == 3  # resent: no new event
+    breaks = [e for e in store.events(DEV) if e[1] == "chain_break"]
+    assert len(breaks) == 1 and "does not join" in breaks[0][4]
+    result = store.commit_batch(DEV, honest[3:6])  # the device sends its real 4..6
+    assert result.committed_seq == 10 and result.stored == 3 and not result.rejections
+    assert store.count("records", DEV) == 10
+    assert store.device_state(DEV).committed_hash == honest[9].record_hash
+    assert len([e for e in store.events(DEV) if e[1] == "chain_break"]) == 1
+    assert sorted(s for _, s, why in store.quarantined() if why == "no_join") == [4, 5, 6]
 
 
 class _Reads:

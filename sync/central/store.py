@@ -225,6 +225,8 @@ class Store(StoreChain, StoreReports, StoreTables):
                 )
             }
         plan = _plan_batch(st, rows, prev, stored, self._after_prev(st, last))
+        if plan.quarantine and self._refused_again(device_id, plan):
+            plan.events.clear()  # the same refused batch again: reported once is enough
         if plan.insert:
             self._executemany(
                 self._q(
@@ -253,7 +255,9 @@ class Store(StoreChain, StoreReports, StoreTables):
             self._quarantine_rows(device_id, plan.quarantine, now)
         for kind, a, b, detail in plan.events:
             self._event(device_id, kind, a, b, detail, now)
-        committed, head = self._advance(st, first, last, rows[-1].record_hash, plan.joins)
+        committed, head = st.committed_seq, st.committed_hash
+        if plan.joins:  # a fill that does not join is not held: its seqs are asked for again
+            committed, head = self._advance(st, first, last, rows[-1].record_hash)
         self._execute(
             self._q(
                 "UPDATE devices SET committed_seq = ?, committed_hash = ?, "

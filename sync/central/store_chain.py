@@ -3,14 +3,17 @@
 
 Invariants:
 - A batch must link on both sides. Before: its first record's prev hash is the hash held at
-  first-1. After (a gap fill): the record held at last+1 must name the batch's last record as its
-  prev. A batch failing either is a chain break: its new rows go to quarantine
-  (`chain_break`), it is rejected per record, and an event is written.
+  first-1; if not, its new rows go to quarantine as `chain_break` and still count as held (the
+  device's own history diverged: it goes on after the break, reported). After (a gap fill): the
+  record held at last+1 must name the batch's last record as its prev; if not, its new rows go
+  to quarantine as `no_join` and are NOT held: `committed_seq` does not move into or past the
+  fill, so the device is asked for those seqs again and a fill that joins is still accepted
+  (a forged fill cannot push out the real records). Either is rejected per record and written
+  as a `chain_break` event, once: a batch whose every quarantined row is already kept (the
+  same refused batch sent again) adds no event.
 - `held_runs` lists the maximal runs of seqs above `committed_seq` that are held (in `records`,
-  or in quarantine as `chain_break`). A run whose join with the records before it failed is
-  never merged with them, so `committed_seq` never moves past a join that does not link; it
-  only moves when a batch covers the frontier (committed_seq+1), and then up to the end of the
-  runs it touches and joins.
+  or in quarantine as `chain_break`). `committed_seq` only moves when a batch covers the
+  frontier (committed_seq+1), and then up to the end of the runs it touches.
 - Cost per commit is independent of how many records lie past a gap: a few index probes and
   the runs the batch itself overlaps or touches (at most one per seq of the batch, plus two),
   never a walk over the records after the gap.
@@ -64,9 +67,8 @@ def _plan_batch(
     # a gap fill must join what is held after it (unless its last record is that held one)
     plan.joins = after is None or after == rows[-1].record_hash or stored.get(last) is not None
     if not plan.joins:
-        plan.events.append(
-            ("chain_break", first, last, "gap fill does not join the records after it")
-        )
+        detail = "gap fill does not join the records after it"
+        plan.events.append(("chain_break", first, last, detail))
     conflict_logged = False
     for row in rows:
         held = stored.get(row.seq)
@@ -78,7 +80,10 @@ def _plan_batch(
             if not conflict_logged:
                 plan.events.append(("chain_break", row.seq, last, "conflicts with stored"))
                 conflict_logged = True
-        elif not (link_ok and plan.joins):
+        elif not plan.joins:
+            plan.quarantine.append((row, "no_join"))
+            plan.rejections.append(Rejection(row.seq, "no_join"))
+        elif not link_ok:
             plan.quarantine.append((row, "chain_break"))
             plan.rejections.append(Rejection(row.seq, "chain_break"))
         else:
@@ -117,8 +122,24 @@ class StoreChain:
         )
         return bytes(rows[0][0]) if rows else None
 
+    def _refused_again(self, device_id: str, plan: _Plan) -> bool:
+        """True if every row the plan would quarantine is already there with the same reason:
+        the same refused batch sent again, which must not add events at every resend."""
+        seqs = [r.seq for r, _ in plan.quarantine]
+        if not seqs:
+            return False
+        kept = self._execute(
+            self._q(
+                "SELECT seq, record_hash, reason FROM quarantine WHERE device_id = ? "
+                "AND seq BETWEEN ? AND ?"
+            ),
+            (device_id, min(seqs), max(seqs)),
+        )
+        have = {(int(s), bytes(h), str(why)) for s, h, why in kept}
+        return all((r.seq, r.record_hash, why) in have for r, why in plan.quarantine)
+
     def _advance(
-        self, st: DeviceState, first: int, last: int, last_hash: bytes, joins: bool
+        self, st: DeviceState, first: int, last: int, last_hash: bytes
     ) -> tuple[int, bytes]:
         """Record [first, last] as held and return the new (committed_seq, committed_hash)."""
         committed, head = st.committed_seq, st.committed_hash
@@ -141,8 +162,7 @@ class StoreChain:
             ),
             (device_id, lo, last + 1),
         )
-        # a run starting right after the batch that it does not join stays apart
-        merge = [(int(a), int(b)) for a, b in touching if joins or int(a) != last + 1]
+        merge = [(int(a), int(b)) for a, b in touching]
         if merge:
             self._executemany(
                 self._q("DELETE FROM held_runs WHERE device_id = ? AND first_seq = ?"),

@@ -67,7 +67,7 @@ class StoreReports:
                 self._q(
                     "SELECT COALESCE(SUM(LENGTH(header) + LENGTH(ciphertext)), 0) FROM quarantine "
                     "WHERE device_id = ? AND (SUBSTR(reason, 1, 8) = 'refused_' "
-                    "OR reason IN ('conflict', 'chain_break'))"
+                    "OR reason IN ('conflict', 'chain_break', 'no_join'))"
                 ),
                 (device_id,),
             )
