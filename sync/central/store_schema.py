@@ -8,8 +8,9 @@ from __future__ import annotations
 
 __all__ = ["KIND_TABLES", "MIGRATIONS", "render"]
 
-# Record kind -> typed table filled by the processing stage.
-KIND_TABLES = {
+# Record kind -> typed table filled by the processing stage. The kinds of release 0001, frozen:
+# the migrations written then render from this, so a kind added later never changes them.
+_KINDS_0001 = {
     "application": "applications",
     "certificate_request": "certificate_requests",
     "booking": "bookings",
@@ -19,6 +20,13 @@ KIND_TABLES = {
     "shelter_checkin": "shelter_checkins",
     "queue_ticket": "queue_tickets",
 }
+
+# The center (engineer "center", kiosk/center, docs/center.md): queue events (issued, called,
+# recalled, started, ended, no_show, transferred) and staff calls (called, answered with the
+# response time), typed tables made by migration 0008_center_queue.
+_CENTER_KINDS = {"queue_event": "queue_events", "staff_call": "staff_calls"}
+
+KIND_TABLES = {**_KINDS_0001, **_CENTER_KINDS}
 
 _TYPED_TABLE = """CREATE TABLE {table} (
     id {serial},
@@ -74,13 +82,13 @@ _INITIAL = [
     detail TEXT NOT NULL,
     at {real} NOT NULL
 )""",
-    *(_TYPED_TABLE.replace("{table}", t) for t in KIND_TABLES.values()),
+    *(_TYPED_TABLE.replace("{table}", t) for t in _KINDS_0001.values()),
 ]
 
 # The dashboard reads every typed table and the event log by time window (created_at / at):
 # without these it scans whole tables, which grow by every record of every device.
 _TIME_INDEXES = [
-    *(f"CREATE INDEX {t}_created_at ON {t} (created_at)" for t in KIND_TABLES.values()),
+    *(f"CREATE INDEX {t}_created_at ON {t} (created_at)" for t in _KINDS_0001.values()),
     "CREATE INDEX events_at ON events (at)",
 ]
 
@@ -139,7 +147,7 @@ _ISSUER_FORWARDER_TABLES = [
 
 # Central retention: a typed row whose personal fields were removed is marked, so the purge
 # never reads it again and reports can tell purged rows from fresh ones.
-_RETENTION = [f"ALTER TABLE {t} ADD COLUMN purged_at {{real}}" for t in KIND_TABLES.values()]
+_RETENTION = [f"ALTER TABLE {t} ADD COLUMN purged_at {{real}}" for t in _KINDS_0001.values()]
 
 # The commit's chain side (sync/central/store_chain.py): runs of seqs held above committed_seq,
 # so a commit after a gap probes a few rows instead of walking every record past the gap. The
@@ -218,6 +226,13 @@ _CONSULT_PARTICIPANTS = [
 # booking) when no one who may accept has had the console open for a minute.
 _CONSULT_STAFF_SEEN = ["ALTER TABLE consult_staff ADD COLUMN seen_at {real}"]
 
+# The center's typed tables, as 0001/0002/0005 made the others: table, time index, purge mark.
+_CENTER_QUEUE = [
+    *(_TYPED_TABLE.replace("{table}", t) for t in _CENTER_KINDS.values()),
+    *(f"CREATE INDEX {t}_created_at ON {t} (created_at)" for t in _CENTER_KINDS.values()),
+    *(f"ALTER TABLE {t} ADD COLUMN purged_at {{real}}" for t in _CENTER_KINDS.values()),
+]
+
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("0001_initial", _INITIAL),
     ("0002_time_indexes", _TIME_INDEXES),
@@ -227,6 +242,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     ("0006_consult_tables", _CONSULT_TABLES),
     ("0006_consult_tables_roles", _CONSULT_PARTICIPANTS),
     ("0006_consult_tables_staff_seen", _CONSULT_STAFF_SEEN),
+    ("0008_center_queue", _CENTER_QUEUE),
 ]
 
 _TYPES = {
