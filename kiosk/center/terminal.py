@@ -1,0 +1,148 @@
+"""A terminal's side of the center queue: the session's `QueuePort` and the staff-call client.
+
+Guarantees:
+- `take_ticket` asks the center's queue host (short timeout); when the host cannot be reached it
+  issues from the terminal's own fallback queue, whose labels carry the terminal's mark
+  (`A2-001`), so no number collides with the host's or another terminal's. The fallback's
+  `issued` events go to this terminal's outbox (kind `queue_event`); the host records its own.
+- Before each ticket and on `sync()`, tickets issued offline are handed to the host
+  (idempotent by label) and marked handed only after the host answered: a failure keeps them.
+- A staff call sends only the terminal's id and the screen's name; nothing personal.
+- Only `requests` talks to the network here; its errors become `HostUnreachableError`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from kiosk.center.errors import HostUnreachableError, QueueInputError
+from kiosk.center.queue import CenterQueue
+
+__all__ = ["HostClient", "TerminalQueue"]
+
+log = logging.getLogger("kiosk.center")
+
+
+class HostClient:
+    """JSON over HTTP to the queue host, with the center's terminal token."""
+
+    def __init__(self, url: str, token: str, *, timeout_s: float = 1.5) -> None:
+        import requests
+
+        self.url = url.rstrip("/")
+        self.timeout_s = timeout_s
+        self._http = requests.Session()
+        self._http.headers["Authorization"] = f"Bearer {token}"
+        self._http.trust_env = False  # the host is inside the center: never through a proxy
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        import requests
+
+        try:
+            r = self._http.request(method, self.url + path, json=body, timeout=self.timeout_s)
+        except requests.RequestException as e:
+            raise HostUnreachableError(type(e).__name__) from e
+        if r.status_code == 400:
+            raise QueueInputError(str(_json(r).get("error", "bad_request")))
+        if r.status_code != 200:
+            raise HostUnreachableError(f"HTTP {r.status_code}")
+        return _json(r)
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def _json(r: Any) -> dict[str, Any]:
+    try:
+        data = r.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+class TerminalQueue:
+    """`QueuePort` of a terminal: the host when reachable, its fallback queue when not."""
+
+    def __init__(
+        self,
+        host: HostClient | None,
+        fallback: CenterQueue,
+        events: Callable[[str, dict[str, Any]], Any],
+        *,
+        terminal: str,
+    ) -> None:
+        self.host = host
+        self.fallback = fallback
+        self.events = events  # e.g. `outbox.append(kind, body)`
+        self.terminal = terminal
+        self.offline_issued = 0
+
+    def sync(self) -> bool:
+        """Hand offline tickets to the host and this terminal's events to the outbox. True when
+        the host took everything."""
+        self.fallback.flush(self.events)
+        pending = self.fallback.unhanded()
+        if not pending:
+            return True
+        if self.host is None:
+            return False
+        try:
+            self.host.call("POST", "/api/tickets/adopt", {"tickets": pending})
+        except HostUnreachableError as e:
+            log.info("offline tickets kept for the host: %s", e)
+            return False
+        self.fallback.mark_handed(pending)
+        return True
+
+    def take_ticket(self, service: str = "procedure", language: str = "ja") -> tuple[str, int]:
+        self.sync()
+        if self.host is not None:
+            try:
+                reply = self.host.call(
+                    "POST", "/api/tickets", {"service": service, "language": language}
+                )
+                return str(reply["ticket"]["label"]), int(reply["before"])
+            except (HostUnreachableError, KeyError, TypeError, ValueError) as e:
+                log.warning("queue host unreachable, issuing locally: %s", type(e).__name__)
+        ticket, before = self.fallback.issue(service, language)
+        self.offline_issued += 1
+        self.fallback.flush(self.events)
+        return ticket.label, before
+
+    def estimate_wait_min(self, service: str, before: int, default_min: float) -> int:
+        if self.host is not None:
+            try:
+                reply = self.host.call("GET", f"/api/estimate/{service}/{int(before)}")
+                return int(reply["minutes"])
+            except (HostUnreachableError, QueueInputError, KeyError, TypeError, ValueError):
+                pass
+        return self.fallback.estimate_wait_min(service, before, default_min)
+
+    def call_next(self) -> int | None:
+        # Calling happens on the staff console of the host, never at a resident terminal.
+        return None
+
+    def waiting(self) -> int:
+        if self.host is not None:
+            try:
+                return int(self.host.call("GET", "/api/board")["waiting"])
+            except (HostUnreachableError, QueueInputError, KeyError, TypeError, ValueError):
+                pass
+        return self.fallback.waiting()
+
+    # ---- staff calls ---------------------------------------------------------------------
+
+    def staff_call(self, screen: str) -> str:
+        if self.host is None:
+            raise HostUnreachableError("no queue host configured")
+        reply = self.host.call(
+            "POST", "/api/staff-calls", {"terminal": self.terminal, "screen": screen}
+        )
+        return str(reply["id"])
+
+    def staff_call_state(self, call_id: str) -> dict[str, Any]:
+        if self.host is None:
+            raise HostUnreachableError("no queue host configured")
+        return self.host.call("GET", f"/api/staff-calls/{call_id}")
