@@ -320,7 +320,8 @@ class PowerCutVfs:
                 target.write_bytes(image)
                 manifest.append(f"{rel}\t{keep}\t{len(track.pending)}")
             (self.image_dir / "cut.txt").write_text(
-                f"ops\t{self.ops}\nphase\t{self.phase}\n" + "\n".join(manifest) + "\n"
+                f"ops\t{self.ops}\nphase\t{self.phase}\n"
+                f"thread\t{threading.current_thread().name}\n" + "\n".join(manifest) + "\n"
             )
         os._exit(CUT_EXIT_CODE)
 

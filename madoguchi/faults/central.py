@@ -1,0 +1,301 @@
+"""Power loss on the central side: the receiver and processing as a process whose SQLite store is
+under the power-cut VFS, and PostgreSQL killed with `pg_ctl -m immediate`.
+
+`python -m madoguchi.faults.central --keys K --db D --bind E [--image-dir I --cut-at N]` serves
+the real receiver (ack path) and the processing stage over the store `D` until SIGTERM, the power
+cut ending it first when `--cut-at` is given (it prints its op count on a normal end).
+`run_central_cuts` drives it: terminals in this process (real outboxes and agents, acked bodies
+pruned at once, so a record the central side lost after its ack is gone for good) submit while
+the central process runs; after each cut the store's images are put in place, the checker judges
+every receipt, and the next central process is the restart. `run_postgres_kills` does the same
+with the receiver in this process and PostgreSQL (fsync on) stopped with `-m immediate` at random
+moments of the traffic, then started again on the same data directory.
+
+Guarantees: every loop and wait is bounded; every process started here is waited for or killed;
+loopback and Unix sockets only; reports hold counts and times only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+__all__ = ["main", "run_central_cuts", "run_postgres_kills"]
+
+_PROCESS_TIMEOUT_S = 120.0
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="madoguchi.faults.central")
+    p.add_argument("--keys", type=Path, required=True)
+    p.add_argument("--db", type=Path, required=True)
+    p.add_argument("--bind", required=True)
+    p.add_argument("--image-dir", type=Path, default=None)
+    p.add_argument("--cut-at", type=int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    vfs = None
+    if args.image_dir is not None:
+        from madoguchi.faults.powercut import PowerCutVfs
+
+        vfs = PowerCutVfs.install(
+            args.db.parent, cut_at=args.cut_at, image_dir=args.image_dir, seed=args.seed
+        )
+    from provisioning import Registry, load_central_keys
+    from sync.central import open_store
+    from sync.central.processing import Processor
+    from sync.central.receiver import Receiver, ReceiverConfig
+
+    keys = load_central_keys(args.keys)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    receiver = Receiver(
+        ReceiverConfig(bind=args.bind),
+        lambda: open_store(str(args.db)),
+        Registry(keys.registry_path),
+        keys.curve_public,
+        keys.curve_secret,
+    ).start()
+    processor = Processor(lambda: open_store(str(args.db)), keys.sealing_keys)
+    processor.start()
+    print("ready", flush=True)
+    try:
+        stop.wait(_PROCESS_TIMEOUT_S * 10)  # bounded even if nobody stops it
+    finally:
+        receiver.stop()
+        processor.stop()
+    print(json.dumps({"ops": vfs.ops if vfs else None}), flush=True)
+    return 0
+
+
+class _CentralProcess:
+    def __init__(self, central, work: Path, **opts) -> None:
+        argv = [
+            sys.executable,
+            "-m",
+            "madoguchi.faults.central",
+            "--keys",
+            str(central.keys_dir),
+            "--db",
+            central.db,
+            "--bind",
+            central.endpoint,
+        ]
+        for key, value in opts.items():
+            if value is not None:
+                argv += ["--" + key.replace("_", "-"), str(value)]
+        self._err = open(work / "central.log", "ab")  # noqa: SIM115 - closed in wait()
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self._err)
+        line = self.proc.stdout.readline()
+        if line.strip() != b"ready" and self.proc.poll() is None:
+            self.proc.kill()
+        self.ready = line.strip() == b"ready"
+
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self) -> tuple[int, dict]:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            out, _ = self.proc.communicate(timeout=_PROCESS_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, _ = self.proc.communicate(timeout=30)
+        self._err.close()
+        info = {}
+        for line in out.decode(errors="replace").splitlines():
+            try:
+                info = json.loads(line)
+            except ValueError:
+                continue
+        return self.proc.returncode, info
+
+
+def _traffic(terms, receipts, rng, n: int, until=None) -> int:
+    """Up to `n` submissions spread over the terminals, acked bodies pruned at once; stops early
+    when `until()` is true. Returns how many were submitted."""
+    done = 0
+    for done in range(1, n + 1):
+        t = terms[done % len(terms)]
+        t.submit(receipts, rng)
+        t.outbox.prune()
+        if until is not None and until():
+            break
+        time.sleep(rng.uniform(0.0, 0.02))  # residents' pace: the agents send meanwhile
+    return done
+
+
+def _drained(terms) -> bool:
+    return all(t.outbox.stats().last_acked_seq >= t.outbox.head()[0] for t in terms)
+
+
+def _setup(workdir: Path, terminals: int, db: str):
+    from madoguchi.faults.workload import CentralSide, ReceiptLog, Terminal
+
+    central = CentralSide(workdir, db)
+    receipts = ReceiptLog(workdir / "receipts.jsonl")
+    terms = [Terminal.enroll(central, workdir, f"term-{i:02d}") for i in range(terminals)]
+    for t in terms:
+        t.open(retention_s=0)
+        t.start_agent(batch_max_records=5)
+    return central, receipts, terms
+
+
+def _judge(workdir, central, terms, final: bool):
+    from madoguchi.faults.checker import check, read_receipts
+
+    return check(
+        read_receipts(workdir / "receipts.jsonl"),
+        central.db,
+        [t.outbox_path for t in terms],
+        central.sealing_keys(),
+        final=final,
+    )
+
+
+def run_central_cuts(
+    workdir: Path,
+    *,
+    points: int,
+    terminals: int = 2,
+    records_per_point: int = 30,
+    seed: int = 23,
+) -> dict:
+    """Cut the central process's power `points` times (SQLite store); see the module doc."""
+    from madoguchi.faults.powercut import CUT_EXIT_CODE, restore_images
+    from madoguchi.faults.workload import wait_for
+
+    workdir = Path(workdir)
+    rng = random.Random(seed)
+    store_dir = workdir / "store"
+    store_dir.mkdir(parents=True)
+    images = workdir / "cut-images"
+    central, receipts, terms = _setup(workdir, terminals, str(store_dir / "central.db"))
+    report = {"points": 0, "runs_without_cut": 0, "failed_checks": 0, "failures": []}
+    threads: Counter = Counter()
+    restart_s: list[float] = []
+    try:
+        calib = _CentralProcess(central, workdir, image_dir=images)
+        _traffic(terms, receipts, rng, records_per_point)
+        wait_for(lambda: _drained(terms), 60)
+        _, info = calib.stop()
+        ops = max(1, int(info.get("ops") or 1))
+        attempts = 0
+        while report["points"] < points and attempts < 3 * points:  # bounded
+            attempts += 1
+            started = time.monotonic()
+            proc = _CentralProcess(
+                central,
+                workdir,
+                image_dir=images,
+                cut_at=rng.randint(1, ops),
+                seed=rng.getrandbits(32),
+            )
+            _traffic(terms, receipts, rng, records_per_point, until=lambda p=proc: not p.running())
+            if proc.running():
+                wait_for(lambda p=proc: not p.running() or _drained(terms), 30)
+            code, _ = proc.stop()
+            if code != CUT_EXIT_CODE:
+                report["runs_without_cut"] += 1
+                continue
+            notes = restore_images(store_dir, images)
+            report["points"] += 1
+            threads[notes.get("thread", "?")] += 1
+            verdict = _judge(workdir, central, terms, final=False)
+            if not verdict.ok:
+                report["failed_checks"] += 1
+                report["failures"].append(verdict.as_dict())
+            restart_s.append(time.monotonic() - started)
+        final = _CentralProcess(central, workdir)
+        drained = wait_for(lambda: _drained(terms), 120)
+        final.stop()
+    finally:
+        for t in terms:
+            t.close()
+    verdict = _judge(workdir, central, terms, final=True)
+    report.update(
+        receipts=verdict.receipts,
+        stored=verdict.stored,
+        lost=verdict.lost,
+        duplicated=verdict.duplicated,
+        altered=verdict.altered,
+        not_drained=verdict.pending,
+        drained=drained,
+        phases=dict(threads),
+        ok=verdict.ok and drained and report["failed_checks"] == 0,
+    )
+    report["failures"] = report["failures"][:10]
+    return report
+
+
+def _pg_ctl(rig, *args: str, timeout: float = 60.0) -> None:
+    from madoguchi.rig.postgres import _pg_bin
+
+    argv = [_pg_bin("pg_ctl"), "-D", str(rig.root / "data"), *args]
+    if os.geteuid() == 0:
+        argv = ["runuser", "-u", rig.run_as, "--", *argv]
+    subprocess.run(argv, check=True, capture_output=True, timeout=timeout)
+
+
+def run_postgres_kills(workdir: Path, rig, *, kills: int, terminals: int = 2, seed: int = 23):
+    """Stop PostgreSQL (`rig`, fsync on) with `-m immediate` `kills` times during traffic, start
+    it again on the same data; the receiver (this process) reopens its connections."""
+    import psycopg
+
+    from madoguchi.faults.workload import wait_for
+
+    workdir = Path(workdir)
+    rng = random.Random(seed)
+    name = f"faults_{rng.getrandbits(32):08x}"
+    with psycopg.connect(rig.dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    db = rig.dsn.replace("/postgres?", f"/{name}?")
+    central, receipts, terms = _setup(workdir, terminals, db)
+    central.start()
+    options = f"-k {rig.root} -c listen_addresses='' -c fsync=on"
+    report = {"kills": 0, "failed_checks": 0, "failures": [], "recovery_s": []}
+    try:
+        for _ in range(kills):
+            _traffic(terms, receipts, rng, rng.randint(5, 25))
+            _pg_ctl(rig, "-m", "immediate", "-w", "stop")
+            report["kills"] += 1
+            _traffic(terms, receipts, rng, rng.randint(1, 5))  # the terminals go on meanwhile
+            killed_at = time.monotonic()
+            _pg_ctl(rig, "-l", str(rig.root / "postgres.log"), "-o", options, "-w", "start")
+            verdict = _judge(workdir, central, terms, final=False)
+            if not verdict.ok:
+                report["failed_checks"] += 1
+                report["failures"].append(verdict.as_dict())
+            if wait_for(lambda: _drained(terms), 60):
+                report["recovery_s"].append(round(time.monotonic() - killed_at, 3))
+        drained = wait_for(lambda: _drained(terms), 120)
+    finally:
+        for t in terms:
+            t.close()
+        central.stop()
+    verdict = _judge(workdir, central, terms, final=True)
+    report.update(
+        receipts=verdict.receipts,
+        stored=verdict.stored,
+        lost=verdict.lost,
+        duplicated=verdict.duplicated,
+        altered=verdict.altered,
+        not_drained=verdict.pending,
+        drained=drained,
+        ok=verdict.ok and drained and report["failed_checks"] == 0,
+    )
+    return report
+
+
+if __name__ == "__main__":
+    sys.exit(main())
