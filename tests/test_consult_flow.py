@@ -192,3 +192,20 @@ def test_mute_toggles_the_microphone_and_is_shown(flow):
     assert flow.view()["muted"] is True and flow.ports[0].asked[-1] == ("mute", True)
     flow.toggle_mute()
     assert flow.view()["muted"] is False and flow.ports[0].asked[-1] == ("mute", False)
+
+
+def test_the_kiosk_side_imports_no_media_and_no_kivy():
+    """The UI process holds the port and the flow only: aiortc, numpy and av stay in the worker,
+    and neither the port, the flow nor the worker imports Kivy."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, kiosk.call, kiosk.call.flow, kiosk.call.port, kiosk.call.worker\n"
+        "bad = sorted(m for m in ('aiortc', 'numpy', 'av', 'kivy') if m in sys.modules)\n"
+        "print(','.join(bad))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == ""
