@@ -161,3 +161,33 @@ def test_quota_survives_a_restart(tmp_path, zctx, central_db):
             peer.close()
         finally:
             receiver.stop()
+
+
+def test_quota_lifts_once_the_quarantine_is_cleared(tmp_path, zctx, central_db):
+    """An operator clears the device's quarantine: the receiver re-reads its use (every
+    `quota_recheck_s` while over quota) and takes the device's batches again, no restart."""
+    central = central_kit()
+    kit = device_kit(tmp_path, central)
+    kit.fill(4, pad=300)
+    forged = [signed_batch(kit, 1 + 2 * i, 2, 20 + i) for i in range(2)]
+    forged = [Batch(b.batch_id, b.first_seq, b.records, bytes(64)) for b in forged]
+    size = sum(len(h) + len(c) for h, c in forged[0].records)
+    receiver = start_receiver(central, central_db, quarantine_quota_bytes=size, quota_recheck_s=0.2)
+    try:
+        peer = _peer(zctx, receiver, central, kit)
+        assert peer.ask(forged[0]).code == "bad_signature"
+        assert peer.ask(forged[1]).code == "quarantine_full"
+        store = open_store(central_db)
+        try:  # what an operator does once the evidence is looked at (and written)
+            assert sync_support.wait_until(lambda: store.quarantined_bytes(kit.device_id) >= size)
+            store._begin()
+            store._execute(store._q("DELETE FROM quarantine WHERE device_id = ?"), (kit.device_id,))
+            store._commit()
+        finally:
+            store.close()
+        assert sync_support.wait_until(
+            lambda: peer.ask(forged[1]).code == "bad_signature", timeout=10, interval=0.1
+        )
+        peer.close()
+    finally:
+        receiver.stop()

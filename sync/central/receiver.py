@@ -99,6 +99,7 @@ class ReceiverConfig:
     bundle_recheck_s: float = 30.0  # ask `bundle_source` again for open sessions this often
     max_connections_per_device: int = 4  # sessions kept per device key; a new one evicts the oldest
     quarantine_quota_bytes: int = 64 * 1024 * 1024  # per device; past it its batches are refused
+    quota_recheck_s: float = 60.0  # an over-quota device's use is re-read from the store
 
 
 _SEEN_EVERY_S = 60.0  # heartbeats refresh a connected device's last_seen this often
@@ -151,6 +152,7 @@ class Receiver:
                 config.rate_bytes_burst,
                 config.max_connections_per_device,
                 config.quarantine_quota_bytes,
+                config.quota_recheck_s,
             )
         )
         self._store_factory = store

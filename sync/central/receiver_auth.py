@@ -9,7 +9,8 @@ file when it changes, makes a revocation effective at the next handshake). Logs 
 `DeviceGate` keys every limit by the enrolled device, never by the connection: all connections
 of one device key share one message bucket and one byte bucket, at most `max_connections`
 sessions are kept per device (a new one evicts the oldest), and the bytes it holds in quarantine
-are counted against `quarantine_quota_bytes`. Its state grows with enrolled devices only.
+are counted against `quarantine_quota_bytes` (re-read from the store every `quota_recheck_s`
+while over it, so clearing the quarantine lifts it). Its state grows with enrolled devices only.
 """
 
 from __future__ import annotations
@@ -115,6 +116,7 @@ class DeviceLimits:
     rate_bytes_burst: float
     max_connections: int
     quarantine_quota_bytes: int
+    quota_recheck_s: float = 60.0  # an over-quota device's use is re-read from the store this often
 
 
 @dataclass
@@ -123,6 +125,7 @@ class _DeviceState:
     volume: TokenBucket
     sessions: dict[bytes, None] = field(default_factory=dict)  # identities, oldest first
     quarantined: int | None = None  # bytes in quarantine; None until read from the store
+    read_at: float = 0.0  # when `quarantined` was last read from the store
 
 
 class DeviceGate:
@@ -168,8 +171,16 @@ class DeviceGate:
         """True once the device's quarantined bytes reach the quota (`load` reads the store
         the first time this receiver sees the device)."""
         state = self._state(device_id)
-        if state.quarantined is None:
-            state.quarantined = int(load())
+        now = time.monotonic()
+        full = (
+            state.quarantined is not None
+            and state.quarantined >= self.limits.quarantine_quota_bytes
+        )
+        if state.quarantined is None or (
+            full and now - state.read_at >= self.limits.quota_recheck_s
+        ):
+            # first sight, or over quota: an operator may have cleared the quarantine since
+            state.quarantined, state.read_at = int(load()), now
         return state.quarantined >= self.limits.quarantine_quota_bytes
 
     def add_quarantined(self, device_id: str, size: int) -> None:
