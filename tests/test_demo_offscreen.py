@@ -39,6 +39,13 @@ def test_offscreen_demo_reaches_the_central_store(tmp_path):
     assert device["committed_seq"] == summary["outbox_last_seq"]
     assert summary["central"]["events"] == [] and summary["central"]["quarantine"] == {}
 
+    # After the visit the print server keeps no document and nothing of the holder; its job
+    # history (which the search reads: the control finds a job title there) names kinds only.
+    audit = summary["print_server"]
+    assert audit["document_files_left"] == 0
+    assert audit["files_with_personal_data"] == 0
+    assert audit["files_with_a_job_title"] > 0
+
     prints = sorted((out / "prints").glob("*.pdf"))
     assert len(prints) >= 3 and all(p.read_bytes().startswith(b"%PDF") for p in prints)
     assert summary["screenshots"] > 0

@@ -88,6 +88,7 @@ def _offscreen(stack, kiosk_config: Path) -> None:
         "agent": {k: status.get(k) for k in ("state", "last_seq", "acked_seq", "backlog")},
         "central": report,
         "prints": sorted(p.name for p in stack.paths.prints.glob("*.pdf")),
+        "print_server": stack.print_server_audit(),
         "screenshots": len(list(stack.paths.screens.glob("*.png"))),
         "out": str(stack.paths.out),
     }

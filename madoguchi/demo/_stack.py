@@ -109,6 +109,7 @@ class _DemoResidents:
 
     def __init__(self, serial: int, ca_fingerprint: str, record: dict) -> None:
         wanted = (f"/residents/{serial:x}", ca_fingerprint)
+        self.holder = dict(record)
         body = json.dumps(record, ensure_ascii=False).encode()
 
         class Handler(BaseHTTPRequestHandler):
@@ -279,6 +280,23 @@ class DemoStack:
         ).start()
         self.agent.wait_ready(self.paths.agent_status.exists, 30, "its status file")
         self._say("sync agent running")
+
+    def print_server_audit(self) -> dict:
+        """What the demo's cupsd kept after the visit: document files left in its spool, and how
+        many of its files hold the card holder's name, address or birth date (must be none).
+        The job title `madoguchi-receipt` is looked for too: it is in the job history, which
+        shows the search reads the files where a leak would be."""
+        if self.cups is None or self.residents is None:
+            return {}
+        holder = self.residents.holder
+        needles = [holder["name"], holder["address"], holder["birth_date"], "madoguchi-receipt"]
+        kept = self.cups.retained(needles)
+        personal = {path for n in needles[:3] for path in kept["found"][n]}
+        return {
+            "document_files_left": len(kept["document_files"]),
+            "files_with_personal_data": len(personal),
+            "files_with_a_job_title": len(kept["found"]["madoguchi-receipt"]),
+        }
 
     def write_kiosk_config(self, staff_pin_hash: str) -> Path:
         """The kiosk's TOML for this stack (what an image's /etc/madoguchi/kiosk.toml holds)."""

@@ -252,6 +252,26 @@ class CupsRig:
         self.add_queue(name, listener.uri)
         return listener
 
+    def retained(self, needles: list[str]) -> dict:
+        """What this cupsd keeps after its jobs: the document files left in its spool, and for
+        each of `needles` (UTF-8) the files of its spool, state, cache and logs that contain it.
+        A privacy check: after a visit no resident's data may be found here."""
+        assert self.root is not None, "CupsRig not started"
+        spool = self.root / "spool"
+        found: dict[str, list[str]] = {n: [] for n in needles}
+        for path in sorted(self.root.rglob("*")):
+            if not path.is_file() or path.is_symlink():
+                continue
+            try:
+                data = path.read_bytes()
+            except OSError:
+                continue
+            for needle in needles:
+                if needle.encode("utf-8") in data:
+                    found[needle].append(str(path.relative_to(self.root)))
+        documents = [p.name for p in spool.glob("d*") if p.is_file()]
+        return {"document_files": sorted(documents), "found": found}
+
     def stop(self) -> None:
         for listener in self.listeners.values():
             listener.stop()
