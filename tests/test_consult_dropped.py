@@ -20,6 +20,8 @@ pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root"),
     pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian's chromium missing"),
 ]
+pytest.importorskip("aiortc", reason="the call worker needs the 'call' extra (aiortc)")
+pytest.importorskip("playwright", reason="the console is driven by playwright (test extra)")
 
 PASSWORD = "correct horse battery"
 
