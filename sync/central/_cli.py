@@ -308,6 +308,34 @@ def retain(db: str, config_path: Path | None, as_json: bool) -> None:
         click.echo(f"purged personal data of {purged} record(s)", err=True)
 
 
+@central.command("grant-read-only")
+@click.option("--db", required=True, help="The central store's PostgreSQL URI (as the owner).")
+@click.option(
+    "--role",
+    default="madoguchi-dashboard",
+    show_default=True,
+    help="The database role the dashboard logs in as (peer authentication: its Unix user).",
+)
+def grant_read_only(db: str, role: str) -> None:
+    """Give the dashboard a PostgreSQL role that can read every table and write none."""
+    from sync.central.store import open_store
+    from sync.protocol_errors import StoreError
+
+    if not db.startswith(("postgresql:", "postgres:")):
+        raise click.ClickException(
+            "grant-read-only is for a PostgreSQL store; the dashboard opens a SQLite store "
+            "read-only itself (mode=ro, query_only) under the unit's ReadOnlyPaths="
+        )
+    store = open_store(db)
+    try:
+        store.grant_read_only(role)
+    except StoreError as e:
+        raise click.ClickException(f"cannot grant read-only access to {role!r}: {e}") from None
+    finally:
+        store.close()
+    click.echo(f"role {role!r} may now read the central store and write nothing")
+
+
 central.add_command(dashboard)  # Flask and waitress load only when it runs
 
 

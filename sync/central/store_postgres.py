@@ -9,10 +9,12 @@ starting together do not race. One `PostgresStore` (one connection) per thread.
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Sequence
 
 import psycopg
+from psycopg import sql
 
 from sync.central.store import Store
 from sync.central.store_schema import MIGRATIONS, render
@@ -21,6 +23,7 @@ from sync.protocol_errors import StoreError
 __all__ = ["PostgresStore"]
 
 _MIGRATION_LOCK = 0x4D61646F  # "Mado"
+_ROLE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 
 
 class PostgresStore(Store):
@@ -91,3 +94,25 @@ class PostgresStore(Store):
     def close(self) -> None:
         with contextlib.suppress(psycopg.Error):
             self._db.close()
+
+    def grant_read_only(self, role: str) -> None:
+        """Let `role` (created with LOGIN if missing; peer authentication maps the Unix user of
+        the same name) read every table of this store, now and after later migrations, and
+        write nothing: the dashboard's own database role."""
+        if not _ROLE.match(role):
+            raise StoreError("grant_read_only", "BadRoleName")
+        name = sql.Identifier(role)
+        with self._guard("grant_read_only"):
+            with self._db.transaction():
+                exists = self._db.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,))
+                if exists.fetchone() is None:
+                    self._db.execute(sql.SQL("CREATE ROLE {} LOGIN").format(name))
+                for statement in (
+                    "GRANT CONNECT ON DATABASE {db} TO {role}",
+                    "GRANT USAGE ON SCHEMA public TO {role}",
+                    "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}",
+                    "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {role}",
+                    "REVOKE CREATE ON SCHEMA public FROM {role}",
+                ):
+                    db = sql.Identifier(self._db.info.dbname)
+                    self._db.execute(sql.SQL(statement).format(db=db, role=name))
