@@ -80,6 +80,9 @@ KINDS = frozenset(
         "device_health",
         "shelter_checkin",
         "queue_ticket",
+        # The center (docs/center.md): queue events and staff calls, numbers and times only.
+        "queue_event",
+        "staff_call",
     }
 )
 

@@ -1,0 +1,319 @@
+"""The center's queue host as a web app: the terminals' API, the staff console, the calling display.
+
+Guarantees:
+- Terminals authenticate with the center's terminal token (Bearer, compared in constant time);
+  staff log in with the center's staff PIN (the same PBKDF2 hash as the kiosk's staff mode, from
+  the signed config bundle when it carries one); `max_pin_failures` wrong PINs lock the login for
+  `lockout_s`. Console actions need the session's CSRF token in a header (and the cookie is
+  SameSite=Strict, HttpOnly).
+- The calling display and `/api/board` are public inside the center: they show ticket labels,
+  counters and counts only, never anything personal.
+- Bad input gets HTTP 400 with a one-word `error` code and changes nothing; an unexpected error is
+  logged by class name and answered 500, never a traceback.
+- After every change the host hands new events to its outbox sink; a sink that refuses keeps
+  them for the next change (see `CenterQueue.flush`).
+- Works offline: every asset (pages, script, style, chime) is served by the host itself.
+"""
+
+from __future__ import annotations
+
+import hmac
+import io
+import logging
+import math
+import secrets
+import struct
+import threading
+import time
+import wave
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request, session
+
+from kiosk.center.calls import StaffCalls
+from kiosk.center.errors import CenterConfigError, CenterError, QueueInputError
+from kiosk.center.queue import SERVICES, CenterQueue
+from kiosk.session.config import verify_staff_pin
+
+__all__ = ["CenterHost", "HostConfig", "create_app"]
+
+log = logging.getLogger("kiosk.center.host")
+
+
+@dataclass(frozen=True)
+class HostConfig:
+    center: str
+    center_name: str
+    terminal_token: str
+    counters: tuple[str, ...] = ("1", "2")
+    staff_call_repeat_s: float = 60.0
+    default_minutes_per_person: float = 6.0
+    max_pin_failures: int = 5
+    lockout_s: float = 300.0
+    secret_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.terminal_token) < 24:
+            raise CenterConfigError("terminal_token", "at least 24 characters")
+        if not self.counters or len(set(self.counters)) != len(self.counters):
+            raise CenterConfigError("counters", "one or more distinct names")
+
+
+class CenterHost:
+    """The queue, the staff calls and the outbox sink of one center."""
+
+    def __init__(
+        self,
+        config: HostConfig,
+        queue: CenterQueue,
+        sink: Callable[[str, dict[str, Any]], Any],
+        staff_pin_hash: Callable[[], str | None],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self.queue = queue
+        self.calls = StaffCalls(queue, repeat_s=config.staff_call_repeat_s)
+        self.sink = sink
+        self.staff_pin_hash = staff_pin_hash
+        self._clock = clock
+        self._failures = 0
+        self._locked_until = 0.0
+        self._lock = threading.Lock()
+
+    def flush(self) -> None:
+        self.queue.flush(self.sink)
+
+    def check_pin(self, pin: str) -> bool:
+        with self._lock:
+            if self._clock() < self._locked_until:
+                return False
+            if verify_staff_pin(pin, self.staff_pin_hash()):
+                self._failures = 0
+                return True
+            self._failures += 1
+            if self._failures >= self.config.max_pin_failures:
+                self._failures = 0
+                self._locked_until = self._clock() + self.config.lockout_s
+            return False
+
+
+def chime_wav() -> bytes:
+    """Two soft tones (ピンポン), 16-bit mono 22.05 kHz, made here so nothing is downloaded."""
+    rate, out = 22050, io.BytesIO()
+    frames = bytearray()
+    for freq, dur in ((880.0, 0.35), (660.0, 0.55)):
+        n = int(rate * dur)
+        for i in range(n):
+            fade = min(1.0, i / 400) * (1 - i / n)
+            frames += struct.pack("<h", int(12000 * fade * math.sin(2 * math.pi * freq * i / rate)))
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(bytes(frames))
+    return out.getvalue()
+
+
+def create_app(host: CenterHost) -> Flask:
+    import os
+
+    here = os.path.dirname(__file__)
+    app = Flask(
+        __name__,
+        template_folder=os.path.join(here, "templates"),
+        static_folder=os.path.join(here, "static"),
+    )
+    app.secret_key = host.config.secret_key
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        MAX_CONTENT_LENGTH=256 * 1024,
+    )
+    q, cfg = host.queue, host.config
+    chime = chime_wav()
+    services = {s.id: {"letter": s.letter, "name": s.name_ja} for s in SERVICES.values()}
+
+    def body() -> dict[str, Any]:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            raise QueueInputError("bad_json")
+        return data
+
+    def terminal_only() -> None:
+        auth = request.headers.get("Authorization", "")
+        given = auth[7:] if auth.startswith("Bearer ") else ""
+        if not hmac.compare_digest(given.encode(), cfg.terminal_token.encode()):
+            raise _Denied("terminal_token")
+
+    def staff_only() -> None:
+        if not session.get("staff"):
+            raise _Denied("login")
+        if request.method == "POST":
+            token = request.headers.get("X-CSRF-Token", "")
+            if not hmac.compare_digest(token.encode(), str(session.get("csrf", "")).encode()):
+                raise _Denied("csrf")
+
+    @app.errorhandler(CenterError)
+    def _bad(e: CenterError):
+        return jsonify(ok=False, error=getattr(e, "code", "bad_request")), 400
+
+    @app.errorhandler(_Denied)
+    def _denied(e: _Denied):
+        return jsonify(ok=False, error=e.code), 403
+
+    @app.errorhandler(Exception)
+    def _crash(e: Exception):
+        code = getattr(e, "code", None)
+        if isinstance(code, int):  # werkzeug's HTTP errors (404, 405, 413, ...)
+            return jsonify(ok=False, error=str(code)), code
+        log.error("center host error: %s", type(e).__name__)
+        return jsonify(ok=False, error="internal"), 500
+
+    @app.after_request
+    def _headers(r: Response) -> Response:
+        r.headers["X-Content-Type-Options"] = "nosniff"
+        r.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; media-src 'self'; frame-ancestors 'none'"
+        )
+        r.headers["Cache-Control"] = "no-store"
+        return r
+
+    # ---- terminals -------------------------------------------------------------------------
+
+    @app.post("/api/tickets")
+    def issue():
+        terminal_only()
+        data = body()
+        ticket, before = q.issue(data.get("service"), data.get("language", "ja"))
+        host.flush()
+        wait = q.estimate_wait_min(ticket.service, before, cfg.default_minutes_per_person)
+        return jsonify(ok=True, ticket=ticket.public(), before=before, wait_min=wait)
+
+    @app.post("/api/tickets/adopt")
+    def adopt():
+        terminal_only()
+        tickets = body().get("tickets")
+        if not isinstance(tickets, list) or len(tickets) > 2000:
+            raise QueueInputError("bad_tickets")
+        return jsonify(ok=True, adopted=q.adopt(tickets))
+
+    @app.get("/api/estimate/<service>/<int:ahead>")
+    def estimate(service: str, ahead: int):
+        terminal_only()
+        if service not in SERVICES:
+            raise QueueInputError("unknown_service")
+        minutes = q.estimate_wait_min(service, ahead, cfg.default_minutes_per_person)
+        return jsonify(ok=True, minutes=minutes)
+
+    @app.post("/api/staff-calls")
+    def staff_call():
+        terminal_only()
+        data = body()
+        call_id = host.calls.raise_call(data.get("terminal"), data.get("screen"))
+        host.flush()
+        return jsonify(ok=True, id=call_id)
+
+    @app.get("/api/staff-calls/<call_id>")
+    def staff_call_state(call_id: str):
+        terminal_only()
+        return jsonify(ok=True, **host.calls.state(call_id))
+
+    # ---- the calling display ----------------------------------------------------------------
+
+    @app.get("/api/board")
+    def board():
+        return jsonify(ok=True, **q.board())
+
+    @app.get("/display")
+    def display():
+        return render_template("center_display.html", center=cfg.center_name)
+
+    @app.get("/chime.wav")
+    def chime_file():
+        return Response(chime, mimetype="audio/wav")
+
+    # ---- staff console ----------------------------------------------------------------------
+
+    @app.get("/")
+    def console():
+        if not session.get("staff"):
+            return render_template("center_login.html", center=cfg.center_name, error=None)
+        return render_template(
+            "center_console.html",
+            center=cfg.center_name,
+            counters=cfg.counters,
+            services=services,
+            csrf=session["csrf"],
+        )
+
+    @app.post("/login")
+    def login():
+        pin = request.form.get("pin", "")
+        if not host.check_pin(pin):
+            log.info("center console: staff PIN refused")
+            page = render_template("center_login.html", center=cfg.center_name, error=True)
+            return page, 403
+        session.clear()
+        session["staff"] = True
+        session["csrf"] = secrets.token_urlsafe(24)
+        return "", 303, {"Location": "/"}
+
+    @app.post("/logout")
+    def logout():
+        staff_only()
+        session.clear()
+        return jsonify(ok=True)
+
+    @app.get("/api/console")
+    def console_state():
+        staff_only()
+        return jsonify(
+            ok=True,
+            board=q.board(recent=20, upcoming=50),
+            reservations=[t.public() for t in q.all_tickets() if t.service == "reserved"],
+            calls=host.calls.open_calls(),
+        )
+
+    @app.post("/api/console/<action>")
+    def console_action(action: str):
+        staff_only()
+        data = body()
+        counter, label = data.get("counter"), data.get("ticket")
+        if counter is not None and counter not in cfg.counters:
+            raise QueueInputError("unknown_counter")
+        result: Any = None
+        if action == "call_next":
+            ticket = q.call_next(_need(counter, "counter"))
+            result = ticket.public() if ticket else None
+        elif action in ("recall", "no_show", "start", "end"):
+            result = getattr(q, action)(label).public()
+        elif action == "transfer":
+            to_counter, to_service = data.get("to_counter"), data.get("to_service")
+            if to_counter is not None and to_counter not in cfg.counters:
+                raise QueueInputError("unknown_counter")
+            result = q.transfer(label, counter=to_counter, service=to_service).public()
+        elif action == "pause":
+            q.pause(_need(counter, "counter"), bool(data.get("paused")))
+        elif action == "answer_call":
+            result = host.calls.answer(data.get("call"), counter)
+        else:
+            raise QueueInputError("unknown_action")
+        host.flush()
+        return jsonify(ok=True, result=result)
+
+    return app
+
+
+def _need(value: Any, what: str) -> Any:
+    if value is None:
+        raise QueueInputError(f"missing_{what}")
+    return value
+
+
+class _Denied(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code

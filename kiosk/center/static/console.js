@@ -1,0 +1,83 @@
+// The staff console: polls the host, acts on the chosen counter, shows staff calls with a sound
+// until someone taps 向かいます. All requests carry the session's CSRF token.
+"use strict";
+(function () {
+  const csrf = document.querySelector('meta[name="csrf"]').content;
+  const $ = (id) => document.getElementById(id);
+  const SCREEN = { home: "ホーム", procedure_form: "申請の入力", pin: "暗証番号の入力", certificate: "証明書", booking_slot: "予約", queue_ticket: "整理券", survey: "アンケート" };
+  let state = null;
+  let paused = false;
+
+  async function post(action, body) {
+    const r = await fetch(`/api/console/${action}`, {
+      method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify({ counter: $("counter").value, ...body }),
+    });
+    const data = await r.json().catch(() => ({}));
+    $("message").textContent = r.ok ? "" : `できませんでした（${data.error || r.status}）。画面を確かめて、もう一度お試しください。`;
+    await refresh();
+    return data;
+  }
+
+  function mine() {
+    if (!state) return null;
+    return state.board.calling.find((t) => t.counter === $("counter").value) || null;
+  }
+
+  function beep() {
+    try {
+      const ctx = new (window.AudioContext || window.webkitAudioContext)();
+      const o = ctx.createOscillator(); o.frequency.value = 988; o.connect(ctx.destination);
+      o.start(); o.stop(ctx.currentTime + 0.3);
+    } catch (e) { /* no audio device: the red banner still shows */ }
+  }
+
+  function li(text) { const e = document.createElement("li"); e.textContent = text; return e; }
+
+  function render() {
+    const cur = mine();
+    $("current").textContent = cur ? cur.label : "—";
+    $("current-state").textContent = cur ? (cur.state === "serving" ? "対応中" : "呼出中") : "";
+    $("waiting-count").textContent = `（${state.board.waiting}人）`;
+    $("waiting").replaceChildren(...state.board.next.map((t) => li(`${t.label}${t.target_counter ? `（${t.target_counter}番窓口へ）` : ""}`)));
+    $("calling").replaceChildren(...state.board.calling.map((t) => li(`${t.label} — ${t.counter}番窓口 ${t.state === "serving" ? "対応中" : "呼出中"}`)));
+    $("reservations").replaceChildren(...(state.reservations.length ? state.reservations.map((t) => li(`${t.label}（${{ waiting: "お待ち", called: "呼出中", serving: "対応中", done: "終了", no_show: "不在" }[t.state] || t.state}）`)) : [li("今日の予約の受付はまだありません")]));
+    paused = state.board.paused.includes($("counter").value);
+    $("pause").textContent = paused ? "この窓口を再開" : "この窓口を休止";
+    $("call_next").disabled = paused;
+    const alerts = $("alerts");
+    const before = alerts.childElementCount;
+    alerts.replaceChildren(...state.calls.map((c) => {
+      const box = document.createElement("div"); box.className = "alert"; box.setAttribute("role", "alert");
+      const text = document.createElement("span");
+      text.textContent = `係員呼出：${c.terminal}（画面：${SCREEN[c.screen] || c.screen}）${c.repeats ? ` — ${c.repeats}回目の再呼出` : ""}`;
+      const go = document.createElement("button"); go.className = "primary"; go.textContent = "向かいます";
+      go.addEventListener("click", () => post("answer_call", { call: c.id }));
+      box.append(text, go); return box;
+    }));
+    if (state.calls.length > before || state.calls.some((c) => c.repeats > 0)) beep();
+  }
+
+  async function refresh() {
+    const r = await fetch("/api/console", { cache: "no-store" });
+    if (r.status === 403) { location.reload(); return; }
+    if (r.ok) { state = await r.json(); render(); }
+  }
+
+  $("call_next").addEventListener("click", () => post("call_next", {}));
+  for (const a of ["recall", "start", "end", "no_show"]) {
+    $(a).addEventListener("click", () => { const t = mine(); if (t) post(a, { ticket: t.label }); else $("message").textContent = "この窓口で呼出中の番号がありません。先に「次の方を呼ぶ」を押してください。"; });
+  }
+  $("transfer").addEventListener("click", () => {
+    const t = mine(); if (!t) return;
+    const [kind, value] = $("to").value.split(":");
+    post("transfer", kind === "counter" ? { ticket: t.label, to_counter: value } : { ticket: t.label, to_service: value });
+  });
+  $("pause").addEventListener("click", () => post("pause", { paused: !paused }));
+  $("counter").addEventListener("change", render);
+  $("logout").addEventListener("click", async () => {
+    await fetch("/logout", { method: "POST", headers: { "X-CSRF-Token": csrf } }); location.reload();
+  });
+  refresh();
+  setInterval(refresh, 1000);
+})();

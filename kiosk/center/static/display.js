@@ -1,0 +1,71 @@
+// The calling display: polls the host's board, shows the numbers being called (newest first,
+// large), the next ones, and for each new call plays the chime and speaks it in Japanese and,
+// when the ticket's language differs, in that language too (Web Speech API, offline voices).
+// window.centerSpoken keeps what was asked to be said (for tests and a staff check).
+"use strict";
+(function () {
+  const PHRASES = {
+    ja: (n, c) => `番号、${n}番の方、${c}番窓口へお越しください。`,
+    "ja-easy": (n, c) => `${n}ばんの かた、${c}ばんの まどぐちへ きてください。`,
+    en: (n, c) => `Number ${n}, please come to counter ${c}.`,
+    "zh-Hans": (n, c) => `请${n}号到${c}号窗口。`,
+    ko: (n, c) => `${n}번 손님, ${c}번 창구로 오십시오.`,
+    "pt-BR": (n, c) => `Senha ${n}, dirija-se ao guichê ${c}.`,
+    vi: (n, c) => `Số ${n}, xin mời đến quầy số ${c}.`,
+  };
+  const VOICE_LANG = { ja: "ja-JP", "ja-easy": "ja-JP", en: "en-US", "zh-Hans": "zh-CN", ko: "ko-KR", "pt-BR": "pt-BR", vi: "vi-VN" };
+  window.centerSpoken = [];
+  const seen = new Set();
+  let first = true;
+  const chime = new Audio("/chime.wav");
+  const spokenLabel = (label) => label.replace("-", "").split("").join(" ");
+
+  function say(lang, text) {
+    window.centerSpoken.push({ lang, text });
+    if (!("speechSynthesis" in window)) return;
+    const u = new SpeechSynthesisUtterance(text);
+    u.lang = VOICE_LANG[lang] || "ja-JP";
+    u.rate = 0.9;
+    window.speechSynthesis.speak(u);
+  }
+
+  function announce(t) {
+    chime.play().catch(() => {});  // autoplay may wait for a first tap; the text still shows
+    const n = spokenLabel(t.label);
+    say("ja", PHRASES.ja(n, t.counter));
+    if (t.language && t.language !== "ja" && PHRASES[t.language]) say(t.language, PHRASES[t.language](n, t.counter));
+  }
+
+  function cell(text) { const td = document.createElement("td"); td.textContent = text; return td; }
+
+  function render(board) {
+    const calls = document.getElementById("calls");
+    calls.replaceChildren();
+    const fresh = [];
+    board.calling.forEach((t, i) => {
+      const tr = document.createElement("tr");
+      if (i === 0) tr.className = "fresh";
+      tr.append(cell(t.label), cell(`${t.counter}番`));
+      calls.append(tr);
+      const key = `${t.label}@${t.called_at}`;
+      if (!seen.has(key)) { seen.add(key); if (!first && t.state === "called") fresh.push(t); }
+    });
+    fresh.reverse().forEach(announce);  // several calls since the last poll: oldest first
+    const next = document.getElementById("next");
+    next.replaceChildren(...board.next.slice(0, 6).map((t) => { const li = document.createElement("li"); li.textContent = t.label; return li; }));
+    document.getElementById("waiting").textContent = `お待ち ${board.waiting} 人 / Waiting: ${board.waiting}`;
+    first = false;
+  }
+
+  async function poll() {
+    try {
+      const r = await fetch("/api/board", { cache: "no-store" });
+      if (r.ok) render(await r.json());
+    } catch (e) { /* the host restarts: try again on the next tick */ }
+    const d = new Date();
+    document.getElementById("clock").textContent = d.toLocaleTimeString("ja-JP", { hour: "2-digit", minute: "2-digit" });
+  }
+  document.addEventListener("click", () => { chime.load(); document.getElementById("sound").hidden = true; });
+  poll();
+  setInterval(poll, 1000);
+})();
