@@ -16,6 +16,9 @@ Invariants:
   is quarantined as `unknown_key`.
 - Lag (records waiting, age of the oldest) is available from `lag()` at any time.
 - Bodies are personal data: they are never logged; only counts, device ids and seqs are.
+- After each chunk with opened records the dashboard's per-day summaries catch up
+  (`sync.central.dashboard.summaries`, its own transaction); a failure there is logged and
+  retried with the next chunk, never blocks processing.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from sync.central.dashboard.summaries import DailySummaries
 from sync.central.store import KIND_TABLES, Store, body_json
 from sync.errors import OpenError, RecordFormatError
 from sync.protocol_errors import CborError, StoreError
@@ -66,6 +70,7 @@ class Processor:
         self.opened = 0
         self.quarantined = 0
         self._reloaded = False  # keys reloaded once per chunk at most
+        self.summaries = DailySummaries()
 
     @property
     def store(self) -> Store:
@@ -94,6 +99,8 @@ class Processor:
             else:
                 opened.append((rec, *outcome))
         store.finish_processing(opened, failed)
+        if opened:
+            self._summarize(store)
         self.opened += len(opened)
         self.quarantined += len(failed)
         if failed:
@@ -126,6 +133,12 @@ class Processor:
         if len(text) > self.config.max_body_chars:
             return "body_too_large"
         return header.kind, header.created_at, header.record_id, text
+
+    def _summarize(self, store: Store) -> None:
+        try:
+            self.summaries.after_chunk(store)
+        except Exception as e:  # noqa: BLE001 - the summaries catch up with the next chunk
+            log.error("dashboard summaries not updated: %s", type(e).__name__)
 
     def _reload_keys(self) -> Mapping[str, X25519PrivateKey]:
         if self._key_loader is None:

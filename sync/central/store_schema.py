@@ -226,6 +226,32 @@ _CONSULT_PARTICIPANTS = [
 # booking) when no one who may accept has had the console open for a minute.
 _CONSULT_STAFF_SEEN = ["ALTER TABLE consult_staff ADD COLUMN seen_at {real}"]
 
+# The dashboard (engineer "dashboard", sync/central/dashboard/summaries.py): per-day summaries
+# kept by the processing stage so no page reads record bodies per request. One row per (metric,
+# Asia/Tokyo day, device, up to three ids): a count `n` and a sum `total` (e.g. step ms). The
+# covering index lets a window be summed from the index alone; `dashboard_cursor` is the highest
+# typed-row id per table already summarized.
+_DASHBOARD_DAILY = [
+    """CREATE TABLE dashboard_daily (
+    metric TEXT NOT NULL,
+    day TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    k1 TEXT NOT NULL,
+    k2 TEXT NOT NULL,
+    k3 TEXT NOT NULL,
+    n {int} NOT NULL,
+    total {int} NOT NULL,
+    PRIMARY KEY (metric, day, device_id, k1, k2, k3)
+)""",
+    "CREATE INDEX dashboard_daily_cover ON dashboard_daily "
+    "(metric, day, device_id, k1, k2, k3, n, total)",
+    "CREATE INDEX dashboard_daily_day ON dashboard_daily (day)",
+    """CREATE TABLE dashboard_cursor (
+    name TEXT PRIMARY KEY,
+    after_id {int} NOT NULL
+)""",
+]
+
 # The center's typed tables, as 0001/0002/0005 made the others: table, time index, purge mark.
 _CENTER_QUEUE = [
     *(_TYPED_TABLE.replace("{table}", t) for t in _CENTER_KINDS.values()),
@@ -242,6 +268,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     ("0006_consult_tables", _CONSULT_TABLES),
     ("0006_consult_tables_roles", _CONSULT_PARTICIPANTS),
     ("0006_consult_tables_staff_seen", _CONSULT_STAFF_SEEN),
+    ("0007_dashboard_daily", _DASHBOARD_DAILY),
     ("0008_center_queue", _CENTER_QUEUE),
 ]
 

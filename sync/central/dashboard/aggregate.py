@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 __all__ = [
     "ScoreGroup",
     "StepStats",
+    "hist_percentile",
     "identifier",
     "parse_body",
     "percentile",
@@ -143,6 +144,27 @@ def percentile(sorted_values: list[int], p: float) -> float:
         )
     rank = max(1, math.ceil(p / 100.0 * n))
     return float(sorted_values[rank - 1])
+
+
+def hist_percentile(pairs: list[tuple[int, int]], p: float) -> float:
+    """`percentile` of the values a sorted (value, count) histogram stands for, without
+    expanding it."""
+    n = sum(c for _, c in pairs)
+    if n == 0:
+        raise ValueError("no values")
+
+    def nth(rank: int) -> int:  # 1-based
+        seen = 0
+        for value, count in pairs:
+            seen += count
+            if seen >= rank:
+                return value
+        return pairs[-1][0]
+
+    if p == 50:
+        mid = n // 2
+        return float(nth(mid + 1)) if n % 2 else (nth(mid) + nth(mid + 1)) / 2
+    return float(nth(max(1, math.ceil(p / 100.0 * n))))
 
 
 @dataclass

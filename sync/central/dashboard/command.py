@@ -21,7 +21,7 @@ from sync.central._cli_options import db_option
 __all__ = ["dashboard"]
 
 
-@click.command("dashboard")
+@click.group("dashboard", invoke_without_command=True)
 @db_option("opened read-only")
 @click.option(
     "--listen",
@@ -87,7 +87,9 @@ __all__ = ["dashboard"]
     "(DNS rebinding).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log at INFO level to stderr.")
+@click.pass_context
 def dashboard(
+    ctx: click.Context,
     db: str,
     listen: str,
     token_env: str,
@@ -100,7 +102,11 @@ def dashboard(
     allowed_hosts: tuple[str, ...],
     verbose: bool,
 ) -> None:
-    """Serve the read-only web dashboard (devices, satisfaction, procedures, shelters)."""
+    """Serve the read-only web dashboard (devices, satisfaction, procedures, shelters).
+
+    With a subcommand (rebuild-summaries) only that runs."""
+    if ctx.invoked_subcommand is not None:
+        return
     from sync.central.dashboard.app import DashboardConfig, create_app
     from sync.central.dashboard.auth import check_token, default_allowed_hosts
     from sync.central.dashboard.centers import registry_centers
@@ -150,3 +156,35 @@ def dashboard(
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
     click.echo(f"dashboard on {server.url}", err=True)
     server.serve(stopped)
+
+
+@dashboard.command("rebuild-summaries")
+@db_option("opened read-write: the summaries are rewritten")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def rebuild_summaries(db: str, as_json: bool) -> None:
+    """Recompute the dashboard's per-day summaries from the stored records (after a restore,
+    or to check them); the processing stage keeps them current otherwise."""
+    import json
+    import time
+
+    from sync.central.dashboard.summaries import analyze, rebuild
+    from sync.central.store import open_store
+    from sync.protocol_errors import StoreError
+
+    if not db.startswith(("postgresql://", "postgres://")) and not Path(db).is_file():
+        raise click.ClickException(f"summaries not rebuilt: no store at {db}")
+    started = time.monotonic()
+    try:
+        store = open_store(db)
+        try:
+            days = rebuild(store)
+            analyze(store)
+        finally:
+            store.close()
+    except StoreError as e:
+        raise click.ClickException(f"summaries not rebuilt: {e}") from e
+    seconds = round(time.monotonic() - started, 2)
+    if as_json:
+        click.echo(json.dumps({"days": days, "seconds": seconds}))
+    else:
+        click.echo(f"summaries rebuilt: {days} day(s) in {seconds} s")

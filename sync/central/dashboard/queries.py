@@ -2,13 +2,11 @@
 the JSON-ready dict that the page renders and `/api/...` returns.
 
 Invariants:
-- Read only, bounded: every statement has a time window (`created_at`, device clock, unix
-  seconds), a GROUP BY over devices, or a LIMIT; row-level reads stop at `max_rows` and say so
-  (`truncated`).
-- Tables holding personal data (applications, certificate_requests, bookings, shelter_checkins)
-  are only counted: the SQL extracts at most one catalog id (procedure, certificate, topic) and
-  never selects `body`. Only the anonymous `surveys` and `metrics` bodies are read, and only
-  their scores, ids and durations are kept (`aggregate`).
+- Read only, bounded, complete: satisfaction and procedures sum the per-day summaries
+  (`summaries`, kept by the processing stage) over whole Asia/Tokyo days, so no body is read per
+  request and no count is capped; `complete` is false (and `waiting_records` says how many)
+  while stored records wait to be opened. Overview and shelter count rows by device or window.
+- No body is ever selected here: shelter check-ins are only counted.
 - Small cells: every count of residents (submissions, queue tickets, sessions and their
   outcomes, step sessions, shelter check-ins, survey responses) from 1 to `min_residents - 1`
   is shown as the string "<k" (k = `min_residents`, 10 by default), never as its number; 0 and
@@ -22,11 +20,12 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sync.central.dashboard.aggregate import identifier, satisfaction, sessions_and_steps
+from sync.central.dashboard.aggregate import ScoreGroup, hist_percentile, summarize_scores
 from sync.central.dashboard.params import Window
 from sync.central.dashboard.readonly_store import ReadOnlyStore
+from sync.central.dashboard.summaries import today
 
 __all__ = [
     "Center",
@@ -191,13 +190,35 @@ def overview(
     }
 
 
-def _bodies(store: ReadOnlyStore, table: str, since: float, max_rows: int):
-    rows = store.rows(
-        f"{table}_bodies",
-        f"SELECT device_id, body FROM {table} WHERE created_at >= ? ORDER BY id DESC LIMIT ?",
-        (int(since), max_rows + 1),
+def _days(window: Window, now: float) -> tuple[str, str]:
+    """(first, last) Asia/Tokyo day of a window of whole days ending today."""
+    last = today(now)
+    return (last - timedelta(days=window.seconds // 86400 - 1)).isoformat(), last.isoformat()
+
+
+def summed(store: ReadOnlyStore, metric: str, keys: str, first: str, last: str) -> list[tuple]:
+    """SUM(n), SUM(total) of one summary metric over [first, last] grouped by `keys` (our own
+    column names, never a request's)."""
+    return store.rows(
+        f"daily_{metric}",
+        f"SELECT {keys}, SUM(n), SUM(total) FROM dashboard_daily "
+        f"WHERE metric = ? AND day >= ? AND day <= ? GROUP BY {keys}",
+        (metric, first, last),
     )
-    return rows[:max_rows], len(rows) > max_rows
+
+
+def _count(store: ReadOnlyStore, metric: str, first: str, last: str) -> int:
+    rows = store.rows(
+        f"daily_{metric}",
+        "SELECT COALESCE(SUM(n), 0) FROM dashboard_daily WHERE metric = ? AND day >= ? AND day <= ?",
+        (metric, first, last),
+    )
+    return int(rows[0][0])
+
+
+def _behind(store: ReadOnlyStore) -> int:
+    """Records stored but not opened yet: while any wait, counts are not complete."""
+    return store.lag()[0]
 
 
 def satisfaction_page(
@@ -207,37 +228,56 @@ def satisfaction_page(
     now: float,
     *,
     min_cell: int,
-    max_rows: int,
+    max_rows: int = 0,
     min_residents: int = 10,
 ) -> dict:
-    """Survey answers in the window: responses, mean, NPS-style share, reason chips; per
-    center and per service; groups under `min_cell` responses show their count only, groups
-    under `min_residents` not even that ("<k")."""
-    since = now - window.seconds
-    rows, truncated = _bodies(store, "surveys", since, max_rows)
-    summary = satisfaction(rows, _center_of(centers), min_cell)
+    """Survey answers in the window (whole Asia/Tokyo days, from the per-day summaries):
+    responses, mean, NPS-style share, reason chips; per center and per service; groups under
+    `min_cell` responses show their count only, groups under `min_residents` not even that."""
+    first, last = _days(window, now)
+    center_of = _center_of(centers)
+    overall = ScoreGroup()
+    by_center: dict[str, ScoreGroup] = defaultdict(ScoreGroup)
+    by_service: dict[str, ScoreGroup] = defaultdict(ScoreGroup)
+    for device_id, service, score, n, _ in summed(
+        store, "survey", "device_id, k1, k2", first, last
+    ):
+        center = center_of.get(device_id, device_id)
+        for group in (overall, by_center[center], by_service[service]):
+            group.scores[int(score)] += int(n)
+    for device_id, service, reason, n, _ in summed(
+        store, "reason", "device_id, k1, k2", first, last
+    ):
+        center = center_of.get(device_id, device_id)
+        for group in (overall, by_center[center], by_service[service]):
+            group.reasons[reason] += int(n)
     k = min_residents
+    waiting = _behind(store)
+    summary = {
+        "overall": summarize_scores(overall, min_cell),
+        "by_center": [
+            {"center": c, **summarize_scores(g, min_cell)} for c, g in sorted(by_center.items())
+        ],
+        "by_service": [
+            {"service": s, **summarize_scores(g, min_cell)} for s, g in sorted(by_service.items())
+        ],
+        "invalid": _count(store, "survey_invalid", first, last),
+    }
     return {
         "generated_at": iso(now),
         "window": window.name,
-        "since": iso(since),
+        "since": first,
+        "until": last,
         "min_cell": min_cell,
         "min_residents": k,
-        "truncated": truncated,
+        "truncated": False,
+        "complete": waiting == 0,
+        "waiting_records": waiting,
         **summary,
         "overall": _small_scores(summary["overall"], k),
         "by_center": [_small_scores(g, k) for g in summary["by_center"]],
         "by_service": [_small_scores(g, k) for g in summary["by_service"]],
     }
-
-
-def _counts_by(store: ReadOnlyStore, table: str, key: str, since: float) -> list[tuple]:
-    return store.rows(
-        f"{table}_counts",
-        f"SELECT device_id, {store.json_field(key)} AS item, COUNT(*) FROM {table} "
-        "WHERE created_at >= ? GROUP BY 1, 2 ORDER BY 1 LIMIT ?",
-        (int(since), MAX_GROUPS),
-    )
 
 
 def _counts_per_center(
@@ -254,36 +294,86 @@ def _counts_per_center(
     return counts
 
 
+def _sessions_and_steps(
+    store: ReadOnlyStore, first: str, last: str, center_of: Mapping[str, str]
+) -> dict:
+    """What `aggregate.sessions_and_steps` computes from bodies, from the summaries: sessions
+    per service/procedure with outcomes, per center, and per service and step the median and
+    p90 of the (rounded) time a session spent in it, in the order sessions meet the steps."""
+    sessions: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    per_center: Counter = Counter()
+    for device_id, service, procedure, outcome, n, _ in summed(
+        store, "session", "device_id, k1, k2, k3", first, last
+    ):
+        sessions[(service, procedure)][outcome] += int(n)
+        per_center[center_of.get(device_id, device_id)] += int(n)
+    hist: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+    for service, step, bucket, n, _ in summed(store, "step", "k1, k2, k3", first, last):
+        hist[(service, step)].append((int(bucket), int(n)))
+    ordered = []
+    for service, step, n, positions in summed(store, "step_pos", "k1, k2", first, last):
+        values = sorted(hist.get((service, step), []))
+        if not values:
+            continue
+        row = {
+            "service": service,
+            "step": step,
+            "sessions": int(n),
+            "median_ms": round(hist_percentile(values, 50)),
+            "p90_ms": round(hist_percentile(values, 90)),
+        }
+        ordered.append(((service, int(positions) / int(n), step), row))
+    return {
+        "sessions": [
+            {
+                "service": s,
+                "procedure": p,
+                "total": sum(outcomes.values()),
+                "outcomes": dict(sorted(outcomes.items())),
+            }
+            for (s, p), outcomes in sorted(sessions.items())
+        ],
+        "sessions_by_center": [{"center": c, "sessions": n} for c, n in sorted(per_center.items())],
+        "steps": [row for _, row in sorted(ordered, key=lambda pair: pair[0])],
+        "invalid": _count(store, "metric_invalid", first, last),
+    }
+
+
 def procedures(
     store: ReadOnlyStore,
     centers: Mapping[str, Center],
     window: Window,
     now: float,
     *,
-    max_rows: int,
+    max_rows: int = 0,
     min_residents: int = 10,
 ) -> dict:
     """Submissions per catalog id and center (applications, certificate requests, bookings),
-    queue tickets per center, and from the metric records: sessions per service/procedure
-    with their outcomes and the median/p90 time per step; small cells suppressed."""
+    queue tickets per center, and sessions per service/procedure with their outcomes and the
+    median/p90 time per step, all from the per-day summaries; small cells suppressed."""
     k = min_residents
-    since = now - window.seconds
+    first, last = _days(window, now)
     center_of = _center_of(centers)
     submissions: Counter = Counter()
-    for table, kind, key in SUBMISSIONS:
-        for device_id, item, n in _counts_by(store, table, key, since):
-            center = center_of.get(device_id, device_id)
-            submissions[(kind, identifier(item) or "(unreadable)", center)] += int(n)
-    tickets = _counts_per_center(store, "queue_tickets", since, center_of)
-    rows, truncated = _bodies(store, "metrics", since, max_rows)
+    for device_id, kind, item, n, _ in summed(
+        store, "submission", "device_id, k1, k2", first, last
+    ):
+        submissions[(kind, item, center_of.get(device_id, device_id))] += int(n)
+    tickets: Counter = Counter()
+    for device_id, n, _ in summed(store, "queue_ticket", "device_id", first, last):
+        tickets[center_of.get(device_id, device_id)] += int(n)
     totals: Counter = Counter()
     for (kind, item, _), n in submissions.items():
         totals[(kind, item)] += n
+    waiting = _behind(store)
     return {
         "generated_at": iso(now),
         "window": window.name,
-        "since": iso(since),
-        "truncated": truncated,
+        "since": first,
+        "until": last,
+        "truncated": False,
+        "complete": waiting == 0,
+        "waiting_records": waiting,
         "min_residents": k,
         "submissions": [
             {"kind": kind, "item": i, "center": c, "count": small(n, k)}
@@ -295,7 +385,7 @@ def procedures(
         ],
         "queue_tickets": [{"center": c, "count": small(n, k)} for c, n in sorted(tickets.items())],
         "queue_ticket_total": small(sum(tickets.values()), k),
-        **_small_sessions(sessions_and_steps(rows, center_of), k),
+        **_small_sessions(_sessions_and_steps(store, first, last, center_of), k),
     }
 
 
