@@ -101,6 +101,7 @@ def test_power_cuts_with_durability_off_are_found(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3 * 3600)
 def test_power_cuts_full_count(tmp_path):
     points = int(os.environ.get("MADOGUCHI_FAULT_POINTS", "100"))
     report = run_terminal_cuts(tmp_path, points=points, points_per_series=50)
