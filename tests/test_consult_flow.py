@@ -23,6 +23,9 @@ class RecordingPort:
     def chat(self, text):
         self.asked.append(("chat", text))
 
+    def print_result(self, ok, reason=""):
+        self.asked.append(("print_result", ok, reason))
+
     def mute(self, on):
         self.asked.append(("mute", on))
 
@@ -209,3 +212,51 @@ def test_the_kiosk_side_imports_no_media_and_no_kivy():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.strip() == ""
+
+
+def test_a_document_from_the_staff_becomes_a_checklist_job_for_the_session(flow):
+    _connected(flow)
+    data = {
+        "title": "児童手当",
+        "items": [
+            {"name": "認定請求", "where": "office", "office": "2階", "documents": [], "url": ""}
+        ],
+    }
+    flow.on_event({"event": "print", "kind": "checklist", "data": data})
+    assert flow.view()["print_pending"] == 1
+    (job,) = flow.take_print_jobs()
+    assert (job.kind, job.language, job.data) == ("checklist", "vi", data)
+    assert "print_pending" not in flow.view() and flow.take_print_jobs() == []
+    flow.printed(False, "media-empty")
+    assert flow.ports[0].asked[-1] == ("print_result", False, "media-empty")
+
+
+_ITEM = {"name": "認定請求", "office": "こども未来課"}
+
+
+@pytest.mark.parametrize(
+    ("message", "ok"),
+    [
+        ({"title": "t", "items": [_ITEM]}, True),
+        ({"title": "t", "items": [{**_ITEM, "url": "https://city.example/a"}]}, True),
+        ({"title": "t", "items": [{**_ITEM, "documents": ["保険証"] * 10}]}, True),
+        ({"title": "", "items": [_ITEM]}, False),
+        ({"title": "t" * 81, "items": [_ITEM]}, False),
+        ({"title": "t", "items": []}, False),
+        ({"title": "t", "items": [_ITEM] * 21}, False),
+        ({"title": "t", "items": [{"name": " ", "office": "x"}]}, False),
+        ({"title": "t", "items": [{**_ITEM, "url": "http://city.example"}]}, False),
+        ({"title": "t", "items": [{**_ITEM, "url": "javascript:alert(1)"}]}, False),
+        ({"title": "t", "items": [{**_ITEM, "documents": ["x"] * 11}]}, False),
+        ({"title": "t", "items": [{**_ITEM, "documents": [5]}]}, False),
+        ({"title": "t", "items": ["認定請求"]}, False),
+        ({"title": 5, "items": [_ITEM]}, False),
+    ],
+)
+def test_only_bounded_plain_checklists_are_accepted_from_the_staff(message, ok):
+    from kiosk.call.worker import checklist_from_staff
+
+    got = checklist_from_staff(message)
+    assert (got is not None) == ok
+    if ok:
+        assert got["title"] == "t" and got["items"][0]["name"] == "認定請求"

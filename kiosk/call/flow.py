@@ -14,6 +14,9 @@ Invariants:
   on the terminal after the session (chat lives only in this object and on the screen).
 - A form is shown to the staff member only after the resident's tap (`show_form`), as fields
   (label, value), and sharing ends with `stop_showing()`, a hand-over or the end of the call.
+- A document the staff member sends (a checklist: procedures, offices, what to bring, links) is
+  printed by the session through its own printer port (`take_print_jobs`, `printed`), never by
+  the worker; what the worker accepts is bounded and plain text (`worker.checklist_from_staff`).
 - The camera-on indicator (`camera_on`) is true from `start()` until the call ends.
 """
 
@@ -22,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
+
+from kiosk.session.ports import PrintJob
 
 __all__ = ["END_REASONS", "TOPICS", "CallPortLike", "ConsultFlow", "FlowError"]
 
@@ -48,6 +53,7 @@ class CallPortLike(Protocol):
     def chat(self, text: str) -> None: ...
     def share(self, fields: list[tuple[str, str]] | None) -> None: ...
     def mute(self, on: bool) -> None: ...
+    def print_result(self, ok: bool, reason: str = "") -> None: ...
     def hangup(self) -> None: ...
     def close(self, timeout: float = 10.0) -> int: ...
 
@@ -65,6 +71,7 @@ class _State:
     ended_by: str | None = None
     sharing: bool = False
     muted: bool = False
+    print_jobs: list = field(default_factory=list)  # PrintJobs the staff sent, not yet printed
 
 
 class ConsultFlow:
@@ -118,6 +125,16 @@ class ConsultFlow:
         self.s.muted = not self.s.muted
         self._port.mute(self.s.muted)
 
+    def take_print_jobs(self) -> list:
+        """The documents the staff member sent (`PrintJob`s of kind checklist), for the session to
+        print through its printer port (on its worker), then report with `printed`."""
+        jobs, self.s.print_jobs = self.s.print_jobs, []
+        return jobs
+
+    def printed(self, ok: bool, reason: str = "") -> None:
+        if self._port is not None and self.s.step == "in_call":
+            self._port.print_result(ok, reason)
+
     def hang_up(self) -> None:
         if self._port is not None and self.s.step in ("waiting", "in_call", "handed_over"):
             self._port.hangup()
@@ -152,6 +169,8 @@ class ConsultFlow:
             self.s.step = "in_call"
         elif kind == "chat":
             self._add_chat("staff", str(event.get("text", "")))
+        elif kind == "print" and event.get("kind") == "checklist":
+            self.s.print_jobs.append(PrintJob("checklist", self.language, event["data"]))
         elif kind == "handed_over":
             self.s.step, self.s.topic = "handed_over", str(event.get("topic", ""))
             self.s.sharing = False  # the next staff member sees nothing until asked again
@@ -192,6 +211,8 @@ class ConsultFlow:
             out["sharing"] = True
         if s.step in ("waiting", "in_call", "handed_over"):
             out["muted"] = s.muted
+        if s.print_jobs:
+            out["print_pending"] = len(s.print_jobs)
         if s.step in ("waiting", "handed_over"):
             out["position"] = s.position
             out["estimate_min"] = None if s.estimate_s is None else max(1, round(s.estimate_s / 60))

@@ -103,6 +103,10 @@ class CallPort:
         """The resident's microphone: silence goes out while `on` (the call goes on)."""
         self._send({"cmd": "mute", "on": bool(on)})
 
+    def print_result(self, ok: bool, reason: str = "") -> None:
+        """Whether the document the staff member sent printed here (they see it on their page)."""
+        self._send({"cmd": "print_result", "ok": bool(ok), "reason": reason})
+
     def hangup(self) -> None:
         self._send({"cmd": "hangup"})
 

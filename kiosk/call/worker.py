@@ -6,11 +6,13 @@ writes commands as JSON lines on stdin and reads events as JSON lines on stdout:
 
   commands: {"cmd": "call", "topic": ..., "language": ...} | {"cmd": "chat", "text": ...}
             | {"cmd": "share", "fields": [[label, value], ...] | null} | {"cmd": "mute", "on": bool}
+            | {"cmd": "print_result", "ok": bool, "reason": ...}
             | {"cmd": "hangup"} | {"cmd": "stats"}
   events:   {"event": "queued", "position": n} | {"event": "position", "position": n}
             | {"event": "answered"} | {"event": "connected"} | {"event": "chat", "text": ...}
             | {"event": "handed_over", "topic": ...} (then "queued" again in that topic's queue)
             | {"event": "ended", "by": "console"|"terminal"|"network", ...} | {"event": "stats", ...}
+            | {"event": "print", "kind": "checklist", "data": {...}} (the staff sent a document)
             | {"event": "error", "reason": code}
 
 Invariants:
@@ -47,6 +49,42 @@ MAX_FIELDS, MAX_LABEL, MAX_VALUE = 40, 80, 300  # a shared form: what a page can
 # No video decoded for this long in a connected call: the link dropped. ICE consent freshness
 # would say so only after ~30 s; a resident should not sit before a frozen picture that long.
 MEDIA_TIMEOUT_S = 5.0
+
+
+def checklist_from_staff(message: dict) -> dict | None:
+    """A document the staff member sent to print, as the kiosk's checklist print job data
+    (`kiosk.services` PrinterAdapter: title, items of name/where/office/documents/url), or None
+    if it is not one we print: bounded sizes, text only, https URLs only."""
+
+    def text(value: object, limit: int, *, required: bool = False) -> str | None:
+        if value is None and not required:
+            return ""
+        if not isinstance(value, str) or len(value) > limit or (required and not value.strip()):
+            return None
+        return value.strip()
+
+    title = text(message.get("title"), 80, required=True)
+    items = message.get("items")
+    if title is None or not isinstance(items, list) or not 1 <= len(items) <= 20:
+        return None
+    out = []
+    for item in items:
+        if not isinstance(item, dict):
+            return None
+        name = text(item.get("name"), 80, required=True)
+        office = text(item.get("office"), 80)
+        url = text(item.get("url"), 200)
+        documents = item.get("documents") or []
+        if None in (name, office, url) or not isinstance(documents, list) or len(documents) > 10:
+            return None
+        if url and not url.startswith("https://"):
+            return None
+        docs = [text(d, 80, required=True) for d in documents]
+        if None in docs:
+            return None
+        where = "online" if url else "office"
+        out.append({"name": name, "where": where, "office": office, "documents": docs, "url": url})
+    return {"title": title, "items": out}
 
 
 def _cpu_s() -> float:
@@ -285,6 +323,12 @@ class Worker:
             self.emit({"event": "chat", "text": m["text"][:MAX_CHAT]})
         elif m.get("type") == "bye":
             asyncio.ensure_future(self.finish("console", remote=True))
+        elif m.get("type") == "print":
+            data = checklist_from_staff(m)
+            if data is None:
+                self._send_dc({"type": "print_result", "ok": False, "reason": "bad_document"})
+            else:
+                self.emit({"event": "print", "kind": "checklist", "data": data})
         elif m.get("type") == "handover" and isinstance(m.get("topic"), str):
             self._begin_handover(m["topic"][:40])
 
@@ -307,6 +351,14 @@ class Worker:
             )
         ]
         self.dc.send(json.dumps({"type": "form", "fields": rows}, ensure_ascii=False))
+
+    def _send_dc(self, message: dict) -> None:
+        if self.dc is not None and self.dc.readyState == "open":
+            self.dc.send(json.dumps(message, ensure_ascii=False))
+
+    def print_result(self, ok: bool, reason: str = "") -> None:
+        """Tell the staff member whether the document they sent printed at the terminal."""
+        self._send_dc({"type": "print_result", "ok": ok, "reason": reason[:40]})
 
     def mute(self, on: bool) -> None:
         self.muted = on
@@ -391,6 +443,8 @@ async def _serve(args: argparse.Namespace) -> int:
             await worker.call(str(cmd.get("topic", "")), str(cmd.get("language", "ja")))
         elif name == "chat":
             worker.chat(str(cmd.get("text", "")))
+        elif name == "print_result":
+            worker.print_result(bool(cmd.get("ok")), str(cmd.get("reason", "")))
         elif name == "mute":
             worker.mute(bool(cmd.get("on")))
         elif name == "share":

@@ -6,7 +6,7 @@
   const $ = (id) => document.getElementById(id);
   const state = {
     call: null, pc: null, dc: null, local: null, frames: 0, chat: [], phase: "queue",
-    acceptedAt: 0, firstFrameAt: 0, endedBy: "", pollTimer: null, callTimer: null,
+    acceptedAt: 0, firstFrameAt: 0, endedBy: "", pollTimer: null, callTimer: null, printResults: [],
   };
   window.consult = state;
 
@@ -130,6 +130,11 @@
     if (m.type === "bye") end("terminal");
     if (m.type === "form" && Array.isArray(m.fields)) showForm(m.fields);
     if (m.type === "form_end") showForm(null);
+    if (m.type === "print_result") {
+      state.printResults.push(m);
+      $("print-status").textContent = m.ok ? "端末で印刷しました。 Printed at the terminal." :
+        "端末で印刷できませんでした（" + String(m.reason || "").slice(0, 40) + "）。 Not printed.";
+    }
   }
 
   // The resident's form, shown only while they share it; never stored, gone with the call.
@@ -161,6 +166,22 @@
     return true;
   }
   state.sendChat = sendChat;
+
+  // 印刷して渡す: a short checklist (one item per line: "name | office | what to bring, ..."),
+  // printed at the terminal by the kiosk's own printer path.
+  function sendPrint(title, lines) {
+    if (!state.dc || state.dc.readyState !== "open") return false;
+    const items = lines.split("\n").map((l) => l.trim()).filter((l) => l).slice(0, 20).map((l) => {
+      const [name, office, docs] = l.split("|").map((p) => (p || "").trim());
+      const item = { name, office: office || "", documents: docs ? docs.split(",").map((d) => d.trim()).filter((d) => d) : [] };
+      if (/^https:\/\//.test(item.office)) { item.url = item.office; item.office = ""; }
+      return item;
+    });
+    state.dc.send(JSON.stringify({ type: "print", title, items }));
+    $("print-status").textContent = "送信しました… Sent…";
+    return true;
+  }
+  state.sendPrint = sendPrint;
 
   // The resident's audio level as the browser hears it (tests read it to check mute).
   state.audioLevel = async () => {
@@ -223,6 +244,10 @@
     if (sendChat($("chat-text").value.slice(0, 500))) $("chat-text").value = "";
   });
   $("hangup").addEventListener("click", () => hangup());
+  $("print-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    sendPrint($("print-title").value.slice(0, 80), $("print-items").value);
+  });
   $("handover").addEventListener("click", () => handover($("handover-topic").value));
   $("logout").addEventListener("click", async () => { await api("POST", "/logout", {}); location.href = "/login"; });
   state.pollTimer = setInterval(pollQueue, 1000);
