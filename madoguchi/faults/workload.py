@@ -23,11 +23,11 @@ from pathlib import Path
 import cbor2
 
 from madoguchi.rig import free_port
-from provisioning import Registry, enroll_device, init_central, load_central_keys
+from provisioning import enroll_device, init_central, load_central_keys
 from sync.agent import Agent, AgentConfig
-from sync.central import open_store
-from sync.central.receiver import Receiver, ReceiverConfig
 from sync.outbox import Clock, Outbox, OutboxConfig, system_clock
+
+# sync.central is imported where the central side is used: a terminal process never loads it.
 
 __all__ = [
     "KINDS",
@@ -127,12 +127,16 @@ class CentralSide:
         self.keys = load_central_keys(self.keys_dir)
         self.port = port or free_port(host="127.0.0.1")
         self.endpoint = f"tcp://127.0.0.1:{self.port}"
-        self.receiver: Receiver | None = None
+        self.receiver = None
 
     def sealing_keys(self):
         return dict(self.keys.sealing_keys)
 
     def start(self, **config) -> CentralSide:
+        from provisioning import Registry
+        from sync.central import open_store
+        from sync.central.receiver import Receiver, ReceiverConfig
+
         self.receiver = Receiver(
             ReceiverConfig(bind=self.endpoint, **config),
             lambda: open_store(self.db),
@@ -148,6 +152,8 @@ class CentralSide:
             self.receiver = None
 
     def committed(self, device_id: str) -> int:
+        from sync.central import open_store
+
         store = open_store(self.db)
         try:
             return store.device_state(device_id).committed_seq
