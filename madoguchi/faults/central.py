@@ -94,8 +94,10 @@ class _CentralProcess:
             if value is not None:
                 argv += ["--" + key.replace("_", "-"), str(value)]
         self._err = open(work / "central.log", "ab")  # noqa: SIM115 - closed in wait()
+        spawned = time.monotonic()
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self._err)
         line = self.proc.stdout.readline()
+        self.ready_s = time.monotonic() - spawned  # process start → store open, receiver bound
         if line.strip() != b"ready" and self.proc.poll() is None:
             self.proc.kill()
         self.ready = line.strip() == b"ready"
@@ -170,6 +172,7 @@ def run_central_cuts(
     terminals: int = 2,
     records_per_point: int = 30,
     seed: int = 23,
+    progress: Path | None = None,
 ) -> dict:
     """Cut the central process's power `points` times (SQLite store); see the module doc."""
     from madoguchi.faults.powercut import CUT_EXIT_CODE, restore_images
@@ -193,7 +196,6 @@ def run_central_cuts(
         attempts = 0
         while report["points"] < points and attempts < 3 * points:  # bounded
             attempts += 1
-            started = time.monotonic()
             proc = _CentralProcess(
                 central,
                 workdir,
@@ -215,9 +217,13 @@ def run_central_cuts(
             if not verdict.ok:
                 report["failed_checks"] += 1
                 report["failures"].append(verdict.as_dict())
-            restart_s.append(time.monotonic() - started)
+            restart_s.append(proc.ready_s)
+            if progress is not None and report["points"] % 50 == 0:
+                Path(progress).write_text(json.dumps({**report, "phases": dict(threads)}))
         final = _CentralProcess(central, workdir)
+        started = time.monotonic()
         drained = wait_for(lambda: _drained(terms), 120)
+        report["final_drain_s"] = round(time.monotonic() - started, 3)
         final.stop()
     finally:
         for t in terms:
@@ -232,10 +238,22 @@ def run_central_cuts(
         not_drained=verdict.pending,
         drained=drained,
         phases=dict(threads),
+        ready_after_cut_s=_summary(restart_s),
         ok=verdict.ok and drained and report["failed_checks"] == 0,
     )
     report["failures"] = report["failures"][:10]
     return report
+
+
+def _summary(xs: list[float]) -> dict | None:
+    if not xs:
+        return None
+    xs = sorted(xs)
+    return {
+        "median": round(xs[len(xs) // 2], 3),
+        "p95": round(xs[max(0, -(-95 * len(xs) // 100) - 1)], 3),
+        "max": round(xs[-1], 3),
+    }
 
 
 def _pg_ctl(rig, *args: str, timeout: float = 60.0) -> None:

@@ -132,6 +132,7 @@ def run_terminal_cuts(
     durability_off: bool = False,
     stop_at_first_failure: bool = False,
     central_online: bool = True,
+    progress: Path | None = None,
 ) -> PowerLossReport:
     """Cut the power of terminals at `points` random points (see the module doc).
 
@@ -167,6 +168,8 @@ def run_terminal_cuts(
         finally:
             central.stop()
         series += 1
+        if progress is not None:  # the figures so far, for a long run watched from outside
+            Path(progress).write_text(json.dumps(report.as_dict(), default=str))
         if stop_at_first_failure and not report.ok:
             break
     return report
