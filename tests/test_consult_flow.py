@@ -254,7 +254,7 @@ _ITEM = {"name": "認定請求", "office": "こども未来課"}
     ],
 )
 def test_only_bounded_plain_checklists_are_accepted_from_the_staff(message, ok):
-    from kiosk.call.worker import checklist_from_staff
+    from kiosk.call.documents import checklist_from_staff
 
     got = checklist_from_staff(message)
     assert (got is not None) == ok

@@ -16,7 +16,7 @@ Invariants:
   (label, value), and sharing ends with `stop_showing()`, a hand-over or the end of the call.
 - A document the staff member sends (a checklist: procedures, offices, what to bring, links) is
   printed by the session through its own printer port (`take_print_jobs`, `printed`), never by
-  the worker; what the worker accepts is bounded and plain text (`worker.checklist_from_staff`).
+  the worker; what the worker accepts is bounded and plain text (`kiosk.call.documents`).
 - The camera-on indicator (`camera_on`) is true from `start()` until the call ends.
 """
 

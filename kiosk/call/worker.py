@@ -51,42 +51,6 @@ MAX_FIELDS, MAX_LABEL, MAX_VALUE = 40, 80, 300  # a shared form: what a page can
 MEDIA_TIMEOUT_S = 5.0
 
 
-def checklist_from_staff(message: dict) -> dict | None:
-    """A document the staff member sent to print, as the kiosk's checklist print job data
-    (`kiosk.services` PrinterAdapter: title, items of name/where/office/documents/url), or None
-    if it is not one we print: bounded sizes, text only, https URLs only."""
-
-    def text(value: object, limit: int, *, required: bool = False) -> str | None:
-        if value is None and not required:
-            return ""
-        if not isinstance(value, str) or len(value) > limit or (required and not value.strip()):
-            return None
-        return value.strip()
-
-    title = text(message.get("title"), 80, required=True)
-    items = message.get("items")
-    if title is None or not isinstance(items, list) or not 1 <= len(items) <= 20:
-        return None
-    out = []
-    for item in items:
-        if not isinstance(item, dict):
-            return None
-        name = text(item.get("name"), 80, required=True)
-        office = text(item.get("office"), 80)
-        url = text(item.get("url"), 200)
-        documents = item.get("documents") or []
-        if None in (name, office, url) or not isinstance(documents, list) or len(documents) > 10:
-            return None
-        if url and not url.startswith("https://"):
-            return None
-        docs = [text(d, 80, required=True) for d in documents]
-        if None in docs:
-            return None
-        where = "online" if url else "office"
-        out.append({"name": name, "where": where, "office": office, "documents": docs, "url": url})
-    return {"title": title, "items": out}
-
-
 def _cpu_s() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
@@ -324,6 +288,8 @@ class Worker:
         elif m.get("type") == "bye":
             asyncio.ensure_future(self.finish("console", remote=True))
         elif m.get("type") == "print":
+            from kiosk.call.documents import checklist_from_staff
+
             data = checklist_from_staff(m)
             if data is None:
                 self._send_dc({"type": "print_result", "ok": False, "reason": "bad_document"})
