@@ -4,15 +4,21 @@
 Invariants: the words are fixed (no card data, no screen content: nothing personal is said
 aloud); a missing espeak-ng or a speaker that fails makes the alert silent and logged, never an
 error for the resident, whose notice ("a staff member is coming") shows either way. Not Kivy.
+
+`CenterStaffAlert` also sends the call to the center's staff console through the queue host
+(`kiosk.center.TerminalQueue`): only the terminal's id and the screen's name; the session then
+follows the call's state (see kiosk/session/_staff_call.py) and says honestly whether someone is
+coming, nobody has answered yet, or the call could not be delivered.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from kiosk.voice import Voice, VoiceConfig
 
-__all__ = ["STAFF_CALL_PHRASE", "StaffAlert"]
+__all__ = ["STAFF_CALL_PHRASE", "CenterStaffAlert", "StaffAlert"]
 
 log = logging.getLogger(__name__)
 
@@ -39,3 +45,18 @@ class StaffAlert:
 
     def close(self) -> None:
         self.voice.stop()
+
+
+class CenterStaffAlert(StaffAlert):
+    """The spoken call at the terminal plus the call on the staff console (blocking methods: the
+    session runs them on its worker)."""
+
+    def __init__(self, center: Any, voice: Voice | None = None, language: str = "ja") -> None:
+        super().__init__(voice, language)
+        self.center = center  # kiosk.center.TerminalQueue
+
+    def raise_call(self, screen: str) -> str:
+        return self.center.staff_call(screen)
+
+    def call_state(self, call_id: str) -> dict[str, Any]:
+        return self.center.staff_call_state(call_id)

@@ -73,3 +73,82 @@ def opened(kit, central, kind: str) -> list[dict]:
 
     records = kit.outbox.records_from(1, 100_000, 1 << 30)
     return [open_record(r, central.sealing_key) for r in records if r.header.kind == kind]
+
+
+class CuttableLink:
+    """A TCP forwarder on loopback between a terminal and the queue host: `cut()` closes every
+    connection and refuses new ones (the center's LAN split), `restore()` forwards again."""
+
+    def __init__(self, target_port: int) -> None:
+        import socket
+        import threading
+
+        self.target_port = target_port
+        self._srv = socket.create_server(("127.0.0.1", 0))
+        self._srv.settimeout(0.2)
+        self.port = self._srv.getsockname()[1]
+        self._up = threading.Event()
+        self._up.set()
+        self._stop = threading.Event()
+        self._conns: list = []
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _accept(self) -> None:
+        import socket
+        import threading
+
+        while not self._stop.is_set():
+            try:
+                client, _ = self._srv.accept()
+            except (TimeoutError, OSError):
+                continue
+            if not self._up.is_set():
+                client.close()
+                continue
+            upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)
+            with self._lock:
+                self._conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(src, dst) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+    def cut(self) -> None:
+        self._up.clear()
+        with self._lock:
+            conns, self._conns = self._conns, []
+        import socket
+
+        for s in conns:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+                s.close()
+            except OSError:
+                pass
+
+    def restore(self) -> None:
+        self._up.set()
+
+    def close(self) -> None:
+        self.cut()
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._srv.close()

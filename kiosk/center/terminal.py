@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kiosk.center.errors import HostUnreachableError, QueueInputError
-from kiosk.center.queue import CenterQueue
+from kiosk.center.queue import SERVICES, CenterQueue
 
 __all__ = ["HostClient", "TerminalQueue"]
 
@@ -64,6 +64,8 @@ def _json(r: Any) -> dict[str, Any]:
 
 class TerminalQueue:
     """`QueuePort` of a terminal: the host when reachable, its fallback queue when not."""
+
+    services = tuple(SERVICES)
 
     def __init__(
         self,

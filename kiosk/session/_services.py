@@ -164,17 +164,28 @@ class _ServiceFlow(_SessionCore):
 
     # ---- queue ticket ----------------------------------------------------------------------
 
-    def take_queue_ticket(self) -> bool:
+    def take_queue_ticket(self, service: str | None = None) -> bool:
+        """A queue ticket. With `service` (procedure, certificate, consultation, reserved) the
+        center's shared queue issues it (kiosk.center.TerminalQueue: a label such as `A-001`,
+        or `A2-001` while the queue host cannot be reached) and estimates the wait from
+        measured handling times; without, the terminal's own counter and `minutes_per_person`."""
         if self.step is not Step.HOME or self.ports.queue is None or self.out_of_service:
             return False
+        if service is not None and service not in getattr(self.ports.queue, "services", ()):
+            return False  # unknown here, or a per-terminal counter (it has no services)
         self.touch()
         self._begin_service("queue")
         queue, lang = self.ports.queue, self.language
         per_person = self.config.minutes_per_person
 
         def job() -> tuple[Ticket, PortPrintError | None]:
-            number, before = queue.take_ticket()
-            ticket = Ticket(number, before, before * per_person)
+            if service is None:
+                number, before = queue.take_ticket()
+                ticket = Ticket(number, before, before * per_person)
+            else:
+                number, before = queue.take_ticket(service, lang)
+                wait = queue.estimate_wait_min(service, before, per_person)
+                ticket = Ticket(number, before, wait)
             data = {
                 "number": number,
                 "waiting_before": before,

@@ -31,10 +31,11 @@ from kiosk.session._card import _CardFlow
 from kiosk.session._events import _EventFlow
 from kiosk.session._services import _ServiceFlow
 from kiosk.session._staff import _StaffFlow
+from kiosk.session._staff_call import _StaffCallFlow
 
 __all__ = ["KioskSession"]
 
 
-class KioskSession(_EventFlow, _CardFlow, _ServiceFlow, _StaffFlow):
+class KioskSession(_StaffCallFlow, _EventFlow, _CardFlow, _ServiceFlow, _StaffFlow):
     """One kiosk's session: construct with `(catalog, ports, config, *, clock, wall_clock,
     worker, random_bytes)`; see the module docstring for state and intents."""

@@ -101,6 +101,12 @@ class NoticeCode(StrEnum):
     REFUSED = "refused"  # params: reason (central's code, e.g. bad_signature, expired_certificate)
     SLOT_TAKEN = "slot_taken"
     STAFF_CALLED = "staff_called"
+    # With a center queue host (kiosk/session/_staff_call.py): 呼び出し中, 係員が向かっています,
+    # still unanswered (params: repeats), not delivered (please go to the counter).
+    STAFF_CALLING = "staff_calling"
+    STAFF_COMING = "staff_coming"
+    STAFF_UNANSWERED = "staff_unanswered"
+    STAFF_CALL_FAILED = "staff_call_failed"
     STAFF_PIN_WRONG = "staff_pin_wrong"
     REPRINTED = "reprinted"  # params: count
     SESSION_ENDED = "session_ended"  # after an idle wipe
@@ -151,7 +157,7 @@ class Booking:
 
 @dataclass(frozen=True)
 class Ticket:
-    number: int
+    number: int | str  # a terminal's own counter, or the center queue's label ("A-001")
     waiting_before: int
     estimated_wait_min: int
 
