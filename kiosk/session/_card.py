@@ -7,7 +7,9 @@ Invariants:
 - Tries left are read from the card (without spending one) before the first entry.
 - The card handle is closed as soon as its data is read; the card data and form values are
   blanked right after the outbox accepted the submission (the receipt carries only the reference).
-- Pulling the card out while its data is on screen (PIN entry, reading, form) wipes the session.
+- Pulling the card out while its data is on screen (PIN entry, reading, form) wipes the session,
+  except on a form of a visit whose resident consented to keep the card's data (`_visit`): the
+  card is no longer needed there.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import hashlib
 import logging
 from typing import Any
 
-from kiosk.session._base import _SessionCore
+from kiosk.session._visit import _VisitFlow
 from kiosk.session.forms import Form
 from kiosk.session.ports import (
     PortCardRefusedError,
@@ -40,7 +42,7 @@ from sync.kiosk_challenge import auth_message
 log = logging.getLogger("kiosk.session")
 
 
-class _CardFlow(_SessionCore):
+class _CardFlow(_VisitFlow):
     # Device-wide (survives wipes): why the last refused card was refused, a code for the staff
     # diagnostics screen ("revoked", "not_genuine:bad_signature", ...), never card data.
     last_card_refusal: str | None = None
@@ -55,6 +57,8 @@ class _CardFlow(_SessionCore):
             return False
         self.touch()
         self.card_purpose = CardPurpose.KENHOJO
+        if self._open_form_from_visit():  # consented earlier in this visit: no second read
+            return True
         self._enter_place_card()
         return True
 
@@ -92,7 +96,8 @@ class _CardFlow(_SessionCore):
 
     def card_removed(self, reader: str | None = None) -> None:
         self.card_present = False
-        if self.step in CARD_STEPS:
+        kept = self.visit_consent and self.step is Step.FORM_CONFIRM
+        if self.step in CARD_STEPS and not kept:
             self.wipe(reason="card_removed", keep_preferences=True)
             self._notice(NoticeCode.CARD_REMOVED)
         self._changed()
@@ -229,8 +234,9 @@ class _CardFlow(_SessionCore):
                 self._issue_certificate()
             else:
                 self._card_data = result
+                self.card_reads += 1
                 assert self.procedure is not None
-                self.form = Form(self.procedure, result)
+                self.form = Form(self.procedure, result, self._visit_prefill(self.procedure))
                 self._go(Step.FORM_CONFIRM)
 
         self._run(job, done)
@@ -337,6 +343,8 @@ class _CardFlow(_SessionCore):
             if error is not None:
                 raise error
             _, self.reference, print_error = result
+            if self.form is not None:
+                self._keep_for_visit(self.form)  # with the resident's consent only
             self._drop_personal_data()
             self.receipt_printed = print_error is None
             if print_error is not None:

@@ -17,13 +17,18 @@ from typing import Any
 from kiosk.catalog import FieldKind, FieldSource, FieldSpec, Procedure
 from kiosk.session.ports import CardData
 
-__all__ = ["Form", "FormValue", "validate_value"]
+__all__ = ["Form", "FormValue", "to_katakana", "validate_value"]
 
 _KANA = re.compile(r"^[\u3041-\u3096\u30a1-\u30fa\u30fc\u3000 ・ー]+$")
 # Latin letters incl. accents (pt-BR) and Vietnamese (Latin Extended Additional).
 _LATIN = re.compile(
     r"^[A-Za-z\u00c0-\u024f\u1e00-\u1eff][A-Za-z\u00c0-\u024f\u1e00-\u1eff .,'\-]*$"
 )
+
+
+def to_katakana(value: str) -> str:
+    """Hiragana to katakana (ぁ-ゖ → ァ-ヶ); everything else unchanged."""
+    return "".join(chr(ord(ch) + 0x60) if "\u3041" <= ch <= "\u3096" else ch for ch in value)
 
 
 def validate_value(spec: FieldSpec, value: str) -> str | None:
@@ -70,6 +75,9 @@ class FormValue:
     value: str = ""
     from_card: bool = False
     corrected: bool = False
+    # Given earlier in this visit (another form, the household, the event date): a proposal the
+    # resident sees and confirms like any value.
+    from_visit: bool = False
 
     @property
     def name(self) -> str:
@@ -77,7 +85,12 @@ class FormValue:
 
 
 class Form:
-    def __init__(self, procedure: Procedure, card: CardData | None = None) -> None:
+    def __init__(
+        self,
+        procedure: Procedure,
+        card: CardData | None = None,
+        prefill: dict[str, str] | None = None,
+    ) -> None:
         self.procedure_id = procedure.id
         self.record_kind = procedure.record_kind
         card_values = card.as_fields() if card is not None else {}
@@ -87,6 +100,10 @@ class Form:
             if spec.source is FieldSource.CARD and spec.card_item in card_values:
                 fv.value = card_values[spec.card_item]
                 fv.from_card = bool(fv.value)
+            elif prefill and spec.source is FieldSource.ASKED and prefill.get(spec.name):
+                clean = validate_value(spec, prefill[spec.name])
+                fv.value = clean or ""
+                fv.from_visit = clean is not None
             self.values.append(fv)
 
     def field(self, name: str) -> FormValue | None:
@@ -133,4 +150,4 @@ class Form:
     def wipe(self) -> None:
         for fv in self.values:
             fv.value = ""
-            fv.from_card = fv.corrected = False
+            fv.from_card = fv.corrected = fv.from_visit = False

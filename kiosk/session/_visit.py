@@ -1,0 +1,224 @@
+"""The visit: one card read and one PIN for all of a life event's procedures, answers given once.
+
+A visit runs from the first touch to "finish" or the idle wipe. Within a life event's visit the
+resident may consent (`use_card_for_visit(True)` on the first form) to the card's data being used
+for this visit's other procedures; the checklist is then the hub they come back to, and each later
+kiosk procedure opens its form at once, prefilled, with no second card read or PIN.
+
+Invariants:
+- Without consent nothing changes: card data and form values are dropped right after the outbox
+  accepted the submission (the `done` screen holds only the reference), as before.
+- With consent, a copy of the card's basic-4 data and the asked answers (kana, phone, dates,
+  counts) stay in memory for the visit only; the wipe (finish, home, idle, staff) blanks them in
+  place. They never go to a log, the screen of another step, or the printer.
+- Household members are typed in (kana name, birth date, relation), validated like form fields
+  (the kana in katakana), and prefill the counts and the child's kana of later forms.
+- A prefilled value is only a proposal: every form is still shown and confirmed by the resident,
+  and a value that does not validate for the field is left empty rather than guessed.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.catalog import FieldSource, Procedure
+from kiosk.session._base import _SessionCore
+from kiosk.session.forms import Form, to_katakana, validate_value
+from kiosk.session.ports import CardData
+from kiosk.session.steps import CardPurpose, NoticeCode, Step
+
+__all__ = ["HouseholdMember", "RELATIONS"]
+
+# Who a household member is to the resident; the UI shows each as a word in the language.
+RELATIONS = ("spouse", "child", "parent", "other")
+_MAX_MEMBERS = 9  # a family larger than this is handled at the counter (and a runaway loop is not)
+_MAX_KANA = 40
+
+
+@dataclass
+class HouseholdMember:
+    """One person moving (or living) with the resident. Mutable on purpose: `wipe()` blanks it."""
+
+    name_kana: str
+    birth_date: str  # YYYY-MM-DD
+    relation: str  # one of RELATIONS
+
+    def wipe(self) -> None:
+        self.name_kana = self.birth_date = self.relation = ""
+
+
+class _VisitFlow(_SessionCore):
+    # ---- per-visit state --------------------------------------------------------------------
+
+    def _reset_resident(self, keep_preferences: bool) -> None:
+        # Blank in place first: a widget or a closure still holding these sees them empty.
+        kept = getattr(self, "_visit_card", None)
+        if kept is not None:
+            kept.wipe()
+        for member in getattr(self, "household", ()):
+            member.wipe()
+        for key in list(getattr(self, "visit_values", {})):
+            self.visit_values[key] = ""
+        super()._reset_resident(keep_preferences)
+        self.visit_consent = False
+        self._visit_card: CardData | None = None
+        self.visit_values: dict[str, str] = {}
+        self.household: list[HouseholdMember] = []
+        self.card_reads = 0  # PIN entries that read the card in this visit (the UI says "once")
+
+    @property
+    def visit_card_kept(self) -> bool:
+        """True when later procedures of this visit need no card read (consent given, data kept)."""
+        return self._visit_card is not None
+
+    @property
+    def can_keep_card_for_visit(self) -> bool:
+        """The consent question applies: a life event's form filled from the card."""
+        return (
+            self.step is Step.FORM_CONFIRM
+            and self.life_event is not None
+            and self._card_data is not None
+            and self._visit_card is None
+        )
+
+    def use_card_for_visit(self, on: bool) -> bool:
+        """The resident's consent (or its withdrawal) on the first form: use this card's data
+        and the answers for the other procedures of this visit, wiped at the end."""
+        if not self.can_keep_card_for_visit and not (on is False and self.visit_consent):
+            return False
+        self.touch()
+        self.visit_consent = bool(on)
+        self._changed()
+        return True
+
+    def _keep_for_visit(self, form: Form) -> None:
+        """After the outbox accepted a form: with consent, keep the card's data (a copy) and the
+        answers the resident gave, for the next forms of this visit."""
+        if not self.visit_consent:
+            return
+        if self._visit_card is None and self._card_data is not None:
+            self._visit_card = CardData(**self._card_data.as_fields())
+        for fv in form.values:
+            if fv.spec.source is FieldSource.ASKED and fv.value:
+                self.visit_values[fv.name] = fv.value
+        moved_on = self.visit_values.get("moved_on")
+        if moved_on and self.event_date is None and self.life_event is not None:
+            # The moving date answered on a form is the life event's date: deadlines follow it.
+            try:
+                self.event_date = _dt.date.fromisoformat(moved_on)
+            except ValueError:
+                pass
+
+    def _visit_prefill(self, procedure: Procedure) -> dict[str, str]:
+        """Values for `procedure`'s asked fields from this visit (answers, household, date)."""
+        derived: dict[str, str] = {}
+        if self.event_date is not None:
+            derived["moved_on"] = self.event_date.isoformat()
+        if self.household:
+            derived["household_size"] = str(1 + len(self.household))
+            derived["insured_count"] = str(1 + len(self.household))
+            children = [m for m in self.household if m.relation == "child"]
+            if children:
+                derived["children"] = str(len(children))
+                derived["child_name_kana"] = children[0].name_kana
+        out: dict[str, str] = {}
+        for spec in procedure.fields:
+            if spec.source is not FieldSource.ASKED:
+                continue
+            value = self.visit_values.get(spec.name) or derived.get(spec.name)
+            if value and validate_value(spec, value) is not None:
+                out[spec.name] = value
+        return out
+
+    def _open_form_from_visit(self) -> bool:
+        """A later kiosk procedure of a consented visit: its form at once, from the kept data."""
+        if self._visit_card is None or self.procedure is None:
+            return False
+        if self.card_purpose is not CardPurpose.KENHOJO:
+            return False
+        self.notice = None
+        self.form = Form(self.procedure, self._visit_card, self._visit_prefill(self.procedure))
+        self._go(Step.FORM_CONFIRM)
+        self._changed()
+        return True
+
+    def back(self) -> bool:
+        """Cancel on a later form of a consented visit returns to the checklist (the hub) with
+        the form dropped; everything else as `_SessionCore.back`."""
+        if self.step is Step.FORM_CONFIRM and self._visit_card is not None:
+            self.touch()
+            if self.form is not None:
+                self.form.wipe()
+            self.form, self.procedure = None, None
+            self.notice = None
+            if self.life_event is not None:
+                self._make_checklist()  # type: ignore[attr-defined]  # the event flow's
+            else:
+                self._go(Step.HOME)
+            self._changed()
+            return True
+        return super().back()
+
+    # ---- household members ------------------------------------------------------------------
+
+    def add_household_member(self, name_kana: str, birth_date: str, relation: str) -> bool:
+        """A member of the household (typed on the checklist). A bad value is refused with a
+        notice naming the field, and nothing is added."""
+        if self.step is not Step.CHECKLIST or self.life_event is None:
+            return False
+        self.touch()
+        kana = _clean_kana(name_kana)
+        if kana is None:
+            return self._refuse("member_kana")
+        today = _dt.datetime.fromtimestamp(self._wall_clock()).date()
+        day = _plausible_birth_date(birth_date, today)
+        if day is None:
+            return self._refuse("member_birth_date")
+        if relation not in RELATIONS:
+            return self._refuse("member_relation")
+        if len(self.household) >= _MAX_MEMBERS:
+            return self._refuse("household")
+        self.household.append(HouseholdMember(kana, day, relation))
+        self.notice = None
+        self._changed()
+        return True
+
+    def remove_household_member(self, index: int) -> bool:
+        if self.step is not Step.CHECKLIST or not (0 <= index < len(self.household)):
+            return False
+        self.touch()
+        self.household.pop(index).wipe()
+        self._changed()
+        return True
+
+    def _refuse(self, field: str) -> bool:
+        self._notice(NoticeCode.INVALID_VALUE, field=field)
+        self._changed()
+        return False
+
+
+def _clean_kana(value: Any) -> str | None:
+    """Katakana whatever kana was typed; None when it is not kana or too long."""
+    if not isinstance(value, str):
+        return None
+    kana = to_katakana(unicodedata.normalize("NFC", value).strip())
+    if not kana or len(kana) > _MAX_KANA:
+        return None
+    if not all("\u30a1" <= ch <= "\u30fa" or ch in "ー ・\u3000" for ch in kana):
+        return None
+    return kana
+
+
+def _plausible_birth_date(value: Any, today: _dt.date) -> str | None:
+    if not isinstance(value, str) or len(value) != 10:
+        return None
+    try:
+        day = _dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+    if day > today or (today - day).days > 130 * 366:
+        return None
+    return day.isoformat()
