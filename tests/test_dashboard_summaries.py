@@ -44,9 +44,12 @@ STEPS = ["procedures", "procedure_intro", "place_card", "pin_entry", "form_confi
 REASONS = ["ease", "wait", "language", "staff", "clear"]
 
 
-def _duration(rng: random.Random) -> int:
-    # Two significant figures, so the summaries' rounding leaves them as they are.
-    return rng.randint(10, 99) * 10 ** rng.randint(0, 4)
+MANTISSAS = [*range(10, 20), *range(20, 50, 2), 25, 35, 45, *range(50, 100, 5)]
+
+
+def _duration(rng: random.Random, mantissas: list[int] = MANTISSAS) -> int:
+    # Values the summaries' rounding leaves as they are (its own test is below).
+    return rng.choice(mantissas) * 10 ** rng.randint(1, 4)
 
 
 def _bodies(rng: random.Random, t: int) -> list[tuple[str, int, dict | str]]:
@@ -57,8 +60,8 @@ def _bodies(rng: random.Random, t: int) -> list[tuple[str, int, dict | str]]:
         out.append(("survey", t + rng.randint(0, 3600), body))
     for _ in range(rng.randint(0, 4)):
         steps = [[s, _duration(rng)] for s in rng.sample(STEPS, rng.randint(1, 4))]
-        if rng.random() < 0.2:  # a step visited twice: the session's sum still two figures
-            steps[0][1] = rng.randint(10, 49) * 10 ** rng.randint(0, 4)
+        if rng.random() < 0.2:  # a step visited twice: the sum still exact
+            steps[0][1] = _duration(rng, [*range(10, 20), 22, 24])
             steps.append(list(steps[0]))
         body = {
             "service": "procedure",
@@ -243,9 +246,13 @@ def test_rebuild_summaries_command(tmp_path):
     assert not (tmp_path / "nothing-here.db").exists()
 
 
-def test_step_durations_are_rounded_to_two_significant_figures():
+def test_step_durations_are_rounded_within_five_percent():
     cases = {0: 0, 99: 99, 100: 100, 1234: 1200, 1250: 1300, 8000: 8000, 59_999: 60_000}
     assert {ms: summaries.step_bucket(ms) for ms in cases} == cases
+    for m in MANTISSAS:
+        assert summaries.step_bucket(m * 1000) == m * 1000
+    for ms in range(100, 200_000, 37):
+        assert abs(summaries.step_bucket(ms) - ms) <= 0.05 * ms
     assert aggregate.hist_percentile([(1000, 1), (3000, 1)], 50) == 2000
     assert aggregate.hist_percentile([(1000, 9), (9000, 1)], 90) == 1000
     assert aggregate.hist_percentile([(1000, 8), (9000, 2)], 90) == 9000

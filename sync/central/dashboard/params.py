@@ -40,7 +40,7 @@ def _windows(*names: str) -> dict[str, Window]:
     return {n: Window(n, int(n[:-1]) * unit[n[-1]]) for n in names}
 
 
-SATISFACTION_WINDOWS = _windows("7d", "30d", "90d")
+SATISFACTION_WINDOWS = _windows("7d", "30d", "90d", "365d")
 PROCEDURE_WINDOWS = SATISFACTION_WINDOWS
 SHELTER_WINDOWS = _windows("24h", "72h")
 

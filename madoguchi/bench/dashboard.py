@@ -1,0 +1,304 @@
+"""`madoguchi bench dashboard`: page times of the central dashboard over a city's year.
+
+A store (SQLite file and/or a throwaway PostgreSQL cluster of its own) is seeded in bulk with
+`--centers` x `--terminals` x `--days` of typed rows (metrics, surveys, applications,
+certificate requests, bookings, queue tickets, hourly device health; about 98 per terminal and
+day, 2.5 M for 35 x 2 x 365) and the per-day summaries the processing stage would have kept
+(computed by `summaries.summarize_day`, the processing stage's own function, day by day). Then
+the real dashboard (Flask app under waitress on 127.0.0.1) is asked for every page
+`--requests` times over HTTP, one after another.
+
+Metrics: `page_ms_p95` {backend: {page: ms}}, `page_ms_p95_max` {backend: ms} (the slowest
+page), `seed_records` {backend: typed rows}, `seed_s` {backend: s}, `summary_rows`.
+Typed bodies are synthetic and carry no personal data; the `records` table (sealed bodies) is
+left empty: no page reads it beyond counting what waits to be opened.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import sqlite3
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import click
+
+from madoguchi.bench import emit, percentile, progress
+
+PROCEDURES = ["moving_in", "moving_out", "nhi_enroll", "child_allowance", "seal_registration"]
+CERTIFICATES = ["resident_record", "seal_registration", "tax"]
+TOPICS = ["welfare", "child_care", "tax", "care", "general"]
+# Each service's own steps (as the kiosk's flows have them); the procedure id only for procedures.
+SERVICE_STEPS = {
+    "procedure": ["procedures", "procedure_intro", "place_card", "pin_entry", "form_confirm"],
+    "certificate": ["certificates", "place_card", "pin_entry", "print"],
+    "booking": ["topics", "slots", "confirm"],
+    "queue": ["queue_menu", "ticket"],
+    "life_event": ["life_events", "questions", "checklist"],
+}
+SERVICES = list(SERVICE_STEPS)
+REASONS = ["ease", "wait", "language", "staff", "clear", "printer"]
+OUTCOMES = ["done", "done", "done", "idle", "home", "card_removed", "switched"]
+PAGES = [
+    ("overview", "/"),
+    *((f"satisfaction_{w}", f"/satisfaction?window={w}") for w in ("7d", "30d", "90d", "365d")),
+    *((f"procedures_{w}", f"/procedures?window={w}") for w in ("7d", "30d", "90d", "365d")),
+    *((f"shelter_{w}", f"/shelter?window={w}") for w in ("24h", "72h")),
+]
+TYPED = ("id", "device_id", "seq", "record_id", "created_at", "opened_at", "body")
+
+
+def _device_ids(centers: int, terminals: int) -> dict[str, str]:
+    return {
+        f"c{c:02d}-t{t}": f"センター{c + 1:02d}" for c in range(centers) for t in range(terminals)
+    }
+
+
+def _day_rows(rng: random.Random, device: str, start: int) -> dict[str, list[tuple[int, str]]]:
+    """One terminal's day: {kind: [(created_at, body_json)]}, opening hours 8:30-17:15."""
+    at = lambda: start + 30_600 + rng.randrange(31_500)  # noqa: E731
+    out: dict[str, list[tuple[int, str]]] = {}
+    out["metric"] = []
+    for _ in range(rng.randint(30, 42)):
+        service = rng.choice(SERVICES)
+        body = {
+            "service": service,
+            "outcome": rng.choice(OUTCOMES),
+            "assisted": rng.random() < 0.2,
+            "steps": [[s, int(rng.lognormvariate(9.5, 0.7))] for s in SERVICE_STEPS[service]],
+        }
+        if service == "procedure":
+            body["procedure"] = rng.choice(PROCEDURES)
+        out["metric"].append((at(), json.dumps(body)))
+    out["survey"] = [
+        (
+            at(),
+            json.dumps(
+                {
+                    "service": rng.choice(SERVICES),
+                    "score": min(10, max(0, int(rng.gauss(8, 2)))),
+                    "reasons": rng.sample(REASONS, rng.randint(0, 2)),
+                }
+            ),
+        )
+        for _ in range(rng.randint(7, 13))
+    ]
+    out["application"] = [
+        (at(), json.dumps({"procedure": rng.choice(PROCEDURES), "values": {}}))
+        for _ in range(rng.randint(7, 13))
+    ]
+    out["certificate_request"] = [
+        (at(), json.dumps({"certificate": rng.choice(CERTIFICATES), "values": {}}))
+        for _ in range(rng.randint(3, 7))
+    ]
+    out["booking"] = [
+        (at(), json.dumps({"topic": rng.choice(TOPICS), "values": {}}))
+        for _ in range(rng.randint(1, 3))
+    ]
+    out["queue_ticket"] = [(at(), '{"number": 1}') for _ in range(rng.randint(9, 15))]
+    out["device_health"] = [
+        (start + h * 3600, '{"printer": "ok", "paper": "ok", "card_reader": "ok"}')
+        for h in range(24)
+    ]
+    return out
+
+
+class _Seeder:
+    """Bulk inserts of typed and summary rows on one backend (not the store's API: speed)."""
+
+    def __init__(self, db: str) -> None:
+        from sync.central.store import open_store
+
+        open_store(db).close()  # the schema, by the store's own migrations
+        self.pg = db.startswith("postgresql")
+        if self.pg:
+            import psycopg
+
+            self.conn = psycopg.connect(db, autocommit=False)
+        else:
+            self.conn = sqlite3.connect(db, isolation_level=None)
+            self.conn.execute("PRAGMA synchronous = OFF")  # a bench store: speed over durability
+            self.conn.execute("BEGIN")
+
+    def typed(self, table: str, rows: list[tuple]) -> None:
+        if self.pg:
+            cols = ", ".join(TYPED[1:])
+            with self.conn.cursor().copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            self.conn.executemany(
+                f"INSERT INTO {table} ({', '.join(TYPED[1:])}) VALUES (?, ?, ?, ?, ?, ?)", rows
+            )
+
+    def summary(self, rows: list[tuple]) -> None:
+        cols = "metric, day, device_id, k1, k2, k3, n, total"
+        if self.pg:
+            with self.conn.cursor().copy(f"COPY dashboard_daily ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            self.conn.executemany(
+                f"INSERT INTO dashboard_daily ({cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows
+            )
+
+    def devices(self, ids: list[str], now: float) -> None:
+        sql = (
+            "INSERT INTO devices (device_id, committed_seq, committed_hash, max_seq, last_seen) "
+            "VALUES (?, 0, ?, 0, ?)"
+        )
+        rows = [(d, b"\0" * 32, now - i * 7) for i, d in enumerate(ids)]
+        if self.pg:
+            self.conn.cursor().executemany(sql.replace("?", "%s"), rows)
+        else:
+            self.conn.executemany(sql, rows)
+
+    def finish(self) -> None:
+        if self.pg:
+            self.conn.commit()
+            self.conn.autocommit = True
+            self.conn.execute("VACUUM ANALYZE")  # as autovacuum would have by then
+        else:
+            self.conn.execute("COMMIT")
+            self.conn.execute("ANALYZE")  # what summaries.analyze does on a store without stats
+        self.conn.close()
+
+
+def _seed(db: str, devices: dict[str, str], days: int, now: float, seed: int) -> tuple[int, int]:
+    from sync.central.dashboard import summaries
+    from sync.central.store_schema import KIND_TABLES
+
+    rng = random.Random(seed)
+    seeder = _Seeder(db)
+    seqs: Counter = Counter()
+    typed = summary_rows = 0
+    today = datetime.fromtimestamp(now, summaries.TOKYO).date()
+    for back in range(days - 1, -1, -1):
+        d = today - timedelta(days=back)
+        day = d.isoformat()
+        start, _ = summaries.day_bounds(day)
+        by_table: dict[str, list[tuple]] = {}
+        surveys, metrics, submissions, counted = [], [], Counter(), Counter()
+        for device in devices:
+            for kind, rows in _day_rows(rng, device, start).items():
+                table = by_table.setdefault(KIND_TABLES[kind], [])
+                for created_at, body in rows:
+                    seqs[device] += 1
+                    table.append((device, seqs[device], f"{device}-{seqs[device]}", created_at,
+                                  float(created_at + 60), body))  # fmt: skip
+                    if kind == "survey":
+                        surveys.append((device, body))
+                    elif kind == "metric":
+                        metrics.append((device, body))
+                    elif kind in ("queue_ticket", "shelter_checkin"):
+                        counted[(kind, device)] += 1
+                    elif kind != "device_health":
+                        item = json.loads(body).get(
+                            {"application": "procedure", "certificate_request": "certificate"}.get(
+                                kind, "topic"
+                            )
+                        )
+                        submissions[(kind, device, item)] += 1
+        for table, rows in by_table.items():
+            seeder.typed(table, rows)
+            typed += len(rows)
+        rows = summaries.summarize_day(
+            surveys,
+            metrics,
+            [(*k, n) for k, n in submissions.items()],
+            [(*k, n) for k, n in counted.items()],
+        )
+        seeder.summary([(m, day, dev, a, b, c, n, t) for m, dev, a, b, c, n, t in rows])
+        summary_rows += len(rows)
+        if back % 30 == 0:
+            progress(f"  seeded {typed:,} records through {day}")
+    seeder.devices(list(devices), now)
+    seeder.finish()
+    return typed, summary_rows
+
+
+def _measure(db: str, devices: dict[str, str], requests: int) -> dict[str, float]:
+    from sync.central.dashboard.app import DashboardConfig, create_app
+    from sync.central.dashboard.queries import Center
+    from sync.central.dashboard.server import DashboardServer, Listen
+
+    centers = {d: Center(d, c) for d, c in devices.items()}
+    app = create_app(DashboardConfig(db=db, refresh_s=0), centers=lambda: centers)
+    server = DashboardServer(
+        app, token=None, token_env="MADOGUCHI_DASHBOARD_TOKEN", listen=Listen("127.0.0.1", 0)
+    ).start()
+    out = {}
+    try:
+        for name, path in PAGES:
+            samples = []
+            for i in range(requests + 1):
+                t0 = time.perf_counter()
+                with urllib.request.urlopen(server.url.rstrip("/") + path, timeout=60) as r:
+                    r.read()
+                    if r.status != 200:
+                        raise click.ClickException(f"{path} answered {r.status}")
+                if i:  # the first request warms caches
+                    samples.append((time.perf_counter() - t0) * 1000)
+            out[name] = round(percentile(samples, 95), 1)
+            progress(f"  {name}: p95 {out[name]} ms")
+    finally:
+        server.stop()
+    return out
+
+
+@click.command("dashboard")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the contract).")
+@click.option("--centers", default=35, show_default=True, type=click.IntRange(1, 500))
+@click.option("--terminals", default=2, show_default=True, type=click.IntRange(1, 20))
+@click.option("--days", default=365, show_default=True, type=click.IntRange(1, 3650))
+@click.option("--requests", default=20, show_default=True, type=click.IntRange(1, 1000))
+@click.option(
+    "--backend",
+    type=click.Choice(["sqlite", "postgres", "both"]),
+    default="both",
+    show_default=True,
+    help="Which store to seed and measure (PostgreSQL: a throwaway cluster of its own).",
+)
+@click.option("--seed", default=22, show_default=True, help="Random seed of the synthetic year.")
+def command(
+    as_json: bool, centers: int, terminals: int, days: int, requests: int, backend: str, seed: int
+) -> None:
+    """Dashboard page times (p95) over a seeded year of a city, on SQLite and PostgreSQL."""
+    devices = _device_ids(centers, terminals)
+    now = time.time()
+    metrics: dict = {"page_ms_p95": {}, "page_ms_p95_max": {}, "seed_records": {}, "seed_s": {}}
+    metrics["summary_rows"] = {}
+    backends = ["sqlite", "postgres"] if backend == "both" else [backend]
+    workdir = Path(tempfile.mkdtemp(prefix="madoguchi-bench-dashboard-"))
+    try:
+        for name in backends:
+            rig = None
+            if name == "postgres":
+                from madoguchi.rig import PostgresRig
+
+                rig = PostgresRig(fsync=False).start()
+                db = rig.dsn
+            else:
+                db = str(workdir / "central.db")
+            try:
+                progress(f"{name}: seeding {len(devices)} terminals x {days} days")
+                t0 = time.monotonic()
+                typed, summary_rows = _seed(db, devices, days, now, seed)
+                metrics["seed_s"][name] = round(time.monotonic() - t0, 1)
+                metrics["seed_records"][name] = typed
+                metrics["summary_rows"][name] = summary_rows
+                pages = _measure(db, devices, requests)
+                metrics["page_ms_p95"][name] = pages
+                metrics["page_ms_p95_max"][name] = max(pages.values())
+            finally:
+                if rig is not None:
+                    rig.stop()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    emit("dashboard", metrics, {}, as_json=as_json)
