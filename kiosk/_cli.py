@@ -133,6 +133,8 @@ def _run(config: KioskConfig, display, run_seconds: float | None = None) -> None
     if services.config_bundle is not None:  # per-center staff PIN from the signed config
         bundle, center = services.config_bundle, device.center
         session.staff_pin_source = lambda: bundle.staff_pin_hash(center)
+    # The center's queue host, when this terminal is it: staff log in with the same PIN.
+    services.start_center_host(session._staff_pin_hash)
     app = build_app(session, services, display=display)
 
     def stop(*_args: object) -> None:  # the service manager (SIGTERM) may stop the kiosk

@@ -64,6 +64,9 @@ class KioskConfig:
     staff_pin_hash: str | None = None
     display: dict[str, Any] = field(default_factory=dict)
     session: dict[str, Any] = field(default_factory=dict)
+    # The center's shared queue (`kiosk.center.config.center_config` checks it); empty: the
+    # terminal keeps its own ticket counter.
+    center: dict[str, Any] = field(default_factory=dict)
 
 
 def load_kiosk_config(path: Path | None) -> KioskConfig:
@@ -93,6 +96,10 @@ def load_kiosk_config(path: Path | None) -> KioskConfig:
             bad = sorted(set(value) - SESSION_KEYS)
             if bad:
                 raise KioskConfigError(f"{path}: unknown [session] key(s) {', '.join(bad)}")
+            values[key] = dict(value)
+        elif key == "center":
+            if not isinstance(value, dict):
+                raise KioskConfigError(f"{path}: [center] must be a table")
             values[key] = dict(value)
         else:
             values[key] = str(value)

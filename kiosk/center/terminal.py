@@ -14,6 +14,7 @@ Guarantees:
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -80,10 +81,40 @@ class TerminalQueue:
         self.events = events  # e.g. `outbox.append(kind, body)`
         self.terminal = terminal
         self.offline_issued = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._sync_lock = threading.Lock()
+
+    def start(self, interval_s: float = 10.0) -> TerminalQueue:
+        """Hand offline tickets and events over every `interval_s` in a thread, so they reach
+        the host soon after the link is back even if nobody takes a ticket here."""
+
+        def loop() -> None:
+            while not self._stop.wait(interval_s):
+                try:
+                    self.sync()
+                except Exception as e:  # noqa: BLE001 - try again on the next round
+                    log.warning("center sync failed: %s", type(e).__name__)
+
+        self._thread = threading.Thread(target=loop, name="center-sync", daemon=True)
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self.host is not None:
+            self.host.close()
+        self.fallback.close()
 
     def sync(self) -> bool:
         """Hand offline tickets to the host and this terminal's events to the outbox. True when
         the host took everything."""
+        with self._sync_lock:
+            return self._sync()
+
+    def _sync(self) -> bool:
         self.fallback.flush(self.events)
         pending = self.fallback.unhanded()
         if not pending:

@@ -61,6 +61,12 @@ class KioskServices:
     city_name: str = "Madoguchi City"
     center_name: str = "Community Center"
     staff_alert: Any = None  # kiosk.staff_alert.StaffAlert (default) or another AlertPort
+    # kiosk.center.TerminalQueue: the center's shared queue and staff calls (docs/center.md);
+    # None: the terminal's own LocalState counter and the spoken call only.
+    center_queue: Any = None
+    center_config: Any = None  # kiosk.center.config.CenterConfig, when [center] is set
+    center_host_db: Path | None = None  # the queue host's SQLite file (this terminal serves)
+    _center_server: Any = field(default=None, init=False, repr=False)
     # The signed config bundle's card trust and staff PINs (None: not configured).
     config_bundle: ConfigBundleView | None = None
     _printer_adapter: PrinterAdapter | None = field(default=None, init=False, repr=False)
@@ -89,7 +95,7 @@ class KioskServices:
             printer=self._printer_adapter,
             online=OnlineAdapter(self.online_client) if self.online_client is not None else None,
             status=StatusAdapter(self.agent_status_path, self.outbox),
-            queue=LocalQueueAdapter(self.local_state) if self.local_state is not None else None,
+            queue=self._queue(),
             diagnostics=DiagnosticsAdapter(
                 card_reader=self.card_reader,
                 printer=self.printer,
@@ -101,11 +107,20 @@ class KioskServices:
             alert=self._alert(),
         )
 
+    def _queue(self) -> Any:
+        if self.center_queue is not None:
+            return self.center_queue
+        return LocalQueueAdapter(self.local_state) if self.local_state is not None else None
+
     def _alert(self) -> Any:
         if self.staff_alert is None:
-            from kiosk.staff_alert import StaffAlert
+            from kiosk.staff_alert import CenterStaffAlert, StaffAlert
 
-            self.staff_alert = StaffAlert()
+            self.staff_alert = (
+                CenterStaffAlert(self.center_queue)
+                if self.center_queue is not None
+                else StaffAlert()
+            )
         return self.staff_alert
 
     def watch_cards(self, session: Any, scheduler: Callable[[Callable[[], None]], Any]) -> Any:
@@ -116,7 +131,36 @@ class KioskServices:
         self._watcher = CardWatcher(ScheduledObserver(session, scheduler), reader_name).start()
         return self._watcher
 
+    def start_center_host(self, staff_pin_hash: Callable[[], str | None]) -> Any:
+        """On the center's queue host terminal (`[center] serve`): serve the queue, the staff
+        console and the calling display from this process, events into this outbox (one
+        appending process per outbox). Returns the server, or None when this is not the host."""
+        cfg = self.center_config
+        if cfg is None or cfg.serve is None or self._center_server is not None:
+            return None
+        from kiosk.center import CenterQueue
+        from kiosk.center.host import CenterHost, HostConfig, create_app
+        from kiosk.center.server import HostServer
+
+        queue = CenterQueue(self.center_host_db, cfg.center)
+        host = CenterHost(
+            HostConfig(cfg.center, cfg.name, cfg.token, counters=cfg.counters),
+            queue,
+            self.outbox.append,
+            staff_pin_hash,
+        )
+        self._center_server = HostServer(create_app(host), *cfg.serve).start()
+        self._center_server.queue = queue
+        return self._center_server
+
     def close(self) -> None:
+        server, self._center_server = self._center_server, None
+        if server is not None:
+            server.stop()
+            server.queue.close()
+        center, self.center_queue = self.center_queue, None
+        if center is not None:
+            center.close()
         watcher, self._watcher = self._watcher, None
         if watcher is not None:
             watcher.stop()
@@ -159,4 +203,23 @@ def open_services(config: KioskConfig) -> tuple[KioskServices, Any]:
         center_name=device.center,
         config_bundle=ConfigBundleView(bundles_dir(config), device.catalog_public),
     )
+    if config.center:
+        from kiosk.center.config import center_config
+
+        services.center_config = center = center_config(config.center)
+        services.center_queue = _center_queue(config, center, device.device_id, outbox).start()
+        services.center_host_db = config.state.with_name("center-host.sqlite3")
     return services, device
+
+
+def _center_queue(config: KioskConfig, center: Any, device_id: str, outbox: Any) -> Any:
+    """The center's shared queue from `[center]` (docs/center.md)."""
+    from kiosk.center import CenterQueue, HostClient, TerminalQueue
+
+    fallback = center.fallback_path or config.state.with_name("center-fallback.sqlite3")
+    return TerminalQueue(
+        HostClient(center.host_url, center.token, timeout_s=center.timeout_s),
+        CenterQueue(fallback, center.center, mark=center.mark),
+        outbox.append,  # a refusal keeps the events for the next flush (CenterQueue.flush)
+        terminal=device_id,
+    )
