@@ -316,3 +316,44 @@ def test_report_counts_records_without_names_or_devices(db):
     assert "tanaka" not in r.output and "term-1" not in r.output
     text = CliRunner().invoke(cli, ["consult", "report", "--db", db])
     assert text.exit_code == 0 and "hand-overs      1" in text.output
+
+
+def test_repeated_failed_logins_lock_the_username_for_a_while(db):
+    now = [1_000_000.0]
+    app = create_app(ConsoleConfig(db, secret_key=b"k" * 32), clock=lambda: now[0])
+    client = app.test_client()
+    for _ in range(5):
+        r = client.post("/login", data={"username": "tanaka", "password": "wrong password"})
+        assert r.status_code == 401
+    r = client.post("/login", data={"username": "tanaka", "password": PASSWORD})
+    assert r.status_code == 429 and 'id="login-locked"' in r.text
+    assert client.post("/login", data={"username": "sato", "password": PASSWORD}).status_code == 302
+    now[0] += 901
+    assert (
+        client.post("/login", data={"username": "tanaka", "password": PASSWORD}).status_code == 302
+    )
+
+
+def test_a_disabled_account_is_logged_out_and_cannot_log_in(db):
+    now = [2_000_000.0]
+    app = create_app(ConsoleConfig(db, secret_key=b"k" * 32), clock=lambda: now[0])
+    client = app.test_client()
+    assert (
+        client.post("/login", data={"username": "tanaka", "password": PASSWORD}).status_code == 302
+    )
+    assert client.get("/api/queue").status_code == 200
+    runner = CliRunner()
+    r = runner.invoke(cli, ["consult", "disable-staff", "--db", db, "tanaka"])
+    assert r.exit_code == 0, r.output
+    now[0] += 11  # the session's presence check comes every 10 s
+    assert client.get("/api/queue").status_code == 401
+    assert (
+        client.post("/login", data={"username": "tanaka", "password": PASSWORD}).status_code == 401
+    )
+    r = runner.invoke(cli, ["consult", "disable-staff", "--db", db, "--enable", "tanaka"])
+    assert r.exit_code == 0
+    assert (
+        client.post("/login", data={"username": "tanaka", "password": PASSWORD}).status_code == 302
+    )
+    r = runner.invoke(cli, ["consult", "disable-staff", "--db", db, "nobody"])
+    assert r.exit_code == 1 and "no staff account 'nobody'" in r.output

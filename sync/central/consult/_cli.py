@@ -64,6 +64,26 @@ def add_staff(db: str, roles, display_name: str, password_stdin: bool, username:
     click.echo(f"staff account {username}: {' '.join(roles)}")
 
 
+@consult.command("disable-staff")
+@click.option("--db", required=True, help=_DB_HELP)
+@click.option("--enable", is_flag=True, help="Enable the account again instead.")
+@click.argument("username")
+def disable_staff(db: str, enable: bool, username: str) -> None:
+    """Disable a staff account (its open console sessions end within 10 s), or --enable it."""
+    from sync.central.consult.errors import ConsultError
+    from sync.central.consult.tables import ConsultTables
+    from sync.central.store import open_store
+
+    store = open_store(db)
+    try:
+        found = ConsultTables(store).set_disabled(username, not enable)
+    finally:
+        store.close()
+    if not found:
+        raise ConsultError(f"no staff account {username[:40]!r}")
+    click.echo(f"staff account {username}: {'enabled' if enable else 'disabled'}")
+
+
 @consult.command("list-staff")
 @click.option("--db", required=True, help=_DB_HELP)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")

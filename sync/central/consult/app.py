@@ -3,6 +3,8 @@
 Invariants:
 - Every page and API call but /login and /static needs a logged-in staff account (signed session
   cookie: HttpOnly, SameSite=Strict); an API call without one is a 401, a page redirects to /login.
+  A disabled account's session ends within 10 s; `login_failures` failed logins for a username
+  within `login_lock_s` lock it (429) until they age out.
 - POSTs to /api/ need `Content-Type: application/json` and, when the browser sends one, an Origin
   equal to the console's own (cross-site forms cannot send either), so no CSRF token is needed.
 - A hand-over puts the call back in another topic's queue (the terminal makes a new offer); only
@@ -20,6 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from contextlib import closing
@@ -62,10 +65,45 @@ class ConsoleConfig:
     secret_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     secure_cookies: bool = False  # True behind TLS (production); tests speak plain HTTP
     max_body_bytes: int = 64 * 1024
+    login_failures: int = 5  # failed logins per username within login_lock_s before a lock
+    login_lock_s: float = 900.0
     stale_s: float = 20.0  # a waiting terminal that stopped polling this long is dropped
     # ICE servers for the browser (the city's TURN, e.g. coturn). Empty: host candidates only,
     # enough on one LAN — and never a public STUN server by default.
     ice_servers: tuple[dict, ...] = ()
+
+
+class _LoginThrottle:
+    """Failed logins per username (known or not, so the lock tells nothing about which exist):
+    after `limit` failures within `window_s` the username is locked until the oldest ages out.
+    Per console process: several processes each count (documented)."""
+
+    def __init__(self, limit: int, window_s: float) -> None:
+        self.limit, self.window_s = limit, window_s
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, username: str, now: float) -> list[float]:
+        times = [t for t in self._failures.get(username, []) if now - t < self.window_s]
+        if times:
+            self._failures[username] = times
+        else:
+            self._failures.pop(username, None)
+        return times
+
+    def locked(self, username: str, now: float) -> bool:
+        with self._lock:
+            return len(self._recent(username, now)) >= self.limit
+
+    def failed(self, username: str, now: float) -> None:
+        with self._lock:
+            if len(self._failures) > 10_000:  # bounded memory under a spray of usernames
+                self._failures.clear()
+            self._failures.setdefault(username, []).append(now)
+
+    def reset(self, username: str) -> None:
+        with self._lock:
+            self._failures.pop(username, None)
 
 
 def create_app(config: ConsoleConfig, *, clock: Callable[[], float] = time.time) -> Flask:
@@ -82,6 +120,8 @@ def create_app(config: ConsoleConfig, *, clock: Callable[[], float] = time.time)
         SESSION_COOKIE_SECURE=config.secure_cookies,
         MAX_CONTENT_LENGTH=config.max_body_bytes,
     )
+
+    throttle = _LoginThrottle(config.login_failures, config.login_lock_s)
 
     def tables() -> closing[Store]:
         return closing(open_store(config.db))
@@ -121,7 +161,12 @@ def create_app(config: ConsoleConfig, *, clock: Callable[[], float] = time.time)
         now = clock()
         if now - session.get("seen_at", 0) >= _SEEN_EVERY_S:  # presence, one write per 10 s
             with tables() as store:
-                ConsultTables(store).seen(staff.username, now)
+                enabled = ConsultTables(store).seen(staff.username, now)
+            if not enabled:  # disabled (or removed) since login: out within 10 s
+                session.clear()
+                if request.path.startswith("/api/"):
+                    return api_error(401, "login_required")
+                return redirect("/login")
             session["seen_at"] = now
         if request.method == "POST":
             origin = request.headers.get("Origin")
@@ -137,14 +182,20 @@ def create_app(config: ConsoleConfig, *, clock: Callable[[], float] = time.time)
             return render_template("login.html", error=None, roles=ROLES)
         username = request.form.get("username", "")[:64]
         password = request.form.get("password", "")[:512]
+        now = clock()
+        if throttle.locked(username, now):
+            log.info("consult console: login refused, too many failures")
+            return render_template("login.html", error="locked", roles=ROLES), 429
         with tables() as store:
             found = ConsultTables(store).staff(username)
         # Hash even for an unknown user, so timing does not tell which usernames exist.
         ok = verify_password(password, found[1] if found else _DUMMY_HASH) and found is not None
         if not ok:
+            throttle.failed(username, now)
             log.info("consult console: failed login")
             return render_template("login.html", error="credentials", roles=ROLES), 401
         staff = found[0]
+        throttle.reset(username)
         session.clear()
         session["user"] = {
             "username": staff.username,

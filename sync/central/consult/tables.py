@@ -108,9 +108,24 @@ class ConsultTables:
         )
         return rows[0][0] if rows else ""
 
-    def seen(self, username: str, now: float) -> None:
+    def seen(self, username: str, now: float) -> bool:
+        """Record that `username`'s console is open; False if the account is disabled or gone."""
         with self._tx("consult staff seen"):
-            self._x("UPDATE consult_staff SET seen_at = ? WHERE username = ?", (now, username))
+            rows = self._x(
+                "UPDATE consult_staff SET seen_at = ? WHERE username = ? AND disabled = 0 "
+                "RETURNING username",
+                (now, username),
+            )
+        return bool(rows)
+
+    def set_disabled(self, username: str, disabled: bool) -> bool:
+        """False if there is no such account."""
+        with self._tx("consult staff disable"):
+            rows = self._x(
+                "UPDATE consult_staff SET disabled = ? WHERE username = ? RETURNING username",
+                (1 if disabled else 0, username),
+            )
+        return bool(rows)
 
     def accepting_staff_seen(self, since: float) -> int:
         """How many enabled accounts that may accept had a console open since `since`."""
