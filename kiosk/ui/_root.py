@@ -43,11 +43,21 @@ NOTICE_TEXT = {
     "refused": "The city office could not accept this request. Please go to the counter.",
     "slot_taken": "That time was just taken. Please choose another time.",
     "staff_called": "A staff member is coming.",
+    "staff_calling": "Calling a staff member.",
+    "staff_coming": "A staff member is on the way. Please wait a moment.",
+    "staff_unanswered": "No staff member has answered yet. We are calling again. You can also go to the counter.",
+    "staff_call_failed": "The staff call could not be sent. Please go to the counter.",
     "staff_pin_wrong": "Wrong staff PIN.",
     "reprinted": "Reprinted: {count}",
     "session_ended": "The session ended and your data was erased.",
 }
-_NOTICE_STYLE = {"staff_called": "warn", "checklist_printed": "warn", "reprinted": "warn"}
+_NOTICE_STYLE = {
+    "staff_calling": "warn",
+    "staff_coming": "warn",
+    "staff_called": "warn",
+    "checklist_printed": "warn",
+    "reprinted": "warn",
+}
 
 
 def load_kv(name: str) -> None:
