@@ -205,7 +205,7 @@ def run_central_cuts(
             )
             _traffic(terms, receipts, rng, records_per_point, until=lambda p=proc: not p.running())
             if proc.running():
-                wait_for(lambda p=proc: not p.running() or _drained(terms), 30)
+                wait_for(lambda p=proc: not p.running() or _drained(terms), 10)
             code, _ = proc.stop()
             if code != CUT_EXIT_CODE:
                 report["runs_without_cut"] += 1

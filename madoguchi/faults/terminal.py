@@ -96,6 +96,11 @@ def main(argv=None) -> int:
         print(json.dumps({"error": type(e).__name__}), flush=True)
         return EXIT_NOT_STARTED
     opened = time.monotonic()
+    # Said at once: a run cut later still reports how long its start (recovery) took.
+    print(
+        json.dumps({"start_s": round(opened - started, 4), "open_s": round(opened - opening, 4)}),
+        flush=True,
+    )
     if args.durability_off:
         outbox._conn().execute("PRAGMA synchronous=OFF")
     agent = Agent(
@@ -138,8 +143,6 @@ def main(argv=None) -> int:
             {
                 "ops": vfs.ops if vfs else None,
                 "syncs": vfs.syncs if vfs else None,
-                "start_s": round(opened - started, 4),
-                "open_s": round(opened - opening, 4),
                 "run_s": round(done - started, 4),
                 "drained": drained,
             }
