@@ -162,7 +162,11 @@ class Worker:
         if self.pc is not None:
             self.emit({"event": "error", "reason": "busy"})
             return
-        offer = await self._new_peer()
+        try:
+            offer = await self._new_peer()
+        except Exception as e:  # noqa: BLE001 - a missing camera or microphone: said plainly
+            await self.finish("unavailable", reason=f"media_{type(e).__name__}")
+            return
         try:
             got = await self.request(
                 {"op": "open", "topic": topic, "language": language, "offer": offer}
@@ -192,7 +196,11 @@ class Worker:
         from sync.protocol_errors import RequestError
 
         await self._drop_peer()
-        offer = await self._new_peer()
+        try:
+            offer = await self._new_peer()
+        except Exception as e:  # noqa: BLE001 - the camera went away between two calls
+            await self.finish("unavailable", reason=f"media_{type(e).__name__}")
+            return
         for _ in range(10):
             try:
                 got = await self.request(
@@ -240,7 +248,11 @@ class Worker:
                 self.emit(event)
             if state == "accepted" and "answer" in got and self.pc is not None:
                 answer = RTCSessionDescription(got["answer"], "answer")
-                await self.pc.setRemoteDescription(answer)
+                try:
+                    await self.pc.setRemoteDescription(answer)
+                except Exception as e:  # noqa: BLE001 - an answer we cannot use ends the call
+                    await self.finish("network", reason=f"answer_{type(e).__name__}")
+                    return
                 self.emit(
                     {
                         "event": "answered",
