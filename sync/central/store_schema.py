@@ -259,6 +259,25 @@ _CENTER_QUEUE = [
     *(f"ALTER TABLE {t} ADD COLUMN purged_at {{real}}" for t in _CENTER_KINDS.values()),
 ]
 
+# Bookings that hold (engineer "center", sync/central/bookings.py): what central decided for each
+# booking that came as a record (made offline): confirmed in its slot, moved to the nearest later
+# slot of the topic, or a callback; one row per record, so several receivers decide once.
+_CENTER_BOOKINGS = [
+    """CREATE TABLE booking_outcomes (
+    device_id TEXT NOT NULL,
+    seq {int} NOT NULL,
+    reference TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    requested_slot TEXT,
+    outcome TEXT NOT NULL,
+    slot_id TEXT,
+    start TEXT,
+    at {real} NOT NULL,
+    PRIMARY KEY (device_id, seq)
+)""",
+    "CREATE INDEX booking_outcomes_reference ON booking_outcomes (reference)",
+]
+
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("0001_initial", _INITIAL),
     ("0002_time_indexes", _TIME_INDEXES),
@@ -270,6 +289,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     ("0006_consult_tables_staff_seen", _CONSULT_STAFF_SEEN),
     ("0007_dashboard_daily", _DASHBOARD_DAILY),
     ("0008_center_queue", _CENTER_QUEUE),
+    ("0008_center_queue_bookings", _CENTER_BOOKINGS),
 ]
 
 _TYPES = {
