@@ -9,7 +9,9 @@ and frames decoded per second are counted on both sides, with the call worker's 
 second (getrusage of the worker itself) and resident memory. Metrics: connect_ms_median (the
 slower side of each call, median over calls), connect_ms_terminal_median,
 connect_ms_console_median, frames_per_s_terminal, frames_per_s_console (640×480 asked of both
-sides), terminal_cpu_cores, worker_rss_mb.
+sides), terminal_cpu_cores, worker_rss_mb, and kiosk_rss_delta_mb: how much the process holding
+the `CallPort` (as the kiosk UI does) grew during the call — measured on this bench process,
+which also hosts the receiver, the agent and the Playwright client, so an upper bound.
 """
 
 from __future__ import annotations
@@ -35,11 +37,12 @@ def command(as_json: bool, calls: int, seconds: float) -> None:
     from sync.central.consult import ConsultTables
     from sync.central.store import open_store
 
-    connect_t, connect_c, fps_t, fps_c, cpu, rss = [], [], [], [], [], []
+    connect_t, connect_c, fps_t, fps_c, cpu, rss, holder_delta = [], [], [], [], [], [], []
     with CallRig() as rig:
         rig.add_staff("bench", _PASSWORD, "specialist")
         page = rig.console_page("bench", _PASSWORD)
         for i in range(calls):
+            holder_before = rss_mb() or 0.0
             port = rig.call_port()
             port.wait_for("ready", 30)
             port.call("welfare", "ja")
@@ -79,6 +82,7 @@ def command(as_json: bool, calls: int, seconds: float) -> None:
             fps_c.append((c1 - c0) / (t1 - t0))
             cpu.append((s1["cpu_s"] - s0["cpu_s"]) / wall)
             rss.append(rss_mb(port.pid) or 0.0)
+            holder_delta.append((rss_mb() or 0.0) - holder_before)
             page.click("#hangup")
             port.wait_for("ended", 15)
             port.close()
@@ -97,6 +101,7 @@ def command(as_json: bool, calls: int, seconds: float) -> None:
         "frames_per_s_console": round(statistics.median(fps_c), 1),
         "terminal_cpu_cores": round(statistics.median(cpu), 3),
         "worker_rss_mb": round(statistics.median(rss), 1),
+        "kiosk_rss_delta_mb": round(statistics.median(holder_delta), 1),
         "calls": calls,
         "seconds_per_call": seconds,
     }
