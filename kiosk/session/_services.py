@@ -107,7 +107,7 @@ class _ServiceFlow(_SessionCore):
         online = self.ports.online if slot is not None and not self.slots_offline else None
         request_id = self._random_bytes(12).hex()
 
-        def job() -> tuple[str, PortPrintError | None]:
+        def job() -> tuple[str, bool, PortPrintError | None]:
             reference = None
             if online is not None:
                 try:
@@ -119,8 +119,12 @@ class _ServiceFlow(_SessionCore):
                     reference = str(reply["reference"])
                 except PortOfflineError:
                     reference = None
-            if reference is None:
-                appended = self.ports.outbox.append("booking", body)
+            provisional = reference is None
+            if provisional:
+                # The same request id as the online try: if that one was booked after all
+                # (its reply lost), central answers it instead of taking a second place.
+                queued = {**body, "request_id": request_id} if slot is not None else body
+                appended = self.ports.outbox.append("booking", queued)
                 reference = self._reference(appended.seq)
             slip = {
                 "topic": topic,
@@ -130,13 +134,14 @@ class _ServiceFlow(_SessionCore):
                 "start": slot.start if slot else None,
                 "minutes": slot.minutes if slot else None,
                 "callback": slot is None,
+                "provisional": provisional and slot is not None,
                 "date": _dt.datetime.fromtimestamp(self._wall_clock()).strftime("%Y-%m-%d %H:%M"),
             }
             try:
                 self._print("consultation_slip", slip)
             except PortPrintError as e:
-                return reference, e
-            return reference, None
+                return reference, provisional, e
+            return reference, provisional, None
 
         def done(result: Any, error: BaseException | None) -> None:
             if isinstance(error, PortOutboxFullError):
@@ -150,9 +155,13 @@ class _ServiceFlow(_SessionCore):
                 return
             if error is not None:
                 raise error
-            self.reference, print_error = result
+            self.reference, provisional, print_error = result
             self.booking = Booking(
-                topic, slot.id if slot else None, slot.start if slot else None, self.reference
+                topic,
+                slot.id if slot else None,
+                slot.start if slot else None,
+                self.reference,
+                provisional=provisional and slot is not None,
             )
             self.receipt_printed = print_error is None
             if print_error is not None:

@@ -153,6 +153,9 @@ class Booking:
     slot_id: str | None  # None: a callback was requested
     start: str | None
     reference: str
+    # Made offline: a request central applies later (sync/central/bookings.py), the slip says
+    # provisional (仮予約) until then; online bookings are confirmed at once.
+    provisional: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,161 @@
+"""Bookings that hold: central applies the bookings that came as records (made offline at a
+terminal, a provisional slip in the resident's hand) to the slots it owns.
+
+Guarantees:
+- Central owns the slots (`consultation_slots`); a place is taken only through
+  `Store.book_slot`, one conditional UPDATE, so no slot is ever booked past its capacity, online
+  or offline, whichever receiver applies it (several receivers may share one PostgreSQL).
+- One booking per request: the request id is the one the terminal first tried online (kept in
+  the record's body), else the record id; a booking already made for it (say the online reply
+  was lost) is the answer, never a second place.
+- The rule for a slot that is full, past or gone: the nearest later open slot of the same topic
+  (`moved`), else `callback` (staff call the resident back). A callback request stays `callback`.
+- One outcome per record (`booking_outcomes`, keyed by device and seq, inserted with ON CONFLICT
+  DO NOTHING): two receivers deciding the same record at once end with one row and one place.
+- The outcome is found by the reference on the provisional slip (`outcome_for_reference`), for
+  the terminal (at the resident's next visit: reprint) and for staff; nothing personal is read
+  except the fields needed (slot, topic, request id); the callback phone is never copied.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["BookingApplier", "kiosk_reference", "outcome_for_reference"]
+
+log = logging.getLogger("sync.central.bookings")
+
+
+def kiosk_reference(device_id: str, seq: int) -> str:
+    """The reference the terminal printed (kiosk.session._base._reference: same arithmetic)."""
+    core = f"{device_id}-{seq:06d}"
+    check = sum((i + 1) * b for i, b in enumerate(core.encode())) % 10
+    return f"{core}-{check}"
+
+
+class BookingApplier:
+    """`run_once()` decides up to `chunk` booking records without an outcome; returns how many."""
+
+    def __init__(
+        self,
+        store: Callable[[], Any],
+        *,
+        chunk: int = 200,
+        clock: Callable[[], float] = time.time,
+        local_now: Callable[[], str] | None = None,
+    ) -> None:
+        self._store_factory = store
+        self._store: Any = None
+        self.chunk = chunk
+        self._clock = clock
+        self._local_now = local_now or (
+            lambda: _dt.datetime.fromtimestamp(self._clock()).strftime("%Y-%m-%dT%H:%M")
+        )
+        self.decided: dict[str, int] = {}
+
+    @property
+    def store(self) -> Any:
+        if self._store is None:
+            self._store = self._store_factory()
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def run_once(self) -> int:
+        st = self.store
+        rows = st._read(
+            "bookings_undecided",
+            "SELECT b.device_id, b.seq, b.record_id, b.body FROM bookings b "
+            "LEFT JOIN booking_outcomes o ON o.device_id = b.device_id AND o.seq = b.seq "
+            "WHERE o.device_id IS NULL ORDER BY b.id LIMIT ?",
+            (self.chunk,),
+        )
+        for device_id, seq, record_id, body in rows:
+            try:
+                self._decide(st, device_id, int(seq), record_id, json.loads(body))
+            except Exception as e:  # noqa: BLE001 - one record never stops the others
+                log.error("booking %s/%s not decided: %s", device_id, seq, type(e).__name__)
+        return len(rows)
+
+    def drain(self) -> int:
+        total = 0
+        while (n := self.run_once()) > 0:
+            total += n
+        return total
+
+    def _decide(self, st: Any, device_id: str, seq: int, record_id: str, body: dict) -> None:
+        reference = kiosk_reference(device_id, seq)
+        topic = str(body.get("topic", ""))
+        wanted = body.get("slot")
+        request_id = str(body.get("request_id") or record_id)
+        now, now_local = self._clock(), self._local_now()
+        outcome, slot = "callback", None
+        if isinstance(wanted, str) and wanted:
+            result, row = st.book_slot(device_id, request_id, wanted, reference, now_local, now)
+            if result == "booked":
+                slot = row
+                outcome = "confirmed" if row[1] == wanted else "moved"
+            else:
+                slot = self._nearest_later(st, device_id, request_id, reference, topic, body)
+                outcome = "moved" if slot else "callback"
+        row = (
+            device_id,
+            seq,
+            reference,
+            topic,
+            wanted if isinstance(wanted, str) else None,
+            outcome,
+            slot[1] if slot else None,
+            slot[3] if slot else None,
+            now,
+        )
+        with st._transaction("booking_outcome"):
+            st._execute(
+                st._q(
+                    "INSERT INTO booking_outcomes (device_id, seq, reference, topic, "
+                    "requested_slot, outcome, slot_id, start, at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, seq) DO NOTHING"
+                ),
+                row,
+            )
+        self.decided[outcome] = self.decided.get(outcome, 0) + 1
+
+    def _nearest_later(
+        self, st: Any, device_id: str, request_id: str, reference: str, topic: str, body: dict
+    ) -> tuple | None:
+        after = max(str(body.get("start") or ""), self._local_now())
+        for slot_id, *_ in st.open_slots(topic, after, 20):
+            result, row = st.book_slot(
+                device_id, request_id, slot_id, reference, self._local_now(), self._clock()
+            )
+            if result == "booked":
+                return row
+        return None
+
+
+def outcome_for_reference(store: Any, reference: str) -> dict[str, Any] | None:
+    """What central decided for the booking with this slip reference, or None (not yet)."""
+    rows = store._read(
+        "booking_outcome",
+        "SELECT outcome, topic, requested_slot, slot_id, start FROM booking_outcomes "
+        "WHERE reference = ?",
+        (reference,),
+    )
+    if not rows:
+        return None
+    outcome, topic, requested, slot_id, start = rows[0]
+    return {
+        "outcome": outcome,
+        "topic": topic,
+        "requested_slot": requested,
+        "slot": slot_id,
+        "start": start,
+    }
