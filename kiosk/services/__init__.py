@@ -84,7 +84,11 @@ class KioskServices:
                 renderer = self.renderer = RemoteRenderer().start()
                 self._owns_renderer = True
             self._printer_adapter = PrinterAdapter(
-                self.printer, renderer, city_name=self.city_name, center_name=self.center_name
+                self.printer,
+                renderer,
+                city_name=self.city_name,
+                center_name=self.center_name,
+                city=self.config_bundle.city if self.config_bundle is not None else None,
             )
         return SessionPorts(
             card=CardReaderAdapter(

@@ -1,6 +1,8 @@
 """What the kiosk takes from the signed device config bundle besides the sealing key: the card
-trust (`payload["card_trust"]`: JPKI CAs, their CRLs, kenhojo authorities) and the staff PIN
-hash of this terminal's center (`payload["staff_pins"]`: `{center: "pbkdf2-sha256$..."}`).
+trust (`payload["card_trust"]`: JPKI CAs, their CRLs, kenhojo authorities), the staff PIN
+hash of this terminal's center (`payload["staff_pins"]`: `{center: "pbkdf2-sha256$..."}`) and
+the issuing city for certificates (`payload["city"]`: `{"name": "豊橋市", "mayor": "豊橋市長
+山田 太郎", "seal_png_b64": <the official seal, a PNG of at most 64 KiB>}`).
 
 Invariants (as `sync.outbox.AnnouncedSealingKey` for the sealing key):
 - Nothing is taken from a bundle whose signature does not verify with the pinned catalog key
@@ -25,6 +27,32 @@ from typing import Any
 log = logging.getLogger("kiosk.services")
 
 STAFF_PINS_KEY = "staff_pins"
+CITY_KEY = "city"
+
+
+def _city(entry: Any) -> dict[str, str] | None:
+    """The `city` entry, checked as the certificate renderer will (a bad one is refused here,
+    so a certificate never fails to print over it)."""
+    import base64
+    import binascii
+
+    if entry is None:
+        return None
+    if not isinstance(entry, dict) or set(entry) - {"name", "mayor", "seal_png_b64"}:
+        raise ValueError("city must be an object with name, mayor, seal_png_b64")
+    out = {k: entry.get(k, "") for k in ("name", "mayor", "seal_png_b64")}
+    if not all(isinstance(v, str) for v in out.values()) or not out["name"].strip():
+        raise ValueError("city name, mayor and seal must be text (name not empty)")
+    if len(out["name"]) > 100 or len(out["mayor"]) > 100:
+        raise ValueError("city name or mayor too long")
+    if out["seal_png_b64"]:
+        try:
+            png = base64.b64decode(out["seal_png_b64"], validate=True)
+        except (binascii.Error, ValueError):
+            png = b""
+        if not png.startswith(b"\x89PNG\r\n\x1a\n") or len(png) > 64 * 1024:
+            raise ValueError("city seal_png_b64 must be a PNG of at most 64 KiB")
+    return out
 
 
 def _staff_pins(entry: Any) -> dict[str, str]:
@@ -54,6 +82,7 @@ class ConfigBundleView:
         self._version = 0
         self._trust: Any = None
         self._staff: dict[str, str] = {}
+        self._city: dict[str, str] | None = None
 
     def _refresh(self) -> None:
         if self._catalog_public is None:
@@ -97,6 +126,10 @@ class ConfigBundleView:
             self._staff = _staff_pins(bundle.payload.get(STAFF_PINS_KEY, {}))
         except ValueError:
             log.warning("config bundle v%d: staff PINs unchanged (malformed)", bundle.version)
+        try:
+            self._city = _city(bundle.payload.get(CITY_KEY))
+        except ValueError:
+            log.warning("config bundle v%d: city unchanged (malformed)", bundle.version)
 
     def card_trust(self) -> Any:
         """The `devices.card.trust.CardTrust` of the newest config bundle, or None."""
@@ -109,3 +142,9 @@ class ConfigBundleView:
         with self._lock:
             self._refresh()
             return self._staff.get(center)
+
+    def city(self) -> dict[str, str] | None:
+        """The issuing city of the newest config bundle ({name, mayor, seal_png_b64}), or None."""
+        with self._lock:
+            self._refresh()
+            return self._city

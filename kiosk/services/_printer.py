@@ -1,5 +1,10 @@
 """`PrinterPort` over the printer and a document renderer: session print jobs become document
-infos (no card data on paper but a certificate holder's, when central sent it)."""
+infos (no card data on paper but a certificate holder's, when central sent it).
+
+A certificate prints what central's reply carries for the options the resident chose (household,
+head and relationship, domicile, moved-in date, My Number; seal number and impression; the tax
+year) and, from the signed config bundle's `city` when set, the issuing city, the mayor's name
+and the official seal image; its QR code holds central's signed verification reference."""
 
 from __future__ import annotations
 
@@ -43,6 +48,37 @@ def _checklist_item(d: Any, i: dict[str, Any]) -> Any:
     )
 
 
+def _certificate_fields(d: Any, holder: dict[str, Any]) -> dict[str, Any]:
+    """The CertificateInfo fields of the options central passed on in `holder`."""
+    out: dict[str, Any] = {
+        k: str(holder[k])
+        for k in ("head_of_household", "relationship", "domicile", "domicile_head", "my_number")
+        if holder.get(k)
+    }
+    if holder.get("moved_in"):
+        out["moved_in"] = _dt.date.fromisoformat(holder["moved_in"])
+    if holder.get("household"):
+        out["members"] = tuple(
+            d.CertificateMember(
+                name=m["name"],
+                birth_date=_dt.date.fromisoformat(m["birth_date"]),
+                relationship=m.get("relationship") or "",
+                moved_in=_date(m.get("moved_in")),
+                my_number=m.get("my_number") or "",
+            )
+            for m in holder["household"]
+        )
+    if holder.get("seal_number"):
+        out["seal_number"] = str(holder["seal_number"])
+    if holder.get("seal_png_b64"):
+        out["impression_png_b64"] = str(holder["seal_png_b64"])
+    if isinstance(holder.get("tax"), dict):
+        out["tax"] = d.TaxYear(
+            **{k: int(holder["tax"][k]) for k in ("fiscal_year", "income_yen", "tax_yen")}
+        )
+    return out
+
+
 def _next_steps(data: dict[str, Any]) -> dict[str, Any]:
     """The receipt's 'what next' fields from a session job (absent in older jobs)."""
     return {
@@ -70,6 +106,7 @@ class PrinterAdapter:
         session_prints: Any = None,
         wait_timeout_s: float | None = 30.0,
         now: Callable[[], _dt.datetime] = _dt.datetime.now,
+        city: Callable[[], dict[str, str] | None] | None = None,
     ) -> None:
         from devices.printer import SessionPrints
 
@@ -80,6 +117,7 @@ class PrinterAdapter:
         self.session_prints = session_prints if session_prints is not None else SessionPrints()
         self.wait_timeout_s = wait_timeout_s
         self._now = now
+        self._city = city  # the signed config's {name, mayor, seal_png_b64}, or None
 
     def render(self, job: PrintJob) -> tuple[str, bytes, str]:
         """(role, pdf, title) for a session print job."""
@@ -134,18 +172,23 @@ class PrinterAdapter:
             holder = doc.get("holder") if isinstance(doc, dict) else None
             reference = str(data.get("reference") or doc.get("reference") or "")
             if job.kind == "certificate" and kind and isinstance(holder, dict):
+                city = (self._city() if self._city is not None else None) or {}
                 info = d.CertificateInfo(
-                    **base,
+                    **{**base, "city_name": city.get("name") or self.city_name},
                     certificate_kind=kind,
                     reference=reference,
                     holder_name=holder["name"],
                     holder_address=holder["address"],
                     holder_birth_date=_dt.date.fromisoformat(holder["birth_date"]),
-                    issuer=str(doc.get("issuer") or self.city_name),
+                    issuer=city.get("name") or str(doc.get("issuer") or self.city_name),
+                    mayor=city.get("mayor", ""),
+                    seal_png_b64=city.get("seal_png_b64", ""),
+                    verify=str(doc.get("verify") or ""),
                     verification_code=str(doc.get("verification_code", "")),
                     # The copies asked (and charged) are printed: one page each (issue 20).
                     # (never coerced: a bad count is refused, not quietly printed once)
                     copies=data.get("copies", 1),
+                    **_certificate_fields(d, holder),
                 )
                 return "document", r.certificate(info), "certificate"
             # Without holder data from central (or for a type the renderer lacks), the resident
@@ -171,7 +214,7 @@ class PrinterAdapter:
 
         try:
             role, pdf, title = self.render(job)
-        except (DocumentDataError, KeyError, ValueError) as e:
+        except (DocumentDataError, KeyError, ValueError, TypeError) as e:
             raise PortPrintError(("document-data",)) from e
         try:
             self.printer.print_and_wait(role, pdf, title, timeout=self.wait_timeout_s)

@@ -62,17 +62,33 @@ class _CardFlow(_VisitFlow):
         self._enter_place_card()
         return True
 
-    def choose_certificate(self, certificate_id: str, copies: int, purpose: str | None) -> bool:
+    def choose_certificate(
+        self, certificate_id: str, copies: int, purpose: str | None, options: dict | None = None
+    ) -> bool:
+        """`options`: what to print (see `CertificateOrder.options`); central refuses bad ones."""
         cert = self.catalog.certificates.get(certificate_id)
         if self.step is not Step.CERTIFICATE_CHOOSE or cert is None:
             return False
         self.touch()
         ok_purpose = purpose in {p.id for p in cert.purposes} if cert.purposes else purpose is None
+        ok_options = options is None or (
+            isinstance(options, dict)
+            and len(options) <= 8
+            and all(
+                isinstance(k, str) and isinstance(v, bool | str | int) for k, v in options.items()
+            )
+        )
         if not (isinstance(copies, int) and 1 <= copies <= cert.max_copies) or not ok_purpose:
             self._notice(NoticeCode.INVALID_VALUE, field="copies" if ok_purpose else "purpose")
             self._changed()
             return False
-        self.certificate = CertificateOrder(cert.id, copies, purpose, cert.fee_yen * copies)
+        if not ok_options:
+            self._notice(NoticeCode.INVALID_VALUE, field="options")
+            self._changed()
+            return False
+        self.certificate = CertificateOrder(
+            cert.id, copies, purpose, cert.fee_yen * copies, dict(options or {})
+        )
         self.card_purpose = CardPurpose.JPKI
         self._enter_place_card()
         return True
@@ -381,6 +397,7 @@ class _CardFlow(_VisitFlow):
             "certificate": order.certificate_id,
             "copies": order.copies,
             "purpose": order.purpose,
+            "options": order.options,
             "fee_yen": order.fee_yen,
             "language": lang,
             "requested_at": self._wall_clock(),

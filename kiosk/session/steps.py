@@ -145,6 +145,10 @@ class CertificateOrder:
     copies: int
     purpose: str | None
     fee_yen: int  # total for all copies
+    # What the resident chose to print (as at コンビニ交付 machines; central checks them, see
+    # sync.central.certificate_content): household "self"/"all", head, domicile, moved_in,
+    # my_number (bools); fiscal_year (tax). Empty: the defaults.
+    options: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,12 @@ Invariants:
   back office cannot answer → the certificate is issued without `holder` (the kiosk prints a
   slip; staff print the document at the counter) and only the error class is logged. A request
   queued offline never reaches this issuer: it is forwarded as a claim to verify at the counter.
+- What the certificate prints besides the holder follows the request's `options`
+  (`sync.central.certificate_content`: 世帯全員/本人のみ, 世帯主・続柄, 本籍, 住民となった年月日,
+  個人番号; the tax year): only the fields asked for pass into `holder`; bad options are refused
+  (`bad_options`) before the card check. With a document key, the reply carries `verify`: the
+  signed verification reference (`sync.central.verify`) of the type, issue time, document id
+  and a digest of the printed name, birth date and address, prefixed with `verify_url`.
 - Bookings never exceed a slot's capacity (one conditional UPDATE), and a booking retried with
   the same `request_id` from the same device returns the same booking instead of a second one.
 """
@@ -53,6 +59,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from sync.central.certificate_content import (
+    CertificateOptionsError,
+    check_digest,
+    parse_options,
+    select_fields,
+)
 from sync.central.jpki_auth import CrlError, load_crls, verify_card
 from sync.central.jpki_auth import Refused as _Refused
 from sync.central.residents import (
@@ -62,6 +74,8 @@ from sync.central.residents import (
     load_residents_file,
 )
 from sync.central.store import Store, open_store
+from sync.central.verify import TYPES as _VERIFIABLE
+from sync.central.verify import make_reference
 from sync.errors import SyncError
 from sync.kiosk_challenge import CHALLENGE_BYTES, auth_message
 from sync.protocol_errors import StoreError
@@ -88,7 +102,7 @@ REASONS = tuple(
     """bad_request unknown_certificate_type bad_certificate untrusted_certificate
     not_an_auth_certificate expired_certificate not_yet_valid revoked_certificate bad_signature
     bad_challenge foreign_challenge challenge_expired challenge_reused challenge_other_device
-    challenge_other_request too_many_challenges not_a_resident unknown_topic unknown_slot slot_past slot_full""".split()
+    challenge_other_request too_many_challenges not_a_resident bad_options unknown_topic unknown_slot slot_past slot_full""".split()
 )
 
 DEFAULT_CERTIFICATE_TYPES = tuple(
@@ -131,6 +145,7 @@ class IssuerConfig:
     utc_offset_minutes: int = 540  # Japan: no daylight saving
     max_slots_listed: int = 50
     city_name: str = ""  # the issuer printed on certificates (the kiosk's city when empty)
+    verify_url: str = ""  # the central verify page, e.g. https://city.example/verify/
 
 
 def load_trusted_cas(pem_or_der: Iterable[bytes]) -> tuple[x509.Certificate, ...]:
@@ -315,8 +330,8 @@ class Issuer:
         )
 
     def _holder(
-        self, device_id: str, cert: x509.Certificate, ca: x509.Certificate, kind: str
-    ) -> dict[str, str] | None:
+        self, device_id: str, cert: x509.Certificate, ca: x509.Certificate, kind: str, options
+    ) -> dict | None:
         """The holder for the reply; None when the back office cannot answer (issue anyway)."""
         fingerprint = ca.fingerprint(hashes.SHA256()).hex()
         try:
@@ -330,7 +345,7 @@ class Issuer:
             return None
         if holder is None:
             raise _Refused("not_a_resident")
-        return holder.as_reply()
+        return {**holder.as_reply(), **select_fields(kind, options, holder.extra)}
 
     def _verification_code(self, document_id: str) -> str:
         digest = hmac.new(self._secret, b"code\x00" + document_id.encode(), hashlib.sha256)
@@ -343,6 +358,10 @@ class Issuer:
 
         def run(device_id: str, payload: dict) -> dict:
             kind, copies = self._request(payload)
+            try:
+                options = parse_options(kind, payload.get("options"))
+            except CertificateOptionsError:
+                raise _Refused("bad_options") from None
             cert_der = _blob(payload, "auth_certificate", _MAX_CERT)
             challenge = _blob(payload, "challenge", _MAX_BLOB)
             signature = _blob(payload, "signature", _MAX_BLOB)
@@ -355,9 +374,10 @@ class Issuer:
             cert, ca = self._verify_card(cert_der, message, signature)
             holder_data = None
             if self._residents is not None:
-                holder_data = self._holder(device_id, cert, ca, kind)
+                holder_data = self._holder(device_id, cert, ca, kind, options)
             document_id = str(uuid.uuid4())
-            issued_at = datetime.fromtimestamp(self._clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            issued = datetime.fromtimestamp(int(self._clock()), UTC)
+            issued_at = issued.strftime("%Y-%m-%dT%H:%M:%SZ")
             holder = hashlib.sha256(cert_der).hexdigest()[:16]
             document = {
                 "type": kind,
@@ -378,6 +398,15 @@ class Issuer:
             if holder_data is not None:  # after signing: the holder is not part of the document
                 reply["holder"] = holder_data
                 reply["issuer"] = self.config.city_name
+                reply["options"] = options
+                if self._document_key is not None and kind in _VERIFIABLE:
+                    digest = check_digest(
+                        holder_data["name"], holder_data["birth_date"], holder_data["address"]
+                    )
+                    reply["verify"] = self.config.verify_url + make_reference(
+                        self._document_key, type=kind, issued_at=issued,
+                        document_id=document_id, digest=digest,
+                    )  # fmt: skip
             log.info("certificate issued for device %s: %s", device_id, kind)
             return reply
 
@@ -472,12 +501,31 @@ def issuer_config_from_dir(directory: Path) -> IssuerConfig:
             raise IssuerError(f"slots.json is malformed: {type(e).__name__}") from e
     residents_path = Path(directory) / "residents.json"
     city = load_residents_file(residents_path)[1] if residents_path.exists() else ""
+    verify_url = _verify_url(Path(directory) / "issuer.json")
     cas = load_trusted_cas(blobs)
     try:
         crls = load_crls(directory, cas)
     except CrlError as e:
         raise IssuerError(f"jpki-crl: {e}") from e
-    return IssuerConfig(trusted_cas=cas, slots=slots, city_name=city, crls=crls)
+    return IssuerConfig(
+        trusted_cas=cas, slots=slots, city_name=city, crls=crls, verify_url=verify_url
+    )
+
+
+def _verify_url(path: Path) -> str:
+    """`verify_url` of `<keys>/issuer.json` ({"verify_url": "https://.../verify/"}), or ""."""
+    if not path.exists():
+        return ""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise IssuerError(f"issuer.json unreadable: {type(e).__name__}") from None
+    url = doc.get("verify_url", "") if isinstance(doc, dict) else None
+    if not isinstance(url, str) or set(doc) - {"verify_url"} or len(url) > 200:
+        raise IssuerError("issuer.json: an object with a verify_url text only")
+    if url and not url.startswith(("https://", "http://")):
+        raise IssuerError("issuer.json: verify_url must be http(s)://")
+    return url
 
 
 def default_handlers(keys, db: str) -> dict[str, Callable[[str, dict], dict]]:

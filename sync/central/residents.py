@@ -11,7 +11,15 @@ Back-office API used by `HttpResidentRecords` (`url` from `ResidentRecordsConfig
         &certificate={certificate type, e.g. resident_record}
     (plus the configured headers, e.g. Authorization; redirects are not followed)
     200 {"name": "...", "address": "...", "birth_date": "YYYY-MM-DD", "sex": "1"|"2"|"9"}
-        ("sex" optional; other keys are ignored and never passed on)
+        ("sex" optional; other keys are ignored and never passed on), and optionally what the
+        certificates print (`EXTRA_FIELDS`, checked as strictly; the issuer passes on only
+        what the resident's options ask for, see `sync.central.certificate_content`):
+        "head_of_household", "relationship" (続柄), "domicile" (本籍), "domicile_head" (筆頭者),
+        "moved_in" (住民となった年月日, YYYY-MM-DD), "my_number" (12 digits), "household" (the
+        other members: [{"name", "birth_date", "sex"?, "relationship"?, "moved_in"?,
+        "my_number"?}], at most 20), "seal_number" (印鑑登録番号), "seal_png_b64" (the
+        registered impression, a PNG of at most 64 KiB), "tax" ([{"fiscal_year": 2025,
+        "income_yen": int, "tax_yen": int}], at most 10)
     404 the certificate belongs to no resident of this city
     anything else: the back office cannot answer
 
@@ -27,6 +35,8 @@ Invariants:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
 import re
@@ -47,7 +57,9 @@ __all__ = [
     "ResidentRecords",
     "ResidentRecordsConfig",
     "ResidentRecordsError",
+    "EXTRA_FIELDS",
     "load_residents_file",
+    "parse_extra",
     "parse_holder",
 ]
 
@@ -56,6 +68,13 @@ MAX_ADDRESS = 200
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SEXES = ("1", "2", "9")  # JIS X 0303: male, female, not applicable
+_MY_NUMBER = re.compile(r"\d{12}")
+MAX_MEMBERS = 20
+MAX_SEAL_PNG = 64 * 1024
+EXTRA_FIELDS = (
+    "head_of_household relationship domicile domicile_head moved_in my_number household "
+    "seal_number seal_png_b64 tax"
+).split()
 
 
 class ResidentRecordsError(SyncError):
@@ -79,6 +98,8 @@ class Holder:
     address: str = field(repr=False)
     birth_date: date = field(repr=False)
     sex: str | None = field(default=None, repr=False)
+    # What certificates print besides (validated, see `EXTRA_FIELDS`); central filters it.
+    extra: dict = field(default_factory=dict, repr=False, compare=False)
 
     def as_reply(self) -> dict[str, str]:
         """The `holder` object of a `certificate.issue` reply (what the kiosk prints)."""
@@ -128,6 +149,83 @@ def _text(doc: dict, key: str, limit: int) -> str:
     return value
 
 
+def _date_field(doc: dict, key: str) -> str:
+    value = doc.get(key)
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise ResidentLookupError(f"bad field {key}")
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ResidentLookupError(f"bad field {key}") from None
+    return value
+
+
+def _count(doc: dict, key: str) -> int:
+    value = doc.get(key)
+    if type(value) is not int or not 0 <= value < 10**12:
+        raise ResidentLookupError(f"bad field {key}")
+    return value
+
+
+def _member(doc: object) -> dict:
+    if not isinstance(doc, dict):
+        raise ResidentLookupError("bad field household")
+    out = {"name": _text(doc, "name", MAX_NAME), "birth_date": _date_field(doc, "birth_date")}
+    if doc.get("sex") is not None:
+        if doc["sex"] not in _SEXES:
+            raise ResidentLookupError("bad field household")
+        out["sex"] = doc["sex"]
+    if "relationship" in doc:
+        out["relationship"] = _text(doc, "relationship", 20)
+    if "moved_in" in doc:
+        out["moved_in"] = _date_field(doc, "moved_in")
+    if "my_number" in doc:
+        if not isinstance(doc["my_number"], str) or not _MY_NUMBER.fullmatch(doc["my_number"]):
+            raise ResidentLookupError("bad field household")
+        out["my_number"] = doc["my_number"]
+    return out
+
+
+def parse_extra(doc: dict) -> dict:
+    """The certificate fields of a back-office answer (see the module docstring), validated."""
+    out: dict = {}
+    for key, limit in (("head_of_household", MAX_NAME), ("relationship", 20),
+                       ("domicile", MAX_ADDRESS), ("domicile_head", MAX_NAME),
+                       ("seal_number", 32)):  # fmt: skip
+        if key in doc:
+            out[key] = _text(doc, key, limit)
+    if "moved_in" in doc:
+        out["moved_in"] = _date_field(doc, "moved_in")
+    if "my_number" in doc:
+        if not isinstance(doc["my_number"], str) or not _MY_NUMBER.fullmatch(doc["my_number"]):
+            raise ResidentLookupError("bad field my_number")
+        out["my_number"] = doc["my_number"]
+    if "household" in doc:
+        members = doc["household"]
+        if not isinstance(members, list) or len(members) > MAX_MEMBERS:
+            raise ResidentLookupError("bad field household")
+        out["household"] = [_member(m) for m in members]
+    if "seal_png_b64" in doc:
+        value = doc["seal_png_b64"]
+        try:
+            png = base64.b64decode(value, validate=True) if isinstance(value, str) else b""
+        except (binascii.Error, ValueError):
+            png = b""
+        if not png.startswith(b"\x89PNG\r\n\x1a\n") or len(png) > MAX_SEAL_PNG:
+            raise ResidentLookupError("bad field seal_png_b64")
+        out["seal_png_b64"] = value
+    if "tax" in doc:
+        years = doc["tax"]
+        if not isinstance(years, list) or not 0 < len(years) <= 10:
+            raise ResidentLookupError("bad field tax")
+        out["tax"] = []
+        for y in years:
+            if not isinstance(y, dict) or not 2000 <= _count(y, "fiscal_year") <= 2100:
+                raise ResidentLookupError("bad field tax")
+            out["tax"].append({k: _count(y, k) for k in ("fiscal_year", "income_yen", "tax_yen")})
+    return out
+
+
 def parse_holder(body: bytes) -> Holder:
     """A `Holder` from a 200 body, or `ResidentLookupError` (see the module docstring)."""
     try:
@@ -146,7 +244,13 @@ def parse_holder(body: bytes) -> Holder:
     sex = doc.get("sex")
     if sex is not None and sex not in _SEXES:
         raise ResidentLookupError("bad field sex")
-    return Holder(_text(doc, "name", MAX_NAME), _text(doc, "address", MAX_ADDRESS), birth_date, sex)
+    return Holder(
+        _text(doc, "name", MAX_NAME),
+        _text(doc, "address", MAX_ADDRESS),
+        birth_date,
+        sex,
+        extra=parse_extra(doc),
+    )
 
 
 class HttpResidentRecords:

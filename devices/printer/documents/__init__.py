@@ -24,12 +24,14 @@ from devices.printer.documents._kinds import (
     MSGIDS,
     TOPICS,
     CertificateInfo,
+    CertificateMember,
     ChecklistInfo,
     ChecklistItem,
     ClaimSlipInfo,
     DocumentInfo,
     ReceiptInfo,
     SlipInfo,
+    TaxYear,
     TicketInfo,
 )
 from devices.printer.documents._qr import qr_matrix
@@ -46,6 +48,7 @@ __all__ = [
     "MSGIDS",
     "TOPICS",
     "CertificateInfo",
+    "CertificateMember",
     "ChecklistInfo",
     "ChecklistItem",
     "ClaimSlipInfo",
@@ -56,6 +59,7 @@ __all__ = [
     "RemoteRenderer",
     "RendererUnavailableError",
     "SlipInfo",
+    "TaxYear",
     "TicketInfo",
     "qr_matrix",
 ]

@@ -7,12 +7,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+_IMAGE_KINDS = frozenset({"image", "seal"})
+
 
 @dataclass(frozen=True)
 class Block:
     """One layout element. kind: heading | text | small | field | big | qr | rule | gap | item |
     item_done (its box ticked) | detail (a small line under an item, indented with it) | page
-    (a new A4 page)."""
+    (a new A4 page) | row (label `text` and `value` on one line) | image (a base64 PNG in `value`, `size` mm wide, centred) | seal (the
+    mayor's name in `text`, right-aligned, the official seal's base64 PNG in `value` over its
+    end)."""
 
     kind: str
     text: str = ""
@@ -25,5 +29,6 @@ def collect_chars(blocks: Iterable[Block]) -> set[str]:
     chars: set[str] = set()
     for block in blocks:
         chars.update(block.text)
-        chars.update(block.value)
+        if block.kind not in _IMAGE_KINDS:  # base64, never drawn as text
+            chars.update(block.value)
     return chars

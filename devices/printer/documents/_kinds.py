@@ -10,7 +10,8 @@ Invariants:
   (`ChecklistItem` refuses one without); every other item says where it is done, and carries its
   deadline (with the date counted from the event, when known), documents, fee and, online, a QR
   of its URL. Receipts and claim slips say what comes next: the counter, deadline, what to bring.
-- A certificate asked for N copies is N pages, each the whole certificate ("copy n of N").
+- A certificate asked for N copies is N pages, each the whole certificate ("copy n of N");
+  what a certificate carries is in `_certificate.py`.
 - Validation raises `DocumentDataError` (no asserts); nothing here does I/O.
 The shared base is in `_common.py`, the checklist in `_checklist.py`; both are re-exported here.
 """
@@ -18,11 +19,19 @@ The shared base is in `_common.py`, the checklist in `_checklist.py`; both are r
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 from devices.printer.documents._block import Block
+from devices.printer.documents._certificate import (
+    CERTIFICATE_MSGIDS,
+    CERTIFICATES,
+    CertificateInfo,
+    CertificateMember,
+    TaxYear,
+    certificate,
+)
 from devices.printer.documents._checklist import WHERE, ChecklistInfo, ChecklistItem, checklist
 from devices.printer.documents._common import (
     DATE_MSGID,
@@ -48,12 +57,14 @@ __all__ = [
     "TOPICS",
     "WHERE",
     "CertificateInfo",
+    "CertificateMember",
     "ChecklistInfo",
     "ChecklistItem",
     "ClaimSlipInfo",
     "DocumentInfo",
     "ReceiptInfo",
     "SlipInfo",
+    "TaxYear",
     "TicketInfo",
     "certificate",
     "check_request",
@@ -75,13 +86,7 @@ TOPICS = {
     "care": "Long-term care",
     "general": "General consultation",
 }
-CERTIFICATES = {
-    "residence": "Certificate of residence",
-    "seal": "Certificate of seal registration",
-    "tax": "Tax certificate",
-}
 COMPLETIONS = ("", "kiosk", "prefill", "office", "online")
-MAX_COPIES = 20
 
 MSGIDS: tuple[str, ...] = (
     DATETIME_MSGID,
@@ -120,14 +125,7 @@ MSGIDS: tuple[str, ...] = (
     "This procedure is complete. You do not need to go to a counter for it.",
     "Go to: {office}",
     "Collect at: {office}",
-    "Copy {n} of {total}",
-    *CERTIFICATES.values(),
-    "Name",
-    "Address",
-    "Date of birth",
-    "Issued by",
-    "Verification code",
-    "Check this certificate with the verification code on the city website.",
+    *CERTIFICATE_MSGIDS,
     "Certificate request received",
     "Requested certificate",
     "Your request is saved and will be sent as soon as the connection returns.",
@@ -188,28 +186,6 @@ class SlipInfo(DocumentInfo):
             raise DocumentDataError(f"unknown consultation topic {self.topic!r}")
         if not 0 < self.duration_min <= 480:
             raise DocumentDataError("SlipInfo.duration_min must be 1..480")
-
-
-@dataclass(frozen=True, kw_only=True)
-class CertificateInfo(DocumentInfo):
-    certificate_kind: str  # one of CERTIFICATES
-    reference: str
-    holder_name: str
-    holder_address: str
-    holder_birth_date: date
-    issuer: str  # e.g. "豊橋市長 山田太郎" — the "issued by" block
-    verification_code: str
-    body: tuple[tuple[str, str], ...] = field(default=())  # extra (label, value) lines
-    copies: int = 1  # the number asked (and charged): one page per copy
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.certificate_kind not in CERTIFICATES:
-            raise DocumentDataError(f"unknown certificate kind {self.certificate_kind!r}")
-        for name in ("reference", "holder_name", "holder_address", "issuer", "verification_code"):
-            require_text(self, name)
-        if type(self.copies) is not int or not 1 <= self.copies <= MAX_COPIES:
-            raise DocumentDataError(f"CertificateInfo.copies must be 1..{MAX_COPIES}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -323,52 +299,6 @@ def consultation_slip(t: Translator, info: SlipInfo) -> list[Block]:
         Block("qr", info.reference),
         Block("rule"),
         Block("small", t.gettext("Please come to this center 10 minutes before your booking.")),
-    ]
-    return blocks
-
-
-def certificate(t: Translator, info: CertificateInfo) -> list[Block]:
-    """The certificate; asked for N copies, N pages each holding the whole certificate."""
-    one = _certificate_copy(t, info)
-    if info.copies == 1:
-        return one
-    blocks: list[Block] = []
-    for n in range(1, info.copies + 1):
-        if n > 1:
-            blocks.append(Block("page"))
-        blocks.append(
-            Block("small", t.format("Copy {n} of {total}", n=n, total=info.copies), align="R")
-        )
-        blocks += one
-    return blocks
-
-
-def _certificate_copy(t: Translator, info: CertificateInfo) -> list[Block]:
-    blocks = [
-        Block("small", f"{info.city_name}  {info.center_name}", align="R"),
-        Block("heading", t.gettext(CERTIFICATES[info.certificate_kind]), size=22),
-        Block("rule"),
-        Block("field", t.gettext("Name"), info.holder_name, size=14),
-        Block("field", t.gettext("Address"), info.holder_address, size=13),
-        Block("field", t.gettext("Date of birth"), format_date(t, info.holder_birth_date)),
-    ]
-    blocks += [Block("field", label, value) for label, value in info.body]
-    blocks += [
-        Block("field", t.gettext("Reference number"), info.reference),
-        Block("gap", size=6),
-        Block(
-            "box",
-            f"{t.gettext('Issued by')}  ({format_datetime(t, info.issued_at)})",
-            info.issuer,
-            size=15,
-        ),
-        Block("gap", size=4),
-        Block("field", t.gettext("Verification code"), info.verification_code, size=16),
-        Block("qr", info.reference, size=30),
-        Block(
-            "small",
-            t.gettext("Check this certificate with the verification code on the city website."),
-        ),
     ]
     return blocks
 

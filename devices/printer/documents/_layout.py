@@ -8,6 +8,7 @@ page of that height. A4 documents flow over pages; a `page` block starts a new o
 
 from __future__ import annotations
 
+import base64
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -124,6 +125,8 @@ class _Canvas:
             elif b.kind == "field":
                 self._text(b.text, base * 0.8, "L")
                 self._text(b.value, b.size or base * 1.2, "L", gap=1.5)
+            elif b.kind == "row":
+                self._row(b)
             elif b.kind == "big":
                 self._text(b.text, b.size or base * 4.5, "C", gap=2.0)
             elif b.kind in ("item", "item_done"):
@@ -150,6 +153,10 @@ class _Canvas:
                 self.pdf.ln(b.size or 3.0)
             elif b.kind == "box":
                 self._box(b)
+            elif b.kind == "image":
+                self._image(b.value, b.size or 30.0)
+            elif b.kind == "seal":
+                self._seal(b)
             else:
                 raise ValueError(f"unknown block kind {b.kind!r}")
 
@@ -188,6 +195,52 @@ class _Canvas:
                 else:
                     c += 1
         pdf.set_y(pdf.get_y() + size_mm)
+
+    def _row(self, b: Block) -> None:
+        """Label and value on one line (a certificate's lesser fields): the label in a fixed
+        column, the value wrapping beside it."""
+        pdf = self.pdf
+        label_w = min(48.0, self.width * 0.3)
+        size = b.size or self.paper.base
+        line = size * 0.3528 * 1.35
+        top = pdf.get_y()
+        pdf.set_font(_FONT_KEY, size=self.paper.base * 0.8)
+        pdf.set_xy(self.paper.margin, top + line * 0.1)
+        pdf.multi_cell(label_w, line, b.text, wrapmode=self.wrap, new_x="LMARGIN")
+        below_label = pdf.get_y()
+        pdf.set_font(_FONT_KEY, size=size)
+        pdf.set_xy(self.paper.margin + label_w, top)
+        pdf.multi_cell(self.width - label_w, line, b.value, wrapmode=self.wrap, new_x="LMARGIN")
+        pdf.set_y(max(pdf.get_y(), below_label) + 0.8)
+
+    def _image(self, png_b64: str, size_mm: float) -> None:
+        """A PNG (validated by the composer), centred, `size_mm` wide."""
+        pdf = self.pdf
+        if pdf.auto_page_break and pdf.get_y() + size_mm > pdf.h - self.paper.margin:
+            pdf.add_page()
+        x = (self.paper.width - size_mm) / 2
+        info = pdf.image(BytesIO(base64.b64decode(png_b64)), x=x, y=pdf.get_y(), w=size_mm)
+        pdf.set_y(pdf.get_y() + float(info.rendered_height) + 2.0)
+
+    def _seal(self, b: Block) -> None:
+        """The mayor's name, right-aligned, with the official seal stamped over its end (as a
+        city's 公印 sits over the last characters of the 市長名)."""
+        pdf = self.pdf
+        size = b.size or 22.0
+        if pdf.auto_page_break and pdf.get_y() + size > pdf.h - self.paper.margin:
+            pdf.add_page()
+        top = pdf.get_y()
+        pdf.ln(size * 0.35)
+        font = self.paper.base * 1.4
+        pdf.set_font(_FONT_KEY, size=font)
+        pdf.set_x(self.paper.margin)
+        # The name ends under the seal's centre, as a stamp half over the last character.
+        pdf.multi_cell(self.width - size * 0.35, font * 0.3528 * 1.35, b.text, align="R",
+                       wrapmode=self.wrap, new_x="LMARGIN")  # fmt: skip
+        if b.value:
+            x = self.paper.width - self.paper.margin - size
+            pdf.image(BytesIO(base64.b64decode(b.value)), x=x, y=top, w=size, h=size)
+        pdf.set_y(max(pdf.get_y(), top + size) + 2.0)
 
     def _box(self, b: Block) -> None:
         """A framed block: a label line and the value under it (the certificate's issuer)."""

@@ -1,0 +1,134 @@
+"""What an issued certificate says beyond the holder's name, address and birth date: the options
+a resident chooses (as at コンビニ交付 machines) and the back office's answer to them.
+
+Options (`certificate.issue` payload key `options`, an object; absent = the defaults):
+- 住民票の写し (`resident_record`, `resident_record_items`):
+  `household` "self" (本人のみ, default) | "all" (世帯全員); `head` (世帯主・続柄), `domicile`
+  (本籍・筆頭者), `moved_in` (住民となった年月日), `my_number` (個人番号): booleans, default false.
+- 印鑑登録証明書 (`seal_certificate`): no options (the registration number and impression are
+  always printed).
+- 課税証明書 (`tax_certificate`): `fiscal_year` (an int, 2000..2100; default: the latest year
+  the back office has).
+
+Invariants:
+- `parse_options` accepts exactly the keys and values above for the type, or raises
+  `CertificateOptionsError` (the issuer refuses with `bad_options`): a typo is not ignored.
+- `select_fields` passes on only what the chosen options ask for: a back office that answers
+  more (a My Number nobody asked for, the whole household for 本人のみ) does not reach the paper.
+- `check_digest` is a SHA-256 over the checked fields (name, birth date, address) normalized
+  (NFKC, no white space) so a checker who types what is printed gets the same digest; nothing
+  here stores, logs or does I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+from sync.errors import SyncError
+
+__all__ = [
+    "CERTIFICATE_OPTIONS",
+    "CertificateOptionsError",
+    "check_digest",
+    "parse_options",
+    "select_fields",
+]
+
+_RESIDENT_FLAGS = ("head", "domicile", "moved_in", "my_number")
+CERTIFICATE_OPTIONS: dict[str, tuple[str, ...]] = {
+    "resident_record": ("household", *_RESIDENT_FLAGS),
+    "resident_record_items": ("household", *_RESIDENT_FLAGS),
+    "seal_certificate": (),
+    "tax_certificate": ("fiscal_year",),
+}
+_HOUSEHOLD = ("self", "all")
+DIGEST_BYTES = 16
+
+
+class CertificateOptionsError(SyncError):
+    """The options of a certificate request are not ones its type takes."""
+
+
+def parse_options(kind: str, raw: object) -> dict[str, Any]:
+    """The options of a `kind` request with defaults filled in (see the module docstring)."""
+    allowed = CERTIFICATE_OPTIONS.get(kind, ())
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict) or set(raw) - set(allowed):
+        raise CertificateOptionsError(f"options for {kind} take only {allowed}")
+    out: dict[str, Any] = {}
+    if "household" in allowed:
+        household = raw.get("household", "self")
+        if household not in _HOUSEHOLD:
+            raise CertificateOptionsError("household must be self or all")
+        out["household"] = household
+        for flag in _RESIDENT_FLAGS:
+            value = raw.get(flag, False)
+            if type(value) is not bool:
+                raise CertificateOptionsError(f"{flag} must be true or false")
+            out[flag] = value
+    if "fiscal_year" in allowed and "fiscal_year" in raw:
+        year = raw["fiscal_year"]
+        if type(year) is not int or not 2000 <= year <= 2100:
+            raise CertificateOptionsError("fiscal_year must be a year 2000..2100")
+        out["fiscal_year"] = year
+    return out
+
+
+def _member(m: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
+    keep = {"name": m["name"], "birth_date": m["birth_date"]}
+    if "sex" in m:
+        keep["sex"] = m["sex"]
+    if options.get("head") and m.get("relationship"):
+        keep["relationship"] = m["relationship"]
+    if options.get("moved_in") and m.get("moved_in"):
+        keep["moved_in"] = m["moved_in"]
+    if options.get("my_number") and m.get("my_number"):
+        keep["my_number"] = m["my_number"]
+    return keep
+
+
+def select_fields(kind: str, options: Mapping[str, Any], extra: Mapping[str, Any]) -> dict:
+    """The certificate fields to print from the back office's validated `extra` answer."""
+    out: dict[str, Any] = {}
+    if kind in ("resident_record", "resident_record_items"):
+        self_entry = {k: extra[k] for k in ("relationship", "moved_in", "my_number") if k in extra}
+        if options.get("head"):
+            for key in ("head_of_household", "relationship"):
+                if key in extra:
+                    out[key] = extra[key]
+        if options.get("domicile"):
+            for key in ("domicile", "domicile_head"):
+                if key in extra:
+                    out[key] = extra[key]
+        if options.get("moved_in") and "moved_in" in extra:
+            out["moved_in"] = extra["moved_in"]
+        if options.get("my_number") and "my_number" in self_entry:
+            out["my_number"] = self_entry["my_number"]
+        if options.get("household") == "all":
+            out["household"] = [_member(m, options) for m in extra.get("household", ())]
+    elif kind == "seal_certificate":
+        for key in ("seal_number", "seal_png_b64"):
+            if key in extra:
+                out[key] = extra[key]
+    elif kind == "tax_certificate" and isinstance(extra.get("tax"), list):
+        years = extra["tax"]
+        wanted = options.get("fiscal_year")
+        chosen = [y for y in years if wanted is None or y["fiscal_year"] == wanted]
+        if chosen:
+            out["tax"] = max(chosen, key=lambda y: y["fiscal_year"])
+    return out
+
+
+def _norm(value: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", value).split())
+
+
+def check_digest(name: str, birth_date: str, address: str) -> bytes:
+    """The digest a verification reference carries of the printed name, birth date
+    (YYYY-MM-DD) and address."""
+    text = "\x1f".join(_norm(v) for v in (name, birth_date, address))
+    return hashlib.sha256(b"madoguchi/printed/v1\x00" + text.encode()).digest()[:DIGEST_BYTES]
