@@ -140,3 +140,50 @@ def test_no_slot_is_confirmed_twice_with_two_receivers(tmp_path, central_db):  #
         assert outcome_for_reference(store, "K9-000001-0") is None
     finally:
         store.close()
+
+
+def test_the_terminal_learns_what_became_of_its_provisional_booking(tmp_path):
+    """Through a real agent and receiver: `consultation.booking_status` answers pending, then
+    what the applier (running in its thread) decided; another terminal's reference is refused."""
+    from sync.central.bookings import booking_status_handler
+
+    central = central_kit()
+    db = str(tmp_path / "central.db")
+    store = open_store(db)
+    store.sync_slots(SLOTS)
+    store.close()
+    kit = device_kit(tmp_path, central, "K7")
+    seq = kit.outbox.append(
+        "booking",
+        {"topic": "tax", "slot": "tax-1", "start": "2026-12-10T10:00", "request_id": "r-1"},
+    ).seq
+    reference = kiosk_reference("K7", seq)
+    receiver = start_receiver(
+        central,
+        db,
+        handlers={"consultation.booking_status": booking_status_handler(lambda: open_store(db))},
+    )
+    agent = agent_for(kit, central, receiver.endpoint).start()
+    applier = None
+    try:
+        assert wait_until(lambda: agent.status.connected)
+
+        def ask(ref):
+            return agent.request("consultation.booking_status", {"reference": ref}, 5)
+
+        assert ask(reference) == {"ok": True, "outcome": "pending"}
+        assert ask("K8-000001-3")["reason"] == "not_yours"
+        assert ask("../etc")["reason"] == "bad_reference"
+        assert wait_until(lambda: kit.outbox.stats().pending == 0)
+        Processor(lambda: open_store(db), {KEY_ID: central.sealing_key}).drain()
+        applier = BookingApplier(lambda: open_store(db), clock=lambda: NOW).start(idle_s=0.1)
+        assert wait_until(lambda: ask(reference)["outcome"] != "pending")
+        assert ask(reference) == {
+            "ok": True, "outcome": "confirmed", "topic": "tax", "requested_slot": "tax-1",
+            "slot": "tax-1", "start": "2026-12-10T10:00",
+        }  # fmt: skip
+    finally:
+        if applier is not None:
+            applier.stop()
+        agent.stop()
+        receiver.stop()

@@ -20,6 +20,7 @@ import click
 
 from sync.central._cli_options import db_option
 from sync.central.dashboard.command import dashboard
+from sync.central.verify import verify_serve
 
 # What `central forward` sends by default: the record kinds that need the city's action.
 FORWARDED_KINDS = ("application", "certificate_request", "booking")
@@ -74,6 +75,7 @@ def serve(
 ) -> None:
     """Run the receiver until SIGTERM."""
     from provisioning import Registry, load_central_keys
+    from sync.central.bookings import BookingApplier
     from sync.central.processing import Processor
     from sync.central.receiver import Receiver, ReceiverConfig
     from sync.central.receiver_bundles import directory_bundle_source
@@ -96,19 +98,23 @@ def serve(
             directory_bundle_source(bundles_dir, keys.catalog_public) if bundles_dir else None
         ),
     )
-    processor = None
+    processor = applier = None
     if not no_processing:  # a rotation made while it runs: new key ids reload the keys
         processor = Processor(
             lambda: open_store(db),
             keys.sealing_keys,
             key_loader=lambda: load_central_keys(keys_dir).sealing_keys,
         )
+        # Bookings made offline are applied to central's slots (docs/center.md)
+        applier = BookingApplier(lambda: open_store(db))
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
     receiver.start()
     if processor is not None:
         processor.start()
+    if applier is not None:
+        applier.start()
     click.echo(f"central receiver on {receiver.endpoint}", err=True)
     log = logging.getLogger("sync.central")
     next_lag = time.monotonic() + lag_every
@@ -124,6 +130,8 @@ def serve(
         receiver.stop()
         if processor is not None:
             processor.stop()
+        if applier is not None:
+            applier.stop()
 
 
 def _quarantine_by_device(rows) -> dict:
@@ -337,14 +345,20 @@ def grant_read_only(db: str, role: str) -> None:
 
 
 central.add_command(dashboard)  # Flask and waitress load only when it runs
+central.add_command(verify_serve)  # the public certificate check (sync.central.verify)
 
 
 def _handlers(keys, db) -> dict:
     """Online-request handlers of `sync.central.issuer`, when that module offers them, and the
     consultation signaling relay (`consult`, centers from the device registry)."""
+    from sync.central.bookings import booking_status_handler
     from sync.central.consult import consult_handlers
+    from sync.central.store import open_store
 
-    handlers = consult_handlers(db, keys.registry_path)
+    handlers = {
+        **consult_handlers(db, keys.registry_path),
+        "consultation.booking_status": booking_status_handler(lambda: open_store(db)),
+    }
     try:
         from sync.central import issuer
     except ImportError:

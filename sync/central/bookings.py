@@ -22,11 +22,13 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import logging
+import re
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["BookingApplier", "kiosk_reference", "outcome_for_reference"]
+__all__ = ["BookingApplier", "booking_status_handler", "kiosk_reference", "outcome_for_reference"]
 
 log = logging.getLogger("sync.central.bookings")
 
@@ -57,6 +59,32 @@ class BookingApplier:
             lambda: _dt.datetime.fromtimestamp(self._clock()).strftime("%Y-%m-%dT%H:%M")
         )
         self.decided: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, idle_s: float = 2.0) -> BookingApplier:
+        """Decide in a thread (its own store connection) until `stop()`."""
+
+        def loop() -> None:
+            while not self._stop.is_set():
+                try:
+                    busy = self.run_once() > 0
+                except Exception as e:  # noqa: BLE001 - the store may be away: try again
+                    log.error("booking applier: %s", type(e).__name__)
+                    self.close()
+                    busy = False
+                if not busy:
+                    self._stop.wait(idle_s)
+            self.close()
+
+        self._thread = threading.Thread(target=loop, name="booking-applier", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
 
     @property
     def store(self) -> Any:
@@ -139,6 +167,32 @@ class BookingApplier:
             if result == "booked":
                 return row
         return None
+
+
+_REFERENCE = re.compile(r"^[A-Za-z0-9._:-]{1,64}-[0-9]{6,}-[0-9]$")
+
+
+def booking_status_handler(store: Callable[[], Any]) -> Callable[[str, dict], dict]:
+    """The online request `consultation.booking_status` {reference}: a terminal asks what
+    became of a provisional booking (the resident's next visit; staff). Only the terminal that
+    made the booking may ask (the reference starts with its device id)."""
+
+    def handle(device_id: str, payload: dict) -> dict:
+        reference = payload.get("reference") if isinstance(payload, dict) else None
+        if not isinstance(reference, str) or not _REFERENCE.match(reference):
+            return {"ok": False, "reason": "bad_reference"}
+        if not reference.startswith(f"{device_id}-"):
+            return {"ok": False, "reason": "not_yours"}
+        st = store()
+        try:
+            outcome = outcome_for_reference(st, reference)
+        finally:
+            st.close()
+        if outcome is None:
+            return {"ok": True, "outcome": "pending"}
+        return {"ok": True, **outcome}
+
+    return handle
 
 
 def outcome_for_reference(store: Any, reference: str) -> dict[str, Any] | None:
