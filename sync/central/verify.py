@@ -26,6 +26,7 @@ import struct
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -42,6 +43,7 @@ __all__ = [
     "create_verify_app",
     "make_reference",
     "read_reference",
+    "verify_serve",
 ]
 
 PREFIX = "MDG1."
@@ -221,3 +223,46 @@ def create_verify_app(public: Ed25519PublicKey):
         return html, 200, {"Content-Type": "text/html; charset=utf-8"}
 
     return app
+
+
+def _verify_serve_command():
+    import click
+
+    @click.command("verify-serve")
+    @click.option(
+        "--keys",
+        "keys_dir",
+        required=True,
+        type=click.Path(path_type=Path),
+        help="Central key directory: the documents role key's public half checks references.",
+    )
+    @click.option(
+        "--listen",
+        default="127.0.0.1:8610",
+        show_default=True,
+        help="HOST:PORT to serve the public verification page on (behind the city's proxy).",
+    )
+    @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
+                  help="Worker threads answering requests.")  # fmt: skip
+    def verify_serve(keys_dir: Path, listen: str, threads: int) -> None:
+        """Serve the certificate verification page (/verify/<reference>): the type and issue
+        time of a certificate whose QR code verifies, never personal data."""
+        from waitress import serve
+
+        from provisioning import load_central_keys
+
+        host, _, port = listen.rpartition(":")
+        if not host or not port.isdigit():
+            raise click.ClickException("--listen must be HOST:PORT")
+        try:
+            public = load_central_keys(keys_dir).document_signing_key.public_key()
+        except Exception as e:  # noqa: BLE001 - one clear line, never a traceback
+            raise click.ClickException(
+                f"cannot read the central keys: {type(e).__name__}"
+            ) from None
+        serve(create_verify_app(public), host=host.strip("[]"), port=int(port), threads=threads)
+
+    return verify_serve
+
+
+verify_serve = _verify_serve_command()
