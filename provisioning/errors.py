@@ -19,6 +19,7 @@ __all__ = [
     "InstallError",
     "PublishError",
     "RootKeyError",
+    "UpdateError",
 ]
 
 
@@ -66,3 +67,7 @@ class PublishError(ProvisioningError):
 class RootKeyError(ProvisioningError):
     """The offline root or a root chain cannot be used: no root key, a chain that does not
     verify or goes back in version, a role without a key, a delegation outliving its root."""
+
+
+class UpdateError(ProvisioningError):
+    """An update key directory, bundle input or slot state cannot be used."""
