@@ -6,7 +6,7 @@
   const $ = (id) => document.getElementById(id);
   const state = {
     call: null, pc: null, dc: null, local: null, frames: 0, chat: [], phase: "queue",
-    acceptedAt: 0, firstFrameAt: 0, endedBy: "", pollTimer: null, callTimer: null, printResults: [],
+    acceptedAt: 0, firstFrameAt: 0, endedBy: "", pollTimer: null, callTimer: null, printResults: [], timing: {},
   };
   window.consult = state;
 
@@ -65,7 +65,11 @@
 
   async function accept(id, topic) {
     state.phase = "accepting";
+    const mark = (k) => { state.timing[k] = performance.timeOrigin + performance.now(); };
+    state.timing = {};
+    mark("click");
     const got = await api("POST", "/api/accept/" + id, {});
+    mark("accepted");
     if (!got.ok) {
       state.phase = "queue";
       say(got.reason === "already_taken" ? "他の職員が受けました。 Someone else took it." :
@@ -95,11 +99,15 @@
     try {
       state.local = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480, frameRate: 30 }, audio: true });
       $("self").srcObject = state.local;
+      mark("media");
       await pc.setRemoteDescription({ type: "offer", sdp: got.offer });
       for (const t of state.local.getTracks()) pc.addTrack(t, state.local);
       await pc.setLocalDescription(await pc.createAnswer());
+      mark("answer");
       await gathered(pc);
+      mark("gathered");
       const sent = await api("POST", "/api/answer/" + id, { sdp: pc.localDescription.sdp });
+      mark("posted");
       if (!sent.ok) { end(sent.reason === "call_ended" ? "terminal" : "error"); return; }
     } catch (e) {
       console.error("call setup failed", e.name);
