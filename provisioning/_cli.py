@@ -24,6 +24,7 @@ from provisioning import (
 )
 from provisioning._roles import rotate_role_key, sign_downlink
 from provisioning._root_cli import parse_expiry, role_keys_cmd, root
+from provisioning._update_cli import update_bundle_cmd, update_health_cmd, update_keys_cmd
 from provisioning.errors import ProvisioningError
 from sync.bundles import BUNDLE_TYPES
 from sync.trust import ONLINE_ROLES
@@ -349,3 +350,6 @@ provision.add_command(root)
 provision.add_command(role_keys_cmd)
 
 commands = [provision]
+provision.add_command(update_keys_cmd)
+provision.add_command(update_bundle_cmd)
+provision.add_command(update_health_cmd)
