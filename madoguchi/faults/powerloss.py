@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -50,6 +51,7 @@ class PowerLossReport:
     not_drained: int = 0  # receipts still only in an outbox after the final drain
     damaged_files: int = 0  # outbox files the checker could not read at a series' end
     failed_starts: int = 0  # a terminal that could not open its outbox after a cut
+    cut_while_starting: int = 0  # cuts that fell in the restart (recovery) after a cut
     failed_checks: int = 0  # points after which the checker said not ok
     unreceipted_rows: int = 0
     open_s: list[float] = field(default_factory=list)  # outbox open (recovery) after a cut
@@ -213,6 +215,7 @@ def _series(
     while done < per_series and report.points < goal and not (stop_early and not report.ok):
         t = terms[done % len(terms)]
         cut_at = rng.randint(1, calibrated[t.device_id])
+        shutil.rmtree(images, ignore_errors=True)  # only this run's cut may be restored
         code, info = _terminal_run(
             t,
             receipts,
@@ -225,7 +228,9 @@ def _series(
         )
         done += 1
         if restarted.pop(t.device_id, False):
-            if code not in (0, CUT_EXIT_CODE) or "open_s" not in info:
+            if code == CUT_EXIT_CODE and "open_s" not in info:
+                report.cut_while_starting += 1  # the power went again during the recovery
+            elif code not in (0, CUT_EXIT_CODE) or "open_s" not in info:
                 report.failed_starts += 1
                 report.failures.append({"series": work.name, "restart_exit": code, **info})
                 continue
