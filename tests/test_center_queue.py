@@ -74,8 +74,15 @@ def test_staff_steps_and_events_reach_the_sink_once(host, clock):
         ("A-001", "started"), ("A-001", "ended"), ("A-002", "called"), ("A-002", "no_show"),
     ]  # fmt: skip
     assert all(b["center"] == "higashi" and "name" not in b for _, b in got)
-    # measured handling (5 min) drives the estimate: 3 ahead at one counter in use... 2 counters
-    assert host.estimate_wait_min("procedure", 3) == 8
+    # the measured counter time (A-001: 5 min from call to end) drives the estimate: two
+    # counters open (both called someone this hour), both free; three waiting go 1, 2, 1 and
+    # the next is called when counter 2 is free again after 5 min; one waiting: a free counter
+    for _ in range(3):
+        host.issue("procedure")
+    assert host.estimate_wait_min("procedure", 3) == 5
+    assert host.estimate_wait_min("procedure", 1) == 0
+    host.pause("2", True)  # one counter left: 3 x 5 min
+    assert host.estimate_wait_min("procedure", 3) == 15
 
 
 def test_full_outbox_keeps_events_for_the_next_flush(host):

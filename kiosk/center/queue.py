@@ -18,6 +18,7 @@ Guarantees:
 from __future__ import annotations
 
 import datetime as _dt
+import heapq
 import json
 import logging
 import math
@@ -30,6 +31,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from kiosk.center._checks import (
+    LABEL,
+    SERVICES,
+    Service,
+    _check_counter,
+    _check_language,
+    _check_service,
+)
 from kiosk.center.errors import (
     CounterPausedError,
     QueueInputError,
@@ -47,28 +56,6 @@ __all__ = [
 log = logging.getLogger("kiosk.center")
 
 
-@dataclass(frozen=True)
-class Service:
-    id: str
-    letter: str
-    name_ja: str
-    priority: int
-
-
-# 予約あり is called before the others: a resident with a reservation does not queue again.
-SERVICES = {
-    s.id: s
-    for s in (
-        Service("procedure", "A", "手続き", 0),
-        Service("certificate", "B", "証明書", 0),
-        Service("consultation", "C", "相談", 0),
-        Service("reserved", "R", "予約あり", 1),
-    )
-}
-EVENTS = ("issued", "called", "recalled", "started", "ended", "no_show", "transferred")
-_LABEL = re.compile(r"^[ABCR][1-9]?-[0-9]{3,4}$")
-_COUNTER = re.compile(r"^[0-9A-Za-z]{1,8}$")
-_LANG = re.compile(r"^[a-z]{2}(-[A-Za-z]{2,4})?$")
 MAX_PER_DAY = 9999
 
 
@@ -327,22 +314,53 @@ class CenterQueue:
             ).fetchone()[0]
 
     def estimate_wait_min(self, service: str, ahead: int, default_min: float = 6.0) -> int:
-        """Minutes: people ahead x the mean measured handling time (the last 20 ended tickets
-        of the service today, else `default_min`) / the counters serving today (at least 1)."""
+        """Minutes until a ticket with `ahead` people before it is called, by list scheduling:
+        the counters open now (called someone in the last hour and not paused; at least 1) are
+        free, or busy for what remains of their ticket's measured counter time; each waiting
+        ticket ahead, in calling order, goes to the counter free first and keeps it for its
+        service's measured counter time (call to end, the mean of the last 20 ended today;
+        `default_min` until there are some); the new ticket waits until a counter is free.
+        `service` is the new ticket's."""
+        _check_service(service)
         with self._lock:
-            day = self._day()
-            rows = self._db.execute(
-                "SELECT ended_at - started_at FROM tickets WHERE day = ? AND service = ? "
-                "AND state = 'done' AND started_at IS NOT NULL ORDER BY ended_at DESC LIMIT 20",
-                (day, service),
+            day, now = self._day(), self._clock()
+            means = {}
+            for sid in SERVICES:
+                rows = self._db.execute(
+                    "SELECT ended_at - called_at FROM tickets WHERE day = ? AND service = ? "
+                    "AND state = 'done' AND called_at IS NOT NULL "
+                    "ORDER BY ended_at DESC LIMIT 20",
+                    (day, sid),
+                ).fetchall()
+                means[sid] = sum(r[0] for r in rows) / len(rows) if rows else default_min * 60
+            waiting = self._db.execute(
+                "SELECT service FROM tickets WHERE day = ? AND state = 'waiting' "
+                "ORDER BY priority DESC, issued_at, label LIMIT ?",
+                (day, max(0, int(ahead))),
             ).fetchall()
-            open_counters = self._db.execute(
-                "SELECT COUNT(DISTINCT counter) FROM tickets WHERE day = ? AND counter IS NOT NULL "
-                "AND counter NOT IN (SELECT name FROM counters WHERE paused = 1)",
+            busy = self._db.execute(
+                "SELECT counter, service, called_at FROM tickets WHERE day = ? "
+                "AND state IN ('called', 'serving')",
                 (day,),
-            ).fetchone()[0]
-        mean_min = sum(r[0] for r in rows) / len(rows) / 60 if rows else default_min
-        return math.ceil(ahead * mean_min / max(1, open_counters))
+            ).fetchall()
+            paused = {r[0] for r in self._db.execute("SELECT name FROM counters WHERE paused = 1")}
+            recent = {
+                r[0]
+                for r in self._db.execute(
+                    "SELECT DISTINCT counter FROM tickets WHERE day = ? AND counter IS NOT NULL "
+                    "AND called_at >= ?",
+                    (day, now - 3600),
+                )
+            }
+        free_at = {c: 0.0 for c in recent - paused}
+        for counter, s, called in busy:
+            if counter not in paused:
+                free_at[counter] = max(0.0, means[s] - (now - called))
+        counters = sorted(free_at.values()) or [0.0]
+        heapq.heapify(counters)
+        for (s,) in waiting:
+            heapq.heappush(counters, heapq.heappop(counters) + means[s])
+        return math.ceil(counters[0] / 60)
 
     # ---- events --------------------------------------------------------------------------
 
@@ -398,7 +416,7 @@ class CenterQueue:
         return _ticket(row)
 
     def _get(self, label: str) -> tuple[str, Ticket]:
-        if not isinstance(label, str) or not _LABEL.match(label):
+        if not isinstance(label, str) or not LABEL.match(label):
             raise QueueInputError("bad_ticket", "label")
         day = self._day()
         return day, self._fetch(day, label)
@@ -462,21 +480,6 @@ class _Transaction:
         self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
 
 
-def _check_service(service: Any) -> None:
-    if not isinstance(service, str) or service not in SERVICES:
-        raise QueueInputError("unknown_service", str(service)[:20])
-
-
-def _check_language(language: Any) -> None:
-    if not isinstance(language, str) or not _LANG.match(language):
-        raise QueueInputError("bad_language")
-
-
-def _check_counter(counter: Any) -> None:
-    if not isinstance(counter, str) or not _COUNTER.match(counter):
-        raise QueueInputError("bad_counter")
-
-
 def _parse_offline(raw: Any) -> tuple[str, Ticket]:
     """One ticket a terminal sends for adoption: only offline labels (with a mark), only known
     services, numbers within bounds; the terminal's day and times as it recorded them."""
@@ -485,7 +488,7 @@ def _parse_offline(raw: Any) -> tuple[str, Ticket]:
     label, service, day = raw.get("label"), raw.get("service"), raw.get("day")
     _check_service(service)
     _check_language(raw.get("language", "ja"))
-    if not isinstance(label, str) or not _LABEL.match(label) or "-" == label[1]:
+    if not isinstance(label, str) or not LABEL.match(label) or "-" == label[1]:
         raise QueueInputError("bad_ticket", "label")
     if label[0] != SERVICES[service].letter:
         raise QueueInputError("bad_ticket", "label does not match service")
