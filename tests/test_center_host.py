@@ -112,6 +112,9 @@ def test_display_is_public_numbers_only_and_the_chime_is_served(host):
     c.post("/api/tickets", json={"service": "certificate", "language": "en"}, headers=AUTH)
     board = c.get("/api/board").json
     assert [t["label"] for t in board["next"]] == ["B-001"] and board["waiting"] == 1
+    # no counter time measured yet: the default 6 min for the one ahead, 0 for a reservation
+    assert board["estimates"] == {"procedure": 6, "certificate": 6, "consultation": 6,
+                                  "reserved": 0}  # fmt: skip
     assert c.get("/display").status_code == 200
     wav = c.get("/chime.wav")
     assert wav.mimetype == "audio/wav" and wav.data == chime_wav() and wav.data[:4] == b"RIFF"

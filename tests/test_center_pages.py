@@ -62,6 +62,9 @@ def test_console_calls_and_the_display_shows_and_speaks(tmp_path):
         rows = display.locator("#calls tr").all_inner_texts()
         assert rows[0].split() == ["A-001", "2番"] and rows[1].split() == ["R-001", "1番"]
         assert display.locator("#next li").all_inner_texts() == ["B-001"]
+        # the wait estimate per service, from the host's measured counter times
+        display.wait_for_function("document.querySelectorAll('#estimates li').length === 3")
+        assert display.locator("#estimates li").first.inner_text().startswith("手続き（A）約")
 
         call_id = terminal.staff_call("procedure_form")
         console.wait_for_selector("#alerts .alert")

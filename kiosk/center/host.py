@@ -225,7 +225,8 @@ def create_app(host: CenterHost) -> Flask:
 
     @app.get("/api/board")
     def board():
-        return jsonify(ok=True, **q.board())
+        estimates = q.estimates(cfg.default_minutes_per_person)
+        return jsonify(ok=True, **q.board(), estimates=estimates, services=services)
 
     @app.get("/display")
     def display():

@@ -299,6 +299,20 @@ class CenterQueue:
             ).fetchall()
         return [_ticket(r) for r in rows]
 
+    def estimates(self, default_min: float = 6.0) -> dict[str, int]:
+        """Minutes a ticket taken now would wait, per service (for the display and the kiosk)."""
+        with self._lock:
+            day = self._day()
+            ahead = {
+                sid: self._db.execute(
+                    "SELECT COUNT(*) FROM tickets WHERE day = ? AND state = 'waiting' "
+                    "AND priority >= ?",
+                    (day, s.priority),
+                ).fetchone()[0]
+                for sid, s in SERVICES.items()
+            }
+        return {sid: self.estimate_wait_min(sid, n, default_min) for sid, n in ahead.items()}
+
     def all_tickets(self) -> list[Ticket]:
         with self._lock:
             rows = self._db.execute(

@@ -54,6 +54,12 @@
     const next = document.getElementById("next");
     next.replaceChildren(...board.next.slice(0, 6).map((t) => { const li = document.createElement("li"); li.textContent = t.label; return li; }));
     document.getElementById("waiting").textContent = `お待ち ${board.waiting} 人 / Waiting: ${board.waiting}`;
+    // Measured from today's counter times (kiosk.center.queue.estimate_wait_min)
+    document.getElementById("estimates").replaceChildren(...Object.entries(board.estimates || {}).filter(([id]) => id !== "reserved").sort(([a], [b]) => board.services[a].letter.localeCompare(board.services[b].letter)).map(([id, min]) => {
+      const li = document.createElement("li");
+      li.textContent = `${board.services[id].name}（${board.services[id].letter}）約${min}分 / ${min} min`;
+      return li;
+    }));
     first = false;
   }
 
