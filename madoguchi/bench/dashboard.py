@@ -4,7 +4,8 @@ A store (SQLite file and/or a throwaway PostgreSQL cluster of its own) is seeded
 `--centers` x `--terminals` x `--days` of typed rows (metrics, surveys, applications,
 certificate requests, bookings, queue tickets, hourly device health; about 98 per terminal and
 day, 2.5 M for 35 x 2 x 365) and the per-day summaries the processing stage would have kept
-(computed by `summaries.summarize_day`, the processing stage's own function, day by day). Then
+(computed by `summaries.summarize_day`, the processing stage's own function, from the same
+rows). To seed fast, 16 synthetic days are made and dealt out over the year at random. Then
 the real dashboard (Flask app under waitress on 127.0.0.1) is asked for every page
 `--requests` times over HTTP, one after another.
 
@@ -148,6 +149,15 @@ class _Seeder:
                 f"INSERT INTO dashboard_daily ({cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows
             )
 
+    placeholder = "?"
+
+    def _q(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.pg else sql
+
+    def _execute(self, sql: str, params=()) -> list:
+        cur = self.conn.execute(sql, params)
+        return cur.fetchall() if cur.description is not None else []
+
     def devices(self, ids: list[str], now: float) -> None:
         sql = (
             "INSERT INTO devices (device_id, committed_seq, committed_hash, max_seq, last_seen) "
@@ -160,6 +170,9 @@ class _Seeder:
             self.conn.executemany(sql, rows)
 
     def finish(self) -> None:
+        from sync.central.dashboard.summaries import refill_months
+
+        refill_months(self)  # the month totals the processing stage keeps alongside the days
         if self.pg:
             self.conn.commit()
             self.conn.autocommit = True
@@ -170,50 +183,62 @@ class _Seeder:
         self.conn.close()
 
 
-def _seed(db: str, devices: dict[str, str], days: int, now: float, seed: int) -> tuple[int, int]:
+TEMPLATE_DAYS = 16  # distinct synthetic days, dealt out over the year (seeding stays fast)
+
+
+def _template(rng: random.Random, devices: dict[str, str]) -> tuple[dict, list[tuple]]:
+    """One synthetic day: {table: [(device, offset_s, body)]} and its summary rows, computed by
+    the processing stage's own `summarize_day` from the same rows."""
     from sync.central.dashboard import summaries
     from sync.central.store_schema import KIND_TABLES
 
+    keys = {"application": "procedure", "certificate_request": "certificate", "booking": "topic"}
+    by_table: dict[str, list[tuple]] = {}
+    surveys, metrics, submissions, counted = [], [], Counter(), Counter()
+    for device in devices:
+        for kind, rows in _day_rows(rng, device, 0).items():
+            table = by_table.setdefault(KIND_TABLES[kind], [])
+            for offset, body in rows:
+                table.append((device, offset, body))
+                if kind == "survey":
+                    surveys.append((device, body))
+                elif kind == "metric":
+                    metrics.append((device, body))
+                elif kind in keys:
+                    submissions[(kind, device, json.loads(body).get(keys[kind]))] += 1
+                elif kind != "device_health":
+                    counted[(kind, device)] += 1
+    rows = summaries.summarize_day(
+        surveys,
+        metrics,
+        [(*k, n) for k, n in submissions.items()],
+        [(*k, n) for k, n in counted.items()],
+    )
+    return by_table, rows
+
+
+def _seed(db: str, devices: dict[str, str], days: int, now: float, seed: int) -> tuple[int, int]:
+    from sync.central.dashboard import summaries
+
     rng = random.Random(seed)
+    templates = [_template(rng, devices) for _ in range(min(days, TEMPLATE_DAYS))]
     seeder = _Seeder(db)
     seqs: Counter = Counter()
     typed = summary_rows = 0
     today = datetime.fromtimestamp(now, summaries.TOKYO).date()
     for back in range(days - 1, -1, -1):
-        d = today - timedelta(days=back)
-        day = d.isoformat()
+        day = (today - timedelta(days=back)).isoformat()
         start, _ = summaries.day_bounds(day)
-        by_table: dict[str, list[tuple]] = {}
-        surveys, metrics, submissions, counted = [], [], Counter(), Counter()
-        for device in devices:
-            for kind, rows in _day_rows(rng, device, start).items():
-                table = by_table.setdefault(KIND_TABLES[kind], [])
-                for created_at, body in rows:
-                    seqs[device] += 1
-                    table.append((device, seqs[device], f"{device}-{seqs[device]}", created_at,
-                                  float(created_at + 60), body))  # fmt: skip
-                    if kind == "survey":
-                        surveys.append((device, body))
-                    elif kind == "metric":
-                        metrics.append((device, body))
-                    elif kind in ("queue_ticket", "shelter_checkin"):
-                        counted[(kind, device)] += 1
-                    elif kind != "device_health":
-                        item = json.loads(body).get(
-                            {"application": "procedure", "certificate_request": "certificate"}.get(
-                                kind, "topic"
-                            )
-                        )
-                        submissions[(kind, device, item)] += 1
-        for table, rows in by_table.items():
-            seeder.typed(table, rows)
-            typed += len(rows)
-        rows = summaries.summarize_day(
-            surveys,
-            metrics,
-            [(*k, n) for k, n in submissions.items()],
-            [(*k, n) for k, n in counted.items()],
-        )
+        by_table, rows = templates[rng.randrange(len(templates))]
+        for table, items in by_table.items():
+            batch = []
+            for device, offset, body in items:
+                seqs[device] += 1
+                seq = seqs[device]
+                at = start + offset
+                batch.append((device, seq, f"{device}-{seq}", at, float(at + 60), body))
+            seeder.typed(table, batch)
+            typed += len(batch)
         seeder.summary([(m, day, dev, a, b, c, n, t) for m, dev, a, b, c, n, t in rows])
         summary_rows += len(rows)
         if back % 30 == 0:

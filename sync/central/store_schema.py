@@ -259,6 +259,24 @@ _CENTER_QUEUE = [
     *(f"ALTER TABLE {t} ADD COLUMN purged_at {{real}}" for t in _CENTER_KINDS.values()),
 ]
 
+# Month totals of `dashboard_daily` (same keys, `month` = YYYY-MM), kept in step with it in the
+# same transaction, so a 90- or 365-day window sums a dozen months plus the days at its edges.
+_DASHBOARD_MONTHLY = [
+    """CREATE TABLE dashboard_monthly (
+    metric TEXT NOT NULL,
+    month TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    k1 TEXT NOT NULL,
+    k2 TEXT NOT NULL,
+    k3 TEXT NOT NULL,
+    n {int} NOT NULL,
+    total {int} NOT NULL,
+    PRIMARY KEY (metric, month, device_id, k1, k2, k3)
+)""",
+    "CREATE INDEX dashboard_monthly_cover ON dashboard_monthly "
+    "(metric, month, device_id, k1, k2, k3, n, total)",
+]
+
 # Bookings that hold (engineer "center", sync/central/bookings.py): what central decided for each
 # booking that came as a record (made offline): confirmed in its slot, moved to the nearest later
 # slot of the topic, or a callback; one row per record, so several receivers decide once.
@@ -288,6 +306,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     ("0006_consult_tables_roles", _CONSULT_PARTICIPANTS),
     ("0006_consult_tables_staff_seen", _CONSULT_STAFF_SEEN),
     ("0007_dashboard_daily", _DASHBOARD_DAILY),
+    ("0007_dashboard_monthly", _DASHBOARD_MONTHLY),
     ("0008_center_queue", _CENTER_QUEUE),
     ("0008_center_queue_bookings", _CENTER_BOOKINGS),
 ]

@@ -40,6 +40,8 @@ from sync.central.dashboard.params import (
 )
 from sync.central.dashboard.queries import Center
 from sync.central.dashboard.readonly_store import open_readonly
+from sync.central.dashboard.summaries import TOKYO
+from sync.central.dashboard.today import Labels
 from sync.protocol_errors import StoreError
 
 __all__ = ["SECURITY_HEADERS", "DashboardConfig", "create_app"]
@@ -59,7 +61,8 @@ SECURITY_HEADERS = {
 }
 
 PAGES = (
-    ("overview", "/", "Overview", "概要"),
+    ("today", "/today", "Today", "きょうの状況"),
+    ("overview", "/", "Terminals", "端末の状態"),
     ("satisfaction", "/satisfaction", "Satisfaction", "満足度"),
     ("procedures", "/procedures", "Procedures", "手続き"),
     ("shelter", "/shelter", "Shelter", "避難所"),
@@ -118,7 +121,7 @@ def _age(seconds: float | None) -> str:
 def _local(iso_utc: str | None) -> str:
     if not iso_utc:
         return "—"
-    moment = datetime.fromisoformat(iso_utc.replace("Z", "+00:00")).astimezone()
+    moment = datetime.fromisoformat(iso_utc.replace("Z", "+00:00")).astimezone(TOKYO)
     return moment.strftime("%Y-%m-%d %H:%M %Z").strip()
 
 
@@ -137,6 +140,7 @@ def create_app(
     centers: Callable[[], Mapping[str, Center]] = dict,
     clock: Callable[[], float] = time.time,
     monotonic: Callable[[], float] = time.monotonic,
+    labels: Labels | None = None,
 ) -> Flask:
     """The WSGI app. `centers()` maps device ids to their center (from the registry of
     enrolled devices; empty: device ids are shown instead). `monotonic` times login lockouts."""
@@ -290,5 +294,11 @@ def create_app(
         app.add_url_rule(f"/api/{name}", f"api_{name}", api, methods=["GET"])
 
     for name, path, *_ in PAGES:
-        add_page(name, path)
+        if name in sources:
+            add_page(name, path)
+    from sync.central.dashboard.front import add_front_page  # the section chief's page
+
+    add_front_page(
+        app, config, store=store, centers=centers, clock=clock, labels=labels or Labels()
+    )
     return app

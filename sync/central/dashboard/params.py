@@ -19,6 +19,7 @@ __all__ = [
     "SATISFACTION_WINDOWS",
     "SHELTER_WINDOWS",
     "Window",
+    "parse_choices",
     "parse_window",
 ]
 
@@ -77,3 +78,20 @@ def parse_window(
     if name not in windows:
         raise BadQueryError("window must be one of " + ", ".join(windows))
     return windows[name]
+
+
+def parse_choices(
+    raw_query: bytes,
+    pairs: Iterable[tuple[str, str]],
+    choices: Mapping[str, tuple[tuple[str, ...], str]],
+) -> dict[str, str]:
+    """Every parameter of `choices` ({name: (allowed values, default)}) as given or its
+    default; an unknown parameter or a value not allowed is a `BadQueryError`."""
+    params = check_query(raw_query, pairs, set(choices))
+    out = {}
+    for name, (allowed, default) in choices.items():
+        value = params.get(name, default)
+        if value not in allowed:
+            raise BadQueryError(f"{name} must be one of " + ", ".join(allowed))
+        out[name] = value
+    return out

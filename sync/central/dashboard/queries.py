@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from sync.central.dashboard.aggregate import ScoreGroup, hist_percentile, summarize_scores
 from sync.central.dashboard.params import Window
 from sync.central.dashboard.readonly_store import ReadOnlyStore
-from sync.central.dashboard.summaries import today
+from sync.central.dashboard.summaries import month_split, today
 
 __all__ = [
     "Center",
@@ -197,23 +197,32 @@ def _days(window: Window, now: float) -> tuple[str, str]:
 
 
 def summed(store: ReadOnlyStore, metric: str, keys: str, first: str, last: str) -> list[tuple]:
-    """SUM(n), SUM(total) of one summary metric over [first, last] grouped by `keys` (our own
-    column names, never a request's)."""
-    return store.rows(
-        f"daily_{metric}",
-        f"SELECT {keys}, SUM(n), SUM(total) FROM dashboard_daily "
-        f"WHERE metric = ? AND day >= ? AND day <= ? GROUP BY {keys}",
-        (metric, first, last),
+    """SUM(n), SUM(total) of one summary metric over the days [first, last] grouped by `keys`
+    (our own column names, never a request's): whole months inside the window from the month
+    totals, the days at its edges from the day rows."""
+    edges, months = month_split(first, last)
+    if months is None or "day" in keys.split(", "):
+        return store.rows(
+            f"daily_{metric}",
+            f"SELECT {keys}, SUM(n), SUM(total) FROM dashboard_daily "
+            f"WHERE metric = ? AND day >= ? AND day <= ? GROUP BY {keys}",
+            (metric, first, last),
+        )
+    day_parts = " UNION ALL ".join(
+        f"SELECT {keys}, n, total FROM dashboard_daily WHERE metric = ? AND day >= ? AND day <= ?"
+        for _ in edges
     )
+    params: list = [p for a, b in edges for p in (metric, a, b)]
+    sql = (
+        f"SELECT {keys}, SUM(n), SUM(total) FROM ("
+        f"SELECT {keys}, n, total FROM dashboard_monthly WHERE metric = ? AND month >= ? "
+        f"AND month <= ?{' UNION ALL ' + day_parts if edges else ''}) AS parts GROUP BY {keys}"
+    )
+    return store.rows(f"summed_{metric}", sql, [metric, *months, *params])
 
 
 def _count(store: ReadOnlyStore, metric: str, first: str, last: str) -> int:
-    rows = store.rows(
-        f"daily_{metric}",
-        "SELECT COALESCE(SUM(n), 0) FROM dashboard_daily WHERE metric = ? AND day >= ? AND day <= ?",
-        (metric, first, last),
-    )
-    return int(rows[0][0])
+    return sum(int(n) for _, n, _ in summed(store, metric, "metric", first, last))
 
 
 def _behind(store: ReadOnlyStore) -> int:
@@ -239,18 +248,16 @@ def satisfaction_page(
     overall = ScoreGroup()
     by_center: dict[str, ScoreGroup] = defaultdict(ScoreGroup)
     by_service: dict[str, ScoreGroup] = defaultdict(ScoreGroup)
-    for device_id, service, score, n, _ in summed(
-        store, "survey", "device_id, k1, k2", first, last
-    ):
-        center = center_of.get(device_id, device_id)
-        for group in (overall, by_center[center], by_service[service]):
+    for service, score, n, _ in summed(store, "survey", "k1, k2", first, last):
+        for group in (overall, by_service[service]):
             group.scores[int(score)] += int(n)
-    for device_id, service, reason, n, _ in summed(
-        store, "reason", "device_id, k1, k2", first, last
-    ):
-        center = center_of.get(device_id, device_id)
-        for group in (overall, by_center[center], by_service[service]):
+    for service, reason, n, _ in summed(store, "reason", "k1, k2", first, last):
+        for group in (overall, by_service[service]):
             group.reasons[reason] += int(n)
+    for device_id, score, n, _ in summed(store, "device_survey", "device_id, k2", first, last):
+        by_center[center_of.get(device_id, device_id)].scores[int(score)] += int(n)
+    for device_id, reason, n, _ in summed(store, "device_reason", "device_id, k2", first, last):
+        by_center[center_of.get(device_id, device_id)].reasons[reason] += int(n)
     k = min_residents
     waiting = _behind(store)
     summary = {
@@ -302,10 +309,9 @@ def _sessions_and_steps(
     p90 of the (rounded) time a session spent in it, in the order sessions meet the steps."""
     sessions: dict[tuple[str, str], Counter] = defaultdict(Counter)
     per_center: Counter = Counter()
-    for device_id, service, procedure, outcome, n, _ in summed(
-        store, "session", "device_id, k1, k2, k3", first, last
-    ):
+    for service, procedure, outcome, n, _ in summed(store, "session", "k1, k2, k3", first, last):
         sessions[(service, procedure)][outcome] += int(n)
+    for device_id, n, _ in summed(store, "device_session", "device_id", first, last):
         per_center[center_of.get(device_id, device_id)] += int(n)
     hist: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
     for service, step, bucket, n, _ in summed(store, "step", "k1, k2, k3", first, last):

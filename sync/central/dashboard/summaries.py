@@ -16,6 +16,11 @@ Invariants:
   and counts are kept, never a body or any free text (`aggregate.identifier`). Personal tables
   (applications, certificate requests, bookings, shelter check-ins, queue tickets) are counted
   in SQL, extracting at most one catalog id; their bodies never reach Python.
+- `dashboard_monthly` is the sum of the month's `dashboard_daily` rows at every commit (a
+  day's replacement moves it by the difference in the same transaction; `rebuild` refills it).
+- Rows by service, procedure, step or reason are kept city-wide (device_id ""), rows per device
+  only by outcome, score or reason (`device_*`), so a day holds a few thousand rows, not one
+  per device and combination.
 - Step durations are kept as a histogram rounded to within 5 % (`step_bucket`),
   city-wide per day, so the percentiles read from it are those of the rounded durations.
 - Nothing here logs.
@@ -39,7 +44,9 @@ __all__ = [
     "catch_up",
     "day_bounds",
     "day_of",
+    "month_split",
     "rebuild",
+    "refill_months",
     "step_bucket",
     "summarize_day",
 ]
@@ -83,6 +90,27 @@ def day_bounds(day: str) -> tuple[int, int]:
     nxt = d + timedelta(days=1)
     end = int(datetime(nxt.year, nxt.month, nxt.day, tzinfo=TOKYO).timestamp())
     return (-_FAR if d <= _FIRST_DAY else start), (_FAR if d >= _LAST_DAY else end)
+
+
+def month_split(first: str, last: str) -> tuple[list[tuple[str, str]], tuple[str, str] | None]:
+    """[first, last] (days) as day ranges at its edges plus the whole months inside it (first
+    and last month, YYYY-MM), so a long window reads month totals instead of every day."""
+    a, b = date.fromisoformat(first), date.fromisoformat(last)
+    start = a if a.day == 1 else (a.replace(day=1) + timedelta(days=32)).replace(day=1)
+    end_next = (
+        (b + timedelta(days=1)).replace(day=1)
+        if (b + timedelta(days=1)).day == 1
+        else b.replace(day=1)
+    )
+    if start >= end_next:  # no whole month inside
+        return [(first, last)], None
+    months = (start.isoformat()[:7], (end_next - timedelta(days=1)).isoformat()[:7])
+    edges = []
+    if a < start:
+        edges.append((first, (start - timedelta(days=1)).isoformat()))
+    if end_next <= b:
+        edges.append((end_next.isoformat(), last))
+    return edges, months
 
 
 def today(now: float) -> date:
@@ -133,12 +161,14 @@ def summarize_day(
             rows[("survey_invalid", device_id, "", "", "")] += 1
             continue
         service = identifier(body.get("service")) or "other"
-        rows[("survey", device_id, service, str(score), "")] += 1
+        rows[("survey", CITY, service, str(score), "")] += 1
+        rows[("device_survey", device_id, "", str(score), "")] += 1
         raw = body.get("reasons")
         for reason in (
             sorted({r for r in map(identifier, raw) if r}) if isinstance(raw, list) else []
         ):
-            rows[("reason", device_id, service, reason, "")] += 1
+            rows[("reason", CITY, service, reason, "")] += 1
+            rows[("device_reason", device_id, "", reason, "")] += 1
     for device_id, text in metrics:
         body = parse_body(text)
         timing = _steps(body.get("steps")) if body else None
@@ -148,7 +178,8 @@ def summarize_day(
             continue
         procedure = identifier(body.get("procedure")) or "-"
         outcome = identifier(body.get("outcome")) or "other"
-        rows[("session", device_id, service, procedure, outcome)] += 1
+        rows[("session", CITY, service, procedure, outcome)] += 1
+        rows[("device_session", device_id, "", "", outcome)] += 1
         for step, (ms, position) in timing.items():
             key = ("step", CITY, service, step, f"{step_bucket(ms):012d}")
             rows[key] += 1
@@ -202,7 +233,16 @@ def _read_day(store, day: str) -> list[Row]:
 
 
 def _replace_day(store, day: str) -> None:
-    """Inside a transaction: the day's summary rows recomputed from the typed tables."""
+    """Inside a transaction: the day's summary rows recomputed from the typed tables, and the
+    month's totals moved by the difference (so they stay the sum of the month's days)."""
+    old = {
+        tuple(r[:5]): (int(r[5]), int(r[6]))
+        for r in _x(
+            store,
+            "SELECT metric, device_id, k1, k2, k3, n, total FROM dashboard_daily WHERE day = ?",
+            (day,),
+        )
+    }
     _x(store, "DELETE FROM dashboard_daily WHERE day = ?", (day,))
     rows = _read_day(store, day)
     if rows:
@@ -213,6 +253,34 @@ def _replace_day(store, day: str) -> None:
             ),
             [(m, day, d, a, b, c, n, t) for m, d, a, b, c, n, t in rows],
         )
+    delta = {key: (-n, -t) for key, (n, t) in old.items()}
+    for m, d, a, b, c, n, t in rows:
+        dn, dt = delta.get((m, d, a, b, c), (0, 0))
+        delta[(m, d, a, b, c)] = (dn + n, dt + t)
+    month = day[:7]
+    changes = [(m, month, d, a, b, c, n, t) for (m, d, a, b, c), (n, t) in delta.items() if n or t]
+    if changes:
+        store._executemany(
+            store._q(
+                "INSERT INTO dashboard_monthly (metric, month, device_id, k1, k2, k3, n, total) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (metric, month, device_id, k1, k2, k3) "
+                "DO UPDATE SET n = dashboard_monthly.n + excluded.n, "
+                "total = dashboard_monthly.total + excluded.total"
+            ),
+            changes,
+        )
+        _x(store, "DELETE FROM dashboard_monthly WHERE month = ? AND n = 0", (month,))
+
+
+def refill_months(store) -> None:
+    """Inside a transaction: every month's totals recomputed from the day rows."""
+    _x(store, "DELETE FROM dashboard_monthly")
+    _x(
+        store,
+        "INSERT INTO dashboard_monthly (metric, month, device_id, k1, k2, k3, n, total) "
+        "SELECT metric, substr(day, 1, 7), device_id, k1, k2, k3, SUM(n), SUM(total) "
+        "FROM dashboard_daily GROUP BY metric, substr(day, 1, 7), device_id, k1, k2, k3",
+    )
 
 
 def _days_of_rows(store, table: str, after_id: int) -> set[str]:
@@ -310,6 +378,7 @@ def rebuild(store) -> int:
             _lock(store)
             for table, top in tops.items():
                 _set_cursor(store, table, max(top, _cursors(store).get(table, 0)))
+            refill_months(store)  # whatever the month rows held before, they match the days now
             store._commit()
         except BaseException:
             store._rollback()

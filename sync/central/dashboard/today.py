@@ -1,0 +1,261 @@
+"""The front page for a section chief (きょうの状況): today and the trend, for the city and each
+center, from the per-day summaries only.
+
+Invariants:
+- Reads `dashboard_daily` only (no record body, no typed table): every figure is a sum over
+  whole Asia/Tokyo days, complete (no cap); `complete` is false while records wait to be opened.
+- Small cells: every count of residents from 1 to `min_residents - 1` is "<k"; a mean or NPS of
+  fewer than `min_residents` answers is not shown (None); a change against the previous period
+  is shown only when both periods are shown.
+- Ids are shown by catalog names where the catalog names them (`Labels`), else as the id.
+- Pure apart from `store.rows`; nothing here logs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from sync.central.dashboard.params import Window
+from sync.central.dashboard.queries import Center, _center_of, iso, small, summed
+from sync.central.dashboard.readonly_store import ReadOnlyStore
+from sync.central.dashboard.summaries import today
+
+__all__ = ["SORT_KEYS", "Labels", "load_labels", "today_page"]
+
+# The centers table can be sorted by these columns (the query's `sort`).
+SORT_KEYS = ("center", "sessions", "done", "applications", "certificates", "satisfaction", "nps")
+
+_BUILTIN = {
+    "ja": {
+        "procedure": "手続き",
+        "certificate": "証明書",
+        "booking": "相談予約",
+        "queue": "整理券",
+        "life_event": "ライフイベント案内",
+        "application": "申請",
+        "certificate_request": "証明書請求（預かり）",
+        "done": "完了",
+        "idle": "途中で離席",
+        "home": "自宅で手続き",
+        "card_removed": "カードが抜かれた",
+        "switched": "別の手続きへ",
+        "other": "その他",
+    },
+    "en": {},
+}
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Display names of ids per language (from the catalog, plus the kiosk's fixed services)."""
+
+    names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def name(self, ident: str, lang: str) -> str:
+        return self.names.get(lang, {}).get(ident) or _BUILTIN.get(lang, {}).get(ident) or ident
+
+
+def load_labels(catalog: Path | None) -> Labels:
+    """Names of procedures, certificates, topics and survey reasons from a catalog JSON file;
+    an unreadable or absent catalog gives the built-in names only (ids shown otherwise)."""
+    names: dict[str, dict[str, str]] = {"ja": {}, "en": {}}
+    if catalog is None:
+        return Labels(names)
+    try:
+        data = json.loads(Path(catalog).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return Labels(names)
+    for section in ("procedures", "certificates", "topics", "survey_reasons", "life_events"):
+        items = data.get(section) if isinstance(data, dict) else None
+        for item in items if isinstance(items, list) else []:
+            name = item.get("name") or item.get("label") if isinstance(item, dict) else None
+            if isinstance(name, dict) and isinstance(item.get("id"), str):
+                for lang in names:
+                    if isinstance(name.get(lang), str):
+                        names[lang][item["id"]] = name[lang][:60]
+    return Labels(names)
+
+
+def _sum(store: ReadOnlyStore, metric: str, keys: str, first: str, last: str) -> list[tuple]:
+    return [row[:-1] for row in summed(store, metric, keys, first, last)]
+
+
+@dataclass
+class _Tally:
+    sessions: int = 0
+    done: int = 0
+    assisted: int = 0
+    applications: int = 0
+    certificates: int = 0
+    bookings: int = 0
+    tickets: int = 0
+    scores: Counter = field(default_factory=Counter)
+
+
+def _tallies(
+    store: ReadOnlyStore, first: str, last: str, center_of: Mapping[str, str]
+) -> dict[str, _Tally]:
+    """Per center (and "" for the city) over [first, last]."""
+    out: dict[str, _Tally] = defaultdict(_Tally)
+
+    def both(device_id: str):
+        return out[""], out[center_of.get(device_id, device_id)]
+
+    for device_id, outcome, n in _sum(store, "device_session", "device_id, k3", first, last):
+        for t in both(device_id):
+            t.sessions += int(n)
+            t.done += int(n) if outcome == "done" else 0
+    for device_id, kind, n in _sum(store, "submission", "device_id, k1", first, last):
+        for t in both(device_id):
+            if kind == "application":
+                t.applications += int(n)
+            elif kind == "certificate_request":
+                t.certificates += int(n)
+            else:
+                t.bookings += int(n)
+    for device_id, n in _sum(store, "queue_ticket", "device_id", first, last):
+        for t in both(device_id):
+            t.tickets += int(n)
+    for device_id, score, n in _sum(store, "device_survey", "device_id, k2", first, last):
+        for t in both(device_id):
+            t.scores[int(score)] += int(n)
+    return out
+
+
+def _satisfaction(scores: Counter, k: int) -> dict:
+    n = sum(scores.values())
+    if n < k:
+        return {"responses": small(n, k), "mean": None, "nps": None, "top": None, "low": None}
+    top = scores[9] + scores[10]
+    low = sum(scores[s] for s in range(7))
+    return {
+        "responses": n,
+        "mean": round(sum(s * c for s, c in scores.items()) / n, 2),
+        "nps": round(100.0 * (top - low) / n, 1),
+        "top": round(100.0 * top / n, 1),  # share of 9-10, percent
+        "low": round(100.0 * low / n, 1),  # share of 0-6
+    }
+
+
+def _change(now: int, before: int, k: int) -> float | None:
+    """Percent change, only when both counts are shown and the earlier one is not 0."""
+    if now < k or before < k:
+        return None
+    return round(100.0 * (now - before) / before, 1)
+
+
+def _figures(t: _Tally, prev: _Tally, k: int) -> dict:
+    counts = ("sessions", "done", "applications", "certificates", "bookings", "tickets")
+    out: dict = {c: small(getattr(t, c), k) for c in counts}
+    out["change"] = {c: _change(getattr(t, c), getattr(prev, c), k) for c in counts}
+    out["satisfaction"] = _satisfaction(t.scores, k)
+    before = _satisfaction(prev.scores, k)
+    out["change"]["mean"] = (
+        round(out["satisfaction"]["mean"] - before["mean"], 2)
+        if out["satisfaction"]["mean"] is not None and before["mean"] is not None
+        else None
+    )
+    return out
+
+
+def _series(store: ReadOnlyStore, first: date, last: date, k: int) -> list[dict]:
+    """The city's daily series: sessions, done, and the day's mean score (shown from k answers)."""
+    a, b = first.isoformat(), last.isoformat()
+    sessions: Counter = Counter()
+    done: Counter = Counter()
+    for day, outcome, n in _sum(store, "session", "day, k3", a, b):
+        sessions[day] += int(n)
+        done[day] += int(n) if outcome == "done" else 0
+    scores: dict[str, Counter] = defaultdict(Counter)
+    for day, score, n in _sum(store, "survey", "day, k2", a, b):
+        scores[day][int(score)] += int(n)
+    out = []
+    d = first
+    while d <= last:
+        key = d.isoformat()
+        s = _satisfaction(scores.get(key, Counter()), k)
+        out.append(
+            {
+                "day": key,
+                "sessions": small(sessions[key], k),
+                "done": small(done[key], k),
+                "mean": s["mean"],
+            }
+        )
+        d += timedelta(days=1)
+    return out
+
+
+def today_page(
+    store: ReadOnlyStore,
+    centers: Mapping[str, Center],
+    window: Window,
+    now: float,
+    *,
+    sort: str = "sessions",
+    min_residents: int = 10,
+) -> dict:
+    """Today, the window and the previous window of the same length, for the city and each
+    center; the city's daily series over the window; centers sorted by `sort`."""
+    k = min_residents
+    days = window.seconds // 86400
+    last = today(now)
+    first = last - timedelta(days=days - 1)
+    prev_last = first - timedelta(days=1)
+    prev_first = prev_last - timedelta(days=days - 1)
+    center_of = _center_of(centers)
+    current = _tallies(store, first.isoformat(), last.isoformat(), center_of)
+    previous = _tallies(store, prev_first.isoformat(), prev_last.isoformat(), center_of)
+    day = _tallies(store, last.isoformat(), last.isoformat(), center_of)
+    yesterday_ = (last - timedelta(days=1)).isoformat()
+    yesterday = _tallies(store, yesterday_, yesterday_, center_of)
+    names = sorted({c for c in current} | {c for c in previous} | set(center_of.values()))
+    rows = []
+    for name in names:
+        if not name:
+            continue
+        figures = _figures(current.get(name, _Tally()), previous.get(name, _Tally()), k)
+        figures["today"] = _figures(day.get(name, _Tally()), yesterday.get(name, _Tally()), k)
+        rows.append({"center": name, **figures})
+    rows.sort(key=lambda r: _sort_key(r, sort), reverse=sort != "center")
+    waiting = store.lag()[0]
+    return {
+        "generated_at": iso(now),
+        "window": window.name,
+        "since": first.isoformat(),
+        "until": last.isoformat(),
+        "previous": {"since": prev_first.isoformat(), "until": prev_last.isoformat()},
+        "today": last.isoformat(),
+        "min_residents": k,
+        "complete": waiting == 0,
+        "waiting_records": waiting,
+        "sort": sort,
+        "city": {
+            **_figures(current.get("", _Tally()), previous.get("", _Tally()), k),
+            "today": _figures(day.get("", _Tally()), yesterday.get("", _Tally()), k),
+        },
+        "centers": rows,
+        "series": _series(store, first, last, k),
+    }
+
+
+def _sort_key(row: dict, sort: str):
+    if sort == "center":
+        return row["center"]
+    value = (
+        row["satisfaction"][{"satisfaction": "mean", "nps": "nps"}[sort]]
+        if sort
+        in (
+            "satisfaction",
+            "nps",
+        )
+        else row[sort]
+    )
+    if isinstance(value, str):  # "<k": below every shown count
+        return (0, 0)
+    return (1 if value is not None else 0, value or 0)
