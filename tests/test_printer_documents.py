@@ -29,6 +29,7 @@ TITLES = {
     "checklist": "Checklist of procedures",
     "certificate": "Certificate of residence",
     "claim_slip": "Certificate request received",
+    "payment_slip": "Payment slip",
 }
 
 

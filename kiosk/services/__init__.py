@@ -26,6 +26,7 @@ from kiosk.config import KioskConfig, bundles_dir
 from kiosk.services._card import CardReaderAdapter, translate_card_error
 from kiosk.services._config_bundle import ConfigBundleView
 from kiosk.services._diagnostics import DiagnosticsAdapter
+from kiosk.services._payment import CounterPayment, TerminalPayment
 from kiosk.services._printer import PrinterAdapter
 from kiosk.services._sync import LocalQueueAdapter, OnlineAdapter, OutboxAdapter, StatusAdapter
 from kiosk.session.ports import SessionPorts
@@ -33,6 +34,7 @@ from kiosk.session.ports import SessionPorts
 __all__ = [
     "CardReaderAdapter",
     "ConfigBundleView",
+    "CounterPayment",
     "DiagnosticsAdapter",
     "KioskServices",
     "LocalQueueAdapter",
@@ -40,6 +42,7 @@ __all__ = [
     "OutboxAdapter",
     "PrinterAdapter",
     "StatusAdapter",
+    "TerminalPayment",
     "open_services",
     "translate_card_error",
 ]
@@ -69,6 +72,8 @@ class KioskServices:
     _center_server: Any = field(default=None, init=False, repr=False)
     # The signed config bundle's card trust and staff PINs (None: not configured).
     config_bundle: ConfigBundleView | None = None
+    # How fees are paid (CounterPayment, TerminalPayment); None: no payment step.
+    payment: Any = None
     _printer_adapter: PrinterAdapter | None = field(default=None, init=False, repr=False)
     _watcher: Any = field(default=None, init=False, repr=False)
     _owns_renderer: bool = field(default=False, init=False, repr=False)
@@ -109,6 +114,7 @@ class KioskServices:
                 city_name=self.city_name,
             ),
             alert=self._alert(),
+            payment=self.payment,
         )
 
     def _queue(self) -> Any:

@@ -207,6 +207,23 @@ class PrinterAdapter:
                 return "receipt", r.claim_slip(info), "claim-slip"
             info = d.ReceiptInfo(**base, reference=reference, procedures=(data["title"],))
             return "receipt", r.receipt(info), "claim-slip"
+        if job.kind == "payment_slip":
+            info = d.PaymentSlipInfo(
+                **base,
+                reference=str(data["reference"]),
+                items=tuple(
+                    d.PaymentItem(
+                        name=i["title"], copies=int(i["copies"]), fee_yen=int(i["fee_yen"])
+                    )
+                    for i in data["items"]
+                ),
+                total_yen=int(data["amount_yen"]),
+                method=data["method"],
+                paid=bool(data.get("transaction_id")),
+                transaction_id=data.get("transaction_id") or "",
+                office=data.get("office") or "",
+            )
+            return "receipt", r.payment_slip(info), "payment"
         raise PortPrintError(("unknown-document",))
 
     def print_job(self, job: PrintJob) -> None:

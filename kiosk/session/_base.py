@@ -132,6 +132,9 @@ class _SessionCore:
         self.reference: str | None = None
         self.receipt_printed = False
         self.certificate: CertificateOrder | None = None
+        # The certificate's payment: {method, amount_yen, status (due/paid/<reason>),
+        # transaction_id?} once the payment step ran (kiosk/session/_payment.py).
+        self.payment: dict[str, Any] | None = None
         self.topic: str | None = None
         self.slots: list[Any] = []
         self.slots_offline = False

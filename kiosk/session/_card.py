@@ -20,6 +20,7 @@ import hashlib
 import logging
 from typing import Any
 
+from kiosk.session._payment import settle_and_print
 from kiosk.session._visit import _VisitFlow
 from kiosk.session.forms import Form
 from kiosk.session.ports import (
@@ -406,6 +407,7 @@ class _CardFlow(_VisitFlow):
         self._go(Step.ISSUING)
         refused = auth.get("refused")
         params = {**request, **auth} if auth and refused is None else None
+        settled: list[dict[str, Any] | None] = [None]  # the payment step's result (job → done)
 
         def job() -> tuple[str, Any, PortPrintError | None]:
             if refused is not None:
@@ -443,13 +445,19 @@ class _CardFlow(_VisitFlow):
                 "copies": order.copies,
                 "document": reply,
             }
-            try:
-                self._print("certificate", document)
-            except PortPrintError as e:
-                return "issued", reply.get("reference"), e
-            return "issued", reply.get("reference"), None
+            # Paid first (or a payment slip for the counter), then printed: _payment.py.
+            outcome, detail, print_error, settled[0] = settle_and_print(
+                self.ports.payment,
+                order,
+                document,
+                str(reply.get("reference") or ""),
+                claim_next,
+                self._print,
+            )
+            return outcome, detail, print_error
 
         def done(result: Any, error: BaseException | None) -> None:
+            self.payment = settled[0]  # set here, on the session's thread
             if isinstance(error, PortOutboxFullError):
                 self._go(Step.CERTIFICATE_CHOOSE)
                 self._notice(NoticeCode.OUTBOX_FULL)
@@ -457,6 +465,10 @@ class _CardFlow(_VisitFlow):
             if error is not None:
                 raise error
             outcome, detail, print_error = result
+            if outcome == "payment_failed":  # nothing was charged and nothing printed
+                self._go(Step.SERVICE_ERROR)
+                self._notice(NoticeCode.PAYMENT_FAILED, reason=detail)
+                return
             if outcome == "refused":
                 self._go(Step.SERVICE_ERROR)
                 if detail == "revoked_certificate":  # central's CRL knew it: say so plainly
@@ -467,9 +479,10 @@ class _CardFlow(_VisitFlow):
                 return
             self.reference = detail
             self.receipt_printed = print_error is None
-            if outcome == "queued":
+            if outcome in ("queued", "pay_at_counter"):  # the certificate waits at the counter
                 self._go(Step.CLAIM_SLIP)
-                self._notice(NoticeCode.OFFLINE_QUEUED)
+                if outcome == "queued":
+                    self._notice(NoticeCode.OFFLINE_QUEUED)
             else:
                 self._go(Step.CERTIFICATE_PRINTED)
             if print_error is not None:

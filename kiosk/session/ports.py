@@ -30,7 +30,10 @@ __all__ = [
     "OnlinePort",
     "OutboxInfo",
     "OutboxPort",
+    "Paid",
+    "PaymentPort",
     "PortError",
+    "PortPaymentError",
     "PortPinBlockedError",
     "PortWrongPinError",
     "PortCardRemovedError",
@@ -131,6 +134,16 @@ class PortPrintError(PortError):
     def __init__(self, reasons: tuple[str, ...] | list[str] = ()) -> None:
         super().__init__(f"print failed: {', '.join(reasons) or 'unknown'}")
         self.reasons = tuple(reasons)
+
+
+class PortPaymentError(PortError):
+    """The payment was not approved and nothing was charged. `reason`: declined, cancelled,
+    timeout, offline, protocol (the screen says what to do; staff see `code`)."""
+
+    def __init__(self, reason: str, code: str = "") -> None:
+        super().__init__(f"payment not approved: {reason}")
+        self.reason = reason
+        self.code = code
 
 
 class PortProbeError(PortError):
@@ -358,6 +371,32 @@ class DiagnosticsPort(Protocol):
     def clock(self) -> ClockInfo: ...
 
 
+@dataclass(frozen=True)
+class Paid:
+    """An approved payment: what was paid and how (printed on the receipt)."""
+
+    method: str  # "terminal"
+    amount_yen: int
+    transaction_id: str
+
+
+class PaymentPort(Protocol):
+    """How a fee is paid. `method` "counter": nothing is charged here; the session prints a
+    payment slip (amount, reference QR) and the certificate is handed over at the counter once
+    paid. "terminal": `charge` asks the cashless terminal and blocks until it answers.
+    `record_incident` keeps, for staff, a payment whose document then failed to print (the
+    amount to refund or the document to reprint): reference, amount, method, transaction id and
+    printer reasons only, never personal data."""
+
+    method: str
+
+    def charge(self, amount_yen: int, reference: str) -> Paid:
+        """Raises `PortPaymentError` unless approved."""
+        ...
+
+    def record_incident(self, incident: dict[str, Any]) -> None: ...
+
+
 @dataclass
 class SessionPorts:
     """Everything the session talks to. `online`, `status`, `queue` and `diagnostics` may be None
@@ -372,3 +411,5 @@ class SessionPorts:
     queue: QueuePort | None = None
     diagnostics: DiagnosticsPort | None = None
     alert: AlertPort | None = None
+    # None: no payment step (previews, tests of other parts); the kiosk wires "counter" by default.
+    payment: PaymentPort | None = None

@@ -99,6 +99,8 @@ class NoticeCode(StrEnum):
     OFFLINE_QUEUED = "offline_queued"
     OFFLINE_NO_SLOTS = "offline_no_slots"
     REFUSED = "refused"  # params: reason (central's code, e.g. bad_signature, expired_certificate)
+    # params: reason (declined, cancelled, timeout, offline, protocol): nothing charged or printed
+    PAYMENT_FAILED = "payment_failed"
     SLOT_TAKEN = "slot_taken"
     STAFF_CALLED = "staff_called"
     # With a center queue host (kiosk/session/_staff_call.py): 呼び出し中, 係員が向かっています,

@@ -41,6 +41,10 @@ NOTICE_TEXT = {
     "offline_queued": "Offline: your request was saved and will be sent later.",
     "offline_no_slots": "Offline: no times can be booked now. We will call you back.",
     "refused": "The city office could not accept this request. Please go to the counter.",
+    "payment_failed": (
+        "The payment did not go through. Nothing was charged and nothing was printed. "
+        "You can try again, or pay at the counter."
+    ),
     "slot_taken": "That time was just taken. Please choose another time.",
     "staff_called": "A staff member is coming.",
     "staff_calling": "Calling a staff member.",

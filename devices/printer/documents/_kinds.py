@@ -44,6 +44,12 @@ from devices.printer.documents._common import (
     next_steps,
     require_text,
 )
+from devices.printer.documents._payment import (
+    PAYMENT_MSGIDS,
+    PaymentItem,
+    PaymentSlipInfo,
+    payment_slip,
+)
 from devices.printer.errors import DocumentDataError
 from madoguchi.i18n import Translator
 
@@ -62,6 +68,8 @@ __all__ = [
     "ChecklistItem",
     "ClaimSlipInfo",
     "DocumentInfo",
+    "PaymentItem",
+    "PaymentSlipInfo",
     "ReceiptInfo",
     "SlipInfo",
     "TaxYear",
@@ -73,6 +81,7 @@ __all__ = [
     "consultation_slip",
     "format_date",
     "format_datetime",
+    "payment_slip",
     "queue_ticket",
     "receipt",
 ]
@@ -126,6 +135,7 @@ MSGIDS: tuple[str, ...] = (
     "Go to: {office}",
     "Collect at: {office}",
     *CERTIFICATE_MSGIDS,
+    *PAYMENT_MSGIDS,
     "Certificate request received",
     "Requested certificate",
     "Your request is saved and will be sent as soon as the connection returns.",
@@ -216,6 +226,7 @@ INFO_TYPES: dict[str, type[DocumentInfo]] = {
     "checklist": ChecklistInfo,
     "certificate": CertificateInfo,
     "claim_slip": ClaimSlipInfo,
+    "payment_slip": PaymentSlipInfo,
 }
 KINDS: tuple[str, ...] = tuple(INFO_TYPES)
 OPTIONS: dict[str, dict[str, tuple[str, ...]]] = {"checklist": {"paper": ("80mm", "A4")}}

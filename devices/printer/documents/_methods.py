@@ -8,6 +8,7 @@ from devices.printer.documents._kinds import (
     ChecklistInfo,
     ClaimSlipInfo,
     DocumentInfo,
+    PaymentSlipInfo,
     ReceiptInfo,
     SlipInfo,
     TicketInfo,
@@ -41,3 +42,7 @@ class DocumentMethods:
     def claim_slip(self, info: ClaimSlipInfo) -> bytes:
         """Certificate request received (queued, or issued and ready at the counter)."""
         return self.render("claim_slip", info)
+
+    def payment_slip(self, info: PaymentSlipInfo) -> bytes:
+        """80 mm roll: the amount to pay at the counter, or the receipt of a terminal payment."""
+        return self.render("payment_slip", info)

@@ -23,6 +23,7 @@ _TITLES = {
     "checklist": "checklist",
     "certificate": "certificate",
     "claim_slip": "claim slip",
+    "payment_slip": "payment slip",
 }
 # Scripts written without spaces between words wrap at any character.
 _CHAR_WRAP = frozenset({"ja", "ja-easy", "zh-Hans"})

@@ -13,6 +13,8 @@ from devices.printer.documents._kinds import (
     ChecklistInfo,
     ChecklistItem,
     ClaimSlipInfo,
+    PaymentItem,
+    PaymentSlipInfo,
     ReceiptInfo,
     SlipInfo,
     TicketInfo,
@@ -120,4 +122,10 @@ def sample_info(kind: str, language: str, reference: str = "R-2026-000123", **ex
         )
     if kind == "claim_slip":
         return ClaimSlipInfo(**common, certificate_kind="tax", reference=reference)
+    if kind == "payment_slip":
+        item = PaymentItem(name=proc1, copies=2, fee_yen=600)
+        return PaymentSlipInfo(
+            **common, reference=reference, items=(item,), total_yen=600, method="counter",
+            office=office,
+        )  # fmt: skip
     raise ValueError(f"unknown document kind {kind!r}")

@@ -20,7 +20,10 @@ class CertificateChooseScreen(KScreen):
         certs = s.catalog.certificates
         if self.cert_id not in certs:
             self.cert_id = next(iter(certs), "")
-        self.fill(self.ids.types, [(f"cert_{c.id}", self.t(s, c.name),
+        # The fee beside each certificate (per copy), the total by the confirm button.
+        self.fill(self.ids.types, [(f"cert_{c.id}",
+                                    _app().tr("{name}: {fee} yen per copy", name=self.t(s, c.name),
+                                              fee=f"{c.fee_yen:,}"),
                                     "selected" if c.id == self.cert_id else "choice",
                                     lambda cid=c.id: self.pick(cid)) for c in certs.values()],
                   personal=False)  # fmt: skip
@@ -33,7 +36,7 @@ class CertificateChooseScreen(KScreen):
                                        lambda pid=p.id: self.pick_purpose(pid)) for p in purposes],
                   personal=False)  # fmt: skip
         fee = cert.fee_yen * int(self.copies) if cert else 0
-        self.ids.fee.text = _app().tr("Fee: {fee} yen", fee=fee)
+        self.ids.fee.text = _app().tr("Total: {fee} yen", fee=f"{fee:,}")
 
     def pick(self, cid: str) -> None:
         self.cert_id, self.copies, self.purpose = cid, 1, ""
@@ -75,6 +78,10 @@ class ClaimSlipScreen(KScreen):
         if where.get("documents"):
             sep = "、" if s.language in ("ja", "ja-easy", "zh-Hans") else ", "
             lines.append(app.tr("Bring: {documents}", documents=sep.join(where["documents"])))
+        paying = s.payment or {}
+        if paying.get("status") == "due":  # pay at the counter: the slip says the same amount
+            lines.insert(0, app.tr("Amount to pay at the counter: {fee} yen",
+                                   fee=f"{paying['amount_yen']:,}"))  # fmt: skip
         self.ids.where_next.text = "\n".join(lines)
 
 
