@@ -83,6 +83,7 @@ KINDS = frozenset(
         # The center (docs/center.md): queue events and staff calls, numbers and times only.
         "queue_event",
         "staff_call",
+        "shelter_checkout",
     }
 )
 

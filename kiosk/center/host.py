@@ -35,6 +35,7 @@ from flask import Flask, Response, jsonify, render_template, request, session
 from kiosk.center.calls import StaffCalls
 from kiosk.center.errors import CenterConfigError, CenterError, QueueInputError
 from kiosk.center.queue import SERVICES, CenterQueue
+from kiosk.center.shelter import AGE_GROUPS, NEEDS, ShelterRegister
 from kiosk.session.config import verify_staff_pin
 
 __all__ = ["CenterHost", "HostConfig", "create_app"]
@@ -76,6 +77,12 @@ class CenterHost:
         self.config = config
         self.queue = queue
         self.calls = StaffCalls(queue, repeat_s=config.staff_call_repeat_s)
+        # Names typed at check-in are kept only as an HMAC under a key derived from the center's
+        # terminal token (a file apart from the register's SQLite file, which never holds it).
+        name_key = hmac.new(
+            config.terminal_token.encode(), b"madoguchi/shelter-name/v1", "sha256"
+        ).digest()
+        self.shelter = ShelterRegister(queue, name_key)
         self.sink = sink
         self.staff_pin_hash = staff_pin_hash
         self._clock = clock
@@ -248,6 +255,8 @@ def create_app(host: CenterHost) -> Flask:
             counters=cfg.counters,
             services=services,
             csrf=session["csrf"],
+            age_groups=AGE_GROUPS,
+            needs=NEEDS,
         )
 
     @app.post("/login")
@@ -276,6 +285,7 @@ def create_app(host: CenterHost) -> Flask:
             board=q.board(recent=20, upcoming=50),
             reservations=[t.public() for t in q.all_tickets() if t.service == "reserved"],
             calls=host.calls.open_calls(),
+            shelter=host.shelter.present(),
         )
 
     @app.post("/api/console/<action>")
@@ -300,6 +310,12 @@ def create_app(host: CenterHost) -> Flask:
             q.pause(_need(counter, "counter"), bool(data.get("paused")))
         elif action == "answer_call":
             result = host.calls.answer(data.get("call"), counter)
+        elif action == "shelter_in":
+            result = host.shelter.check_in(
+                data.get("members"), data.get("ages"), data.get("needs", []), data.get("name")
+            )
+        elif action == "shelter_out":
+            result = host.shelter.check_out(data.get("code"), data.get("name"))
         else:
             raise QueueInputError("unknown_action")
         host.flush()

@@ -16,7 +16,7 @@ import statistics
 from collections import defaultdict
 from typing import Any
 
-__all__ = ["center_times"]
+__all__ = ["center_times", "shelter_occupancy"]
 
 
 def _bodies(store: Any, kind: str, page: int = 1000):
@@ -84,6 +84,34 @@ def center_times(store: Any) -> dict[str, Any]:
         for (center, day), g in sorted(calls.items(), key=lambda kv: str(kv[0]))
     ]
     return {"queues": queues, "staff_calls": staff}
+
+
+def shelter_occupancy(store: Any) -> dict[str, dict[str, int]]:
+    """Per shelter: people checked in, checked out, and present (in − out), from the opened
+    `shelter_checkin` and `shelter_checkout` records. A household is keyed by its code, so a
+    record stored twice counts once. Check-ins made on a kiosk's form (no household, no shelter
+    in the body) count one person at the shelter named by the device id."""
+    ins: dict[tuple, tuple[str, int]] = {}
+    outs: dict[tuple, tuple[str, int]] = {}
+    for target, kind in ((ins, "shelter_checkin"), (outs, "shelter_checkout")):
+        after = 0
+        while rows := store.opened(kind, after, 1000):
+            for row_id, device_id, seq, _rid, _created, body in rows:
+                after = row_id
+                b = json.loads(body)
+                shelter = str(b.get("shelter") or device_id)
+                key = (shelter, b.get("household") or f"{device_id}/{seq}")
+                members = b.get("members", 1)
+                ok = isinstance(members, int) and not isinstance(members, bool) and members > 0
+                target[key] = (shelter, members if ok else 1)
+    out: dict[str, dict[str, int]] = {}
+    for target, field in ((ins, "in"), (outs, "out")):
+        for shelter, members in target.values():
+            row = out.setdefault(shelter, {"in": 0, "out": 0})
+            row[field] += members
+    for row in out.values():
+        row["present"] = row["in"] - row["out"]
+    return out
 
 
 def _round(x: float) -> float:

@@ -25,8 +25,10 @@ _KINDS_0001 = {
 # recalled, started, ended, no_show, transferred) and staff calls (called, answered with the
 # response time), typed tables made by migration 0008_center_queue.
 _CENTER_KINDS = {"queue_event": "queue_events", "staff_call": "staff_calls"}
+# The shelter register at the queue host: a household leaving (0008_center_queue_shelter).
+_SHELTER_KINDS = {"shelter_checkout": "shelter_checkouts"}
 
-KIND_TABLES = {**_KINDS_0001, **_CENTER_KINDS}
+KIND_TABLES = {**_KINDS_0001, **_CENTER_KINDS, **_SHELTER_KINDS}
 
 _TYPED_TABLE = """CREATE TABLE {table} (
     id {serial},
@@ -296,6 +298,12 @@ _CENTER_BOOKINGS = [
     "CREATE INDEX booking_outcomes_reference ON booking_outcomes (reference)",
 ]
 
+_CENTER_SHELTER = [
+    *(_TYPED_TABLE.replace("{table}", t) for t in _SHELTER_KINDS.values()),
+    *(f"CREATE INDEX {t}_created_at ON {t} (created_at)" for t in _SHELTER_KINDS.values()),
+    *(f"ALTER TABLE {t} ADD COLUMN purged_at {{real}}" for t in _SHELTER_KINDS.values()),
+]
+
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("0001_initial", _INITIAL),
     ("0002_time_indexes", _TIME_INDEXES),
@@ -309,6 +317,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     ("0007_dashboard_monthly", _DASHBOARD_MONTHLY),
     ("0008_center_queue", _CENTER_QUEUE),
     ("0008_center_queue_bookings", _CENTER_BOOKINGS),
+    ("0008_center_queue_shelter", _CENTER_SHELTER),
 ]
 
 _TYPES = {

@@ -56,6 +56,7 @@
       box.append(text, go); return box;
     }));
     if (state.calls.length > before || state.calls.some((c) => c.repeats > 0)) beep();
+    renderShelter();
   }
 
   async function refresh() {
@@ -63,6 +64,39 @@
     if (r.status === 403) { location.reload(); return; }
     if (r.ok) { state = await r.json(); render(); }
   }
+
+  const NEED = { medical: "医療", allergy: "アレルギー", care: "介護", language: "言語", pets: "ペット" };
+  function renderShelter() {
+    const s = state.shelter;
+    $("occupancy").textContent = `（在所 ${s.occupancy}人・退所 ${s.checked_out}人）`;
+    $("households").replaceChildren(...s.households.map((h) => {
+      const e = li(`${h.code} — ${h.members}人${h.needs.length ? "（" + h.needs.map((n) => NEED[n]).join("・") + "）" : ""}`);
+      const out = document.createElement("button"); out.textContent = "退所";
+      out.addEventListener("click", () => shelterPost("shelter_out", { code: h.code }));
+      e.append(" ", out); return e;
+    }));
+  }
+  async function shelterPost(action, body) {
+    const data = await post(action, body);
+    $("shelter-message").textContent = data.ok
+      ? (action === "shelter_in" ? `入所を記録しました：${data.result.code}（${data.result.members}人）` : `退所を記録しました：${data.result.code}`)
+      : `記録できませんでした（${data.error}）。人数・年齢の内訳、コードまたは名前を確かめてください。`;
+  }
+  $("shelter-in").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const f = ev.target, ages = {};
+    for (const a of ["infant", "child", "adult", "senior"]) ages[a] = parseInt(f.elements[a].value || "0", 10);
+    const members = Object.values(ages).reduce((x, y) => x + y, 0);
+    const needs = [...f.querySelectorAll('input[name="need"]:checked')].map((c) => c.value);
+    shelterPost("shelter_in", { members, ages, needs, name: f.elements.name.value || null });
+    f.reset();
+  });
+  $("shelter-out").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const who = ev.target.elements.who.value.trim();
+    shelterPost("shelter_out", /^S-[0-9A-Fa-f]{6}$/.test(who) ? { code: who } : { name: who });
+    ev.target.reset();
+  });
 
   $("call_next").addEventListener("click", () => post("call_next", {}));
   for (const a of ["recall", "start", "end", "no_show"]) {
