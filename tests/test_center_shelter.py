@@ -15,6 +15,7 @@ from sync_support import KEY_ID, agent_for, central_kit, device_kit, start_recei
 from kiosk.center import QueueInputError
 from sync.central.center_report import shelter_occupancy
 from sync.central.processing import Processor
+from sync.central.retention import RetentionConfig, apply_retention
 from sync.central.store import open_store
 
 pytestmark = [
@@ -111,5 +112,13 @@ def test_a_partitioned_day_then_central_counts_in_minus_out(tmp_path):
     store = open_store(db)
     try:
         assert shelter_occupancy(store) == {"higashi": {"in": 12, "out": 5, "present": 7}}
+        # after the retention period the check-ins lose their age groups and needs, not the count
+        purged = apply_retention(
+            store, RetentionConfig(retention_days=1, forwarded_kinds=()), clock=lambda: 4e9
+        )
+        assert purged >= 4
+        assert shelter_occupancy(store) == {"higashi": {"in": 12, "out": 5, "present": 7}}
+        bodies = [b for *_, b in store.opened("shelter_checkin", 0, 100)]
+        assert bodies and all('"needs"' not in b and '"ages"' not in b for b in bodies)
     finally:
         store.close()

@@ -54,7 +54,19 @@ KEEP: dict[str, tuple[str, ...]] = {
         "claim",
     ),  # fmt: skip
     "bookings": ("topic", "slot", "start", "minutes", "language", "requested_at"),
-    "shelter_checkins": ("procedure", "catalog_version", "language", "submitted_at"),
+    # the center's register (kiosk/center/shelter.py): occupancy needs shelter, household and
+    # members after the purge; age groups and needs go with the rest
+    "shelter_checkins": (
+        "procedure",
+        "catalog_version",
+        "language",
+        "submitted_at",
+        "source",
+        "shelter",
+        "household",
+        "members",
+        "at",
+    ),
 }
 PERSONAL_TABLES = tuple(KEEP)
 
