@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-faults lint format clean
+.PHONY: setup demo test test-faults lint format clean image image-check
 
 setup:
 	@scripts/setup.sh
@@ -36,3 +36,14 @@ format: setup
 
 clean:
 	rm -rf $(VENV) demo-out fault-report .pytest_cache build *.egg-info
+
+# The kiosk image from Debian's archive (issue 24, docs/image.md): needs root, installs the
+# build tools of image_build/build-packages.txt. Not part of `make test`.
+IMAGE_OUT ?= image-out
+image: setup
+	apt-get install -y --no-install-recommends $$(grep -v '^#' image_build/build-packages.txt)
+	nice -n 19 image_build/debian/build-image.sh $(IMAGE_OUT)
+
+# Boots $(IMAGE_OUT)/madoguchi.img under qemu-system-aarch64 and checks first boot on the serial console.
+image-check:
+	image_build/debian/check-image.sh $(IMAGE_OUT)

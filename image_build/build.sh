@@ -5,7 +5,9 @@
 #   image_build/build.sh PI_GEN_DIR [OUT_DIR]
 #
 # PI_GEN_DIR is a checkout of pi-gen (arm64 branch). Needs what pi-gen needs (root or Docker,
-# qemu-user-static on a non-ARM host). The wheel of this repository is built first.
+# qemu-user-static on a non-ARM host). The locked wheelhouse is filled first (wheelhouse.sh,
+# shared with the Debian build in debian/build-image.sh). pi-gen insists on a first user with
+# a password: it gets a random one per build, and the stage locks the account (no login).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -14,8 +16,8 @@ pigen=${1:?usage: build.sh PI_GEN_DIR [OUT_DIR]}
 out=${2:-$repo/image-out}
 wheelhouse="$out/wheelhouse"
 
-mkdir -p "$wheelhouse"
-python3 -m pip wheel --no-deps --wheel-dir "$wheelhouse" "$repo"
+MADOGUCHI_WHEELHOUSE_IN_ROOT=/tmp/madoguchi-wheelhouse "$here/wheelhouse.sh" "$wheelhouse"
+first_pass=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
 
 cat >"$pigen/config" <<CONFIG
 IMG_NAME=madoguchi
@@ -26,6 +28,7 @@ KEYBOARD_KEYMAP=jp
 KEYBOARD_LAYOUT="Japanese"
 TIMEZONE_DEFAULT=Asia/Tokyo
 FIRST_USER_NAME=madoguchi-admin
+FIRST_USER_PASS=$first_pass
 DISABLE_FIRST_BOOT_USER_RENAME=1
 ENABLE_SSH=0
 DEPLOY_COMPRESSION=xz

@@ -12,7 +12,9 @@
 # are used with --root, nothing runs inside ROOT. Idempotent.
 set -euo pipefail
 
-DEVICE_UNITS=(madoguchi-kiosk.service madoguchi-sync-agent.service madoguchi-firstboot.service)
+# madoguchi-update-health only acts on a RAUC A/B image (ConditionKernelCommandLine=rauc.slot).
+DEVICE_UNITS=(madoguchi-kiosk.service madoguchi-sync-agent.service madoguchi-firstboot.service
+	madoguchi-update-health.service)
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CUPSD_PRIVACY="$HERE/cupsd-privacy.conf"
 CUPSD_DIRECTIVES='PreserveJobFiles|PreserveJobHistory|MaxJobs|PageLogFormat|LogLevel'
