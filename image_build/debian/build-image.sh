@@ -16,7 +16,8 @@ src=$(cd "$here/.." && pwd)
 repo=$(cd "$src/.." && pwd)
 out=${1:?usage: build-image.sh OUT_DIR}
 files="$src/stage-madoguchi/01-madoguchi/files"
-: "${SOURCE_DATE_EPOCH:=$(git -C "$repo" log -1 --format=%ct)}"
+# The build's fixed date (file times, FAT and ext4 metadata): bump the file for a new release.
+: "${SOURCE_DATE_EPOCH:=$(cat "$here/source-date-epoch")}"
 export SOURCE_DATE_EPOCH
 : "${MADOGUCHI_IMAGE_VERSION:=$(sed -n 's/^version = "\(.*\)"/\1/p' "$repo/pyproject.toml")}"
 export MADOGUCHI_IMAGE_VERSION

@@ -18,7 +18,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${1:?usage: build-root.sh CACHE_DIR}
 shared_list="$here/../stage-madoguchi/00-packages/00-packages-nr"
 base_list="$here/base-packages.txt"
-: "${SOURCE_DATE_EPOCH:=$(git -C "$here" log -1 --format=%ct 2>/dev/null || echo 1700000000)}"
+: "${SOURCE_DATE_EPOCH:=$(cat "$here/source-date-epoch")}"
 export SOURCE_DATE_EPOCH
 MIRROR=${MADOGUCHI_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
