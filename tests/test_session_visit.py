@@ -187,3 +187,20 @@ def test_household_has_a_limit(session):
     assert not session.add_household_member("ヤマダ", "2000-01-01", "other")
     assert session.notice.params == {"field": "household"}
     assert session.remove_household_member(0) and len(session.household) == 8
+
+
+def test_withdrawing_consent_drops_what_was_kept(session, kit):
+    _to_checklist(session)
+    _start(session, "nhi_enroll")
+    session.card_inserted()
+    session.submit_pin("1234")
+    session.use_card_for_visit(True)
+    _fill(session, {"name_kana": "ヤマダハナコ", "insured_count": "1", "phone": "0532"})
+    session.confirm()
+    session.return_to_checklist()
+    kept = session._visit_card
+    _start(session, "child_allowance")
+    assert session.use_card_for_visit(False)
+    assert not session.visit_card_kept and session.visit_values == {} and kept.name == ""
+    assert session.back()  # Cancel now ends the card service as before (nothing kept)
+    assert session.step is Step.HOME

@@ -91,6 +91,13 @@ class _VisitFlow(_SessionCore):
             return False
         self.touch()
         self.visit_consent = bool(on)
+        if not on:  # withdrawn: what was kept goes now, the form on screen stays
+            if self._visit_card is not None:
+                self._visit_card.wipe()
+            self._visit_card = None
+            for key in self.visit_values:
+                self.visit_values[key] = ""
+            self.visit_values = {}
         self._changed()
         return True
 

@@ -110,6 +110,8 @@ class FormConfirmScreen(KScreen):
     # The shown keyboard's buffer, for the edit_value label; dispatched even when unchanged, so a
     # label the wipe emptied is redrawn (' ') when the next edit starts with an empty buffer.
     edit_text = StringProperty("", force_dispatch=True)
+    consent_offered = BooleanProperty(False)  # the visit consent applies to this form
+    consent_on = BooleanProperty(False)
     KEYBOARDS: dict[str, type[Keyboard]] = {
         "numeric": NumericKeyboard, "kana": KanaKeyboard, "latin": LatinKeyboard,
     }  # fmt: skip
@@ -124,6 +126,8 @@ class FormConfirmScreen(KScreen):
         container = self.ids.fields
         container.dynamic = True
         container.clear_widgets()
+        self.consent_on = bool(getattr(s, "visit_consent", False))
+        self.consent_offered = self.consent_on or bool(getattr(s, "can_keep_card_for_visit", False))
         if form is None:
             return
         for fv in form.values:

@@ -14,6 +14,7 @@ from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.widget import Widget
 
 from kiosk.ui.screens._base import KScreen, _app, _intent
+from kiosk.ui.screens._household import HouseholdEditorMixin, date_words
 from madoguchi.i18n import LANGUAGE_NAMES, LANGUAGES
 
 
@@ -102,12 +103,19 @@ def _deadline(s: Any, proc: Any, due: str | None) -> str:
     return _app().tr("Deadline: {deadline}", deadline=words)
 
 
-class ChecklistScreen(KScreen):
+class ChecklistScreen(HouseholdEditorMixin, KScreen):
+    """The visit's hub: the procedures with their true state, the household members added so
+    far, and the household editor (`_household`)."""
+
     GUIDANCE = "This is the list of procedures you need. You can print it."
     has_date = BooleanProperty(False)
+    event_title = StringProperty("")
 
     def render(self, s: Any) -> None:
-        rows = []
+        from kivy.clock import Clock
+
+        Clock.schedule_once(self._clamp_list, 0)  # after this render's layout
+        rows = self.member_rows(s)
         for item in s.checklist:
             p = s.checklist_procedure(item.procedure_id)
             name = self.t(s, p.name)
@@ -126,15 +134,44 @@ class ChecklistScreen(KScreen):
                          _intent("choose_procedure", p.id)))  # fmt: skip
         self.fill(self.ids.rows, rows)
         event = s.life_event
-        self.ids.event_name.text = self.t(s, event.name) if event else ""
+        self.event_title = self.t(s, event.name) if event else ""
         self.has_date = bool(event and event.date_label)
         if self.has_date:
-            day = s.event_date.isoformat() if s.event_date else _app().tr("Not set")
+            day = (
+                date_words(s.event_date.isoformat(), s.language)
+                if s.event_date
+                else _app().tr("Not set")
+            )
             self.ids.event_date.text = _app().tr(
                 "{label}: {date}", label=self.t(s, event.date_label), date=day
             )
         else:
             self.ids.event_date.text = ""
+
+    def on_enter(self, *_args: Any) -> None:
+        # Back at the hub (after a form, a done screen): the list from its top. Rows that got
+        # shorter (a done item shows its reference only) otherwise leave the ScrollView past its
+        # end, the list drawn off screen and a tap on it landing on nothing.
+        from kivy.clock import Clock
+
+        Clock.schedule_once(self._list_to_top, 0)
+
+    def _list_to_top(self, *_args: Any) -> None:
+        scroll = self.ids.rows.parent
+        if scroll is not None:
+            scroll.scroll_y = 1.0
+
+    def _clamp_list(self, *_args: Any) -> None:
+        """Rows that changed height (a member added, an item done) may leave the ScrollView
+        past either end: put it back within its content."""
+        scroll = self.ids.rows.parent
+        if scroll is not None and not 0.0 <= scroll.scroll_y <= 1.0:
+            scroll.scroll_y = min(1.0, max(0.0, scroll.scroll_y))
+
+    def clear(self) -> None:
+        self.cancel_member()
+        self.member_title = self.member_hint = ""
+        super().clear()
 
 
 class ProceduresScreen(KScreen):
