@@ -145,6 +145,11 @@ def test_booking_offline_uses_downlinked_slots(session, kit, catalog):
     assert [s.id for s in session.slots] == [s.id for s in catalog.slots_for("welfare")]
     assert session.choose_slot(session.slots[0].id)
     assert session.step is Step.BOOKING_DONE
+    # a request until central applies it (sync/central/bookings.py): provisional, with the id
+    # central would have booked it under online
+    [booking] = kit.outbox.of_kind("booking")
+    assert booking["slot"] == session.slots[0].id and len(booking["request_id"]) == 24
+    assert session.booking.provisional and kit.printer.printed[-1].data["provisional"] is True
 
 
 def test_booking_offline_without_slots_offers_callback(session, kit, clock):
@@ -369,6 +374,8 @@ def test_booking_online_books_with_central_and_handles_a_full_slot(session, kit)
     assert kit.outbox.of_kind("booking") == []  # booked online, nothing to queue
     method, params, _ = kit.online.requests[-1]
     assert method == "consultation.book" and params["slot"] == "b" and params["request_id"]
+    assert not session.booking.provisional  # confirmed by central at once
+    assert kit.printer.printed[-1].data["provisional"] is False
 
 
 def test_expired_jpki_certificate_stops_before_the_pin(session, kit):
