@@ -47,6 +47,8 @@ SERVICES = list(SERVICE_STEPS)
 REASONS = ["ease", "wait", "language", "staff", "clear", "printer"]
 OUTCOMES = ["done", "done", "done", "idle", "home", "card_removed", "switched"]
 PAGES = [
+    *((f"today_{w}", f"/today?window={w}") for w in ("7d", "30d", "90d", "365d")),
+    ("today_csv_365d", "/today.csv?window=365d"),
     ("overview", "/"),
     *((f"satisfaction_{w}", f"/satisfaction?window={w}") for w in ("7d", "30d", "90d", "365d")),
     *((f"procedures_{w}", f"/procedures?window={w}") for w in ("7d", "30d", "90d", "365d")),
@@ -55,10 +57,16 @@ PAGES = [
 TYPED = ("id", "device_id", "seq", "record_id", "created_at", "opened_at", "body")
 
 
+_PLACES = "中央 北部 南部 東部 西部 駅前 港町 桜台 山手 川辺 緑町 本町 青葉 若葉 朝日 富士見 旭 栄".split()
+
+
+def _center_name(c: int) -> str:
+    place = _PLACES[c % len(_PLACES)]
+    return f"{place}センター" if c < len(_PLACES) else f"{place}第{c // len(_PLACES) + 1}センター"
+
+
 def _device_ids(centers: int, terminals: int) -> dict[str, str]:
-    return {
-        f"c{c:02d}-t{t}": f"センター{c + 1:02d}" for c in range(centers) for t in range(terminals)
-    }
+    return {f"c{c:02d}-t{t}": _center_name(c) for c in range(centers) for t in range(terminals)}
 
 
 def _day_rows(rng: random.Random, device: str, start: int) -> dict[str, list[tuple[int, str]]]:

@@ -26,8 +26,8 @@ def _number(v) -> float | None:
 def _ticks(top: float) -> list[float]:
     if top <= 0:
         return [0.0]
-    step = 10 ** (len(str(int(top))) - 1)
-    for m in (1, 2, 5, 10):
+    step = 10 ** max(0, len(str(int(top))) - 2)
+    for m in (1, 2, 5, 10, 20, 50, 100):
         if top / (step * m) <= 5:
             step *= m
             break
@@ -46,7 +46,7 @@ def _frame(days: Sequence[str], top: float, title: str, unit: str) -> list[str]:
         out.append(
             f'<line x1="{LEFT}" x2="{W - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}" />'
         )
-        label = f"{t:g}"
+        label = f"{t:,g}"
         out.append(
             f'<text x="{LEFT - 6}" y="{y + 5:.1f}" text-anchor="end" font-size="14" '
             f'fill="{INK}">{escape(label)}</text>'
@@ -54,7 +54,7 @@ def _frame(days: Sequence[str], top: float, title: str, unit: str) -> list[str]:
     n = len(days)
     every = max(1, n // 6)
     for i, day in enumerate(days):
-        if i % every == 0 or i == n - 1:
+        if (i % every == 0 and n - 1 - i >= every * 0.6) or i == n - 1:
             x = LEFT + (i + 0.5) * plot_w / max(n, 1)
             out.append(
                 f'<text x="{x:.1f}" y="{H - 10}" text-anchor="middle" font-size="14" '

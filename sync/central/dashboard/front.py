@@ -116,6 +116,8 @@ def add_front_page(app: Flask, config, *, store, centers, clock, labels: Labels)
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
 
+    # Browsers ask for it on every page; an empty answer keeps their consoles free of 404s.
+    app.add_url_rule("/favicon.ico", "favicon", lambda: Response(status=204), methods=["GET"])
     app.add_url_rule("/today", "today", page, methods=["GET"])
     app.add_url_rule("/api/today", "api_today", api, methods=["GET"])
     app.add_url_rule("/today.csv", "today_csv", as_csv, methods=["GET"])
