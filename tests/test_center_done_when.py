@@ -156,3 +156,13 @@ def test_one_center_partitioned_and_reconnected(tmp_path):
     assert by_service["certificate"]["issued"] == 1
     [calls] = report["staff_calls"]
     assert calls["calls"] == 1 and calls["answered"] == 1
+    # the same from the command line, for the dashboard's people and the city's analysts
+    from click.testing import CliRunner
+
+    from madoguchi.cli import cli
+
+    r = CliRunner().invoke(cli, ["central", "center-report", "--db", db, "--json"])
+    assert r.exit_code == 0, r.output
+    assert __import__("json").loads(r.output)["queues"] == report["queues"]
+    r = CliRunner().invoke(cli, ["central", "center-report", "--db", db])
+    assert r.exit_code == 0 and "procedure" in r.output and "staff calls 1" in r.output

@@ -188,6 +188,42 @@ def report(db: str, as_json: bool) -> None:
     click.echo(f"lag          {waiting} waiting, oldest {age:.1f} s")
 
 
+@central.command("center-report")
+@db_option()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+def center_report(db: str, as_json: bool) -> None:
+    """Queue waits and handling times per center, day and service; staff call response times;
+    shelter occupancy (in − out). From the opened records; no personal data (docs/center.md)."""
+    from sync.central.center_report import center_times, shelter_occupancy
+    from sync.central.store import open_store
+
+    store = open_store(db)
+    try:
+        data = {**center_times(store), "shelters": shelter_occupancy(store)}
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps(data, sort_keys=True, ensure_ascii=False))
+        return
+
+    def minutes(s: float | None) -> str:
+        return "-" if s is None else f"{s / 60:.1f} min"
+
+    for q in data["queues"]:
+        click.echo(
+            f"{q['center']} {q['day']} {q['service']:12} issued {q['issued']:>4}  called "
+            f"{q['called']:>4}  served {q['served']:>4}  no-show {q['no_show']:>3}  "
+            f"wait {minutes(q['median_wait_s'])}  handling {minutes(q['median_handling_s'])}"
+        )
+    for c in data["staff_calls"]:
+        click.echo(
+            f"{c['center']} {c['day']} staff calls {c['calls']}  answered {c['answered']}  "
+            f"response {'-' if c['median_response_s'] is None else c['median_response_s']} s"
+        )
+    for shelter, row in sorted(data["shelters"].items()):
+        click.echo(f"shelter {shelter}: in {row['in']}  out {row['out']}  present {row['present']}")
+
+
 @central.command("forward")
 @db_option()
 @click.option(
