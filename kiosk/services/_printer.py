@@ -240,16 +240,20 @@ class PrinterAdapter:
         self.session_prints.remember(role, pdf, title)
 
     def state(self) -> PrinterState:
+        """The receipt printer's state (`ok`, `reasons`) and each role's (`roles`): a missing
+        A4 paper must show before a resident starts a certificate, not after the PIN."""
         from devices.printer import PrinterError
 
-        try:
-            status = self.printer.status("receipt")
-        except PrinterError as e:
-            return PrinterState(
-                ok=False, reasons=tuple(e.reasons), pending_reprints=len(self.printer.pending)
-            )
+        roles = []
+        for role in ("receipt", "document"):
+            try:
+                status = self.printer.status(role)
+                roles.append((role, bool(status.ok), tuple(status.blocking)))
+            except PrinterError as e:
+                roles.append((role, False, tuple(e.reasons) or ("printer-error",)))
+        _, ok, reasons = roles[0]
         return PrinterState(
-            ok=status.ok, reasons=status.blocking, pending_reprints=len(self.printer.pending)
+            ok=ok, reasons=reasons, pending_reprints=len(self.printer.pending), roles=tuple(roles)
         )
 
     def reprint_pending(self) -> int:

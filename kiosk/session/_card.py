@@ -20,7 +20,7 @@ import hashlib
 import logging
 from typing import Any
 
-from kiosk.session._payment import settle_and_print
+from kiosk.session._payment import printers_missing, settle_and_print
 from kiosk.session._visit import _VisitFlow
 from kiosk.session.forms import Form
 from kiosk.session.ports import (
@@ -87,12 +87,22 @@ class _CardFlow(_VisitFlow):
             self._notice(NoticeCode.INVALID_VALUE, field="options")
             self._changed()
             return False
+        missing = self.certificate_printers_missing()
+        if missing:  # refused before the card and PIN, with where to go instead
+            where = self.certificate_where_next(cert.id).get("office") or ""
+            self._notice(NoticeCode.PRINTER_UNAVAILABLE, roles=list(missing), office=where)
+            self._changed()
+            return False
         self.certificate = CertificateOrder(
             cert.id, copies, purpose, cert.fee_yen * copies, dict(options or {})
         )
         self.card_purpose = CardPurpose.JPKI
         self._enter_place_card()
         return True
+
+    def certificate_printers_missing(self) -> tuple[str, ...]:
+        """The printer roles a certificate needs that cannot print now (the screen marks it)."""
+        return printers_missing(self.printer, self.ports.payment)
 
     def _enter_place_card(self) -> None:
         self.notice = None

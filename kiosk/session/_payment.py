@@ -20,7 +20,7 @@ from typing import Any
 from kiosk.session.ports import Paid, PaymentPort, PortPaymentError, PortPrintError
 from kiosk.session.steps import CertificateOrder
 
-__all__ = ["settle_and_print"]
+__all__ = ["printers_missing", "settle_and_print"]
 
 Print = Callable[[str, dict[str, Any]], None]
 
@@ -34,6 +34,15 @@ def _slip(order: CertificateOrder, title: str, reference: str, where: dict[str, 
         "method": "counter",
         "office": where.get("office") or "",
     }
+
+
+def printers_missing(printer: Any, payment: PaymentPort | None) -> tuple[str, ...]:
+    """The printer roles a certificate needs that cannot print now (`PrinterState.role_ok`):
+    paying at the counter prints only the payment slip (receipt roll); otherwise the A4
+    certificate and the receipt roll (slip or receipt) are both needed."""
+    counter = payment is not None and payment.method == "counter"
+    need = ("receipt",) if counter else ("document", "receipt")
+    return tuple(role for role in need if not printer.role_ok(role))
 
 
 def settle_and_print(

@@ -199,9 +199,18 @@ class PrintJob:
 
 @dataclass(frozen=True)
 class PrinterState:
-    ok: bool
+    ok: bool  # the receipt printer (the badge's first word, as before roles were reported)
     reasons: tuple[str, ...] = ()
     pending_reprints: int = 0
+    # Per role (receipt, document): (role, ok, blocking reasons); empty when not reported.
+    roles: tuple[tuple[str, bool, tuple[str, ...]], ...] = ()
+
+    def role_ok(self, role: str) -> bool:
+        """Whether `role` can print now; a role not reported follows `ok`."""
+        for name, ok, _reasons in self.roles:
+            if name == role:
+                return ok
+        return self.ok
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,8 @@ class NoticeCode(StrEnum):
     REFUSED = "refused"  # params: reason (central's code, e.g. bad_signature, expired_certificate)
     # params: reason (declined, cancelled, timeout, offline, protocol): nothing charged or printed
     PAYMENT_FAILED = "payment_failed"
+    # params: roles (receipt/document), office — refused before the card step: go there instead
+    PRINTER_UNAVAILABLE = "printer_unavailable"
     SLOT_TAKEN = "slot_taken"
     STAFF_CALLED = "staff_called"
     # With a center queue host (kiosk/session/_staff_call.py): 呼び出し中, 係員が向かっています,

@@ -41,6 +41,10 @@ NOTICE_TEXT = {
     "offline_queued": "Offline: your request was saved and will be sent later.",
     "offline_no_slots": "Offline: no times can be booked now. We will call you back.",
     "refused": "The city office could not accept this request. Please go to the counter.",
+    "printer_unavailable": (
+        "The printer this needs is not working now, so it cannot be done here. "
+        "Please go to the counter instead: {office}"
+    ),
     "payment_failed": (
         "The payment did not go through. Nothing was charged and nothing was printed. "
         "You can try again, or pay at the counter."
@@ -190,7 +194,16 @@ class KioskRoot(FloatLayout):
         self.network_style = "status_ok" if online else "status_bad"
         printer = getattr(state, "printer", None)
         ok = bool(getattr(printer, "ok", True))
-        self.printer_text = app.tr("Printer ready" if ok else "Printer unavailable")
+        roles = dict((r[0], r[1]) for r in getattr(printer, "roles", ()) or ())
+        if roles:  # each role on the badge: the A4 printer out of paper shows before the PIN
+            receipt, a4 = roles.get("receipt", ok), roles.get("document", ok)
+            self.printer_text = "  ".join((
+                app.tr("Receipts: ready" if receipt else "Receipts: unavailable"),
+                app.tr("A4: ready" if a4 else "A4: unavailable"),
+            ))  # fmt: skip
+            ok = receipt and a4
+        else:
+            self.printer_text = app.tr("Printer ready" if ok else "Printer unavailable")
         self.printer_style = "status_ok" if ok else "status_bad"
 
     def _render_notice(self, state: Any) -> None:
@@ -208,7 +221,8 @@ class KioskRoot(FloatLayout):
             self.notice_text = ""
             return
         params = dict(getattr(notice, "params", {}) or {})
-        values = {"tries_left": params.get("tries_left", ""), "count": params.get("count", "")}
+        values = {"tries_left": params.get("tries_left", ""), "count": params.get("count", ""),
+                  "office": params.get("office", "")}  # fmt: skip
         self.notice_text = self.kiosk_app.tr(msgid, **values)
         self.notice_style = _NOTICE_STYLE.get(code, "error")
 

@@ -37,6 +37,10 @@ class CertificateChooseScreen(KScreen):
                   personal=False)  # fmt: skip
         fee = cert.fee_yen * int(self.copies) if cert else 0
         self.ids.fee.text = _app().tr("Total: {fee} yen", fee=f"{fee:,}")
+        if s.certificate_printers_missing():  # marked before the card step
+            self.ids.fee.text = "\n".join((_app().tr(
+                "Certificates cannot be printed here now: the printer is not working."),
+                self.ids.fee.text))  # fmt: skip
 
     def pick(self, cid: str) -> None:
         self.cert_id, self.copies, self.purpose = cid, 1, ""
