@@ -57,8 +57,17 @@ def init_central_cmd(directory: Path) -> None:
 @provision.command("enroll")
 @_CENTRAL
 @click.option("--center", required=True, help="Community center name.")
-@click.option("--device-id", required=True, help="Device id (A-Z a-z 0-9 . _ -).")
-@click.option("--endpoint", required=True, help="Central endpoint, e.g. tcp://central:5555.")
+@click.option(
+    "--device-id",
+    default=None,
+    help="Device id (A-Z a-z 0-9 . _ -); default: the next free kiosk-NNNN.",
+)
+@click.option(
+    "--endpoint",
+    envvar="MADOGUCHI_CENTRAL_ENDPOINT",
+    required=True,
+    help="Central endpoint, e.g. tcp://central:5555 (env MADOGUCHI_CENTRAL_ENDPOINT).",
+)
 @click.option("--city", default="", help="City name.")
 @click.option("--receipt-queue", default="receipt", show_default=True, help="CUPS receipt queue.")
 @click.option("--document-queue", default="document", show_default=True, help="CUPS A4 queue.")
@@ -72,7 +81,15 @@ def init_central_cmd(directory: Path) -> None:
 def enroll_cmd(
     central_dir, center, device_id, endpoint, city, receipt_queue, document_queue, out_dir
 ):
-    """Enroll a terminal: write its device bundle and record it in the registry."""
+    """Enroll a terminal: write its device bundle and the first-boot tarball beside it, record it
+    in the registry, and say what to copy where."""
+    if device_id is None:
+        taken = {
+            d.device_id for d in Registry(load_central_keys(central_dir).registry_path).devices()
+        }
+        device_id = next(
+            f"kiosk-{n:04d}" for n in range(1, 100000) if f"kiosk-{n:04d}" not in taken
+        )
     bundle = enroll_device(
         central_dir,
         out_dir,
@@ -82,7 +99,12 @@ def enroll_cmd(
         city=city,
         printer_queues={"receipt": receipt_queue, "document": document_queue},
     )
-    click.echo(f"enrolled {bundle.device_id}; bundle in {out_dir}")
+    tarball = Path(out_dir).with_name(f"{Path(out_dir).name}.madoguchi-device.tar.gz")
+    export_bundle(out_dir, tarball)
+    click.echo(f"enrolled {bundle.device_id} for {center}; bundle in {out_dir}")
+    click.echo(f"first boot: copy {tarball} to the image's MADOGUCHI (boot) partition")
+    click.echo("  as madoguchi-device.tar.gz; the terminal installs it, then deletes it.")
+    click.echo(f"revoke: madoguchi provision revoke {bundle.device_id}")
 
 
 @provision.command("revoke")
