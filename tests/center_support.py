@@ -91,6 +91,7 @@ class CuttableLink:
         self._up.set()
         self._stop = threading.Event()
         self._conns: list = []
+        self.refused = 0  # connections tried while cut
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._accept, daemon=True)
         self._thread.start()
@@ -109,6 +110,7 @@ class CuttableLink:
             except (TimeoutError, OSError):
                 continue
             if not self._up.is_set():
+                self.refused += 1
                 client.close()
                 continue
             upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)

@@ -33,6 +33,7 @@ def _kiosk(tmp, kit, url, device, mark, clock):
         CenterQueue(tmp / f"{device}-fallback.db", "higashi", mark=mark),
         kit.outbox.append,
         terminal=device,
+        clock=clock,
     )
     alert = CenterStaffAlert(queue, Voice(VoiceConfig(enabled_by_default=False)))
     ports = SessionPorts(
@@ -78,6 +79,8 @@ def test_tickets_from_the_host_then_partitioned_then_merged(tmp_path):
             link.cut()
             assert _ticket(session, "procedure") == "A2-001"
             assert _ticket(session, "certificate") == "B2-001"
+            # the second resident did not wait for the host again (retry_s not passed)
+            assert link.refused == 1
             assert (
                 client(server).call("POST", "/api/tickets", {"service": "procedure"})["ticket"][
                     "label"

@@ -7,6 +7,9 @@ Guarantees:
   `issued` events go to this terminal's outbox (kind `queue_event`); the host records its own.
 - Before each ticket and on `sync()`, tickets issued offline are handed to the host
   (idempotent by label) and marked handed only after the host answered: a failure keeps them.
+- Once the host did not answer, residents do not wait for it again for `retry_s`: tickets come
+  from the fallback at once, and the background `sync()` (or the first ticket after `retry_s`)
+  tries the host again.
 - A staff call sends only the terminal's id and the screen's name; nothing personal.
 - Only `requests` talks to the network here; its errors become `HostUnreachableError`.
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -75,8 +79,13 @@ class TerminalQueue:
         events: Callable[[str, dict[str, Any]], Any],
         *,
         terminal: str,
+        retry_s: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.host = host
+        self.retry_s = retry_s
+        self._clock = clock
+        self._retry_at = 0.0
         self.fallback = fallback
         self.events = events  # e.g. `outbox.append(kind, body)`
         self.terminal = terminal
@@ -122,18 +131,34 @@ class TerminalQueue:
         if self.host is None:
             return False
         try:
-            self.host.call("POST", "/api/tickets/adopt", {"tickets": pending})
+            self._call("POST", "/api/tickets/adopt", {"tickets": pending})
         except HostUnreachableError as e:
             log.info("offline tickets kept for the host: %s", e)
             return False
         self.fallback.mark_handed(pending)
         return True
 
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict:
+        assert self.host is not None
+        try:
+            reply = self.host.call(method, path, body)
+        except HostUnreachableError:
+            self._retry_at = self._clock() + self.retry_s
+            raise
+        self._retry_at = 0.0
+        return reply
+
+    @property
+    def host_reachable(self) -> bool:
+        """False for `retry_s` after the host did not answer."""
+        return self.host is not None and self._clock() >= self._retry_at
+
     def take_ticket(self, service: str = "procedure", language: str = "ja") -> tuple[str, int]:
-        self.sync()
-        if self.host is not None:
+        if self.host_reachable:
+            self.sync()
+        if self.host_reachable:
             try:
-                reply = self.host.call(
+                reply = self._call(
                     "POST", "/api/tickets", {"service": service, "language": language}
                 )
                 return str(reply["ticket"]["label"]), int(reply["before"])
@@ -145,9 +170,9 @@ class TerminalQueue:
         return ticket.label, before
 
     def estimate_wait_min(self, service: str, before: int, default_min: float) -> int:
-        if self.host is not None:
+        if self.host_reachable:
             try:
-                reply = self.host.call("GET", f"/api/estimate/{service}/{int(before)}")
+                reply = self._call("GET", f"/api/estimate/{service}/{int(before)}")
                 return int(reply["minutes"])
             except (HostUnreachableError, QueueInputError, KeyError, TypeError, ValueError):
                 pass
@@ -158,9 +183,9 @@ class TerminalQueue:
         return None
 
     def waiting(self) -> int:
-        if self.host is not None:
+        if self.host_reachable:
             try:
-                return int(self.host.call("GET", "/api/board")["waiting"])
+                return int(self._call("GET", "/api/board")["waiting"])
             except (HostUnreachableError, QueueInputError, KeyError, TypeError, ValueError):
                 pass
         return self.fallback.waiting()
