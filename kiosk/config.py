@@ -35,6 +35,7 @@ SESSION_KEYS = frozenset(
         "still_there_timeout_s",
         "staff_idle_timeout_s",
         "assist_idle_timeout_s",
+        "form_idle_timeout_s",
         "staff_call_repeat_s",
         "online_timeout_s",
         "status_interval_s",

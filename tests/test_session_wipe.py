@@ -99,15 +99,19 @@ def test_card_pulled_while_reading_wipes(session, kit):
 
 def test_idle_asks_still_there_then_wipes(session, kit, clock):
     _to_form(session)
-    clock.advance(59)
+    form_timeout = session.config.form_idle_timeout_s  # longer than idle_timeout_s (issue 19)
+    assert form_timeout > session.config.idle_timeout_s
+    clock.advance(form_timeout - 1)
     session.tick()
     assert session.step is Step.FORM_CONFIRM
     clock.advance(1)
     session.tick()
     assert session.step is Step.STILL_THERE
+    assert session.still_there_seconds_left == 15  # shown on screen as a countdown
     clock.advance(14)
     session.tick()
     assert session.step is Step.STILL_THERE
+    assert session.still_there_seconds_left == 1
     clock.advance(1)
     session.tick()
     assert session.step is Step.HOME
@@ -119,14 +123,14 @@ def test_idle_asks_still_there_then_wipes(session, kit, clock):
 
 def test_touch_on_still_there_resumes_where_it_was(session, clock):
     _to_form(session)
-    clock.advance(61)
+    clock.advance(session.config.form_idle_timeout_s + 1)
     session.tick()
     assert session.step is Step.STILL_THERE
     clock.advance(10)
     session.still_here()
     assert session.step is Step.FORM_CONFIRM
     assert session.form.get("name") == "山田 花子"
-    clock.advance(59)
+    clock.advance(session.config.form_idle_timeout_s - 1)
     session.tick()
     assert session.step is Step.FORM_CONFIRM  # the timer restarted at the touch
 
@@ -212,3 +216,11 @@ def test_card_connected_after_a_wipe_is_closed_not_leaked(catalog, kit, clock):
         done(job(), None)
     assert session.step is Step.HOME
     assert kit.card.closed == 1
+
+
+def test_idle_outside_a_form_keeps_the_short_limit(session, clock):
+    assert session.open_life_events()
+    clock.advance(session.config.idle_timeout_s)
+    session.tick()
+    assert session.step is Step.STILL_THERE
+    assert session.still_there_seconds_left == session.config.still_there_timeout_s

@@ -367,10 +367,14 @@ def test_idle_still_there_then_wipe(kiosk_ui):
     with _card(ui):
         ui.enter_pin()
         assert ui.step == "form_confirm"
-        ui.advance(61)
+        ui.advance(ui.session.config.form_idle_timeout_s + 1)  # longer on a form (issue 19)
         assert ui.step == "still_there"
         assert "山田" not in ui.text("notice")
-        ui.advance(16)
+        seconds = ui.app.tr("Erased in {seconds} seconds", seconds=15)
+        assert ui.text("countdown") == seconds  # the time left is on screen
+        ui.advance(5)
+        assert ui.text("countdown") == ui.app.tr("Erased in {seconds} seconds", seconds=10)
+        ui.advance(11)
         assert ui.step == "home"
         assert ui.session.notice.code is NoticeCode.SESSION_ENDED
         assert "山田" not in ui.screen_texts() and "1990" not in ui.screen_texts()

@@ -67,7 +67,7 @@ def test_no_personal_data_in_any_widget_after_the_wipe(kiosk_ui, how):
         assert any(v in ui.screen_texts() for v in CARD_VALUES)
         assert "0532" in ui.screen_texts()
         if how == "idle":
-            ui.advance(61)
+            ui.advance(ui.session.config.form_idle_timeout_s + 1)
             ui.advance(16)
         elif how == "card_removed":
             card.remove()
@@ -77,9 +77,9 @@ def test_no_personal_data_in_any_widget_after_the_wipe(kiosk_ui, how):
             ui.tap("back")
         else:
             ui.tap("call_staff")
-            ui.advance(61)
+            ui.advance(ui.session.config.form_idle_timeout_s + 1)
             ui.tap("continue")  # "still there?" answered
-            ui.advance(61)
+            ui.advance(ui.session.config.form_idle_timeout_s + 1)
             ui.advance(16)
         ui.frames(2)
         assert ui.step == "home"

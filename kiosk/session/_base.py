@@ -7,6 +7,9 @@ Invariants:
 - `wipe()` leaves no personal data reachable from the session: the card handle is closed, the
   card data and form values are blanked in place, the printer's session buffer is wiped, and
   every per-resident attribute is reset. Only anonymous counters survive.
+- Idle: "still there?" after `idle_timeout_s` without a touch (`form_idle_timeout_s` on a form,
+  at least `assist_idle_timeout_s` while staff assist), then a wipe after `still_there_timeout_s`
+  with the seconds left on screen (`still_there_seconds_left`).
 - Intents that do not apply to the current step are ignored and return False (double taps on a
   screen that is going away must not crash the kiosk or skip a step).
 """
@@ -287,9 +290,13 @@ class _SessionCore:
             if now - self._step_started >= self.config.still_there_timeout_s:
                 self.wipe(reason="idle")
                 self._notice(NoticeCode.SESSION_ENDED)
-                self._changed()
+            self._changed()  # the countdown on screen moves every tick
             return
-        timeout = self.config.assist_idle_timeout_s if self.assisted else self.config.idle_timeout_s
+        timeout = self.config.idle_timeout_s
+        if self.step is Step.FORM_CONFIRM:
+            timeout = self.config.form_idle_timeout_s
+        if self.assisted:
+            timeout = max(timeout, self.config.assist_idle_timeout_s)
         if idle < timeout:
             return
         if self.step is Step.HOME and not self._has_resident_state():
@@ -301,6 +308,14 @@ class _SessionCore:
         self._go(Step.STILL_THERE)
         self._step_started = now
         self._changed()
+
+    @property
+    def still_there_seconds_left(self) -> int:
+        """Whole seconds until the "still there?" question wipes the session (0 elsewhere)."""
+        if self.step is not Step.STILL_THERE:
+            return 0
+        left = self.config.still_there_timeout_s - (self._clock() - self._step_started)
+        return max(0, int(left + 0.999))
 
     def _has_resident_state(self) -> bool:
         return (

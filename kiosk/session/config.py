@@ -43,6 +43,9 @@ class SessionConfig:
     still_there_timeout_s: float = 15.0  # no answer → wipe
     staff_idle_timeout_s: float = 120.0  # staff mode leaves by itself
     assist_idle_timeout_s: float = 300.0  # "still there?" later while staff assist a resident
+    # On a form the resident reads, looks things up (a bank book, a child's birth date) and types
+    # on unfamiliar keyboards: a minute is too short there.
+    form_idle_timeout_s: float = 180.0
     staff_call_repeat_s: float = 20.0  # a second alert only after this long
     online_timeout_s: float = 3.0  # certificate issue / slot lookup deadline
     status_interval_s: float = 5.0  # how often tick() refreshes online/printer state
@@ -62,6 +65,7 @@ class SessionConfig:
             "still_there_timeout_s",
             "online_timeout_s",
             "assist_idle_timeout_s",
+            "form_idle_timeout_s",
             "staff_idle_timeout_s",
             "status_interval_s",
             "staff_call_repeat_s",

@@ -19,6 +19,7 @@ from kiosk.ui.screens._card import (
     ReadingCardScreen,
     SubmittingScreen,
 )
+from kiosk.ui.screens._idle import StillThereScreen
 from kiosk.ui.screens._services import (
     BookingDoneScreen,
     BookingSlotScreen,
@@ -29,7 +30,6 @@ from kiosk.ui.screens._services import (
     OutOfServiceScreen,
     QueueTicketScreen,
     ServiceErrorScreen,
-    StillThereScreen,
     SurveyScreen,
 )
 from kiosk.ui.screens._staff import StaffDiagnosticsScreen, StaffMenuScreen, StaffPinScreen
