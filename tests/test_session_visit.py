@@ -204,3 +204,11 @@ def test_withdrawing_consent_drops_what_was_kept(session, kit):
     assert not session.visit_card_kept and session.visit_values == {} and kept.name == ""
     assert session.back()  # Cancel now ends the card service as before (nothing kept)
     assert session.step is Step.HOME
+
+
+@pytest.mark.parametrize("value", [0, -1, 3601])
+def test_form_idle_timeout_out_of_range_is_refused_naming_it(value):
+    from kiosk.session import SessionConfigError
+
+    with pytest.raises(SessionConfigError, match="form_idle_timeout_s"):
+        SessionConfig(form_idle_timeout_s=value)
