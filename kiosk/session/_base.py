@@ -314,8 +314,10 @@ class _SessionCore:
         """Whole seconds until the "still there?" question wipes the session (0 elsewhere)."""
         if self.step is not Step.STILL_THERE:
             return 0
-        left = self.config.still_there_timeout_s - (self._clock() - self._step_started)
-        return max(0, int(left + 0.999))
+        limit = self.config.still_there_timeout_s
+        left = limit - (self._clock() - self._step_started)
+        # Never more than the limit: a step entered by a walker (screenshots) has no fresh start.
+        return max(0, min(int(limit + 0.999), int(left + 0.999)))
 
     def _has_resident_state(self) -> bool:
         return (
