@@ -39,6 +39,7 @@ from kiosk.session.ports import (
 )
 from kiosk.session.steps import CARD_STEPS, CardPurpose, CertificateOrder, NoticeCode, Step
 from sync.kiosk_challenge import auth_message
+from sync.readable_reference import format_reference
 
 log = logging.getLogger("kiosk.session")
 
@@ -99,6 +100,15 @@ class _CardFlow(_VisitFlow):
         self.card_purpose = CardPurpose.JPKI
         self._enter_place_card()
         return True
+
+    def _readable_reference(self, seq: int) -> str:
+        """`中央-1203-B0042` when the center's short name is configured (unique per center and
+        day without any coordination: `sync.readable_reference`), else `_reference(seq)`.
+        Bookings keep `_reference`: central's booking look-up parses that form."""
+        if not self.config.reference_center:
+            return self._reference(seq)
+        day = _dt.datetime.fromtimestamp(self._wall_clock()).date()
+        return format_reference(self.config.reference_center, day, self.config.reference_mark, seq)
 
     def certificate_printers_missing(self) -> tuple[str, ...]:
         """The printer roles a certificate needs that cannot print now (the screen marks it)."""
@@ -344,7 +354,7 @@ class _CardFlow(_VisitFlow):
 
         def job() -> tuple[Any, str, PortPrintError | None]:
             appended = self.ports.outbox.append(proc.record_kind, body)
-            reference = self._reference(appended.seq)
+            reference = self._readable_reference(appended.seq)
             receipt = {
                 "reference": reference,
                 "qr": reference,
@@ -431,7 +441,7 @@ class _CardFlow(_VisitFlow):
             except PortOfflineError:
                 claim = {**request, "claim": "verify_card_at_counter"}
                 appended = self.ports.outbox.append("certificate_request", claim)
-                reference = self._reference(appended.seq)
+                reference = self._readable_reference(appended.seq)
                 slip = {
                     "certificate": order.certificate_id,
                     "reference": reference,

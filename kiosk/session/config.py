@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from kiosk.session.errors import SessionConfigError
 from madoguchi.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from sync.readable_reference import reference_center_problem, reference_mark_problem
 
 __all__ = [
     "STAFF_PIN_MAX_DIGITS",
@@ -56,10 +57,22 @@ class SessionConfig:
     staff_lockout_s: float = 300.0
     # Where failures and the lockout are kept across restarts (None: in memory only).
     staff_lockout_file: str | None = None
+    # Readable reference numbers on receipts and slips (`sync.readable_reference`): the
+    # center's short name (e.g. "中央") and this terminal's mark within the center (one letter;
+    # empty when the center has one terminal). Empty center: `<device>-<seq>-<check>` as before.
+    reference_center: str = ""
+    reference_mark: str = ""
 
     def __post_init__(self) -> None:
         if self.default_language not in LANGUAGES:
             raise SessionConfigError("default_language", "not a kiosk language")
+        if self.reference_center or self.reference_mark:
+            problem = reference_center_problem(self.reference_center)
+            if problem:
+                raise SessionConfigError("reference_center", problem)
+            problem = reference_mark_problem(self.reference_mark)
+            if problem:
+                raise SessionConfigError("reference_mark", problem)
         for name in (
             "idle_timeout_s",
             "still_there_timeout_s",
