@@ -288,3 +288,32 @@ def test_query_plans_use_the_covering_index(year_db):
         store._commit()
     finally:
         store.close()
+
+
+def test_month_split_covers_every_day_of_the_window_once():
+    def days(a: str, b: str) -> list:
+        d, end, out = datetime.fromisoformat(a).date(), datetime.fromisoformat(b).date(), []
+        while d <= end:
+            out.append(d)
+            d += timedelta(days=1)
+        return out
+
+    base = datetime(2025, 11, 20).date()
+    for i in range(0, 400, 3):
+        for length in (1, 7, 30, 31, 90, 365):
+            last = base + timedelta(days=i)
+            first = last - timedelta(days=length - 1)
+            plus, minus, months = summaries.month_split(first.isoformat(), last.isoformat())
+            covered: Counter = Counter()
+            if months:
+                covered.update(days(f"{months[0]}-01", f"{months[1]}-28"))
+                d = datetime.fromisoformat(f"{months[1]}-28").date() + timedelta(days=1)
+                while d.month == datetime.fromisoformat(f"{months[1]}-28").month:
+                    covered[d] += 1
+                    d += timedelta(days=1)
+            for a, b in plus:
+                covered.update(days(a, b))
+            for a, b in minus:
+                covered.subtract(days(a, b))
+            assert +covered == Counter(days(first.isoformat(), last.isoformat())), (first, last)
+            assert sum(len(days(a, b)) for a, b in plus + minus) <= 31

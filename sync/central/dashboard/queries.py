@@ -198,9 +198,9 @@ def _days(window: Window, now: float) -> tuple[str, str]:
 
 def summed(store: ReadOnlyStore, metric: str, keys: str, first: str, last: str) -> list[tuple]:
     """SUM(n), SUM(total) of one summary metric over the days [first, last] grouped by `keys`
-    (our own column names, never a request's): whole months inside the window from the month
-    totals, the days at its edges from the day rows."""
-    edges, months = month_split(first, last)
+    (our own column names, never a request's): the month totals of the months the window
+    touches, plus or minus the days at its edges (`summaries.month_split`)."""
+    plus, minus, months = month_split(first, last)
     if months is None or "day" in keys.split(", "):
         return store.rows(
             f"daily_{metric}",
@@ -208,17 +208,23 @@ def summed(store: ReadOnlyStore, metric: str, keys: str, first: str, last: str) 
             f"WHERE metric = ? AND day >= ? AND day <= ? GROUP BY {keys}",
             (metric, first, last),
         )
-    day_parts = " UNION ALL ".join(
-        f"SELECT {keys}, n, total FROM dashboard_daily WHERE metric = ? AND day >= ? AND day <= ?"
-        for _ in edges
-    )
-    params: list = [p for a, b in edges for p in (metric, a, b)]
-    sql = (
-        f"SELECT {keys}, SUM(n), SUM(total) FROM ("
+    parts = [
         f"SELECT {keys}, n, total FROM dashboard_monthly WHERE metric = ? AND month >= ? "
-        f"AND month <= ?{' UNION ALL ' + day_parts if edges else ''}) AS parts GROUP BY {keys}"
+        "AND month <= ?"
+    ]
+    params: list = [metric, *months]
+    for sign, ranges in (("", plus), ("-", minus)):
+        for a, b in ranges:
+            parts.append(
+                f"SELECT {keys}, {sign}n, {sign}total FROM dashboard_daily "
+                "WHERE metric = ? AND day >= ? AND day <= ?"
+            )
+            params += [metric, a, b]
+    sql = (
+        f"SELECT {keys}, SUM(n), SUM(total) FROM ({' UNION ALL '.join(parts)}) AS parts "
+        f"GROUP BY {keys} HAVING SUM(n) <> 0"
     )
-    return store.rows(f"summed_{metric}", sql, [metric, *months, *params])
+    return store.rows(f"summed_{metric}", sql, params)
 
 
 def _count(store: ReadOnlyStore, metric: str, first: str, last: str) -> int:

@@ -92,25 +92,40 @@ def day_bounds(day: str) -> tuple[int, int]:
     return (-_FAR if d <= _FIRST_DAY else start), (_FAR if d >= _LAST_DAY else end)
 
 
-def month_split(first: str, last: str) -> tuple[list[tuple[str, str]], tuple[str, str] | None]:
-    """[first, last] (days) as day ranges at its edges plus the whole months inside it (first
-    and last month, YYYY-MM), so a long window reads month totals instead of every day."""
+def month_split(
+    first: str, last: str
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]], tuple[str, str] | None]:
+    """[first, last] (days) as month totals (first and last month, YYYY-MM) plus day ranges to
+    add and day ranges to subtract: a month cut by the window is taken whole, less the days
+    outside it, when those are fewer than the days inside (a long window reads a dozen months
+    and at most about a fortnight of days at each end)."""
     a, b = date.fromisoformat(first), date.fromisoformat(last)
-    start = a if a.day == 1 else (a.replace(day=1) + timedelta(days=32)).replace(day=1)
-    end_next = (
-        (b + timedelta(days=1)).replace(day=1)
-        if (b + timedelta(days=1)).day == 1
-        else b.replace(day=1)
-    )
-    if start >= end_next:  # no whole month inside
-        return [(first, last)], None
-    months = (start.isoformat()[:7], (end_next - timedelta(days=1)).isoformat()[:7])
-    edges = []
-    if a < start:
-        edges.append((first, (start - timedelta(days=1)).isoformat()))
-    if end_next <= b:
-        edges.append((end_next.isoformat(), last))
-    return edges, months
+    if (a.year, a.month) == (b.year, b.month) and not (a.day == 1 and _month_end(b) == b):
+        return [(first, last)], [], None  # inside one month: days only
+    plus: list[tuple[str, str]] = []
+    minus: list[tuple[str, str]] = []
+    m_first, m_last = a.replace(day=1), b.replace(day=1)
+    if a.day != 1:
+        inside = (_month_end(a) - a).days + 1
+        if inside <= a.day - 1:  # fewer days inside than before it: add those, skip the month
+            plus.append((first, _month_end(a).isoformat()))
+            m_first = _month_end(a) + timedelta(days=1)
+        else:
+            minus.append((a.replace(day=1).isoformat(), (a - timedelta(days=1)).isoformat()))
+    if b != _month_end(b):
+        after = (_month_end(b) - b).days
+        if b.day <= after:  # fewer days inside than after it: add those, skip the month
+            plus.append((b.replace(day=1).isoformat(), last))
+            m_last = (b.replace(day=1) - timedelta(days=1)).replace(day=1)
+        else:
+            minus.append(((b + timedelta(days=1)).isoformat(), _month_end(b).isoformat()))
+    if m_first > m_last:
+        return [(first, last)], [], None
+    return plus, minus, (m_first.isoformat()[:7], m_last.isoformat()[:7])
+
+
+def _month_end(d: date) -> date:
+    return (d.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
 
 
 def today(now: float) -> date:
