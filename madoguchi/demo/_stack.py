@@ -214,6 +214,23 @@ class DemoStack:
                 "name": profile.holder_name,
                 "address": profile.address,
                 "birth_date": profile.birth_date.isoformat(),
+                # What certificates print for the options a resident chooses (docs/certificates.md);
+                # central passes on only what was asked.
+                "head_of_household": profile.holder_name,
+                "relationship": "本人",
+                "moved_in": "2018-04-01",
+                "domicile": "愛知県豊橋市今橋町1番地",
+                "domicile_head": profile.holder_name,
+                "household": [
+                    {
+                        "name": "窓口 次郎",
+                        "birth_date": "2015-05-05",
+                        "relationship": "子",
+                        "moved_in": "2018-04-01",
+                    },
+                ],
+                "seal_number": "第 00421 号",
+                "tax": [{"fiscal_year": 2025, "income_yen": 3_400_000, "tax_yen": 182_000}],
             },
         )
         (self.paths.central_keys / "residents.json").write_text(
