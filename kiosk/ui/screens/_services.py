@@ -15,6 +15,20 @@ class CertificateChooseScreen(KScreen):
     cert_id = StringProperty("")  # presentation only until "continue" sends one intent
     copies = NumericProperty(1)
     purpose = StringProperty("")
+    has_options = BooleanProperty(False)
+    # What a 住民票の写し includes (as at コンビニ交付 machines): household "self"/"all" and the
+    # items below; central checks them (sync.central.certificate_content).
+    OPTION_ITEMS = (
+        ("head", "Head of household and relationship"),
+        ("domicile", "Registered domicile"),
+        ("moved_in", "Date you became a resident"),
+        ("my_number", "Individual number (My Number)"),
+    )
+    OPTION_TYPES = ("resident_record", "resident_record_items")
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.options: dict[str, Any] = {}
 
     def render(self, s: Any) -> None:
         certs = s.catalog.certificates
@@ -35,6 +49,7 @@ class CertificateChooseScreen(KScreen):
                                        "selected" if p.id == self.purpose else "choice",
                                        lambda pid=p.id: self.pick_purpose(pid)) for p in purposes],
                   personal=False)  # fmt: skip
+        self._render_options()
         fee = cert.fee_yen * int(self.copies) if cert else 0
         self.ids.fee.text = _app().tr("Total: {fee} yen", fee=f"{fee:,}")
         if s.certificate_printers_missing():  # marked before the card step
@@ -42,8 +57,34 @@ class CertificateChooseScreen(KScreen):
                 "Certificates cannot be printed here now: the printer is not working."),
                 self.ids.fee.text))  # fmt: skip
 
+    def _render_options(self) -> None:
+        app = _app()
+        self.has_options = self.cert_id in self.OPTION_TYPES
+        if not self.has_options:
+            self.options = {}
+            self.fill(self.ids.options, [], personal=False)
+            return
+        everyone = self.options.get("household") == "all"
+        rows = [
+            ("opt_household_self", app.tr("Only me"), "choice" if everyone else "selected",
+             lambda: self.set_option("household", "self")),
+            ("opt_household_all", app.tr("Whole household"), "selected" if everyone else "choice",
+             lambda: self.set_option("household", "all")),
+        ]  # fmt: skip
+        rows += [
+            (f"opt_{key}", app.tr(label), "selected" if self.options.get(key) else "choice",
+             lambda k=key: self.set_option(k, not self.options.get(k)))
+            for key, label in self.OPTION_ITEMS
+        ]  # fmt: skip
+        self.fill(self.ids.options, rows, personal=False)
+
+    def set_option(self, key: str, value: Any) -> None:
+        self.options = {**self.options, key: value}
+        self.render(_app().session)
+
     def pick(self, cid: str) -> None:
         self.cert_id, self.copies, self.purpose = cid, 1, ""
+        self.options = {}
         self.render(_app().session)
 
     def pick_purpose(self, pid: str) -> None:
@@ -57,10 +98,14 @@ class CertificateChooseScreen(KScreen):
         self.render(s)
 
     def submit(self) -> None:
-        _app().intent("choose_certificate", self.cert_id, int(self.copies), self.purpose or None)
+        options = {k: v for k, v in self.options.items() if v} or None
+        _app().intent(
+            "choose_certificate", self.cert_id, int(self.copies), self.purpose or None, options
+        )
 
     def clear(self) -> None:
         self.cert_id, self.copies, self.purpose = "", 1, ""
+        self.options = {}
         super().clear()
 
 

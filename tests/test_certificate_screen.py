@@ -1,0 +1,68 @@
+"""The certificate screen's options through the real Kivy UI (offscreen): 本人のみ / 世帯全員 and
+the items a resident ticks reach central with the request, and the A4 certificate printed
+through the tests' cupsd carries exactly those (the back office on 127.0.0.1 answers more)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from pypdf import PdfReader
+from residents_support import ResidentsBackOffice, key_of, record_of
+from test_ui_journeys import (  # noqa: F401 - fixtures used by name
+    _card,
+    _InProcessCentral,
+    kiosk_ui,
+    renderer,
+)
+
+from devices.card.simulator import default_test_ca, load_profile
+from kiosk.services import OnlineAdapter
+from sync.central.issuer import Issuer, IssuerConfig
+from sync.central.residents import HttpResidentRecords, ResidentRecordsConfig
+
+pytestmark = pytest.mark.timeout(180)
+
+EXTRA = {
+    "head_of_household": "窓口 一郎",
+    "relationship": "妻",
+    "domicile": "愛知県豊橋市八町通五丁目1番地",
+    "my_number": "123456789018",
+    "household": [{"name": "窓口 一郎", "birth_date": "1980-01-02", "relationship": "世帯主"}],
+}
+
+
+@pytest.mark.parametrize("ticked", [(), ("opt_household_all", "opt_head")])
+def test_the_options_ticked_are_what_prints(kiosk_ui, tmp_path, ticked):  # noqa: F811
+    ui = kiosk_ui
+    profile = load_profile("ordinary")
+    records = {key_of(profile.auth_certificate, default_test_ca().certificate):
+               {**record_of(profile), **EXTRA}}  # fmt: skip
+    with ResidentsBackOffice(records) as office:
+        issuer = Issuer(
+            IssuerConfig(trusted_cas=(default_test_ca().certificate,), city_name="豊橋市"),
+            tmp_path / "issuer.db",
+            secret=b"0123456789abcdef0123456789abcdef",
+            residents=HttpResidentRecords(ResidentRecordsConfig(url=office.url)),
+        )
+        try:
+            ui.session.ports.online = OnlineAdapter(_InProcessCentral(issuer, "C01"))
+            ui.tap("certificates")
+            ui.tap("cert_resident_record")
+            for kid in ticked:
+                ui.tap(kid)
+            ui.tap("purpose_work")
+            ui.tap("continue")
+            assert ui.step == "place_card"
+            with _card(ui):
+                ui.enter_pin()
+            assert ui.step == "certificate_printed", ui.session.notice
+            [pdf] = ui.listener.wait_for_jobs(1, timeout=60)
+        finally:
+            issuer.close()
+    text = "".join("".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert "123456789018" not in text and "本籍" not in text  # never ticked, never printed
+    if ticked:
+        assert "世帯全員" in text and "窓口一郎" in text and "続柄" in text and "妻" in text
+    else:
+        assert "世帯全員" not in text and "窓口一郎" not in text
