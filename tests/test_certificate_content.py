@@ -348,3 +348,16 @@ def test_a_bad_seal_image_is_refused_as_document_data(central, city):
     with pytest.raises(PortPrintError) as e:
         adapter.print_job(job)
     assert e.value.reasons == ("document-data",)
+
+
+def test_a_claim_slip_says_what_is_owed_and_where_to_pay():
+    adapter = PrinterAdapter(_Paper(), RENDERER, city_name="豊橋市", center_name="東部")
+    data = {"certificate": "resident_record", "reference": "中央-1203-0042", "title": "x",
+            "copies": 2, "fee_yen": 600, "office": "市民課 1番窓口"}  # fmt: skip
+    role, pdf, _ = adapter.render(PrintJob("claim_slip", "ja", data))
+    text = _text(pdf)
+    assert role == "receipt"
+    assert "お支払い金額" in text and "600円" in text and "お支払い窓口：市民課1番窓口" in text
+    for bad in (-1, 1_000_001, "600", 2.5):
+        with pytest.raises(PortPrintError):
+            adapter.print_job(PrintJob("claim_slip", "ja", {**data, "fee_yen": bad}))

@@ -203,6 +203,7 @@ class PrinterAdapter:
                     office=data.get("office") or "",
                     deadline=data.get("deadline") or "",
                     documents=tuple(data.get("documents") or ()),
+                    fee_yen=data.get("fee_yen") or 0,
                 )
                 return "receipt", r.claim_slip(info), "claim-slip"
             info = d.ReceiptInfo(**base, reference=reference, procedures=(data["title"],))

@@ -208,12 +208,15 @@ class ClaimSlipInfo(DocumentInfo):
     office: str = ""  # the counter that hands it over (from the catalog)
     deadline: str = ""
     documents: tuple[str, ...] = ()  # what to bring besides this slip
+    fee_yen: int = 0  # what is owed for the copies asked (paid at the counter); 0: not said
 
     def __post_init__(self) -> None:
         super().__post_init__()
         require_text(self, "reference", 64)
         if self.certificate_kind not in CERTIFICATES:
             raise DocumentDataError(f"unknown certificate kind {self.certificate_kind!r}")
+        if type(self.fee_yen) is not int or not 0 <= self.fee_yen <= 1_000_000:
+            raise DocumentDataError("ClaimSlipInfo.fee_yen must be 0..1,000,000")
         check_next(self)
 
 
@@ -333,6 +336,11 @@ def claim_slip(t: Translator, info: ClaimSlipInfo) -> list[Block]:
         ),
         Block("text", t.gettext("Bring this slip to the counter to collect your certificate.")),
     ]
+    if info.fee_yen:  # what is owed and where it is paid (issue 20)
+        blocks.append(Block("field", t.gettext("Amount to pay"),
+                            t.format("{amount} yen", amount=f"{info.fee_yen:,}"), size=14))  # fmt: skip
+        if info.office:
+            blocks.append(Block("text", t.format("Pay at: {office}", office=info.office)))
     blocks += next_steps(
         t,
         complete=False,
