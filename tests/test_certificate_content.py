@@ -361,3 +361,23 @@ def test_a_claim_slip_says_what_is_owed_and_where_to_pay():
     for bad in (-1, 1_000_001, "600", 2.5):
         with pytest.raises(PortPrintError):
             adapter.print_job(PrintJob("claim_slip", "ja", {**data, "fee_yen": bad}))
+
+
+def test_the_render_worker_carries_every_certificate_field(central):
+    """The kiosk renders in a worker process (`RemoteRenderer`): the nested fields (household
+    members, tax year, seal images) cross its pipe and print the same."""
+    from devices.printer.documents import RemoteRenderer
+
+    issuer, _ = central
+    options = {"household": "all", "head": True, "moved_in": True, "my_number": True}
+    reply = _issue(issuer, options=options)
+    tax = _issue(issuer, kind="tax_certificate")
+    with RemoteRenderer(labels=False, timeout_s=120) as remote:
+        for kind, document in (("resident_record", reply), ("tax_certificate", tax)):
+            adapter = PrinterAdapter(_Paper(), remote, city_name="c", center_name="北部市民館",
+                                     now=lambda: dt.datetime(2026, 12, 3, 10, 30),
+                                     city=lambda: CITY)  # fmt: skip
+            job = PrintJob("certificate", "ja", {"certificate": kind, "copies": 1, "title": "x",
+                                                 "document": document})  # fmt: skip
+            _, pdf, _ = adapter.render(job)
+            assert _text(pdf) == _text(_render(document, kind=kind))
