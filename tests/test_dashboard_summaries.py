@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sync_support
 
-from sync.central.dashboard import aggregate, queries, summaries
+from sync.central.dashboard import aggregate, queries, summaries, today
 from sync.central.dashboard.params import Window
 from sync.central.dashboard.queries import Center
 from sync.central.dashboard.readonly_store import open_readonly
@@ -190,6 +190,7 @@ def _check_window(year_db: str, days: int) -> None:
     try:
         page = queries.satisfaction_page(ro, CENTERS, window, NOW, min_cell=3, min_residents=1)
         proc = queries.procedures(ro, CENTERS, window, NOW, min_residents=1)
+        front = today.today_page(ro, CENTERS, window, NOW, min_residents=1)
     finally:
         ro.close()
 
@@ -216,6 +217,20 @@ def _check_window(year_db: str, days: int) -> None:
     tickets = Counter(center_of[d] for d, _ in _raw(year_db, "queue_tickets", since, until))
     assert {t["center"]: t["count"] for t in proc["queue_tickets"]} == dict(tickets)
     assert not proc["truncated"] and proc["complete"]
+
+    # the front page: the same figures by another path (device rows, month totals)
+    city = front["city"]
+    assert city["sessions"] == sum(r["total"] for r in metrics["sessions"])
+    assert city["done"] == sum(r["outcomes"].get("done", 0) for r in metrics["sessions"])
+    assert city["satisfaction"]["responses"] == expected["overall"]["responses"]
+    assert city["satisfaction"]["mean"] == round(expected["overall"]["mean"], 2)
+    certificates = sum(
+        n for (kind, _, _), n in submissions.items() if kind == "certificate_request"
+    )
+    assert city["certificates"] == certificates and city["tickets"] == sum(tickets.values())
+    per_center = {r["center"]: r["sessions"] for r in metrics["sessions_by_center"]}
+    assert {c["center"]: c["sessions"] for c in front["centers"]} == per_center
+    assert sum(d["sessions"] for d in front["series"]) == city["sessions"]
 
 
 def test_rebuild_gives_the_same_rows_and_wrong_clocks_land_on_the_edge_days(year_db):

@@ -98,33 +98,39 @@ class _Tally:
 
 
 def _tallies(
-    store: ReadOnlyStore, first: str, last: str, center_of: Mapping[str, str]
-) -> dict[str, _Tally]:
-    """Per center (and "" for the city) over [first, last]."""
-    out: dict[str, _Tally] = defaultdict(_Tally)
+    store: ReadOnlyStore, first: str, last: str, center_of: Mapping[str, str], by_day: bool = False
+) -> dict:
+    """Per center (and "" for the city) over [first, last]: {center: _Tally}, or with `by_day`
+    {day: {center: _Tally}} (one statement per metric either way)."""
+    out: dict = defaultdict(lambda: defaultdict(_Tally))
+    lead = "day, " if by_day else ""
 
-    def both(device_id: str):
-        return out[""], out[center_of.get(device_id, device_id)]
+    def both(row: tuple):
+        day, device_id = (row[0], row[1]) if by_day else ("", row[0])
+        return out[day][""], out[day][center_of.get(device_id, device_id)]
 
-    for device_id, outcome, n in _sum(store, "device_session", "device_id, k3", first, last):
-        for t in both(device_id):
-            t.sessions += int(n)
-            t.done += int(n) if outcome == "done" else 0
-    for device_id, kind, n in _sum(store, "submission", "device_id, k1", first, last):
-        for t in both(device_id):
+    for row in _sum(store, "device_session", lead + "device_id, k3", first, last):
+        outcome, n = row[-2], int(row[-1])
+        for t in both(row):
+            t.sessions += n
+            t.done += n if outcome == "done" else 0
+    for row in _sum(store, "submission", lead + "device_id, k1", first, last):
+        kind, n = row[-2], int(row[-1])
+        for t in both(row):
             if kind == "application":
-                t.applications += int(n)
+                t.applications += n
             elif kind == "certificate_request":
-                t.certificates += int(n)
+                t.certificates += n
             else:
-                t.bookings += int(n)
-    for device_id, n in _sum(store, "queue_ticket", "device_id", first, last):
-        for t in both(device_id):
-            t.tickets += int(n)
-    for device_id, score, n in _sum(store, "device_survey", "device_id, k2", first, last):
-        for t in both(device_id):
-            t.scores[int(score)] += int(n)
-    return out
+                t.bookings += n
+    for row in _sum(store, "queue_ticket", lead + "device_id", first, last):
+        for t in both(row):
+            t.tickets += int(row[-1])
+    for row in _sum(store, "device_survey", lead + "device_id, k2", first, last):
+        score, n = int(row[-2]), int(row[-1])
+        for t in both(row):
+            t.scores[score] += n
+    return out if by_day else out[""]
 
 
 def _satisfaction(scores: Counter, k: int) -> dict:
@@ -211,9 +217,9 @@ def today_page(
     center_of = _center_of(centers)
     current = _tallies(store, first.isoformat(), last.isoformat(), center_of)
     previous = _tallies(store, prev_first.isoformat(), prev_last.isoformat(), center_of)
-    day = _tallies(store, last.isoformat(), last.isoformat(), center_of)
     yesterday_ = (last - timedelta(days=1)).isoformat()
-    yesterday = _tallies(store, yesterday_, yesterday_, center_of)
+    two_days = _tallies(store, yesterday_, last.isoformat(), center_of, by_day=True)
+    day, yesterday = two_days[last.isoformat()], two_days[yesterday_]
     names = sorted({c for c in current} | {c for c in previous} | set(center_of.values()))
     rows = []
     for name in names:
