@@ -134,7 +134,7 @@ def test_the_wipe_drops_the_keyboards_and_what_was_typed(kiosk_ui, how):
         assert len(refs) == 2
 
         if how == "idle":
-            ui.advance(61)  # "still there?"
+            ui.advance(ui.session.config.form_idle_timeout_s + 1)  # "still there?"
             ui.advance(16)  # no answer: the session ends
         else:
             card.remove()

@@ -152,3 +152,31 @@ def test_family_of_three_moving_in_one_card_read_nothing_typed_twice(kiosk_ui): 
     texts = ui.screen_texts()
     assert "山田" not in texts and "ヤマダ" not in texts
     assert ui.session.household == [] and not ui.session.visit_card_kept
+
+
+@pytest.mark.timeout(120)
+def test_missing_entries_are_named_and_the_first_one_opens(kiosk_ui):  # noqa: F811
+    """Submit with required entries empty: the editor of the first one opens at once, its title
+    naming the field; required rows say so in words; dates read 1990年4月1日 (issue 19)."""
+    ui = kiosk_ui
+    ui.open_procedure("nhi_enroll")
+    with _card(ui):
+        ui.enter_pin()
+        assert ui.step == "form_confirm"
+        birth = ui.text("value_birth_date")
+        assert "年" in birth and "月" in birth and "日" in birth and "-" not in birth, birth
+        texts = ui.screen_texts()
+        required = ui.app.tr("(required)")
+        kana_label = ui.session.form.field("name_kana").spec.label["ja"]
+        assert f"{kana_label} {required}" in texts  # 氏名（フリガナ） （必須）
+        ui.tap("confirm")
+        assert ui.step == "form_confirm"
+        assert ui.session.notice.code.value == "missing_values"
+        first = ui.session.notice.params["fields"][0]
+        editing = ui.root.current_screen.editing
+        assert editing == first
+        label = ui.session.form.field(first).spec.label["ja"]
+        assert ui.root.current_screen.editing_label == label
+        ui.frames(2)
+        assert label in ui.screen_texts()  # the title says which entry
+        assert ui.root.find("kb_kana_key_OK") is not None  # its keyboard is up

@@ -9,6 +9,7 @@ from kivy.metrics import dp
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from kiosk.ui.screens._base import KScreen, _app
+from kiosk.ui.screens._household import date_words
 from kiosk.ui.widgets import (
     KanaKeyboard,
     KButton,
@@ -131,7 +132,10 @@ class FormConfirmScreen(KScreen):
         if form is None:
             return
         for fv in form.values:
-            label = KLabel(text=self.t(s, fv.spec.label), style="muted", role="small")
+            name = self.t(s, fv.spec.label)
+            if fv.spec.required:  # marked in words on every required row, never by colour alone
+                name = f"{name} {_app().tr('(required)')}"
+            label = KLabel(text=name, style="muted", role="small")
             shown = self._shown(s, fv)
             value = KLabel(
                 kid=f"value_{fv.name}", text=shown, style="field", filled=True, personal=True
@@ -142,6 +146,17 @@ class FormConfirmScreen(KScreen):
             container.add_widget(value)
             container.add_widget(fix)
             _same_height(label, value, fix)
+        self._go_to_missing(s)
+
+    def _go_to_missing(self, s: Any) -> None:
+        """After "submit" with entries missing: open the first one's editor, whose title names
+        the field (the resident is taken to it instead of hunting for it below the fold)."""
+        notice = s.notice
+        if self.editing or notice is None or str(notice.code) != "missing_values":
+            return
+        fields = notice.params.get("fields") or []
+        if fields:
+            self.edit(fields[0])
 
     def _shown(self, s: Any, fv: Any) -> str:
         if str(fv.spec.kind) == "sex":
@@ -150,6 +165,8 @@ class FormConfirmScreen(KScreen):
                 "2": _app().tr("Female"),
                 "9": _app().tr("Not stated"),
             }.get(fv.value, fv.value)
+        if str(fv.spec.kind) == "date" and fv.value:
+            return date_words(fv.value, s.language)  # 2026年12月3日, not 2026-12-03
         if fv.spec.choices:
             for c in fv.spec.choices:
                 if c.id == fv.value:
