@@ -5,6 +5,7 @@ through the tests' cupsd carries exactly those (the back office on 127.0.0.1 ans
 from __future__ import annotations
 
 import io
+import subprocess
 
 import pytest
 from pypdf import PdfReader
@@ -66,3 +67,29 @@ def test_the_options_ticked_are_what_prints(kiosk_ui, tmp_path, ticked):  # noqa
         assert "世帯全員" in text and "窓口一郎" in text and "続柄" in text and "妻" in text
     else:
         assert "世帯全員" not in text and "窓口一郎" not in text
+
+
+def test_a_printer_out_is_marked_before_the_card_step(kiosk_ui):  # noqa: F811
+    """Both printer roles on the badge; the home button and the certificate screen say the
+    certificate cannot be done here; continuing is refused with the counter to go to, and the
+    card on the reader is never asked for a PIN."""
+    ui = kiosk_ui
+    ui.session.refresh_status()
+    ui.frames(2)
+    ready = ui.text("certificates")
+    subprocess.run(["cupsdisable", "-h", ui.cups.server, ui.queue], check=True, timeout=30)
+    try:
+        ui.session.refresh_status()
+        ui.frames(2)
+        badge = ui.root.find("status_printer")
+        assert badge.style == "status_bad" and "A4" in badge.text
+        assert ui.text("certificates") != ready  # marked on the home screen
+        ui.tap("certificates")
+        ui.tap("cert_resident_record")
+        assert "\n" in ui.text("fee")  # the reason above the total
+        ui.tap("purpose_work")
+        ui.tap("continue")
+        assert ui.step == "certificate_choose"
+        assert ui.session.notice.params["office"] in ui.text("notice")
+    finally:
+        subprocess.run(["cupsenable", "-h", ui.cups.server, ui.queue], check=True, timeout=30)

@@ -20,8 +20,10 @@ from madoguchi.i18n import LANGUAGE_NAMES, LANGUAGES
 
 class HomeScreen(KScreen):
     GUIDANCE = "Welcome. Touch what you want to do."
+    certificates_limited = BooleanProperty(False)  # a printer certificates need is out
 
     def render(self, s: Any) -> None:
+        self.certificates_limited = bool(s.certificate_printers_missing())
         rows = [
             (f"lang_{code}", LANGUAGE_NAMES[code], "selected" if code == s.language else "choice",
              _intent("choose_language", code))
