@@ -20,7 +20,8 @@ Invariants:
   day's replacement moves it by the difference in the same transaction; `rebuild` refills it).
 - Rows by service, procedure, step or reason are kept city-wide (device_id ""), rows per device
   only by outcome, score or reason (`device_*`), so a day holds a few thousand rows, not one
-  per device and combination.
+  per device and combination; `city_session` (by outcome) and `city_survey` (by score) make a
+  year's daily series a few thousand rows.
 - Step durations are kept as a histogram rounded to within 5 % (`step_bucket`),
   city-wide per day, so the percentiles read from it are those of the rounded durations.
 - Nothing here logs.
@@ -178,6 +179,7 @@ def summarize_day(
         service = identifier(body.get("service")) or "other"
         rows[("survey", CITY, service, str(score), "")] += 1
         rows[("device_survey", device_id, "", str(score), "")] += 1
+        rows[("city_survey", CITY, "", str(score), "")] += 1
         raw = body.get("reasons")
         for reason in (
             sorted({r for r in map(identifier, raw) if r}) if isinstance(raw, list) else []
@@ -195,6 +197,7 @@ def summarize_day(
         outcome = identifier(body.get("outcome")) or "other"
         rows[("session", CITY, service, procedure, outcome)] += 1
         rows[("device_session", device_id, "", "", outcome)] += 1
+        rows[("city_session", CITY, "", "", outcome)] += 1
         for step, (ms, position) in timing.items():
             key = ("step", CITY, service, step, f"{step_bucket(ms):012d}")
             rows[key] += 1

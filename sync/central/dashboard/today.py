@@ -174,11 +174,11 @@ def _series(store: ReadOnlyStore, first: date, last: date, k: int) -> list[dict]
     a, b = first.isoformat(), last.isoformat()
     sessions: Counter = Counter()
     done: Counter = Counter()
-    for day, outcome, n in _sum(store, "session", "day, k3", a, b):
+    for day, outcome, n in _sum(store, "city_session", "day, k3", a, b):
         sessions[day] += int(n)
         done[day] += int(n) if outcome == "done" else 0
     scores: dict[str, Counter] = defaultdict(Counter)
-    for day, score, n in _sum(store, "survey", "day, k2", a, b):
+    for day, score, n in _sum(store, "city_survey", "day, k2", a, b):
         scores[day][int(score)] += int(n)
     out = []
     d = first
