@@ -180,3 +180,35 @@ def test_missing_entries_are_named_and_the_first_one_opens(kiosk_ui):  # noqa: F
         ui.frames(2)
         assert label in ui.screen_texts()  # the title says which entry
         assert ui.root.find("kb_kana_key_OK") is not None  # its keyboard is up
+
+
+@pytest.mark.timeout(120)
+def test_take_your_card_until_the_card_removed_event(kiosk_ui):  # noqa: F811
+    """After submitting with the card still in the reader, the done screen says 「カードを
+    お取りください」 until pcscd reports the card gone; the buttons do not move when it goes."""
+    ui = kiosk_ui
+    ui.open_procedure("nhi_enroll")
+    card = _card(ui).insert()
+    try:
+        ui.enter_pin()
+        ui.tap("fix_name_kana")
+        ui.type("kb_kana", "やまた")
+        ui.tap("kb_kana_key_OK")
+        for field, digits in (("insured_count", "1"), ("phone", "0532")):
+            ui.tap(f"fix_{field}")
+            ui.type("kb_numeric", digits)
+            ui.tap("kb_numeric_key_OK")
+        ui.tap("confirm")
+        assert ui.step == "done", ui.session.notice
+        ui.frames(2)
+        reminder = ui.app.tr("Please take your card.")
+        assert ui.text("take_card") == reminder
+        before = tuple(ui.root.find("next").to_window(*ui.root.find("next").pos))
+        card.remove()
+        assert ui.until(lambda: ui.text("take_card").strip() == "")
+        ui.frames(2)
+        assert tuple(ui.root.find("next").to_window(*ui.root.find("next").pos)) == before
+        ui.tap("next")
+        assert ui.step == "survey" and ui.text("take_card").strip() == ""
+    finally:
+        card.remove()

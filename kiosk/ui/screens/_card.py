@@ -254,6 +254,12 @@ class FormConfirmScreen(KScreen):
         super().clear()
 
 
+def take_card_text(s: Any) -> str:
+    """「カードをお取りください」 while a card is in the reader after a service ('' once the
+    card-removed event came: the screens keep the space)."""
+    return _app().tr("Please take your card.") if s.card_present else " "
+
+
 def list_separator(language: str) -> str:
     """、 between list items in Japanese and Chinese, a comma elsewhere."""
     return "、" if language in ("ja", "ja-easy", "zh-Hans") else ", "
@@ -297,3 +303,4 @@ class DoneScreen(KScreen):
             list_separator(s.language),
         )
         self.in_life_event = s.life_event is not None
+        self.ids.take_card.text = take_card_text(s)

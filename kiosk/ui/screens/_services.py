@@ -203,6 +203,9 @@ class SurveyScreen(KScreen):
     score = NumericProperty(-1)
 
     def render(self, s: Any) -> None:
+        from kiosk.ui.screens._card import take_card_text
+
+        self.ids.take_card.text = take_card_text(s)  # the card reminder, before the end
         self._reasons: set[str] = getattr(self, "_reasons", set())
         self.fill(self.ids.scores, [(f"score_{n}", str(n), "selected" if n == self.score else "choice",
                                      lambda n=n: self.pick(n)) for n in range(11)])  # fmt: skip
