@@ -200,7 +200,8 @@ class _Canvas:
         """Label and value on one line (a certificate's lesser fields): the label in a fixed
         column, the value wrapping beside it."""
         pdf = self.pdf
-        label_w = min(48.0, self.width * 0.3)
+        # A4: a fixed label column; on the 80 mm roll a label needs half the width to stay whole
+        label_w = min(48.0, self.width * (0.3 if self.paper.height is not None else 0.55))
         size = b.size or self.paper.base
         line = size * 0.3528 * 1.35
         top = pdf.get_y()
