@@ -381,3 +381,22 @@ def test_the_render_worker_carries_every_certificate_field(central):
                                                  "document": document})  # fmt: skip
             _, pdf, _ = adapter.render(job)
             assert _text(pdf) == _text(_render(document, kind=kind))
+
+
+@pytest.mark.parametrize("language", ["ja", "ja-easy", "zh-Hans"])
+def test_no_printed_line_starts_with_closing_punctuation(central, language):
+    """禁則: a line never starts with 。、」） (the character before moves down with it)."""
+    from devices.printer.documents import PaymentItem, PaymentSlipInfo
+
+    issuer, _ = central
+    reply = _issue(issuer, options={"household": "all", "head": True, "domicile": True})
+    base = {"language": language, "city_name": "豊橋市", "center_name": "東部",
+            "issued_at": dt.datetime(2026, 12, 3, 10, 30)}  # fmt: skip
+    item = PaymentItem(name="住民票の写し", copies=2, fee_yen=600)
+    slip = RENDERER.payment_slip(PaymentSlipInfo(**base, reference="R1", items=(item,),
+                                                 total_yen=600, method="counter",
+                                                 office="市民課 1番窓口"))  # fmt: skip
+    for pdf in (slip, _render(reply, language=language)):
+        for page in PdfReader(io.BytesIO(pdf)).pages:
+            for line in page.extract_text().splitlines():
+                assert line.strip()[:1] not in set("、。，．）」』】"), line

@@ -27,6 +27,12 @@ _FONT_KEY = "madoguchicjk"
 _ROLL_DRAFT_MM = 2000.0  # roll documents are drawn on a long page, then trimmed
 _ROLL_MIN_MM = 50.0
 _INDENT = 6.0  # mm, room for a checklist box
+# 禁則 (JIS X 4051, the strict set DADS asks for): these never start a line ...
+_NO_START = frozenset(
+    "、。，．,.・：:；;？?！!ー）)」』】〕〉》］]｝}’”ゝゞヽヾぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶ々〻"
+)
+# ... and these never end one.
+_NO_END = frozenset("（(「『【〔〈《［[｛{‘“")
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,30 @@ class _Canvas:
     def width(self) -> float:
         return self.paper.width - 2 * self.paper.margin
 
+    def _fit(self, text: str, width: float) -> str:
+        """Text broken into lines for a cell `width` wide, with 禁則 when wrapping at any
+        character (Japanese, Chinese): a line never starts with 」。、） and never ends with 「（
+        (the character before moves down with it). Word-wrapped scripts are left to fpdf2.
+        The current font must be set."""
+        if self.wrap != "CHAR":
+            return text
+        pdf = self.pdf
+        room = width - 2 * pdf.c_margin - 0.01
+        lines: list[str] = []
+        for para in text.split("\n"):
+            line = ""
+            for ch in para:
+                if line and pdf.get_string_width(line + ch) > room:
+                    nxt = ch
+                    while len(line) > 1 and (nxt[0] in _NO_START or line[-1] in _NO_END):
+                        nxt, line = line[-1] + nxt, line[:-1]
+                    lines.append(line)
+                    line = nxt
+                else:
+                    line += ch
+            lines.append(line)
+        return "\n".join(lines)
+
     def _text(
         self, text: str, size: float, align: str = "L", gap: float = 0.0, indent: bool = False
     ) -> None:
@@ -105,7 +135,7 @@ class _Canvas:
         pdf.multi_cell(
             self.width - shift,
             size * 0.3528 * 1.35,
-            text,
+            self._fit(text, self.width - shift),
             align=align,
             wrapmode=self.wrap,
             new_x="LMARGIN",
@@ -207,11 +237,14 @@ class _Canvas:
         top = pdf.get_y()
         pdf.set_font(_FONT_KEY, size=self.paper.base * 0.8)
         pdf.set_xy(self.paper.margin, top + line * 0.1)
-        pdf.multi_cell(label_w, line, b.text, wrapmode=self.wrap, new_x="LMARGIN")
+        pdf.multi_cell(label_w, line, self._fit(b.text, label_w), wrapmode=self.wrap,
+                       new_x="LMARGIN")  # fmt: skip
         below_label = pdf.get_y()
         pdf.set_font(_FONT_KEY, size=size)
         pdf.set_xy(self.paper.margin + label_w, top)
-        pdf.multi_cell(self.width - label_w, line, b.value, wrapmode=self.wrap, new_x="LMARGIN")
+        value_w = self.width - label_w
+        pdf.multi_cell(value_w, line, self._fit(b.value, value_w), wrapmode=self.wrap,
+                       new_x="LMARGIN")  # fmt: skip
         pdf.set_y(max(pdf.get_y(), below_label) + 0.8)
 
     def _image(self, png_b64: str, size_mm: float) -> None:
