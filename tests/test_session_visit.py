@@ -212,3 +212,65 @@ def test_form_idle_timeout_out_of_range_is_refused_naming_it(value):
 
     with pytest.raises(SessionConfigError, match="form_idle_timeout_s"):
         SessionConfig(form_idle_timeout_s=value)
+
+
+def test_questions_an_earlier_answer_settles_are_not_asked(session):
+    assert session.open_life_events()
+    assert session.choose_life_event("moving_in")
+    asked = []
+    while session.current_question is not None:
+        q = session.current_question
+        asked.append(q.id)
+        assert session.answer(q.id, False)
+    assert "has_school_children" not in asked  # settled by "no children under 18"
+    assert "has_member_75_plus" not in asked  # settled by "no one 65 or over"
+    assert "has_school_children" not in session.answers  # unanswered: never matches a rule
+    # Back from the checklist's questions walks over the skipped ones to the last one asked.
+    assert session.back()  # checklist → life events
+    assert session.choose_life_event("moving_in")
+    assert session.answer("has_employer_insurance", True)
+    assert session.answer("has_children_under_18", False)
+    assert session.current_question.id == "has_member_65_plus"
+    assert session.back()
+    assert session.current_question.id == "has_children_under_18"
+    assert "has_children_under_18" not in session.answers
+    assert session.answer("has_children_under_18", True)
+    assert session.current_question.id == "has_school_children"  # asked now
+
+
+def test_no_question_is_phrased_as_a_negative(catalog):
+    for event in catalog.life_events.values():
+        for q in event.questions:
+            assert "まだ" not in q.text["ja"] and "still" not in q.text["en"], q.id
+
+
+@pytest.mark.parametrize(
+    ("ask_if", "error"),
+    [
+        ({"later_question": True}, "CatalogReferenceError"),  # not an earlier question
+        ({"first": "yes"}, "CatalogSchemaError"),
+        (["first"], "CatalogSchemaError"),
+    ],
+)
+def test_bad_ask_if_is_refused_with_where(catalog, ask_if, error):
+    import json
+
+    from kiosk.catalog import load_catalog
+    from kiosk.catalog.errors import CatalogError
+
+    raw = json.loads(
+        (__import__("pathlib").Path(__import__("kiosk.catalog", fromlist=["x"]).__file__).parent
+         / "default_catalog.json").read_text(encoding="utf-8")
+    )  # fmt: skip
+    event = raw["life_events"][0]
+    text = event["questions"][0]["text"]
+    event["questions"] = [
+        {"id": "first", "text": text},
+        {"id": "second", "ask_if": ask_if, "text": text},
+        {"id": "later_question", "text": text},
+    ]
+    event["rules"] = []
+    with pytest.raises(CatalogError) as info:
+        load_catalog(json.dumps(raw).encode())
+    assert type(info.value).__name__ == error
+    assert "questions[1].ask_if" in str(info.value)

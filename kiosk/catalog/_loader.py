@@ -275,7 +275,17 @@ def _life_event(raw: Any, where: str) -> LifeEvent:
     questions = []
     for i, q in enumerate(o.list("questions")):
         qo = _Obj(q, f"{where}.questions[{i}]")
-        questions.append(Question(id=qo.id(), text=qo.text("text")))
+        qid, text = qo.id(), qo.text("text")
+        ask_if = qo._get("ask_if", {}, False)
+        if not isinstance(ask_if, dict):
+            raise CatalogSchemaError(f"{qo.where}.ask_if", "expected an object")
+        earlier = {x.id for x in questions}
+        for ref, value in ask_if.items():
+            if ref not in earlier:  # only an earlier answer can settle a question
+                raise CatalogReferenceError(f"{qo.where}.ask_if", ref)
+            if not isinstance(value, bool):
+                raise CatalogSchemaError(f"{qo.where}.ask_if.{ref}", "expected true or false")
+        questions.append(Question(id=qid, text=text, ask_if=tuple(ask_if.items())))
         qo.done()
     _unique([q.id for q in questions], f"{where}.questions")
     rules = []

@@ -18,6 +18,7 @@ Objects here are frozen: the session can hand them to the UI without copying.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -162,6 +163,13 @@ class ProcedureDetail:
 class Question:
     id: str
     text: Text
+    # Asked only when every earlier (question, answer) here holds: a question an earlier answer
+    # settles is skipped (no school children after "no children under 18"). Unasked questions
+    # stay unanswered, and unanswered questions never match a rule.
+    ask_if: tuple[tuple[str, bool], ...] = ()
+
+    def asked(self, answers: Mapping[str, bool]) -> bool:
+        return all(answers.get(q) == v for q, v in self.ask_if)
 
 
 @dataclass(frozen=True)

@@ -490,9 +490,13 @@ class _SessionCore:
                 return True
             return False
         if self.step is Step.LIFE_EVENT_QUESTIONS and self.question_index > 0:
-            self.question_index -= 1
             assert self.life_event is not None
-            self.answers.pop(self.life_event.questions[self.question_index].id, None)
+            questions = self.life_event.questions
+            self.question_index -= 1
+            # Back to the last question actually asked (skipped ones have no answer).
+            while self.question_index > 0 and questions[self.question_index].id not in self.answers:
+                self.question_index -= 1
+            self.answers.pop(questions[self.question_index].id, None)
             self._changed()
             return True
         if self.step is Step.PROCEDURE_INTRO:

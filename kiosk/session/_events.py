@@ -1,7 +1,8 @@
 """Life events and procedures: questions one at a time, the rules-selected checklist (printable),
 and choosing a procedure.
 
-Invariants: answers are accepted only for the question on screen, in order; the checklist is
+Invariants: answers are accepted only for the question on screen, in order (a question an earlier
+answer settles, by the catalog's `ask_if`, is never shown and stays unanswered); the checklist is
 exactly `select_procedures(event, answers)` from the catalog's rules (no rule lives in code);
 each item's procedure is the one in the event's context (`Catalog.procedure_in`), so deadlines
 and documents are the event's own. An item is DONE (済) or PREFILLED only when the outbox
@@ -57,10 +58,16 @@ class _EventFlow(_SessionCore):
         self.touch()
         self.answers[question_id] = bool(yes)
         self.question_index += 1
+        self._skip_settled_questions()
         if self.current_question is None:
             self._make_checklist()
         self._changed()
         return True
+
+    def _skip_settled_questions(self) -> None:
+        """Pass over questions an earlier answer settles (the catalog's `ask_if`)."""
+        while self.current_question is not None and not self.current_question.asked(self.answers):
+            self.question_index += 1
 
     def _make_checklist(self) -> None:
         self._refresh_checklist()
