@@ -212,3 +212,28 @@ def test_take_your_card_until_the_card_removed_event(kiosk_ui):  # noqa: F811
         assert ui.step == "survey" and ui.text("take_card").strip() == ""
     finally:
         card.remove()
+
+
+@pytest.mark.timeout(120)
+def test_pin_boxes_are_visible_in_high_contrast_on_the_last_try(kivy_window):
+    """The empty PIN display has an edge in the text colour: in high contrast the field is black
+    on the black page, and on the last try at large text it was invisible (issue 19)."""
+    from kivy_support import frames, ink, widget_pixels
+
+    from kiosk.ui._walk import PreviewUi
+
+    with PreviewUi(kivy_window) as ui:
+        ui.session.set_high_contrast(True)
+        ui.session.set_text_scale(True)
+        for step in ui.walk():
+            if step == "pin_entry_last_try":
+                break
+        else:
+            pytest.fail("the walk never showed the last-try PIN screen")
+        frames(2)
+        display = ui.root.find("pin_display")
+        assert display.text.strip() == ""
+        _w, _h, pixels = widget_pixels(display)
+        assert ink(pixels) > 100  # the edge is drawn (white on black)
+        label = ui.root.find("tries_left")
+        assert label.text.count("1") == 1  # "1 try left" said once, not twice
