@@ -58,6 +58,23 @@ def _add_member(ui, kana_keys: list[str], birth: str, relation: str) -> None:
     assert ui.step == "checklist"
 
 
+def _settle(ui, kid: str) -> None:
+    """Run frames until the row stops moving (the ScrollView's effect settles in real time, as
+    it does on the panel before a resident's finger gets there); bounded."""
+    import time
+
+    last = None
+    deadline = time.monotonic() + 3.0
+    while time.monotonic() < deadline:
+        ui.frames(2)
+        widget = ui.root.find(kid)
+        pos = tuple(widget.to_window(*widget.pos)) if widget is not None else None
+        if pos is not None and pos == last:
+            return
+        last = pos
+        time.sleep(0.05)
+
+
 def _submit_and_return(ui) -> None:
     assert ui.session.form.missing() == [], ui.session.form.missing()
     ui.tap("confirm")
@@ -108,7 +125,7 @@ def test_family_of_three_moving_in_one_card_read_nothing_typed_twice(kiosk_ui): 
     assert ui.step == "checklist"
 
     for procedure_id in ("nhi_enroll", "child_allowance", "child_medical_subsidy"):
-        ui.frames(3)  # the list laid out again after the done screen
+        _settle(ui, f"proc_{procedure_id}")  # the list laid out again after the done screen
         scroll = ui.root.find(f"proc_{procedure_id}").parent.parent
         assert 0.0 <= scroll.scroll_y <= 1.0  # the list is where the resident sees it
         ui.tap(f"proc_{procedure_id}")
