@@ -235,10 +235,6 @@ class SurveyScreen(KScreen):
         super().clear()
 
 
-class StillThereScreen(KScreen):
-    GUIDANCE = "Are you still there? Touch the screen to continue."
-
-
 class ServiceErrorScreen(KScreen):
     GUIDANCE = "Please go to the counter. The staff will help you."
 
