@@ -32,8 +32,8 @@ step "device bundle"
 step "copy of the image with the bundle and the check unit"
 img="$work/check.img"
 cp --sparse=always "$out/madoguchi.img" "$img"
-offset() { sfdisk -d "$img" | awk -v p="$img$1 " 'index($0, p) == 1 {sub(/.*start= */, ""); sub(/,.*/, ""); print $0 * 512}'; }
-size() { sfdisk -d "$img" | awk -v p="$img$1 " 'index($0, p) == 1 {sub(/.*size= */, ""); sub(/,.*/, ""); print $0 * 512}'; }
+offset() { sfdisk -d "$img" | awk -v p="$img$1 " 'index($0, p) == 1 {sub(/.*start= */, ""); sub(/,.*/, ""); printf "%.0f\n", $0 * 512}'; }
+size() { sfdisk -d "$img" | awk -v p="$img$1 " 'index($0, p) == 1 {sub(/.*size= */, ""); sub(/,.*/, ""); printf "%.0f\n", $0 * 512}'; }
 MTOOLS_SKIP_CHECK=1 mcopy -i "$img@@$(offset 1)" "$work/madoguchi-device.tar.gz" ::/madoguchi-device.tar.gz
 edit_ext4() { # PARTNO DEBUGFS_SCRIPT
 	dd if="$img" of="$work/part.ext4" bs=1M iflag=skip_bytes,count_bytes skip="$(offset "$1")" count="$(size "$1")" status=none
@@ -51,6 +51,8 @@ while [ $i -lt 60 ] && [ "$(systemctl show -p SubState --value madoguchi-kiosk.s
 	sleep 5; i=$((i + 1))
 done
 sleep 30
+# Open the console afresh: a getty's vhangup() on ttyAMA0 invalidates the unit's own fd.
+exec >/dev/ttyAMA0 2>&1
 say() { echo "CHECK $*"; }
 say "system: $(systemctl is-system-running)"
 say "firstboot: $(systemctl show -p Result --value madoguchi-firstboot.service) $(systemctl show -p ActiveState --value madoguchi-firstboot.service)"
@@ -60,6 +62,9 @@ say "sync agent: $(systemctl show -p ActiveState --value madoguchi-sync-agent.se
 say "kiosk: $(systemctl show -p ActiveState --value madoguchi-kiosk.service)/$(systemctl show -p SubState --value madoguchi-kiosk.service) restarts=$(systemctl show -p NRestarts --value madoguchi-kiosk.service)"
 say "failed units: $(systemctl list-units --failed --plain --no-legend | wc -l)"
 systemctl list-units --failed --plain --no-legend | sed 's/^/CHECK failed: /'
+for u in $(systemctl list-units --failed --plain --no-legend | cut -d' ' -f1); do
+	journalctl -b -u "$u" -n 8 -o cat --no-pager | sed "s/^/CHECK failed $u: /"
+done
 say "vpcd installed: $(dpkg -s vsmartcard-vpcd >/dev/null 2>&1 && echo yes || echo no)"
 say "logins with a password: $(awk -F: '$2 !~ /^[!*]/ && $2 != ""' /etc/shadow | wc -l)"
 say "getty on tty1: $(systemctl is-enabled getty@tty1.service 2>&1)"
@@ -107,7 +112,7 @@ start=$(date +%s)
 nice -n 10 timeout "$timeout_s" qemu-system-aarch64 -M virt -cpu cortex-a72 -smp 2 -m 2048 \
 	-nic none -display none -monitor none -no-reboot -serial "file:$work/serial.log" \
 	-kernel "$out/boot/vmlinuz" -initrd "$out/boot/initrd.img" \
-	-append "root=/dev/vda5 rootfstype=ext4 rootwait console=ttyAMA0 rauc.slot=A" \
+	-append "root=/dev/vda5 rootfstype=ext4 rw rootwait console=ttyAMA0 rauc.slot=A" \
 	-drive "file=$img,format=raw,if=virtio" &
 qemu=$!
 seen=0

@@ -67,7 +67,7 @@ mkfat() { # FILE LABEL CMDLINE_ROOT SLOT
 	rm -f "$1"
 	mkfs.vfat -C -n "$2" -i "$(printf '%s' "$2" | sha256sum | cut -c1-8)" --invariant "$1" $((256 * 1024)) >/dev/null
 	if [ -n "$3" ]; then
-		printf 'console=serial0,115200 console=tty3 root=%s rootfstype=ext4 rootwait rauc.slot=%s quiet loglevel=3 vt.global_cursor_default=0\n' "$3" "$4" >"$work/boot/cmdline.txt"
+		printf 'console=serial0,115200 console=tty3 root=%s rootfstype=ext4 rw rootwait rauc.slot=%s quiet loglevel=3 vt.global_cursor_default=0\n' "$3" "$4" >"$work/boot/cmdline.txt"
 		touch -d "@$SOURCE_DATE_EPOCH" "$work/boot/cmdline.txt"
 		MTOOLS_SKIP_CHECK=1 mcopy -s -p -m -i "$1" "$work/boot"/* ::/
 	fi

@@ -59,7 +59,7 @@ LOGIND
 	cat >"$root/etc/sysctl.d/90-madoguchi-kiosk.conf" <<'SYSCTL'
 kernel.sysrq = 0
 SYSCTL
-	systemctl --root="$root" mask getty@tty1.service autovt@.service >/dev/null 2>&1 || true
+	systemctl --root="$root" mask getty@tty1.service autovt@.service serial-getty@.service >/dev/null 2>&1 || true
 	install_cupsd_privacy "$root"
 }
 
