@@ -145,4 +145,9 @@ expect "CHECK vpcd installed: no"
 expect "CHECK logins with a password: 0"
 expect "CHECK getty on tty1: masked"
 [ "$fail" -eq 0 ] || exit 1
+# The unit started; whether the UI stays up is reported, not required (under qemu the SDL
+# offscreen window is not available yet: docs/image.md, open findings).
+if grep -aqE '^CHECK kiosk: .* restarts=[1-9]' "$work/check.txt"; then
+	echo "image-check: WARNING: the kiosk unit restarted (see the CHECK log lines)" >&2
+fi
 echo "image-check: passed"
