@@ -109,12 +109,6 @@ def test_records_keep_order_and_clock_confidence_across_clock_steps(tmp_path):
         store.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="processing keeps the device's created_at even when the header says the clock was "
-    "not synchronized: the dashboard shows such visits in 1970 (sync/central/processing.py, "
-    "reported to the lead for the ingest area)",
-)
 def test_dashboard_times_of_an_unsynced_clock_are_not_1970(tmp_path):
     db = str(tmp_path / "central.db")
     central = CentralSide(tmp_path, db).start()

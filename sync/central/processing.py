@@ -132,7 +132,7 @@ class Processor:
             return "bad_body"
         if len(text) > self.config.max_body_chars:
             return "body_too_large"
-        return header.kind, header.created_at, header.record_id, text
+        return header.kind, _event_time(header, rec.received_at), header.record_id, text
 
     def _summarize(self, store: Store) -> None:
         try:
@@ -192,3 +192,22 @@ class Processor:
             if self._store is not None:
                 self._store.close()
                 self._store = None
+
+
+# A time before this software existed, or a day past its arrival, is not the resident's.
+_EARLIEST_PLAUSIBLE = 1_704_067_200  # 2024-01-01 UTC
+_FUTURE_SLACK_S = 86_400
+
+
+def _event_time(header, received_at: float) -> int:
+    """When the resident acted, for the typed tables and the dashboard. A Pi has no real-time
+    clock: before NTP answers it may run from 1970, or from the last saved time. The device's
+    time is kept when its clock was synchronized, or when, unsynchronized, it is plausible (not
+    before 2024, not a day after the record reached us); otherwise the time central received
+    the record stands in (a late but true bound). The stored header keeps the device's own."""
+    created = header.created_at
+    if header.clock_synced:
+        return created
+    if _EARLIEST_PLAUSIBLE <= created <= received_at + _FUTURE_SLACK_S:
+        return created
+    return int(received_at)
