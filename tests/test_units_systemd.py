@@ -138,7 +138,9 @@ def test_exec_start_parses_against_the_cli(name, monkeypatch):
             pytest.skip(f"`madoguchi {' '.join([*path, args[0]])}` is not provided yet")
         path.append(args.pop(0))
         command = sub
-    assert not isinstance(command, click.Group) or name == "madoguchi-kiosk.service", path
+    # A group the unit names must run by itself (the kiosk's and the dashboard's do: they serve
+    # when no subcommand is given).
+    assert not isinstance(command, click.Group) or command.invoke_without_command, (name, path)
     command.make_context(" ".join(path), list(args), resilient_parsing=False)
 
 
