@@ -330,11 +330,25 @@ def shot_name(out_dir: Path, index: int, step: str, language: str) -> Path:
 def mount(app: Any, window: Any) -> Any:
     """Build `app`'s root into an existing window (tests and the screenshot walker share one
     window per process) and size it to the window. Returns the root."""
+    _forget_stale_kv_app(app)
     root = app.build()
     app.root = root
     window.add_widget(root)
     root.size = window.size
     return root
+
+
+def _forget_stale_kv_app(app: Any) -> None:
+    """kv's `app` proxy caches the first running app it is asked for and forgets it only on that
+    app's `on_stop`. When it is asked between one app's stop and the next app's creation (a plain
+    widget drawn in the shared window does that), it caches the stopped app for good, and every
+    kv binding of the next app (`app.intent(...)`) goes to the old session: taps do nothing. So a
+    mount makes it forget any app that is not the one being mounted."""
+    from kivy.lang.parser import global_idmap
+
+    proxy = global_idmap.get("app")
+    if proxy is not None and object.__getattribute__(proxy, "_obj") not in (None, app):
+        object.__setattr__(proxy, "_obj", None)
 
 
 def unmount(app: Any, window: Any) -> None:
