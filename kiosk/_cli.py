@@ -191,7 +191,7 @@ def kiosk(
     run_seconds: float | None,
 ) -> None:
     """Run the resident's touch screen (or save screenshots of every screen)."""
-    from madoguchi.i18n import LANGUAGES
+    from madoguchi.core.i18n import LANGUAGES
 
     config = load_kiosk_config(config_path)
     display = _display(config, fullscreen)

@@ -25,7 +25,7 @@ from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, St
 
 from kiosk.theme import LARGE_TEXT_SCALE, NORMAL, DisplayConfig, theme_for
 from kiosk.voice import Voice
-from madoguchi.i18n import DEFAULT_LANGUAGE, Translator, load_translator
+from madoguchi.core.i18n import DEFAULT_LANGUAGE, Translator, load_translator
 
 __all__ = [
     "KioskApp",

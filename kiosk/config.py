@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from madoguchi.errors import MadoguchiError
+from madoguchi.core.errors import MadoguchiError
 
 __all__ = [
     "SESSION_KEYS",

@@ -1,14 +1,12 @@
 """Madoguchi: offline-first kiosk firmware for community-center service windows.
 
-This package holds what every part shares (the error root, fonts, the version) and the one CLI,
-`madoguchi <command>`. It imports nothing heavy at import time.
+Two layers live here, at the two ends of the stack (docs/architecture.md):
+- the floor, `madoguchi.core` (errors, durable files, i18n, process facts), which every package uses;
+- the roof: the one CLI `madoguchi <command>` (`madoguchi.cli`) and the tools that drive the whole
+  product (`madoguchi.bench`, `madoguchi.demo`, `madoguchi.faults`, `madoguchi.rig`).
+Importing this package imports nothing heavy.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("madoguchi")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+from madoguchi.core import __version__
 
 __all__ = ["__version__"]

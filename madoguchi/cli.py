@@ -14,7 +14,7 @@ import sys
 import click
 
 from madoguchi import __version__
-from madoguchi.errors import MadoguchiError
+from madoguchi.core.errors import MadoguchiError
 
 # Packages that contribute commands through their `_cli` module, in help order.
 _COMMAND_PACKAGES = (

@@ -24,7 +24,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
-from madoguchi.durable import write_atomic
+from madoguchi.core.durable import write_atomic
 from provisioning import _z85
 from provisioning._files import (
     check_private,

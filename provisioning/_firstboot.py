@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from madoguchi.durable import fsync_dir
+from madoguchi.core.durable import fsync_dir
 from provisioning._device import (
     BUNDLE_FILES,
     DEVICE_TOML,

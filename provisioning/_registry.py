@@ -26,7 +26,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from madoguchi.durable import write_atomic
+from madoguchi.core.durable import write_atomic
 from provisioning import _z85
 from provisioning._central import REGISTRY_FILE
 from provisioning._files import b64, raw_public, unb64

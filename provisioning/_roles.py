@@ -33,7 +33,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from madoguchi.durable import write_atomic
+from madoguchi.core.durable import write_atomic
 from provisioning._files import load_private_pem, make_secret_dir, private_pem
 from provisioning.errors import CentralKeysError, KeyFormatError, RootKeyError
 from sync.bundles import BundleError, bundle_key_id, sealing_entry, sign_bundle

@@ -6,7 +6,7 @@ and no message carries a secret or personal data (device ids and paths only).
 
 from __future__ import annotations
 
-from madoguchi.errors import MadoguchiError
+from madoguchi.core.errors import MadoguchiError
 
 __all__ = [
     "ProvisioningError",

@@ -7,7 +7,7 @@ personal data, only sequence numbers, sizes and reasons.
 
 from __future__ import annotations
 
-from madoguchi.errors import MadoguchiError
+from madoguchi.core.errors import MadoguchiError
 
 __all__ = [
     "ChainError",

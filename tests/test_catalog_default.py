@@ -14,7 +14,7 @@ from kiosk.catalog import (
     default_catalog,
     select_procedures,
 )
-from madoguchi.i18n import LANGUAGES
+from madoguchi.core.i18n import LANGUAGES
 
 EVENTS = {"moving_in", "moving_out", "birth", "death", "marriage", "child_care", "long_term_care"}
 

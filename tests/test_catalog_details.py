@@ -9,7 +9,7 @@ import copy
 import pytest
 
 from kiosk.catalog import CatalogReferenceError, CatalogSchemaError, CompletionKind, parse_catalog
-from madoguchi.i18n import LANGUAGES
+from madoguchi.core.i18n import LANGUAGES
 
 
 def _t(text):

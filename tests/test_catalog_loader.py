@@ -16,7 +16,7 @@ from kiosk.catalog import (
     parse_catalog,
     select_procedures,
 )
-from madoguchi.i18n import LANGUAGES
+from madoguchi.core.i18n import LANGUAGES
 
 
 def _t(text):

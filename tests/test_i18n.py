@@ -2,7 +2,7 @@
 
 import pytest
 
-from madoguchi.i18n import LANGUAGE_NAMES, LANGUAGES, UnknownLanguageError, load_translator
+from madoguchi.core.i18n import LANGUAGE_NAMES, LANGUAGES, UnknownLanguageError, load_translator
 
 PO = """\
 msgid ""

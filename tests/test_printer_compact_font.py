@@ -23,7 +23,7 @@ from devices.printer.documents._compact import (
 from devices.printer.documents._font import FontSource
 from devices.printer.documents._renderer import DocumentRenderer
 from devices.printer.documents._samples import sample_info
-from madoguchi.i18n import LANGUAGES
+from madoguchi.core.i18n import LANGUAGES
 
 SAMPLE = set("受付番号 転入届 こくみん ÁÉ Tiếng Việt 한국어 简体中文 ①→")
 RARE = "𠮷"  # U+20BB7: in Noto CJK, outside JIS X 0208 / GB 2312 / KS X 1001
@@ -96,7 +96,7 @@ def test_every_label_and_catalog_text_is_inside_the_copy(real_copy):
     every catalog text (procedures, life events, offices...) are in the repertoire."""
     from devices.printer.documents import LOCALE_DIR
     from kiosk.catalog import default_catalog
-    from madoguchi.i18n import load_translator
+    from madoguchi.core.i18n import load_translator
 
     texts: list[str] = []
     for language in LANGUAGES:

@@ -18,7 +18,7 @@ from devices.printer.documents import (
 from devices.printer.documents._layout import ROLL, Block, render_blocks
 from devices.printer.documents._samples import sample_info
 from devices.printer.errors import DocumentDataError
-from madoguchi.i18n import LANGUAGES
+from madoguchi.core.i18n import LANGUAGES
 
 REFERENCE = "R-2026-000123"
 # The heading each kind prints, as an English msgid (translated per language below).

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sync_support import kill_while_writing, write_private_pem
 
 import sync.outbox._keys as keys_module
-from madoguchi.durable import write_atomic
+from madoguchi.core.durable import write_atomic
 from provisioning import sealing_key_id
 from sync.bundles import (
     BundleExpiredError,

@@ -7,7 +7,7 @@ import pytest
 from kiosk.catalog import Choice, FieldKind, FieldSource, FieldSpec, Text
 from kiosk.session import SessionConfig, SessionConfigError, hash_staff_pin, validate_value
 from kiosk.session.config import verify_staff_pin
-from madoguchi.i18n import LANGUAGES
+from madoguchi.core.i18n import LANGUAGES
 
 _T = Text(tuple((lang, "x") for lang in LANGUAGES))
 

@@ -1,5 +1,5 @@
 """Writes into a shared (group-writable) state directory never follow a symlink planted there:
-the agent's status file (/run/madoguchi) and `madoguchi.durable.write_atomic` (bundles)."""
+the agent's status file (/run/madoguchi) and `madoguchi.core.durable.write_atomic` (bundles)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import stat
 
 import pytest
 
-from madoguchi import durable
+from madoguchi.core import durable
 from sync.agent._config import AgentStatus, read_status, write_status
 
 pytestmark = pytest.mark.timeout(30)

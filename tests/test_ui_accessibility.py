@@ -13,7 +13,7 @@ Config.set("graphics", "height", "800")
 
 from kiosk.theme import HIGH_CONTRAST, MIN_TARGET_MM, NORMAL, contrast_ratio, hex_rgba  # noqa: E402
 from kiosk.ui._walk import PreviewUi  # noqa: E402
-from madoguchi.i18n import LANGUAGES  # noqa: E402
+from madoguchi.core.i18n import LANGUAGES  # noqa: E402
 
 
 @pytest.mark.parametrize("theme,minimum", [(NORMAL, 4.5), (HIGH_CONTRAST, 7.0)])
@@ -78,7 +78,7 @@ def test_no_untranslated_ui_string_in_any_language():
 
     from kiosk.app import LOCALE_DIR
     from kiosk.ui._msgids import ui_msgids
-    from madoguchi.i18n import load_translator
+    from madoguchi.core.i18n import load_translator
 
     msgids = ui_msgids()
     assert len(msgids) > 100
@@ -110,7 +110,7 @@ def test_every_ui_character_is_in_the_font():
 
     from devices.fonts import cjk_font_path
     from kiosk.app import LOCALE_DIR
-    from madoguchi.i18n import LANGUAGE_NAMES
+    from madoguchi.core.i18n import LANGUAGE_NAMES
 
     cmap = set(TTCollection(str(cjk_font_path("regular"))).fonts[0].getBestCmap())
     for lang in LANGUAGES:

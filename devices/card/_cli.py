@@ -149,7 +149,7 @@ def crl_command(ca_dir: Path, out: Path, days: int) -> None:
     from cryptography.hazmat.primitives.serialization import Encoding
 
     from devices.card.simulator.ca import issue_crl, make_test_ca
-    from madoguchi.durable import write_atomic
+    from madoguchi.core.durable import write_atomic
 
     crl = issue_crl(make_test_ca(ca_dir), next_update=datetime.timedelta(days=days))
     write_atomic(out, crl.public_bytes(Encoding.DER), mode=0o644)

@@ -6,7 +6,7 @@ Number); raw PC/SC codes are kept in a field for diagnostics, never as the type 
 
 from __future__ import annotations
 
-from madoguchi.errors import MadoguchiError
+from madoguchi.core.errors import MadoguchiError
 
 __all__ = [
     "CardDataError",

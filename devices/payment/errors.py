@@ -5,7 +5,7 @@ sees a `socket` or `json` type. Messages never carry card data (the terminal nev
 
 from __future__ import annotations
 
-from madoguchi.errors import MadoguchiError
+from madoguchi.core.errors import MadoguchiError
 
 __all__ = [
     "PaymentCancelledError",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from madoguchi.i18n import LANGUAGES
+from madoguchi.core.i18n import LANGUAGES
 
 
 @click.command("print-test")

@@ -8,7 +8,7 @@ could not be printed and was kept for staff reprint, `pending_id` says where it 
 
 from __future__ import annotations
 
-from madoguchi.errors import MadoguchiError
+from madoguchi.core.errors import MadoguchiError
 
 __all__ = [
     "CupsUnavailableError",

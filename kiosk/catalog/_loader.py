@@ -37,7 +37,7 @@ from kiosk.catalog._model import (
     Text,
 )
 from kiosk.catalog.errors import CatalogError, CatalogReferenceError, CatalogSchemaError
-from madoguchi.i18n import LANGUAGES
+from madoguchi.core.i18n import LANGUAGES
 
 __all__ = [
     "FORMAT",

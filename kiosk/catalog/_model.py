@@ -2,7 +2,7 @@
 certificates and consultations.
 
 Invariants (checked by the loader, relied on everywhere else):
-- every human-readable text is a `Text` holding all seven languages of `madoguchi.i18n.LANGUAGES`;
+- every human-readable text is a `Text` holding all seven languages of `madoguchi.core.i18n.LANGUAGES`;
 - ids are lowercase ASCII identifiers, unique within their kind;
 - every rule and life event refers only to procedures that exist; every rule condition refers only
   to questions of its own life event;
@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from madoguchi.i18n import DEFAULT_LANGUAGE
+from madoguchi.core.i18n import DEFAULT_LANGUAGE
 
 __all__ = [
     "CARD_ITEMS",

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from madoguchi.errors import MadoguchiError
+from madoguchi.core.errors import MadoguchiError
 
 __all__ = ["CatalogError", "CatalogReferenceError", "CatalogSchemaError", "UnknownLifeEventError"]
 

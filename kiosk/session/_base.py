@@ -50,7 +50,7 @@ from kiosk.session.steps import (
     Ticket,
 )
 from kiosk.session.workers import InlineWorker, Worker
-from madoguchi.i18n import LANGUAGES
+from madoguchi.core.i18n import LANGUAGES
 
 log = logging.getLogger("kiosk.session")
 

@@ -30,7 +30,7 @@ from kiosk.session.ports import (
     SessionPorts,
 )
 from kiosk.session.steps import BUSY_STEPS, Diagnostics, NoticeCode, ProbeFailed, Step
-from madoguchi import __version__
+from madoguchi.core import __version__
 
 log = logging.getLogger("kiosk.session")
 

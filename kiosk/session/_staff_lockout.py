@@ -2,7 +2,7 @@
 power cycle does not reset them (issue 16.7).
 
 Invariants:
-- Every change (a failure, a lockout, a success) is written with `madoguchi.durable.write_atomic`
+- Every change (a failure, a lockout, a success) is written with `madoguchi.core.durable.write_atomic`
   (temp file, fsync, rename, directory fsync) before the session answers: after a crash the
   file holds the old or the new state, never a mix, and never less than what staff were shown.
 - Times are wall-clock seconds (the monotonic clock restarts with the process). A Pi has no
@@ -21,7 +21,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from madoguchi.durable import write_atomic
+from madoguchi.core.durable import write_atomic
 
 log = logging.getLogger("kiosk.session")
 

@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass
 
 from kiosk.session.errors import SessionConfigError
-from madoguchi.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from madoguchi.core.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from sync.readable_reference import reference_center_problem, reference_mark_problem
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from madoguchi.errors import MadoguchiError
+from madoguchi.core.errors import MadoguchiError
 
 __all__ = ["SessionConfigError", "SessionError"]
 

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from madoguchi.procinfo import rss_mb
+from madoguchi.core.procinfo import rss_mb
 
 __all__ = ["baseline_child", "kiosk_child"]
 

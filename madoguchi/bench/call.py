@@ -32,7 +32,7 @@ _PASSWORD = "bench password 1"
 @click.option("--seconds", default=8.0, show_default=True, help="Media measured per call.")
 def command(as_json: bool, calls: int, seconds: float) -> None:
     """Consultation call: connect time, frames/s both ways, call worker CPU (needs root, chromium)."""
-    from madoguchi.procinfo import rss_mb
+    from madoguchi.core.procinfo import rss_mb
     from madoguchi.rig.call import CallRig
     from sync.central.consult import ConsultTables
     from sync.central.store import open_store

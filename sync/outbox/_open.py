@@ -14,7 +14,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from madoguchi.durable import fsync_dir
+from madoguchi.core.durable import fsync_dir
 from sync.errors import OutboxCorruptError, OutboxError
 from sync.outbox import _recovery
 from sync.outbox._config import OutboxConfig, RecoveryReport

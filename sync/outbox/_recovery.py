@@ -14,7 +14,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from madoguchi.durable import fsync_dir
+from madoguchi.core.durable import fsync_dir
 from sync.errors import OutboxError
 from sync.sealing import GENESIS_HASH
 

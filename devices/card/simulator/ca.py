@@ -275,7 +275,7 @@ def revoked_serials(ca: TestCA) -> frozenset[int]:
 
 def revoke(ca: TestCA, serial: int) -> None:
     """Put a card certificate's serial on this CA's revocation list (kept on disk with a CA dir)."""
-    from madoguchi.durable import write_atomic
+    from madoguchi.core.durable import write_atomic
 
     with _lock:
         _revoked.setdefault(ca.fingerprint, set()).add(serial)

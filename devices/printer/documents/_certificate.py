@@ -29,7 +29,7 @@ from devices.printer.documents._common import (
     require_text,
 )
 from devices.printer.errors import DocumentDataError
-from madoguchi.i18n import Translator
+from madoguchi.core.i18n import Translator
 
 __all__ = [
     "ATTESTATIONS",

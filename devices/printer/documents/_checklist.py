@@ -18,7 +18,7 @@ from devices.printer.documents._common import (
     require_text,
 )
 from devices.printer.errors import DocumentDataError
-from madoguchi.i18n import Translator
+from madoguchi.core.i18n import Translator
 
 # Where a checklist item stands: done/prefilled (this visit, with a reference) or where it is done.
 WHERE = ("done", "prefilled", "here", "prefill", "office", "online")

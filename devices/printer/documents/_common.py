@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from devices.printer.documents._block import Block
 from devices.printer.errors import DocumentDataError
-from madoguchi.i18n import LANGUAGES, Translator
+from madoguchi.core.i18n import LANGUAGES, Translator
 
 DATETIME_MSGID = "{year}-{month:02d}-{day:02d} {hour:02d}:{minute:02d}"
 DATE_MSGID = "{year}-{month:02d}-{day:02d}"

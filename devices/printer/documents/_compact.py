@@ -24,7 +24,7 @@ from io import BytesIO
 from pathlib import Path
 
 from devices.fonts import cjk_font_path, font_cache_dir
-from madoguchi.durable import write_atomic
+from madoguchi.core.durable import write_atomic
 
 __all__ = ["REPERTOIRE_VERSION", "build_compact_font", "compact_font_path", "in_repertoire"]
 

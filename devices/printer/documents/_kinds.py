@@ -51,7 +51,7 @@ from devices.printer.documents._payment import (
     payment_slip,
 )
 from devices.printer.errors import DocumentDataError
-from madoguchi.i18n import Translator
+from madoguchi.core.i18n import Translator
 
 # Names other modules import from here (the checklist and the shared base live in their own).
 __all__ = [

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from devices.printer.documents._block import Block
 from devices.printer.documents._common import DocumentInfo, header, require_text
 from devices.printer.errors import DocumentDataError
-from madoguchi.i18n import Translator
+from madoguchi.core.i18n import Translator
 
 __all__ = ["PAYMENT_MSGIDS", "PaymentItem", "PaymentSlipInfo", "payment_slip"]
 

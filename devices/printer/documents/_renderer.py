@@ -11,7 +11,7 @@ from devices.printer.documents._font import FontSource
 from devices.printer.documents._kinds import LOCALE_DIR, MSGIDS, DocumentInfo, check_request
 from devices.printer.documents._layout import A4, ROLL, render_blocks
 from devices.printer.documents._methods import DocumentMethods
-from madoguchi.i18n import LANGUAGES, Translator, load_translator
+from madoguchi.core.i18n import LANGUAGES, Translator, load_translator
 
 __all__ = ["LOCALE_DIR", "DocumentRenderer"]
 

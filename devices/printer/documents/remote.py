@@ -29,7 +29,7 @@ from devices.printer.documents import _wire
 from devices.printer.documents._kinds import DocumentInfo
 from devices.printer.documents._methods import DocumentMethods
 from devices.printer.errors import DocumentDataError, PrinterError
-from madoguchi.procinfo import rss_mb
+from madoguchi.core.procinfo import rss_mb
 
 __all__ = ["RemoteRenderer", "RendererUnavailableError"]
 

@@ -15,7 +15,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.ui.screens._base import KScreen, _app, _intent
 from kiosk.ui.screens._household import HouseholdEditorMixin, date_words
-from madoguchi.i18n import LANGUAGE_NAMES, LANGUAGES
+from madoguchi.core.i18n import LANGUAGE_NAMES, LANGUAGES
 
 
 class HomeScreen(KScreen):

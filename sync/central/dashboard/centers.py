@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from madoguchi.errors import MadoguchiError
+from madoguchi.core.errors import MadoguchiError
 from sync.central.dashboard.queries import Center
 
 __all__ = ["registry_centers"]

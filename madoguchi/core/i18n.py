@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from madoguchi.errors import MadoguchiError
+from madoguchi.core.errors import MadoguchiError
 
 __all__ = [
     "DEFAULT_LANGUAGE",
