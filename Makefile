@@ -25,10 +25,10 @@ test-faults: setup
 	MADOGUCHI_FAULT_POINTS=1000 MADOGUCHI_FAULT_REPORT=$(FAULT_REPORT_DIR)/power.json \
 	MADOGUCHI_FAULT_PARTITION_REPORT=$(FAULT_REPORT_DIR)/partition.json \
 	MADOGUCHI_FAULT_CENTRAL_POINTS=1000 MADOGUCHI_FAULT_CENTRAL_REPORT=$(FAULT_REPORT_DIR)/central.json \
-	$(BIN)/python -m pytest -p no:cacheprovider tests/test_faults_checker.py \
-	tests/test_faults_powerloss.py tests/test_faults_central.py tests/test_faults_clock.py \
-	tests/test_faults_disk.py \
-	tests/test_faults_partition.py tests/test_faults_bad_inputs.py $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -p no:cacheprovider tests/madoguchi/faults/test_faults_checker.py \
+	tests/madoguchi/faults/test_faults_powerloss.py tests/madoguchi/faults/test_faults_central.py tests/madoguchi/faults/test_faults_clock.py \
+	tests/madoguchi/faults/test_faults_disk.py \
+	tests/madoguchi/faults/test_faults_partition.py tests/madoguchi/faults/test_faults_bad_inputs.py $(PYTEST_ARGS)
 
 format: setup
 	$(BIN)/ruff format .

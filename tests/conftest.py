@@ -24,7 +24,7 @@ import pytest  # noqa: E402
 from madoguchi.rig import CupsRig, PcscRig, PostgresRig  # noqa: E402
 
 # The session tests' catalog / kit / clock fixtures (a module's own fixture of the same name wins).
-pytest_plugins = ["session_fixtures"]
+pytest_plugins = ["tests.support.session_fixtures"]
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,128 @@
+"""The dashboard's pages in headless Chromium (Debian's chromium through Playwright): every page
+renders with Japanese text and no console error, the front page's charts are SVG drawn by the
+server, the English switch works, the CSV holds the page's table with the same suppression; the
+screenshots for docs/dashboard.md are written to docs/screenshots/dashboard_*.png.
+
+The store is a SQLite file seeded in bulk by the dashboard benchmark's seeder (12 centers x 2
+terminals x 120 days) plus one small center whose counts must show as "<10".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from madoguchi.bench.dashboard import _device_ids, _seed
+from sync.central.dashboard.app import DashboardConfig, create_app
+from sync.central.dashboard.queries import Center
+from sync.central.dashboard.server import DashboardServer, Listen
+from sync.central.dashboard.today import load_labels
+from tests.support.paths import REPO, screenshot_dir
+
+pytestmark = pytest.mark.timeout(300)
+
+ROOT = REPO
+SHOTS = screenshot_dir()
+CATALOG = ROOT / "kiosk" / "catalog" / "default_catalog.json"
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+PAGES = [
+    ("today", "/today"),
+    ("today_365d", "/today?window=365d&sort=satisfaction"),
+    ("terminals", "/"),
+    ("satisfaction", "/satisfaction?window=30d"),
+    ("procedures", "/procedures?window=30d"),
+    ("shelter", "/shelter"),
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    db = str(tmp_path_factory.mktemp("dashboard-pages") / "central.db")
+    devices = _device_ids(12, 2)
+    now = time.time()
+    _seed(db, devices, 120, now, 7)
+    centers = {d: Center(d, c) for d, c in devices.items()}
+    app = create_app(
+        DashboardConfig(db=db, refresh_s=0),
+        centers=lambda: centers,
+        labels=load_labels(CATALOG),
+    )
+    srv = DashboardServer(
+        app, token=None, token_env="MADOGUCHI_DASHBOARD_TOKEN", listen=Listen("127.0.0.1", 0)
+    ).start()
+    yield srv
+    srv.stop()
+
+
+def _get(server, path: str) -> bytes:
+    with urllib.request.urlopen(server.url.rstrip("/") + path, timeout=30) as r:
+        return r.read()
+
+
+def test_every_page_renders_in_chromium_in_japanese_without_console_errors(server, tmp_path):
+    from tests.support.center import chromium
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with chromium(tmp_path) as browser:
+        page = browser.new_page()
+        page.set_viewport_size({"width": 1280, "height": 900})
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        for name, path in PAGES:
+            response = page.goto(server.url.rstrip("/") + path, timeout=30_000)
+            assert response is not None and response.status == 200, path
+            text = page.inner_text("body")
+            assert JAPANESE.search(text), path
+            page.screenshot(path=str(SHOTS / f"dashboard_{name}.png"), full_page=True)
+        page.goto(server.url.rstrip("/") + "/today", timeout=30_000)
+        assert page.locator("html").get_attribute("lang") == "ja"
+        assert "きょうの状況" in page.inner_text("h1")
+        assert page.locator("svg.chart").count() == 2
+        assert page.locator("svg.chart rect").count() >= 25  # a bar per day of the window
+        assert page.locator("table.centers tbody tr").count() == 12
+        page.click("text=English")
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert "Today at a glance" in page.inner_text("h1")
+        page.screenshot(path=str(SHOTS / "dashboard_today_en.png"), full_page=True)
+    assert problems == []
+
+
+def test_csv_is_the_pages_table_with_the_same_suppression(server):
+    data = json.loads(_get(server, "/api/today?window=7d"))
+    raw = _get(server, "/today.csv?window=7d").decode("utf-8")
+    assert raw.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(raw[1:])))
+    assert rows[0][0] == "センター" and "利用件数" in rows[0]
+    assert [r[0] for r in rows[1:]] == [c["center"] for c in data["centers"]]
+    for row, center in zip(rows[1:], data["centers"], strict=True):
+        assert row[1] == str(center["sessions"]) and row[8] == str(center["today"]["sessions"])
+    assert all(not re.fullmatch(r"[1-9]", cell) for row in rows[1:] for cell in row)
+
+
+@pytest.mark.parametrize(
+    "path, message",
+    [
+        ("/today?sort=body", "sort must be one of"),
+        ("/api/today?lang=fr", "lang must be one of ja, en"),
+        ("/api/today?window=2d", "window must be one of 7d, 30d, 90d, 365d"),
+        ("/today.csv?window=30d&window=7d", "given more than once"),
+        ("/api/today?token=x", "unknown query parameter 'token'"),
+    ],
+)
+def test_front_page_refuses_bad_query_strings(server, path, message):
+    try:
+        _get(server, path)
+    except urllib.error.HTTPError as e:
+        assert e.code == 400
+        assert message in e.read().decode("utf-8")
+    else:
+        raise AssertionError(f"{path} was accepted")
+    assert json.loads(_get(server, "/api/today"))["window"] == "30d"  # still serving
