@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from madoguchi.core.errors import MadoguchiError
+from devices.errors import FontMissingError
 
 __all__ = ["FontMissingError", "cjk_font_path", "font_cache_dir"]
 
@@ -24,10 +24,6 @@ _CANDIDATES = {
         "/usr/share/fonts/opentype/noto/NotoSansCJKjp-Bold.otf",
     ),
 }
-
-
-class FontMissingError(MadoguchiError):
-    """The CJK font is not installed (Debian package fonts-noto-cjk)."""
 
 
 def cjk_font_path(weight: str = "regular") -> Path:

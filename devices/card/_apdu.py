@@ -7,6 +7,8 @@ and the simulator so both speak the same bytes; neither side decides anything he
 
 from __future__ import annotations
 
+from devices.card.errors import TlvError
+
 __all__ = [
     "AID_CARD_FACE",
     "AID_JPKI",
@@ -98,10 +100,6 @@ def sha256_digest_info(digest: bytes) -> bytes:
 
 
 # -- BER-TLV ----------------------------------------------------------------------------------
-class TlvError(ValueError):
-    """Malformed BER-TLV (the caller turns it into CardDataError with the file name)."""
-
-
 def _read_tag(data: bytes, pos: int) -> tuple[int, int]:
     if pos >= len(data):
         raise TlvError("truncated tag")

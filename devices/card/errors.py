@@ -23,6 +23,8 @@ __all__ = [
     "NotMyNumberCardError",
     "PinBlockedError",
     "PinNotVerifiedError",
+    "ProfileError",
+    "TlvError",
     "WrongPinError",
 ]
 
@@ -177,3 +179,17 @@ class CardTrustConfigError(CardError):
         self.field = field
         self.problem = problem
         super().__init__(f"card trust config: {field}: {problem}")
+
+
+class ProfileError(CardError):
+    """A simulated card's profile file (devices/card/simulator) is missing or invalid."""
+
+    def __init__(self, source: str, problem: str):
+        self.source = source
+        self.problem = problem
+        super().__init__(f"card profile {source}: {problem}")
+
+
+class TlvError(ValueError):
+    """Malformed BER-TLV. Internal to the card package: the parser (`_apdu`) raises it and
+    `data` turns it into `CardDataError` with the file's name, so callers never see it."""

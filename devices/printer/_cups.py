@@ -25,6 +25,7 @@ import cups
 
 from devices.printer._title import job_title
 from devices.printer.errors import (
+    CupsConnectionLostError,
     CupsUnavailableError,
     DocumentTooLargeError,
     PaperOutError,
@@ -216,7 +217,7 @@ class Printer:
                 conn = self._connect()
                 try:
                     return fn(conn)
-                except (RuntimeError, cups.HTTPError, _ConnectionLostError) as e:
+                except (RuntimeError, cups.HTTPError, CupsConnectionLostError) as e:
                     self._conn = None
                     if attempt == 2:
                         raise CupsUnavailableError(
@@ -410,13 +411,9 @@ class Printer:
 _UNREACHABLE_WORDS = ("unavailable", "not responding", "unable to", "offline", "not connected")
 
 
-class _ConnectionLostError(Exception):
-    """cupsd went away under an open connection (pycups reports it as an IPP status)."""
-
-
 def _check_connection(e: cups.IPPError) -> None:
     if e.args and e.args[0] == cups.IPP_SERVICE_UNAVAILABLE:
-        raise _ConnectionLostError(str(e)) from e
+        raise CupsConnectionLostError(str(e)) from e
 
 
 def _sounds_unreachable(message: str) -> bool:

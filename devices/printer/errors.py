@@ -19,6 +19,7 @@ __all__ = [
     "PrinterError",
     "PrinterOfflineError",
     "QueueMissingError",
+    "RendererUnavailableError",
 ]
 
 
@@ -72,3 +73,26 @@ class PrintJobFailedError(PrinterError):
 
 class DocumentDataError(PrinterError):
     """The data given to a document renderer is invalid (unknown language, empty field, ...)."""
+
+
+class RendererUnavailableError(PrinterError):
+    """The render worker could not produce the document (crashed twice, or timed out)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, reasons=("renderer-unavailable",))
+
+
+# Internal signals: raised and caught inside devices/printer, never seen by a caller (they are
+# not `PrinterError`s so that no caller's `except PrinterError` can swallow one by mistake).
+
+
+class CupsConnectionLostError(Exception):
+    """cupsd went away under an open connection (pycups reports it as an IPP status)."""
+
+
+class FrameError(Exception):
+    """The pipe to the render worker broke, closed, or carried a frame that is too large."""
+
+
+class RenderTimeoutError(Exception):
+    """The render worker did not answer before the deadline."""

@@ -20,14 +20,26 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from devices.printer._cups import Printer, PrintJob
+from devices.printer.errors import PrinterError
 
 __all__ = ["HeldDocument", "PendingPrints", "SessionPrints"]
 
 _log = logging.getLogger(__name__)
+
+
+class _Printer(Protocol):
+    """What a holder needs of `devices.printer.Printer`: a protocol rather than an import, so
+    `_cups` (which keeps failed documents in a `PendingPrints`) and this module form no cycle."""
+
+    def print_document(
+        self, role: str, pdf: bytes, title: str, *, keep_on_failure: bool = True
+    ) -> Any: ...
+
+    def wait(
+        self, job: Any, timeout: float | None = None, *, keep_on_failure: bool = True
+    ) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -73,7 +85,7 @@ class SessionPrints:
         with self._lock:
             return len(self._docs)
 
-    def reprint_last(self, printer: Printer, role: str | None = None) -> PrintJob:
+    def reprint_last(self, printer: _Printer, role: str | None = None):
         """Submit the session's last document (of `role`) again; `LookupError` if none."""
         doc = self.last(role)
         if doc is None:
@@ -137,11 +149,9 @@ class PendingPrints:
         with self._lock:
             self._docs.pop(pending_id, None)
 
-    def reprint(self, pending_id: str, printer: Printer, timeout: float | None = None):
+    def reprint(self, pending_id: str, printer: _Printer, timeout: float | None = None):
         """Print a pending document again and wait; it leaves the list only if the job
         completed. On failure it stays (with the new reasons) and the error is raised."""
-        from devices.printer.errors import PrinterError
-
         doc = self.get(pending_id)
         try:
             job = printer.print_document(doc.role, doc.pdf, doc.title, keep_on_failure=False)

@@ -45,7 +45,7 @@ from devices.card.data import (
     encode_signature_file,
     kenhojo_digest,
 )
-from devices.card.errors import CardError
+from devices.card.errors import ProfileError
 from devices.card.simulator.ca import (
     TestCA,
     default_test_ca,
@@ -65,15 +65,6 @@ _APPLICATIONS = {
     "jpki": _apdu.AID_JPKI,
 }
 _SIGNATURE_FAULTS = ("valid", "bad-signature", "altered-attributes", "missing")
-
-
-class ProfileError(CardError):
-    """A card profile file is missing or invalid."""
-
-    def __init__(self, source: str, problem: str):
-        self.source = source
-        self.problem = problem
-        super().__init__(f"card profile {source}: {problem}")
 
 
 @dataclass(frozen=True)

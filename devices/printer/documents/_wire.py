@@ -22,16 +22,12 @@ from datetime import date, datetime
 from typing import Any
 
 from devices.printer.documents._kinds import INFO_TYPES, DocumentInfo, check_request
-from devices.printer.errors import DocumentDataError
+from devices.printer.errors import DocumentDataError, FrameError
 
 OK, DATA_ERROR, FAILED = 0, 1, 2
 MAX_REQUEST = 1 << 20  # 1 MiB of JSON is far more than any document's text
 MAX_REPLY = 64 << 20  # a multi-page A4 PDF with its font subset stays well below
 _LEN = struct.Struct(">I")
-
-
-class FrameError(Exception):
-    """The pipe broke, closed, or carried a frame that is too large."""
 
 
 # ---- frames ----------------------------------------------------------------------------------

@@ -28,21 +28,14 @@ from typing import Any
 from devices.printer.documents import _wire
 from devices.printer.documents._kinds import DocumentInfo
 from devices.printer.documents._methods import DocumentMethods
-from devices.printer.errors import DocumentDataError, PrinterError
+from devices.printer.errors import (
+    DocumentDataError,
+    RendererUnavailableError,
+    RenderTimeoutError,
+)
 from madoguchi.core.procinfo import rss_mb
 
 __all__ = ["RemoteRenderer", "RendererUnavailableError"]
-
-
-class RendererUnavailableError(PrinterError):
-    """The render worker could not produce the document (crashed twice, or timed out)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, reasons=("renderer-unavailable",))
-
-
-class _Timeout(Exception):
-    pass
 
 
 class RemoteRenderer(DocumentMethods):
@@ -141,7 +134,7 @@ class RemoteRenderer(DocumentMethods):
                 proc = self._ensure()
                 try:
                     reply = self._exchange(proc, request)
-                except _Timeout:
+                except RenderTimeoutError:
                     self._stop(0)
                     raise RendererUnavailableError(
                         f"the render worker gave no {kind} within {self.timeout_s:.0f} s"
@@ -164,7 +157,7 @@ class RemoteRenderer(DocumentMethods):
         def wait() -> None:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([out_fd], [], [], left)[0]:
-                raise _Timeout
+                raise RenderTimeoutError
 
         _wire.write_frame(proc.stdin.fileno(), request)
         return _wire.read_frame(out_fd, _wire.MAX_REPLY, wait)
