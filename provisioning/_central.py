@@ -1,14 +1,7 @@
-"""The central keys: CURVE server keypair, sealing X25519 keypairs (one current, older ones kept
-so records sealed before a rotation still open), catalog-signing Ed25519 keypair.
-
-Layout of the central key directory (0700, every file 0600):
-    curve_server.secret / curve_server.public   z85 text (40 characters)
-    catalog_signing.pem                          Ed25519 private key, PKCS#8 PEM
-    sealing/<key_id>.pem                         X25519 private keys, PKCS#8 PEM
-    sealing/current                              the key id new records are sealed to
-    registry.json                                enrolled devices (see `_registry`)
-    roles/, root.chain                           online role keys and the installed root chain
-                                                 (see `_roles`: keys with roles under a root)
+"""Creating and rotating the central keys: CURVE server keypair, sealing X25519 keypairs (one
+current, older ones kept so records sealed before a rotation still open), catalog-signing
+Ed25519 keypair. The layout and its readers (`load_central_keys`, `CentralKeys`) are
+`sync.keyfiles`'s: the receiver reads what this module writes.
 
 Invariants: `init_central` never overwrites an existing key; a sealing key is never deleted by
 rotation; `key_id` is derived from the public key, so it cannot disagree with it.
@@ -16,137 +9,63 @@ rotation; `key_id` is derived from the public key, so it cannot disagree with it
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from madoguchi.core.durable import write_atomic
-from provisioning import _z85
-from provisioning._files import (
-    check_private,
-    load_private_pem,
-    make_secret_dir,
-    private_pem,
-    raw_public,
+from provisioning._files import make_secret_dir, private_pem
+from provisioning._roles import ensure_role_keys
+from provisioning.errors import CentralKeysError
+from sync.keyfiles import (
+    CATALOG_FILE,
+    CENTRAL_CURVE_PUBLIC,
+    CENTRAL_CURVE_SECRET,
+    REGISTRY_FILE,
+    SEALING_CURRENT,
+    SEALING_DIR,
+    CentralKeys,
+    curve_public_from_secret,
+    load_central_keys,
+    new_curve_keypair,
+    read_curve_secret,
+    sealing_key_id,
 )
-from provisioning._roles import anchor_of, ensure_role_keys, load_role_keys, read_chain
-from provisioning.errors import CentralKeysError, KeyFormatError
-from sync.bundles import BundleError
-from sync.trust import TrustAnchor
 
-_CURVE_SECRET = "curve_server.secret"
-_CURVE_PUBLIC = "curve_server.public"
-_CATALOG = "catalog_signing.pem"
-_SEALING = "sealing"
-_CURRENT = "current"
-REGISTRY_FILE = "registry.json"
-
-
-def sealing_key_id(public: X25519PublicKey) -> str:
-    """The id of a sealing key: the first 16 hex digits of SHA-256 over its raw public bytes."""
-    return hashlib.sha256(raw_public(public)).hexdigest()[:16]
-
-
-def new_curve_keypair() -> tuple[bytes, bytes]:
-    """A CURVE keypair as (public z85, secret z85), the same format as `zmq.curve_keypair()`."""
-    secret = X25519PrivateKey.generate()
-    return _z85.encode(raw_public(secret.public_key())), _z85.encode(secret.private_bytes_raw())
-
-
-def curve_public_from_secret(secret_z85: bytes) -> bytes:
-    raw = _z85.decode(secret_z85)
-    if len(raw) != 32:
-        raise KeyFormatError("a CURVE secret key is 32 bytes", length=len(raw))
-    return _z85.encode(raw_public(X25519PrivateKey.from_private_bytes(raw).public_key()))
-
-
-def read_curve_secret(path: Path) -> tuple[bytes, bytes]:
-    """(public z85, secret z85) from a secret file; the public half is recomputed, not trusted."""
-    check_private(path, "CURVE secret key")
-    secret = path.read_bytes().strip()
-    if len(secret) != 40:
-        raise KeyFormatError("a CURVE secret key file holds 40 z85 characters", path=str(path))
-    return curve_public_from_secret(secret), secret
-
-
-@dataclass(frozen=True)
-class CentralKeys:
-    """Every central key, loaded. The repr never shows a secret."""
-
-    directory: Path
-    curve_public: bytes
-    curve_secret: bytes = field(repr=False)
-    sealing_keys: Mapping[str, X25519PrivateKey] = field(repr=False)
-    sealing_key_id: str
-    catalog_signing_key: Ed25519PrivateKey = field(repr=False)
-    role_keys: Mapping[str, Ed25519PrivateKey] = field(default_factory=dict, repr=False)
-    root_chain: tuple[bytes, ...] | None = None
-
-    @property
-    def sealing_private(self) -> X25519PrivateKey:
-        return self.sealing_keys[self.sealing_key_id]
-
-    @property
-    def sealing_public(self) -> X25519PublicKey:
-        return self.sealing_private.public_key()
-
-    @property
-    def bundle_trust(self) -> Ed25519PublicKey | TrustAnchor:
-        """What bundles are checked with: the installed root chain's anchor, or (no root yet)
-        the catalog key devices pin."""
-        if self.root_chain is None:
-            return self.catalog_signing_key.public_key()
-        return anchor_of(list(self.root_chain))
-
-    @property
-    def catalog_public(self) -> Ed25519PublicKey | TrustAnchor:
-        """The name callers (the receiver's bundle source, tests) use for `bundle_trust`."""
-        return self.bundle_trust
-
-    @property
-    def document_signing_key(self) -> Ed25519PrivateKey:
-        """The key certificates are signed with: the `documents` role key once a root is
-        installed, the catalog key before (one key for everything, as before roles)."""
-        if self.root_chain is not None and "documents" in self.role_keys:
-            return self.role_keys["documents"]
-        return self.catalog_signing_key
-
-    @property
-    def registry_path(self) -> Path:
-        return self.directory / REGISTRY_FILE
-
-    def sealing_private_for(self, key_id: str) -> X25519PrivateKey:
-        """The private sealing key of `key_id` (current or an older one)."""
-        try:
-            return self.sealing_keys[key_id]
-        except KeyError:
-            raise CentralKeysError("no sealing key with this id", key_id=key_id) from None
+__all__ = [
+    "REGISTRY_FILE",
+    "CentralKeys",
+    "curve_public_from_secret",
+    "init_central",
+    "load_central_keys",
+    "new_curve_keypair",
+    "read_curve_secret",
+    "rotate_sealing",
+    "sealing_key_id",
+]
 
 
 def _write_sealing_key(directory: Path) -> str:
-    sealing_dir = directory / _SEALING
+    sealing_dir = directory / SEALING_DIR
     make_secret_dir(sealing_dir)
     key = X25519PrivateKey.generate()
     key_id = sealing_key_id(key.public_key())
     write_atomic(sealing_dir / f"{key_id}.pem", private_pem(key))
-    write_atomic(sealing_dir / _CURRENT, (key_id + "\n").encode())
+    write_atomic(sealing_dir / SEALING_CURRENT, (key_id + "\n").encode())
     return key_id
 
 
 def init_central(directory: Path) -> CentralKeys:
     """Create every central key in `directory` (created 0700). Refuses an initialised directory."""
     directory = Path(directory)
-    if (directory / _CURVE_SECRET).exists() or (directory / _CATALOG).exists():
+    if (directory / CENTRAL_CURVE_SECRET).exists() or (directory / CATALOG_FILE).exists():
         raise CentralKeysError("central keys already exist here", path=str(directory))
     make_secret_dir(directory)
     public, secret = new_curve_keypair()
-    write_atomic(directory / _CURVE_SECRET, secret + b"\n")
-    write_atomic(directory / _CURVE_PUBLIC, public + b"\n")
-    write_atomic(directory / _CATALOG, private_pem(Ed25519PrivateKey.generate()))
+    write_atomic(directory / CENTRAL_CURVE_SECRET, secret + b"\n")
+    write_atomic(directory / CENTRAL_CURVE_PUBLIC, public + b"\n")
+    write_atomic(directory / CATALOG_FILE, private_pem(Ed25519PrivateKey.generate()))
     ensure_role_keys(directory)
     _write_sealing_key(directory)
     write_atomic(directory / REGISTRY_FILE, b'{"format": 1, "devices": []}\n')
@@ -158,41 +77,3 @@ def rotate_sealing(directory: Path) -> CentralKeys:
     load_central_keys(directory)  # refuse a broken directory before touching it
     _write_sealing_key(Path(directory))
     return load_central_keys(directory)
-
-
-def load_central_keys(directory: Path) -> CentralKeys:
-    """Load and cross-check the central keys of `directory`."""
-    directory = Path(directory)
-    try:
-        curve_public, curve_secret = read_curve_secret(directory / _CURVE_SECRET)
-        catalog = load_private_pem(directory / _CATALOG, Ed25519PrivateKey, "catalog key")
-        current = (directory / _SEALING / _CURRENT).read_text(encoding="ascii").strip()
-        sealing: dict[str, X25519PrivateKey] = {}
-        for path in sorted((directory / _SEALING).glob("*.pem")):
-            key = load_private_pem(path, X25519PrivateKey, "sealing key")
-            key_id = sealing_key_id(key.public_key())
-            if key_id != path.stem:
-                raise KeyFormatError("sealing key file name is not its key id", path=str(path))
-            sealing[key_id] = key
-        role_keys = load_role_keys(directory)
-        chain = read_chain(directory)
-    except (FileNotFoundError, NotADirectoryError) as e:
-        raise CentralKeysError(
-            "central key directory is incomplete", path=str(directory), missing=e.filename
-        ) from e
-    except UnicodeDecodeError as e:
-        raise CentralKeysError("sealing/current is not a key id", path=str(directory)) from e
-    except (KeyFormatError, BundleError) as e:
-        raise CentralKeysError(f"central key is unusable: {e}") from e
-    if current not in sealing:
-        raise CentralKeysError("current sealing key is missing", key_id=current)
-    return CentralKeys(
-        directory=directory,
-        curve_public=curve_public,
-        curve_secret=curve_secret,
-        sealing_keys=sealing,
-        sealing_key_id=current,
-        catalog_signing_key=catalog,
-        role_keys=role_keys,
-        root_chain=tuple(chain) if chain is not None else None,
-    )

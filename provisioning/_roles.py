@@ -1,4 +1,5 @@
 """Online role keys on the central server, the offline root, and signing under it (`sync.trust`).
+Reading role keys and the root chain is `sync.keyfiles`'s (`load_role_keys`, `read_chain`).
 
 Central key directory (besides `_central`'s files):
     catalog_signing.pem          the `catalog` role key (the one key of old installations)
@@ -34,12 +35,20 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from madoguchi.core.durable import write_atomic
-from provisioning._files import load_private_pem, make_secret_dir, private_pem
+from provisioning._files import make_secret_dir, private_pem
 from provisioning.errors import CentralKeysError, KeyFormatError, RootKeyError
 from sync.bundles import BundleError, bundle_key_id, sealing_entry, sign_bundle
+from sync.keyfiles import (
+    ROLES_DIR,
+    ROOT_CHAIN,
+    anchor_of,
+    load_private_pem,
+    load_role_keys,
+    read_chain,
+    role_key_path,
+)
 from sync.trust import (
     ONLINE_ROLES,
-    TrustAnchor,
     chain_from_bytes,
     chain_to_bytes,
     parse_root,
@@ -63,53 +72,18 @@ __all__ = [
     "sign_root_version",
 ]
 
-ROOT_CHAIN = "root.chain"
 _ROOT_KEY = "root.pem"
-_ROLES = "roles"
 _RETIRED = "retired"
 _ROLE_KEYS_FORMAT = "madoguchi-role-keys"
-_CATALOG_FILE = "catalog_signing.pem"
-
-
-def _role_path(central_dir: Path, role: str) -> Path:
-    if role == "catalog":
-        return Path(central_dir) / _CATALOG_FILE
-    return Path(central_dir) / _ROLES / f"{role}.pem"
 
 
 def ensure_role_keys(central_dir: Path) -> None:
     """Create the role keys a directory lacks (old installations had the catalog key only)."""
-    make_secret_dir(Path(central_dir) / _ROLES)
+    make_secret_dir(Path(central_dir) / ROLES_DIR)
     for role in ONLINE_ROLES:
-        path = _role_path(central_dir, role)
+        path = role_key_path(central_dir, role)
         if not path.exists():
             write_atomic(path, private_pem(Ed25519PrivateKey.generate()))
-
-
-def load_role_keys(central_dir: Path) -> dict[str, Ed25519PrivateKey]:
-    """The role keys present (the catalog key at least; the others once created)."""
-    out = {}
-    for role in ONLINE_ROLES:
-        path = _role_path(central_dir, role)
-        if path.exists() or role == "catalog":
-            out[role] = load_private_pem(path, Ed25519PrivateKey, f"{role} role key")
-    return out
-
-
-def read_chain(directory: Path) -> list[bytes] | None:
-    """The root chain in `directory` (`root.chain`), or None if there is none."""
-    try:
-        data = (Path(directory) / ROOT_CHAIN).read_bytes()
-    except FileNotFoundError:
-        return None
-    return chain_from_bytes(data)
-
-
-def anchor_of(chain: list[bytes]) -> TrustAnchor:
-    """The anchor a chain starts from: the root keys of its first root."""
-    first = parse_root(chain[0])
-    role = first.roles["root"]
-    return TrustAnchor(tuple(first.keys[k] for k in role.keyids), role.threshold)
 
 
 def export_role_keys(central_dir: Path) -> bytes:
@@ -234,9 +208,9 @@ def rotate_role_key(central_dir: Path, role: str) -> str:
         raise RootKeyError("unknown role", role=role)
     if read_chain(central_dir) is None:
         raise RootKeyError("rotating a role key needs a root (provision root ...) first")
-    path = _role_path(central_dir, role)
+    path = role_key_path(central_dir, role)
     old = load_private_pem(path, Ed25519PrivateKey, f"{role} role key")
-    retired = Path(central_dir) / _ROLES / _RETIRED
+    retired = Path(central_dir) / ROLES_DIR / _RETIRED
     make_secret_dir(retired)
     write_atomic(retired / f"{role}-{bundle_key_id(old.public_key())}.pem", private_pem(old))
     new = Ed25519PrivateKey.generate()

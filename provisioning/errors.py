@@ -1,15 +1,29 @@
 """Errors of provisioning: keys, enrollment, registry, device bundles, first-boot install.
 
-Every class derives from `ProvisioningError` (itself a `MadoguchiError`); fields are structured,
-and no message carries a secret or personal data (device ids and paths only).
+Provisioning's own errors derive from `ProvisioningError` (itself a `MadoguchiError`). The
+key-file errors (`KeyFormatError`, `CentralKeysError`, `DeviceBundleError`, `RegistryError`,
+`UnknownDeviceError`, `DuplicateDeviceError`) are raised by the readers in `sync.keyfiles` too,
+so they are defined in `sync.errors` (under `KeyFileError`) and named here for provisioning's
+callers; they are the same classes. Fields are structured, and no message carries a secret or
+personal data (device ids and paths only).
 """
 
 from __future__ import annotations
 
 from madoguchi.core.errors import MadoguchiError
+from sync.errors import (
+    CentralKeysError,
+    DeviceBundleError,
+    DuplicateDeviceError,
+    KeyFileError,
+    KeyFormatError,
+    RegistryError,
+    UnknownDeviceError,
+)
 
 __all__ = [
     "ProvisioningError",
+    "KeyFileError",
     "KeyFormatError",
     "CentralKeysError",
     "DeviceBundleError",
@@ -30,30 +44,6 @@ class ProvisioningError(MadoguchiError):
         self.fields = fields
         detail = ", ".join(f"{k}={v}" for k, v in fields.items())
         super().__init__(f"{message} ({detail})" if detail else message)
-
-
-class KeyFormatError(ProvisioningError):
-    """A key or key file has the wrong encoding, length or type."""
-
-
-class CentralKeysError(ProvisioningError):
-    """The central key directory is missing, incomplete or already initialised."""
-
-
-class DeviceBundleError(ProvisioningError):
-    """A device bundle directory or tarball is missing, incomplete or malformed."""
-
-
-class RegistryError(ProvisioningError):
-    """The device registry file cannot be read or written."""
-
-
-class UnknownDeviceError(RegistryError):
-    """No enrolled device has this id."""
-
-
-class DuplicateDeviceError(RegistryError):
-    """A device with this id (or this key) is already enrolled."""
 
 
 class InstallError(ProvisioningError):

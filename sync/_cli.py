@@ -91,10 +91,10 @@ def run(
     verbose,
 ) -> None:
     """Run the agent until SIGTERM."""
-    from provisioning import load_device_bundle
     from sync import sdnotify
     from sync.agent import AgentConfig, enrolled_agent
     from sync.bundles import BundleStore
+    from sync.keyfiles import load_device_bundle
     from sync.outbox import Outbox, OutboxConfig
 
     logging.basicConfig(

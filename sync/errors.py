@@ -1,4 +1,4 @@
-"""Errors of the sync package (sealing, outbox, local state; protocol errors may follow below).
+"""Errors of the sync package (sealing, outbox, local state, key files; protocol errors below).
 
 Every error derives from `SyncError`, itself a `MadoguchiError`. Fields are structured (sequence
 numbers, byte counts) so callers never parse messages; messages never carry record bodies or any
@@ -10,8 +10,13 @@ from __future__ import annotations
 from madoguchi.core.errors import MadoguchiError
 
 __all__ = [
+    "CentralKeysError",
     "ChainError",
+    "DeviceBundleError",
+    "DuplicateDeviceError",
     "GapError",
+    "KeyFileError",
+    "KeyFormatError",
     "LocalStateError",
     "OpenError",
     "OutboxCorruptError",
@@ -20,9 +25,11 @@ __all__ = [
     "OutboxSchemaError",
     "RecordFormatError",
     "RecordPrunedError",
+    "RegistryError",
     "SealError",
     "SignatureError",
     "SyncError",
+    "UnknownDeviceError",
 ]
 
 
@@ -131,3 +138,40 @@ class RecordPrunedError(OutboxError):
 
 class LocalStateError(SyncError):
     """The device-local key/value store could not be read or written."""
+
+
+# --- key files (device bundle, central key directory, device registry: `sync.keyfiles`) -------
+
+
+class KeyFileError(SyncError):
+    """Base of the key-file errors. Fields are structured (paths, device ids, lengths); no
+    message carries a secret."""
+
+    def __init__(self, message: str, **fields: object) -> None:
+        self.fields = fields
+        detail = ", ".join(f"{k}={v}" for k, v in fields.items())
+        super().__init__(f"{message} ({detail})" if detail else message)
+
+
+class KeyFormatError(KeyFileError):
+    """A key or key file has the wrong encoding, length or type."""
+
+
+class CentralKeysError(KeyFileError):
+    """The central key directory is missing, incomplete or already initialised."""
+
+
+class DeviceBundleError(KeyFileError):
+    """A device bundle directory or tarball is missing, incomplete or malformed."""
+
+
+class RegistryError(KeyFileError):
+    """The device registry file cannot be read or written."""
+
+
+class UnknownDeviceError(RegistryError):
+    """No enrolled device has this id."""
+
+
+class DuplicateDeviceError(RegistryError):
+    """A device with this id (or this key) is already enrolled."""

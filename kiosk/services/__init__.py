@@ -185,8 +185,8 @@ def open_services(config: KioskConfig) -> tuple[KioskServices, Any]:
     from devices.card import CardReader
     from devices.printer import Printer, PrinterConfig
     from kiosk.services import KioskServices
-    from provisioning import load_device_config
     from sync.agent import RequestClient
+    from sync.keyfiles import load_device_config
     from sync.localstate import LocalState
     from sync.outbox import AnnouncedSealingKey, Outbox, OutboxConfig
 

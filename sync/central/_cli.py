@@ -74,12 +74,12 @@ def serve(
     keys_dir, db, bind, bundles_dir, no_processing, max_message_bytes, lag_every, verbose
 ) -> None:
     """Run the receiver until SIGTERM."""
-    from provisioning import Registry, load_central_keys
     from sync.central.bookings import BookingApplier
     from sync.central.processing import Processor
     from sync.central.receiver import Receiver, ReceiverConfig
     from sync.central.receiver_bundles import directory_bundle_source
     from sync.central.store import open_store
+    from sync.keyfiles import Registry, load_central_keys
 
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,

@@ -1,17 +1,16 @@
 """Central keys and device bundles: files 0600 in 0700 dirs, keys interoperate with zmq CURVE,
-sealing rotation keeps old keys, loaders refuse broken input (table-driven)."""
+sealing rotation keeps old keys, loaders refuse broken input (table-driven). The z85 tests
+moved with the module to tests/sync/keyfiles/test_keyfiles_z85.py."""
 
 import stat
 
 import pytest
 import zmq
-from zmq.utils import z85
 
 from provisioning import (
     CentralKeysError,
     DeviceBundleError,
     DuplicateDeviceError,
-    _z85,
     enroll_device,
     init_central,
     load_central_keys,
@@ -19,7 +18,6 @@ from provisioning import (
     load_device_config,
     rotate_sealing,
 )
-from provisioning.errors import KeyFormatError
 
 
 def _enroll(central, out, device_id="kita-01"):
@@ -67,23 +65,6 @@ def test_device_bundle_round_trip_and_curve_interop(tmp_path):
     # the bundle holds no central secret
     blob = b"".join(p.read_bytes() for p in (tmp_path / "dev").iterdir())
     assert central.curve_secret not in blob
-
-
-def test_z85_matches_zmq():
-    for raw in (bytes(32), bytes(range(32)), b"\xff" * 32):
-        assert _z85.encode(raw) == z85.encode(raw)
-        assert _z85.decode(_z85.encode(raw)) == raw
-
-
-@pytest.mark.parametrize("bad", [b"abc", b"abcd\x00", b"abcd~", b"%%%%%", b"\xff\xff\xff\xff\xff"])
-def test_z85_decode_refuses_bad_input(bad):
-    with pytest.raises(KeyFormatError):
-        _z85.decode(bad)
-
-
-def test_z85_encode_refuses_odd_length():
-    with pytest.raises(KeyFormatError):
-        _z85.encode(b"abc")
 
 
 def test_sealing_rotation_keeps_old_keys(tmp_path):

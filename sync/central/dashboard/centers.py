@@ -23,7 +23,7 @@ def registry_centers(path: Path | str | None) -> Callable[[], Mapping[str, Cente
     """A `centers()` callable for `create_app` (always empty when `path` is None)."""
     if path is None:
         return dict
-    from provisioning import Registry
+    from sync.keyfiles import Registry
 
     registry = Registry(path)
 

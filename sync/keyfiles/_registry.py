@@ -1,5 +1,8 @@
 """The registry of enrolled devices, kept by the central side in one JSON file.
 
+Written by `provisioning` (enroll, revoke, rotate), read by the receiver's ZAP allowlist, the
+dashboard and the consultation relay (a center per device id).
+
 Invariants:
 - Readers never see a half-written file (atomic replace); writers serialise on an flock.
 - `lookup` re-reads the file whenever it changed on disk (inode, size or mtime), so a revocation
@@ -27,17 +30,18 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from madoguchi.core.durable import write_atomic
-from provisioning import _z85
-from provisioning._central import REGISTRY_FILE
-from provisioning._files import b64, raw_public, unb64
-from provisioning.errors import (
+from sync.errors import (
     DuplicateDeviceError,
     KeyFormatError,
     RegistryError,
     UnknownDeviceError,
 )
+from sync.keyfiles import _z85
+from sync.keyfiles._files import b64, raw_public, unb64
 
 log = logging.getLogger(__name__)
+
+REGISTRY_FILE = "registry.json"
 
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 

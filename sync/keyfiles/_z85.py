@@ -6,7 +6,7 @@ CURVE key gives 40 characters), and the output is byte-identical to `zmq.utils.z
 
 from __future__ import annotations
 
-from provisioning.errors import KeyFormatError
+from sync.errors import KeyFormatError
 
 _ALPHABET = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#"
 _INDEX = {c: i for i, c in enumerate(_ALPHABET)}
