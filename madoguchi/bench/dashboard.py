@@ -65,7 +65,7 @@ def _center_name(c: int) -> str:
     return f"{place}センター" if c < len(_PLACES) else f"{place}第{c // len(_PLACES) + 1}センター"
 
 
-def _device_ids(centers: int, terminals: int) -> dict[str, str]:
+def device_ids(centers: int, terminals: int) -> dict[str, str]:
     return {f"c{c:02d}-t{t}": _center_name(c) for c in range(centers) for t in range(terminals)}
 
 
@@ -225,7 +225,9 @@ def _template(rng: random.Random, devices: dict[str, str]) -> tuple[dict, list[t
     return by_table, rows
 
 
-def _seed(db: str, devices: dict[str, str], days: int, now: float, seed: int) -> tuple[int, int]:
+def seed_year(
+    db: str, devices: dict[str, str], days: int, now: float, seed: int
+) -> tuple[int, int]:
     from sync.central.dashboard import summaries
 
     rng = random.Random(seed)
@@ -303,7 +305,7 @@ def command(
     as_json: bool, centers: int, terminals: int, days: int, requests: int, backend: str, seed: int
 ) -> None:
     """Dashboard page times (p95) over a seeded year of a city, on SQLite and PostgreSQL."""
-    devices = _device_ids(centers, terminals)
+    devices = device_ids(centers, terminals)
     now = time.time()
     metrics: dict = {"page_ms_p95": {}, "page_ms_p95_max": {}, "seed_records": {}, "seed_s": {}}
     metrics["summary_rows"] = {}
@@ -322,7 +324,7 @@ def command(
             try:
                 progress(f"{name}: seeding {len(devices)} terminals x {days} days")
                 t0 = time.monotonic()
-                typed, summary_rows = _seed(db, devices, days, now, seed)
+                typed, summary_rows = seed_year(db, devices, days, now, seed)
                 metrics["seed_s"][name] = round(time.monotonic() - t0, 1)
                 metrics["seed_records"][name] = typed
                 metrics["summary_rows"][name] = summary_rows

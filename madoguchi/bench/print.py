@@ -76,7 +76,7 @@ def command(as_json: bool, count: int, warmup: int, language: str) -> None:
 
 def _run(renderer, printer, language: str, warmup: int, count: int, tag: str) -> dict:
     """Render + submit `warmup + count` receipts; timings of the last `count`."""
-    from devices.printer.documents._samples import sample_info
+    from devices.printer.documents import sample_info
 
     out: dict = {"total": [], "render": [], "submit": [], "sizes": [], "last": b""}
     for i in range(warmup + count):

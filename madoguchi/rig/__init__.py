@@ -12,7 +12,7 @@ state, and nothing listens beyond what the daemon itself insists on (vpcd binds 
 it is a test-only driver that must never be on a production image).
 """
 
-from madoguchi.rig._proc import ManagedProcess, RigError, free_port
+from madoguchi.rig._proc import ManagedProcess, RigError, free_port, tcp_listening, wait_for
 from madoguchi.rig.cups import CaptureListener, CupsRig
 from madoguchi.rig.pcsc import PcscRig
 from madoguchi.rig.postgres import PostgresRig
@@ -25,4 +25,6 @@ __all__ = [
     "PostgresRig",
     "RigError",
     "free_port",
+    "tcp_listening",
+    "wait_for",
 ]

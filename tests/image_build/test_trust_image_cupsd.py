@@ -214,7 +214,7 @@ def test_after_a_visit_cupsd_keeps_nothing_of_the_resident(root, tmp_path):
     document whose content and title carry a name and an address, neither the spool nor the
     job history nor any log holds them. The same print with the rig's test settings (job
     history kept) does leave the title behind: the check can see what it looks for."""
-    from madoguchi.rig._proc import ManagedProcess, tcp_listening, wait_for
+    from madoguchi.rig import ManagedProcess, tcp_listening, wait_for
 
     # control: the rig's test settings keep job history, and with it the title
     with _rig() as rig:

@@ -132,8 +132,7 @@ def test_signed_catalog_travels_down_to_the_agent_process(tmp_path):
         )
     )
     # and the config bundle announcing the current sealing key (`provision publish-config`)
-    from provisioning import rotate_sealing
-    from provisioning._publish import publish_config
+    from provisioning import publish_config, rotate_sealing
 
     new_key_id = rotate_sealing(keys_dir).sealing_key_id
     publish_config(keys_dir, offered, expires_at=datetime.now(UTC) + timedelta(days=30))

@@ -37,6 +37,7 @@ from devices.printer.documents._kinds import (
     TicketInfo,
 )
 from devices.printer.documents._qr import qr_matrix
+from devices.printer.documents._samples import sample_info
 from devices.printer.documents.remote import RemoteRenderer, RendererUnavailableError
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from devices.printer.documents._renderer import DocumentRenderer
 
 __all__ = [
+    "sample_info",
     "CERTIFICATES",
     "KINDS",
     "LOCALE_DIR",

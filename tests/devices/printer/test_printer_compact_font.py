@@ -14,7 +14,7 @@ import pytest
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
-from devices.printer.documents import MSGIDS
+from devices.printer.documents import MSGIDS, sample_info
 from devices.printer.documents._compact import (
     build_compact_font,
     compact_font_path,
@@ -22,7 +22,6 @@ from devices.printer.documents._compact import (
 )
 from devices.printer.documents._font import FontSource
 from devices.printer.documents._renderer import DocumentRenderer
-from devices.printer.documents._samples import sample_info
 from madoguchi.core.i18n import LANGUAGES
 
 SAMPLE = set("受付番号 転入届 こくみん ÁÉ Tiếng Việt 한국어 简体中文 ①→")

@@ -9,8 +9,7 @@ from devices.printer import (
     SessionPrints,
     normalise_reasons,
 )
-from devices.printer.documents import DocumentRenderer
-from devices.printer.documents._samples import sample_info
+from devices.printer.documents import DocumentRenderer, sample_info
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,9 @@ from devices.printer.documents import (
     KINDS,
     MSGIDS,
     DocumentRenderer,
+    sample_info,
 )
 from devices.printer.documents._layout import ROLL, Block, render_blocks
-from devices.printer.documents._samples import sample_info
 from devices.printer.errors import DocumentDataError
 from madoguchi.core.i18n import LANGUAGES
 

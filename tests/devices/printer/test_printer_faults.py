@@ -21,8 +21,7 @@ from devices.printer import (
     PrinterOfflineError,
     QueueMissingError,
 )
-from devices.printer.documents import DocumentRenderer
-from devices.printer.documents._samples import sample_info
+from devices.printer.documents import DocumentRenderer, sample_info
 from madoguchi.rig import CupsRig
 
 

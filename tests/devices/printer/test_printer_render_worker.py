@@ -22,8 +22,8 @@ from devices.printer.documents import (
     RemoteRenderer,
     RendererUnavailableError,
     _wire,
+    sample_info,
 )
-from devices.printer.documents._samples import sample_info
 from devices.printer.errors import DocumentDataError, PrinterError
 
 HOLDER = "𠮷田 花子"  # the sample certificate's holder (fictitious)
@@ -181,7 +181,7 @@ def test_printing_side_never_imports_the_pdf_stack():
     code = (
         "import sys\n"
         "from devices.printer.documents import RemoteRenderer, ReceiptInfo\n"
-        "from devices.printer.documents._samples import sample_info\n"
+        "from devices.printer.documents import sample_info\n"
         "import kiosk.services\n"
         "with RemoteRenderer(labels=False) as r:\n"
         "    assert r.receipt(sample_info('receipt', 'ja')).startswith(b'%PDF-')\n"
@@ -222,7 +222,7 @@ def test_the_worker_exits_when_the_kiosk_dies():
     code = (
         "import os, sys\n"
         "from devices.printer.documents import RemoteRenderer\n"
-        "from devices.printer.documents._samples import sample_info\n"
+        "from devices.printer.documents import sample_info\n"
         "r = RemoteRenderer(labels=False).start()\n"
         "r.receipt(sample_info('receipt', 'ja'))\n"
         "print(r.pid, flush=True)\n"

@@ -92,7 +92,7 @@ def test_bad_copy_counts_print_nothing(adapter, copies, renderer):
 
 
 def test_certificate_info_refuses_bad_copies(renderer):
-    from devices.printer.documents._samples import sample_info
+    from devices.printer.documents import sample_info
 
     info = sample_info("certificate", "ja")
     for bad in (0, 21, True, "2"):

@@ -19,7 +19,7 @@ import urllib.request
 
 import pytest
 
-from madoguchi.bench.dashboard import _device_ids, _seed
+from madoguchi.bench.dashboard import device_ids, seed_year
 from sync.central.dashboard.app import DashboardConfig, create_app
 from sync.central.dashboard.queries import Center
 from sync.central.dashboard.server import DashboardServer, Listen
@@ -45,9 +45,9 @@ PAGES = [
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     db = str(tmp_path_factory.mktemp("dashboard-pages") / "central.db")
-    devices = _device_ids(12, 2)
+    devices = device_ids(12, 2)
     now = time.time()
-    _seed(db, devices, 120, now, 7)
+    seed_year(db, devices, 120, now, 7)
     centers = {d: Center(d, c) for d, c in devices.items()}
     app = create_app(
         DashboardConfig(db=db, refresh_s=0),

@@ -13,8 +13,7 @@ import pytest
 
 import kiosk.services._printer as kiosk_printing
 from devices.printer import Printer, PrinterConfig, job_title
-from devices.printer.documents import DocumentRenderer
-from devices.printer.documents._samples import sample_info
+from devices.printer.documents import DocumentRenderer, sample_info
 from madoguchi.rig import CupsRig
 
 

@@ -1,0 +1,1 @@
+"""Tests of The roof and floor of madoguchi/: the one CLI, the tools (bench, demo, faults, rig) and core."""

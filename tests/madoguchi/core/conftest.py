@@ -1,0 +1,1 @@
+"""Tests of madoguchi.core: errors, durable files, languages."""

@@ -1,0 +1,1 @@
+"""Tests of madoguchi.demo: `make demo`'s journey offscreen, end to end."""

@@ -1,0 +1,1 @@
+"""Tests of provisioning/: keys, enrollment, role keys, bundles published for devices, updates."""

@@ -1,0 +1,1 @@
+"""Tests of sync.central.consult: the specialists' console (headless chromium) and the call relay."""

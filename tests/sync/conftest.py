@@ -1,0 +1,1 @@
+"""Tests of sync/: the record format (sealing, protocol, bundles, trust) and the terminal's sync parts."""

@@ -1,0 +1,1 @@
+"""Tests of systemd/: the units, checked by a strict parser and `systemd-analyze`."""
