@@ -15,14 +15,23 @@ Invariants:
   `CertificateOptionsError` (the issuer refuses with `bad_options`): a typo is not ignored.
 - `select_fields` passes on only what the chosen options ask for: a back office that answers
   more (a My Number nobody asked for, the whole household for 本人のみ) does not reach the paper.
-- `check_digest` is a SHA-256 over the checked fields (name, birth date, address) normalized
-  (NFKC, no white space) so a checker who types what is printed gets the same digest; nothing
-  here stores, logs or does I/O.
+- `check_digest` is a SHA-256 over the holder's identity (name, birth date, address);
+  `content_digest` one over everything printed that matters: the type, the number of copies,
+  the issue time, the document id (the printed reference number is its first group), the
+  identity and every content field of the type (`CONTENT_FIELDS`: 世帯主・続柄, 本籍・筆頭者,
+  住民となった年月日, 個人番号, the household members; the seal registration number; the tax
+  year, income and tax). Both normalize what a checker types the way the issuer's values are
+  normalized (NFKC, no white space; dates as YYYY-MM-DD whether typed 2019-04-01 or
+  2019年4月1日; amounts as digits only), so typing what is printed gives the same digest and
+  any altered character does not. A field that was not printed counts as empty. (The images,
+  the city's seal and the registered impression, are not typed and not covered.)
+- Nothing here stores, logs or does I/O.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from collections.abc import Mapping
 from typing import Any
@@ -31,8 +40,12 @@ from sync.errors import SyncError
 
 __all__ = [
     "CERTIFICATE_OPTIONS",
+    "CONTENT_FIELDS",
     "CertificateOptionsError",
     "check_digest",
+    "content_digest",
+    "normalize_printed",
+    "printed_fields",
     "parse_options",
     "select_fields",
 ]
@@ -132,3 +145,72 @@ def check_digest(name: str, birth_date: str, address: str) -> bytes:
     (YYYY-MM-DD) and address."""
     text = "\x1f".join(_norm(v) for v in (name, birth_date, address))
     return hashlib.sha256(b"madoguchi/printed/v1\x00" + text.encode()).digest()[:DIGEST_BYTES]
+
+
+_RESIDENT_CONTENT = ("head_of_household", "relationship", "domicile", "domicile_head",
+                     "moved_in", "my_number", "members")  # fmt: skip
+CONTENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "resident_record": _RESIDENT_CONTENT,
+    "resident_record_items": _RESIDENT_CONTENT,
+    "seal_certificate": ("seal_number",),
+    "tax_certificate": ("fiscal_year", "income_yen", "tax_yen"),
+}
+_IDENTITY = ("name", "birth_date", "address")
+_DATES = ("birth_date", "moved_in")
+_AMOUNTS = ("fiscal_year", "income_yen", "tax_yen")
+# 2019-04-01, 2019/4/1, 2019.4.1 and 2019年4月1日 are one date (the paper prints the last).
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+
+
+def _iso_dates(text: str) -> str:
+    return _DATE.sub(lambda m: f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d}", text)
+
+
+def normalize_printed(field: str, value: str) -> str:
+    """`value` of the printed `field` as the digests take it (see the module docstring).
+    `members` is one line per member: name, birth date, 続柄, 住民となった年月日, 個人番号 as
+    printed, in that order (a leading ・ is dropped)."""
+    text = unicodedata.normalize("NFKC", value)
+    if field in _AMOUNTS:
+        digits = "".join(ch for ch in text if ch.isdigit())
+        return str(int(digits)) if digits else ""
+    if field == "members":
+        lines = ("".join(_iso_dates(line).split()).lstrip("・") for line in text.splitlines())
+        return "\n".join(line for line in lines if line)
+    if field in _DATES:
+        text = _iso_dates(text)
+    return "".join(text.split())
+
+
+def printed_fields(kind: str, holder: Mapping[str, Any]) -> dict[str, str]:
+    """The identity and content fields of `kind` from a `certificate.issue` reply's `holder`
+    (what the kiosk prints), as text; a field not printed is ""."""
+    out = {k: str(holder.get(k) or "") for k in _IDENTITY}
+    for key in CONTENT_FIELDS.get(kind, ()):
+        if key == "members":
+            out[key] = "\n".join(
+                " ".join(
+                    str(m.get(k) or "")
+                    for k in ("name", "birth_date", "relationship", "moved_in", "my_number")
+                )
+                for m in holder.get("household") or ()
+            )
+        elif key in _AMOUNTS:
+            tax = holder.get("tax")
+            out[key] = str(tax.get(key, "")) if isinstance(tax, Mapping) else ""
+        else:
+            out[key] = str(holder.get(key) or "")
+    return out
+
+
+def content_digest(
+    kind: str, *, copies: int, issued_at: int, document_id: str, fields: Mapping[str, str]
+) -> bytes:
+    """The digest a verification reference carries of everything printed that matters:
+    type, copies, issue time (Unix seconds), document id, identity and `CONTENT_FIELDS[kind]`
+    (`fields` as typed or from `printed_fields`; missing = not printed)."""
+    names = (*_IDENTITY, *CONTENT_FIELDS.get(kind, ()))
+    parts = [kind, str(copies), str(issued_at), document_id.lower()]
+    parts += [normalize_printed(n, str(fields.get(n) or "")) for n in names]
+    text = "\x1f".join(parts)
+    return hashlib.sha256(b"madoguchi/printed/v2\x00" + text.encode()).digest()[:DIGEST_BYTES]

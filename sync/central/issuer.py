@@ -32,8 +32,9 @@ Invariants:
   (`sync.central.certificate_content`: 世帯全員/本人のみ, 世帯主・続柄, 本籍, 住民となった年月日,
   個人番号; the tax year): only the fields asked for pass into `holder`; bad options are refused
   (`bad_options`) before the card check. With a document key, the reply carries `verify`: the
-  signed verification reference (`sync.central.verify`) of the type, issue time, document id
-  and a digest of the printed name, birth date and address, prefixed with `verify_url`.
+  signed verification reference (`sync.central.verify`) of the type, issue time, document id,
+  copies, a digest of the printed name, birth date and address and one of everything printed
+  that matters (`content_digest`), prefixed with `verify_url`.
 - Bookings never exceed a slot's capacity (one conditional UPDATE), and a booking retried with
   the same `request_id` from the same device returns the same booking instead of a second one.
 """
@@ -62,7 +63,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sync.central.certificate_content import (
     CertificateOptionsError,
     check_digest,
+    content_digest,
     parse_options,
+    printed_fields,
     select_fields,
 )
 from sync.central.jpki_auth import CrlError, load_crls, verify_card
@@ -403,9 +406,14 @@ class Issuer:
                     digest = check_digest(
                         holder_data["name"], holder_data["birth_date"], holder_data["address"]
                     )
+                    # Everything printed that matters (issue 20): copies, issue time, the
+                    # reference, and the content the options chose (`content_digest`).
+                    content = content_digest(kind, copies=copies, document_id=document_id,
+                                             issued_at=int(issued.timestamp()),
+                                             fields=printed_fields(kind, holder_data))  # fmt: skip
                     reply["verify"] = self.config.verify_url + make_reference(
                         self._document_key, type=kind, issued_at=issued,
-                        document_id=document_id, digest=digest,
+                        document_id=document_id, digest=digest, copies=copies, content=content,
                     )  # fmt: skip
             log.info("certificate issued for device %s: %s", device_id, kind)
             return reply

@@ -1,20 +1,24 @@
 """Signed verification references of issued certificates, and the page that checks them.
 
 A reference is what the certificate's QR code holds (after the issuer's `verify_url`, if set):
-`MDG1.` + base64url(body + signature), body = version (1 byte) | certificate type (1 byte index
-into `TYPES`) | issue time (uint32, Unix seconds) | document id (16 bytes, the issuer's UUID) |
-digest of the printed name, birth date and address (`certificate_content.check_digest`, 16
-bytes); signature = Ed25519 over `REFERENCE_DOMAIN` + body with the documents role key
-(`keys.document_signing_key`). About 140 characters: a QR code of version 7 or so.
+`MDG1.` + base64url(body + signature). Body, version 2 = version (1 byte) | certificate type
+(1 byte index into `TYPES`) | issue time (uint32, Unix seconds) | document id (16 bytes, the
+issuer's UUID) | copies (1 byte) | identity digest (`certificate_content.check_digest` of the
+printed name, birth date and address, 16 bytes) | content digest
+(`certificate_content.content_digest`: type, copies, issue time, document id, identity and every
+content field of the type, 16 bytes). Version 1 (still read, no longer made by the issuer) ends
+after the identity digest. Signature = Ed25519 over `REFERENCE_DOMAIN` + body with the documents
+role key (`keys.document_signing_key`). About 160 characters: a QR code of version 8 or so.
 
 Invariants:
 - `read_reference` returns a `Reference` only for a well-formed one whose signature verifies
-  with the given public key; any change of a character (type, time, id, digest, signature) makes
-  it `ReferenceError`, never another exception.
-- The page (`create_verify_app`) shows the type and the issue time of a valid reference, never
-  personal data (the reference holds none: only a digest). A checker may type the name, birth
-  date and address they read on the paper; the page says only whether they match the digest.
-  What is typed is neither stored nor logged; the page keeps no state.
+  with the given public key; any change of a character (type, time, id, copies, digests,
+  signature) makes it `ReferenceError`, never another exception.
+- The page (`create_verify_app`) shows what is printed that is not personal data: the type,
+  the issue time, the number of copies and the reference number. A checker may type the
+  name, birth date and address, and the type's other printed items; the page says only
+  whether they match the digests (identity, and everything), never echoing them. What is
+  typed is neither stored nor logged; the page keeps no state.
 """
 
 from __future__ import annotations
@@ -31,7 +35,13 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from sync.central.certificate_content import DIGEST_BYTES, check_digest
+from sync.central.certificate_content import (
+    CONTENT_FIELDS,
+    DIGEST_BYTES,
+    check_digest,
+    content_digest,
+    normalize_printed,
+)
 from sync.errors import SyncError
 
 __all__ = [
@@ -56,8 +66,8 @@ TYPES = (
     "family_register",
     "family_register_annex",
 )
-_BODY = struct.Struct(">BBI16s16s")
-_VERSION = 1
+_BODY_V1 = struct.Struct(">BBI16s16s")
+_BODY = struct.Struct(">BBI16sB16s16s")
 _SIG = 64
 MAX_REFERENCE = 400  # characters: anything longer is refused before decoding
 JST = timezone(timedelta(hours=9))
@@ -72,21 +82,57 @@ class Reference:
     type: str
     issued_at: datetime  # UTC
     document_id: str
-    digest: bytes
+    digest: bytes  # of the identity (name, birth date, address)
+    copies: int | None = None  # None: a version 1 reference (no copies, no content digest)
+    content: bytes | None = None  # of everything printed that matters
+
+    @property
+    def reference_number(self) -> str:
+        """The reference number the certificate prints (the document id's first group)."""
+        return self.document_id.split("-")[0].upper()
 
     def matches(self, name: str, birth_date: str, address: str) -> bool:
-        """Whether the typed (printed) fields are those the issuer signed."""
-        return hmac.compare_digest(self.digest, check_digest(name, birth_date, address))
+        """Whether the typed (printed) name, birth date and address are those signed."""
+        birth = normalize_printed("birth_date", birth_date)
+        return hmac.compare_digest(self.digest, check_digest(name, birth, address))
+
+    def matches_all(self, fields: dict[str, str]) -> bool:
+        """Whether the typed identity and content fields (`CONTENT_FIELDS[type]`; missing =
+        not printed) are all those signed; False for a version 1 reference."""
+        if self.content is None or self.copies is None:
+            return False
+        got = content_digest(self.type, copies=self.copies, fields=fields,
+                             issued_at=int(self.issued_at.timestamp()),
+                             document_id=self.document_id)  # fmt: skip
+        return hmac.compare_digest(self.content, got)
 
 
 def make_reference(
-    key: Ed25519PrivateKey, *, type: str, issued_at: datetime, document_id: str, digest: bytes
+    key: Ed25519PrivateKey,
+    *,
+    type: str,
+    issued_at: datetime,
+    document_id: str,
+    digest: bytes,
+    copies: int | None = None,
+    content: bytes | None = None,
 ) -> str:
-    """The signed reference for a QR code (see the module docstring)."""
+    """The signed reference for a QR code (see the module docstring): version 2 with `copies`
+    and the `content` digest, version 1 without them."""
     if type not in TYPES or len(digest) != DIGEST_BYTES:
         raise ReferenceError("a reference needs a known type and a 16-byte digest")
-    seconds = int(issued_at.timestamp())
-    body = _BODY.pack(_VERSION, TYPES.index(type), seconds, uuid.UUID(document_id).bytes, digest)
+    seconds, doc = int(issued_at.timestamp()), uuid.UUID(document_id).bytes
+    if copies is None and content is None:
+        body = _BODY_V1.pack(1, TYPES.index(type), seconds, doc, digest)
+    elif (
+        not isinstance(copies, int)  # (`type` is the certificate type here)
+        or isinstance(copies, bool)
+        or not 1 <= copies <= 255
+        or len(content or b"") != DIGEST_BYTES
+    ):
+        raise ReferenceError("a version 2 reference needs copies 1..255 and a 16-byte digest")
+    else:
+        body = _BODY.pack(2, TYPES.index(type), seconds, doc, copies, digest, content)
     signature = key.sign(REFERENCE_DOMAIN + body)
     return PREFIX + base64.urlsafe_b64encode(body + signature).decode().rstrip("=")
 
@@ -104,21 +150,30 @@ def read_reference(text: str, public: Ed25519PublicKey) -> Reference:
     except (binascii.Error, ValueError):
         raise ReferenceError("not a verification reference") from None
     # Re-encoding must give the same text: otherwise two tokens would decode alike.
-    if len(blob) != _BODY.size + _SIG or base64.urlsafe_b64encode(blob).decode().rstrip("=") != raw:
+    layout = {_BODY_V1.size + _SIG: _BODY_V1, _BODY.size + _SIG: _BODY}.get(len(blob))
+    if layout is None or base64.urlsafe_b64encode(blob).decode().rstrip("=") != raw:
         raise ReferenceError("not a verification reference")
-    body, signature = blob[: _BODY.size], blob[_BODY.size :]
+    body, signature = blob[: layout.size], blob[layout.size :]
     try:
         public.verify(signature, REFERENCE_DOMAIN + body)
     except InvalidSignature:
         raise ReferenceError("the signature does not verify") from None
-    version, type_index, seconds, doc_id, digest = _BODY.unpack(body)
-    if version != _VERSION or type_index >= len(TYPES):
+    copies = content = None
+    if layout is _BODY:
+        version, type_index, seconds, doc_id, copies, digest, content = _BODY.unpack(body)
+        ok = version == 2 and copies >= 1
+    else:
+        version, type_index, seconds, doc_id, digest = _BODY_V1.unpack(body)
+        ok = version == 1
+    if not ok or type_index >= len(TYPES):
         raise ReferenceError("unknown reference version or type")
     return Reference(
         TYPES[type_index],
         datetime.fromtimestamp(seconds, UTC),
         str(uuid.UUID(bytes=doc_id)),
         digest,
+        copies,
+        content,
     )
 
 
@@ -140,7 +195,7 @@ _PAGE = """<!doctype html>
 body{{font-family:"Noto Sans JP",sans-serif;line-height:1.75;max-width:40rem;margin:2rem auto;
 padding:0 1rem;color:#1a1a1c;line-break:strict}}
 .ok{{border-left:6px solid #197a4b;padding:.5rem 1rem}} .bad{{border-left:6px solid #ce0000;
-padding:.5rem 1rem}} label{{display:block;margin-top:.75rem}} input{{font-size:1rem;
+padding:.5rem 1rem}} label{{display:block;margin-top:.75rem}} input,textarea{{font-size:1rem;
 min-height:44px;width:100%}} button{{min-height:44px;font-size:1rem;margin-top:1rem}}
 </style></head><body>
 <h1>証明書の確認 <small>Certificate check</small></h1>
@@ -154,33 +209,81 @@ def _escape(text: str) -> str:
     )
 
 
-def _valid_html(ref: Reference, match: bool | None) -> str:
+# The type's other printed items a checker may type (`CONTENT_FIELDS`), with their labels.
+_LABELS = {
+    "head_of_household": "世帯主 Head of household",
+    "relationship": "続柄 Relationship",
+    "domicile": "本籍 Registered domicile",
+    "domicile_head": "筆頭者 Head of the family register",
+    "moved_in": "住民となった年月日 Became a resident on",
+    "my_number": "個人番号 Individual number",
+    "members": "世帯員（1行に1人：氏名 生年月日 続柄 住民となった年月日 個人番号）"
+    " Household members (one a line: name, date of birth, relationship, resident since,"
+    " individual number, as printed)",
+    "seal_number": "登録番号 Seal registration number",
+    "fiscal_year": "年度 Fiscal year",
+    "income_yen": "総所得金額（円） Total income (yen)",
+    "tax_yen": "税額（円） Tax amount (yen)",
+}
+_IDENTITY_FORM = (("name", "氏名 Name"), ("birth_date", "生年月日 Date of birth"),
+                  ("address", "住所 Address"))  # fmt: skip
+MAX_FIELD = 200
+MAX_MEMBERS_TEXT = 4000
+
+
+def _form_fields(ref: Reference) -> tuple[tuple[str, str], ...]:
+    more = CONTENT_FIELDS.get(ref.type, ()) if ref.content is not None else ()
+    return (*_IDENTITY_FORM, *((k, _LABELS[k]) for k in more))
+
+
+def _result(key: str, value: str, ok_text: str, bad_text: str) -> str:
+    css, text = ("ok", ok_text) if value == "1" else ("bad", bad_text)
+    return f'<div class="{css}" id="{key}" data-{key}="{value}"><p>{text}</p></div>'
+
+
+def _valid_html(ref: Reference, match: bool | None, match_all: bool | None) -> str:
     issued = ref.issued_at.astimezone(JST).strftime("%Y-%m-%d %H:%M")
+    copies = f"<br>通数 Copies: {ref.copies}" if ref.copies is not None else ""
     parts = [
         '<div class="ok" id="result" data-valid="1"><p><strong>この証明書は発行されたものです。'
         "</strong> This certificate was issued by the city.</p>",
         f"<p>種類 Type: {_escape(_TYPE_NAMES[ref.type])}<br>"
-        f"発行日時 Issued: {issued} (JST)</p></div>",
+        f"発行日時 Issued: {issued} (JST){copies}<br>"
+        f"受付番号 Reference number: {ref.reference_number}</p>"
+        "<p>紙に印刷された種類・発行日・通数・受付番号と同じか確かめてください。 Check that the "
+        "paper shows the same type, date of issue, copies and reference number.</p></div>",
     ]
-    if match is True:
-        parts.append(
-            '<div class="ok" id="match" data-match="1"><p>入力した内容は証明書と一致します。'
-            " The details you typed match the certificate.</p></div>"
-        )
-    elif match is False:
-        parts.append(
-            '<div class="bad" id="match" data-match="0"><p>入力した内容は証明書と一致しません。'
-            "書き換えられている可能性があります。 The details you typed do not match: the paper "
-            "may have been altered.</p></div>"
-        )
+    if match is not None:
+        parts.append(_result(
+            "match", "1" if match else "0",
+            "氏名・生年月日・住所は証明書と一致します。 The name, date of birth and address you "
+            "typed match the certificate.",
+            "入力した内容は証明書と一致しません。書き換えられている可能性があります。 The details "
+            "you typed do not match: the paper may have been altered.",
+        ))  # fmt: skip
+    if match_all is not None:
+        parts.append(_result(
+            "match-all", "1" if match_all else "0",
+            "記載事項はすべて証明書と一致します。 Everything you typed matches the certificate.",
+            "記載事項のどれかが一致しません（印刷されていない項目は空欄のまま）。書き換えられて"
+            "いる可能性があります。 Some item does not match (leave items that are not printed "
+            "empty): the paper may have been altered.",
+        ))  # fmt: skip
+    inputs = []
+    for key, label in _form_fields(ref):
+        required = " required" if key in ("name", "birth_date", "address") else ""
+        if key == "members":
+            inputs.append(f'<label>{label}<textarea name="{key}" rows="4" autocomplete="off">'
+                          "</textarea></label>")  # fmt: skip
+        else:
+            inputs.append(f'<label>{label}<input name="{key}" autocomplete="off"{required}>'
+                          "</label>")  # fmt: skip
     parts.append(
-        '<form method="post"><p>証明書に印刷された内容を入力すると、書き換えがないか確かめられます。'
-        " Type what is printed to check it was not altered.</p>"
-        '<label>氏名 Name<input name="name" autocomplete="off" required></label>'
-        '<label>生年月日 Date of birth (YYYY-MM-DD)<input name="birth_date" autocomplete="off"'
-        ' required pattern="\\d{4}-\\d{2}-\\d{2}"></label>'
-        '<label>住所 Address<input name="address" autocomplete="off" required></label>'
-        "<button>確認する Check</button></form>"
+        '<form method="post"><p>証明書に印刷された内容を入力すると、書き換えがないか確かめられます'
+        "（日付は 2019-04-01 または 2019年4月1日）。 Type what is printed to check it was not "
+        "altered (dates as 2019-04-01).</p>"
+        + "".join(inputs)
+        + "<button>確認する Check</button></form>"
     )
     return "".join(parts)
 
@@ -190,7 +293,7 @@ def create_verify_app(public: Ed25519PublicKey):
     from flask import Flask, request
 
     app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = 4096
+    app.config["MAX_CONTENT_LENGTH"] = 16384  # a household of 20 typed in kanji fits
 
     @app.after_request
     def _headers(response):
@@ -214,12 +317,16 @@ def create_verify_app(public: Ed25519PublicKey):
                 "was not issued by the city or has been altered.</p></div>"
             )
             return _PAGE.format(content=content), 404, {"Content-Type": "text/html; charset=utf-8"}
-        match = None
+        match = match_all = None
         if request.method == "POST":
-            form = request.form
-            fields = [str(form.get(k, ""))[:200] for k in ("name", "birth_date", "address")]
-            match = ref.matches(*fields)
-        html = _PAGE.format(content=_valid_html(ref, match))
+            fields = {
+                k: str(request.form.get(k, ""))[: MAX_MEMBERS_TEXT if k == "members" else MAX_FIELD]
+                for k, _ in _form_fields(ref)
+            }
+            match = ref.matches(fields["name"], fields["birth_date"], fields["address"])
+            if ref.content is not None:
+                match_all = ref.matches_all(fields)
+        html = _PAGE.format(content=_valid_html(ref, match, match_all))
         return html, 200, {"Content-Type": "text/html; charset=utf-8"}
 
     return app
@@ -249,7 +356,7 @@ def _verify_serve_command():
         time of a certificate whose QR code verifies, never personal data."""
         from waitress import serve
 
-        from provisioning import load_central_keys
+        from sync.keyfiles import load_central_keys
 
         host, _, port = listen.rpartition(":")
         if not host or not port.isdigit():

@@ -400,3 +400,78 @@ def test_no_printed_line_starts_with_closing_punctuation(central, language):
         for page in PdfReader(io.BytesIO(pdf)).pages:
             for line in page.extract_text().splitlines():
                 assert line.strip()[:1] not in set("、。，．）」』】"), line
+
+
+# -- the QR covers everything printed that matters (type, copies, date, reference, content) ----
+
+
+def _check(client, path: str, fields: dict) -> tuple[str, str]:
+    html = client.post(path, data=fields).get_data(as_text=True)
+    match = html.split('data-match="', 1)[1][0]
+    match_all = html.split('data-match-all="', 1)[1][0]
+    return match, match_all
+
+
+def test_the_qr_covers_copies_reference_and_every_printed_item(central, tmp_path):
+    """The checker types what the paper says (dates as printed, 2019年4月1日): everything
+    matches; one altered item (世帯主, a member's birth date, a My Number) does not, even with
+    the name, birth date and address right."""
+    issuer, key = central
+    options = {"household": "all", "head": True, "domicile": True, "moved_in": True,
+               "my_number": True}  # fmt: skip
+    reply = _issue(issuer, copies=2, options=options)
+    pdf = _render(reply, copies=2)
+    url = decode(_page_png(pdf, tmp_path, "all-items").convert("L"))[0].data.decode()
+    ref = read_reference(url, key.public_key())
+    assert ref.copies == 2 and ref.reference_number == reply["reference"]
+    assert reply["reference"] in _text(pdf)
+    client = create_verify_app(key.public_key()).test_client()
+    path = "/verify/" + url.rsplit("/", 1)[-1]
+    html = client.get(path).get_data(as_text=True)
+    assert "通数 Copies: 2" in html and reply["reference"] in html
+    assert 'name="members"' in html and 'name="my_number"' in html
+    printed = {
+        "name": "窓口 花子", "birth_date": "1985年6月7日", "address": "愛知県豊橋市今橋町1番地",
+        "head_of_household": "窓口 太郎", "relationship": "妻",
+        "domicile": "愛知県豊橋市八町通五丁目1番地", "domicile_head": "窓口 太郎",
+        "moved_in": "2019年4月1日", "my_number": "１２３４５６７８９０１８",
+        "members": "・窓口 太郎  1983年1月2日  世帯主 2019年4月1日 987654321098\n"
+                   "・窓口 一郎  2020年8月9日  子 2020-08-09\n",
+    }  # fmt: skip
+    assert _check(client, path, printed) == ("1", "1")
+    for field, altered in (
+        ("head_of_household", "窓口 次郎"),
+        ("members", "窓口 太郎 1983年1月3日 世帯主 2019年4月1日 987654321098\n"
+                    "窓口 一郎 2020年8月9日 子 2020年8月9日"),
+        ("my_number", "123456789019"),
+        ("members", "窓口 太郎 1983年1月2日 世帯主 2019年4月1日 987654321098"),  # one left out
+    ):  # fmt: skip
+        match, match_all = _check(client, path, {**printed, field: altered})
+        assert (match, match_all) == ("1", "0"), field
+    # A copy of two pages is not one copy: the count is signed.
+    one = _issue(issuer, copies=1, options=options)
+    assert read_reference(one["verify"], key.public_key()).copies == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "typed", "altered"),
+    [
+        ("tax_certificate", {"fiscal_year": "2025", "income_yen": "3,120,000円",
+                             "tax_yen": "168,500"}, {"income_yen": "3,720,000"}),
+        ("seal_certificate", {"seal_number": "第01234号"}, {"seal_number": "第01235号"}),
+    ],
+)  # fmt: skip
+def test_tax_and_seal_items_are_covered(central, kind, typed, altered):
+    issuer, key = central
+    reply = _issue(issuer, kind=kind)
+    client = create_verify_app(key.public_key()).test_client()
+    path = "/verify/" + reply["verify"].rsplit("/", 1)[-1]
+    identity = {
+        "name": "窓口花子",
+        "birth_date": "1985-06-07",
+        "address": "愛知県豊橋市今橋町1番地",
+    }
+    assert _check(client, path, {**identity, **typed}) == ("1", "1")
+    assert _check(client, path, {**identity, **typed, **altered}) == ("1", "0")
+    # Not typing the items is no match of everything (only the identity was checked).
+    assert _check(client, path, identity) == ("1", "0")
