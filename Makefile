@@ -11,7 +11,9 @@ setup:
 demo: setup
 	$(BIN)/madoguchi demo
 
+# Import rules first (layers, independence, one owner per library: docs/architecture.md), then style.
 lint: setup
+	VENV=$(VENV) scripts/lint-imports.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 

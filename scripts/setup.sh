@@ -2,7 +2,7 @@
 # Installs what is missing for `make demo` and `make test`, and nothing more:
 #   1. Debian packages from scripts/system-packages.txt (through apt-get when root; otherwise the exact
 #      sudo line is printed and set-up stops),
-#   2. a virtualenv in .venv with the package and its test extras (re-run when pyproject.toml changes),
+#   2. a virtualenv in .venv with the package and all its extras (re-run when pyproject.toml changes),
 #   3. the printer's compact font copy in the font cache (once per font version).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +42,8 @@ stamp="$VENV/.madoguchi-installed"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || ! "$VENV/bin/python" -c "import madoguchi" 2>/dev/null; then
   echo "setup: installing the package into $VENV" >&2
   "$VENV/bin/pip" install -q --upgrade pip wheel setuptools >&2
-  "$VENV/bin/pip" install -q -e ".[test]" >&2
+  # Development gets every part (the terminal image installs only `.[kiosk]`: docs/architecture.md).
+  "$VENV/bin/pip" install -q -e ".[kiosk,central,call,test]" >&2
   touch "$stamp"
 fi
 # The printer's compact copy of the CJK font (about a minute, once per font version; see
