@@ -10,7 +10,7 @@ from importlib import resources
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk.catalog import CatalogSchemaError, catalog_from_bundle, current_catalog
+from kiosk.catalog import CatalogSchemaError, catalog_from_bundle, current_catalog, default_catalog
 from sync.bundles import BundleStore, sign_bundle, verify_bundle
 
 KEY = Ed25519PrivateKey.generate()
@@ -50,7 +50,8 @@ def test_version_mismatch_inside_the_bundle_is_refused():
 
 def test_newest_catalog_wins(tmp_path):
     store = BundleStore(tmp_path, KEY.public_key(), clock=lambda: NOW)
-    assert current_catalog(store).version == 1  # nothing downlinked: the shipped one
+    # nothing downlinked: the shipped one (version 2 since issue 20's corrected facts)
+    assert current_catalog(store).version == default_catalog().version == 2
     store.apply(_bundle(7))
     assert current_catalog(store).version == 7
 
@@ -64,4 +65,25 @@ def test_unparsable_downlink_falls_back_to_the_shipped_catalog(tmp_path):
             "catalog", 8, doc, expires_at=NOW + timedelta(days=1), signing_key=KEY, issued_at=NOW
         )
     )
-    assert current_catalog(store).version == 1
+    assert current_catalog(store).version == default_catalog().version
+
+
+def test_an_old_downlink_does_not_bring_back_facts_the_shipped_catalog_corrected(tmp_path):
+    """Version 1 (before issue 20's corrections: 婚姻届 asked for a 戸籍謄本) downlinked earlier
+    must not outrank the shipped version 2, whose 婚姻届 does not ask for it."""
+    store = BundleStore(tmp_path, KEY.public_key(), clock=lambda: NOW)
+    old = _document(1)
+    marriage = next(p for p in old["procedures"] if p["id"] == "marriage_registration")
+    marriage["documents"].append({**marriage["documents"][0], "ja": "戸籍謄本"})
+    store.apply(
+        sign_bundle(
+            "catalog", 1, old, expires_at=NOW + timedelta(days=1), signing_key=KEY, issued_at=NOW
+        )
+    )
+    assert store.current("catalog").version == 1  # applied: the kiosk holds it
+    current = current_catalog(store)
+    assert current.version == 2
+    documents = current.procedures["marriage_registration"].documents
+    assert documents and "戸籍謄本" not in repr(documents)
+    # The same bundle as version 3 (a later correction from central) would win.
+    assert catalog_from_bundle(verify_bundle(_bundle(3), KEY.public_key(), 0, NOW)).version == 3
