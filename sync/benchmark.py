@@ -84,7 +84,7 @@ def _central(tmp):
 
 def _receiver(central, db: str):
     from sync.central.receiver import Receiver, ReceiverConfig
-    from sync.central.store import open_store
+    from sync.central.stores import open_store
 
     return Receiver(
         ReceiverConfig(bind="tcp://127.0.0.1:0", rate_messages_per_s=1e5, rate_message_burst=1e5),
@@ -355,7 +355,7 @@ def http(tmp, records: list, max_records: int, max_seconds: float) -> float:
 
 def fanin(tmp, devices: int, per_device: int, progress: Callable[[str], None] = _quiet) -> dict:
     """`devices` agents (threads of one child process) start at once against one receiver."""
-    from sync.central.store import open_store
+    from sync.central.stores import open_store
 
     central = _central(tmp)
     progress(f"bench sync: fan-in, sealing {per_device} records for each of {devices} devices")

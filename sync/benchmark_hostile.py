@@ -43,7 +43,7 @@ def _receiver_child(spec: dict, ready, stop, results) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
     from sync.central.receiver import Device, MemoryAllowlist, Receiver, ReceiverConfig
-    from sync.central.store import open_store
+    from sync.central.stores import open_store
 
     logging.basicConfig(level=logging.ERROR)  # a warning per hostile frame would measure stderr
     allowlist = MemoryAllowlist(
@@ -168,7 +168,7 @@ def _hostile_child(spec: dict, ready, stop, results) -> None:
 def _drain(tmp: Path, devices: int, per_device: int, attack: bool, progress) -> dict:
     import multiprocessing
 
-    from sync.central.store import open_store
+    from sync.central.stores import open_store
 
     tmp.mkdir(parents=True, exist_ok=True)
     central = _central(tmp)

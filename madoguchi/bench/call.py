@@ -35,7 +35,7 @@ def command(as_json: bool, calls: int, seconds: float) -> None:
     from madoguchi.core.procinfo import rss_mb
     from madoguchi.rig.call import CallRig
     from sync.central.consult import ConsultTables
-    from sync.central.store import open_store
+    from sync.central.stores import open_store
 
     connect_t, connect_c, fps_t, fps_c, cpu, rss, holder_delta = [], [], [], [], [], [], []
     with CallRig() as rig:

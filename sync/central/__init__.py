@@ -1,49 +1,65 @@
-"""The central side: receiver, store, processing, forwarder, issuer, dashboard. Never imports device code.
+"""The central side: receiver, store, processing, forwarder, issuer (dashboard and consultation
+in their own subpackages). Never imports device code, kiosk/ or provisioning/.
 
 Receiver (ROUTER + CURVE + ZAP allowlist) → store (SQLite | PostgreSQL, records keyed by device id
 and seq) → processing (opens bodies into typed tables). See docs/sync.md.
+
+Importing this package imports nothing else (no zmq, requests, cryptography or database
+driver): every name below is loaded from its module on first use (PEP 562).
+
+Public API:
+- store: `open_store` (`stores`), `Store`, `CommitResult`, `DeviceState`, `KIND_TABLES` (`store`);
+- receiver: `Receiver`, `ReceiverConfig`, `Allowlist`, `MemoryAllowlist`, `Device` (`receiver`);
+- processing: `Processor`, `ProcessingConfig` (`processing`);
+- forwarder: `Forwarder`, `ForwarderConfig`, `ForwardReport`, `StoreApplications`,
+  `store_forwarder`, `ForwarderError` (`forwarder`);
+- issuer: `Issuer`, `IssuerConfig`, `Slot`, `default_handlers`, `IssuerError` (`issuer`);
+- errors: `sync.central.errors`.
 """
 
-from sync.central.processing import ProcessingConfig, Processor
-from sync.central.receiver import Allowlist, Device, MemoryAllowlist, Receiver, ReceiverConfig
-from sync.central.store import KIND_TABLES, CommitResult, DeviceState, Store, open_store
+from __future__ import annotations
 
-__all__ = [
-    "KIND_TABLES",
-    "Allowlist",
-    "CommitResult",
-    "Device",
-    "DeviceState",
-    "MemoryAllowlist",
-    "ProcessingConfig",
-    "Processor",
-    "Receiver",
-    "ReceiverConfig",
-    "Store",
-    "open_store",
-]
-# Other parts of the central side (forwarder, issuer) append their exports below.
+import importlib
+from typing import Any
 
-from sync.central.forwarder import (  # noqa: E402
-    Forwarder,
-    ForwarderConfig,
-    ForwarderError,
-    ForwardReport,
-    StoreApplications,
-    store_forwarder,
-)
-from sync.central.issuer import Issuer, IssuerConfig, IssuerError, Slot, default_handlers  # noqa: E402
+# name -> module that defines it
+_EXPORTS = {
+    "open_store": "sync.central.stores",
+    "KIND_TABLES": "sync.central.store",
+    "CommitResult": "sync.central.store",
+    "DeviceState": "sync.central.store",
+    "Store": "sync.central.store",
+    "ProcessingConfig": "sync.central.processing",
+    "Processor": "sync.central.processing",
+    "Allowlist": "sync.central.receiver",
+    "Device": "sync.central.receiver",
+    "MemoryAllowlist": "sync.central.receiver",
+    "Receiver": "sync.central.receiver",
+    "ReceiverConfig": "sync.central.receiver",
+    "ForwardReport": "sync.central.forwarder",
+    "Forwarder": "sync.central.forwarder",
+    "ForwarderConfig": "sync.central.forwarder",
+    "ForwarderError": "sync.central.forwarder",
+    "StoreApplications": "sync.central.forwarder",
+    "store_forwarder": "sync.central.forwarder",
+    "Issuer": "sync.central.issuer",
+    "IssuerConfig": "sync.central.issuer",
+    "IssuerError": "sync.central.issuer",
+    "Slot": "sync.central.issuer",
+    "default_handlers": "sync.central.issuer",
+}
 
-__all__ += [
-    "ForwardReport",
-    "Forwarder",
-    "ForwarderConfig",
-    "ForwarderError",
-    "Issuer",
-    "IssuerConfig",
-    "IssuerError",
-    "Slot",
-    "StoreApplications",
-    "default_handlers",
-    "store_forwarder",
-]
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sync.central' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -78,7 +78,7 @@ def serve(
     from sync.central.processing import Processor
     from sync.central.receiver import Receiver, ReceiverConfig
     from sync.central.receiver_bundles import directory_bundle_source
-    from sync.central.store import open_store
+    from sync.central.stores import open_store
     from sync.keyfiles import Registry, load_central_keys
 
     logging.basicConfig(
@@ -149,7 +149,7 @@ def report(db: str, as_json: bool) -> None:
     """Completeness per device, gaps and chain breaks, quarantine, processing lag."""
     from collections import Counter
 
-    from sync.central.store import open_store
+    from sync.central.stores import open_store
 
     store = open_store(db)
     try:
@@ -195,7 +195,7 @@ def center_report(db: str, as_json: bool) -> None:
     """Queue waits and handling times per center, day and service; staff call response times;
     shelter occupancy (in − out). From the opened records; no personal data (docs/center.md)."""
     from sync.central.center_report import center_times, shelter_occupancy
-    from sync.central.store import open_store
+    from sync.central.stores import open_store
 
     store = open_store(db)
     try:
@@ -279,7 +279,7 @@ def forward(
     import os
 
     from sync.central.forwarder import ForwarderConfig, ForwarderError, store_forwarder
-    from sync.central.store import open_store
+    from sync.central.stores import open_store
 
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
@@ -338,7 +338,7 @@ def retain(db: str, config_path: Path | None, as_json: bool) -> None:
     """Remove opened personal data that was forwarded and is older than retention_days (run it
     daily, e.g. from a systemd timer): bodies keep only catalog ids, counts, times and a hash."""
     from sync.central.retention import apply_retention, load_retention_config
-    from sync.central.store import open_store
+    from sync.central.stores import open_store
 
     config = load_retention_config(config_path)
     store = open_store(db)
@@ -362,7 +362,7 @@ def retain(db: str, config_path: Path | None, as_json: bool) -> None:
 )
 def grant_read_only(db: str, role: str) -> None:
     """Give the dashboard a PostgreSQL role that can read every table and write none."""
-    from sync.central.store import open_store
+    from sync.central.stores import open_store
     from sync.protocol_errors import StoreError
 
     if not db.startswith(("postgresql:", "postgres:")):
@@ -389,7 +389,7 @@ def _handlers(keys, db) -> dict:
     consultation signaling relay (`consult`, centers from the device registry)."""
     from sync.central.bookings import booking_status_handler
     from sync.central.consult import consult_handlers
-    from sync.central.store import open_store
+    from sync.central.stores import open_store
 
     handlers = {
         **consult_handlers(db, keys.registry_path),

@@ -76,7 +76,8 @@ from sync.central.residents import (
     ResidentRecords,
     load_residents_file,
 )
-from sync.central.store import Store, open_store
+from sync.central.store import Store
+from sync.central.stores import open_store
 from sync.central.verify import TYPES as _VERIFIABLE
 from sync.central.verify import make_reference
 from sync.errors import SyncError

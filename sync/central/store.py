@@ -17,20 +17,25 @@ Invariants:
   `schema_migrations`.
 
 The pure part (what to insert where) lives in `store_chain._plan_batch`; backends only run SQL.
+Opening a store (`open_store`, picking the backend) is `sync.central.stores`'s, above the backends.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sync.central.store_chain import StoreChain, _plan_batch
+from sync.central.store_records import (
+    CommitResult,
+    DeviceState,
+    PendingRecord,
+    StoredRecord,
+    body_json,
+)
 from sync.central.store_reports import StoreReports
 from sync.central.store_schema import KIND_TABLES
 from sync.central.store_tables import StoreTables
-from sync.protocol import Rejection
 from sync.sealing import GENESIS_HASH
 
 __all__ = [
@@ -41,65 +46,8 @@ __all__ = [
     "Store",
     "StoreHandle",
     "StoredRecord",
-    "open_store",
+    "body_json",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class StoredRecord:
-    """One verified sealed record as the ack path stores it (no body in clear)."""
-
-    seq: int
-    record_hash: bytes
-    prev_hash: bytes
-    record_id: str
-    kind: str
-    created_at: int
-    header: bytes
-    ciphertext: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceState:
-    device_id: str
-    committed_seq: int
-    committed_hash: bytes
-    max_seq: int
-
-
-@dataclass(frozen=True, slots=True)
-class CommitResult:
-    committed_seq: int
-    stored: int
-    duplicates: int
-    rejections: tuple[Rejection, ...] = ()
-    events: tuple[str, ...] = ()
-    quarantined_bytes: int = 0  # header and ciphertext bytes this commit put in quarantine
-
-
-@dataclass(frozen=True, slots=True)
-class PendingRecord:
-    """A stored record waiting for the processing stage."""
-
-    device_id: str
-    seq: int
-    record_hash: bytes
-    header: bytes
-    ciphertext: bytes
-    received_at: float
-
-
-def _to_jsonable(value: object) -> object:
-    if isinstance(value, bytes | bytearray):
-        return {"$bytes": bytes(value).hex()}
-    if hasattr(value, "isoformat"):
-        return value.isoformat()  # type: ignore[union-attr]
-    return str(value)
-
-
-def body_json(body: dict) -> str:
-    """A decrypted body as JSON text (bytes as {"$bytes": hex}, dates as ISO 8601)."""
-    return json.dumps(body, ensure_ascii=False, default=_to_jsonable, sort_keys=True)
 
 
 class Store(StoreChain, StoreReports, StoreTables):
@@ -440,14 +388,3 @@ class StoreHandle:
             self._store = None
 
     close = reset
-
-
-def open_store(db: str) -> Store:
-    """`postgresql://...` (or `postgres://`) → PostgreSQL; anything else is a SQLite path."""
-    if db.startswith(("postgresql://", "postgres://", "postgresql:///")):
-        from sync.central.store_postgres import PostgresStore
-
-        return PostgresStore(db)
-    from sync.central.store_sqlite import SqliteStore
-
-    return SqliteStore(db)

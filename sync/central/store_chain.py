@@ -23,13 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from sync.central.store_records import DeviceState, StoredRecord
 from sync.protocol import Rejection
 from sync.sealing import GENESIS_HASH
-
-if TYPE_CHECKING:
-    from sync.central.store import DeviceState, StoredRecord
 
 __all__ = ["StoreChain"]
 

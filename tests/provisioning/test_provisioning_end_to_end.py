@@ -21,7 +21,7 @@ from sync.central.issuer import default_handlers
 from sync.central.processing import Processor
 from sync.central.receiver import Receiver, ReceiverConfig
 from sync.central.receiver_bundles import directory_bundle_source
-from sync.central.store import open_store
+from sync.central.stores import open_store
 from sync.kiosk_challenge import auth_message
 from sync.outbox import Outbox, OutboxConfig
 from tests.support.backoffice import BackOffice

@@ -17,7 +17,7 @@ from provisioning import Registry, enroll_device, load_central_keys, load_device
 from sync.bundles import BundleStore, sign_bundle
 from sync.central.receiver import Receiver, ReceiverConfig
 from sync.central.receiver_bundles import directory_bundle_source
-from sync.central.store import open_store
+from sync.central.stores import open_store
 from sync.outbox import Outbox, OutboxConfig
 from tests.support.sync import enrolled_agent
 from tests.support.sync import wait_until as _wait

@@ -70,7 +70,7 @@ def seed_applications(path, n, table="applications", first_seq=1, body=None):
     unless told), seqs from `first_seq`."""
     import sqlite3
 
-    from sync.central.store import open_store
+    from sync.central.stores import open_store
 
     store = open_store(str(path))
     db = sqlite3.connect(str(path))

@@ -5,7 +5,7 @@ offer. The namespaces, receiver, agent, console and chromium of the call test ar
 from __future__ import annotations
 
 from sync.central.consult import ConsultRelay, ConsultTables, hash_password
-from sync.central.store import open_store
+from sync.central.stores import open_store
 
 PASSWORD = "correct horse battery"
 # A real offer's shape (what check_sdp accepts): the relay stores it, never parses deeper.

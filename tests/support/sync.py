@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sync.agent import Agent, AgentConfig
 from sync.agent import enrolled_agent as _enrolled_agent
 from sync.central.receiver import Device, MemoryAllowlist, Receiver, ReceiverConfig
-from sync.central.store import open_store
+from sync.central.stores import open_store
 from sync.outbox import Outbox, OutboxConfig, system_clock
 
 KEY_ID = "k1"

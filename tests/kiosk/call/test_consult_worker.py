@@ -14,7 +14,7 @@ from kiosk.call import CallPort
 from madoguchi.rig.call import namespace_pair
 from sync.central.consult import ConsultTables
 from sync.central.consult.app import ConsoleConfig, create_app
-from sync.central.store import open_store
+from sync.central.stores import open_store
 from tests.support.consult import PASSWORD, add_staff, relay_for
 from tests.support.sync import agent_for, central, device_kit, start_receiver, wait_until  # noqa: F401
 

@@ -20,7 +20,7 @@ from kiosk.staff_alert import CenterStaffAlert
 from kiosk.voice import Voice, VoiceConfig
 from sync.central.center_report import center_times
 from sync.central.processing import Processor
-from sync.central.store import open_store
+from sync.central.stores import open_store
 from tests.support.center import (
     STAFF_PIN,
     TOKEN,

@@ -14,7 +14,7 @@ from kiosk.center import QueueInputError
 from sync.central.center_report import shelter_occupancy
 from sync.central.processing import Processor
 from sync.central.retention import RetentionConfig, apply_retention
-from sync.central.store import open_store
+from sync.central.stores import open_store
 from tests.support.center import SHOTS, STAFF_PIN, chromium, running_host
 from tests.support.sync import (
     KEY_ID,

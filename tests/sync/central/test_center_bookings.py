@@ -13,7 +13,7 @@ import pytest
 
 from sync.central.bookings import BookingApplier, kiosk_reference, outcome_for_reference
 from sync.central.processing import Processor
-from sync.central.store import open_store
+from sync.central.stores import open_store
 from tests.support.sync import (  # noqa: F401 - central_db is a fixture
     KEY_ID,
     agent_for,

@@ -9,7 +9,7 @@ from zmq.utils.monitor import recv_monitor_message
 
 from provisioning import Registry, enroll_device, init_central, load_central_keys
 from sync.central.receiver import Receiver, ReceiverConfig
-from sync.central.store import open_store
+from sync.central.stores import open_store
 from sync.protocol import Ack, ErrorMessage, Heartbeat, Hello
 from tests.support.sync import (
     RawPeer,

@@ -5,7 +5,7 @@ connected center is not shown as offline on the dashboard; it never moves backwa
 import time
 
 import tests.support.sync as sync_support
-from sync.central.store import open_store
+from sync.central.stores import open_store
 from sync.protocol import Ack, Heartbeat, Hello
 from tests.support.sync import RawPeer, central_kit, device_kit, start_receiver
 

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from madoguchi.cli import cli
 from sync.central.dashboard.readonly_store import open_readonly
-from sync.central.store import open_store
+from sync.central.stores import open_store
 from tests.support.sync import fresh_central_db
 
 

@@ -7,7 +7,7 @@ import time
 import uuid
 
 import tests.support.sync as sync_support
-from sync.central.store import open_store
+from sync.central.stores import open_store
 from sync.outbox import Outbox, OutboxConfig
 from sync.protocol import Ack, Batch, ErrorMessage, Heartbeat, Hello, Rejection
 from tests.support.sync import RawPeer, central_kit, device_kit, signed_batch, start_receiver

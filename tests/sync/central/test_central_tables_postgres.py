@@ -143,7 +143,7 @@ def test_no_slot_is_booked_twice_across_receivers(site):
 
 def test_two_forwarders_on_one_database_share_the_ledger(tmp_path, request):
     from sync.central.forwarder import StoreApplications
-    from sync.central.store import open_store
+    from sync.central.stores import open_store
 
     db = fresh_central_db("postgres", tmp_path, request)
     stores = [open_store(db), open_store(db)]

@@ -198,7 +198,7 @@ def test_a_row_committed_late_with_a_lower_id_is_not_skipped(
     """PostgreSQL with several processing stages can commit id 4 after id 5. The cursor waits
     `settle_s` before passing a row, so the late row is still found (settle_s=0 shows the skip)."""
     from sync.central.forwarder import StoreApplications
-    from sync.central.store import open_store
+    from sync.central.stores import open_store
 
     path = tmp_path / "central.db"
     store = open_store(str(path))

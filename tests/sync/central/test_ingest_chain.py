@@ -11,8 +11,9 @@ import pytest
 import sync.central.store_postgres as store_postgres
 import sync.central.store_sqlite as store_sqlite
 import tests.support.sync as sync_support
-from sync.central.store import StoredRecord, open_store
+from sync.central.store import StoredRecord
 from sync.central.store_schema import MIGRATIONS
+from sync.central.stores import open_store
 from sync.sealing import GENESIS_HASH
 
 central_db = sync_support.central_db  # fixture

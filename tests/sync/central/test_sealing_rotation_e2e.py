@@ -26,7 +26,7 @@ from sync.bundles import BundleStore, sealing_entry, sign_bundle
 from sync.central.processing import Processor
 from sync.central.receiver import Receiver, ReceiverConfig
 from sync.central.receiver_bundles import directory_bundle_source
-from sync.central.store import open_store
+from sync.central.stores import open_store
 from sync.outbox import AnnouncedSealingKey, Outbox, OutboxConfig
 from tests.support.sync import committed, enrolled_agent, wait_until
 

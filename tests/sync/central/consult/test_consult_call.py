@@ -14,7 +14,7 @@ import pytest
 
 from madoguchi.rig.call import CallRig
 from sync.central.consult import ConsultTables
-from sync.central.store import open_store
+from sync.central.stores import open_store
 from tests.support.paths import screenshot_dir
 
 pytestmark = [

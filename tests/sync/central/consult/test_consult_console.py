@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from madoguchi.cli import cli
 from sync.central.consult import ConsultTables
 from sync.central.consult.app import ConsoleConfig, create_app
-from sync.central.store import open_store
+from sync.central.stores import open_store
 from tests.support.consult import ANSWER, OFFER, PASSWORD, add_staff, relay_for
 from tests.support.sync import central_db  # noqa: F401 - fixture
 

@@ -28,7 +28,8 @@ from sync.central.dashboard import aggregate, queries, summaries, today
 from sync.central.dashboard.params import Window
 from sync.central.dashboard.queries import Center
 from sync.central.dashboard.readonly_store import open_readonly
-from sync.central.store import PendingRecord, open_store
+from sync.central.store import PendingRecord
+from sync.central.stores import open_store
 
 pytestmark = pytest.mark.timeout(300)
 
