@@ -1,8 +1,10 @@
 """The kiosk's content: procedures, life events (with yes/no questions and selection rules),
-certificate types, consultation topics and slots, survey reasons, all in seven languages.
+certificate types, consultation topics and slots, survey reasons, FAQ answers and the synonyms
+residents search with, all in seven languages.
 
 `default_catalog()` loads the one shipped in this package; `load_catalog(bytes)` loads a verified
-downlink bundle's payload. `select_procedures(event, answers)` is the pure rules engine.
+downlink bundle's payload. `select_procedures(event, answers)` is the pure rules engine; `SearchIndex(catalog).search(q)`
+is さがす, the offline search over all of it.
 No Kivy, no I/O at import.
 """
 
@@ -16,12 +18,14 @@ from kiosk.catalog._loader import (
 )
 from kiosk.catalog._model import (
     CARD_ITEMS,
+    SEARCH_KINDS,
     Catalog,
     CertificateType,
     Choice,
     Completion,
     CompletionKind,
     ConsultationTopic,
+    Faq,
     FieldKind,
     FieldSource,
     FieldSpec,
@@ -34,6 +38,7 @@ from kiosk.catalog._model import (
     SurveyReason,
     Text,
 )
+from kiosk.catalog._search import MAX_QUERY, SearchHit, SearchIndex
 from kiosk.catalog.errors import (
     CatalogError,
     CatalogReferenceError,
@@ -45,6 +50,8 @@ from kiosk.catalog.rules import due_date, rule_matches, select_procedures
 __all__ = [
     "CARD_ITEMS",
     "FORMAT",
+    "MAX_QUERY",
+    "SEARCH_KINDS",
     "Catalog",
     "CatalogError",
     "CatalogReferenceError",
@@ -54,6 +61,7 @@ __all__ = [
     "Completion",
     "CompletionKind",
     "ConsultationTopic",
+    "Faq",
     "FieldKind",
     "FieldSource",
     "FieldSpec",
@@ -62,6 +70,8 @@ __all__ = [
     "ProcedureDetail",
     "Question",
     "Rule",
+    "SearchHit",
+    "SearchIndex",
     "Slot",
     "SurveyReason",
     "Text",

@@ -36,6 +36,7 @@ from kiosk.catalog._model import (
     SurveyReason,
     Text,
 )
+from kiosk.catalog._search_data import parse_search
 from kiosk.catalog.errors import CatalogError, CatalogReferenceError, CatalogSchemaError
 from madoguchi.core.i18n import LANGUAGES
 
@@ -394,6 +395,13 @@ def parse_catalog(doc: Any) -> Catalog:
         reasons.append(SurveyReason(id=ro.id(), label=ro.text("label")))
         ro.done()
     _unique([r.id for r in reasons], "$.survey_reasons")
+    known = {
+        "life_event": {e.id for e in events},
+        "procedure": {p.id for p in procs},
+        "certificate": {c.id for c in certs},
+        "topic": {t.id for t in topics},
+    }
+    faqs, search_terms = parse_search(o._get("search", None, False), known, _Obj)
     o.done()
     catalog = Catalog(
         version=version,
@@ -404,6 +412,8 @@ def parse_catalog(doc: Any) -> Catalog:
         slots=tuple(slots),
         survey_reasons=tuple(reasons),
         expires=expires,
+        faqs=faqs,
+        search_terms=search_terms,
     )
     _check_references(catalog)
     return catalog

@@ -32,6 +32,7 @@ __all__ = [
     "Completion",
     "CompletionKind",
     "ConsultationTopic",
+    "Faq",
     "FieldKind",
     "FieldSource",
     "FieldSpec",
@@ -231,6 +232,21 @@ class SurveyReason:
     label: Text
 
 
+# What a search hit can be, as "<kind>:<id>" keys of `Catalog.search_terms`.
+SEARCH_KINDS: tuple[str, ...] = ("life_event", "procedure", "certificate", "topic", "faq")
+
+
+@dataclass(frozen=True)
+class Faq:
+    """A short answer the search box can give. `offer` is what a resident whose question needs a
+    person is offered: "staff" (係員を呼ぶ), "consult:<topic id>" (相談する), or None."""
+
+    id: str
+    question: Text
+    answer: Text
+    offer: str | None = None
+
+
 @dataclass(frozen=True)
 class Catalog:
     version: int
@@ -241,6 +257,10 @@ class Catalog:
     slots: tuple[Slot, ...] = ()
     survey_reasons: tuple[SurveyReason, ...] = ()
     expires: str | None = None  # ISO date; the bundle layer enforces it
+    faqs: dict[str, Faq] = field(default_factory=dict)
+    # Synonyms and readings per "<kind>:<id>" (see SEARCH_KINDS), in any language: how residents
+    # name a thing when it is not the catalog's own word (ひっこし, hanko, baby).
+    search_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     extra: dict[str, object] = field(default_factory=dict)
 
     def kiosk_procedures(self) -> list[Procedure]:
