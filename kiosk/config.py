@@ -5,7 +5,8 @@ It points to the device bundle (identity, central keys, printer queues: written 
 reader and CUPS server it uses, the staff PIN hash (its form is checked by `SessionConfig` before
 any device opens; a hash in the signed config bundle's `staff_pins` for this center takes
 precedence), the panel (`[display]`) and the session's
-timeouts (`[session]`: the `SessionConfig` fields in `SESSION_KEYS`). Every key is optional;
+timeouts (`[session]`: the `SessionConfig` fields in `SESSION_KEYS`), the center's queue
+(`[center]`) and how fees are paid (`[payment]`, default: at the counter). Every key is optional;
 unknown keys are refused so a typo is not silently ignored.
 """
 
@@ -68,6 +69,9 @@ class KioskConfig:
     # The center's shared queue (`kiosk.center.config.center_config` checks it); empty: the
     # terminal keeps its own ticket counter.
     center: dict[str, Any] = field(default_factory=dict)
+    # How certificate fees are paid (`kiosk.services.payment_config` checks it); empty: pay at
+    # the counter (a payment slip prints, the certificate is handed over once paid).
+    payment: dict[str, Any] = field(default_factory=dict)
 
 
 def load_kiosk_config(path: Path | None) -> KioskConfig:
@@ -98,9 +102,9 @@ def load_kiosk_config(path: Path | None) -> KioskConfig:
             if bad:
                 raise KioskConfigError(f"{path}: unknown [session] key(s) {', '.join(bad)}")
             values[key] = dict(value)
-        elif key == "center":
+        elif key in ("center", "payment"):
             if not isinstance(value, dict):
-                raise KioskConfigError(f"{path}: [center] must be a table")
+                raise KioskConfigError(f"{path}: [{key}] must be a table")
             values[key] = dict(value)
         else:
             values[key] = str(value)

@@ -26,7 +26,13 @@ from kiosk.config import KioskConfig, bundles_dir
 from kiosk.services._card import CardReaderAdapter, translate_card_error
 from kiosk.services._config_bundle import ConfigBundleView
 from kiosk.services._diagnostics import DiagnosticsAdapter
-from kiosk.services._payment import CounterPayment, TerminalPayment
+from kiosk.services._payment import (
+    CounterPayment,
+    PaymentConfig,
+    TerminalPayment,
+    open_payment,
+    payment_config,
+)
 from kiosk.services._printer import PrinterAdapter
 from kiosk.services._sync import LocalQueueAdapter, OnlineAdapter, OutboxAdapter, StatusAdapter
 from kiosk.session.ports import SessionPorts
@@ -38,11 +44,14 @@ __all__ = [
     "DiagnosticsAdapter",
     "KioskServices",
     "LocalQueueAdapter",
+    "PaymentConfig",
     "OnlineAdapter",
     "OutboxAdapter",
     "PrinterAdapter",
     "StatusAdapter",
     "TerminalPayment",
+    "open_payment",
+    "payment_config",
     "open_services",
     "translate_card_error",
 ]
@@ -72,7 +81,8 @@ class KioskServices:
     _center_server: Any = field(default=None, init=False, repr=False)
     # The signed config bundle's card trust and staff PINs (None: not configured).
     config_bundle: ConfigBundleView | None = None
-    # How fees are paid (CounterPayment, TerminalPayment); None: no payment step.
+    # How fees are paid (CounterPayment, TerminalPayment); None: no payment step (tests,
+    # previews). `open_services` wires `[payment]`, pay at the counter by default (issue 20).
     payment: Any = None
     _printer_adapter: PrinterAdapter | None = field(default=None, init=False, repr=False)
     _watcher: Any = field(default=None, init=False, repr=False)
@@ -190,6 +200,8 @@ def open_services(config: KioskConfig) -> tuple[KioskServices, Any]:
     from sync.localstate import LocalState
     from sync.outbox import AnnouncedSealingKey, Outbox, OutboxConfig
 
+    # Checked before any device opens: a bad [payment] is one clear line, not a half-started kiosk.
+    payment = payment_config(config.payment)
     device = load_device_config(config.bundle)
     outbox = Outbox(
         OutboxConfig(config.outbox),
@@ -212,6 +224,7 @@ def open_services(config: KioskConfig) -> tuple[KioskServices, Any]:
         city_name=device.city or "Madoguchi City",
         center_name=device.center,
         config_bundle=ConfigBundleView(bundles_dir(config), device.catalog_public),
+        payment=open_payment(payment, config.state.with_name("payment-incidents.jsonl")),
     )
     if config.center:
         from kiosk.center.config import center_config

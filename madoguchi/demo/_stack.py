@@ -148,6 +148,9 @@ class DemoStack:
         self.central: ManagedProcess | None = None
         self.agent: ManagedProcess | None = None
         self.residents: _DemoResidents | None = None
+        # The city's cashless terminal, simulated (approves): the kiosk's default is to pay at
+        # the counter, so the demo configures a terminal to show a certificate printed once paid.
+        self.payment_terminal = None
         self.endpoint = ""
         self.prints = _PrintSaver(self.paths.prints)
 
@@ -330,6 +333,9 @@ class DemoStack:
             f'cups_server = "{self.cups.socket_path}"',
             f'staff_pin_hash = "{staff_pin_hash}"',
         ]
+        if self.payment_terminal is not None:  # else: pay at the counter, the kiosk's default
+            t = self.payment_terminal
+            lines += ["[payment]", 'method = "terminal"', f'host = "{t.host}"', f"port = {t.port}"]
         p.kiosk_config.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return p.kiosk_config
 
@@ -340,6 +346,9 @@ class DemoStack:
         self._start_printers()
         self._start_central()
         self._start_agent()
+        from devices.payment import PaymentTerminalSimulator
+
+        self.payment_terminal = PaymentTerminalSimulator().start()
         return self
 
     def stop(self) -> None:
@@ -347,6 +356,9 @@ class DemoStack:
             if process is not None:
                 process.stop()
         self.agent = self.central = None
+        if self.payment_terminal is not None:
+            self.payment_terminal.stop()
+            self.payment_terminal = None
         if self.residents is not None:
             self.residents.stop()
             self.residents = None
