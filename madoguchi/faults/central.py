@@ -7,7 +7,12 @@ cut ending it first when `--cut-at` is given (it prints its op count on a normal
 `run_central_cuts` drives it: terminals in this process (real outboxes and agents, acked bodies
 pruned at once, so a record the central side lost after its ack is gone for good) submit while
 the central process runs; after each cut the store's images are put in place, the checker judges
-every receipt, and the next central process is the restart. `run_postgres_kills` does the same
+every receipt, and the next central process is the restart. The cuts run in series (50 by
+default), each on a fresh store with fresh terminals and ending with a drain and a final check,
+so a check costs the same at the 1,000th cut as at the first (one store for all the cuts made
+the run quadratic: every check reads and opens every record stored so far). A central process
+that never becomes ready (not a cut: e.g. a broken import) is a failed start, and three end
+the run. `run_postgres_kills` does the same
 with the receiver in this process and PostgreSQL (fsync on) stopped with `-m immediate` at random
 moments of the traffic, then started again on the same data directory.
 
@@ -32,6 +37,7 @@ from pathlib import Path
 __all__ = ["main", "run_central_cuts", "run_postgres_kills"]
 
 _PROCESS_TIMEOUT_S = 120.0
+_MAX_FAILED_STARTS = 3  # central processes that never became ready before a run gives up
 
 
 def main(argv=None) -> int:
@@ -171,22 +177,98 @@ def run_central_cuts(
     points: int,
     terminals: int = 2,
     records_per_point: int = 30,
+    points_per_series: int = 50,
     seed: int = 23,
     progress: Path | None = None,
 ) -> dict:
-    """Cut the central process's power `points` times (SQLite store); see the module doc."""
+    """Cut the central process's power `points` times (SQLite store); see the module doc.
+
+    The points run in series of `points_per_series`, each on a fresh store with fresh
+    terminals: the checker reads the whole store after every cut, so one store for all the
+    points would make the run quadratic in the records (the last checks of 1,000 points on one
+    store read ~20,000 records each)."""
+    workdir = Path(workdir)
+    rng = random.Random(seed)
+    report = {
+        "points": 0,
+        "runs_without_cut": 0,
+        "failed_starts": 0,
+        "failed_checks": 0,
+        "failures": [],
+    }
+    totals = Counter()
+    threads: Counter = Counter()
+    restart_s: list[float] = []
+    drain_s: list[float] = []
+    drained = True
+    series = 0
+    while report["points"] < points and series < points:  # bounded: a series cuts >= 1 point
+        if report["failed_starts"] >= _MAX_FAILED_STARTS:
+            break  # the central process does not start (e.g. a broken import): stop, say so
+        verdict, ok = _central_series(
+            workdir / f"series-{series:03d}",
+            rng,
+            min(points_per_series, points - report["points"]),
+            terminals,
+            records_per_point,
+            report,
+            threads,
+            restart_s,
+            drain_s,
+        )
+        drained = drained and ok
+        for key in ("receipts", "stored", "lost", "duplicated", "altered", "pending"):
+            totals[key] += getattr(verdict, key)
+        totals["unreceipted_rows"] += verdict.unreceipted_rows
+        if not verdict.ok:
+            report["failures"].append({"series": series, "final": True, **verdict.as_dict()})
+        series += 1
+        if progress is not None:
+            Path(progress).write_text(json.dumps({**report, **totals, "phases": dict(threads)}))
+    bad = totals["lost"] + totals["duplicated"] + totals["altered"] + totals["pending"]
+    report.update(
+        series=series,
+        receipts=totals["receipts"],
+        stored=totals["stored"],
+        lost=totals["lost"],
+        duplicated=totals["duplicated"],
+        altered=totals["altered"],
+        not_drained=totals["pending"],
+        unreceipted_rows=totals["unreceipted_rows"],
+        drained=drained,
+        phases=dict(threads),
+        ready_after_cut_s=_summary(restart_s),
+        final_drain_s=_summary(drain_s),
+        ok=bad == 0
+        and drained
+        and report["failed_checks"] == report["failed_starts"] == 0
+        and report["failures"] == [],
+    )
+    report["failures"] = report["failures"][:10]
+    return report
+
+
+def _central_series(
+    workdir: Path,
+    rng: random.Random,
+    points: int,
+    terminals: int,
+    records_per_point: int,
+    report: dict,
+    threads: Counter,
+    restart_s: list[float],
+    drain_s: list[float],
+):
+    """One store, `points` cuts of its central process, then a drain and the final verdict.
+    Returns (final verdict, drained)."""
     from madoguchi.faults.powercut import CUT_EXIT_CODE, restore_images
     from madoguchi.faults.workload import wait_for
 
-    workdir = Path(workdir)
-    rng = random.Random(seed)
     store_dir = workdir / "store"
     store_dir.mkdir(parents=True)
     images = workdir / "cut-images"
     central, receipts, terms = _setup(workdir, terminals, str(store_dir / "central.db"))
-    report = {"points": 0, "runs_without_cut": 0, "failed_checks": 0, "failures": []}
-    threads: Counter = Counter()
-    restart_s: list[float] = []
+    goal = report["points"] + points
     try:
         calib = _CentralProcess(central, workdir, image_dir=images)
         _traffic(terms, receipts, rng, records_per_point)
@@ -194,7 +276,9 @@ def run_central_cuts(
         _, info = calib.stop()
         ops = max(1, int(info.get("ops") or 1))
         attempts = 0
-        while report["points"] < points and attempts < 3 * points:  # bounded
+        while report["points"] < goal and attempts < 3 * points:  # bounded
+            if report["failed_starts"] >= _MAX_FAILED_STARTS:
+                break
             attempts += 1
             proc = _CentralProcess(
                 central,
@@ -207,6 +291,11 @@ def run_central_cuts(
             if proc.running():
                 wait_for(lambda p=proc: not p.running() or _drained(terms), 10)
             code, _ = proc.stop()
+            if not proc.ready and code != CUT_EXIT_CODE:
+                # it never served: not a point without a cut but a central that cannot start
+                report["failed_starts"] += 1
+                report["failures"].append({"series": workdir.name, "start_exit": code})
+                continue
             if code != CUT_EXIT_CODE:
                 report["runs_without_cut"] += 1
                 continue
@@ -216,33 +305,18 @@ def run_central_cuts(
             verdict = _judge(workdir, central, terms, final=False)
             if not verdict.ok:
                 report["failed_checks"] += 1
-                report["failures"].append(verdict.as_dict())
-            restart_s.append(proc.ready_s)
-            if progress is not None and report["points"] % 50 == 0:
-                Path(progress).write_text(json.dumps({**report, "phases": dict(threads)}))
+                report["failures"].append({"series": workdir.name, **verdict.as_dict()})
+            if proc.ready:  # (a cut may fall in the start itself: the recovery)
+                restart_s.append(proc.ready_s)
         final = _CentralProcess(central, workdir)
         started = time.monotonic()
         drained = wait_for(lambda: _drained(terms), 120)
-        report["final_drain_s"] = round(time.monotonic() - started, 3)
+        drain_s.append(time.monotonic() - started)
         final.stop()
     finally:
         for t in terms:
             t.close()
-    verdict = _judge(workdir, central, terms, final=True)
-    report.update(
-        receipts=verdict.receipts,
-        stored=verdict.stored,
-        lost=verdict.lost,
-        duplicated=verdict.duplicated,
-        altered=verdict.altered,
-        not_drained=verdict.pending,
-        drained=drained,
-        phases=dict(threads),
-        ready_after_cut_s=_summary(restart_s),
-        ok=verdict.ok and drained and report["failed_checks"] == 0,
-    )
-    report["failures"] = report["failures"][:10]
-    return report
+    return _judge(workdir, central, terms, final=True), drained
 
 
 def _summary(xs: list[float]) -> dict | None:
