@@ -1,8 +1,11 @@
 """The Kivy application: wires a `KioskSession` to the screens, it decides nothing.
 
 Invariants:
-- Every resident action becomes one session intent (`KioskApp.intent`); every change the session
-  reports is rendered on Kivy's clock (`kivy_scheduler`), never on a device thread.
+- Every resident action is one call of a typed flow method of the session (`session.flows`,
+  made by the screen that was tapped, `KScreen.act`), then one render; every change the session
+  reports by itself is rendered on Kivy's clock (`kivy_scheduler`), never on a device thread.
+- The app builds the frame with what the screens need (the session, the screen classes, itself
+  as their host for texts and rendering): no screen looks for the running app.
 - The app cannot be left from the touch screen or a keyboard: ESC, Alt+F4, the back key and the
   window's close request are swallowed. Only staff mode (`KioskApp.staff_exit`) or the service
   manager (SIGTERM) stops it.
@@ -131,11 +134,11 @@ class KioskApp(App):
     # -- wiring ---------------------------------------------------------------------------------
     def build(self):
         from kiosk.fonts import register_fonts
-        from kiosk.ui import KioskRoot, load_base_kv
+        from kiosk.ui import SCREENS, KioskRoot, load_base_kv
 
         register_fonts()
         load_base_kv()
-        self.root_widget = KioskRoot(kiosk_app=self)
+        self.root_widget = KioskRoot(kiosk_app=self, session=self.session, screens=SCREENS)
         self.install_guards()
         add = getattr(self.session, "add_observer", None)
         if add is not None:
@@ -212,14 +215,7 @@ class KioskApp(App):
         self._render_pending = True
         Clock.schedule_once(lambda _dt: self.render())
 
-    # -- intents and rendering --------------------------------------------------------------
-    def intent(self, name: str, *args: Any) -> Any:
-        """Forward one resident action to the session; the session decides what happens."""
-        method = getattr(self.session, name)
-        result = method(*args)
-        self.render()
-        return result
-
+    # -- rendering --------------------------------------------------------------------------
     def render(self) -> None:
         self._render_pending = False
         if self.root_widget is None:

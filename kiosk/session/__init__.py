@@ -1,6 +1,7 @@
 """Kiosk session logic: the resident's journey as plain Python (never imports Kivy).
 
-`KioskSession` is the state machine the UI drives; `ports` are the interfaces to devices and
+`KioskSession` is the state machine the UI drives, through its typed `flows` (visit, card,
+forms, certificates, services, staff: `kiosk.session.flows`); `ports` are the interfaces to devices and
 sync that it needs (adapted from the real ones in `kiosk.services`); `steps` are the screens,
 notices and result values the UI renders. Clocks, the worker and randomness are injected so tests
 run the whole journey fast and deterministically.
@@ -8,6 +9,15 @@ run the whole journey fast and deterministically.
 
 from kiosk.session.config import SessionConfig, hash_staff_pin, verify_staff_pin
 from kiosk.session.errors import SessionConfigError, SessionError
+from kiosk.session.flows import (
+    CardFlow,
+    CertificatesFlow,
+    Flows,
+    FormsFlow,
+    ServicesFlow,
+    StaffFlow,
+    VisitFlow,
+)
 from kiosk.session.forms import Form, FormValue, validate_value
 from kiosk.session.ports import (
     AgentInfo,
@@ -75,7 +85,14 @@ __all__ = [
     "CardData",
     "CardHandle",
     "CardPort",
+    "CardFlow",
     "CardPurpose",
+    "CertificatesFlow",
+    "Flows",
+    "FormsFlow",
+    "ServicesFlow",
+    "StaffFlow",
+    "VisitFlow",
     "CertificateOrder",
     "ChecklistItem",
     "ItemState",

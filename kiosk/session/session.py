@@ -14,7 +14,8 @@ Public state (read-only for the UI): `step` (`Step`), `notice` (`Notice | None`)
 `shelter_mode`, `called_ticket`, `queue_waiting`, `assisted`, `diagnostics` (`Diagnostics | None`),
 `diagnostics_refreshing`, `catalog`.
 
-Intents: see the methods of `_SessionCore`, `_EventFlow`, `_CardFlow`, `_ServiceFlow` and `_StaffFlow` (choose_language,
+The UI calls the intents through `session.flows` (visit, card, forms, certificates, services,
+staff: `kiosk.session.flows`). Intents: see the methods of `_SessionCore`, `_EventFlow`, `_CardFlow`, `_ServiceFlow` and `_StaffFlow` (choose_language,
 set_text_scale, set_high_contrast, toggle_voice, open_life_events, choose_life_event, answer,
 print_checklist, set_event_date, shift_event_date, return_to_checklist, open_procedures, choose_procedure, start_procedure, card_inserted,
 card_removed, submit_pin, correct_field, confirm, open_certificates, choose_certificate,
@@ -32,10 +33,19 @@ from kiosk.session._events import _EventFlow
 from kiosk.session._services import _ServiceFlow
 from kiosk.session._staff import _StaffFlow
 from kiosk.session._staff_call import _StaffCallFlow
+from kiosk.session.flows import Flows
 
 __all__ = ["KioskSession"]
 
 
 class KioskSession(_StaffCallFlow, _EventFlow, _CardFlow, _ServiceFlow, _StaffFlow):
     """One kiosk's session: construct with `(catalog, ports, config, *, clock, wall_clock,
-    worker, random_bytes)`; see the module docstring for state and intents."""
+    worker, random_bytes)`; see the module docstring for state and intents. The UI reaches
+    the intents through `flows` (typed, one responsibility each: `kiosk.session.flows`)."""
+
+    @property
+    def flows(self) -> Flows:
+        flows = self.__dict__.get("_flows")
+        if flows is None:
+            flows = self.__dict__["_flows"] = Flows.of(self)
+        return flows

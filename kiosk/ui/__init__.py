@@ -4,7 +4,11 @@ Invariants:
 - One screen per session `Step` (`SCREENS`); a screen's kv file is loaded the first time the step
   is shown, from a path built from this package's `__file__`, never the working directory.
 - `KioskRoot.render(state)` is the only way the screens change: it picks the step's screen and
-  hands it the state. Screens call back only through `app.intent(...)`.
+  hands it the state. A tap calls one typed method of the session's flows through the screen
+  (`KScreen.act(screen.flows.forms.confirm)`), never an intent named by a string.
+- Screens get what they need when they are built (`host`: the app, `session`), handed down by
+  `KioskRoot`, which is handed the screen classes (`SCREENS`) by the app: the frame imports no
+  screen, and no screen asks Kivy for the running app.
 - Whenever the screen changes, the screen being left is cleared (`KScreen.clear`), so cached
   screens hold no personal data once the session has moved on (and after the wipe, nothing does).
 - Every tappable widget has a `kid`; `KioskRoot.find(kid)` finds it on the current screen or in

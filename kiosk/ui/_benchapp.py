@@ -102,7 +102,7 @@ def kiosk_child(
     from kiosk.catalog import default_catalog
     from kiosk.services import KioskServices
     from kiosk.session import KioskSession, SessionConfig
-    from kiosk.ui._walk import mount
+    from kiosk.ui.walk import mount
     from sync.localstate import LocalState
     from sync.outbox import Outbox, OutboxConfig
 

@@ -1,14 +1,25 @@
-"""The frame around the screens (status bar, notice banner, screen manager) and tree helpers."""
+"""The frame around the screens (status bar, notice banner, screen manager).
+
+Invariants: the frame imports no screen: the screen classes (`screens`, one per step) and what
+each screen needs (the app as its host for texts and rendering, the session it shows and its
+typed `flows`) are handed to `KioskRoot` by the app that builds it, and passed on to every screen
+it creates. A tap in the frame (call staff) calls a typed flow method through `act`, which
+renders at once, as a screen's tap does.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from kivy.lang import Builder
 from kivy.properties import ObjectProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
+
+from kiosk.ui._tree import iter_widgets, text_of
+
+__all__ = ["KioskRoot", "NOTICE_TEXT", "iter_widgets", "load_base_kv", "load_kv", "text_of"]
 
 _HERE = Path(__file__).resolve().parent
 _loaded: set[str] = set()
@@ -36,6 +47,11 @@ NOTICE_TEXT = {
     "invalid_value": "Please check this entry.",
     "missing_values": "Some entries are missing.",
     "outbox_full": "This terminal cannot accept applications now. Please ask the staff.",
+    "disk_full": (
+        "Sorry, this terminal cannot take new applications right now because its storage is "
+        "full. Anything you already submitted is safe. Please call a staff member, or go to "
+        "the counter."
+    ),
     "printer_failed": "The printer could not print. The staff will print it for you later.",
     "checklist_printed": "The list was printed.",
     "offline_queued": "Offline: your request was saved and will be sent later.",
@@ -81,28 +97,12 @@ def load_base_kv() -> None:
     load_kv("root")
 
 
-def iter_widgets(widget) -> Iterator[Any]:
-    """The widget and every descendant (depth first)."""
-    stack = [widget]
-    while stack:
-        w = stack.pop()
-        yield w
-        stack.extend(w.children)
-        stack.extend(getattr(w, "stash", ()))  # a hidden Panel's children
-
-
-def text_of(widget) -> str:
-    """Every piece of text a widget holds (label text, keyboard buffers)."""
-    parts = []
-    for attr in ("text", "value", "hint_text"):
-        v = getattr(widget, attr, None)
-        if isinstance(v, str) and v:
-            parts.append(v)
-    return "\n".join(parts)
-
-
 class KioskRoot(FloatLayout):
+    """`KioskRoot(kiosk_app=app, session=session, screens=SCREENS)`: `session` is what the
+    screens show and act on (`session.flows`), `screens` maps a step to its screen class."""
+
     kiosk_app = ObjectProperty(None, allownone=True)
+    session = ObjectProperty(None, allownone=True)
     network_text = StringProperty("")
     network_style = StringProperty("status_ok")
     printer_text = StringProperty("")
@@ -115,9 +115,22 @@ class KioskRoot(FloatLayout):
     # process memory under llvmpipe) while the usual back-and-forth stays instant.
     max_cached_screens = 6
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, screens: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._screen_classes: Mapping[str, Any] = screens or {}
         self._screens: dict[str, Any] = {}  # in least-recently-shown order
+
+    @property
+    def flows(self) -> Any:
+        """The session's typed flows (`kiosk.session.Flows`): what kv taps call."""
+        return self.session.flows
+
+    def act(self, intent: Callable[..., Any], *args: Any) -> Any:
+        """A tap: call one typed flow method, then render at once (never a frame late)."""
+        result = intent(*args)
+        if self.kiosk_app is not None:
+            self.kiosk_app.render()
+        return result
 
     # -- screens ------------------------------------------------------------------------------
     @property
@@ -128,13 +141,13 @@ class KioskRoot(FloatLayout):
         """The screen for a step, created (and its kv loaded) on first use."""
         screen = self._screens.get(step)
         if screen is None:
-            from kiosk.ui.screens import SCREENS
-
-            if step not in SCREENS:  # a step this UI does not know: never crash the kiosk
+            if step not in self._screen_classes:  # a step this UI does not know: never crash
+                if step == "service_error":
+                    raise KeyError("no service_error screen: KioskRoot needs its screens")
                 return self.screen("service_error")
-            cls = SCREENS[step]
+            cls = self._screen_classes[step]
             load_kv(f"screens/{step}")
-            screen = cls(name=step)
+            screen = cls(name=step, host=self.kiosk_app, session=self.session)
             self._screens[step] = screen
             self.sm.add_widget(screen)
         return screen

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 
 from kiosk.catalog import default_catalog
+from kiosk.errors import KioskError
 from kiosk.session import KioskSession, SessionConfig, Step
 
 DEMO_PIN = "1234"  # the simulated card's PINs (devices/card/simulator/profiles/ordinary.toml)
@@ -32,8 +33,9 @@ _MOVING_IN_ANSWERS = {
 }
 
 
-class JourneyError(RuntimeError):
-    """The scripted visit did not reach the step it expected."""
+class JourneyError(KioskError):
+    """The scripted visit did not reach the step it expected. A `KioskError`: `madoguchi demo`
+    reports it as one line and exit code 1, never a traceback."""
 
 
 class _UiThread:

@@ -1,5 +1,6 @@
 """Thin screen classes, one per session step. They copy what the session shows into widgets and
-turn taps into `app.intent(...)`; layout lives in `screens/<step>.kv`.
+turn taps into calls of the session's typed flows (`act(self.flows.visit.back)`); layout lives
+in `screens/<step>.kv`. Each is built by `KioskRoot` with its `host` (the app) and `session`.
 
 Invariants: a screen never decides what happens next; it keeps no resident data after `clear()`
 (labels marked `personal`, keyboard buffers and dynamically built rows are emptied); the only

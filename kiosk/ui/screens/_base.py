@@ -1,28 +1,61 @@
-"""The base of every screen: `KScreen` (render, clear, guidance, filling rows) and the two
-helpers screens use to reach the running app and to turn a tap into a session intent."""
+"""The base of every screen: `KScreen` (render, clear, guidance, filling rows, acting).
+
+Invariants: a screen gets what it needs at construction (`host`: the app, for texts, sizes and
+rendering; `session`: the state it shows, whose typed `flows` its taps call) and never looks
+for a running app. A tap is `act(flow_method, *args)`: one typed call, then one render.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
-from kivy.app import App
 from kivy.uix.screenmanager import Screen
 
-from kiosk.ui._root import iter_widgets
+from kiosk.ui._tree import iter_widgets
 from kiosk.ui.widgets import KButton, Keyboard, KLabel
 
-__all__ = ["KScreen"]
+__all__ = ["KScreen", "ScreenHost"]
 
 
-def _app():
-    return App.get_running_app()
+class ScreenHost(Protocol):
+    """What a screen needs of the app around it (`kiosk.app.KioskApp` is one)."""
+
+    target: float
+
+    def tr(self, msgid: str, *_bindings: Any, **values: Any) -> str: ...
+
+    def render(self) -> None: ...
 
 
 class KScreen(Screen):
     """Base: `render(session)`, `clear()`, `guidance()` (fixed text voice guidance reads)."""
 
     GUIDANCE = ""
+
+    def __init__(self, *, host: ScreenHost, session: Any, **kwargs: Any) -> None:
+        # Set before Screen.__init__: the kv rule applied there may read them.
+        self.host = host
+        self.session = session
+        super().__init__(**kwargs)
+
+    @property
+    def flows(self) -> Any:
+        """The session's typed flows (`kiosk.session.Flows`)."""
+        return self.session.flows
+
+    def tr(self, msgid: str, **values: Any) -> str:
+        return self.host.tr(msgid, **values)
+
+    def act(self, intent: Callable[..., Any], *args: Any) -> Any:
+        """A tap: call one typed flow method (e.g. `self.flows.forms.confirm`), then render."""
+        result = intent(*args)
+        self.host.render()
+        return result
+
+    def tap(self, intent: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+        """The action of a row built in Python (`fill`): `act(intent, *args)` when tapped."""
+        return lambda: self.act(intent, *args)
 
     def render(self, s: Any) -> None:
         pass
@@ -37,7 +70,7 @@ class KScreen(Screen):
                 w.clear_widgets()
 
     def guidance(self) -> str:
-        return _app().tr(self.GUIDANCE) if self.GUIDANCE else ""
+        return self.tr(self.GUIDANCE) if self.GUIDANCE else ""
 
     # helpers for the Python side of rendering
     def fill(
@@ -80,7 +113,3 @@ class KScreen(Screen):
 
 def _tapped(button: Any) -> None:
     button.on_tap()  # set by `KScreen.fill`: the row's current action
-
-
-def _intent(name: str, *args: Any) -> Callable[[], Any]:
-    return lambda: _app().intent(name, *args)

@@ -8,7 +8,7 @@ from typing import Any
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
-from kiosk.ui.screens._base import KScreen, _app
+from kiosk.ui.screens._base import KScreen
 from kiosk.ui.screens._household import date_words
 from kiosk.ui.widgets import (
     KanaKeyboard,
@@ -20,13 +20,13 @@ from kiosk.ui.widgets import (
 )
 
 
-def _same_height(*row: Any) -> None:
+def _same_height(target: float, *row: Any) -> None:
     """One form row: every cell as tall as the tallest, so label, value and button line up
     (each label draws its text centred in its own height)."""
 
     def align(*_args: Any) -> None:
         # never below a touch target: the row holds the Correct button
-        height = max(_app().target, *(w.texture_size[1] + dp(16) for w in row))
+        height = max(target, *(w.texture_size[1] + dp(16) for w in row))
         for w in row:
             w.height = height
 
@@ -72,7 +72,7 @@ class PinEntryScreen(KScreen):
     def submit(self, value: str) -> None:
         pin, self.ids.pin.value = value, ""
         if pin:
-            _app().intent("submit_pin", pin)
+            self.act(self.flows.card.submit_pin, pin)
 
 
 class BusyScreen(KScreen):
@@ -134,18 +134,18 @@ class FormConfirmScreen(KScreen):
         for fv in form.values:
             name = self.t(s, fv.spec.label)
             if fv.spec.required:  # marked in words on every required row, never by colour alone
-                name = f"{name} {_app().tr('(required)')}"
+                name = f"{name} {self.tr('(required)')}"
             label = KLabel(text=name, style="muted", role="small")
             shown = self._shown(s, fv)
             value = KLabel(
                 kid=f"value_{fv.name}", text=shown, style="field", filled=True, personal=True
             )
-            fix = KButton(kid=f"fix_{fv.name}", text=_app().tr("Correct"), style="secondary")
+            fix = KButton(kid=f"fix_{fv.name}", text=self.tr("Correct"), style="secondary")
             fix.bind(on_release=lambda _b, name=fv.name: self.edit(name))
             container.add_widget(label)
             container.add_widget(value)
             container.add_widget(fix)
-            _same_height(label, value, fix)
+            _same_height(self.host.target, label, value, fix)
         self._go_to_missing(s)
 
     def _go_to_missing(self, s: Any) -> None:
@@ -161,9 +161,9 @@ class FormConfirmScreen(KScreen):
     def _shown(self, s: Any, fv: Any) -> str:
         if str(fv.spec.kind) == "sex":
             return {
-                "1": _app().tr("Male"),
-                "2": _app().tr("Female"),
-                "9": _app().tr("Not stated"),
+                "1": self.tr("Male"),
+                "2": self.tr("Female"),
+                "9": self.tr("Not stated"),
             }.get(fv.value, fv.value)
         if str(fv.spec.kind) == "date" and fv.value:
             return date_words(fv.value, s.language)  # 2026年12月3日, not 2026-12-03
@@ -209,7 +209,7 @@ class FormConfirmScreen(KScreen):
 
     # -- editing a field --------------------------------------------------------------------------
     def edit(self, name: str) -> None:
-        s = _app().session
+        s = self.session
         fv = s.form.field(name) if s.form else None
         if fv is None:
             return
@@ -234,14 +234,14 @@ class FormConfirmScreen(KScreen):
 
     def commit(self, value: str) -> None:
         name, self.editing = self.editing, ""
-        s = _app().session
+        s = self.session
         fv = s.form.field(name) if s.form and name else None
         if fv is not None and str(fv.spec.kind) == "date" and len(value) == 8 and value.isdigit():
             value = f"{value[:4]}-{value[4:6]}-{value[6:]}"  # typed as digits, shown as a date
         self._clear_keyboards()
         self.ids.choices.clear_widgets()
         if name:
-            _app().intent("correct_field", name, value)
+            self.act(self.flows.forms.correct_field, name, value)
 
     def cancel_edit(self) -> None:
         self.editing = ""
@@ -254,10 +254,10 @@ class FormConfirmScreen(KScreen):
         super().clear()
 
 
-def take_card_text(s: Any) -> str:
+def take_card_text(app: Any, s: Any) -> str:
     """「カードをお取りください」 while a card is in the reader after a service ('' once the
     card-removed event came: the screens keep the space)."""
-    return _app().tr("Please take your card.") if s.card_present else " "
+    return app.tr("Please take your card.") if s.card_present else " "
 
 
 def list_separator(language: str) -> str:
@@ -290,7 +290,7 @@ class DoneScreen(KScreen):
     in_life_event = BooleanProperty(False)
 
     def render(self, s: Any) -> None:
-        app = _app()
+        app = self.host
         self.ids.reference.text = s.reference or ""
         self.ids.receipt.text = app.tr(
             "Please take your receipt." if s.receipt_printed
@@ -298,9 +298,9 @@ class DoneScreen(KScreen):
         )  # fmt: skip
         self.ids.where_next.text = where_next_lines(
             app,
-            s.where_next(),
+            self.flows.visit.where_next(),
             "This procedure is complete. You do not need to go to a counter.",
             list_separator(s.language),
         )
         self.in_life_event = s.life_event is not None
-        self.ids.take_card.text = take_card_text(s)
+        self.ids.take_card.text = take_card_text(app, s)

@@ -1,7 +1,7 @@
 """The checklist's household editor: add a member of the household in three short questions, one
 per screen part (name in katakana, birth date, relation), each with its progress, its field name
 and an example. Presentation only: the answers are held as typed until the last question, then
-sent as one `add_household_member` intent; the session validates and names a bad field.
+sent as one `flows.visit.add_household_member` call; the session validates and names a bad field.
 
 Invariants: the typed kana and digits live only in the keyboards and two presentation strings,
 all emptied by `cancel_member` and by `clear()` (leaving the screen); nothing is logged.
@@ -13,7 +13,6 @@ from typing import Any
 
 from kivy.properties import StringProperty
 
-from kiosk.ui.screens._base import _app
 from kiosk.ui.widgets import KanaKeyboard, Keyboard, NumericKeyboard
 
 _STEPS = ("kana", "birth", "relation")
@@ -50,7 +49,8 @@ def date_words(value: str, language: str) -> str:
 
 
 class HouseholdEditorMixin:
-    """Mixed into `ChecklistScreen` (whose kv has the `member_*` parts and keyboard slots)."""
+    """Mixed into `ChecklistScreen` (whose kv has the `member_*` parts and keyboard slots;
+    `KScreen` gives it `host`, `session`, `flows` and `act`)."""
 
     member_step = StringProperty("")  # '' (the list), 'kana', 'birth', 'relation'
     member_title = StringProperty("")
@@ -71,7 +71,7 @@ class HouseholdEditorMixin:
         kbs = self.__dict__.get("_member_kbs", {})
         kb = kbs.get(self.member_step)
         value = kb.value if kb is not None else ""
-        lang = _app().session.language
+        lang = self.session.language
         self.member_text = date_words(value, lang) if self.member_step == "birth" else value
 
     def start_member(self) -> None:
@@ -79,7 +79,7 @@ class HouseholdEditorMixin:
         self._member_show("kana")
 
     def _member_show(self, step: str) -> None:
-        app = _app()
+        app = self.host
         n = _STEPS.index(step) + 1
         field, hint = {
             "kana": (app.tr("Name in katakana"), app.tr("Example: ヤマダ タロウ")),
@@ -124,7 +124,7 @@ class HouseholdEditorMixin:
         elif step == "relation":
             kana, birth = answers.get("kana", ""), answers.get("birth", "")
             self.cancel_member()
-            _app().intent("add_household_member", kana, birth, value)
+            self.act(self.flows.visit.add_household_member, kana, birth, value)
 
     def cancel_member(self) -> None:
         for kb in self.__dict__.get("_member_kbs", {}).values():
@@ -136,7 +136,7 @@ class HouseholdEditorMixin:
 
     def member_rows(self, s: Any) -> list[tuple[str, str, str, Any]]:
         """The members added so far, one label each (personal: dropped when the screen clears)."""
-        app = _app()
+        app = self.host
         words = relation_words(app)
         return [
             (f"member_{i}", app.tr("Household member: {name}, born {date}, {relation}",

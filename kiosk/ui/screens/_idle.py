@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiosk.ui.screens._base import KScreen, _app
+from kiosk.ui.screens._base import KScreen
 
 
 class StillThereScreen(KScreen):
@@ -15,4 +15,4 @@ class StillThereScreen(KScreen):
 
     def render(self, s: Any) -> None:
         seconds = int(getattr(s, "still_there_seconds_left", 0))
-        self.ids.countdown.text = _app().tr("Erased in {seconds} seconds", seconds=seconds)
+        self.ids.countdown.text = self.tr("Erased in {seconds} seconds", seconds=seconds)

@@ -7,12 +7,12 @@ from typing import Any
 
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
-from kiosk.ui.screens._base import KScreen, _app, _intent
+from kiosk.ui.screens._base import KScreen
 
 
 class CertificateChooseScreen(KScreen):
     GUIDANCE = "Choose the certificate, the number of copies and the purpose."
-    cert_id = StringProperty("")  # presentation only until "continue" sends one intent
+    cert_id = StringProperty("")  # presentation only until "continue" makes one call
     copies = NumericProperty(1)
     purpose = StringProperty("")
     has_options = BooleanProperty(False)
@@ -36,8 +36,8 @@ class CertificateChooseScreen(KScreen):
             self.cert_id = next(iter(certs), "")
         # The fee beside each certificate (per copy), the total by the confirm button.
         self.fill(self.ids.types, [(f"cert_{c.id}",
-                                    _app().tr("{name}: {fee} yen per copy", name=self.t(s, c.name),
-                                              fee=f"{c.fee_yen:,}"),
+                                    self.tr("{name}: {fee} yen per copy", name=self.t(s, c.name),
+                                            fee=f"{c.fee_yen:,}"),
                                     "selected" if c.id == self.cert_id else "choice",
                                     lambda cid=c.id: self.pick(cid)) for c in certs.values()],
                   personal=False)  # fmt: skip
@@ -51,14 +51,14 @@ class CertificateChooseScreen(KScreen):
                   personal=False)  # fmt: skip
         self._render_options()
         fee = cert.fee_yen * int(self.copies) if cert else 0
-        self.ids.fee.text = _app().tr("Total: {fee} yen", fee=f"{fee:,}")
-        if s.certificate_printers_missing():  # marked before the card step
-            self.ids.fee.text = "\n".join((_app().tr(
+        self.ids.fee.text = self.tr("Total: {fee} yen", fee=f"{fee:,}")
+        if self.flows.certificates.printers_missing():  # marked before the card step
+            self.ids.fee.text = "\n".join((self.tr(
                 "Certificates cannot be printed here now: the printer is not working."),
                 self.ids.fee.text))  # fmt: skip
 
     def _render_options(self) -> None:
-        app = _app()
+        app = self.host
         self.has_options = self.cert_id in self.OPTION_TYPES
         if not self.has_options:
             self.options = {}
@@ -80,27 +80,31 @@ class CertificateChooseScreen(KScreen):
 
     def set_option(self, key: str, value: Any) -> None:
         self.options = {**self.options, key: value}
-        self.render(_app().session)
+        self.render(self.session)
 
     def pick(self, cid: str) -> None:
         self.cert_id, self.copies, self.purpose = cid, 1, ""
         self.options = {}
-        self.render(_app().session)
+        self.render(self.session)
 
     def pick_purpose(self, pid: str) -> None:
         self.purpose = pid
-        self.render(_app().session)
+        self.render(self.session)
 
     def set_copies(self, n: int) -> None:
-        s = _app().session
+        s = self.session
         cert = s.catalog.certificates.get(self.cert_id)
         self.copies = max(1, min(int(n), cert.max_copies if cert else 1))
         self.render(s)
 
     def submit(self) -> None:
         options = {k: v for k, v in self.options.items() if v} or None
-        _app().intent(
-            "choose_certificate", self.cert_id, int(self.copies), self.purpose or None, options
+        self.act(
+            self.flows.certificates.choose,
+            self.cert_id,
+            int(self.copies),
+            self.purpose or None,
+            options,
         )
 
     def clear(self) -> None:
@@ -117,10 +121,11 @@ class ClaimSlipScreen(KScreen):
     GUIDANCE = "Your request was saved. Please take the claim slip."
 
     def render(self, s: Any) -> None:
-        app = _app()
+        app = self.host
         self.ids.reference.text = s.reference or ""
         cert = s.certificate
-        where = s.certificate_where_next(cert.certificate_id) if cert is not None else {}
+        certificates = self.flows.certificates
+        where = certificates.where_next(cert.certificate_id) if cert is not None else {}
         lines = []
         if where.get("office"):
             lines.append(app.tr("Collect at: {office}", office=where["office"]))
@@ -140,7 +145,8 @@ class BookingTopicScreen(KScreen):
     def render(self, s: Any) -> None:
         self.fill(
             self.ids.rows,
-            [(f"topic_{t.id}", self.t(s, t.name), "choice", _intent("choose_topic", t.id))
+            [(f"topic_{t.id}", self.t(s, t.name), "choice",
+              self.tap(self.flows.services.choose_topic, t.id))
              for t in s.catalog.topics.values()],
             personal=False,
         )  # fmt: skip
@@ -153,24 +159,25 @@ class BookingSlotScreen(KScreen):
     def submit_phone(self, value: str) -> None:
         self.ids.phone.clear()
         self.phone_entry = False
-        _app().intent("request_callback", value)
+        self.act(self.flows.services.request_callback, value)
 
     def back(self) -> None:
         if self.phone_entry:
             self.phone_entry = False
             self.ids.phone.clear()
             return
-        _app().intent("back")
+        self.act(self.flows.visit.back)
 
     def clear(self) -> None:
         self.phone_entry = False
         super().clear()
 
     def render(self, s: Any) -> None:
-        rows = [(f"slot_{x.id}", x.start.replace("T", " "), "choice", _intent("choose_slot", x.id))
+        choose = self.flows.services.choose_slot
+        rows = [(f"slot_{x.id}", x.start.replace("T", " "), "choice", self.tap(choose, x.id))
                 for x in s.slots]  # fmt: skip
         self.fill(self.ids.rows, rows)
-        self.ids.empty.text = _app().tr("No times are available now.") if not rows else ""
+        self.ids.empty.text = self.tr("No times are available now.") if not rows else ""
 
 
 class BookingDoneScreen(KScreen):
@@ -180,9 +187,9 @@ class BookingDoneScreen(KScreen):
         b = s.booking
         self.ids.reference.text = b.reference if b else ""
         if b is not None and b.start:
-            self.ids.when.text = _app().tr("Time: {start}", start=b.start.replace("T", " "))
+            self.ids.when.text = self.tr("Time: {start}", start=b.start.replace("T", " "))
         else:
-            self.ids.when.text = _app().tr("We will call you back.")
+            self.ids.when.text = self.tr("We will call you back.")
 
 
 class QueueTicketScreen(KScreen):
@@ -190,7 +197,7 @@ class QueueTicketScreen(KScreen):
 
     def render(self, s: Any) -> None:
         t = s.ticket
-        app = _app()
+        app = self.host
         self.ids.number.text = str(t.number) if t else ""
         self.ids.wait.text = (
             app.tr("{n} people before you, about {minutes} minutes",
@@ -205,7 +212,7 @@ class SurveyScreen(KScreen):
     def render(self, s: Any) -> None:
         from kiosk.ui.screens._card import take_card_text
 
-        self.ids.take_card.text = take_card_text(s)  # the card reminder, before the end
+        self.ids.take_card.text = take_card_text(self.host, s)  # the card reminder, before the end
         self._reasons: set[str] = getattr(self, "_reasons", set())
         self.fill(self.ids.scores, [(f"score_{n}", str(n), "selected" if n == self.score else "choice",
                                      lambda n=n: self.pick(n)) for n in range(11)])  # fmt: skip
@@ -216,18 +223,18 @@ class SurveyScreen(KScreen):
 
     def pick(self, n: int) -> None:
         self.score = n
-        self.render(_app().session)
+        self.render(self.session)
 
     def toggle(self, reason: str) -> None:
         self._reasons ^= {reason}
-        self.render(_app().session)
+        self.render(self.session)
 
     def submit(self) -> None:
         if self.score < 0:
             return
         score, reasons = int(self.score), sorted(self._reasons)
         self.clear()
-        _app().intent("submit_survey", score, reasons)
+        self.act(self.flows.services.submit_survey, score, reasons)
 
     def clear(self) -> None:
         self.score = -1

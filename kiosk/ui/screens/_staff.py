@@ -7,7 +7,7 @@ from typing import Any
 
 from kivy.properties import BooleanProperty
 
-from kiosk.ui.screens._base import KScreen, _app
+from kiosk.ui.screens._base import KScreen
 
 
 class StaffPinScreen(KScreen):
@@ -16,12 +16,12 @@ class StaffPinScreen(KScreen):
     def submit(self, value: str) -> None:
         self.ids.pin.value = ""
         if value:
-            _app().intent("submit_staff_pin", value)
+            self.act(self.flows.staff.submit_pin, value)
 
 
 class StaffMenuScreen(KScreen):
     def render(self, s: Any) -> None:
-        app = _app()
+        app = self.host
         sync = s.sync
         self.ids.queue.text = (
             app.tr("Waiting: {n}", n=s.queue_waiting)
@@ -61,16 +61,16 @@ def _failed(v: Any) -> bool:
     return type(v).__name__ == "ProbeFailed"
 
 
-def _unknown(v: Any) -> str:
+def _unknown(app: Any, v: Any) -> str:
     cause = getattr(v, "cause", "")
-    return _app().tr("Unknown ({cause})", cause=cause) if cause else _app().tr("Unknown")
+    return app.tr("Unknown ({cause})", cause=cause) if cause else app.tr("Unknown")
 
 
-def _role_name(role: str) -> str:
+def _role_name(app: Any, role: str) -> str:
     if role == "receipt":
-        return _app().tr("Receipt printer")
+        return app.tr("Receipt printer")
     if role == "document":
-        return _app().tr("Document printer")
+        return app.tr("Document printer")
     return role
 
 
@@ -85,7 +85,7 @@ class StaffDiagnosticsScreen(KScreen):
                    "clock": "clock"}  # fmt: skip
 
     def render(self, s: Any) -> None:
-        app = _app()
+        app = self.host
         self.refreshing = bool(s.diagnostics_refreshing)
         d = s.diagnostics
         if d is None:
@@ -95,19 +95,19 @@ class StaffDiagnosticsScreen(KScreen):
             return
         self.ids.taken_at.text = app.tr("Taken at {time}", time=_when(d.taken_at))
         warn = {self.PROBLEM_ROW[p] for p in d.problems if p in self.PROBLEM_ROW}
-        site = _unknown(d.site) if _failed(d.site) else " / ".join(
+        site = _unknown(app, d.site) if _failed(d.site) else " / ".join(
             x for x in (d.site.center, d.site.city) if x
         )  # fmt: skip
         self._row("device", f"{d.device_id} · {site}", "device" in warn)
         self._row("software", app.tr("Version {version}, catalog {catalog}",
                                      version=d.software_version, catalog=d.catalog_version),
                   "software" in warn)  # fmt: skip
-        self._row("reader", self._reader(d), "reader" in warn)
-        self._row("printers", self._printers(d), "printers" in warn)
-        self._row("outbox", self._outbox(d), "outbox" in warn)
-        self._row("disk", self._disk(d), "disk" in warn)
-        self._row("sync", self._sync(d), "sync" in warn)
-        self._row("clock", self._clock(d), "clock" in warn)
+        self._row("reader", self._reader(app, d), "reader" in warn)
+        self._row("printers", self._printers(app, d), "printers" in warn)
+        self._row("outbox", self._outbox(app, d), "outbox" in warn)
+        self._row("disk", self._disk(app, d), "disk" in warn)
+        self._row("sync", self._sync(app, d), "sync" in warn)
+        self._row("clock", self._clock(app, d), "clock" in warn)
 
     def _row(self, name: str, text: str, warn: bool) -> None:
         label = self.ids[name]
@@ -116,11 +116,10 @@ class StaffDiagnosticsScreen(KScreen):
         label.filled = warn
 
     @staticmethod
-    def _reader(d: Any) -> str:
-        app = _app()
+    def _reader(app: Any, d: Any) -> str:
         r = d.reader
         if _failed(r):
-            text = _unknown(r)
+            text = _unknown(app, r)
         elif r.present:
             text = r.name
         elif r.name:
@@ -134,52 +133,52 @@ class StaffDiagnosticsScreen(KScreen):
         return f"{text} · {card}"
 
     @staticmethod
-    def _printers(d: Any) -> str:
-        app = _app()
+    def _printers(app: Any, d: Any) -> str:
         lines = []
         if _failed(d.printers):
-            lines.append(_unknown(d.printers))
+            lines.append(_unknown(app, d.printers))
         else:
             for p in d.printers:
                 if p.ok:
                     lines.append(app.tr("{role}: ready (queue {queue})",
-                                        role=_role_name(p.role), queue=p.queue))  # fmt: skip
+                                        role=_role_name(app, p.role), queue=p.queue))  # fmt: skip
                 else:
                     lines.append(app.tr("{role}: {state}, {reasons} (queue {queue})",
-                                        role=_role_name(p.role), state=p.state,
+                                        role=_role_name(app, p.role), state=p.state,
                                         reasons=", ".join(p.reasons) or "-", queue=p.queue))  # fmt: skip
-        n = _unknown(d.pending_reprints) if _failed(d.pending_reprints) else d.pending_reprints
+        n = _unknown(app, d.pending_reprints) if _failed(d.pending_reprints) else d.pending_reprints
         lines.append(app.tr("Failed prints waiting: {n}", n=n))
         return "\n".join(lines)
 
     @staticmethod
-    def _outbox(d: Any) -> str:
+    def _outbox(app: Any, d: Any) -> str:
         o = d.outbox
         if _failed(o):
-            return _unknown(o)
-        return _app().tr("{n} records waiting; last seq {seq}, last acked {acked}",
+            return _unknown(app, o)
+        return app.tr("{n} records waiting; last seq {seq}, last acked {acked}",
                          n=o.pending, seq=o.last_seq, acked=o.last_acked_seq)  # fmt: skip
 
     @staticmethod
-    def _disk(d: Any) -> str:
+    def _disk(app: Any, d: Any) -> str:
         o = d.outbox
         if _failed(o) or o.free_bytes is None:
-            return _unknown(o)
-        return _app().tr("{free} free (reserve {reserve})",
+            return _unknown(app, o)
+        return app.tr("{free} free (reserve {reserve})",
                          free=_bytes(o.free_bytes), reserve=_bytes(o.reserve_bytes))  # fmt: skip
 
     @staticmethod
-    def _sync(d: Any) -> str:
-        app = _app()
+    def _sync(app: Any, d: Any) -> str:
         online = getattr(d.sync, "online", None)
-        state = _unknown(d.sync) if online is None else app.tr("Online" if online else "Offline")
+        state = (
+            _unknown(app, d.sync) if online is None else app.tr("Online" if online else "Offline")
+        )
         last = d.last_sync
         when = app.tr("Last sync: {time}", time=_when(last)) if last else app.tr("Never synced")
         a = d.agent
         if a is None:
             agent = app.tr("No status from the sync agent")
         elif _failed(a):
-            agent = app.tr("Sync agent: {state}", state=_unknown(a))
+            agent = app.tr("Sync agent: {state}", state=_unknown(app, a))
         else:
             agent = " · ".join((
                 app.tr("Sync agent: {state}", state=a.state)
@@ -190,11 +189,10 @@ class StaffDiagnosticsScreen(KScreen):
         return f"{state} · {when}\n{agent}"
 
     @staticmethod
-    def _clock(d: Any) -> str:
-        app = _app()
+    def _clock(app: Any, d: Any) -> str:
         c = d.clock
         if _failed(c):
-            return _unknown(c)
+            return _unknown(app, c)
         trusted = {True: app.tr("Synchronized"), False: app.tr("Not synchronized")}.get(
             c.synchronized, app.tr("Not known whether synchronized")
         )

@@ -13,7 +13,7 @@ from kivy.graphics import Color, Rectangle
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.widget import Widget
 
-from kiosk.ui.screens._base import KScreen, _app, _intent
+from kiosk.ui.screens._base import KScreen
 from kiosk.ui.screens._household import HouseholdEditorMixin, date_words
 from madoguchi.core.i18n import LANGUAGE_NAMES, LANGUAGES
 
@@ -23,10 +23,10 @@ class HomeScreen(KScreen):
     certificates_limited = BooleanProperty(False)  # a printer certificates need is out
 
     def render(self, s: Any) -> None:
-        self.certificates_limited = bool(s.certificate_printers_missing())
+        self.certificates_limited = bool(self.flows.certificates.printers_missing())
         rows = [
             (f"lang_{code}", LANGUAGE_NAMES[code], "selected" if code == s.language else "choice",
-             _intent("choose_language", code))
+             self.tap(self.flows.visit.choose_language, code))
             for code in LANGUAGES
         ]  # fmt: skip
         self.fill(self.ids.languages, rows, personal=False)
@@ -38,7 +38,8 @@ class LifeEventsScreen(KScreen):
     def render(self, s: Any) -> None:
         self.fill(
             self.ids.rows,
-            [(f"event_{e.id}", self.t(s, e.name), "choice", _intent("choose_life_event", e.id))
+            [(f"event_{e.id}", self.t(s, e.name), "choice",
+              self.tap(self.flows.visit.choose_life_event, e.id))
              for e in s.catalog.life_events.values()],
             personal=False,
         )  # fmt: skip
@@ -55,16 +56,15 @@ class LifeEventQuestionsScreen(KScreen):
         self.ids.question.text = self.t(s, q.text) if q else ""
         self.question_id = q.id if q else ""
         total = len(event.questions) if event else 0
-        self.ids.progress.text = _app().tr(
+        self.ids.progress.text = self.tr(
             "Question {n} of {total}", n=min(s.question_index + 1, total), total=total
         )
 
     def answer(self, yes: bool) -> None:
-        _app().intent("answer", self.question_id, yes)
+        self.act(self.flows.visit.answer, self.question_id, yes)
 
 
-def _where(s: Any, proc: Any) -> str:
-    app = _app()
+def _where(app: Any, s: Any, proc: Any) -> str:
     kind = str(proc.completion.kind)
     office = proc.completion.office.get(s.language) if proc.completion.office else ""
     if kind == "kiosk":
@@ -76,9 +76,8 @@ def _where(s: Any, proc: Any) -> str:
     return app.tr("At the counter: {office}", office=office)
 
 
-def _state(s: Any, item: Any, proc: Any) -> str:
+def _state(app: Any, s: Any, item: Any, proc: Any) -> str:
     """An item's true state: done/pre-filled only with this visit's reference number."""
-    app = _app()
     state = str(item.state)
     if state == "done":
         return app.tr("Done here (reference number {reference})", reference=item.reference)
@@ -89,20 +88,20 @@ def _state(s: Any, item: Any, proc: Any) -> str:
             reference=item.reference,
             office=office,
         )
-    return _where(s, proc)
+    return _where(app, s, proc)
 
 
 def _list_sep(s: Any) -> str:
     return "、" if s.language in ("ja", "ja-easy", "zh-Hans") else ", "
 
 
-def _deadline(s: Any, proc: Any, due: str | None) -> str:
+def _deadline(app: Any, s: Any, proc: Any, due: str | None) -> str:
     if proc.deadline is None:
         return ""
     words = proc.deadline.get(s.language)
     if due:
-        return _app().tr("Deadline: {deadline} (by {date})", deadline=words, date=due)
-    return _app().tr("Deadline: {deadline}", deadline=words)
+        return app.tr("Deadline: {deadline} (by {date})", deadline=words, date=due)
+    return app.tr("Deadline: {deadline}", deadline=words)
 
 
 class ChecklistScreen(HouseholdEditorMixin, KScreen):
@@ -119,21 +118,21 @@ class ChecklistScreen(HouseholdEditorMixin, KScreen):
         Clock.schedule_once(self._clamp_list, 0)  # after this render's layout
         rows = self.member_rows(s)
         for item in s.checklist:
-            p = s.checklist_procedure(item.procedure_id)
+            p = self.flows.visit.checklist_procedure(item.procedure_id)
             name = self.t(s, p.name)
             if s.language != "ja":
                 name = f"{name}（{p.name['ja']}）"  # staff read the Japanese name
-            lines = [name, _state(s, item, p)]
+            lines = [name, _state(self.host, s, item, p)]
             if str(item.state) != "done":  # what is left to do: by when, what to bring, fee
-                lines.append(_deadline(s, p, item.due))
+                lines.append(_deadline(self.host, s, p, item.due))
                 if p.documents:
                     docs = _list_sep(s).join(self.t(s, d) for d in p.documents)
-                    lines.append(_app().tr("Bring: {documents}", documents=docs))
+                    lines.append(self.tr("Bring: {documents}", documents=docs))
                 if p.fee_yen:
-                    lines.append(_app().tr("Fee: {fee} yen", fee=p.fee_yen))
+                    lines.append(self.tr("Fee: {fee} yen", fee=p.fee_yen))
             style = "selected" if item.reference else "primary" if item.kiosk_capable else "choice"
             rows.append((f"proc_{p.id}", "\n".join(x for x in lines if x), style,
-                         _intent("choose_procedure", p.id)))  # fmt: skip
+                         self.tap(self.flows.visit.choose_procedure, p.id)))  # fmt: skip
         self.fill(self.ids.rows, rows)
         event = s.life_event
         self.event_title = self.t(s, event.name) if event else ""
@@ -142,9 +141,9 @@ class ChecklistScreen(HouseholdEditorMixin, KScreen):
             day = (
                 date_words(s.event_date.isoformat(), s.language)
                 if s.event_date
-                else _app().tr("Not set")
+                else self.tr("Not set")
             )
-            self.ids.event_date.text = _app().tr(
+            self.ids.event_date.text = self.tr(
                 "{label}: {date}", label=self.t(s, event.date_label), date=day
             )
         else:
@@ -183,8 +182,9 @@ class ProceduresScreen(KScreen):
         procs = sorted(s.catalog.procedures.values(), key=lambda p: not p.kiosk_capable)
         self.fill(
             self.ids.rows,
-            [(f"proc_{p.id}", f"{self.t(s, p.name)}\n{_where(s, p)}",
-              "primary" if p.kiosk_capable else "choice", _intent("choose_procedure", p.id))
+            [(f"proc_{p.id}", f"{self.t(s, p.name)}\n{_where(self.host, s, p)}",
+              "primary" if p.kiosk_capable else "choice",
+              self.tap(self.flows.visit.choose_procedure, p.id))
              for p in procs],
             personal=False,
         )  # fmt: skip
@@ -233,18 +233,18 @@ class ProcedureIntroScreen(KScreen):
     online_url = StringProperty("")
 
     def render(self, s: Any) -> None:
-        app = _app()
+        app = self.host
         p = s.procedure
         if p is None:
             return
         self.kiosk_capable = p.kiosk_capable
         self.ids.name.text = self.t(s, p.name)
-        lines = [self.t(s, p.summary), _where(s, p)]
+        lines = [self.t(s, p.summary), _where(app, s, p)]
         if p.documents:
             docs = _list_sep(s).join(self.t(s, d) for d in p.documents)
             lines.append(app.tr("Bring: {documents}", documents=docs))
         due = next((i.due for i in s.checklist if i.procedure_id == p.id), None)
-        deadline = _deadline(s, p, due)
+        deadline = _deadline(app, s, p, due)
         if deadline:
             lines.append(deadline)
         lines.append(app.tr("Fee: {fee} yen", fee=p.fee_yen) if p.fee_yen else app.tr("No fee"))

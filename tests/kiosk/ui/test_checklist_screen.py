@@ -10,7 +10,7 @@ import datetime
 
 import pytest
 
-from kiosk.ui._walk import PreviewUi
+from kiosk.ui.walk import PreviewUi
 from tests.support.kivy_ui import frames, tap
 
 

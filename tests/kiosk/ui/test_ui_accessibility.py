@@ -12,7 +12,7 @@ Config.set("graphics", "width", "1280")
 Config.set("graphics", "height", "800")
 
 from kiosk.theme import HIGH_CONTRAST, MIN_TARGET_MM, NORMAL, contrast_ratio, hex_rgba  # noqa: E402
-from kiosk.ui._walk import PreviewUi  # noqa: E402
+from kiosk.ui.walk import PreviewUi  # noqa: E402
 from madoguchi.core.i18n import LANGUAGES  # noqa: E402
 
 

@@ -16,7 +16,7 @@ from kivy.config import Config
 Config.set("graphics", "width", "1280")
 Config.set("graphics", "height", "800")
 
-from kiosk.ui._walk import PreviewUi  # noqa: E402
+from kiosk.ui.walk import PreviewUi  # noqa: E402
 
 
 def _drawn(canvas):
@@ -156,9 +156,9 @@ def test_a_screen_change_draws_only_the_new_screen(kivy_window):
         sm = ui.root.ids.sm
         home = sm.current_screen
         home.bind(on_leave=lambda *_a: seen.append("home left"))
-        ui.app.intent("open_life_events")
+        ui.root.act(ui.session.flows.visit.open_life_events)  # what the home button does
         assert [s.name for s in sm.children] == ["life_events"]
         sm.current_screen.bind(on_leave=lambda *_a: seen.append("life_events left"))
-        ui.app.intent("back")
+        ui.root.act(ui.session.flows.visit.back)
         assert sm.children == [home]
         assert seen == ["home left", "life_events left"]

@@ -9,7 +9,7 @@ from kivy.config import Config
 Config.set("graphics", "width", "1280")
 Config.set("graphics", "height", "800")
 
-from kiosk.ui._walk import PreviewUi  # noqa: E402
+from kiosk.ui.walk import PreviewUi  # noqa: E402
 
 
 @pytest.mark.parametrize(
@@ -44,7 +44,7 @@ def test_escape_is_disabled_in_config(kivy_window):
 
 
 def test_staff_menu_offers_the_only_way_out(kivy_window):
-    from kiosk.ui._walk import PREVIEW_STAFF_PIN
+    from kiosk.ui.walk import PREVIEW_STAFF_PIN
     from tests.support.kivy_ui import frames
 
     with PreviewUi(kivy_window) as ui:

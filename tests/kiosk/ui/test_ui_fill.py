@@ -8,7 +8,7 @@ from kivy.config import Config
 Config.set("graphics", "width", "1280")
 Config.set("graphics", "height", "800")
 
-from kiosk.ui._walk import PreviewUi  # noqa: E402
+from kiosk.ui.walk import PreviewUi  # noqa: E402
 
 
 def _rows(ui, container_id: str) -> list:

@@ -236,7 +236,7 @@ def test_take_your_card_until_the_card_removed_event(kiosk_ui):  # noqa: F811
 def test_pin_boxes_are_visible_in_high_contrast_on_the_last_try(kivy_window):
     """The empty PIN display has an edge in the text colour: in high contrast the field is black
     on the black page, and on the last try at large text it was invisible (issue 19)."""
-    from kiosk.ui._walk import PreviewUi
+    from kiosk.ui.walk import PreviewUi
     from tests.support.kivy_ui import frames, ink, widget_pixels
 
     with PreviewUi(kivy_window) as ui:

@@ -12,7 +12,7 @@ from kivy.config import Config
 Config.set("graphics", "width", "1280")
 Config.set("graphics", "height", "800")
 
-from kiosk.ui._walk import PREVIEW_RESIDENT, PreviewUi  # noqa: E402
+from kiosk.ui.walk import PREVIEW_RESIDENT, PreviewUi  # noqa: E402
 
 
 def test_voice_is_off_until_the_resident_turns_it_on(kivy_window):
