@@ -20,6 +20,7 @@ import hashlib
 import logging
 from typing import Any
 
+from kiosk.session._disk import stop_if_disk_full
 from kiosk.session._payment import printers_missing, settle_and_print
 from kiosk.session._visit import _VisitFlow
 from kiosk.session.forms import Form
@@ -58,6 +59,8 @@ class _CardFlow(_VisitFlow):
         if not self.procedure.kiosk_capable:
             return False
         self.touch()
+        if stop_if_disk_full(self):  # told now, not after the card and PIN
+            return False
         self.card_purpose = CardPurpose.KENHOJO
         if self._open_form_from_visit():  # consented earlier in this visit: no second read
             return True
@@ -87,6 +90,8 @@ class _CardFlow(_VisitFlow):
         if not ok_options:
             self._notice(NoticeCode.INVALID_VALUE, field="options")
             self._changed()
+            return False
+        if stop_if_disk_full(self):
             return False
         missing = self.certificate_printers_missing()
         if missing:  # refused before the card and PIN, with where to go instead
@@ -518,6 +523,8 @@ class _CardFlow(_VisitFlow):
         if not self.shelter_mode or proc is None or self.step is not Step.HOME:
             return False
         self.touch()
+        if stop_if_disk_full(self):
+            return False
         self._begin_service("shelter")
         self.procedure = proc
         self.card_purpose = CardPurpose.KENHOJO

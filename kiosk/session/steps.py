@@ -94,6 +94,7 @@ class NoticeCode(StrEnum):
     INVALID_VALUE = "invalid_value"  # params: field
     MISSING_VALUES = "missing_values"  # params: fields
     OUTBOX_FULL = "outbox_full"
+    DISK_FULL = "disk_full"  # before the card step: this terminal's disk is (nearly) full
     PRINTER_FAILED = "printer_failed"  # params: reasons
     CHECKLIST_PRINTED = "checklist_printed"
     OFFLINE_QUEUED = "offline_queued"

@@ -3,21 +3,31 @@ only; skipped where mounting is not allowed): the terminal's disk fills up while
 sending and acking, turns read-only, and the central store's disk fills up during the ack path
 and during processing. Each time: submissions are refused cleanly (no receipt, nothing half
 written), the agent keeps running, nothing receipted is lost, and everything recovers by itself
-when space (or write access) returns; the checker finds every receipt stored exactly once."""
+when space (or write access) returns; the checker finds every receipt stored exactly once. And
+the resident is told before the card step (not after the PIN and the form) when the terminal's
+disk is full or nearly full: the kiosk session over the real outbox and its free-space probe."""
 
 from __future__ import annotations
 
 import errno
+import os
 import random
 import subprocess
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from kiosk.catalog import default_catalog
+from kiosk.services import DiagnosticsAdapter, OutboxAdapter
+from kiosk.session import KioskSession, NoticeCode, SessionConfig, SessionPorts, Step
+from kiosk.session.memory import ManualClock, MemoryCardPort, MemoryPrinter, sample_card
 from madoguchi.faults.checker import check, read_receipts
 from madoguchi.faults.workload import KINDS, CentralSide, ReceiptLog, Terminal, wait_for
 from sync.central import open_store
 from sync.central.processing import Processor
 from sync.errors import OutboxError
+from sync.outbox import Outbox, OutboxConfig
+from tests.support.session_fixtures import submit_application
 
 PER_PHASE = 16
 
@@ -184,3 +194,86 @@ def test_central_disk_full_during_ack_path_and_processing(tmp_path, small_fs):
         t.close()
         central.stop()
     _final_check(tmp_path, central, t)
+
+
+RESERVE = 1024 * 1024  # the outbox's reserve on the 4 MiB card: "nearly full" is under 2 MiB free
+
+
+def _leave_free(directory, free: int) -> None:
+    """Fill the file system, then give back `free` bytes (what logs left)."""
+    size = _fill(directory)
+    os.truncate(directory / "ballast", max(0, size - free))
+
+
+def _refused_before_the_card(session, card_port) -> None:
+    connects = card_port.connects
+    assert session.open_procedures() and session.choose_procedure("seal_registration_cancel")
+    assert not session.start_procedure()
+    assert session.step is Step.SERVICE_ERROR  # its screen: call staff, back to the start
+    assert session.notice.code is NoticeCode.DISK_FULL
+    session.card_inserted()  # a card placed anyway is not read
+    assert card_port.connects == connects and session.step is Step.SERVICE_ERROR
+    session.card_removed()
+    session.home()
+    assert session.open_certificates()
+    assert not session.choose_certificate("resident_record", 1, "work")
+    assert session.step is Step.SERVICE_ERROR and session.notice.code is NoticeCode.DISK_FULL
+    session.home()
+
+
+def test_resident_told_before_the_card_step_when_the_disk_is_nearly_full(tmp_path, small_fs):
+    """The real outbox on a 4 MiB card and the kiosk's real free-space probe: with room, the
+    journey reaches the card; nearly full (the outbox would still accept, but soon not) and full,
+    starting a procedure or a certificate stops at once on the service-error screen with the
+    DISK_FULL notice, the card never read; what was accepted before is intact; when space
+    returns the same session goes to the card step again by itself."""
+    outbox = Outbox(
+        OutboxConfig(small_fs / "outbox.sqlite3", reserve_bytes=RESERVE),
+        "kiosk-low",
+        X25519PrivateKey.generate().public_key(),
+        "s1",
+    ).open()
+    clock = ManualClock()
+    card_port = MemoryCardPort(sample_card())
+    session = KioskSession(
+        default_catalog(),
+        SessionPorts(
+            card=card_port,
+            outbox=OutboxAdapter(outbox),
+            printer=MemoryPrinter(),
+            diagnostics=DiagnosticsAdapter(outbox=outbox),
+        ),
+        SessionConfig(device_id="kiosk-low"),
+        clock=clock,
+        wall_clock=clock,
+    )
+    probe = DiagnosticsAdapter(outbox=outbox)
+    try:
+        assert session.open_procedures() and session.choose_procedure("seal_registration_cancel")
+        assert session.start_procedure() and session.step is Step.PLACE_CARD
+        session.card_inserted()
+        assert session.step is Step.PIN_ENTRY
+        first = submit_application(session)
+        session.card_removed()  # the resident takes the card
+        accepted = outbox.stats().last_seq
+        assert first and accepted >= 1
+
+        _leave_free(small_fs, RESERVE + RESERVE // 2)  # nearly full
+        assert probe.outbox().disk_low and probe.outbox().free_bytes > RESERVE
+        _refused_before_the_card(session, card_port)
+
+        _leave_free(small_fs, 0)  # full
+        assert probe.outbox().free_bytes < RESERVE
+        _refused_before_the_card(session, card_port)
+
+        (small_fs / "ballast").unlink()  # space returns (logs rotated): no restart needed
+        assert not probe.outbox().disk_low
+        assert session.open_procedures() and session.choose_procedure("seal_registration_cancel")
+        assert session.start_procedure() and session.step is Step.PLACE_CARD
+        session.card_inserted()
+        submit_application(session)
+        assert outbox.stats().last_seq > accepted  # accepted again
+        outbox.verify()  # nothing accepted before was damaged or lost
+        assert outbox.stats().pending == outbox.stats().last_seq
+    finally:
+        outbox.close()
