@@ -13,6 +13,7 @@ writes commands as JSON lines on stdin and reads events as JSON lines on stdout:
             | {"event": "handed_over", "topic": ...} (then "queued" again in that topic's queue)
             | {"event": "ended", "by": "console"|"terminal"|"network", ...} | {"event": "stats", ...}
             | {"event": "print", "kind": "checklist", "data": {...}} (the staff sent a document)
+            | {"event": "participants", "staff": [{"role", "name"}, ...]} (a room's other staff)
             | {"event": "error", "reason": code}
 
 Invariants:
@@ -27,6 +28,9 @@ Invariants:
   and the relay is told so the console says so too.
 - Every end of a call (either side's hang-up, the relay saying ended, a failed connection, stdin
   closing) stops the tracks, closes the peer connection and reports one `ended` event.
+- With a Janus on the central side (the relay's poll says `room`), the same offer publishes to
+  the call's VideoRoom and `kiosk.call._room.RoomLink` receives each staff member's feed: a
+  second specialist or an interpreter joins without the terminal encoding twice.
 - It logs event names and error class names only; chat text goes to stdout (the kiosk), never to
   stderr or a file.
 """
@@ -72,6 +76,7 @@ class Worker:
         self.received_audio = None
         self.tasks: list[asyncio.Task] = []
         self.handing_over = False
+        self.room = None  # a RoomLink once the call meets in a VideoRoom
         self.muted = False
         self.t0_cpu = _cpu_s()
         self.t0 = time.monotonic()
@@ -150,6 +155,9 @@ class Worker:
         return pc.localDescription.sdp
 
     async def _drop_peer(self) -> None:
+        if self.room is not None:
+            room, self.room = self.room, None
+            await room.close()
         for track in self.tracks:
             track.stop()
         self.tracks = []
@@ -157,7 +165,7 @@ class Worker:
             await self.pc.close()
 
     async def call(self, topic: str, language: str) -> None:
-        from sync.protocol_errors import RequestError
+        from sync.errors import RequestError
 
         if self.pc is not None:
             self.emit({"event": "error", "reason": "busy"})
@@ -193,7 +201,7 @@ class Worker:
 
     async def _renegotiate(self, topic: str) -> None:
         """A new peer, a new offer, and the wait in the new topic's queue."""
-        from sync.protocol_errors import RequestError
+        from sync.errors import RequestError
 
         await self._drop_peer()
         try:
@@ -222,7 +230,7 @@ class Worker:
     async def _wait_answer(self) -> None:
         from aiortc import RTCSessionDescription
 
-        from sync.protocol_errors import RequestError
+        from sync.errors import RequestError
 
         position = None
         failures = 0
@@ -246,6 +254,11 @@ class Worker:
                 if "estimate_s" in got:
                     event["estimate_s"] = got["estimate_s"]
                 self.emit(event)
+            if state == "accepted" and got.get("room") and self.pc is not None:
+                from kiosk.call._room import publish
+
+                await publish(self, got)
+                return
             if state == "accepted" and "answer" in got and self.pc is not None:
                 answer = RTCSessionDescription(got["answer"], "answer")
                 try:
@@ -266,11 +279,14 @@ class Worker:
             await asyncio.sleep(POLL_S)
 
     async def _watch_relay(self) -> None:
-        """The console may end the call without the data channel (a closed tab), or hand over."""
-        from sync.protocol_errors import RequestError
+        """The console may end the call without the data channel (a closed tab), or hand over;
+        in a room, staff join and leave."""
+        from sync.errors import RequestError
 
         while not self.ended.is_set() and not self.handing_over:
-            await asyncio.sleep(0.5)
+            # In a room with nobody received yet, look again soon: that is the connect time.
+            waiting_for_staff = self.room is not None and not self.room.subs
+            await asyncio.sleep(POLL_S if waiting_for_staff else 0.5)
             try:
                 got = await self.request({"op": "poll", "consultation": self.consultation})
             except RequestError:
@@ -287,6 +303,8 @@ class Worker:
             if got.get("state") == "handover":
                 self._begin_handover(str(got.get("topic", ""))[:40])
                 return
+            if self.room is not None and "feeds" in got:
+                await self.room.update(got["feeds"])
 
     def _on_message(self, message) -> None:
         try:
@@ -360,7 +378,7 @@ class Worker:
                 self.dc.send(json.dumps({"type": "bye"}))
                 await asyncio.sleep(0.05)  # let the bye leave before the transport closes
             if self.consultation is not None:
-                from sync.protocol_errors import RequestError
+                from sync.errors import RequestError
 
                 try:
                     await self.request(
@@ -381,7 +399,9 @@ class Worker:
     def stats(self) -> dict:
         sent = self.tracks[0].sent.frames if self.tracks and hasattr(self.tracks[0], "sent") else 0
         v, a = self.received_video, self.received_audio
+        extra = {"frames_by_party": self.room.frames()} if self.room is not None else {}
         return {
+            **extra,
             "frames_sent": sent,
             "frames_received": v.frames if v else 0,
             "audio_received": a.frames if a else 0,

@@ -11,6 +11,11 @@
   getUserMedia); chromium is driven by Playwright through a wrapper that enters B, with fake
   camera/microphone, no browser download, a fresh profile, no ICE servers anywhere.
 
+- `CallRig(janus=True)`: a Janus of the rig's own (`madoguchi.rig.janus.JanusRig`, VideoRoom
+  and its Unix-socket API only) runs in namespace B with ICE on the veth; the relay and the
+  console reach it through that socket, and calls meet in a room, so a second specialist and an
+  interpreter can join (more browser contexts: `console_page` again with other accounts).
+
 Everything the rig started is stopped on exit, namespaces deleted, even after a failure.
 """
 
@@ -81,7 +86,7 @@ class CallRig:
     """`with CallRig(workdir) as rig:` → `rig.db`, `rig.console_url`, `rig.browser_page()`,
     `rig.call_port()`, `rig.revoke()`. Staff accounts: `rig.add_staff(name, *roles)`."""
 
-    def __init__(self, workdir: Path | None = None) -> None:
+    def __init__(self, workdir: Path | None = None, *, janus: bool = False) -> None:
         self._tmp = None
         if workdir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="madoguchi-call-")
@@ -90,6 +95,8 @@ class CallRig:
         self.db = str(self.workdir / "central.db")
         self.agent_endpoint = f"ipc://{self.workdir / 'agent.sock'}"
         self.device_id = "term-call-1"
+        self.janus = None
+        self._want_janus = janus
         self._stack = contextlib.ExitStack()
         self._playwright = None
         self._browser = None
@@ -116,7 +123,7 @@ class CallRig:
         from sync.agent import Agent, AgentConfig
         from sync.central.consult import ConsultRelay
         from sync.central.receiver import Device, MemoryAllowlist, Receiver, ReceiverConfig
-        from sync.central.store import open_store
+        from sync.central.stores import open_store
         from sync.outbox import Outbox, OutboxConfig
 
         self.a, self.b, self.a_addr, self.b_addr = self._stack.enter_context(namespace_pair())
@@ -126,7 +133,18 @@ class CallRig:
         signing = Ed25519PrivateKey.generate()
         self.allowlist = MemoryAllowlist()
         self.allowlist.add(Device(self.device_id, public, signing.public_key(), False))
-        self.relay = ConsultRelay(self.db, lambda device_id: "東町コミュニティセンター")
+        rooms = None
+        if self._want_janus:
+            from madoguchi.rig.janus import JanusRig
+            from sync.central.consult.janus import Rooms
+
+            self.janus = self._stack.enter_context(
+                JanusRig(self.workdir, netns=self.b, interface="veth1")
+            )
+            rooms = Rooms.connect(self.janus.socket)
+        self.relay = ConsultRelay(
+            self.db, lambda device_id: "東町コミュニティセンター", rooms=rooms
+        )
         self._stack.callback(self.relay.close)
         receiver = Receiver(
             ReceiverConfig(bind="tcp://127.0.0.1:0"),
@@ -184,6 +202,7 @@ class CallRig:
                 self.db,
                 "--listen",
                 f"127.0.0.1:{CONSOLE_PORT}",
+                *(("--janus-socket", str(self.janus.socket)) if self.janus else ()),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -213,7 +232,7 @@ class CallRig:
     # --- parts for the caller -------------------------------------------------------------
     def add_staff(self, username: str, password: str, *roles: str) -> None:
         from sync.central.consult import ConsultTables, hash_password
-        from sync.central.store import open_store
+        from sync.central.stores import open_store
 
         store = open_store(self.db)
         try:

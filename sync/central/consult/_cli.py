@@ -46,7 +46,7 @@ def add_staff(db: str, roles, display_name: str, password_stdin: bool, username:
     """Add a staff account (the password is stored as an scrypt hash only)."""
     from sync.central.consult.accounts import check_roles, check_username, hash_password
     from sync.central.consult.tables import ConsultTables
-    from sync.central.store import open_store
+    from sync.central.stores import open_store
 
     check_username(username)
     roles = check_roles(roles)
@@ -72,7 +72,7 @@ def disable_staff(db: str, enable: bool, username: str) -> None:
     """Disable a staff account (its open console sessions end within 10 s), or --enable it."""
     from sync.central.consult.errors import ConsultError
     from sync.central.consult.tables import ConsultTables
-    from sync.central.store import open_store
+    from sync.central.stores import open_store
 
     store = open_store(db)
     try:
@@ -90,7 +90,7 @@ def disable_staff(db: str, enable: bool, username: str) -> None:
 def list_staff(db: str, as_json: bool) -> None:
     """List staff accounts and their roles (never a password or hash)."""
     from sync.central.consult.tables import ConsultTables
-    from sync.central.store import open_store
+    from sync.central.stores import open_store
 
     store = open_store(db)
     try:
@@ -116,7 +116,7 @@ def report(db: str, days: int, as_json: bool) -> None:
 
     from sync.central.consult.records import summarize
     from sync.central.consult.tables import ConsultTables
-    from sync.central.store import open_store
+    from sync.central.stores import open_store
 
     store = open_store(db)
     try:
@@ -180,15 +180,22 @@ def _loopback(host: str) -> bool:
     "several. Credentials from MADOGUCHI_TURN_USERNAME / MADOGUCHI_TURN_CREDENTIAL. "
     "None by default: host candidates only (one LAN).",
 )
+@click.option(
+    "--janus-socket",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Janus's Unix-socket API (pfunix): calls meet in a VideoRoom so a second specialist "
+    "or an interpreter can join. Without it: two parties, peer to peer.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log at INFO level to stderr.")
-def serve(db: str, listen: str, behind_tls: bool, ice_servers, verbose: bool) -> None:
+def serve(db: str, listen: str, behind_tls: bool, ice_servers, janus_socket, verbose: bool) -> None:
     """Serve the specialist console until SIGTERM. The session secret comes from the environment
     variable MADOGUCHI_CONSULT_SECRET (32+ characters; several processes share logins), or is
     random per process."""
     from waitress.server import create_server
 
     from sync.central.consult.app import ConsoleConfig, create_app
-    from sync.central.store import open_store
+    from sync.central.stores import open_store
 
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
@@ -207,7 +214,11 @@ def serve(db: str, listen: str, behind_tls: bool, ice_servers, verbose: bool) ->
     if secret is not None and len(secret) < 32:
         raise ConsultConfigError(f"{_SECRET_ENV} must be at least 32 characters")
     open_store(db).close()  # create/migrate once, and fail early with one line
-    kwargs = {"secure_cookies": behind_tls, "ice_servers": _ice_servers(ice_servers)}
+    kwargs = {
+        "secure_cookies": behind_tls,
+        "ice_servers": _ice_servers(ice_servers),
+        "janus_socket": janus_socket,
+    }
     if secret:
         kwargs["secret_key"] = secret.encode()
     app = create_app(ConsoleConfig(db, **kwargs))
@@ -215,7 +226,7 @@ def serve(db: str, listen: str, behind_tls: bool, ice_servers, verbose: bool) ->
         server = create_server(
             app,
             listen=f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
-            threads=4,
+            threads=8,  # a room's subscribe waits on Janus; the queue polls must not starve
             connection_limit=64,
             channel_timeout=30,
             max_request_body_size=64 * 1024,

@@ -33,8 +33,9 @@ from flask import Flask, Response, jsonify, redirect, render_template, request, 
 from sync.central.consult.accounts import ACCEPT_ROLES, ROLES, Staff, verify_password
 from sync.central.consult.relay import TOPICS, check_sdp
 from sync.central.consult.tables import ConsultTables
-from sync.central.store import Store, open_store
-from sync.protocol_errors import StoreError
+from sync.central.errors import StoreError
+from sync.central.store import Store
+from sync.central.stores import open_store
 
 __all__ = ["OUTCOMES", "SECURITY_HEADERS", "ConsoleConfig", "create_app"]
 
@@ -71,6 +72,9 @@ class ConsoleConfig:
     # ICE servers for the browser (the city's TURN, e.g. coturn). Empty: host candidates only,
     # enough on one LAN — and never a public STUN server by default.
     ice_servers: tuple[dict, ...] = ()
+    # Janus's Unix-socket API: calls meet in a VideoRoom, so the holder can invite a second
+    # specialist or an interpreter (app_room). None: two parties, peer to peer.
+    janus_socket: str | None = None
 
 
 class _LoginThrottle:
@@ -122,6 +126,13 @@ def create_app(config: ConsoleConfig, *, clock: Callable[[], float] = time.time)
     )
 
     throttle = _LoginThrottle(config.login_failures, config.login_lock_s)
+    rooms = None
+    if config.janus_socket:
+        from sync.central.consult.app_room import add_room_routes
+        from sync.central.consult.janus import Rooms
+
+        rooms = Rooms.connect(config.janus_socket)
+        app.extensions["consult_rooms"] = rooms
 
     def tables() -> closing[Store]:
         return closing(open_store(config.db))
@@ -217,6 +228,8 @@ def create_app(config: ConsoleConfig, *, clock: Callable[[], float] = time.time)
             "console.html",
             staff=staff,
             may_accept=staff.may_accept,
+            rooms=rooms is not None,
+            roles=ROLES,
             outcomes=OUTCOMES,
             topics=TOPICS,
         )
@@ -262,7 +275,14 @@ def create_app(config: ConsoleConfig, *, clock: Callable[[], float] = time.time)
         if offer is None:
             return api_error(409, "already_taken")
         log.info("consult %s accepted by %s (%s)", cid[:8], staff.username, role)
-        return jsonify({"ok": True, "offer": offer, "ice_servers": list(config.ice_servers)})
+        return jsonify(
+            {
+                "ok": True,
+                "offer": offer,
+                "room": rooms is not None,
+                "ice_servers": list(config.ice_servers),
+            }
+        )
 
     def _own_call(cid: str):
         c = _call(cid)
@@ -300,6 +320,7 @@ def create_app(config: ConsoleConfig, *, clock: Callable[[], float] = time.time)
             done = ConsultTables(store).handover(cid, current().username, topic, clock())
         if not done:
             return api_error(409, "call_ended")
+        _close_room(c)
         log.info("consult %s handed over to %s", cid[:8], topic)
         return jsonify({"ok": True, "state": "handover", "topic": topic})
 
@@ -321,6 +342,29 @@ def create_app(config: ConsoleConfig, *, clock: Callable[[], float] = time.time)
             return api_error(400, "unknown_outcome")
         with tables() as store:
             ConsultTables(store).end(cid, "console", outcome, clock())
+        _close_room(c)
         return jsonify({"ok": True, "state": "ended"})
 
+    def _close_room(c) -> None:
+        """Everyone out of the call's room (its holder handed over or ended it)."""
+        if rooms is None:
+            return
+        from sync.central.consult.errors import JanusError
+        from sync.central.consult.janus import room_id
+
+        try:
+            rooms.close_room(room_id(c.id, c.handovers))
+        except JanusError as e:
+            log.warning("consult %s: closing the room failed (%s)", c.id[:8], e.code)
+
+    if rooms is not None:
+        add_room_routes(
+            app,
+            rooms,
+            tables=tables,
+            current=current,
+            api_error=api_error,
+            clock=clock,
+            ice_servers=config.ice_servers,
+        )
     return app

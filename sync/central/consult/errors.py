@@ -11,6 +11,7 @@ __all__ = [
     "BadPasswordError",
     "ConsultConfigError",
     "ConsultError",
+    "JanusError",
     "StaffExistsError",
     "UnknownRoleError",
 ]
@@ -42,3 +43,12 @@ class StaffExistsError(ConsultError):
     def __init__(self, username: str) -> None:
         super().__init__(f"staff account {username!r} exists already")
         self.username = username
+
+
+class JanusError(ConsultError):
+    """Janus (the SFU of calls with three or more parties) refused a request, did not answer in
+    time, or cannot be reached; `code` is Janus's own error code when it gave one."""
+
+    def __init__(self, message: str, *, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code

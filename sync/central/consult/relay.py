@@ -17,6 +17,14 @@ Operations (`payload["op"]`), each answered `{"ok": True, ...}` or `{"ok": False
 - `reoffer` {consultation, offer}: after a hand-over (poll said `handover`, with the new `topic`),
   the terminal's new offer; the request then waits in the new topic's queue → {position}.
 
+With a Janus (`rooms`, three or more parties), an accepted call's poll says `room: true` and
+lists the other parties' `feeds` [{id, display}] instead of an answer, and the terminal joins
+the consultation's VideoRoom through these (it never talks to Janus itself):
+- `publish` {consultation, offer} → {answer, feed}: its camera, microphone and chat channel;
+- `subscribe` {consultation, feed} → {offer, subscription}: one other party's feed (a feed of
+  this call's room only), then `start` {consultation, subscription, answer};
+- `unsubscribe` {consultation, subscription}: a party left.
+
 Invariants: every field is checked before the store is touched (`REASONS`); a terminal sees and
 ends only its own requests; nothing a terminal sends is logged; the center comes from the
 registry (`centers`), never from the terminal.
@@ -30,9 +38,12 @@ import time
 import uuid
 from collections.abc import Callable
 
+from sync.central.consult.errors import JanusError
+from sync.central.consult.janus import Rooms, room_id
 from sync.central.consult.tables import ConsultTables
-from sync.central.store import Store, open_store
-from sync.protocol_errors import StoreError
+from sync.central.errors import StoreError
+from sync.central.store import Store
+from sync.central.stores import open_store
 
 __all__ = ["LANGUAGES", "REASONS", "TOPICS", "ConsultRelay", "consult_handlers"]
 
@@ -50,6 +61,9 @@ REASONS = (
     "not_handed_over",
     "no_staff",
     "store_unavailable",
+    "not_in_call",
+    "unknown_feed",
+    "room_unavailable",
 )
 STAFF_SEEN_S = 60.0  # a console polls its queue every second; a minute of silence: nobody there
 POLLED_EVERY_S = 2.0  # how often a poll refreshes polled_at (the console drops silent ones)
@@ -80,6 +94,7 @@ class ConsultRelay:
         *,
         clock: Callable[[], float] = time.time,
         require_staff: bool = False,
+        rooms: Rooms | None = None,
     ) -> None:
         """`require_staff`: refuse `open` with `no_staff` when no one who may accept has had a
         console open for `STAFF_SEEN_S` (production; tests that queue first leave it off)."""
@@ -89,8 +104,12 @@ class ConsultRelay:
         self.centers = centers
         self.clock = clock
         self.require_staff = require_staff
+        self.rooms = rooms
 
     def close(self) -> None:
+        if self.rooms is not None:
+            self.rooms.close()
+            self.rooms = None
         with self._lock:
             if self._store is not None:
                 self._store.close()
@@ -122,6 +141,8 @@ class ConsultRelay:
                 return self._hangup(device_id, payload)
             if op == "reoffer":
                 return self._reoffer(device_id, payload)
+            if op in ("publish", "subscribe", "start", "unsubscribe") and self.rooms is not None:
+                return self._room(op, device_id, payload)
         except StoreError as e:
             log.warning("consult %s: store failed (%s)", op, e.operation)
             return _refuse("store_unavailable")
@@ -173,8 +194,12 @@ class ConsultRelay:
                 typical = t.typical_wait_s(c.topic)
                 if typical is not None:  # the typical wait, for each one ahead and this one
                     out["estimate_s"] = round(typical * out["position"], 1)
+            elif c.state == "accepted" and self.rooms is not None:
+                out["room"] = True
+                out["staff_role"] = c.accepted_role or ""
+                out["staff_name"] = t.display_name(c.accepted_by) if c.accepted_by else ""
             elif c.state == "accepted":
-                answers = t.signals(c.id, "console")
+                answers = [x for x in t.signals(c.id, "console") if x.type == "answer"]
                 if answers:
                     out["answer"] = answers[-1].body
                     out["staff_role"] = c.accepted_role or ""
@@ -185,7 +210,65 @@ class ConsultRelay:
                 out["ended_by"] = c.ended_by or ""
             return out
 
-        return self._with(work)
+        out = self._with(work)
+        if self.rooms is not None and out.get("ok"):
+            self._room_poll(device_id, payload["consultation"], out)
+        return out
+
+    def _room_poll(self, device_id: str, cid: str, out: dict) -> None:
+        """The other parties in the call's room; the terminal's own sessions released once the
+        call is not in a room any more (handed over, ended)."""
+        c = self._with(lambda t: t.get(cid))
+        room = room_id(cid, c.handovers)
+        try:
+            if out.get("room"):
+                mine = self.rooms.own_feed(room, "terminal")
+                out["feeds"] = [f for f in self.rooms.feeds(room) if f["id"] != mine]
+            else:
+                for n in range(max(0, c.handovers - 1), c.handovers + 1):
+                    self.rooms.leave(room_id(cid, n), "terminal")
+                if out.get("state") == "ended":
+                    self.rooms.close_room(room)
+        except JanusError as e:
+            log.warning("consult poll: Janus failed (%s)", e.code)
+            out["feeds"] = []
+
+    def _room(self, op: str, device_id: str, payload: dict) -> dict:
+        c = self._with(lambda t: self._mine(t, device_id, payload))
+        if c is None:
+            return _refuse("unknown_consultation")
+        if c.state != "accepted":
+            return _refuse("not_in_call")
+        room = room_id(c.id, c.handovers)
+        try:
+            if op == "publish":
+                offer = check_sdp(payload.get("offer"), "offer")
+                if offer is None:
+                    return _refuse("bad_offer")
+                answer, feed = self.rooms.publish(room, "terminal", "terminal", offer)
+                return {"ok": True, "answer": answer, "feed": feed}
+            if op == "subscribe":
+                feed = payload.get("feed")
+                if not isinstance(feed, int) or feed not in {
+                    f["id"] for f in self.rooms.feeds(room)
+                }:
+                    return _refuse("unknown_feed")
+                offer, subscription = self.rooms.subscribe(room, "terminal", feed)
+                return {"ok": True, "offer": offer, "subscription": subscription}
+            subscription = payload.get("subscription")
+            if not isinstance(subscription, int):
+                return _refuse("bad_request")
+            if op == "unsubscribe":
+                self.rooms.unsubscribe(room, "terminal", subscription)
+                return {"ok": True}
+            answer = check_sdp(payload.get("answer"), "answer")
+            if answer is None:
+                return _refuse("bad_offer")
+            self.rooms.start(room, "terminal", subscription, answer)
+            return {"ok": True}
+        except JanusError as e:
+            log.warning("consult %s: Janus failed (%s)", op, e.code)
+            return _refuse("room_unavailable")
 
     def _reoffer(self, device_id: str, payload: dict) -> dict:
         offer = check_sdp(payload.get("offer"), "offer")
@@ -213,15 +296,25 @@ class ConsultRelay:
                 t.end(c.id, "terminal", "resident_hung_up", self.clock())
             return {"ok": True, "state": "ended"}
 
-        return self._with(work)
+        out = self._with(work)
+        if self.rooms is not None and out.get("ok"):
+            c = self._with(lambda t: t.get(payload["consultation"]))
+            try:
+                self.rooms.close_room(room_id(c.id, c.handovers))
+            except JanusError as e:
+                log.warning("consult hangup: Janus failed (%s)", e.code)
+        return out
 
 
-def consult_handlers(db: str, registry_path=None) -> dict[str, Callable[[str, dict], dict]]:
+def consult_handlers(
+    db: str, registry_path=None, janus_socket=None
+) -> dict[str, Callable[[str, dict], dict]]:
     """What `madoguchi central serve` registers: the relay over the store `db`, centers read
-    from the device registry (re-read when it changes)."""
+    from the device registry (re-read when it changes); with `janus_socket` (Janus's Unix-socket
+    API), calls meet in VideoRooms so more staff can join."""
     centers: Callable[[str], str] = lambda device_id: "?"  # noqa: E731
     if registry_path is not None:
-        from provisioning import Registry
+        from sync.keyfiles import Registry
 
         registry = Registry(registry_path)
 
@@ -231,4 +324,5 @@ def consult_handlers(db: str, registry_path=None) -> dict[str, Callable[[str, di
             except Exception:  # noqa: BLE001 - an unreadable registry must not refuse the call
                 return "?"
 
-    return ConsultRelay(db, centers, require_staff=True).handlers()
+    rooms = Rooms.connect(janus_socket) if janus_socket else None
+    return ConsultRelay(db, centers, require_staff=True, rooms=rooms).handlers()

@@ -307,6 +307,78 @@ class ConsultTables:
         )
         return [Signal(*r) for r in rows]
 
+    # --- more parties (a VideoRoom): invitations and who joined -----------------------------
+    def invite(self, consultation_id: str, username: str, role: str, now: float) -> bool:
+        """The holder `username` invites someone with `role` into the call (kept as a control
+        message: gone with the call or a hand-over). False if it is not their call now."""
+        with self._tx("consult invite"):
+            live = self._x(
+                "SELECT 1 FROM consultations WHERE id = ? AND state = 'accepted' "
+                "AND accepted_by = ?",
+                (consultation_id, username),
+            )
+            if live:
+                self._signal(consultation_id, "console", "invite", role, now)
+        return bool(live)
+
+    def invitations(self) -> list[tuple[Consultation, str, tuple[str, ...]]]:
+        """Calls in progress with an open invitation: (call, invited role, who joined)."""
+        rows = self._read(
+            "consult invitations",
+            f"SELECT {', '.join('c.' + x.strip() for x in _COLUMNS.split(','))}, s.type, s.body "
+            "FROM consultations c JOIN consult_signals s ON s.consultation_id = c.id "
+            "WHERE c.state = 'accepted' AND s.type IN ('invite', 'joined') ORDER BY s.id",
+        )
+        calls: dict[str, list] = {}
+        for r in rows:
+            c, kind, body = Consultation(*r[:-2]), r[-2], r[-1]
+            entry = calls.setdefault(c.id, [c, [], []])
+            (entry[1] if kind == "invite" else entry[2]).append(body)
+        out = []
+        for c, roles, joined in calls.values():
+            for role in dict.fromkeys(roles):
+                out.append((c, role, tuple(joined)))
+        return out
+
+    def join(self, consultation_id: str, username: str, role: str, now: float) -> bool:
+        """`username` joins the call in `role`, which the holder invited; the role is added to
+        the record's participants (`roles`). False if there is no such open invitation."""
+        with self._tx("consult join"):
+            ok = self._x(
+                "SELECT 1 FROM consultations c JOIN consult_signals s ON s.consultation_id = c.id"
+                " WHERE c.id = ? AND c.state = 'accepted' AND s.type = 'invite' AND s.body = ?",
+                (consultation_id, role),
+            )
+            if not ok:
+                return False
+            if username not in self._joined(consultation_id):
+                self._signal(consultation_id, "console", "joined", username, now)
+                self._x(
+                    "UPDATE consultations SET roles = TRIM(roles || ' ' || ?) WHERE id = ?",
+                    (role, consultation_id),
+                )
+        return True
+
+    def _joined(self, consultation_id: str) -> list[str]:
+        rows = self._x(
+            "SELECT body FROM consult_signals WHERE consultation_id = ? AND type = 'joined'",
+            (consultation_id,),
+        )
+        return [r[0] for r in rows]
+
+    def participants(self, consultation_id: str) -> list[str]:
+        """The staff in the call now: the holder first, then who joined."""
+        c = self.get(consultation_id)
+        if c is None or c.state != "accepted" or not c.accepted_by:
+            return []
+        rows = self._read(
+            "consult participants",
+            "SELECT body FROM consult_signals WHERE consultation_id = ? AND type = 'joined' "
+            "ORDER BY id",
+            (consultation_id,),
+        )
+        return [c.accepted_by, *(r[0] for r in rows if r[0] != c.accepted_by)]
+
     def records(self, since: float = 0.0) -> list[Consultation]:
         rows = self._read(
             "consult records",

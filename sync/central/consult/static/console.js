@@ -1,5 +1,8 @@
 // The specialist console: the queue, accepting a request, the WebRTC call, chat, hang-up.
 // Media and chat go peer to peer (chat on the data channel); the server only relays SDP.
+// With a Janus (rooms, data-rooms="yes"): every party publishes once to the call's VideoRoom and
+// receives each other party's feed (one peer connection each), through the console's /api/room/
+// routes; the holder invites a role, staff with that role join from their invitations list.
 // window.consult exposes counters the tests read (frames decoded, chat lines, state).
 "use strict";
 (function () {
@@ -7,6 +10,7 @@
   const state = {
     call: null, pc: null, dc: null, local: null, frames: 0, chat: [], phase: "queue",
     acceptedAt: 0, firstFrameAt: 0, endedBy: "", pollTimer: null, callTimer: null, printResults: [], timing: {},
+    room: null, rooms: false, holder: true, invitations: [],
   };
   window.consult = state;
 
@@ -52,6 +56,33 @@
     const data = await api("GET", "/api/queue");
     if (data.status === 401) { location.href = "/login"; return; }
     if (data.ok) renderQueue(data);
+    if (state.rooms) {
+      const inv = await api("GET", "/api/invitations");
+      if (inv.ok && state.phase === "queue") renderInvitations(inv.invitations);
+    }
+  }
+
+  // Calls in progress this account's roles are invited into (a second specialist, an interpreter).
+  function renderInvitations(list) {
+    const key = JSON.stringify(list.map((r) => [r.id, r.role]));
+    if (key === state.invitationsKey) return; // a row being tapped is not replaced under the finger
+    state.invitationsKey = key;
+    state.invitations = list;
+    const body = $("invites").querySelector("tbody");
+    body.textContent = "";
+    for (const r of list) {
+      const tr = document.createElement("tr");
+      tr.dataset.id = r.id;
+      for (const v of [r.topic, r.center, r.language, r.role]) {
+        const td = document.createElement("td"); td.textContent = v; tr.appendChild(td);
+      }
+      const td = document.createElement("td");
+      const b = document.createElement("button");
+      b.type = "button"; b.className = "join"; b.textContent = "参加 Join";
+      b.addEventListener("click", () => join(r.id, r.topic, r.role));
+      td.appendChild(b); tr.appendChild(td); body.appendChild(tr);
+    }
+    $("invites-empty").hidden = list.length > 0;
   }
 
   function gathered(pc) {
@@ -78,10 +109,8 @@
       return;
     }
     state.call = id; state.acceptedAt = performance.timeOrigin + performance.now();
-    state.frames = 0; state.firstFrameAt = 0; state.chat = []; state.endedBy = "";
-    $("queue-panel").hidden = true; $("call-panel").hidden = false;
-    $("call-topic").textContent = topic; $("chat-log").textContent = "";
-    $("call-state").textContent = "接続中… Connecting…";
+    openCallPanel(topic, true);
+    if (got.room) { await roomCall(id, got.ice_servers, true); return; }
     // Only the servers the console is configured with (the city's TURN); by default none.
     const pc = new RTCPeerConnection({ iceServers: Array.isArray(got.ice_servers) ? got.ice_servers : [] });
     state.pc = pc;
@@ -116,6 +145,191 @@
     }
     state.callTimer = setInterval(watchCall, 500);
   }
+
+  function openCallPanel(topic, holder) {
+    state.frames = 0; state.firstFrameAt = 0; state.chat = []; state.endedBy = "";
+    state.holder = holder;
+    $("queue-panel").hidden = true; $("call-panel").hidden = false;
+    $("call-topic").textContent = topic; $("chat-log").textContent = "";
+    $("call-state").textContent = "接続中… Connecting…";
+    for (const id of ["print-form", "handover-box", "end-box", "invite-box"]) {
+      if ($(id)) $(id).hidden = !holder;
+    }
+    if ($("leave")) $("leave").hidden = holder;
+    if ($("invite-status")) $("invite-status").textContent = "";
+  }
+
+  // --- a call in a VideoRoom (Janus) ------------------------------------------------------
+  async function join(id, topic, role) {
+    state.phase = "accepting";
+    const got = await api("POST", "/api/join/" + id, { role });
+    if (!got.ok) {
+      state.phase = "queue";
+      say(got.reason === "role_not_invited" ? "この役割では参加できません。 Your role was not invited." :
+          "参加できませんでした: " + got.reason);
+      return;
+    }
+    state.call = id; state.acceptedAt = performance.timeOrigin + performance.now();
+    state.invitationsKey = "";
+    openCallPanel(topic, false);
+    await roomCall(id, got.ice_servers, false);
+  }
+
+  async function roomCall(id, iceServers, holder) {
+    const ice = Array.isArray(iceServers) ? iceServers : [];
+    state.room = { id, ice, subs: new Map(), busy: false, audio: {} };
+    const pc = new RTCPeerConnection({ iceServers: ice });
+    state.pc = pc;
+    // Our chat channel: Janus relays what we send on it to every other party.
+    state.dc = pc.createDataChannel("chat");
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState === "connected" && state.pc === pc) {
+        state.phase = "call"; $("call-state").textContent = "通話中 Connected";
+      }
+      if (pc.connectionState === "failed" && state.call === id) {
+        if (state.holder) api("POST", "/api/hangup/" + id, { outcome: "dropped" });
+        end("network");
+      }
+    };
+    try {
+      // Invited staff appear small at the terminal: a smaller picture costs the terminal less.
+      const video = holder ? { width: 640, height: 480, frameRate: 30 } : { width: 320, height: 240, frameRate: 15 };
+      state.local = await navigator.mediaDevices.getUserMedia({ video, audio: true });
+      $("self").srcObject = state.local;
+      for (const t of state.local.getTracks()) pc.addTrack(t, state.local);
+      await pc.setLocalDescription(await pc.createOffer());
+      await gathered(pc);
+      const got = await api("POST", "/api/room/" + id + "/publish", { sdp: pc.localDescription.sdp });
+      if (!got.ok) { end(got.reason === "call_ended" ? "terminal" : "error"); return; }
+      await pc.setRemoteDescription({ type: "answer", sdp: got.answer });
+    } catch (e) {
+      console.error("room setup failed", e.name);
+      if (holder) await hangup("dropped"); else end("error");
+      return;
+    }
+    state.callTimer = setInterval(watchRoom, 200);
+    watchRoom();
+  }
+
+  async function watchRoom() {
+    const room = state.room;
+    if (!state.call || !room || room.busy) return;
+    room.busy = true;
+    try {
+      const data = await api("GET", "/api/room/" + state.call);
+      if (state.room !== room) return;
+      if (data.ok && data.state !== "accepted") { end(data.state === "handover" ? "handover" : data.ended_by || "terminal"); return; }
+      if (data.status === 403 || data.status === 404) { end("console"); return; }
+      if (!data.ok) return;
+      const ids = new Set(data.feeds.map((f) => f.id));
+      for (const feed of [...room.subs.keys()]) if (!ids.has(feed)) dropFeed(feed);
+      for (const f of data.feeds) if (!room.subs.has(f.id)) await subscribeFeed(room, f);
+      // Once someone is received, look every half second (joins and leaves, the call's end).
+      if (room.subs.size && !room.slow) {
+        room.slow = true; clearInterval(state.callTimer); state.callTimer = setInterval(watchRoom, 500);
+      }
+    } finally { room.busy = false; }
+  }
+
+  async function subscribeFeed(room, f) {
+    const got = await api("POST", "/api/room/" + room.id + "/subscribe", { feed: f.id });
+    if (!got.ok || state.room !== room) return;
+    const pc = new RTCPeerConnection({ iceServers: room.ice });
+    const terminal = f.display === "terminal";
+    const entry = { pc, display: f.display, frames: 0, video: null };
+    room.subs.set(f.id, entry);
+    pc.ontrack = (ev) => {
+      if (ev.track.kind !== "video") return;
+      if (terminal) { $("remote").srcObject = new MediaStream([ev.track]); countFrames(); return; }
+      entry.video = tile(f);
+      entry.video.srcObject = new MediaStream([ev.track]);
+      countTile(entry);
+    };
+    pc.ondatachannel = (ev) => { ev.channel.onmessage = (m) => onRoomMessage(m, terminal, f.display); };
+    try {
+      await pc.setRemoteDescription({ type: "offer", sdp: got.offer });
+      await pc.setLocalDescription(await pc.createAnswer());
+      await gathered(pc);
+      const started = await api("POST", "/api/room/" + room.id + "/start",
+        { subscription: got.subscription, sdp: pc.localDescription.sdp });
+      if (!started.ok) dropFeed(f.id);
+    } catch (e) {
+      console.error("subscription failed", e.name);
+      dropFeed(f.id);
+    }
+  }
+
+  // Another staff member in the call: a small picture with their role and name as its caption.
+  function tile(f) {
+    const [role, name] = String(f.display).split("|");
+    const fig = document.createElement("figure");
+    fig.className = "tile"; fig.dataset.feed = f.id;
+    const v = document.createElement("video");
+    v.autoplay = true; v.playsInline = true; v.muted = true;
+    const cap = document.createElement("figcaption");
+    cap.textContent = (name || "") + "（" + (role || "") + "）";
+    fig.appendChild(v); fig.appendChild(cap); $("others").appendChild(fig);
+    return v;
+  }
+
+  function countTile(entry) {
+    const v = entry.video;
+    const tick = () => {
+      if (!state.room || entry.video !== v) return;
+      entry.frames += 1;
+      v.requestVideoFrameCallback(tick);
+    };
+    v.requestVideoFrameCallback(tick);
+  }
+
+  function dropFeed(feed) {
+    const room = state.room;
+    const entry = room && room.subs.get(feed);
+    if (!entry) return;
+    room.subs.delete(feed);
+    entry.pc.close();
+    if (entry.video) { entry.video.srcObject = null; entry.video.parentElement.remove(); entry.video = null; }
+  }
+
+  function onRoomMessage(ev, terminal, display) {
+    if (terminal) { onMessage(ev); return; }
+    let m;
+    try { m = JSON.parse(ev.data); } catch (e) { return; }
+    const [role, name] = String(display).split("|");
+    if (m.type === "chat" && typeof m.text === "string") addChat(m.text.slice(0, 500), false, (name || role) + ": ");
+  }
+
+  // Frames decoded per party (tests and the benchmark read them), and what each party hears.
+  state.partyFrames = () => {
+    const out = {};
+    if (state.room) for (const e of state.room.subs.values()) out[e.display] = e.display === "terminal" ? state.frames : e.frames;
+    return out;
+  };
+  state.partyAudio = async () => {
+    const out = {};
+    if (!state.room) return out;
+    for (const e of state.room.subs.values()) {
+      let bytes = 0;
+      (await e.pc.getStats()).forEach((r) => { if (r.type === "inbound-rtp" && r.kind === "audio") bytes += r.bytesReceived || 0; });
+      out[e.display] = bytes;
+    }
+    return out;
+  };
+
+  async function invite(role) {
+    if (!state.call || !state.holder) return;
+    const got = await api("POST", "/api/invite/" + state.call, { role });
+    $("invite-status").textContent = got.ok ? "招待しました（" + role + "）。 Invited." : "招待できませんでした: " + got.reason;
+  }
+  state.invite = invite;
+
+  async function leave() {
+    const id = state.call;
+    if (!id) return;
+    await api("POST", "/api/room/" + id + "/leave", {});
+    end("left");
+  }
+  state.leave = leave;
 
   let generation = 0; // a callback left pending by an ended call must not count the next one
 
@@ -159,11 +373,11 @@
     }
   }
 
-  function addChat(text, mine) {
-    state.chat.push({ text, mine });
+  function addChat(text, mine, who) {
+    state.chat.push({ text, mine, who: who || "" });
     const li = document.createElement("li");
     li.className = mine ? "mine" : "theirs";
-    li.textContent = (mine ? "職員: " : "相談者: ") + text;
+    li.textContent = (who || (mine ? "職員: " : "相談者: ")) + text;
     $("chat-log").appendChild(li);
   }
 
@@ -202,6 +416,7 @@
   };
 
   async function watchCall() {
+    if (state.room) return;
     if (!state.call) return;
     const data = await api("GET", "/api/call/" + state.call);
     if (data.ok && data.state === "ended") end(data.ended_by || "terminal");
@@ -235,13 +450,17 @@
     if (!state.call) return;
     clearInterval(state.callTimer);
     state.endedBy = by; state.call = null;
+    if (state.room) {
+      for (const feed of [...state.room.subs.keys()]) dropFeed(feed);
+      state.room = null;
+    }
     if (state.pc) { state.pc.close(); state.pc = null; }
     if (state.local) { for (const t of state.local.getTracks()) t.stop(); state.local = null; }
     state.dc = null;
     showForm(null);
     $("remote").srcObject = null; $("self").srcObject = null;
     $("call-panel").hidden = true; $("queue-panel").hidden = false;
-    say(by === "handover" ? "取次ぎました。 Handed over." : by === "terminal" ? "相談者が通話を終了しました。 The resident ended the call." :
+    say(by === "left" ? "通話から退出しました。 You left the call." : by === "handover" ? "取次ぎました。 Handed over." : by === "terminal" ? "相談者が通話を終了しました。 The resident ended the call." :
         by === "network" ? "通信が切れました。 The connection dropped." : "通話を終了しました。 Call ended.");
     state.phase = "queue";
     pollQueue();
@@ -257,6 +476,9 @@
     sendPrint($("print-title").value.slice(0, 80), $("print-items").value);
   });
   $("handover").addEventListener("click", () => handover($("handover-topic").value));
+  state.rooms = $("queue").dataset.rooms === "yes";
+  if ($("invite")) $("invite").addEventListener("click", () => invite($("invite-role").value));
+  if ($("leave")) $("leave").addEventListener("click", () => leave());
   $("logout").addEventListener("click", async () => { await api("POST", "/logout", {}); location.href = "/login"; });
   state.pollTimer = setInterval(pollQueue, 1000);
   pollQueue();

@@ -1,0 +1,206 @@
+"""The call worker's side of a call with several staff members (a Janus VideoRoom, SFU).
+
+The worker publishes its camera, microphone and chat channel once (its usual peer connection,
+whose answer comes from Janus through the relay), and `RoomLink` keeps one receiving peer
+connection per other party's feed: a second specialist or an interpreter joining adds one, a
+party leaving removes it. The terminal encodes once whatever the number of staff.
+
+Invariants:
+- Signaling only through the worker's relay requests (the terminal's CURVE link); the
+  subscriptions use the worker's ICE server list (empty unless configured).
+- Every received frame is counted in the worker's counters (the dropped-link watch sees them)
+  and per party (`frames`); a subscription that cannot be set up is retried at the next update.
+- Messages arriving on a party's data channel go to the worker's handler, except "bye" and
+  "handover": in a room the relay's poll says when the call ends or is handed over, so another
+  participant leaving is never taken for the end of the call.
+- `close()` closes every receiving peer connection; nothing is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+__all__ = ["RoomLink", "publish"]
+
+MAX_PARTIES = 6  # feeds received at most: the terminal decodes each one
+
+
+class RoomLink:
+    def __init__(self, worker) -> None:
+        self.w = worker
+        self.subs: dict[int, dict] = {}  # feed → {pc, subscription, display, counter}
+        self.closed = False
+
+    def parties(self) -> list[dict]:
+        """[{role, name}] of the staff whose feeds the terminal receives, in joining order."""
+        out = []
+        for entry in self.subs.values():
+            role, _, name = entry["display"].partition("|")
+            out.append({"role": role[:40], "name": name[:60]})
+        return out
+
+    def frames(self) -> dict[str, int]:
+        return {entry["display"][:60]: entry["counter"].frames for entry in self.subs.values()}
+
+    async def update(self, feeds: list) -> None:
+        """Follow the room: subscribe to new parties' feeds, drop the feeds that left."""
+        if self.closed or not isinstance(feeds, list):
+            return
+        wanted = {
+            f["id"]: str(f.get("display", ""))
+            for f in feeds[:MAX_PARTIES]
+            if isinstance(f, dict) and isinstance(f.get("id"), int)
+        }
+        before = self.parties()
+        for feed in [f for f in self.subs if f not in wanted]:
+            await self._drop(feed)
+        for feed, display in wanted.items():
+            if feed not in self.subs and not self.closed:
+                await self._subscribe(feed, display)
+        if self.parties() != before:
+            self.w.emit({"event": "participants", "staff": self.parties()})
+
+    async def _subscribe(self, feed: int, display: str) -> None:
+        from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+        from kiosk.call._tracks import Counter
+        from sync.errors import RequestError
+
+        w = self.w
+        try:
+            got = await w.request(
+                {"op": "subscribe", "consultation": w.consultation, "feed": feed}, timeout=8.0
+            )
+        except RequestError:
+            return
+        if not got.get("ok") or not isinstance(got.get("subscription"), int):
+            return
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=w._ice_servers()))
+        counter = Counter()
+        self.subs[feed] = {
+            "pc": pc,
+            "subscription": got["subscription"],
+            "display": display,
+            "counter": counter,
+        }
+
+        @pc.on("track")
+        def on_track(track) -> None:
+            shared = w.received_video if track.kind == "video" else w.received_audio
+            mine = counter if track.kind == "video" else None
+            w.tasks.append(asyncio.ensure_future(_drain_both(track, shared, mine)))
+
+        @pc.on("datachannel")
+        def on_channel(channel) -> None:
+            channel.on("message", self._message)
+
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(got["offer"], "offer"))
+            await pc.setLocalDescription(await pc.createAnswer())
+            started = await w.request(
+                {
+                    "op": "start",
+                    "consultation": w.consultation,
+                    "subscription": got["subscription"],
+                    "answer": pc.localDescription.sdp,
+                },
+                timeout=8.0,
+            )
+        except Exception:  # noqa: BLE001 - an unusable offer or a lost relay: retried next update
+            started = {"ok": False}
+        if not started.get("ok"):
+            await self._drop(feed)
+
+    def _message(self, message) -> None:
+        try:
+            kind = json.loads(message).get("type")
+        except (TypeError, ValueError, AttributeError):
+            return
+        if kind not in ("bye", "handover"):
+            self.w._on_message(message)
+
+    async def _drop(self, feed: int) -> None:
+        from sync.errors import RequestError
+
+        entry = self.subs.pop(feed, None)
+        if entry is None:
+            return
+        await entry["pc"].close()
+        if not self.closed:
+            try:
+                await self.w.request(
+                    {
+                        "op": "unsubscribe",
+                        "consultation": self.w.consultation,
+                        "subscription": entry["subscription"],
+                    }
+                )
+            except RequestError:
+                pass
+
+    async def close(self) -> None:
+        self.closed = True
+        for feed in list(self.subs):
+            await self._drop(feed)
+
+
+async def _drain_both(track, shared, mine) -> None:
+    """Decode every frame of `track`, counting it for the call and for its party."""
+    from aiortc.mediastreams import MediaStreamError
+
+    while True:
+        try:
+            await track.recv()
+        except MediaStreamError:
+            return
+        now = time.monotonic()
+        for counter in (shared, mine):
+            if counter is None:
+                continue
+            counter.frames += 1
+            counter.last_at = now
+            if counter.first_at is None:
+                counter.first_at = time.time()
+
+
+async def publish(worker, polled: dict) -> None:
+    """The call meets in a VideoRoom: publish this peer's offer there, then receive the
+    others' feeds (`RoomLink`)."""
+    from aiortc import RTCSessionDescription
+
+    from sync.errors import RequestError
+
+    try:
+        got = await worker.request(
+            {
+                "op": "publish",
+                "consultation": worker.consultation,
+                "offer": worker.pc.localDescription.sdp,
+            },
+            timeout=8.0,
+        )
+    except RequestError as e:
+        await worker.finish("network", reason=f"publish_{type(e).__name__}")
+        return
+    if not got.get("ok"):
+        await worker.finish("network", reason=str(got.get("reason", "publish"))[:40])
+        return
+    try:
+        await worker.pc.setRemoteDescription(RTCSessionDescription(got["answer"], "answer"))
+    except Exception as e:  # noqa: BLE001 - an answer we cannot use ends the call
+        await worker.finish("network", reason=f"answer_{type(e).__name__}")
+        return
+    worker.room = RoomLink(worker)
+    worker.emit(
+        {
+            "event": "answered",
+            "role": polled.get("staff_role", ""),
+            "name": polled.get("staff_name", ""),
+            "room": True,
+            "at": time.time(),
+        }
+    )
+    await worker.room.update(polled.get("feeds", []))
+    worker.tasks.append(asyncio.ensure_future(worker._watch_relay()))
