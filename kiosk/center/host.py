@@ -7,7 +7,9 @@ Guarantees:
   `lockout_s`. Console actions need the session's CSRF token in a header (and the cookie is
   SameSite=Strict, HttpOnly).
 - The calling display and `/api/board` are public inside the center: they show ticket labels,
-  counters and counts only, never anything personal.
+  counters and counts only, never anything personal, and the notices of `kiosk.center.notices`,
+  which only a logged-in staff member (CSRF) or the signed config bundle can add; `/notices` is
+  the same notices as a page to print.
 - Bad input gets HTTP 400 with a one-word `error` code and changes nothing; an unexpected error is
   logged by class name and answered 500, never a traceback.
 - After every change the host hands new events to its outbox sink; a sink that refuses keeps
@@ -34,6 +36,8 @@ from flask import Flask, Response, jsonify, render_template, request, session
 
 from kiosk.center.calls import StaffCalls
 from kiosk.center.errors import CenterConfigError, CenterError, QueueInputError
+from kiosk.center.notices import KINDS as NOTICE_KINDS
+from kiosk.center.notices import NoticeBoard
 from kiosk.center.queue import SERVICES, CenterQueue
 from kiosk.center.shelter import AGE_GROUPS, NEEDS, ShelterRegister
 from kiosk.session.config import verify_staff_pin
@@ -73,9 +77,12 @@ class CenterHost:
         staff_pin_hash: Callable[[], str | None],
         *,
         clock: Callable[[], float] = time.monotonic,
+        city_notices: Callable[[], list[dict[str, Any]]] | None = None,
     ) -> None:
         self.config = config
         self.queue = queue
+        # Staff notices (console, CSRF) and city hall's from the signed config bundle only.
+        self.notices = NoticeBoard(queue, city_notices)
         self.calls = StaffCalls(queue, repeat_s=config.staff_call_repeat_s)
         # Names typed at check-in are kept only as an HMAC under a key derived from the center's
         # terminal token (a file apart from the register's SQLite file, which never holds it).
@@ -233,11 +240,21 @@ def create_app(host: CenterHost) -> Flask:
     @app.get("/api/board")
     def board():
         estimates = q.estimates(cfg.default_minutes_per_person)
-        return jsonify(ok=True, **q.board(), estimates=estimates, services=services)
+        return jsonify(
+            ok=True, **q.board(), estimates=estimates, services=services,
+            notices=host.notices.current(), notice_kinds=NOTICE_KINDS,
+        )  # fmt: skip
 
     @app.get("/display")
     def display():
         return render_template("center_display.html", center=cfg.center_name)
+
+    @app.get("/notices")
+    def notices_page():
+        return render_template(
+            "center_notices.html", center=cfg.center_name, notices=host.notices.current(),
+            kinds=NOTICE_KINDS,
+        )  # fmt: skip
 
     @app.get("/chime.wav")
     def chime_file():
@@ -257,6 +274,7 @@ def create_app(host: CenterHost) -> Flask:
             csrf=session["csrf"],
             age_groups=AGE_GROUPS,
             needs=NEEDS,
+            notice_kinds=NOTICE_KINDS,
         )
 
     @app.post("/login")
@@ -286,6 +304,7 @@ def create_app(host: CenterHost) -> Flask:
             reservations=[t.public() for t in q.all_tickets() if t.service == "reserved"],
             calls=host.calls.open_calls(),
             shelter=host.shelter.present(),
+            notices=host.notices.current(),
         )
 
     @app.post("/api/console/<action>")
@@ -316,6 +335,12 @@ def create_app(host: CenterHost) -> Flask:
             )
         elif action == "shelter_out":
             result = host.shelter.check_out(data.get("code"), data.get("name"))
+        elif action == "notice_post":
+            result = host.notices.post(
+                data.get("kind"), data.get("ja"), data.get("en"), data.get("hours")
+            )
+        elif action == "notice_withdraw":
+            result = host.notices.withdraw(data.get("notice"))
         else:
             raise QueueInputError("unknown_action")
         host.flush()

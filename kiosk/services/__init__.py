@@ -168,6 +168,9 @@ class KioskServices:
             queue,
             self.outbox.append,
             staff_pin_hash,
+            city_notices=(
+                (lambda: bundle.notices(cfg.center)) if (bundle := self.config_bundle) else None
+            ),
         )
         self._center_server = HostServer(create_app(host), *cfg.serve).start()
         self._center_server.queue = queue

@@ -2,7 +2,8 @@
 trust (`payload["card_trust"]`: JPKI CAs, their CRLs, kenhojo authorities), the staff PIN
 hash of this terminal's center (`payload["staff_pins"]`: `{center: "pbkdf2-sha256$..."}`) and
 the issuing city for certificates (`payload["city"]`: `{"name": "豊橋市", "mayor": "豊橋市長
-山田 太郎", "seal_png_b64": <the official seal, a PNG of at most 64 KiB>}`).
+山田 太郎", "seal_png_b64": <the official seal, a PNG of at most 64 KiB>}`) and city hall's
+notices for the centers' calling displays (`payload["notices"]`, `kiosk.center.notices`).
 
 Invariants (as `sync.outbox.AnnouncedSealingKey` for the sealing key):
 - Nothing is taken from a bundle whose signature does not verify with the pinned catalog key
@@ -28,6 +29,7 @@ log = logging.getLogger("kiosk.services")
 
 STAFF_PINS_KEY = "staff_pins"
 CITY_KEY = "city"
+NOTICES_KEY = "notices"  # city hall's notices for the centers' displays (kiosk.center.notices)
 
 
 def _city(entry: Any) -> dict[str, str] | None:
@@ -83,6 +85,7 @@ class ConfigBundleView:
         self._trust: Any = None
         self._staff: dict[str, str] = {}
         self._city: dict[str, str] | None = None
+        self._notices: Any = None
 
     def _refresh(self) -> None:
         if self._catalog_public is None:
@@ -130,6 +133,14 @@ class ConfigBundleView:
             self._city = _city(bundle.payload.get(CITY_KEY))
         except ValueError:
             log.warning("config bundle v%d: city unchanged (malformed)", bundle.version)
+        try:
+            from kiosk.center.notices import city_notices
+
+            entry = bundle.payload.get(NOTICES_KEY)
+            city_notices(entry, "")  # checked whole, so a center never sees half of a list
+            self._notices = entry
+        except ValueError:
+            log.warning("config bundle v%d: notices unchanged (malformed)", bundle.version)
 
     def card_trust(self) -> Any:
         """The `devices.card.trust.CardTrust` of the newest config bundle, or None."""
@@ -148,3 +159,12 @@ class ConfigBundleView:
         with self._lock:
             self._refresh()
             return self._city
+
+    def notices(self, center: str) -> list[dict[str, Any]]:
+        """City hall's notices for `center` from the newest config bundle (may be empty)."""
+        from kiosk.center.notices import city_notices
+
+        with self._lock:
+            self._refresh()
+            entry = self._notices
+        return city_notices(entry, center)

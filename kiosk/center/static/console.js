@@ -57,7 +57,33 @@
     }));
     if (state.calls.length > before || state.calls.some((c) => c.repeats > 0)) beep();
     renderShelter();
+    renderNotices();
   }
+
+  const KIND = { water: "給水", food: "食事", bath: "入浴", general: "お知らせ" };
+  function renderNotices() {
+    const list = state.notices || [];
+    $("notices").replaceChildren(...(list.length ? list.map((n) => {
+      const e = li(`${KIND[n.kind] || n.kind}：${n.ja}${n.source === "city" ? "（市役所から・署名済み）" : ""}`);
+      if (n.source === "staff") {
+        const off = document.createElement("button"); off.textContent = "取り下げる";
+        off.addEventListener("click", async () => {
+          const data = await post("notice_withdraw", { notice: n.id });
+          $("notice-message").textContent = data.ok ? "取り下げました。" : `取り下げられませんでした（${data.error}）。`;
+        });
+        e.append(" ", off);
+      }
+      return e;
+    }) : [li("出ているお知らせはありません")]));
+  }
+  $("notice-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const f = ev.target;
+    const hours = f.elements.hours.value ? parseInt(f.elements.hours.value, 10) : null;
+    const data = await post("notice_post", { kind: f.elements.kind.value, ja: f.elements.ja.value, en: f.elements.en.value || null, hours });
+    $("notice-message").textContent = data.ok ? "呼出表示に出しました。" : `出せませんでした（${data.error}）。300字以内で、改行や記号だけでないか確かめてください。`;
+    if (data.ok) f.reset();
+  });
 
   async function refresh() {
     const r = await fetch("/api/console", { cache: "no-store" });

@@ -60,7 +60,27 @@
       li.textContent = `${board.services[id].name}（${board.services[id].letter}）約${min}分 / ${min} min`;
       return li;
     }));
+    renderNotices(board.notices || [], board.notice_kinds || {});
     first = false;
+  }
+
+  // Notices come only from the host (staff on the console, or city hall's signed config bundle);
+  // the source is shown with each so residents know who says it.
+  const SOURCE = { city: "市役所から / From City Hall", staff: "センターから / From this center" };
+  function renderNotices(notices, kinds) {
+    document.getElementById("notices-box").hidden = notices.length === 0;
+    document.getElementById("notices").replaceChildren(...notices.map((n) => {
+      const li = document.createElement("li");
+      li.dataset.source = n.source;
+      const head = document.createElement("span");
+      head.className = "kind";
+      head.textContent = `${kinds[n.kind] || ""}｜${SOURCE[n.source] || ""}`;
+      const ja = document.createElement("p");
+      ja.lang = "ja"; ja.textContent = n.ja;
+      li.append(head, ja);
+      if (n.en) { const en = document.createElement("p"); en.lang = "en"; en.className = "en"; en.textContent = n.en; li.append(en); }
+      return li;
+    }));
   }
 
   async function poll() {
