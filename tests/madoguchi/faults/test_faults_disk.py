@@ -20,7 +20,13 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from kiosk.catalog import default_catalog
 from kiosk.services import DiagnosticsAdapter, OutboxAdapter
 from kiosk.session import KioskSession, NoticeCode, SessionConfig, SessionPorts, Step
-from kiosk.session.memory import ManualClock, MemoryCardPort, MemoryPrinter, sample_card
+from kiosk.session.memory import (
+    ManualClock,
+    MemoryCardPort,
+    MemoryKit,
+    MemoryPrinter,
+    sample_card,
+)
 from madoguchi.faults.checker import check, read_receipts
 from madoguchi.faults.workload import KINDS, CentralSide, ReceiptLog, Terminal, wait_for
 from sync.central import open_store
@@ -277,3 +283,23 @@ def test_resident_told_before_the_card_step_when_the_disk_is_nearly_full(tmp_pat
         assert outbox.stats().pending == outbox.stats().last_seq
     finally:
         outbox.close()
+
+
+def test_free_space_unknown_does_not_stop_the_journey():
+    """When the free-space probe cannot answer, the resident goes on to the card: the outbox's
+    own check at submission still refuses safely (OUTBOX_FULL), and a probe that fails must not
+    take the kiosk out of service."""
+    kit = MemoryKit()
+    kit.diagnostics.fail["outbox"] = "OSError"
+    clock = ManualClock()
+    session = KioskSession(
+        default_catalog(),
+        kit.ports(),
+        SessionConfig(device_id="C01"),
+        clock=clock,
+        wall_clock=clock,
+    )
+    assert session.open_procedures() and session.choose_procedure("seal_registration_cancel")
+    assert session.start_procedure() and session.step is Step.PLACE_CARD
+    assert session.notice is None
+    assert "outbox" in kit.diagnostics.calls  # it was asked, and could not tell
