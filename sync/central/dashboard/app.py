@@ -42,7 +42,7 @@ from sync.central.dashboard.queries import Center
 from sync.central.dashboard.readonly_store import open_readonly
 from sync.central.dashboard.summaries import TOKYO
 from sync.central.dashboard.today import Labels
-from sync.protocol_errors import StoreError
+from sync.central.errors import StoreError
 
 __all__ = ["SECURITY_HEADERS", "DashboardConfig", "create_app"]
 

@@ -117,7 +117,7 @@ def dashboard(
         socket_hosts,
         systemd_sockets,
     )
-    from sync.protocol_errors import StoreError
+    from sync.central.errors import StoreError
 
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
@@ -168,8 +168,8 @@ def rebuild_summaries(db: str, as_json: bool) -> None:
     import time
 
     from sync.central.dashboard.summaries import analyze, rebuild
+    from sync.central.errors import StoreError
     from sync.central.store import open_store
-    from sync.protocol_errors import StoreError
 
     if not db.startswith(("postgresql://", "postgres://")) and not Path(db).is_file():
         raise click.ClickException(f"summaries not rebuilt: no store at {db}")

@@ -23,8 +23,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from sync.central.errors import StoreError
 from sync.central.store_reports import StoreReports
-from sync.protocol_errors import StoreError
 
 __all__ = ["ReadOnlyStore", "open_readonly"]
 
