@@ -45,7 +45,11 @@ class OnlineAdapter:
         self.client = client
 
     def request(self, method: str, params: dict[str, Any], timeout_s: float) -> dict[str, Any]:
-        from sync.errors import RequestRefusedError, RequestTimeoutError, SyncTransportError
+        from sync.protocol_errors import (
+            RequestRefusedError,
+            RequestTimeoutError,
+            SyncTransportError,
+        )
 
         try:
             reply = self.client.request(method, params, timeout_s)

@@ -122,7 +122,7 @@ class _Seeder:
     """Bulk inserts of typed and summary rows on one backend (not the store's API: speed)."""
 
     def __init__(self, db: str) -> None:
-        from sync.central.store import open_store
+        from sync.central.stores import open_store
 
         open_store(db).close()  # the schema, by the store's own migrations
         self.pg = db.startswith("postgresql")
@@ -178,7 +178,7 @@ class _Seeder:
             self.conn.executemany(sql, rows)
 
     def finish(self) -> None:
-        from sync.central.dashboard.summaries import refill_months
+        from sync.central.store_summaries import refill_months
 
         refill_months(self)  # the month totals the processing stage keeps alongside the days
         if self.pg:
@@ -197,7 +197,7 @@ TEMPLATE_DAYS = 16  # distinct synthetic days, dealt out over the year (seeding 
 def _template(rng: random.Random, devices: dict[str, str]) -> tuple[dict, list[tuple]]:
     """One synthetic day: {table: [(device, offset_s, body)]} and its summary rows, computed by
     the processing stage's own `summarize_day` from the same rows."""
-    from sync.central.dashboard import summaries
+    from sync.central import summary_rows as summaries
     from sync.central.store_schema import KIND_TABLES
 
     keys = {"application": "procedure", "certificate_request": "certificate", "booking": "topic"}
@@ -228,7 +228,7 @@ def _template(rng: random.Random, devices: dict[str, str]) -> tuple[dict, list[t
 def seed_year(
     db: str, devices: dict[str, str], days: int, now: float, seed: int
 ) -> tuple[int, int]:
-    from sync.central.dashboard import summaries
+    from sync.central import summary_rows as summaries
 
     rng = random.Random(seed)
     templates = [_template(rng, devices) for _ in range(min(days, TEMPLATE_DAYS))]

@@ -6,7 +6,7 @@ CAs (signature checked; the CA within its validity), is an end-entity certificat
 extension is present and allows digitalSignature, is within its own validity at `now`, is not
 revoked (its serial is neither in `revoked_serials` nor on any of `crls` that its issuing CA
 signed), and the card's PKCS#1 v1.5 (RSA) or ECDSA SHA-256 signature over the challenge verifies
-with the certificate's key. Every failure is an `IssuerRefusedError` with a reason code
+with the certificate's key. Every failure is a `Refused` with a reason code
 (`sync.central.issuer.REASONS`), never another exception.
 
 CRLs: a CRL counts only when its issuer name and signature match the CA that issued the card (a
@@ -28,16 +28,28 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from sync.central.errors import CrlError, IssuerRefusedError
+from sync.errors import SyncError
 
 __all__ = [
     "CrlError",
-    "IssuerRefusedError",
+    "Refused",
     "load_crls",
     "parse_crls",
     "revoked_serials_from_crls",
     "verify_card",
 ]
+
+
+class Refused(Exception):
+    """A request the issuer turns down; `reason` is the code the kiosk gets."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class CrlError(SyncError):
+    """A CRL file is malformed or signed by no trusted CA (names the file, not its bytes)."""
 
 
 def verify_card(
@@ -50,35 +62,35 @@ def verify_card(
     *,
     crls: Iterable[x509.CertificateRevocationList] = (),
 ) -> tuple[x509.Certificate, x509.Certificate]:
-    """(card certificate, the trusted CA that issued it), or `IssuerRefusedError`."""
+    """(card certificate, the trusted CA that issued it), or `Refused`."""
     try:
         cert = x509.load_der_x509_certificate(cert_der)
         extensions = cert.extensions
     except ValueError:
-        raise IssuerRefusedError("bad_certificate") from None
+        raise Refused("bad_certificate") from None
     issuer = next((ca for ca in trusted_cas if _issued_by(cert, ca)), None)
     if issuer is None:
-        raise IssuerRefusedError("untrusted_certificate")
+        raise Refused("untrusted_certificate")
     if not issuer.not_valid_before_utc <= now <= issuer.not_valid_after_utc:
-        raise IssuerRefusedError("untrusted_certificate")
+        raise Refused("untrusted_certificate")
     try:
         if extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
-            raise IssuerRefusedError("not_an_auth_certificate")
+            raise Refused("not_an_auth_certificate")
     except x509.ExtensionNotFound:
         pass
     try:
         usage = extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         # JPKI auth certificates always carry KeyUsage; one without could be meant for anything.
-        raise IssuerRefusedError("not_an_auth_certificate") from None
+        raise Refused("not_an_auth_certificate") from None
     if not usage.digital_signature:
-        raise IssuerRefusedError("not_an_auth_certificate")
+        raise Refused("not_an_auth_certificate")
     if now < cert.not_valid_before_utc:
-        raise IssuerRefusedError("not_yet_valid")
+        raise Refused("not_yet_valid")
     if now > cert.not_valid_after_utc:
-        raise IssuerRefusedError("expired_certificate")
+        raise Refused("expired_certificate")
     if cert.serial_number in revoked_serials or _on_crl(cert, issuer, crls):
-        raise IssuerRefusedError("revoked_certificate")
+        raise Refused("revoked_certificate")
     key = cert.public_key()
     try:
         if isinstance(key, rsa.RSAPublicKey):
@@ -86,9 +98,9 @@ def verify_card(
         elif isinstance(key, ec.EllipticCurvePublicKey):
             key.verify(signature, challenge, ec.ECDSA(hashes.SHA256()))
         else:
-            raise IssuerRefusedError("bad_certificate")
+            raise Refused("bad_certificate")
     except InvalidSignature:
-        raise IssuerRefusedError("bad_signature") from None
+        raise Refused("bad_signature") from None
     return cert, issuer
 
 

@@ -20,7 +20,7 @@ from sync.central.store import Store
 from sync.central.store_schema import MIGRATIONS, render
 from sync.protocol_errors import StoreError
 
-__all__ = ["PostgresStore"]
+__all__ = ["PostgresReadConnection", "PostgresStore"]
 
 _MIGRATION_LOCK = 0x4D61646F  # "Mado"
 _ROLE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
@@ -116,3 +116,41 @@ class PostgresStore(Store):
                 ):
                     db = sql.Identifier(self._db.info.dbname)
                     self._db.execute(sql.SQL(statement).format(db=db, role=name))
+
+
+class PostgresReadConnection:
+    """A read-only session for readers that must never write (`store_reads`, the dashboard):
+    `default_transaction_read_only` and psycopg's `read_only` (a write is an error, not a
+    change); every statement bounded by `statement_timeout`; each read ends with a rollback;
+    errors become `StoreError(operation, type)`, never data."""
+
+    def __init__(self, dsn: str, timeout_s: float) -> None:
+        ms = max(1, int(timeout_s * 1000))
+        try:
+            self._db = psycopg.connect(
+                dsn,
+                autocommit=False,
+                connect_timeout=max(1, int(timeout_s)),
+                application_name="madoguchi-dashboard",
+                options=(
+                    f"-c default_transaction_read_only=on -c statement_timeout={ms} "
+                    f"-c idle_in_transaction_session_timeout={ms}"
+                ),
+            )
+            self._db.read_only = True
+        except psycopg.Error as e:
+            raise StoreError("open", type(e).__name__) from e
+
+    def read(self, operation: str, sql_text: str, params: Sequence = ()) -> list[tuple]:
+        try:
+            cur = self._db.execute(sql_text, params)
+            return cur.fetchall() if cur.description is not None else []
+        except psycopg.Error as e:
+            raise StoreError(operation, type(e).__name__) from e
+        finally:
+            with contextlib.suppress(psycopg.Error):
+                self._db.rollback()  # a read: nothing to keep, and nothing could have been written
+
+    def close(self) -> None:
+        with contextlib.suppress(psycopg.Error):
+            self._db.close()

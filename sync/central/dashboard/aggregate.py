@@ -12,12 +12,14 @@ Invariants:
 
 from __future__ import annotations
 
-import json
 import math
-import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+
+from sync.central.summary_rows import identifier, parse_body
+from sync.central.summary_rows import score_of as _score
+from sync.central.summary_rows import steps_of as _steps
 
 __all__ = [
     "ScoreGroup",
@@ -30,39 +32,6 @@ __all__ = [
     "sessions_and_steps",
     "summarize_scores",
 ]
-
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
-MAX_STEP_MS = 24 * 3600 * 1000
-
-
-def identifier(value: object) -> str | None:
-    """`value` if it is a short catalog-style identifier, else None (free text never passes)."""
-    if isinstance(value, str) and _ID.match(value):
-        return value
-    return None
-
-
-def _no_constants(name: str) -> object:
-    raise ValueError(name)
-
-
-def parse_body(text: object) -> dict | None:
-    """A body's JSON object, or None when it is not a JSON object (NaN/Infinity refused)."""
-    if isinstance(text, bytes | bytearray | memoryview):
-        text = bytes(text).decode("utf-8", "replace")
-    if not isinstance(text, str):
-        return None
-    try:
-        value = json.loads(text, parse_constant=_no_constants)
-    except (ValueError, RecursionError):
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def _score(value: object) -> int | None:
-    if type(value) is int and 0 <= value <= 10:
-        return value
-    return None
 
 
 @dataclass
@@ -171,22 +140,6 @@ def hist_percentile(pairs: list[tuple[int, int]], p: float) -> float:
 class StepStats:
     durations: list[int] = field(default_factory=list)
     positions: list[int] = field(default_factory=list)
-
-
-def _steps(raw: object) -> dict[str, tuple[int, int]] | None:
-    """A metric's steps as {step: (total ms in this session, first position)}; None if bad."""
-    if not isinstance(raw, list):
-        return None
-    out: dict[str, tuple[int, int]] = {}
-    for position, item in enumerate(raw):
-        if not (isinstance(item, list) and len(item) == 2):
-            return None
-        step, ms = identifier(item[0]), item[1]
-        if step is None or type(ms) is not int or not 0 <= ms <= MAX_STEP_MS:
-            return None
-        total, first = out.get(step, (0, position))
-        out[step] = (total + ms, first)
-    return out
 
 
 def sessions_and_steps(rows: Iterable[tuple[str, object]], center_of: Mapping[str, str]) -> dict:

@@ -167,9 +167,9 @@ def rebuild_summaries(db: str, as_json: bool) -> None:
     import json
     import time
 
-    from sync.central.dashboard.summaries import analyze, rebuild
     from sync.central.errors import StoreError
-    from sync.central.store import open_store
+    from sync.central.store_summaries import analyze, rebuild
+    from sync.central.stores import open_store
 
     if not db.startswith(("postgresql://", "postgres://")) and not Path(db).is_file():
         raise click.ClickException(f"summaries not rebuilt: no store at {db}")

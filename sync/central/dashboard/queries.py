@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from sync.central.dashboard.aggregate import ScoreGroup, hist_percentile, summarize_scores
 from sync.central.dashboard.params import Window
 from sync.central.dashboard.readonly_store import ReadOnlyStore
-from sync.central.dashboard.summaries import month_split, today
+from sync.central.summary_rows import today
 
 __all__ = [
     "Center",
@@ -115,16 +115,11 @@ def _last_heard(last_seen: float, now: float, offline_after_s: float) -> dict:
     }
 
 
-def _counts_per_device(store: ReadOnlyStore, table: str, column: str) -> dict[str, Counter]:
-    """{device_id: Counter(column value -> rows)} of one of the store's event tables (the table
-    and column names are ours, never a request's)."""
+def _counts_per_device(store: ReadOnlyStore, table: str) -> dict[str, Counter]:
+    """{device_id: Counter(kind or reason -> rows)} of `events` or `quarantine`."""
     out: dict[str, Counter] = defaultdict(Counter)
-    for d, value, n in store.rows(
-        f"{table}_counts",
-        f"SELECT device_id, {column}, COUNT(*) FROM {table} GROUP BY device_id, {column} LIMIT ?",
-        (MAX_GROUPS,),
-    ):
-        out[d][value] = int(n)
+    for d, value, n in store.grouped_per_device(table, MAX_GROUPS):
+        out[d][value] = n
     return out
 
 
@@ -133,29 +128,19 @@ def overview(
 ) -> dict:
     """Every device heard from (and every enrolled one): last seen, committed seq, records
     beyond a gap, chain events and quarantine by kind, records waiting to be opened."""
-    waiting_rows = store.rows(
-        "waiting",
-        "SELECT device_id, COUNT(*) FROM records WHERE state = 0 GROUP BY device_id LIMIT ?",
-        (MAX_GROUPS,),
-    )
-    waiting = {d: int(n) for d, n in waiting_rows}
-    events = _counts_per_device(store, "events", "kind")
-    quarantine = _counts_per_device(store, "quarantine", "reason")
+    waiting = store.waiting_per_device(MAX_GROUPS)
+    events = _counts_per_device(store, "events")
+    quarantine = _counts_per_device(store, "quarantine")
     recent = [
         {
             "device_id": d,
             "kind": k,
-            "first_seq": int(a),
-            "last_seq": int(b),
-            "detail": str(t)[:120],
-            "at": iso(float(at)),
+            "first_seq": a,
+            "last_seq": b,
+            "detail": t[:120],
+            "at": iso(at),
         }
-        for d, k, a, b, t, at in store.rows(
-            "recent_events",
-            "SELECT device_id, kind, first_seq, last_seq, detail, at FROM events "
-            "ORDER BY id DESC LIMIT ?",
-            (RECENT_EVENTS,),
-        )
+        for d, k, a, b, t, at in store.recent_events(RECENT_EVENTS)
     ]
     lag_waiting, lag_age = store.lag()
     seen = {d: (c, m, s) for d, c, m, s in store.devices()}
@@ -198,33 +183,8 @@ def _days(window: Window, now: float) -> tuple[str, str]:
 
 def summed(store: ReadOnlyStore, metric: str, keys: str, first: str, last: str) -> list[tuple]:
     """SUM(n), SUM(total) of one summary metric over the days [first, last] grouped by `keys`
-    (our own column names, never a request's): the month totals of the months the window
-    touches, plus or minus the days at its edges (`summaries.month_split`)."""
-    plus, minus, months = month_split(first, last)
-    if months is None or "day" in keys.split(", "):
-        return store.rows(
-            f"daily_{metric}",
-            f"SELECT {keys}, SUM(n), SUM(total) FROM dashboard_daily "
-            f"WHERE metric = ? AND day >= ? AND day <= ? GROUP BY {keys}",
-            (metric, first, last),
-        )
-    parts = [
-        f"SELECT {keys}, n, total FROM dashboard_monthly WHERE metric = ? AND month >= ? "
-        "AND month <= ?"
-    ]
-    params: list = [metric, *months]
-    for sign, ranges in (("", plus), ("-", minus)):
-        for a, b in ranges:
-            parts.append(
-                f"SELECT {keys}, {sign}n, {sign}total FROM dashboard_daily "
-                "WHERE metric = ? AND day >= ? AND day <= ?"
-            )
-            params += [metric, a, b]
-    sql = (
-        f"SELECT {keys}, SUM(n), SUM(total) FROM ({' UNION ALL '.join(parts)}) AS parts "
-        f"GROUP BY {keys} HAVING SUM(n) <> 0"
-    )
-    return store.rows(f"summed_{metric}", sql, params)
+    (comma-separated summary columns), from the store's month and day totals."""
+    return store.summed(metric, keys.split(", "), first, last)
 
 
 def _count(store: ReadOnlyStore, metric: str, first: str, last: str) -> int:
@@ -294,16 +254,12 @@ def satisfaction_page(
 
 
 def _counts_per_center(
-    store: ReadOnlyStore, table: str, since: float, center_of: Mapping[str, str]
+    store: ReadOnlyStore, kind: str, since: float, center_of: Mapping[str, str]
 ) -> Counter:
-    """Counter(center -> rows of `table` created since `since`); the table name is ours."""
+    """Counter(center -> typed rows of `kind` created since `since`)."""
     counts: Counter = Counter()
-    for device_id, n in store.rows(
-        f"{table}_counts",
-        f"SELECT device_id, COUNT(*) FROM {table} WHERE created_at >= ? GROUP BY device_id LIMIT ?",
-        (int(since), MAX_GROUPS),
-    ):
-        counts[center_of.get(device_id, device_id)] += int(n)
+    for device_id, n in store.created_since_per_device(kind, since, MAX_GROUPS).items():
+        counts[center_of.get(device_id, device_id)] += n
     return counts
 
 
@@ -421,7 +377,7 @@ def shelter(
         center = center_of.get(device_id, device_id)
         counts.setdefault(center, 0)
         last_seen[center] = max(last_seen.get(center, 0.0), seen)
-    counts.update(_counts_per_center(store, "shelter_checkins", since, center_of))
+    counts.update(_counts_per_center(store, "shelter_checkin", since, center_of))
     rows = []
     for center, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         heard = _last_heard(last_seen.get(center, 0.0), now, offline_after_s)

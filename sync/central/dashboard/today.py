@@ -8,7 +8,7 @@ Invariants:
   fewer than `min_residents` answers is not shown (None); a change against the previous period
   is shown only when both periods are shown.
 - Ids are shown by catalog names where the catalog names them (`Labels`), else as the id.
-- Pure apart from `store.rows`; nothing here logs.
+- Pure apart from the store reader's named queries; nothing here logs.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 from sync.central.dashboard.params import Window
 from sync.central.dashboard.queries import Center, _center_of, iso, small, summed
 from sync.central.dashboard.readonly_store import ReadOnlyStore
-from sync.central.dashboard.summaries import today
+from sync.central.summary_rows import today
 
 __all__ = ["SORT_KEYS", "Labels", "load_labels", "today_page"]
 
