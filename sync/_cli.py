@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from sync.protocol_errors import AgentConfigError
+from sync.errors import AgentConfigError
 
 _DEFAULT_BUNDLE = "/etc/madoguchi/device"
 _DEFAULT_OUTBOX = "/var/lib/madoguchi/outbox.sqlite3"

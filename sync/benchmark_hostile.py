@@ -102,8 +102,8 @@ def _hostile_child(spec: dict, ready, stop, results) -> None:
     """Child process: the hostile enrolled device, `connections` DEALERs of its one key."""
     import zmq
 
+    from sync.errors import ProtocolError
     from sync.protocol import ErrorMessage, Hello, decode, encode
-    from sync.protocol_errors import ProtocolError
 
     # The attacker is another machine in real life: its own CPU must not be taken from the
     # receiver and honest agents sharing this one, so it runs at the lowest priority.

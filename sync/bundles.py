@@ -58,7 +58,14 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from madoguchi.core.durable import write_atomic
-from sync.errors import SyncError
+from sync.errors import (
+    BundleEqualVersionError,
+    BundleError,
+    BundleExpiredError,
+    BundleFormatError,
+    BundleRollbackError,
+    BundleSignatureError,
+)
 
 __all__ = [
     "BUNDLE_TYPES",
@@ -91,44 +98,6 @@ _ENVELOPE_V2_KEYS = _ENVELOPE_KEYS | {"roots"}
 _SIGNED_KEYS = frozenset({"type", "version", "issued_at", "expires_at", "payload"})
 VERSIONS_FILE = "applied-versions.json"
 _ROOT = "root"  # the floor also keeps the newest root version any applied bundle carried
-
-
-class BundleError(SyncError):
-    """Base of every bundle refusal."""
-
-
-class BundleFormatError(BundleError):
-    """Not a bundle: bad JSON, missing or extra fields, wrong types, oversize."""
-
-
-class BundleSignatureError(BundleError):
-    """The signature does not verify with the pinned catalog key (wrong key or tampered)."""
-
-
-class BundleRollbackError(BundleError):
-    """The bundle's version is lower than the version already applied."""
-
-    def __init__(self, bundle_type: str, version: int, current_version: int) -> None:
-        super().__init__(
-            f"{bundle_type} bundle version {version} does not grow past {current_version}"
-        )
-        self.bundle_type = bundle_type
-        self.version = version
-        self.current_version = current_version
-
-
-class BundleEqualVersionError(BundleRollbackError):
-    """Same version as the current bundle (re-delivery, or a reused version number)."""
-
-
-class BundleExpiredError(BundleError):
-    """The bundle expired: applying it could freeze the device on stale data."""
-
-    def __init__(self, bundle_type: str, version: int, expires_at: datetime) -> None:
-        super().__init__(f"{bundle_type} bundle version {version} expired at {expires_at}")
-        self.bundle_type = bundle_type
-        self.version = version
-        self.expires_at = expires_at
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-from sync.protocol_errors import CborError
+from sync.errors import CborError
 
 __all__ = ["BODY_LIMITS", "CborLimits", "loads"]
 

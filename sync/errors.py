@@ -1,15 +1,30 @@
-"""Errors of the sync package (sealing, outbox, local state, key files; protocol errors below).
+"""Every error of the sync package (sealing, outbox, local state, key files, bundles and the root
+chain, wire protocol, agent and online requests), in one place; the central side's own errors
+(store, issuer, forwarder, residents, retention) are in `sync.central.errors`, the dashboard's
+and the consultation's in their subpackages' `errors`.
 
-Every error derives from `SyncError`, itself a `MadoguchiError`. Fields are structured (sequence
-numbers, byte counts) so callers never parse messages; messages never carry record bodies or any
-personal data, only sequence numbers, sizes and reasons.
+Every error derives from `SyncError`, itself a `MadoguchiError`; every name ends in `Error`.
+Fields are structured (sequence numbers, byte counts) so callers never parse messages; messages
+never carry record bodies or any personal data, only sequence numbers, sizes and reasons.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from madoguchi.core.errors import MadoguchiError
 
 __all__ = [
+    "AgentConfigError",
+    "AgentOfflineError",
+    "BindError",
+    "BundleEqualVersionError",
+    "BundleError",
+    "BundleExpiredError",
+    "BundleFormatError",
+    "BundleRollbackError",
+    "BundleSignatureError",
+    "CborError",
     "CentralKeysError",
     "ChainError",
     "DeviceBundleError",
@@ -18,18 +33,29 @@ __all__ = [
     "KeyFileError",
     "KeyFormatError",
     "LocalStateError",
+    "MalformedMessageError",
     "OpenError",
     "OutboxCorruptError",
     "OutboxError",
     "OutboxFullError",
     "OutboxSchemaError",
+    "OversizeMessageError",
+    "ProtocolError",
     "RecordFormatError",
     "RecordPrunedError",
     "RegistryError",
+    "RequestError",
+    "RequestRefusedError",
+    "RequestTimeoutError",
+    "RoleKeyError",
+    "RootChainError",
     "SealError",
     "SignatureError",
     "SyncError",
+    "SyncTransportError",
     "UnknownDeviceError",
+    "UnknownMessageTypeError",
+    "UnsupportedVersionError",
 ]
 
 
@@ -175,3 +201,165 @@ class UnknownDeviceError(RegistryError):
 
 class DuplicateDeviceError(RegistryError):
     """A device with this id (or this key) is already enrolled."""
+
+
+# --- downlink bundles and the root chain (`sync.bundles`, `sync.trust`) ---------------------
+
+
+class BundleError(SyncError):
+    """Base of every bundle refusal."""
+
+
+class BundleFormatError(BundleError):
+    """Not a bundle: bad JSON, missing or extra fields, wrong types, oversize."""
+
+
+class BundleSignatureError(BundleError):
+    """The signature does not verify with the pinned catalog key (wrong key or tampered)."""
+
+
+class BundleRollbackError(BundleError):
+    """The bundle's version is lower than the version already applied."""
+
+    def __init__(self, bundle_type: str, version: int, current_version: int) -> None:
+        super().__init__(
+            f"{bundle_type} bundle version {version} does not grow past {current_version}"
+        )
+        self.bundle_type = bundle_type
+        self.version = version
+        self.current_version = current_version
+
+
+class BundleEqualVersionError(BundleRollbackError):
+    """Same version as the current bundle (re-delivery, or a reused version number)."""
+
+
+class BundleExpiredError(BundleError):
+    """The bundle expired: applying it could freeze the device on stale data."""
+
+    def __init__(self, bundle_type: str, version: int, expires_at: datetime) -> None:
+        super().__init__(f"{bundle_type} bundle version {version} expired at {expires_at}")
+        self.bundle_type = bundle_type
+        self.version = version
+        self.expires_at = expires_at
+
+
+class RootChainError(BundleSignatureError):
+    """The root chain does not verify from the pinned root key (or is malformed)."""
+
+
+class RoleKeyError(BundleSignatureError):
+    """The signing key is not delegated for this role by the newest root, or its delegation
+    (or the root itself) expired."""
+
+    def __init__(self, message: str, *, role: str, keyid: str) -> None:
+        super().__init__(f"{message} (role={role}, keyid={keyid})")
+        self.role = role
+        self.keyid = keyid
+
+
+# --- wire protocol, agent, online requests (`sync.protocol`, `sync.agent`) ------------------
+# The central side's own errors (store, issuer, forwarder...) are in `sync.central.errors`.
+
+
+class SyncTransportError(SyncError):
+    """Root of the errors raised by the protocol, the agent, the receiver and the store."""
+
+
+class ProtocolError(SyncTransportError):
+    """A frame could not be decoded into a valid message. `code` is sent back in an ERROR reply."""
+
+    code = "malformed"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+class UnsupportedVersionError(ProtocolError):
+    code = "unsupported_version"
+
+    def __init__(self, version: object) -> None:
+        super().__init__(f"unsupported protocol version {version!r:.40}")
+        self.version = version
+
+
+class UnknownMessageTypeError(ProtocolError):
+    code = "unknown_type"
+
+    def __init__(self, message_type: object) -> None:
+        super().__init__(f"unknown message type {message_type!r:.40}")
+        self.message_type = message_type
+
+
+class MalformedMessageError(ProtocolError):
+    code = "malformed"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"malformed message: {reason}")
+        self.reason = reason
+
+
+class CborError(MalformedMessageError):
+    """Bytes that `sync.cbor_safe.loads` refuses (a tag, too deep, too many items, truncated...).
+    `offset` is where in the input the refusal was made."""
+
+    def __init__(self, reason: str, offset: int) -> None:
+        super().__init__(f"CBOR refused at byte {offset}: {reason}")
+        self.cbor_reason = reason
+        self.offset = offset
+
+
+class OversizeMessageError(ProtocolError):
+    code = "oversize"
+
+    def __init__(self, what: str, size: int, limit: int) -> None:
+        super().__init__(f"{what} too large: {size} > {limit}")
+        self.what = what
+        self.size = size
+        self.limit = limit
+
+
+class RequestError(SyncTransportError):
+    """An online request did not get an answer; the caller falls back to the outbox."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class RequestTimeoutError(RequestError):
+    """No reply within the timeout (central unreachable, agent offline or not running)."""
+
+    def __init__(self, kind: str, timeout: float) -> None:
+        super().__init__(kind, f"request {kind!r} got no reply within {timeout:.1f} s")
+        self.timeout = timeout
+
+
+class RequestRefusedError(RequestError):
+    """The central side answered with an error (`code`: unknown_kind, handler_failed, ...)."""
+
+    def __init__(self, kind: str, code: str, detail: str = "") -> None:
+        super().__init__(kind, f"request {kind!r} refused: {code}{': ' + detail if detail else ''}")
+        self.code = code
+        self.detail = detail
+
+
+class AgentConfigError(SyncTransportError):
+    """The agent's configuration or key files are unusable."""
+
+
+class AgentOfflineError(RequestTimeoutError):
+    """The agent answered at once that it has no session with the central side right now."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind, 0.0)
+        self.args = (f"request {kind!r}: sync agent is offline",)
+
+
+class BindError(SyncTransportError):
+    """A socket could not bind or connect its endpoint (address in use, missing directory...)."""
+
+    def __init__(self, endpoint: str, reason: str) -> None:
+        super().__init__(f"cannot bind {endpoint}: {reason}")
+        self.endpoint = endpoint
+        self.reason = reason

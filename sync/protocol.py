@@ -30,7 +30,7 @@ import cbor2
 
 from sync.cbor_safe import CborLimits
 from sync.cbor_safe import loads as cbor_loads
-from sync.protocol_errors import (
+from sync.errors import (
     CborError,
     MalformedMessageError,
     OversizeMessageError,

@@ -41,6 +41,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from sync import cbor_safe
 from sync.errors import (
+    CborError,
     ChainError,
     GapError,
     OpenError,
@@ -48,7 +49,6 @@ from sync.errors import (
     SealError,
     SignatureError,
 )
-from sync.protocol_errors import CborError
 
 __all__ = [
     "FORMAT_VERSION",

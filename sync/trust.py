@@ -37,7 +37,8 @@ from datetime import UTC, datetime
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from sync.bundles import Bundle, BundleFormatError, BundleSignatureError, bundle_key_id
+from sync.bundles import Bundle, bundle_key_id
+from sync.errors import BundleFormatError, RoleKeyError, RootChainError
 
 __all__ = [
     "ONLINE_ROLES",
@@ -60,20 +61,6 @@ _ROOT_DOMAIN = b"madoguchi/root/v1\x00"
 _SEALING_DOMAIN = b"madoguchi/sealing-announcement/v1\x00"
 _ROOT_FORMAT = "madoguchi-root"
 _CHAIN_FORMAT = "madoguchi-root-chain"
-
-
-class RootChainError(BundleSignatureError):
-    """The root chain does not verify from the pinned root key (or is malformed)."""
-
-
-class RoleKeyError(BundleSignatureError):
-    """The signing key is not delegated for this role by the newest root, or its delegation
-    (or the root itself) expired."""
-
-    def __init__(self, message: str, *, role: str, keyid: str) -> None:
-        super().__init__(f"{message} (role={role}, keyid={keyid})")
-        self.role = role
-        self.keyid = keyid
 
 
 def _iso(t: datetime) -> str:

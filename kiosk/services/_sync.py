@@ -45,11 +45,7 @@ class OnlineAdapter:
         self.client = client
 
     def request(self, method: str, params: dict[str, Any], timeout_s: float) -> dict[str, Any]:
-        from sync.protocol_errors import (
-            RequestRefusedError,
-            RequestTimeoutError,
-            SyncTransportError,
-        )
+        from sync.errors import RequestRefusedError, RequestTimeoutError, SyncTransportError
 
         try:
             reply = self.client.request(method, params, timeout_s)

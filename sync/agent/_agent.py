@@ -31,7 +31,7 @@ import zmq
 
 from sync.agent._client import RequestClient
 from sync.agent._config import AgentConfig, AgentStatus, backoff_delay, write_status
-from sync.errors import RecordPrunedError, SyncError
+from sync.errors import BindError, ProtocolError, RecordPrunedError, SyncError
 from sync.protocol import (
     Ack,
     Batch,
@@ -45,7 +45,6 @@ from sync.protocol import (
     decode,
     encode,
 )
-from sync.protocol_errors import BindError, ProtocolError
 from sync.sealing import sign_chain_head
 
 __all__ = ["Agent"]

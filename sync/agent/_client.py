@@ -19,13 +19,8 @@ import time
 
 import zmq
 
+from sync.errors import AgentOfflineError, ProtocolError, RequestRefusedError, RequestTimeoutError
 from sync.protocol import ErrorMessage, Reply, Request, decode, encode
-from sync.protocol_errors import (
-    AgentOfflineError,
-    ProtocolError,
-    RequestRefusedError,
-    RequestTimeoutError,
-)
 
 __all__ = ["RequestClient"]
 

@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from sync.protocol_errors import AgentConfigError
+from sync.errors import AgentConfigError
 
 __all__ = ["AgentConfig", "AgentStatus", "backoff_delay", "read_status", "write_status"]
 

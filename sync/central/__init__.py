@@ -12,9 +12,10 @@ Public API:
 - receiver: `Receiver`, `ReceiverConfig`, `Allowlist`, `MemoryAllowlist`, `Device` (`receiver`);
 - processing: `Processor`, `ProcessingConfig` (`processing`);
 - forwarder: `Forwarder`, `ForwarderConfig`, `ForwardReport`, `StoreApplications`,
-  `store_forwarder`, `ForwarderError` (`forwarder`);
-- issuer: `Issuer`, `IssuerConfig`, `Slot`, `default_handlers`, `IssuerError` (`issuer`);
-- errors: `sync.central.errors`.
+  `store_forwarder` (`forwarder`);
+- issuer: `Issuer`, `IssuerConfig`, `Slot`, `default_handlers` (`issuer`);
+- errors (`sync.central.errors`): `CentralError` and its subclasses; `ForwarderError` and
+  `IssuerError` are also named here.
 """
 
 from __future__ import annotations
@@ -39,12 +40,12 @@ _EXPORTS = {
     "ForwardReport": "sync.central.forwarder",
     "Forwarder": "sync.central.forwarder",
     "ForwarderConfig": "sync.central.forwarder",
-    "ForwarderError": "sync.central.forwarder",
+    "ForwarderError": "sync.central.errors",
     "StoreApplications": "sync.central.forwarder",
     "store_forwarder": "sync.central.forwarder",
     "Issuer": "sync.central.issuer",
     "IssuerConfig": "sync.central.issuer",
-    "IssuerError": "sync.central.issuer",
+    "IssuerError": "sync.central.errors",
     "Slot": "sync.central.issuer",
     "default_handlers": "sync.central.issuer",
 }

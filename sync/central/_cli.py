@@ -362,8 +362,8 @@ def retain(db: str, config_path: Path | None, as_json: bool) -> None:
 )
 def grant_read_only(db: str, role: str) -> None:
     """Give the dashboard a PostgreSQL role that can read every table and write none."""
+    from sync.central.errors import StoreError
     from sync.central.stores import open_store
-    from sync.protocol_errors import StoreError
 
     if not db.startswith(("postgresql:", "postgres:")):
         raise click.ClickException(

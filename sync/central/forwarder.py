@@ -44,6 +44,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from sync.central.errors import ForwarderError
 from sync.central.store_schema import KIND_TABLES
 from sync.errors import SyncError
 
@@ -62,10 +63,6 @@ log = logging.getLogger(__name__)
 
 _RETRY_STATUSES = frozenset({408, 425, 429})
 _MAX_REDIRECTS = 3
-
-
-class ForwarderError(SyncError):
-    """The forwarder is misconfigured or its ledger cannot be used."""
 
 
 def _loopback(host: str) -> bool:

@@ -68,8 +68,8 @@ from sync.central.certificate_content import (
     printed_fields,
     select_fields,
 )
+from sync.central.errors import IssuerError, IssuerRefusedError, StoreError
 from sync.central.jpki_auth import CrlError, load_crls, verify_card
-from sync.central.jpki_auth import Refused as _Refused
 from sync.central.residents import (
     HttpResidentRecords,
     ResidentLookupError,
@@ -80,9 +80,7 @@ from sync.central.store import Store
 from sync.central.stores import open_store
 from sync.central.verify import TYPES as _VERIFIABLE
 from sync.central.verify import make_reference
-from sync.errors import SyncError
 from sync.kiosk_challenge import CHALLENGE_BYTES, auth_message
-from sync.protocol_errors import StoreError
 
 __all__ = [
     "DEFAULT_CERTIFICATE_TYPES",
@@ -117,10 +115,6 @@ DEFAULT_TOPICS = ("welfare", "child_care", "tax", "care", "general")
 _MAX_CERT = 8 * 1024
 _MAX_BLOB = 1024
 DOCUMENT_DOMAIN = b"madoguchi/document/v1\x00"
-
-
-class IssuerError(SyncError):
-    """The central store failed under the issuer (not a refusal: those are typed results)."""
 
 
 @dataclass(frozen=True)
@@ -176,16 +170,16 @@ def _blob(payload: dict, key: str, limit: int) -> bytes:
         try:
             value = base64.b64decode(value.encode("ascii"), validate=True)
         except (binascii.Error, UnicodeEncodeError, ValueError):
-            raise _Refused("bad_request") from None
+            raise IssuerRefusedError("bad_request") from None
     if not isinstance(value, bytes) or not 0 < len(value) <= limit:
-        raise _Refused("bad_request")
+        raise IssuerRefusedError("bad_request")
     return value
 
 
 def _text(payload: dict, key: str, limit: int = 64) -> str:
     value = payload.get(key)
     if not isinstance(value, str) or not 0 < len(value) <= limit:
-        raise _Refused("bad_request")
+        raise IssuerRefusedError("bad_request")
     return value
 
 
@@ -251,7 +245,7 @@ class Issuer:
             return _refuse("bad_request")
         try:
             return fn(device_id, payload)
-        except _Refused as r:
+        except IssuerRefusedError as r:
             log.info("%s refused for device %s: %s", name, device_id, r.reason)
             return _refuse(r.reason)
 
@@ -261,12 +255,12 @@ class Issuer:
         """The (certificate type, copies) a challenge or an issue request is for."""
         kind = payload.get("certificate", payload.get("type"))
         if not isinstance(kind, str):
-            raise _Refused("bad_request")
+            raise IssuerRefusedError("bad_request")
         if kind not in self.config.certificate_types:
-            raise _Refused("unknown_certificate_type")
+            raise IssuerRefusedError("unknown_certificate_type")
         copies = payload.get("copies", 1)
         if type(copies) is not int or not 1 <= copies <= self.config.max_copies:
-            raise _Refused("bad_request")
+            raise IssuerRefusedError("bad_request")
         return kind, copies
 
     def certificate_challenge(self, device_id: str, payload: dict) -> dict:
@@ -287,7 +281,7 @@ class Issuer:
                 )
             )  # fmt: skip
             if not recorded:
-                raise _Refused("too_many_challenges")
+                raise IssuerRefusedError("too_many_challenges")
             return {
                 "ok": True,
                 "challenge": base64.b64encode(challenge).decode("ascii"),
@@ -298,22 +292,22 @@ class Issuer:
 
     def _check_challenge(self, device_id: str, challenge: bytes, kind: str, copies: int) -> bytes:
         """The challenge's digest if central minted it for this device and request, unused and
-        fresh; else `_Refused` with the reason."""
+        fresh; else `IssuerRefusedError` with the reason."""
         if len(challenge) != CHALLENGE_BYTES:
-            raise _Refused("foreign_challenge")
+            raise IssuerRefusedError("foreign_challenge")
         digest = hashlib.sha256(challenge).digest()
         minted = self._call(lambda st: st.challenge(digest))
         if minted is None:
-            raise _Refused("foreign_challenge")
+            raise IssuerRefusedError("foreign_challenge")
         for_device, for_kind, for_copies, issued_at, used_at = minted
         if used_at is not None:
-            raise _Refused("challenge_reused")
+            raise IssuerRefusedError("challenge_reused")
         if not hmac.compare_digest(for_device.encode(), device_id.encode()):
-            raise _Refused("challenge_other_device")
+            raise IssuerRefusedError("challenge_other_device")
         if (for_kind, for_copies) != (kind, copies):
-            raise _Refused("challenge_other_request")
+            raise IssuerRefusedError("challenge_other_request")
         if not -30 <= self._clock() - issued_at <= self.config.challenge_ttl_s:
-            raise _Refused("challenge_expired")
+            raise IssuerRefusedError("challenge_expired")
         return digest
 
     # -- certificates -----------------------------------------------------------------------
@@ -321,7 +315,7 @@ class Issuer:
     def _verify_card(
         self, cert_der: bytes, challenge: bytes, signature: bytes
     ) -> tuple[x509.Certificate, x509.Certificate]:
-        """(card certificate, the trusted CA that issued it), or `_Refused`."""
+        """(card certificate, the trusted CA that issued it), or `IssuerRefusedError`."""
         now = datetime.fromtimestamp(self._clock(), UTC)
         return verify_card(
             cert_der,
@@ -348,7 +342,7 @@ class Issuer:
             )
             return None
         if holder is None:
-            raise _Refused("not_a_resident")
+            raise IssuerRefusedError("not_a_resident")
         return {**holder.as_reply(), **select_fields(kind, options, holder.extra)}
 
     def _verification_code(self, document_id: str) -> str:
@@ -365,7 +359,7 @@ class Issuer:
             try:
                 options = parse_options(kind, payload.get("options"))
             except CertificateOptionsError:
-                raise _Refused("bad_options") from None
+                raise IssuerRefusedError("bad_options") from None
             cert_der = _blob(payload, "auth_certificate", _MAX_CERT)
             challenge = _blob(payload, "challenge", _MAX_BLOB)
             signature = _blob(payload, "signature", _MAX_BLOB)
@@ -393,7 +387,8 @@ class Issuer:
             row = (document_id, kind, document["verification_code"], issued_at, device_id,
                    holder, copies)  # fmt: skip
             if not self._call(lambda st: st.use_challenge(digest, self._clock(), row)):
-                raise _Refused("challenge_reused")  # used meanwhile (maybe at another receiver)
+                # used meanwhile (maybe at another receiver)
+                raise IssuerRefusedError("challenge_reused")
             reply = {"ok": True, "reference": document_id.split("-")[0].upper(), **document}
             if self._document_key is not None:
                 signed = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
@@ -440,7 +435,7 @@ class Issuer:
         def run(device_id: str, payload: dict) -> dict:
             topic = _text(payload, "topic")
             if topic not in self.config.topics:
-                raise _Refused("unknown_topic")
+                raise IssuerRefusedError("unknown_topic")
             now, limit = self._local_now(), self.config.max_slots_listed
             rows = self._call(lambda st: st.open_slots(topic, now, limit))
             slots = [
@@ -463,7 +458,7 @@ class Issuer:
                 lambda st: st.book_slot(device_id, request_id, slot_id, reference, now_local, now)
             )
             if done is None:
-                raise _Refused(outcome)
+                raise IssuerRefusedError(outcome)
             reference, sid, topic, start, minutes = done
             return {
                 "ok": True,

@@ -6,7 +6,7 @@ CAs (signature checked; the CA within its validity), is an end-entity certificat
 extension is present and allows digitalSignature, is within its own validity at `now`, is not
 revoked (its serial is neither in `revoked_serials` nor on any of `crls` that its issuing CA
 signed), and the card's PKCS#1 v1.5 (RSA) or ECDSA SHA-256 signature over the challenge verifies
-with the certificate's key. Every failure is a `Refused` with a reason code
+with the certificate's key. Every failure is an `IssuerRefusedError` with a reason code
 (`sync.central.issuer.REASONS`), never another exception.
 
 CRLs: a CRL counts only when its issuer name and signature match the CA that issued the card (a
@@ -28,28 +28,16 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from sync.errors import SyncError
+from sync.central.errors import CrlError, IssuerRefusedError
 
 __all__ = [
     "CrlError",
-    "Refused",
+    "IssuerRefusedError",
     "load_crls",
     "parse_crls",
     "revoked_serials_from_crls",
     "verify_card",
 ]
-
-
-class Refused(Exception):
-    """A request the issuer turns down; `reason` is the code the kiosk gets."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class CrlError(SyncError):
-    """A CRL file is malformed or signed by no trusted CA (names the file, not its bytes)."""
 
 
 def verify_card(
@@ -62,35 +50,35 @@ def verify_card(
     *,
     crls: Iterable[x509.CertificateRevocationList] = (),
 ) -> tuple[x509.Certificate, x509.Certificate]:
-    """(card certificate, the trusted CA that issued it), or `Refused`."""
+    """(card certificate, the trusted CA that issued it), or `IssuerRefusedError`."""
     try:
         cert = x509.load_der_x509_certificate(cert_der)
         extensions = cert.extensions
     except ValueError:
-        raise Refused("bad_certificate") from None
+        raise IssuerRefusedError("bad_certificate") from None
     issuer = next((ca for ca in trusted_cas if _issued_by(cert, ca)), None)
     if issuer is None:
-        raise Refused("untrusted_certificate")
+        raise IssuerRefusedError("untrusted_certificate")
     if not issuer.not_valid_before_utc <= now <= issuer.not_valid_after_utc:
-        raise Refused("untrusted_certificate")
+        raise IssuerRefusedError("untrusted_certificate")
     try:
         if extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
-            raise Refused("not_an_auth_certificate")
+            raise IssuerRefusedError("not_an_auth_certificate")
     except x509.ExtensionNotFound:
         pass
     try:
         usage = extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         # JPKI auth certificates always carry KeyUsage; one without could be meant for anything.
-        raise Refused("not_an_auth_certificate") from None
+        raise IssuerRefusedError("not_an_auth_certificate") from None
     if not usage.digital_signature:
-        raise Refused("not_an_auth_certificate")
+        raise IssuerRefusedError("not_an_auth_certificate")
     if now < cert.not_valid_before_utc:
-        raise Refused("not_yet_valid")
+        raise IssuerRefusedError("not_yet_valid")
     if now > cert.not_valid_after_utc:
-        raise Refused("expired_certificate")
+        raise IssuerRefusedError("expired_certificate")
     if cert.serial_number in revoked_serials or _on_crl(cert, issuer, crls):
-        raise Refused("revoked_certificate")
+        raise IssuerRefusedError("revoked_certificate")
     key = cert.public_key()
     try:
         if isinstance(key, rsa.RSAPublicKey):
@@ -98,9 +86,9 @@ def verify_card(
         elif isinstance(key, ec.EllipticCurvePublicKey):
             key.verify(signature, challenge, ec.ECDSA(hashes.SHA256()))
         else:
-            raise Refused("bad_certificate")
+            raise IssuerRefusedError("bad_certificate")
     except InvalidSignature:
-        raise Refused("bad_signature") from None
+        raise IssuerRefusedError("bad_signature") from None
     return cert, issuer
 
 

@@ -30,10 +30,10 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from sync.central.errors import StoreError
 from sync.central.store import KIND_TABLES, Store, body_json
 from sync.central.store_summaries import DailySummaries
-from sync.errors import OpenError, RecordFormatError
-from sync.protocol_errors import CborError, StoreError
+from sync.errors import CborError, OpenError, RecordFormatError
 from sync.sealing import SealedRecord, open_record
 
 __all__ = ["ProcessingConfig", "Processor"]

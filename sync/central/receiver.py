@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import zmq
 from zmq.auth.thread import ThreadAuthenticator
 
+from sync.central.errors import StoreError
 from sync.central.receiver_auth import (
     Allowlist,
     Device,
@@ -52,7 +53,7 @@ from sync.central.receiver_bundles import SessionOffers
 from sync.central.receiver_chain import verify_batch
 from sync.central.receiver_writer import CommitItem, CommitWriter, refused_item
 from sync.central.store import Store, StoreHandle
-from sync.errors import ChainError, SignatureError
+from sync.errors import BindError, ChainError, ProtocolError, SignatureError
 from sync.protocol import (
     Ack,
     Batch,
@@ -67,7 +68,6 @@ from sync.protocol import (
     decode,
     encode,
 )
-from sync.protocol_errors import BindError, ProtocolError, StoreError
 from sync.sealing import SealedRecord, verify_chain_head
 
 __all__ = [

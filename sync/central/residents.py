@@ -48,7 +48,7 @@ from typing import Protocol
 
 import requests
 
-from sync.errors import SyncError
+from sync.central.errors import ResidentLookupError, ResidentRecordsError
 
 __all__ = [
     "Holder",
@@ -75,19 +75,6 @@ EXTRA_FIELDS = (
     "head_of_household relationship domicile domicile_head moved_in my_number household "
     "seal_number seal_png_b64 tax"
 ).split()
-
-
-class ResidentRecordsError(SyncError):
-    """The resident records source is misconfigured (`residents.json`, `ResidentRecordsConfig`)."""
-
-
-class ResidentLookupError(ResidentRecordsError):
-    """The back office could not answer a lookup (`status` is its HTTP status, if it sent one)."""
-
-    def __init__(self, reason: str, status: int | None = None) -> None:
-        super().__init__(f"resident lookup failed: {reason}")
-        self.reason = reason
-        self.status = status
 
 
 @dataclass(frozen=True)

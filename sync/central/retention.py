@@ -28,8 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sync.central.errors import RetentionConfigError
 from sync.central.store_schema import KIND_TABLES
-from sync.errors import SyncError
 
 __all__ = [
     "KEEP",
@@ -69,10 +69,6 @@ KEEP: dict[str, tuple[str, ...]] = {
     ),
 }
 PERSONAL_TABLES = tuple(KEEP)
-
-
-class RetentionConfigError(SyncError):
-    """The central config's [retention] section is malformed."""
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 import psycopg
 from psycopg import sql
 
+from sync.central.errors import StoreError
 from sync.central.store import Store
 from sync.central.store_schema import MIGRATIONS, render
-from sync.protocol_errors import StoreError
 
 __all__ = ["PostgresReadConnection", "PostgresStore"]
 

@@ -13,9 +13,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from sync.central.errors import StoreError
 from sync.central.store import Store
 from sync.central.store_schema import MIGRATIONS, render
-from sync.protocol_errors import StoreError
 
 __all__ = ["SqliteStore"]
 

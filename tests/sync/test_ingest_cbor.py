@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sync.cbor_safe import BODY_LIMITS, CborLimits, loads
+from sync.errors import CborError, MalformedMessageError, ProtocolError
 from sync.protocol import PROTOCOL_VERSION, Request, decode, encode
-from sync.protocol_errors import CborError, MalformedMessageError, ProtocolError
 
 BOUNDED = settings(max_examples=200, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
 
@@ -126,8 +126,8 @@ def test_issue_sharing_frame_is_refused_by_decode():
 
 
 def test_payload_over_max_payload_bytes_is_refused():
+    from sync.errors import OversizeMessageError
     from sync.protocol import ProtocolLimits
-    from sync.protocol_errors import OversizeMessageError
 
     frame = encode(Request(1, "slots", {"blob": b"x" * 5000}, 100))
     with pytest.raises(OversizeMessageError) as e:

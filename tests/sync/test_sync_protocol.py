@@ -6,6 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sync.errors import (
+    MalformedMessageError,
+    OversizeMessageError,
+    ProtocolError,
+    UnknownMessageTypeError,
+    UnsupportedVersionError,
+)
 from sync.protocol import (
     PROTOCOL_VERSION,
     Ack,
@@ -21,13 +28,6 @@ from sync.protocol import (
     Request,
     decode,
     encode,
-)
-from sync.protocol_errors import (
-    MalformedMessageError,
-    OversizeMessageError,
-    ProtocolError,
-    UnknownMessageTypeError,
-    UnsupportedVersionError,
 )
 
 MESSAGES = [

@@ -9,11 +9,7 @@ import pytest
 import tests.support.sync as sync_support
 from sync.agent import RequestClient, read_status
 from sync.central import Processor, open_store
-from sync.protocol_errors import (
-    AgentOfflineError,
-    RequestRefusedError,
-    RequestTimeoutError,
-)
+from sync.errors import AgentOfflineError, RequestRefusedError, RequestTimeoutError
 from tests.support.sync import (
     KEY_ID,
     agent_for,

@@ -29,7 +29,7 @@ from devices.card.simulator.ca import TestCA, _new_ca, issue_crl, revoked_serial
 from devices.card.trust import CardTrust, card_trust_entry, card_trust_from_config
 from sync.central.jpki_auth import (
     CrlError,
-    Refused,
+    IssuerRefusedError,
     load_crls,
     revoked_serials_from_crls,
     verify_card,
@@ -141,12 +141,12 @@ def test_central_refuses_a_revoked_card(pcsc):
     ca = default_test_ca()
     der, challenge, signature = _card_auth(pcsc, "revoked-auth-cert")
     crl = issue_crl(ca)
-    with pytest.raises(Refused) as info:
+    with pytest.raises(IssuerRefusedError) as info:
         verify_card(der, challenge, signature, (ca.certificate,), frozenset(), NOW, crls=(crl,))
     assert info.value.reason == "revoked_certificate"
     # the same through IssuerConfig.revoked_serials, folded from the verified CRL
     serials = revoked_serials_from_crls((crl,), (ca.certificate,))
-    with pytest.raises(Refused, match="revoked_certificate"):
+    with pytest.raises(IssuerRefusedError, match="revoked_certificate"):
         verify_card(der, challenge, signature, (ca.certificate,), serials, NOW)
     # without the CRL the card's signature is good: revocation is what refused it
     verify_card(der, challenge, signature, (ca.certificate,), frozenset(), NOW)
@@ -173,7 +173,7 @@ def test_central_passes_an_ordinary_card_and_refuses_one_without_key_usage(pcsc)
     )
     assert issuer == ca.certificate
     der, challenge, signature = _card_auth(pcsc, "no-key-usage")
-    with pytest.raises(Refused) as info:
+    with pytest.raises(IssuerRefusedError) as info:
         verify_card(der, challenge, signature, (ca.certificate,), frozenset(), NOW, crls=crls)
     assert info.value.reason == "not_an_auth_certificate"
 

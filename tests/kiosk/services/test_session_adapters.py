@@ -19,8 +19,8 @@ from kiosk.session import (
     PortWrongPinError,
 )
 from sync.agent import AgentStatus, write_status
+from sync.errors import AgentOfflineError, RequestRefusedError, RequestTimeoutError
 from sync.localstate import LocalState
-from sync.protocol_errors import AgentOfflineError, RequestRefusedError, RequestTimeoutError
 
 CARD_ERRORS = [
     (ce.WrongPinError("kenhojo", 2), PortWrongPinError),

@@ -6,7 +6,7 @@ import random
 import pytest
 
 from sync.agent import AgentConfig, backoff_delay
-from sync.protocol_errors import AgentConfigError
+from sync.errors import AgentConfigError
 
 KEY = b"x" * 40
 
@@ -47,7 +47,7 @@ def test_backoff_is_full_jitter_under_the_cap(attempt):
 
 def test_unbindable_request_socket_is_a_typed_error(tmp_path):
     import tests.support.sync as sync_support
-    from sync.protocol_errors import BindError
+    from sync.errors import BindError
 
     central = sync_support.central_kit()
     kit = sync_support.device_kit(tmp_path, central)
@@ -60,7 +60,7 @@ def test_unbindable_request_socket_is_a_typed_error(tmp_path):
 
 def test_receiver_bind_conflict_is_a_typed_error(tmp_path):
     import tests.support.sync as sync_support
-    from sync.protocol_errors import BindError
+    from sync.errors import BindError
 
     central = sync_support.central_kit()
     first = sync_support.start_receiver(central, str(tmp_path / "a.db"))

@@ -15,8 +15,8 @@ import pytest
 
 from devices.card.simulator.ca import default_test_ca, issue_card_credentials
 from sync.central.issuer import Issuer, IssuerConfig, Slot
+from sync.errors import RequestRefusedError
 from sync.kiosk_challenge import auth_message
-from sync.protocol_errors import RequestRefusedError
 from tests.support.issuer import rsa_signer
 from tests.support.sync import agent_for, central_kit, device_kit, fresh_central_db, start_receiver
 from tests.support.sync import wait_until as _wait

@@ -10,7 +10,7 @@ import pytest
 
 from sync.central.consult import ConsultTables
 from sync.central.stores import open_store
-from sync.protocol_errors import RequestError
+from sync.errors import RequestError
 from tests.support.consult import OFFER, add_staff, relay_for
 from tests.support.sync import agent_for, central, device_kit, start_receiver, wait_until  # noqa: F401
 

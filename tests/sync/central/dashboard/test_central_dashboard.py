@@ -20,8 +20,8 @@ from provisioning import Registry
 from sync.central import open_store
 from sync.central.dashboard.app import SECURITY_HEADERS
 from sync.central.dashboard.readonly_store import open_readonly
+from sync.central.errors import StoreError
 from sync.outbox import Outbox
-from sync.protocol_errors import StoreError
 from tests.support.dashboard import (
     ADDRESS,
     BIRTH,

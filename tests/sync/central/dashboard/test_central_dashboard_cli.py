@@ -254,7 +254,7 @@ def test_socket_and_service_verify_together(tmp_path):
 _READ = """
 import sys
 from sync.central.dashboard.readonly_store import open_readonly
-from sync.protocol_errors import StoreError
+from sync.central.errors import StoreError
 try:
     store = open_readonly(sys.argv[1])
     print("devices", len(store.devices()))
