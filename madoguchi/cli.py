@@ -6,9 +6,11 @@ Guarantees:
   exposes `commands`, a list of click commands) is imported only when that command runs or shows
   its own help. The one-line summaries `madoguchi --help` lists are kept here for that reason;
   tests/madoguchi/test_cli_startup.py checks they equal the commands' own.
-- A `MadoguchiError` from any command becomes one line on stderr and exit code 1, never a
-  traceback. Usage errors (a missing or malformed option or argument) keep click's answer: the
-  usage line, a hint, the error, and exit code 2.
+- A `MadoguchiError` from any command, and an `OSError` (a file, directory or socket the
+  operating system refused), becomes one line on stderr and exit code 1, never a traceback. Any
+  other exception is a bug in the command and keeps its traceback, so that it gets fixed there.
+  Usage errors (a missing or malformed option or argument) keep click's answer: the usage line,
+  a hint, the error, and exit code 2.
 - A command whose optional dependencies are not installed (the extras of pyproject.toml: a city
   hall server has no `[kiosk]`, the terminal no `[central]`) says which extra it needs, in one line
   with exit code 1.
@@ -150,6 +152,12 @@ class _LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except MadoguchiError as e:
+            click.echo(f"error: {_one_line(str(e))}", err=True)
+            sys.exit(1)
+        except OSError as e:
+            # The operating system refused a file, directory or socket the operator named (a
+            # path under a regular file, a full disk, a port in use): its message names the
+            # path, and a traceback would add nothing the operator can act on.
             click.echo(f"error: {_one_line(str(e))}", err=True)
             sys.exit(1)
         except ModuleNotFoundError as e:  # a command that imports its library when it runs

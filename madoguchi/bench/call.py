@@ -28,7 +28,13 @@ _PASSWORD = "bench password 1"
 
 @click.command("call")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the contract).")
-@click.option("--calls", default=5, show_default=True, help="Calls to connect, one at a time.")
+@click.option(
+    "--calls",
+    default=5,
+    show_default=True,
+    type=click.IntRange(min=1),  # a median of no call is no figure
+    help="Calls to connect, one at a time.",
+)
 @click.option("--seconds", default=8.0, show_default=True, help="Media measured per call.")
 def command(as_json: bool, calls: int, seconds: float) -> None:
     """Consultation call: connect time, frames/s both ways, call worker CPU (needs root, chromium)."""

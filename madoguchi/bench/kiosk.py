@@ -111,9 +111,19 @@ def _child_env(tmp: str, extra: dict[str, str]) -> dict[str, str]:
 
 @click.command(NAME)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the contract).")
-@click.option("--runs", default=3, show_default=True, help="Cold starts of each app (median).")
 @click.option(
-    "--journeys", default=3, show_default=True, help="Residents served one after another per run."
+    "--runs",
+    default=3,
+    show_default=True,
+    type=click.IntRange(min=1),  # a median of no run is no figure
+    help="Cold starts of each app (median).",
+)
+@click.option(
+    "--journeys",
+    default=3,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Residents served one after another per run.",
 )
 def command(as_json: bool, runs: int, journeys: int) -> None:
     """Kiosk app cold start, RSS after a full journey, screen change time vs an empty Kivy app."""

@@ -16,13 +16,28 @@ import time
 import click
 
 from madoguchi.bench import emit, percentile, progress
+from madoguchi.core.i18n import LANGUAGES
 
 
 @click.command("print")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the contract).")
-@click.option("--count", default=60, show_default=True, help="Receipts to time.")
-@click.option("--warmup", default=5, show_default=True, help="Untimed receipts first.")
-@click.option("--language", default="ja", show_default=True, help="Receipt language.")
+@click.option(
+    "--count", default=60, show_default=True, type=click.IntRange(min=1), help="Receipts to time."
+)
+@click.option(
+    "--warmup",
+    default=5,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Untimed receipts first.",
+)
+@click.option(
+    "--language",
+    default="ja",
+    show_default=True,
+    type=click.Choice(LANGUAGES),
+    help="Receipt language.",
+)
 def command(as_json: bool, count: int, warmup: int, language: str) -> None:
     """Receipt render + CUPS job accepted, p50/p95 in ms (own cupsd, capture queue)."""
     from devices.printer import Printer, PrinterConfig

@@ -1,7 +1,7 @@
 """`madoguchi bench sync`: outbox drain through the real agent and receiver, side by side with a
 raw pyzmq baseline and a naive HTTP baseline; `--devices D` adds a fan-in run; `--hostile` drains
-honest devices alone and then while one enrolled device attacks (`sync.benchmark_hostile`). The
-measuring engines are `sync.benchmark*` (pyzmq stays inside `sync/`); this is their command.
+honest devices alone and then while one enrolled device attacks (`_sync_hostile`). The
+measuring engines are `_sync_engine` and `_sync_hostile` (tools on top of sync); this is their command.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ NAME = "sync"
     "--records",
     default=100_000,
     show_default=True,
-    type=int,
+    type=click.IntRange(min=1),
     help="Records to drain (per device with --devices).",
 )
 @click.option(
@@ -70,14 +70,14 @@ def command(
     from pathlib import Path
 
     from madoguchi.bench import emit, progress
-    from sync.benchmark import drain, fanin, http, raw
+    from madoguchi.bench._sync_engine import drain, fanin, http, raw
 
     metrics: dict = {}
     ratios: dict = {}
     with tempfile.TemporaryDirectory(prefix="madoguchi-bench-sync-") as tmp_name:
         tmp = Path(tmp_name)
         if hostile:
-            from sync.benchmark_hostile import hostile as run_hostile
+            from madoguchi.bench._sync_hostile import hostile as run_hostile
 
             honest = devices or 4
             metrics.update(run_hostile(tmp, honest, max(1, records // honest), progress, rounds))
