@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 import tests.support.sync as sync_support
+from madoguchi.bench import bulk_fill
 from madoguchi.rig import free_port
 from provisioning import Registry, enroll_device, init_central, load_central_keys
 from sync.agent import read_status
-from sync.benchmark import bulk_fill
 from sync.central import open_store
 from sync.central.receiver import Receiver, ReceiverConfig
 from sync.outbox import Outbox, OutboxConfig

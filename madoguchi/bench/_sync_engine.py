@@ -1,5 +1,7 @@
-"""The engine of `madoguchi bench sync` (pyzmq stays inside `sync/`): outbox drain through the real agent and receiver, side by side with a
-raw pyzmq baseline and a naive HTTP baseline; `--devices D` adds a fan-in run.
+"""The engine of `madoguchi bench sync`: outbox drain through the real agent and receiver, side by
+side with a raw pyzmq baseline and a naive HTTP baseline; `--devices D` adds a fan-in run. A tool
+on top of the product (it drives the outbox, the agent and the central side together), so it
+lives with the benchmarks, not in `sync/` (it was `sync.benchmark`).
 
 - sync: N sealed ~1 KB records in a real outbox, one `Agent` (DEALER + CURVE) → `Receiver`
   (ROUTER + CURVE + ZAP) → SQLite store (WAL, synchronous=FULL). Timed from agent start until the

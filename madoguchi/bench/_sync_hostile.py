@@ -2,7 +2,7 @@
 
 Three processes besides the bench itself, so each one's CPU and memory is its own: the central
 receiver (production `ReceiverConfig` defaults, SQLite store), the honest agents (threads of one
-child, as in `sync.benchmark`), and the hostile device. The honest drain runs twice on fresh
+child, as in `madoguchi.bench._sync_engine`), and the hostile device. The honest drain runs twice on fresh
 stores: alone, then with the hostile device sending as fast as its limits allow: several
 connections of its one key, each keeping a window of frames in flight and pausing only as long
 as a `rate_limited` reply asks. Its frames cycle through the hostile inputs of issue 15: value
@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from sync.benchmark import _central, _kit, _quiet, _run_agents, bulk_fill
+from madoguchi.bench._sync_engine import _central, _kit, _quiet, _run_agents, bulk_fill
 
 __all__ = ["hostile"]
 
