@@ -98,6 +98,9 @@ class RoomLink:
 
         try:
             await pc.setRemoteDescription(RTCSessionDescription(got["offer"], "offer"))
+            # Janus relays a party's chat to a subscriber only once the subscriber has opened a
+            # data channel of its own (its "data ready"); nothing is sent on this one.
+            pc.createDataChannel("ready").on("message", self._message)
             await pc.setLocalDescription(await pc.createAnswer())
             started = await w.request(
                 {

@@ -72,6 +72,7 @@ class _State:
     sharing: bool = False
     muted: bool = False
     print_jobs: list = field(default_factory=list)  # PrintJobs the staff sent, not yet printed
+    others: list[tuple[str, str]] = field(default_factory=list)  # (role, name) of staff in a room
 
 
 class ConsultFlow:
@@ -169,12 +170,19 @@ class ConsultFlow:
             self.s.step = "in_call"
         elif kind == "chat":
             self._add_chat("staff", str(event.get("text", "")))
+        elif kind == "participants" and isinstance(event.get("staff"), list):
+            self.s.others = [
+                (str(p.get("role", ""))[:40], str(p.get("name", ""))[:60])
+                for p in event["staff"][:6]
+                if isinstance(p, dict)
+            ]
         elif kind == "print" and event.get("kind") == "checklist":
             self.s.print_jobs.append(PrintJob("checklist", self.language, event["data"]))
         elif kind == "handed_over":
             self.s.step, self.s.topic = "handed_over", str(event.get("topic", ""))
             self.s.sharing = False  # the next staff member sees nothing until asked again
             self.s.staff_role, self.s.staff_name, self.s.position = "", "", None
+            self.s.others = []
         elif kind == "ended":
             by = str(event.get("by", "network"))
             if by == "refused" and event.get("reason") == "no_staff":
@@ -219,6 +227,8 @@ class ConsultFlow:
         if s.step == "in_call":
             out["staff_role"] = s.staff_role
             out["staff_name"] = s.staff_name  # the caption: who the resident is talking to
+            # Everyone in the call with the resident (a room): each picture's caption.
+            out["others"] = list(s.others)
         if s.step == "ended":
             message, booking, reconnect = END_REASONS[s.ended_by]
             out.update(reason=message, offer_booking=booking, offer_reconnect=reconnect)

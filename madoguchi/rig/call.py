@@ -289,6 +289,19 @@ class CallRig:
         self._stack.callback(port.close)
         return port
 
+    def room_of(self, consultation_id: str) -> int:
+        """The Janus room of the consultation's current taker (after its last hand-over)."""
+        from sync.central.consult import ConsultTables
+        from sync.central.consult.janus import room_id
+        from sync.central.stores import open_store
+
+        store = open_store(self.db)
+        try:
+            c = ConsultTables(store).get(consultation_id)
+        finally:
+            store.close()
+        return room_id(consultation_id, c.handovers)
+
     def revoke(self) -> None:
         self.allowlist.revoke(self.device_id)
         self._wait(lambda: not self.agent.status.connected, 15, "the revocation")

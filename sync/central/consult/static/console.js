@@ -248,6 +248,8 @@
     pc.ondatachannel = (ev) => { ev.channel.onmessage = (m) => onRoomMessage(m, terminal, f.display); };
     try {
       await pc.setRemoteDescription({ type: "offer", sdp: got.offer });
+      // Janus relays a party's chat only once this subscriber has opened a channel of its own.
+      pc.createDataChannel("ready").onmessage = (m) => onRoomMessage(m, terminal, f.display);
       await pc.setLocalDescription(await pc.createAnswer());
       await gathered(pc);
       const started = await api("POST", "/api/room/" + room.id + "/start",
