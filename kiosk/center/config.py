@@ -2,7 +2,8 @@
 
     [center]
     center = "higashi"                    # the center's id, as its queue host names it
-    host_url = "http://10.20.0.11:8470"   # the center's queue host (the host itself: loopback)
+    host_url = "https://10.20.0.11:8470"  # the center's queue host (https unless on loopback)
+    host_cert = "/etc/madoguchi/center-host.pem"  # the host's certificate, pinned (https)
     token_file = "/etc/madoguchi/center-token"   # the center's terminal token, 0600
     mark = "2"                            # this terminal's fallback mark, unique in the center
     timeout_s = 1.5
@@ -10,8 +11,12 @@
     serve = "0.0.0.0:8470"                # the staff console, calling display, terminals' API
     name = "東町コミュニティセンター"       # shown on the console and the display
     counters = ["1", "2", "3"]
+    tls_dir = "/var/lib/madoguchi/center-tls"  # its certificate, made on the first start
 
-Guarantee: a bad value is a `CenterConfigError` naming the field, never the token.
+Guarantees: a bad value is a `CenterConfigError` naming the field, never the token. The token
+and the staff PIN never cross the center's LAN in clear: `host_url` is https unless the host is
+on loopback, and a terminal pins the host's certificate (`host_cert`; the host itself may omit
+it and pins the one it made).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from kiosk.center.errors import CenterConfigError
 
@@ -37,6 +43,12 @@ class CenterConfig:
     serve: tuple[str, int] | None = None  # (address, port) on the queue host, else None
     name: str = ""
     counters: tuple[str, ...] = ("1", "2")
+    host_cert: Path | None = None  # the pinned certificate of the host (https)
+    tls_dir: Path | None = None  # on the host: where its certificate is (default: beside state)
+
+    @property
+    def tls(self) -> bool:
+        return self.host_url.startswith("https://")
 
 
 def center_config(table: dict[str, Any]) -> CenterConfig:
@@ -52,6 +64,8 @@ def center_config(table: dict[str, Any]) -> CenterConfig:
             "serve",
             "name",
             "counters",
+            "host_cert",
+            "tls_dir",
         }
     )
     if unknown:
@@ -62,6 +76,19 @@ def center_config(table: dict[str, Any]) -> CenterConfig:
     url = table.get("host_url")
     if not isinstance(url, str) or not re.match(r"^https?://[^/\s]+/?$", url):
         raise CenterConfigError("host_url", "http(s)://host:port")
+    host = urlsplit(url).hostname or ""
+    if url.startswith("http://") and host not in ("127.0.0.1", "::1", "localhost"):
+        raise CenterConfigError("host_url", "https (the token and staff PIN cross the LAN)")
+    host_cert = table.get("host_cert")
+    if host_cert is not None and (not isinstance(host_cert, str) or not host_cert.strip()):
+        raise CenterConfigError("host_cert", "the path of the host's certificate")
+    if url.startswith("https://") and host_cert is None and "serve" not in table:
+        raise CenterConfigError("host_cert", "https needs the host's certificate to pin")
+    if host_cert is not None and not Path(host_cert).is_file():
+        raise CenterConfigError("host_cert", "no such file")
+    tls_dir = table.get("tls_dir")
+    if tls_dir is not None and (not isinstance(tls_dir, str) or not tls_dir.strip()):
+        raise CenterConfigError("tls_dir", "a directory path")
     mark = str(table.get("mark", ""))
     if not re.match(r"^[1-9]$", mark):
         raise CenterConfigError("mark", "one digit 1-9, unique in the center")
@@ -102,4 +129,6 @@ def center_config(table: dict[str, Any]) -> CenterConfig:
         serve,
         name,
         tuple(counters),
+        Path(host_cert) if host_cert else None,
+        Path(tls_dir) if tls_dir else None,
     )

@@ -11,7 +11,9 @@ Guarantees:
   from the fallback at once, and the background `sync()` (or the first ticket after `retry_s`)
   tries the host again.
 - A staff call sends only the terminal's id and the screen's name; nothing personal.
-- Only `requests` talks to the network here; its errors become `HostUnreachableError`.
+- Only `requests` talks to the network here; its errors become `HostUnreachableError`. Over
+  https the host must present the pinned certificate (`pinned_cert`), else it is unreachable
+  and the terminal issues from its fallback.
 """
 
 from __future__ import annotations
@@ -33,12 +35,17 @@ log = logging.getLogger("kiosk.center")
 class HostClient:
     """JSON over HTTP to the queue host, with the center's terminal token."""
 
-    def __init__(self, url: str, token: str, *, timeout_s: float = 1.5) -> None:
+    def __init__(
+        self, url: str, token: str, *, timeout_s: float = 1.5, pinned_cert: Any = None
+    ) -> None:
         import requests
+
+        from kiosk.center.tls import pinned_session
 
         self.url = url.rstrip("/")
         self.timeout_s = timeout_s
-        self._http = requests.Session()
+        # https: only the center's own certificate is trusted (kiosk.center.tls).
+        self._http = pinned_session(pinned_cert) if pinned_cert else requests.Session()
         self._http.headers["Authorization"] = f"Bearer {token}"
         self._http.trust_env = False  # the host is inside the center: never through a proxy
 

@@ -78,6 +78,7 @@ class KioskServices:
     center_queue: Any = None
     center_config: Any = None  # kiosk.center.config.CenterConfig, when [center] is set
     center_host_db: Path | None = None  # the queue host's SQLite file (this terminal serves)
+    center_tls: Any = None  # kiosk.center.tls.HostCert of this queue host (https)
     _center_server: Any = field(default=None, init=False, repr=False)
     # The signed config bundle's card trust and staff PINs (None: not configured).
     config_bundle: ConfigBundleView | None = None
@@ -172,7 +173,8 @@ class KioskServices:
                 (lambda: bundle.notices(cfg.center)) if (bundle := self.config_bundle) else None
             ),
         )
-        self._center_server = HostServer(create_app(host), *cfg.serve).start()
+        tls = self.center_tls if cfg.tls else None  # https: TLS in front, waitress on loopback
+        self._center_server = HostServer(create_app(host), *cfg.serve, tls=tls).start()
         self._center_server.queue = queue
         return self._center_server
 
@@ -233,18 +235,28 @@ def open_services(config: KioskConfig) -> tuple[KioskServices, Any]:
         from kiosk.center.config import center_config
 
         services.center_config = center = center_config(config.center)
-        services.center_queue = _center_queue(config, center, device.device_id, outbox).start()
+        if center.serve is not None and center.tls:  # the host: its certificate, made once
+            from kiosk.center.tls import ensure_host_cert
+
+            tls_dir = center.tls_dir or config.state.with_name("center-tls")
+            services.center_tls = ensure_host_cert(tls_dir, center.center, center.host_url)
+        pinned = center.host_cert or (services.center_tls.cert if services.center_tls else None)
+        services.center_queue = _center_queue(
+            config, center, device.device_id, outbox, pinned
+        ).start()
         services.center_host_db = config.state.with_name("center-host.sqlite3")
     return services, device
 
 
-def _center_queue(config: KioskConfig, center: Any, device_id: str, outbox: Any) -> Any:
-    """The center's shared queue from `[center]` (docs/center.md)."""
+def _center_queue(
+    config: KioskConfig, center: Any, device_id: str, outbox: Any, pinned: Any = None
+) -> Any:
+    """The center's shared queue from `[center]` (docs/center.md); https pins `pinned`."""
     from kiosk.center import CenterQueue, HostClient, TerminalQueue
 
     fallback = center.fallback_path or config.state.with_name("center-fallback.sqlite3")
     return TerminalQueue(
-        HostClient(center.host_url, center.token, timeout_s=center.timeout_s),
+        HostClient(center.host_url, center.token, timeout_s=center.timeout_s, pinned_cert=pinned),
         CenterQueue(fallback, center.center, mark=center.mark),
         outbox.append,  # a refusal keeps the events for the next flush (CenterQueue.flush)
         terminal=device_id,
