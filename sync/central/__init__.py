@@ -13,7 +13,8 @@ Public API:
 - processing: `Processor`, `ProcessingConfig` (`processing`);
 - forwarder: `Forwarder`, `ForwarderConfig`, `ForwardReport`, `StoreApplications`,
   `store_forwarder` (`forwarder`);
-- issuer: `Issuer`, `IssuerConfig`, `Slot`, `default_handlers` (`issuer`);
+- issuer: `Issuer`, `IssuerConfig`, `Slot` (`issuer`); `default_handlers` (`config_files`:
+  the issuer's config read from the central key directory, for entry points);
 - errors (`sync.central.errors`): `CentralError` and its subclasses; `ForwarderError` and
   `IssuerError` are also named here.
 """
@@ -47,7 +48,7 @@ _EXPORTS = {
     "IssuerConfig": "sync.central.issuer",
     "IssuerError": "sync.central.errors",
     "Slot": "sync.central.issuer",
-    "default_handlers": "sync.central.issuer",
+    "default_handlers": "sync.central.config_files",
 }
 
 __all__ = sorted(_EXPORTS)

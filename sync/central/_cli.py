@@ -385,8 +385,9 @@ central.add_command(verify_serve)  # the public certificate check (sync.central.
 
 
 def _handlers(keys, db) -> dict:
-    """Online-request handlers of `sync.central.issuer`, when that module offers them, and the
-    consultation signaling relay (`consult`, centers from the device registry)."""
+    """Online-request handlers of `sync.central.issuer` (its config read from the key directory
+    by `sync.central.config_files`) and the consultation signaling relay (`consult`, centers
+    from the device registry)."""
     from sync.central.bookings import booking_status_handler
     from sync.central.consult import consult_handlers
     from sync.central.stores import open_store
@@ -395,12 +396,9 @@ def _handlers(keys, db) -> dict:
         **consult_handlers(db, keys.registry_path),
         "consultation.booking_status": booking_status_handler(lambda: open_store(db)),
     }
-    try:
-        from sync.central import issuer
-    except ImportError:
-        return handlers
-    factory = getattr(issuer, "default_handlers", None)
-    return {**handlers, **(dict(factory(keys, db)) if callable(factory) else {})}
+    from sync.central.config_files import default_handlers
+
+    return {**handlers, **default_handlers(keys, db)}
 
 
 commands = [central]

@@ -69,12 +69,12 @@ from sync.central.certificate_content import (
     select_fields,
 )
 from sync.central.errors import IssuerError, IssuerRefusedError, StoreError
-from sync.central.jpki_auth import CrlError, load_crls, verify_card
+from sync.central.jpki_auth import verify_card
 from sync.central.residents import (
     HttpResidentRecords,
     ResidentLookupError,
     ResidentRecords,
-    load_residents_file,
+    ResidentRecordsConfig,
 )
 from sync.central.store import Store
 from sync.central.stores import open_store
@@ -91,8 +91,7 @@ __all__ = [
     "IssuerConfig",
     "IssuerError",
     "Slot",
-    "default_handlers",
-    "issuer_config_from_dir",
+    "issuer_handlers",
     "load_trusted_cas",
     "slots_from_catalog",
 ]
@@ -480,77 +479,26 @@ def slots_from_catalog(catalog: dict, capacity: int = 1) -> tuple[Slot, ...]:
     )
 
 
-def issuer_config_from_dir(directory: Path) -> IssuerConfig:
-    """Read `<directory>/jpki-ca/*.pem|*.der|*.cer` (trusted JPKI user-authentication CAs),
-    `<directory>/jpki-crl/*.crl|*.der|*.pem` (their CRLs, each signed by one of them),
-    `<directory>/slots.json` (a list of slots, or a catalog object with "slots") and the city
-    name of `<directory>/residents.json` (see `sync.central.residents`), if present."""
-    ca_dir = Path(directory) / "jpki-ca"
-    blobs = (
-        [
-            p.read_bytes()
-            for p in sorted(ca_dir.glob("*"))
-            if p.is_file() and p.suffix in (".pem", ".der", ".cer", ".crt")
-        ]
-        if ca_dir.is_dir()
-        else []
-    )
-    slots: tuple[Slot, ...] = ()
-    slots_path = Path(directory) / "slots.json"
-    if slots_path.exists():
-        try:
-            data = json.loads(slots_path.read_text(encoding="utf-8"))
-            slots = slots_from_catalog(data if isinstance(data, dict) else {"slots": data})
-        except (ValueError, KeyError, TypeError) as e:
-            raise IssuerError(f"slots.json is malformed: {type(e).__name__}") from e
-    residents_path = Path(directory) / "residents.json"
-    city = load_residents_file(residents_path)[1] if residents_path.exists() else ""
-    verify_url = _verify_url(Path(directory) / "issuer.json")
-    cas = load_trusted_cas(blobs)
-    try:
-        crls = load_crls(directory, cas)
-    except CrlError as e:
-        raise IssuerError(f"jpki-crl: {e}") from e
-    return IssuerConfig(
-        trusted_cas=cas, slots=slots, city_name=city, crls=crls, verify_url=verify_url
-    )
-
-
-def _verify_url(path: Path) -> str:
-    """`verify_url` of `<keys>/issuer.json` ({"verify_url": "https://.../verify/"}), or ""."""
-    if not path.exists():
-        return ""
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as e:
-        raise IssuerError(f"issuer.json unreadable: {type(e).__name__}") from None
-    url = doc.get("verify_url", "") if isinstance(doc, dict) else None
-    if not isinstance(url, str) or set(doc) - {"verify_url"} or len(url) > 200:
-        raise IssuerError("issuer.json: an object with a verify_url text only")
-    if url and not url.startswith(("https://", "http://")):
-        raise IssuerError("issuer.json: verify_url must be http(s)://")
-    return url
-
-
-def default_handlers(keys, db: str) -> dict[str, Callable[[str, dict], dict]]:
-    """The handlers `madoguchi central serve` registers: config from the central key directory
-    (see `issuer_config_from_dir`), state in the central store `db` itself (its tables, on
+def issuer_handlers(
+    keys,
+    db: str,
+    config: IssuerConfig,
+    residents: ResidentRecordsConfig | None = None,
+) -> dict[str, Callable[[str, dict], dict]]:
+    """The issuer's online-request handlers: `config` and `residents` as the entry point read
+    them (`sync.central.config_files`), state in the central store `db` itself (its tables, on
     SQLite or PostgreSQL: every receiver sharing the store shares it), the verification-code
     secret derived from the catalog key (so every receiver sharing the keys shares it),
     documents signed under `DOCUMENT_DOMAIN` with `keys.document_signing_key` (the root-delegated
-    `documents` role key once a root is installed, the catalog key before), holders looked up in the
-    back office named by `<keys>/residents.json` when that file exists."""
+    `documents` role key once a root is installed, the catalog key before), holders looked up in
+    the back office `residents` names (None: the card's own data only)."""
     raw = keys.catalog_signing_key.private_bytes_raw()
     secret = hmac.new(raw, b"madoguchi/issuer-secret/v1", hashlib.sha256).digest()
-    residents_path = Path(keys.directory) / "residents.json"
-    residents = None
-    if residents_path.exists():
-        residents = HttpResidentRecords(load_residents_file(residents_path)[0])
     issuer = Issuer(
-        issuer_config_from_dir(keys.directory),
+        config,
         db,
         secret=secret,
         document_key=keys.document_signing_key,
-        residents=residents,
+        residents=HttpResidentRecords(residents) if residents is not None else None,
     )
     return issuer.handlers()

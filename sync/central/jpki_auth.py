@@ -13,8 +13,9 @@ CRLs: a CRL counts only when its issuer name and signature match the CA that iss
 CRL nobody trusted signed can neither revoke nor clear anything). A CRL past its next update
 still counts: it is the newest list the central side has, and forgetting a revocation because
 the next list is late would be worse. `load_crls` reads `<dir>/jpki-crl/*` (DER or PEM) the same
-way `issuer_config_from_dir` reads `<dir>/jpki-ca/`; `revoked_serials_from_crls` folds verified
-CRLs into the `revoked_serials` set `IssuerConfig` already carries.
+way `sync.central.config_files.issuer_config_from_dir` reads `<dir>/jpki-ca/`;
+`revoked_serials_from_crls` folds verified CRLs into the `revoked_serials` set `IssuerConfig`
+already carries.
 """
 
 from __future__ import annotations

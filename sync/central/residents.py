@@ -38,12 +38,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Protocol
 
 import requests
@@ -58,7 +55,6 @@ __all__ = [
     "ResidentRecordsConfig",
     "ResidentRecordsError",
     "EXTRA_FIELDS",
-    "load_residents_file",
     "parse_extra",
     "parse_holder",
 ]
@@ -276,50 +272,3 @@ class HttpResidentRecords:
         if len(body) > c.max_body_bytes:
             raise ResidentLookupError("body too large", 200)
         return parse_holder(body)
-
-
-_FILE_KEYS = {"url", "city_name", "token_env", "headers", "verify_tls"}
-_FILE_KEYS |= {"connect_timeout_s", "read_timeout_s"}
-
-
-def load_residents_file(
-    path: Path, environ: Mapping[str, str] = os.environ
-) -> tuple[ResidentRecordsConfig, str]:
-    """(config, city name) from a `residents.json` (see docs/sync.md): an object with `url`,
-    and optionally `city_name` (printed as the certificate's issuer), `token_env` (the name of
-    an environment variable holding a bearer token), `headers`, `verify_tls`,
-    `connect_timeout_s`, `read_timeout_s`. Unknown keys are refused (a typo is not ignored)."""
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as e:
-        raise ResidentRecordsError(f"{Path(path).name} unreadable: {type(e).__name__}") from None
-    if not isinstance(doc, dict) or set(doc) - _FILE_KEYS or not isinstance(doc.get("url"), str):
-        raise ResidentRecordsError(f"{Path(path).name}: an object with url and known keys only")
-    headers = doc.get("headers", {})
-    if not isinstance(headers, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
-    ):
-        raise ResidentRecordsError(f"{Path(path).name}: headers must map text to text")
-    token_env = doc.get("token_env")
-    if token_env is not None:
-        token = environ.get(str(token_env))
-        if not token:
-            raise ResidentRecordsError(f"environment variable {token_env} is not set")
-        headers = {**headers, "Authorization": f"Bearer {token}"}
-    city = doc.get("city_name", "")
-    verify = doc.get("verify_tls", True)
-    timeouts = [doc.get(k, d) for k, d in (("connect_timeout_s", 0.5), ("read_timeout_s", 1.5))]
-    if (
-        not isinstance(city, str)
-        or not isinstance(verify, bool | str)
-        or not all(isinstance(t, int | float) and not isinstance(t, bool) for t in timeouts)
-    ):
-        raise ResidentRecordsError(f"{Path(path).name}: a value has the wrong type")
-    config = ResidentRecordsConfig(
-        url=doc["url"],
-        connect_timeout_s=float(timeouts[0]),
-        read_timeout_s=float(timeouts[1]),
-        headers=headers,
-        verify_tls=verify,
-    )
-    return config, city

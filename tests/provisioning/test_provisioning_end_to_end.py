@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from provisioning import Registry, enroll_device, init_central, load_device_bundle
 from sync.bundles import BundleStore, sign_bundle
+from sync.central.config_files import default_handlers
 from sync.central.forwarder import ForwarderConfig, store_forwarder
-from sync.central.issuer import default_handlers
 from sync.central.processing import Processor
 from sync.central.receiver import Receiver, ReceiverConfig
 from sync.central.receiver_bundles import directory_bundle_source

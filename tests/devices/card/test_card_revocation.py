@@ -224,7 +224,8 @@ def test_issuer_from_the_key_directory_refuses_a_revoked_card(pcsc, tmp_path):
     """What `madoguchi central serve` loads: <keys>/jpki-ca and <keys>/jpki-crl; the simulated
     card signs central's challenge through pcscd; the revoked one is refused, the ordinary one
     gets its certificate; a CRL no trusted CA signed stops the issuer from starting."""
-    from sync.central.issuer import Issuer, IssuerError, issuer_config_from_dir
+    from sync.central.config_files import issuer_config_from_dir
+    from sync.central.issuer import Issuer, IssuerError
     from tests.support.issuer import signed_request
 
     ca = default_test_ca()

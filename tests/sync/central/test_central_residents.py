@@ -17,14 +17,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from devices.card.simulator.ca import default_test_ca, issue_card_credentials
-from sync.central.issuer import DOCUMENT_DOMAIN, REASONS, Issuer, IssuerConfig, default_handlers
+from sync.central.config_files import default_handlers, load_residents_file
+from sync.central.issuer import DOCUMENT_DOMAIN, REASONS, Issuer, IssuerConfig
 from sync.central.residents import (
     Holder,
     HttpResidentRecords,
     ResidentLookupError,
     ResidentRecordsConfig,
     ResidentRecordsError,
-    load_residents_file,
 )
 from tests.support.issuer import rsa_signer, signed_request
 from tests.support.residents import ResidentsBackOffice, key_of, refused_url

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
+from sync.central.config_files import default_handlers
 from sync.central.issuer import (
     DEFAULT_CERTIFICATE_TYPES as DEFAULT_TYPES,
 )
@@ -25,7 +26,6 @@ from sync.central.issuer import (
     REASONS,
     Issuer,
     IssuerConfig,
-    default_handlers,
     load_trusted_cas,
 )
 from tests.support.issuer import mint, rsa_signer, signed_request

@@ -26,7 +26,8 @@ from kiosk.services import ConfigBundleView
 from provisioning import init_central
 from sync.bundles import sign_bundle
 from sync.central.certificate_content import check_digest
-from sync.central.issuer import IssuerError, issuer_config_from_dir
+from sync.central.config_files import issuer_config_from_dir
+from sync.central.errors import IssuerError
 from sync.central.verify import make_reference
 
 pytestmark = pytest.mark.timeout(90)
