@@ -44,6 +44,10 @@ class RoomLink:
     def frames(self) -> dict[str, int]:
         return {entry["display"][:60]: entry["counter"].frames for entry in self.subs.values()}
 
+    def first_frames(self) -> dict[str, float | None]:
+        """Wall clock of each party's first decoded frame (the benchmark's connect time)."""
+        return {entry["display"][:60]: entry["counter"].first_at for entry in self.subs.values()}
+
     async def update(self, feeds: list) -> None:
         """Follow the room: subscribe to new parties' feeds, drop the feeds that left."""
         if self.closed or not isinstance(feeds, list):

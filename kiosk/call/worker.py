@@ -399,7 +399,12 @@ class Worker:
     def stats(self) -> dict:
         sent = self.tracks[0].sent.frames if self.tracks and hasattr(self.tracks[0], "sent") else 0
         v, a = self.received_video, self.received_audio
-        extra = {"frames_by_party": self.room.frames()} if self.room is not None else {}
+        extra = {}
+        if self.room is not None:
+            extra = {
+                "frames_by_party": self.room.frames(),
+                "first_frame_by_party": self.room.first_frames(),
+            }
         return {
             **extra,
             "frames_sent": sent,
