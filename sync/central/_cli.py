@@ -337,7 +337,8 @@ def forward(
 def retain(db: str, config_path: Path | None, as_json: bool) -> None:
     """Remove opened personal data that was forwarded and is older than retention_days (run it
     daily, e.g. from a systemd timer): bodies keep only catalog ids, counts, times and a hash."""
-    from sync.central.retention import apply_retention, load_retention_config
+    from sync.central.config_files import load_retention_config
+    from sync.central.retention import apply_retention
     from sync.central.stores import open_store
 
     config = load_retention_config(config_path)
@@ -396,8 +397,15 @@ def _handlers(keys, db) -> dict:
         **consult_handlers(db, keys.registry_path),
         "consultation.booking_status": booking_status_handler(lambda: open_store(db)),
     }
-    from sync.central.config_files import default_handlers
+    from sync.central.config_files import default_handlers, issuer_config_from_dir
+    from sync.central.slot_admin import slot_admin_handlers
 
+    # Staff open and close slots from the center's console (through its queue host terminal).
+    issuer_config = issuer_config_from_dir(keys.directory)
+    handlers.update(
+        slot_admin_handlers(lambda: open_store(db), topics=issuer_config.topics,
+                            utc_offset_minutes=issuer_config.utc_offset_minutes)
+    )  # fmt: skip
     return {**handlers, **default_handlers(keys, db)}
 
 

@@ -13,6 +13,9 @@ In the central key directory:
                                       holding a bearer token), `headers`, `verify_tls`,
                                       `connect_timeout_s`, `read_timeout_s`
 
+And the central TOML file (`--config` of `central retain`): its `[retention]` section
+(`load_retention_config`).
+
 Invariants: a malformed file is one `IssuerError` / `ResidentRecordsError` naming the file,
 never its content (no token, no header value); an absent optional file means "not configured".
 """
@@ -21,10 +24,11 @@ from __future__ import annotations
 
 import json
 import os
+import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from sync.central.errors import CrlError, IssuerError, ResidentRecordsError
+from sync.central.errors import CrlError, IssuerError, ResidentRecordsError, RetentionConfigError
 from sync.central.issuer import (
     IssuerConfig,
     Slot,
@@ -34,12 +38,14 @@ from sync.central.issuer import (
 )
 from sync.central.jpki_auth import load_crls
 from sync.central.residents import ResidentRecordsConfig
+from sync.central.retention import RetentionConfig
 
 __all__ = [
     "RESIDENTS_FILE",
     "default_handlers",
     "issuer_config_from_dir",
     "load_residents_file",
+    "load_retention_config",
     "residents_config_from_dir",
 ]
 
@@ -162,4 +168,29 @@ def default_handlers(keys, db: str) -> dict[str, Callable[[str, dict], dict]]:
         db,
         issuer_config_from_dir(keys.directory),
         residents_config_from_dir(keys.directory),
+    )
+
+
+def load_retention_config(path: Path | None) -> RetentionConfig:
+    """The `[retention]` section of the central TOML file (defaults when absent or no file)."""
+    if path is None:
+        return RetentionConfig()
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise RetentionConfigError(f"central config not found: {path}") from e
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise RetentionConfigError(f"central config unreadable: {type(e).__name__}") from e
+    section = data.get("retention", {})
+    if not isinstance(section, dict):
+        raise RetentionConfigError("[retention] must be a table")
+    unknown = set(section) - {"retention_days", "forwarded_kinds"}
+    if unknown:
+        raise RetentionConfigError(f"[retention] has an unknown key: {sorted(unknown)[0]}")
+    kinds = section.get("forwarded_kinds", RetentionConfig.forwarded_kinds)
+    if not isinstance(kinds, list | tuple) or not all(isinstance(k, str) for k in kinds):
+        raise RetentionConfigError("forwarded_kinds must be a list of record kinds")
+    return RetentionConfig(
+        retention_days=section.get("retention_days", RetentionConfig.retention_days),
+        forwarded_kinds=tuple(kinds),
     )

@@ -17,16 +17,14 @@ Guarantees:
 - Nothing here logs personal data (counts only).
 
 Config: `[retention]` of the central TOML file (`retention_days`, `forwarded_kinds`), read by
-`load_retention_config` in the entry point (`madoguchi central retain`).
+`sync.central.config_files.load_retention_config` in the entry point (`madoguchi central retain`).
 """
 
 from __future__ import annotations
 
 import time
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from sync.central.errors import RetentionConfigError
 from sync.central.store_schema import KIND_TABLES
@@ -37,7 +35,6 @@ __all__ = [
     "RetentionConfig",
     "RetentionConfigError",
     "apply_retention",
-    "load_retention_config",
 ]
 
 # Body fields kept after retention, per typed table holding personal data: what the reports and
@@ -86,31 +83,6 @@ class RetentionConfig:
         unknown = [k for k in self.forwarded_kinds if k not in KIND_TABLES]
         if unknown:
             raise RetentionConfigError(f"forwarded_kinds: unknown record kind {unknown[0]!r}")
-
-
-def load_retention_config(path: Path | None) -> RetentionConfig:
-    """The `[retention]` section of the central TOML file (defaults when absent or no file)."""
-    if path is None:
-        return RetentionConfig()
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as e:
-        raise RetentionConfigError(f"central config not found: {path}") from e
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-        raise RetentionConfigError(f"central config unreadable: {type(e).__name__}") from e
-    section = data.get("retention", {})
-    if not isinstance(section, dict):
-        raise RetentionConfigError("[retention] must be a table")
-    unknown = set(section) - {"retention_days", "forwarded_kinds"}
-    if unknown:
-        raise RetentionConfigError(f"[retention] has an unknown key: {sorted(unknown)[0]}")
-    kinds = section.get("forwarded_kinds", RetentionConfig.forwarded_kinds)
-    if not isinstance(kinds, list | tuple) or not all(isinstance(k, str) for k in kinds):
-        raise RetentionConfigError("forwarded_kinds must be a list of record kinds")
-    return RetentionConfig(
-        retention_days=section.get("retention_days", RetentionConfig.retention_days),
-        forwarded_kinds=tuple(kinds),
-    )
 
 
 def apply_retention(

@@ -19,12 +19,12 @@ from click.testing import CliRunner
 import tests.support.sync as sync_support
 from devices.card.simulator import load_profile
 from sync.central import Processor, open_store
+from sync.central.config_files import load_retention_config
 from sync.central.forwarder import ForwarderConfig, store_forwarder
 from sync.central.retention import (
     RetentionConfig,
     RetentionConfigError,
     apply_retention,
-    load_retention_config,
 )
 from sync.central.store import StoredRecord
 from tests.support.backoffice import BackOffice
