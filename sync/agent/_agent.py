@@ -560,7 +560,7 @@ class Agent:
 
 
 def enrolled_agent(config: AgentConfig, device, outbox, bundles, **kw) -> Agent:
-    """The agent of an enrolled device (`provisioning.load_device_bundle`: its id and keys),
+    """The agent of an enrolled device (`sync.keyfiles.load_device_bundle`: its id and keys),
     applying downlink bundles into the `BundleStore` `bundles`, which also tells the installed
     catalog version. `kw` goes to `Agent` (e.g. `on_tick`). Not started."""
     return Agent(

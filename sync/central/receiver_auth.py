@@ -2,7 +2,7 @@
 it, and the per-device limits (`DeviceGate`).
 
 Invariants: the ZAP policy lets a CURVE key in only if the allowlist knows it and it is not
-revoked, asking the allowlist at every handshake (so `provisioning.Registry`, which re-reads its
+revoked, asking the allowlist at every handshake (so `sync.keyfiles.Registry`, which re-reads its
 file when it changes, makes a revocation effective at the next handshake). Logs say "unknown" or
 "revoked", never a key.
 
@@ -37,7 +37,7 @@ log = logging.getLogger("sync.central.receiver")
 
 @dataclass(frozen=True)
 class Device:
-    """Same shape as `provisioning.EnrolledDevice` (any object with these attributes works)."""
+    """Same shape as `sync.keyfiles.EnrolledDevice` (any object with these attributes works)."""
 
     device_id: str
     curve_public: bytes
@@ -50,7 +50,7 @@ class Allowlist(Protocol):
 
 
 class MemoryAllowlist:
-    """An in-memory allowlist (tests, benchmarks); `provisioning.Registry` is the real one."""
+    """An in-memory allowlist (tests, benchmarks); `sync.keyfiles.Registry` is the real one."""
 
     def __init__(self, devices: list[Device] | None = None) -> None:
         self._lock = threading.Lock()
