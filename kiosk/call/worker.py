@@ -284,9 +284,9 @@ class Worker:
         from sync.errors import RequestError
 
         while not self.ended.is_set() and not self.handing_over:
-            # In a room with nobody received yet, look again soon: that is the connect time.
-            waiting_for_staff = self.room is not None and not self.room.subs
-            await asyncio.sleep(POLL_S if waiting_for_staff else 0.5)
+            # In a room, staff join at any time: how soon the terminal sees a newcomer's feed
+            # is most of the newcomer's connect time, so the room is looked at more often.
+            await asyncio.sleep(POLL_S if self.room is not None else 0.5)
             try:
                 got = await self.request({"op": "poll", "consultation": self.consultation})
             except RequestError:

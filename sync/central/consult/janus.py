@@ -247,6 +247,10 @@ class Rooms:
         except JanusError:
             pass  # gone already
 
+    def exists(self, room: int) -> bool:
+        got = self._admin_message({"request": "exists", "room": room})
+        return bool(got["plugindata"]["data"].get("exists"))
+
     def feeds(self, room: int) -> list[dict]:
         """Every publisher in the room: [{"id", "display"}]."""
         try:

@@ -223,7 +223,10 @@
       if (!data.ok) return;
       const ids = new Set(data.feeds.map((f) => f.id));
       for (const feed of [...room.subs.keys()]) if (!ids.has(feed)) dropFeed(feed);
-      for (const f of data.feeds) if (!room.subs.has(f.id)) await subscribeFeed(room, f);
+      // The resident first, and every newcomer at once: each waits on its own round trips.
+      const fresh = data.feeds.filter((f) => !room.subs.has(f.id))
+        .sort((a, b) => (b.display === "terminal") - (a.display === "terminal"));
+      await Promise.all(fresh.map((f) => subscribeFeed(room, f)));
       // Once someone is received, look every half second (joins and leaves, the call's end).
       if (room.subs.size && !room.slow) {
         room.slow = true; clearInterval(state.callTimer); state.callTimer = setInterval(watchRoom, 500);
