@@ -15,6 +15,9 @@ Guarantees:
 - After every change the host hands new events to its outbox sink; a sink that refuses keeps
   them for the next change (see `CenterQueue.flush`).
 - Works offline: every asset (pages, script, style, chime) is served by the host itself.
+- Booking slots live at central (`sync.central.slot_admin`): a logged-in staff member lists,
+  opens and closes a day's slots through `online` (the host terminal's online requests); when
+  central cannot be reached the console is told `offline` (503) and nothing changes.
 """
 
 from __future__ import annotations
@@ -45,6 +48,10 @@ from kiosk.session.config import verify_staff_pin
 __all__ = ["CenterHost", "HostConfig", "create_app"]
 
 log = logging.getLogger("kiosk.center.host")
+
+# The consultation topics' names on the console (central checks the topic itself).
+SLOT_TOPICS = {"welfare": "福祉", "child_care": "子育て", "tax": "税", "care": "介護",
+               "general": "一般"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -78,11 +85,13 @@ class CenterHost:
         *,
         clock: Callable[[], float] = time.monotonic,
         city_notices: Callable[[], list[dict[str, Any]]] | None = None,
+        online: Callable[[str, dict[str, Any], float], dict[str, Any]] | None = None,
     ) -> None:
         self.config = config
         self.queue = queue
         # Staff notices (console, CSRF) and city hall's from the signed config bundle only.
         self.notices = NoticeBoard(queue, city_notices)
+        self.online = online  # (kind, payload, timeout_s) -> reply; raises when offline
         self.calls = StaffCalls(queue, repeat_s=config.staff_call_repeat_s)
         # Names typed at check-in are kept only as an HMAC under a key derived from the center's
         # terminal token (a file apart from the register's SQLite file, which never holds it).
@@ -275,6 +284,7 @@ def create_app(host: CenterHost) -> Flask:
             age_groups=AGE_GROUPS,
             needs=NEEDS,
             notice_kinds=NOTICE_KINDS,
+            topics=SLOT_TOPICS,
         )
 
     @app.post("/login")
@@ -306,6 +316,35 @@ def create_app(host: CenterHost) -> Flask:
             shelter=host.shelter.present(),
             notices=host.notices.current(),
         )
+
+    def central(kind: str, payload: dict[str, Any]):
+        if host.online is None:
+            return jsonify(ok=False, error="offline"), 503
+        try:
+            reply = host.online(kind, payload, 5.0)
+        except Exception as e:  # noqa: BLE001 - the agent's timeout/offline/refusal alike
+            log.info("center host: %s not answered (%s)", kind, type(e).__name__)
+            return jsonify(ok=False, error="offline"), 503
+        if not isinstance(reply, dict) or not reply.get("ok"):
+            reason = reply.get("reason") if isinstance(reply, dict) else None
+            return jsonify(ok=False, error=str(reason or "refused")), 400
+        return jsonify(ok=True, result=reply)
+
+    @app.get("/api/slots")
+    def slots_day():
+        staff_only()
+        return central("consultation.slots_day", {"date": request.args.get("date", "")})
+
+    @app.post("/api/slots/<action>")
+    def slot_action(action: str):
+        staff_only()
+        data = body()
+        if action == "open":
+            keys = ("topic", "start", "minutes", "capacity")
+            return central("consultation.slot_open", {k: data.get(k) for k in keys})
+        if action == "close":
+            return central("consultation.slot_close", {"slot": data.get("slot")})
+        raise QueueInputError("unknown_action")
 
     @app.post("/api/console/<action>")
     def console_action(action: str):

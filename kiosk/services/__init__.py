@@ -172,6 +172,8 @@ class KioskServices:
             city_notices=(
                 (lambda: bundle.notices(cfg.center)) if (bundle := self.config_bundle) else None
             ),
+            # Staff manage central's booking slots from the console through this terminal.
+            online=self.online_client.request if self.online_client is not None else None,
         )
         tls = self.center_tls if cfg.tls else None  # https: TLS in front, waitress on loopback
         self._center_server = HostServer(create_app(host), *cfg.serve, tls=tls).start()

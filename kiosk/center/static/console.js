@@ -138,6 +138,45 @@
   $("logout").addEventListener("click", async () => {
     await fetch("/logout", { method: "POST", headers: { "X-CSRF-Token": csrf } }); location.reload();
   });
+  // Booking slots live at central: listed and changed through the host's online requests.
+  const TOPIC = { welfare: "福祉", child_care: "子育て", tax: "税", care: "介護", general: "一般" };
+  const SLOT_ERR = { offline: "市役所につながっていません。つながってから、もう一度お試しください。", slot_past: "過ぎた時刻には開けません。", too_far: "1年より先には開けません。", bad_start: "日付と時刻を確かめてください。", bad_minutes: "時間は5〜240分です。", bad_capacity: "人数は1〜50人です。", unknown_slot: "その枠は見つかりません。", unknown_topic: "相談の種類を確かめてください。" };
+  const slotDate = $("slot-date");
+  slotDate.value = new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 10);
+  async function slotCall(path, body) {
+    const r = await fetch(path, body === undefined ? { cache: "no-store" } : {
+      method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: JSON.stringify(body) });
+    if (r.status === 403) { location.reload(); return {}; }
+    const data = await r.json().catch(() => ({}));
+    if (!data.ok) $("slot-message").textContent = SLOT_ERR[data.error] || `できませんでした（${data.error || r.status}）。`;
+    return data;
+  }
+  async function loadSlots() {
+    const data = await slotCall(`/api/slots?date=${encodeURIComponent(slotDate.value)}`);
+    if (!data.ok) { $("slots").replaceChildren(li("予約表を読めませんでした")); return; }
+    const slots = data.result.slots;
+    $("slots").replaceChildren(...(slots.length ? slots.map((s) => {
+      const e = li(`${s.start.slice(11)} ${TOPIC[s.topic] || s.topic} ${s.minutes}分 — 予約 ${s.booked}/${s.capacity}${s.open ? "" : "（締切）"}`);
+      const b = document.createElement("button");
+      if (s.open) {
+        b.textContent = "締め切る";
+        b.addEventListener("click", async () => { const d = await slotCall("/api/slots/close", { slot: s.id }); if (d.ok) { $("slot-message").textContent = `締め切りました${d.result.slot.booked ? `（予約 ${d.result.slot.booked}人はそのまま）` : ""}。`; loadSlots(); } });
+      } else {
+        b.textContent = "再開（1人分）";
+        b.addEventListener("click", async () => { const d = await slotCall("/api/slots/open", { topic: s.topic, start: s.start, minutes: s.minutes, capacity: s.booked + 1 }); if (d.ok) { $("slot-message").textContent = "再開しました。"; loadSlots(); } });
+      }
+      e.append(" ", b); return e;
+    }) : [li("この日の枠はありません")]));
+  }
+  slotDate.addEventListener("change", loadSlots);
+  $("slot-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const f = ev.target;
+    const d = await slotCall("/api/slots/open", { topic: f.elements.topic.value, start: `${slotDate.value}T${f.elements.time.value}`, minutes: parseInt(f.elements.minutes.value, 10), capacity: parseInt(f.elements.capacity.value, 10) });
+    if (d.ok) { $("slot-message").textContent = `枠を開きました：${d.result.slot.start.replace("T", " ")} ${TOPIC[d.result.slot.topic]}（${d.result.slot.capacity}人）。キオスクの予約画面に出ます。`; loadSlots(); }
+  });
+  loadSlots();
+
   refresh();
   setInterval(refresh, 1000);
 })();
