@@ -18,6 +18,9 @@ Guarantees:
 - Booking slots live at central (`sync.central.slot_admin`): a logged-in staff member lists,
   opens and closes a day's slots through `online` (the host terminal's online requests); when
   central cannot be reached the console is told `offline` (503) and nothing changes.
+- A booking slip's reference is looked up at central (`consultation.booking_status`: confirmed,
+  moved, callback or still pending) and its slip reprinted on the host terminal's roll with what
+  central decided; a booking central has not decided yet is not reprinted as if it were.
 """
 
 from __future__ import annotations
@@ -86,12 +89,15 @@ class CenterHost:
         clock: Callable[[], float] = time.monotonic,
         city_notices: Callable[[], list[dict[str, Any]]] | None = None,
         online: Callable[[str, dict[str, Any], float], dict[str, Any]] | None = None,
+        print_slip: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.config = config
         self.queue = queue
         # Staff notices (console, CSRF) and city hall's from the signed config bundle only.
         self.notices = NoticeBoard(queue, city_notices)
         self.online = online  # (kind, payload, timeout_s) -> reply; raises when offline
+        # Prints a consultation slip on this terminal's roll (`consultation_slip` job data).
+        self.print_slip = print_slip
         self.calls = StaffCalls(queue, repeat_s=config.staff_call_repeat_s)
         # Names typed at check-in are kept only as an HMAC under a key derived from the center's
         # terminal token (a file apart from the register's SQLite file, which never holds it).
@@ -345,6 +351,43 @@ def create_app(host: CenterHost) -> Flask:
         if action == "close":
             return central("consultation.slot_close", {"slot": data.get("slot")})
         raise QueueInputError("unknown_action")
+
+    def lookup(reference: Any):
+        if not isinstance(reference, str) or not 8 <= len(reference.strip()) <= 90:
+            raise QueueInputError("bad_reference")
+        return central("consultation.booking_status", {"reference": reference.strip()})
+
+    @app.post("/api/bookings/<action>")
+    def booking_action(action: str):
+        staff_only()
+        data = body()
+        if action not in ("lookup", "reprint"):
+            raise QueueInputError("unknown_action")
+        answer = lookup(data.get("reference"))
+        if action == "lookup" or answer.status_code != 200:
+            return answer
+        found = answer.get_json()["result"]
+        if found.get("outcome") not in ("confirmed", "moved", "callback"):
+            return jsonify(ok=False, error="pending"), 409  # central has not decided yet
+        slip = {"reference": data["reference"].strip(), "topic": found.get("topic") or ""}
+        if found["outcome"] == "callback":
+            slip["title"] = "相談（折り返しのお電話） Consultation: we will call you back"
+        else:
+            day = found["start"][:10]
+            slots = central("consultation.slots_day", {"date": day})
+            if slots.status_code != 200:
+                return slots
+            minutes = next((s["minutes"] for s in slots.get_json()["result"]["slots"]
+                            if s["id"] == found.get("slot")), 30)  # fmt: skip
+            slip.update(start=found["start"], minutes=minutes)
+        if host.print_slip is None:
+            return jsonify(ok=False, error="no_printer"), 503
+        try:
+            host.print_slip(slip)
+        except Exception as e:  # noqa: BLE001 - the printer's error, by class name
+            log.info("center host: slip reprint failed (%s)", type(e).__name__)
+            return jsonify(ok=False, error="printer"), 503
+        return jsonify(ok=True, result=found, printed=slip)
 
     @app.post("/api/console/<action>")
     def console_action(action: str):

@@ -174,11 +174,18 @@ class KioskServices:
             ),
             # Staff manage central's booking slots from the console through this terminal.
             online=self.online_client.request if self.online_client is not None else None,
+            print_slip=self._print_slip if self.printer is not None else None,
         )
         tls = self.center_tls if cfg.tls else None  # https: TLS in front, waitress on loopback
         self._center_server = HostServer(create_app(host), *cfg.serve, tls=tls).start()
         self._center_server.queue = queue
         return self._center_server
+
+    def _print_slip(self, data: dict[str, Any]) -> None:
+        """A booking slip staff reprint from the center's console (this terminal's roll)."""
+        from kiosk.session.ports import PrintJob
+
+        self.ports().printer.print_job(PrintJob("consultation_slip", "ja", data))
 
     def close(self) -> None:
         server, self._center_server = self._center_server, None

@@ -385,6 +385,21 @@ central.add_command(dashboard)  # Flask and waitress load only when it runs
 central.add_command(verify_serve)  # the public certificate check (sync.central.verify)
 
 
+def _center_of(registry_path):
+    """device id -> its center from the device registry (None when unknown or unreadable)."""
+    from sync.keyfiles import Registry
+
+    registry = Registry(registry_path)
+
+    def center_of(device_id: str) -> str | None:
+        try:
+            return registry.get(device_id).center or None
+        except Exception:  # noqa: BLE001 - unknown device or unreadable registry: no center
+            return None
+
+    return center_of
+
+
 def _handlers(keys, db) -> dict:
     """Online-request handlers of `sync.central.issuer` (its config read from the key directory
     by `sync.central.config_files`) and the consultation signaling relay (`consult`, centers
@@ -395,7 +410,10 @@ def _handlers(keys, db) -> dict:
 
     handlers = {
         **consult_handlers(db, keys.registry_path),
-        "consultation.booking_status": booking_status_handler(lambda: open_store(db)),
+        # The booking's own terminal, or its center's queue host (staff reprint a slip).
+        "consultation.booking_status": booking_status_handler(
+            lambda: open_store(db), center_of=_center_of(keys.registry_path)
+        ),
     }
     from sync.central.config_files import default_handlers, issuer_config_from_dir
     from sync.central.slot_admin import slot_admin_handlers

@@ -169,19 +169,31 @@ class BookingApplier:
         return None
 
 
-_REFERENCE = re.compile(r"^[A-Za-z0-9._:-]{1,64}-[0-9]{6,}-[0-9]$")
+_REFERENCE = re.compile(r"^([A-Za-z0-9._:-]{1,64})-[0-9]{6,}-[0-9]$")
 
 
-def booking_status_handler(store: Callable[[], Any]) -> Callable[[str, dict], dict]:
+def booking_status_handler(
+    store: Callable[[], Any], center_of: Callable[[str], str | None] | None = None
+) -> Callable[[str, dict], dict]:
     """The online request `consultation.booking_status` {reference}: a terminal asks what
     became of a provisional booking (the resident's next visit; staff). Only the terminal that
-    made the booking may ask (the reference starts with its device id)."""
+    made the booking may ask (the reference starts with its device id), or, with `center_of`
+    (device id -> its center in the registry), a terminal of the same center: the center's
+    queue host, for staff who look up or reprint a slip on the console."""
+
+    def same_center(device_id: str, owner: str) -> bool:
+        if center_of is None:
+            return False
+        mine, theirs = center_of(device_id), center_of(owner)
+        return bool(mine) and mine == theirs
 
     def handle(device_id: str, payload: dict) -> dict:
         reference = payload.get("reference") if isinstance(payload, dict) else None
-        if not isinstance(reference, str) or not _REFERENCE.match(reference):
+        match = _REFERENCE.match(reference) if isinstance(reference, str) else None
+        if match is None:
             return {"ok": False, "reason": "bad_reference"}
-        if not reference.startswith(f"{device_id}-"):
+        owner = match.group(1)
+        if owner != device_id and not same_center(device_id, owner):
             return {"ok": False, "reason": "not_yours"}
         st = store()
         try:

@@ -177,6 +177,19 @@
   });
   loadSlots();
 
+  // A booking slip: what central decided for it, and a reprint on this terminal's roll.
+  const BOOKING = { pending: "まだ決まっていません（仮予約）。市役所とつながると決まります。", confirmed: "確定しました", moved: "別の時間に変わりました", callback: "折り返しお電話する予約になりました（枠がありませんでした）" };
+  const BOOKING_ERR = { ...SLOT_ERR, bad_reference: "番号を確かめてください。", not_yours: "このセンターの予約ではありません。", pending: "まだ決まっていないため、再発行できません（仮予約のままです）。", printer: "プリンターで印刷できませんでした。用紙を確かめてください。", no_printer: "この端末にはプリンターがありません。" };
+  $("booking-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const action = ev.submitter && ev.submitter.name === "reprint" ? "reprint" : "lookup";
+    const r = await fetch(`/api/bookings/${action}`, { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: JSON.stringify({ reference: ev.target.elements.reference.value }) });
+    const d = await r.json().catch(() => ({}));
+    if (!d.ok) { $("booking-message").textContent = BOOKING_ERR[d.error] || `できませんでした（${d.error || r.status}）。`; return; }
+    const when = d.result.start ? `：${d.result.start.replace("T", " ")}` : "";
+    $("booking-message").textContent = `${BOOKING[d.result.outcome] || d.result.outcome}${when}${action === "reprint" ? "。予約票を印刷しました。" : ""}`;
+  });
+
   refresh();
   setInterval(refresh, 1000);
 })();
