@@ -3,6 +3,15 @@ and the call worker process (`python -m kiosk.call.worker`, aiortc) that owns th
 See docs/consultation.md."""
 
 from kiosk.call.errors import CallError, CallWorkerError
+from kiosk.call.flow import ConsultFlow, ConsultScreenState, FlowError, screen_state
 from kiosk.call.port import CallPort
 
-__all__ = ["CallError", "CallPort", "CallWorkerError"]
+__all__ = [
+    "CallError",
+    "CallPort",
+    "CallWorkerError",
+    "ConsultFlow",
+    "ConsultScreenState",
+    "FlowError",
+    "screen_state",
+]

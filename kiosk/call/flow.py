@@ -28,7 +28,16 @@ from typing import Protocol
 
 from kiosk.session.ports import PrintJob
 
-__all__ = ["END_REASONS", "TOPICS", "CallPortLike", "ConsultFlow", "FlowError"]
+__all__ = [
+    "END_REASONS",
+    "SCREEN_OF",
+    "TOPICS",
+    "CallPortLike",
+    "ConsultFlow",
+    "ConsultScreenState",
+    "FlowError",
+    "screen_state",
+]
 
 TOPICS = ("welfare", "child_care", "tax", "care", "general")  # "general": わからない・総合案内
 
@@ -42,6 +51,34 @@ END_REASONS = {
     "no_staff": ("No specialist is available right now.", True, False),
 }
 MAX_CHAT_LINES = 50
+
+
+# The flow's step → the kiosk screen that shows it (kiosk/ui/screens/_call.py).
+SCREEN_OF = {
+    "topic": "booking_topic",
+    "consent": "consult_consent",
+    "waiting": "consult_waiting",
+    "handed_over": "consult_waiting",
+    "in_call": "consult_call",
+    "ended": "consult_ended",
+}
+
+
+@dataclass(frozen=True)
+class ConsultScreenState:
+    """What the kiosk root renders while a consultation is on screen: `step` names the screen,
+    `consult` is the flow's view and `consult_flow` the flow the screen's taps call."""
+
+    step: str
+    consult: dict
+    consult_flow: ConsultFlow
+    language: str
+    online: bool = True
+
+
+def screen_state(flow: ConsultFlow, *, online: bool = True) -> ConsultScreenState:
+    view = flow.view()
+    return ConsultScreenState(SCREEN_OF[view["step"]], view, flow, flow.language, online)
 
 
 class FlowError(Exception):
@@ -82,6 +119,9 @@ class ConsultFlow:
         self.language = language
         self._port: CallPortLike | None = None
         self.s = _State()
+        # The fields (label, value) of the form or checklist the resident had open when they
+        # asked for the consultation: what "show my form" shows, only after their tap.
+        self.form_fields: list[tuple[str, str]] = []
 
     # --- the resident's taps ------------------------------------------------------------
     def choose_topic(self, topic: str) -> None:
@@ -152,6 +192,7 @@ class ConsultFlow:
     def wipe(self) -> None:
         self._close_port()
         self.s = _State()
+        self.form_fields = []
 
     # --- the worker's events ------------------------------------------------------------
     def on_event(self, event: dict) -> None:
@@ -182,6 +223,7 @@ class ConsultFlow:
             self.s.step, self.s.topic = "handed_over", str(event.get("topic", ""))
             self.s.sharing = False  # the next staff member sees nothing until asked again
             self.s.staff_role, self.s.staff_name, self.s.position = "", "", None
+            self.s.estimate_s = None  # it was the old queue's: the new queue says its own
             self.s.others = []
         elif kind == "ended":
             by = str(event.get("by", "network"))

@@ -10,6 +10,12 @@ local state is presentation (which field the keyboard edits, which survey chips 
 from __future__ import annotations
 
 from kiosk.ui.screens._base import KScreen
+from kiosk.ui.screens._call import (
+    ConsultCallScreen,
+    ConsultConsentScreen,
+    ConsultEndedScreen,
+    ConsultWaitingScreen,
+)
 from kiosk.ui.screens._card import (
     DoneScreen,
     FormConfirmScreen,
@@ -74,4 +80,8 @@ SCREENS: dict[str, type[KScreen]] = {
     "staff_menu": StaffMenuScreen,
     "staff_diagnostics": StaffDiagnosticsScreen,
     "out_of_service": OutOfServiceScreen,
+    "consult_consent": ConsultConsentScreen,  # オンライン窓口 (kiosk.call.flow.SCREEN_OF)
+    "consult_waiting": ConsultWaitingScreen,
+    "consult_call": ConsultCallScreen,
+    "consult_ended": ConsultEndedScreen,
 }
