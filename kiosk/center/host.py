@@ -20,7 +20,8 @@ Guarantees:
   central cannot be reached the console is told `offline` (503) and nothing changes.
 - A booking slip's reference is looked up at central (`consultation.booking_status`: confirmed,
   moved, callback or still pending) and its slip reprinted on the host terminal's roll with what
-  central decided; a booking central has not decided yet is not reprinted as if it were.
+  central decided; a booking central has not decided yet is not reprinted as if it were. The
+  console also lists the center's bookings central moved or turned into a callback (last day).
 """
 
 from __future__ import annotations
@@ -356,6 +357,12 @@ def create_app(host: CenterHost) -> Flask:
         if not isinstance(reference, str) or not 8 <= len(reference.strip()) <= 90:
             raise QueueInputError("bad_reference")
         return central("consultation.booking_status", {"reference": reference.strip()})
+
+    @app.get("/api/bookings/conflicts")
+    def booking_conflicts():
+        """This center's bookings central moved or turned into a callback, over the last day."""
+        staff_only()
+        return central("consultation.booking_conflicts", {"since": int(time.time()) - 86400})
 
     @app.post("/api/bookings/<action>")
     def booking_action(action: str):

@@ -404,7 +404,7 @@ def _handlers(keys, db) -> dict:
     """Online-request handlers of `sync.central.issuer` (its config read from the key directory
     by `sync.central.config_files`) and the consultation signaling relay (`consult`, centers
     from the device registry)."""
-    from sync.central.bookings import booking_status_handler
+    from sync.central.bookings import booking_conflicts_handler, booking_status_handler
     from sync.central.consult import consult_handlers
     from sync.central.stores import open_store
 
@@ -413,6 +413,9 @@ def _handlers(keys, db) -> dict:
         # The booking's own terminal, or its center's queue host (staff reprint a slip).
         "consultation.booking_status": booking_status_handler(
             lambda: open_store(db), center_of=_center_of(keys.registry_path)
+        ),
+        "consultation.booking_conflicts": booking_conflicts_handler(
+            lambda: open_store(db), _center_of(keys.registry_path)
         ),
     }
     from sync.central.config_files import default_handlers, issuer_config_from_dir

@@ -28,7 +28,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["BookingApplier", "booking_status_handler", "kiosk_reference", "outcome_for_reference"]
+__all__ = [
+    "BookingApplier",
+    "booking_conflicts_handler",
+    "booking_status_handler",
+    "kiosk_reference",
+    "outcome_for_reference",
+]
 
 log = logging.getLogger("sync.central.bookings")
 
@@ -203,6 +209,42 @@ def booking_status_handler(
         if outcome is None:
             return {"ok": True, "outcome": "pending"}
         return {"ok": True, **outcome}
+
+    return handle
+
+
+def booking_conflicts_handler(
+    store: Callable[[], Any], center_of: Callable[[str], str | None]
+) -> Callable[[str, dict], dict]:
+    """The online request `consultation.booking_conflicts` {since (Unix seconds)}: the bookings
+    of the asking terminal's center that central could not confirm as asked (`moved`,
+    `callback`) decided since then, newest first, at most 50: reference, outcome, topic, the
+    new start. For the center's staff console (staff reprint the slip or call the resident);
+    no personal data (the callback phone stays in the record)."""
+
+    def handle(device_id: str, payload: dict) -> dict:
+        since = payload.get("since", 0) if isinstance(payload, dict) else None
+        if isinstance(since, bool) or not isinstance(since, int | float) or since < 0:
+            return {"ok": False, "reason": "bad_request"}
+        center = center_of(device_id)
+        if not center:
+            return {"ok": False, "reason": "no_center"}
+        st = store()
+        try:
+            rows = st._read(
+                "booking_conflicts",
+                "SELECT device_id, reference, outcome, topic, start, at FROM booking_outcomes "
+                "WHERE outcome IN ('moved', 'callback') AND at >= ? ORDER BY at DESC LIMIT 500",
+                (float(since),),
+            )
+        finally:
+            st.close()
+        conflicts = [
+            {"reference": r, "outcome": o, "topic": t, "start": s, "at": float(a)}
+            for d, r, o, t, s, a in rows
+            if center_of(d) == center
+        ][:50]
+        return {"ok": True, "conflicts": conflicts}
 
     return handle
 

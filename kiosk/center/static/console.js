@@ -153,7 +153,7 @@
   }
   async function loadSlots() {
     const data = await slotCall(`/api/slots?date=${encodeURIComponent(slotDate.value)}`);
-    if (!data.ok) { $("slots").replaceChildren(li("予約表を読めませんでした")); return; }
+    if (!data.ok) { $("slots").replaceChildren(li(data.error === "offline" ? "市役所につながっていないため、予約表を読めません" : "予約表を読めませんでした")); return; }
     const slots = data.result.slots;
     $("slots").replaceChildren(...(slots.length ? slots.map((s) => {
       const e = li(`${s.start.slice(11)} ${TOPIC[s.topic] || s.topic} ${s.minutes}分 — 予約 ${s.booked}/${s.capacity}${s.open ? "" : "（締切）"}`);
@@ -189,6 +189,18 @@
     const when = d.result.start ? `：${d.result.start.replace("T", " ")}` : "";
     $("booking-message").textContent = `${BOOKING[d.result.outcome] || d.result.outcome}${when}${action === "reprint" ? "。予約票を印刷しました。" : ""}`;
   });
+
+  async function loadConflicts() {
+    const r = await fetch("/api/bookings/conflicts", { cache: "no-store" });
+    const d = await r.json().catch(() => ({}));
+    if (!d.ok) { $("conflicts").replaceChildren(li(d.error === "offline" ? "市役所につながっていません" : "読めませんでした")); return; }
+    const list = d.result.conflicts;
+    $("conflicts").replaceChildren(...(list.length ? list.map((c) => li(c.outcome === "moved"
+      ? `${c.reference}：${TOPIC[c.topic] || c.topic} — ${c.start.replace("T", " ")} に変わりました（予約票を再発行してください）`
+      : `${c.reference}：${TOPIC[c.topic] || c.topic} — 枠がなく、折り返しお電話します`)) : [li("ありません")]));
+  }
+  loadConflicts();
+  setInterval(loadConflicts, 30000);
 
   refresh();
   setInterval(refresh, 1000);

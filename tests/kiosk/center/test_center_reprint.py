@@ -19,7 +19,12 @@ from kiosk.center.host import CenterHost, HostConfig, create_app
 from kiosk.services import PrinterAdapter
 from kiosk.session.config import hash_staff_pin
 from kiosk.session.ports import PrintJob
-from sync.central.bookings import BookingApplier, booking_status_handler, kiosk_reference
+from sync.central.bookings import (
+    BookingApplier,
+    booking_conflicts_handler,
+    booking_status_handler,
+    kiosk_reference,
+)
 from sync.central.issuer import DEFAULT_TOPICS
 from sync.central.processing import Processor
 from sync.central.slot_admin import slot_admin_handlers
@@ -61,7 +66,8 @@ def test_staff_look_up_and_reprint_what_central_decided(tmp_path, renderer):
     refs = {}
     for name, (device, topic, slot) in {"first": ("K2", "tax", "tax-1"),
                                         "second": ("K2", "tax", "tax-1"),
-                                        "nishi": ("K9", "welfare", "welfare-1")}.items():  # fmt: skip
+                                        "nishi": ("K9", "welfare", "welfare-1"),
+                                        "nishi2": ("K9", "welfare", "welfare-1")}.items():  # fmt: skip
         seq = kits[device].outbox.append(
             "booking", {"topic": topic, "slot": slot, "start": "2026-12-10T10:00",
                         "request_id": f"r-{name}"},
@@ -70,6 +76,9 @@ def test_staff_look_up_and_reprint_what_central_decided(tmp_path, renderer):
     handlers = {
         "consultation.booking_status": booking_status_handler(
             lambda: open_store(db), center_of=CENTERS.get
+        ),
+        "consultation.booking_conflicts": booking_conflicts_handler(
+            lambda: open_store(db), CENTERS.get
         ),
         **slot_admin_handlers(lambda: open_store(db), topics=DEFAULT_TOPICS, clock=lambda: NOW),
     }
@@ -103,7 +112,12 @@ def test_staff_look_up_and_reprint_what_central_decided(tmp_path, renderer):
 
         assert wait_until(lambda: all(k.outbox.stats().pending == 0 for k in kits.values()))
         Processor(lambda: open_store(db), {KEY_ID: central.sealing_key}).drain()
-        BookingApplier(lambda: open_store(db), clock=lambda: NOW).drain()
+        BookingApplier(lambda: open_store(db)).drain()  # now: the slots are all ahead
+        # The console lists this center's conflicts only (nishi's callback is not ours).
+        conflicts = c.get("/api/bookings/conflicts").json["result"]["conflicts"]
+        assert [(x["reference"], x["outcome"], x["start"]) for x in conflicts] == [
+            (refs["second"], "moved", "2026-12-11T14:00")
+        ]
 
         first = ask("reprint", refs["first"])
         assert first.status_code == 200 and first.json["result"]["outcome"] == "confirmed"
@@ -151,3 +165,8 @@ def test_booking_status_allows_the_same_center_only(tmp_path):
     plain = booking_status_handler(lambda: open_store(db))
     assert plain("HOST", {"reference": ref})["reason"] == "not_yours"
     assert plain("K2", {"reference": ref})["outcome"] == "pending"
+    conflicts = booking_conflicts_handler(lambda: open_store(db), CENTERS.get)
+    assert conflicts("HOST", {"since": 0}) == {"ok": True, "conflicts": []}
+    for bad in ({"since": "yesterday"}, {"since": -1}, {"since": True}, ["since"]):
+        assert conflicts("HOST", bad) == {"ok": False, "reason": "bad_request"}
+    assert conflicts("STRANGER", {"since": 0}) == {"ok": False, "reason": "no_center"}
