@@ -166,7 +166,8 @@ def _three(rig, page, interpreter, calls: int, seconds: float) -> dict:
         interpreter.wait_for_function("() => window.consult.call === null", timeout=15_000)
         progress(
             f"call {i + 1}/{calls}: room connect {room[-1]:.0f} ms, third party "
-            f"{three[-1]:.0f} ms, {fps_t[-1]:.1f}/{fps_c[-1]:.1f} frames/s "
+            f"{three[-1]:.0f} ms ({at_terminal:.0f} at the terminal, {at_interpreter:.0f} at "
+            f"the interpreter), {fps_t[-1]:.1f}/{fps_c[-1]:.1f} frames/s "
             f"(terminal/console), interpreter {fps_it[-1]:.1f}/{fps_ti[-1]:.1f}, "
             f"worker {cpu[-1]:.2f} core"
         )

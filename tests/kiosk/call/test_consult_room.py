@@ -71,18 +71,27 @@ def _join(page, role: str) -> None:
 
 def _every_party(page, parties: set[str]) -> None:
     """The page decodes video of each of `parties` and receives their audio."""
-    page.wait_for_function(
-        "([want, n]) => { const f = window.consult.partyFrames();"
-        " return want.every((p) => (f[p] || 0) >= n); }",
-        arg=[sorted(parties), FRAMES],
-        timeout=45_000,
-    )
-    page.wait_for_function(
-        "async (want) => { const a = await window.consult.partyAudio();"
-        " return want.every((p) => (a[p] || 0) > 2000); }",
-        arg=sorted(parties),
-        timeout=30_000,
-    )
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(
+            "([want, n]) => { const f = window.consult.partyFrames();"
+            " return want.every((p) => (f[p] || 0) >= n); }",
+            arg=[sorted(parties), FRAMES],
+            timeout=45_000,
+        )
+        page.wait_for_function(
+            "async (want) => { const a = await window.consult.partyAudio();"
+            " return want.every((p) => (a[p] || 0) > 2000); }",
+            arg=sorted(parties),
+            timeout=30_000,
+        )
+    except PlaywrightTimeout:
+        seen = page.evaluate(
+            "async () => [window.consult.partyFrames(), await window.consult.partyAudio(),"
+            " window.consult.phase]"
+        )
+        raise AssertionError(f"wanted {sorted(parties)}, the page has {seen}") from None
 
 
 def _terminal_frames(port) -> dict:

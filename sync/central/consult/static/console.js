@@ -191,6 +191,10 @@
         end("network");
       }
     };
+    // Receive the others while our own camera starts and publishes: a newcomer sees the
+    // resident sooner (the two do not depend on each other).
+    state.callTimer = setInterval(watchRoom, 200);
+    watchRoom();
     try {
       // Invited staff appear small at the terminal: a smaller picture costs the terminal less.
       const video = holder ? { width: 640, height: 480, frameRate: 30 } : { width: 320, height: 240, frameRate: 15 };
@@ -205,10 +209,7 @@
     } catch (e) {
       console.error("room setup failed", e.name);
       if (holder) await hangup("dropped"); else end("error");
-      return;
     }
-    state.callTimer = setInterval(watchRoom, 200);
-    watchRoom();
   }
 
   async function watchRoom() {
