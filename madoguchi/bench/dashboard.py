@@ -45,6 +45,7 @@ SERVICE_STEPS = {
 }
 SERVICES = list(SERVICE_STEPS)
 REASONS = ["ease", "wait", "language", "staff", "clear", "printer"]
+QUEUE_SERVICES = ["certificate", "procedure", "consultation", "tax"]
 OUTCOMES = ["done", "done", "done", "idle", "home", "card_removed", "switched"]
 PAGES = [
     *((f"today_{w}", f"/today?window={w}") for w in ("7d", "30d", "90d", "365d")),
@@ -53,6 +54,14 @@ PAGES = [
     *((f"satisfaction_{w}", f"/satisfaction?window={w}") for w in ("7d", "30d", "90d", "365d")),
     *((f"procedures_{w}", f"/procedures?window={w}") for w in ("7d", "30d", "90d", "365d")),
     *((f"shelter_{w}", f"/shelter?window={w}") for w in ("24h", "72h")),
+    # A center's page (the drill-down from the front page's table): the first center's name.
+    *(
+        (
+            f"center_{w}",
+            f"/center?name=%E4%B8%AD%E5%A4%AE%E3%82%BB%E3%83%B3%E3%82%BF%E3%83%BC&window={w}",
+        )
+        for w in ("30d", "365d")
+    ),
 ]
 TYPED = ("id", "device_id", "seq", "record_id", "created_at", "opened_at", "body")
 
@@ -111,10 +120,38 @@ def _day_rows(rng: random.Random, device: str, start: int) -> dict[str, list[tup
         for _ in range(rng.randint(1, 3))
     ]
     out["queue_ticket"] = [(at(), '{"number": 1}') for _ in range(rng.randint(9, 15))]
+    paper = "low" if rng.random() < 0.05 else "ok"  # now and then a terminal runs low
     out["device_health"] = [
-        (start + h * 3600, '{"printer": "ok", "paper": "ok", "card_reader": "ok"}')
+        (
+            start + h * 3600,
+            json.dumps({"printer": "ok", "paper": paper, "card_reader": "ok"}),
+        )
         for h in range(24)
     ]
+    out["queue_event"] = []
+    for i in range(rng.randint(9, 15)):  # the center's tickets, as its queue host records them
+        issued = start + 30_600 + rng.randrange(30_000)
+        called = issued + int(rng.lognormvariate(6.3, 0.7))  # median about 9 minutes
+        began = called + rng.randrange(30, 120)
+        ended = began + int(rng.lognormvariate(6.0, 0.5))
+        base = {"center": device, "day": "d", "ticket": f"{device}-{i}", "issued_at": issued}
+        base["service"] = rng.choice(QUEUE_SERVICES)
+        for event, at_ in (("issued", issued), ("called", called), ("started", began)):
+            out["queue_event"].append((at_, json.dumps({**base, "event": event, "at": at_})))
+        if rng.random() < 0.05:
+            out["queue_event"].append(
+                (began, json.dumps({**base, "event": "no_show", "at": began}))
+            )
+        else:
+            out["queue_event"].append((ended, json.dumps({**base, "event": "ended", "at": ended})))
+    out["staff_call"] = []
+    for i in range(rng.randint(0, 3)):
+        at_ = start + 30_600 + rng.randrange(30_000)
+        call = {"center": device, "call": f"{device}-call-{i}", "at": at_}
+        out["staff_call"].append((at_, json.dumps({**call, "event": "called"})))
+        response = rng.randrange(20, 300)
+        answered = {**call, "event": "answered", "response_s": response}
+        out["staff_call"].append((at_ + response, json.dumps(answered)))
     return out
 
 
@@ -156,6 +193,17 @@ class _Seeder:
             self.conn.executemany(
                 f"INSERT INTO dashboard_daily ({cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows
             )
+
+    def consultations(self, rows: list[tuple]) -> None:
+        sql = (
+            "INSERT INTO consultations (id, device_id, center, topic, language, state, "
+            "created_at, queued_at, polled_at, accepted_at, ended_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        if self.pg:
+            self.conn.cursor().executemany(sql.replace("?", "%s"), rows)
+        else:
+            self.conn.executemany(sql, rows)
 
     placeholder = "?"
 
@@ -203,6 +251,7 @@ def _template(rng: random.Random, devices: dict[str, str]) -> tuple[dict, list[t
     keys = {"application": "procedure", "certificate_request": "certificate", "booking": "topic"}
     by_table: dict[str, list[tuple]] = {}
     surveys, metrics, submissions, counted = [], [], Counter(), Counter()
+    events: dict[str, list] = {"queue_event": [], "staff_call": []}
     for device in devices:
         for kind, rows in _day_rows(rng, device, 0).items():
             table = by_table.setdefault(KIND_TABLES[kind], [])
@@ -212,6 +261,8 @@ def _template(rng: random.Random, devices: dict[str, str]) -> tuple[dict, list[t
                     surveys.append((device, body))
                 elif kind == "metric":
                     metrics.append((device, body))
+                elif kind in events:
+                    events[kind].append((device, body))
                 elif kind in keys:
                     submissions[(kind, device, json.loads(body).get(keys[kind]))] += 1
                 elif kind != "device_health":
@@ -221,8 +272,40 @@ def _template(rng: random.Random, devices: dict[str, str]) -> tuple[dict, list[t
         metrics,
         [(*k, n) for k, n in submissions.items()],
         [(*k, n) for k, n in counted.items()],
+        events["queue_event"],
+        events["staff_call"],
     )
     return by_table, rows
+
+
+def _consultations(rng: random.Random, devices: dict[str, str], day: str, start: int) -> list:
+    """A day's remote consultations: up to two per center, most taken by a specialist."""
+    rows = []
+    for device, center in devices.items():
+        if not device.endswith("-t0"):
+            continue
+        for i in range(rng.randint(0, 2)):
+            queued = float(start + 32_400 + rng.randrange(28_000))
+            accepted = queued + rng.randrange(20, 600) if rng.random() < 0.9 else None
+            ended = accepted + rng.randrange(300, 1800) if accepted is not None else None
+            state = "ended" if accepted is not None else "waiting"
+            cid = f"{day}-{device}-{i}"
+            rows.append(
+                (
+                    cid,
+                    device,
+                    center,
+                    rng.choice(TOPICS),
+                    "ja",
+                    state,
+                    queued,
+                    queued,
+                    queued,
+                    accepted,
+                    ended,
+                )
+            )
+    return rows
 
 
 def seed_year(
@@ -250,6 +333,7 @@ def seed_year(
             seeder.typed(table, batch)
             typed += len(batch)
         seeder.summary([(m, day, dev, a, b, c, n, t) for m, dev, a, b, c, n, t in rows])
+        seeder.consultations(_consultations(rng, devices, day, start))
         summary_rows += len(rows)
         if back % 30 == 0:
             progress(f"  seeded {typed:,} records through {day}")

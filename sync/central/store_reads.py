@@ -158,6 +158,32 @@ class StoreReader:
             out[device_id] = {"at": int(at), **shown}
         return out
 
+    def consultation_minutes(self, since: float, until: float, limit: int) -> dict:
+        """Consultations created in [since, until) per center, as minute histograms:
+        {"count": [(center, n)], "wait": [(center, whole minutes from queueing to a specialist
+        accepting, n)], "call": [(center, whole minutes of the call, n)]}. Counts and times only,
+        never who (the created_at index bounds the rows read)."""
+        window = "FROM consultations WHERE created_at >= ? AND created_at < ?"
+        params = (float(since), float(until))
+        count = self._query(
+            "consultations",
+            f"SELECT center, COUNT(*) {window} GROUP BY center LIMIT ?",
+            (*params, limit),
+        )
+        out: dict = {"count": [(str(c)[:64], int(n)) for c, n in count]}
+        for key, expr, cond in (
+            ("wait", "accepted_at - queued_at", "accepted_at IS NOT NULL"),
+            ("call", "ended_at - accepted_at", "ended_at IS NOT NULL AND accepted_at IS NOT NULL"),
+        ):
+            rows = self._query(
+                "consultations",
+                f"SELECT center, CAST({expr} AS INTEGER) / 60 AS m, COUNT(*) {window} AND {cond} "
+                "GROUP BY center, m LIMIT ?",
+                (*params, limit),
+            )
+            out[key] = [(str(c)[:64], max(0, int(m)), int(n)) for c, m, n in rows if m is not None]
+        return out
+
     def summed(self, metric: str, keys: Iterable[str], first: str, last: str) -> list[tuple]:
         """(*keys, SUM(n), SUM(total)) of one summary metric over the days [first, last]
         grouped by `keys` (columns of the summary tables): the month totals of the months the

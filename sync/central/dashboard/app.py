@@ -87,6 +87,7 @@ class DashboardConfig:
     login_max_failures: int = 10  # failed logins per client within login_window_s ...
     login_window_s: float = 300.0
     login_lockout_s: float = 300.0  # ... lock it out this long
+    target_wait_min: float = 15.0  # the front page's share of tickets called within this wait
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_residents <= 1000:
@@ -101,6 +102,8 @@ class DashboardConfig:
             raise ValueError("max_rows must be in [1, 10000000]")
         if not 0 < self.query_timeout_s <= 300:
             raise ValueError("query_timeout_s must be in (0, 300]")
+        if not 0 < self.target_wait_min <= 24 * 60:
+            raise ValueError("target_wait_min must be in (0, 1440]")
         if not 0 <= self.refresh_s <= 86400:
             raise ValueError("refresh_s must be in [0, 86400]")
 

@@ -86,6 +86,20 @@ __all__ = ["dashboard"]
     "Loopback names and the listen address are always allowed; any other Host is refused "
     "(DNS rebinding).",
 )
+@click.option(
+    "--target-wait",
+    default=15.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1, max=1440),
+    help="Minutes: the front page shows the share of queue tickets called within this wait.",
+)
+@click.option(
+    "--catalog",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Catalog JSON: procedures, certificates, topics and reasons are shown by their names "
+    "(without it, by their ids).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log at INFO level to stderr.")
 @click.pass_context
 def dashboard(
@@ -100,6 +114,8 @@ def dashboard(
     threads: int,
     min_residents: int,
     allowed_hosts: tuple[str, ...],
+    target_wait: float,
+    catalog: Path | None,
     verbose: bool,
 ) -> None:
     """Serve the read-only web dashboard (devices, satisfaction, procedures, shelters).
@@ -117,6 +133,7 @@ def dashboard(
         socket_hosts,
         systemd_sockets,
     )
+    from sync.central.dashboard.today import load_labels
     from sync.central.errors import StoreError
 
     logging.basicConfig(
@@ -135,8 +152,9 @@ def dashboard(
         refresh_s=refresh,
         min_residents=min_residents,
         allowed_hosts=default_allowed_hosts(listen_hosts) + tuple(allowed_hosts),
+        target_wait_min=target_wait,
     )
-    app = create_app(config, centers=registry_centers(registry))
+    app = create_app(config, centers=registry_centers(registry), labels=load_labels(catalog))
     server = DashboardServer(
         app,
         token=token,

@@ -1,8 +1,10 @@
-"""The section chief's front page (`/today`, `/api/today`, `/today.csv`), Japanese first.
+"""The section chief's front page (`/today`, `/api/today`, `/today.csv`) and a center's page
+(`/center`, `/api/center`: the drill-down from a center's row), Japanese first.
 
 Invariants: the same checks as every page (`app`: Host allowlist, token, rate limit, security
 headers); query strings validated before the store is touched (`window`, `sort`, `lang`, each
-one of its listed values); the CSV holds exactly the centers table of the page, with the same
+one of its listed values; `/center`'s `name` must be a center the store or the registry
+knows, else 404); the CSV holds exactly the centers table of the page, with the same
 small-cell suppression ("<k" cells stay "<k"), UTF-8 with a BOM so spreadsheet software on
 Windows reads the Japanese; times are Asia/Tokyo.
 """
@@ -11,13 +13,16 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, abort, jsonify, render_template, request
 
 from sync.central.dashboard.chart import bar_chart, line_chart
-from sync.central.dashboard.params import SATISFACTION_WINDOWS, parse_choices
-from sync.central.dashboard.today import SORT_KEYS, Labels, today_page
+from sync.central.dashboard.errors import BadQueryError
+from sync.central.dashboard.params import SATISFACTION_WINDOWS, check_query, parse_choices
+from sync.central.dashboard.queries import _center_of
+from sync.central.dashboard.service import attention, consultations, service_figures
+from sync.central.dashboard.today import SORT_KEYS, Labels, center_series, today_page
 from sync.central.dashboard.words import WEEKDAYS, WORDS
 
 __all__ = ["add_front_page"]
@@ -37,7 +42,11 @@ COLUMNS = (
     ("satisfaction", "satisfaction"),
     ("nps", "nps"),
     ("today", "today_sessions"),
+    ("wait", "wait_col"),
+    ("assisted", "assisted_col"),
+    ("calls", "calls_col"),
 )
+_CENTER_NAME_MAX = 200
 
 
 def _day_label(day: str, lang: str) -> str:
@@ -47,27 +56,62 @@ def _day_label(day: str, lang: str) -> str:
     return f"{WEEKDAYS['en'][d.weekday()]} {d.isoformat()}"
 
 
+def _minutes(seconds) -> str:
+    return "—" if seconds is None else f"{seconds / 60:.1f}"
+
+
+def _ago(seconds, t: dict) -> str:
+    if seconds is None:
+        return t["never"]
+    if seconds < 2 * 3600:
+        return t["ago_min"].format(n=max(0, int(seconds // 60)))
+    if seconds < 2 * 86400:
+        return t["ago_h"].format(n=int(seconds // 3600))
+    return t["ago_d"].format(n=int(seconds // 86400))
+
+
 def add_front_page(app: Flask, config, *, store, centers, clock, labels: Labels) -> None:
-    def data_and_lang() -> tuple[dict, str]:
-        pairs = list(request.args.items(multi=True))
-        chosen = parse_choices(request.query_string, pairs, CHOICES)
+    target_s = config.target_wait_min * 60.0
+    offline_s = config.offline_after_hours * 3600
+
+    def gather(chosen: dict, full: bool = True) -> dict:
+        """The front page's figures: today_page plus waits, staff calls, assisted sessions and
+        (`full`: not for the CSV, which holds the centers table only) consultations, terminals
+        and the city's daily waits, in one store connection."""
+        known = centers()
+        center_of = _center_of(known)
+        k = config.min_residents
         with store() as s:
             data = today_page(
                 s,
-                centers(),
+                known,
                 SATISFACTION_WINDOWS[chosen["window"]],
                 clock(),
                 sort=chosen["sort"],
-                min_residents=config.min_residents,
+                min_residents=k,
             )
-        return data, chosen["lang"]
+            svc = service_figures(
+                s, center_of, data["since"], data["until"], k=k, target_wait_s=target_s
+            )
+            if full:
+                data["consultations"] = consultations(s, data["since"], data["until"], k)
+                data["terminals"] = attention(s, known, center_of, clock(), offline_s)
+                data["wait_series"] = center_series(s, data["since"], data["until"], None, k)
+        empty = service_figures_empty(svc)
+        for row in data["centers"]:
+            row["service"] = svc["centers"].get(row["center"], empty)
+        data["service"] = {key: svc[key] for key in ("target_wait_min", "city", "by_service")}
+        return data
 
-    def page():
-        data, lang = data_and_lang()
+    def data_and_lang(full: bool = True) -> tuple[dict, str]:
+        pairs = list(request.args.items(multi=True))
+        chosen = parse_choices(request.query_string, pairs, CHOICES)
+        return gather(chosen, full), chosen["lang"]
+
+    def render_page(template: str, data: dict, lang: str, **extra) -> str:
         t = WORDS[lang]
-        days = [r["day"] for r in data["series"]]
         return render_template(
-            "today.html",
+            template,
             data=data,
             page="today",
             lang=lang,
@@ -77,17 +121,89 @@ def add_front_page(app: Flask, config, *, store, centers, clock, labels: Labels)
             sort_keys=SORT_KEYS,
             columns=[(key, t[word]) for key, word in COLUMNS],
             today_label=_day_label(data["today"], lang),
+            name_of=lambda ident: labels.name(ident, lang),
+            minutes=_minutes,
+            ago=lambda seconds: _ago(seconds, t),
+            **extra,
+        )
+
+    def page():
+        data, lang = data_and_lang()
+        t = WORDS[lang]
+        days = [r["day"] for r in data["series"]]
+        return render_page(
+            "today.html",
+            data,
+            lang,
             chart_sessions=bar_chart(
                 days, [r["sessions"] for r in data["series"]], t["chart_sessions"]
             ),
             chart_mean=line_chart(days, [r["mean"] for r in data["series"]], t["chart_mean"]),
+            chart_wait=bar_chart(
+                days,
+                [r["wait_min"] for r in data["wait_series"]],
+                t["chart_wait"],
+            ),
         )
+
+    def center_data() -> tuple[dict, str, str]:
+        pairs = list(request.args.items(multi=True))
+        params = check_query(request.query_string, pairs, {"name", "window", "lang"})
+        name = params.get("name", "")
+        if not name or len(name) > _CENTER_NAME_MAX:
+            raise BadQueryError("name must name a center (at most 200 characters)")
+        chosen = {"sort": "center"}
+        for key in ("window", "lang"):
+            allowed, default = CHOICES[key]
+            chosen[key] = params.get(key, default)
+            if chosen[key] not in allowed:
+                raise BadQueryError(f"{key} must be one of " + ", ".join(allowed))
+        data = gather(chosen)
+        row = next((r for r in data["centers"] if r["center"] == name), None)
+        if row is None:
+            abort(404, WORDS[chosen["lang"]]["unknown_center"])
+        known = centers()
+        devices = [d for d, c in _center_of(known).items() if c == name] or [name]
+        # Day by day for at most the last 90 days: a center's day rows are read from among
+        # every device's, so a year of them would cost a second.
+        since = max(
+            data["since"], (date.fromisoformat(data["until"]) - timedelta(days=89)).isoformat()
+        )
+        with store() as s:
+            series = center_series(s, since, data["until"], devices, config.min_residents)
+        data.update(
+            center=row,
+            center_series=series,
+            center_series_capped=since != data["since"],
+            terminals=[r for r in data["terminals"] if r["center"] == name],
+            consultations_center=data["consultations"]["centers"].get(name),
+        )
+        return data, chosen["lang"], name
+
+    def center_page():
+        data, lang, name = center_data()
+        t = WORDS[lang]
+        days = [r["day"] for r in data["center_series"]]
+        return render_page(
+            "center.html",
+            data,
+            lang,
+            name=name,
+            chart_sessions=bar_chart(
+                days,
+                [r["sessions"] for r in data["center_series"]],
+                t["chart_center_sessions"].format(c=name),
+            ),
+        )
+
+    def center_api():
+        return jsonify(center_data()[0])
 
     def api():
         return jsonify(data_and_lang()[0])
 
     def as_csv():
-        data, lang = data_and_lang()
+        data, lang = data_and_lang(full=False)
         t = WORDS[lang]
         out = io.StringIO()
         out.write("\ufeff")
@@ -95,6 +211,7 @@ def add_front_page(app: Flask, config, *, store, centers, clock, labels: Labels)
         writer.writerow([t[word] for _, word in COLUMNS] + [t["responses"]])
         for r in data["centers"]:
             s = r["satisfaction"]
+            svc = r["service"]
             writer.writerow(
                 [
                     r["center"],
@@ -106,6 +223,11 @@ def add_front_page(app: Flask, config, *, store, centers, clock, labels: Labels)
                     "" if s["mean"] is None else s["mean"],
                     "" if s["nps"] is None else s["nps"],
                     r["today"]["sessions"],
+                    "" if svc["waits"]["median_s"] is None else _minutes(svc["waits"]["median_s"]),
+                    ""
+                    if svc["assisted"]["assisted_pct"] is None
+                    else svc["assisted"]["assisted_pct"],
+                    svc["staff_calls"]["calls"],
                     s["responses"],
                 ]
             )
@@ -121,3 +243,16 @@ def add_front_page(app: Flask, config, *, store, centers, clock, labels: Labels)
     app.add_url_rule("/today", "today", page, methods=["GET"])
     app.add_url_rule("/api/today", "api_today", api, methods=["GET"])
     app.add_url_rule("/today.csv", "today_csv", as_csv, methods=["GET"])
+    app.add_url_rule("/center", "center", center_page, methods=["GET"])
+    app.add_url_rule("/api/center", "api_center", center_api, methods=["GET"])
+
+
+def service_figures_empty(svc: dict) -> dict:
+    """A center with no waits, calls or sessions in the window: every figure empty."""
+    none = {"count": 0, "median_s": None, "p90_s": None}
+    return {
+        "waits": {**none, "within_pct": None},
+        "handling": dict(none),
+        "staff_calls": {"calls": 0, **none},
+        "assisted": {"assisted": 0, "self": 0, "assisted_pct": None},
+    }

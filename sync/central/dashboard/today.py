@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from sync.central.dashboard.aggregate import hist_percentile
 from sync.central.dashboard.params import Window
 from sync.central.dashboard.queries import Center, _center_of, iso, small, summed
 from sync.central.dashboard.readonly_store import ReadOnlyStore
 from sync.central.summary_rows import today
 
-__all__ = ["SORT_KEYS", "Labels", "load_labels", "today_page"]
+__all__ = ["SORT_KEYS", "Labels", "center_series", "load_labels", "today_page"]
 
 # The centers table can be sorted by these columns (the query's `sort`).
 SORT_KEYS = ("center", "sessions", "done", "applications", "certificates", "satisfaction", "nps")
@@ -193,6 +194,50 @@ def _series(store: ReadOnlyStore, first: date, last: date, k: int) -> list[dict]
                 "mean": s["mean"],
             }
         )
+        d += timedelta(days=1)
+    return out
+
+
+def center_series(
+    store: ReadOnlyStore, first: str, last: str, devices: list[str] | None, k: int
+) -> list[dict]:
+    """Per day of [first, last]: sessions, done, mean score and the median queue wait in
+    minutes, of the given devices (one center), or of the city for None (then the wait only is
+    read: the city's sessions and scores are in `today_page`'s series)."""
+    sessions: Counter = Counter()
+    done: Counter = Counter()
+    scores: dict[str, Counter] = defaultdict(Counter)
+    waits: dict[str, Counter] = defaultdict(Counter)
+    if devices is None:
+        rows = store.summed("city_queue_wait", ("day", "k3"), first, last)
+    else:
+        for day, outcome, n, _ in store.summed_for(
+            "device_session", ("day", "k3"), first, last, devices
+        ):
+            sessions[day] += int(n)
+            done[day] += int(n) if outcome == "done" else 0
+        for day, score, n, _ in store.summed_for(
+            "device_survey", ("day", "k2"), first, last, devices
+        ):
+            scores[day][int(score)] += int(n)
+        rows = store.summed_for("device_queue_wait", ("day", "k3"), first, last, devices)
+    for day, bucket, n, _ in rows:
+        waits[day][int(bucket)] += int(n)
+    out = []
+    d, end = date.fromisoformat(first), date.fromisoformat(last)
+    while d <= end:
+        key = d.isoformat()
+        w = waits.get(key, Counter())
+        n = sum(w.values())
+        wait = round(hist_percentile(sorted(w.items()), 50) / 60, 1) if n >= k else None
+        row = {"day": key, "wait_min": wait}
+        if devices is not None:
+            row.update(
+                sessions=small(sessions[key], k),
+                done=small(done[key], k),
+                mean=_satisfaction(scores.get(key, Counter()), k)["mean"],
+            )
+        out.append(row)
         d += timedelta(days=1)
     return out
 

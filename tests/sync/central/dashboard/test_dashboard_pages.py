@@ -39,6 +39,7 @@ PAGES = [
     ("satisfaction", "/satisfaction?window=30d"),
     ("procedures", "/procedures?window=30d"),
     ("shelter", "/shelter"),
+    ("center", "/center?name=%E4%B8%AD%E5%A4%AE%E3%82%BB%E3%83%B3%E3%82%BF%E3%83%BC&window=30d"),
 ]
 
 
@@ -85,7 +86,13 @@ def test_every_page_renders_in_chromium_in_japanese_without_console_errors(serve
         page.goto(server.url.rstrip("/") + "/today", timeout=30_000)
         assert page.locator("html").get_attribute("lang") == "ja"
         assert "きょうの状況" in page.inner_text("h1")
-        assert page.locator("svg.chart").count() == 2
+        assert page.locator("svg.chart").count() == 3  # visits, mean score, median wait
+        assert "待ち時間" in page.inner_text("body")
+        assert page.locator("table.terminals tbody tr").count() == 24  # every terminal
+        page.click("table.centers tbody tr:first-child th a")  # drill down to a center
+        assert "の様子" in page.inner_text("h1")
+        assert page.locator("table.days tbody tr").count() == 30
+        page.goto(server.url.rstrip("/") + "/today", timeout=30_000)
         assert page.locator("svg.chart rect").count() >= 25  # a bar per day of the window
         assert page.locator("table.centers tbody tr").count() == 12
         page.click("text=English")
