@@ -147,7 +147,9 @@ def chime_wav() -> bytes:
     return out.getvalue()
 
 
-def create_app(host: CenterHost) -> Flask:
+def create_app(host: CenterHost, *, secure_cookie: bool = False) -> Flask:
+    """The host's app; `secure_cookie` when it is served over TLS (the staff session cookie is
+    then never sent over plain HTTP)."""
     import os
 
     here = os.path.dirname(__file__)
@@ -160,6 +162,7 @@ def create_app(host: CenterHost) -> Flask:
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=secure_cookie,
         MAX_CONTENT_LENGTH=256 * 1024,
     )
     q, cfg = host.queue, host.config

@@ -177,7 +177,8 @@ class KioskServices:
             print_slip=self._print_slip if self.printer is not None else None,
         )
         tls = self.center_tls if cfg.tls else None  # https: TLS in front, waitress on loopback
-        self._center_server = HostServer(create_app(host), *cfg.serve, tls=tls).start()
+        app = create_app(host, secure_cookie=tls is not None)
+        self._center_server = HostServer(app, *cfg.serve, tls=tls).start()
         self._center_server.queue = queue
         return self._center_server
 

@@ -33,7 +33,7 @@ def tls_host(tmp_path):
     queue = CenterQueue(tmp_path / "host.db", "higashi")
     host = CenterHost(HostConfig("higashi", "東町", TOKEN), queue, lambda k, b: None,
                       lambda: hash_staff_pin(STAFF_PIN, iterations=1000))  # fmt: skip
-    server = HostServer(create_app(host), "127.0.0.1", 0, tls=cert).start()
+    server = HostServer(create_app(host, secure_cookie=True), "127.0.0.1", 0, tls=cert).start()
     yield cert, server
     server.stop()
     queue.close()
@@ -66,9 +66,15 @@ def test_a_terminal_pinning_the_certificate_gets_its_tickets_over_tls(tls_host):
     client = HostClient(server.url, TOKEN, timeout_s=5, pinned_cert=cert.cert)
     reply = client.call("POST", "/api/tickets", {"service": "procedure"})
     assert reply["ticket"]["label"] == "A-001"
-    # The console and the display are served over the same TLS port.
-    page = pinned_session(cert.cert).get(server.url + "/display", timeout=5)
+    # The console and the display are served over the same TLS port; the staff session
+    # cookie is Secure there (never sent over plain HTTP).
+    staff = pinned_session(cert.cert)
+    page = staff.get(server.url + "/display", timeout=5)
     assert page.status_code == 200 and "呼出表示" in page.text
+    login = staff.post(server.url + "/login", data={"pin": STAFF_PIN}, timeout=5,
+                       allow_redirects=False)  # fmt: skip
+    assert login.status_code == 303 and "Secure" in login.headers["Set-Cookie"]
+    assert "HttpOnly" in login.headers["Set-Cookie"]
     client.close()
 
 
