@@ -6,7 +6,8 @@ Unix-socket API (`rig.socket`). Only what a consultation needs is loaded: the Vi
 and the Unix-socket transport (no HTTP, no WebSockets, no admin API, no event handlers); ICE
 gathers on `interface` only, with no STUN or TURN server, so Janus never reaches outside the
 namespaces the test made. Janus is stopped on exit (SIGTERM, then SIGKILL); a Janus that cannot
-start raises RigError with the end of its own log.
+start raises RigError with the end of its own log (a start that loses Janus's own start-up
+race in its Unix-socket transport is retried, up to five times).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from madoguchi.rig._proc import RigError
 __all__ = ["JANUS", "JanusRig"]
 
 JANUS = "/usr/bin/janus"
+_RACE = "No Janus API transport is available"
 _LIB = "/usr/lib/x86_64-linux-gnu/janus"
 
 
@@ -94,6 +96,20 @@ class JanusRig:
         if not os.path.exists(JANUS):
             raise RigError("janus is not installed (Debian package 'janus')")
         self._config()
+        # Janus 1.1.2's Unix-socket transport starts its thread before it marks itself
+        # initialized, and the thread quits when it looks first: then Janus exits with "No
+        # Janus API transport is available". That race is Janus's (still in its source); a
+        # fresh start is the cure, as systemd's Restart= would do in production.
+        for _attempt in range(5):
+            if self._start_once():
+                return self
+            if _RACE not in self.log_tail():
+                break
+        tail = self.log_tail(1500)
+        self.__exit__()
+        raise RigError(f"janus did not start: {tail}")
+
+    def _start_once(self) -> bool:
         argv = [JANUS, "-F", str(self.workdir), "-C", str(self.workdir / "janus.jcfg"), "-o"]
         if self.netns:
             argv = ["ip", "netns", "exec", self.netns, *argv]
@@ -105,11 +121,15 @@ class JanusRig:
         deadline = time.monotonic() + 20
         while not self.socket.exists():
             if self._proc.poll() is not None or time.monotonic() > deadline:
-                tail = self._log.read_text(errors="replace")[-1500:]
                 self.__exit__()
-                raise RigError(f"janus did not start: {tail}")
+                return False
             time.sleep(0.05)
-        return self
+        # The socket can appear and go again when the race is lost: look once more.
+        time.sleep(0.2)
+        if self._proc.poll() is not None or not self.socket.exists():
+            self.__exit__()
+            return False
+        return True
 
     def __exit__(self, *exc) -> None:
         if self._proc is not None and self._proc.poll() is None:

@@ -12,7 +12,8 @@ join which consultation before they ask Janus anything.
 
 Invariants:
 - `JanusClient` keeps one connection; Janus ties the sessions it creates to that connection,
-  so the client lives as long as the relay or the console process. A reader thread routes each
+  so the client lives as long as the relay or the console process; when Janus goes away the next
+  request connects again (a restarted Janus serves new calls; calls in progress must rejoin). A reader thread routes each
   reply to its request by transaction id; a request waits at most `timeout` (JanusError after).
 - `Rooms` keeps one Janus session per (consultation, party) and one handle per publisher or
   subscription; a keepalive thread holds them open; `leave` and `close_room` release them.
@@ -52,16 +53,24 @@ class JanusClient:
 
     def __init__(self, path: str | os.PathLike, *, timeout: float = 5.0) -> None:
         self.timeout = timeout
-        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        try:
-            self._sock.connect(os.fspath(path))
-        except OSError as e:
-            self._sock.close()
-            raise JanusError(f"cannot reach Janus at its socket: {e.strerror}") from e
+        self.path = os.fspath(path)
         self._lock = threading.Lock()
+        self._reconnect = threading.Lock()
         self._waiting: dict[str, dict] = {}  # transaction → {"event": Event, "reply": ...}
         self._closed = False
-        self._reader = threading.Thread(target=self._read, name="janus-reader", daemon=True)
+        self._connect()
+
+    def _connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            sock.connect(self.path)
+        except OSError as e:
+            sock.close()
+            raise JanusError(f"cannot reach Janus at its socket: {e.strerror}") from e
+        self._sock, self._alive = sock, True
+        self._reader = threading.Thread(
+            target=self._read, args=(sock,), name="janus-reader", daemon=True
+        )
         self._reader.start()
 
     def close(self) -> None:
@@ -73,10 +82,10 @@ class JanusClient:
         self._sock.close()
         self._reader.join(5)
 
-    def _read(self) -> None:
+    def _read(self, sock: socket.socket) -> None:
         while not self._closed:
             try:
-                data = self._sock.recv(MAX_MESSAGE)
+                data = sock.recv(MAX_MESSAGE)
             except OSError:
                 break
             if not data:
@@ -92,12 +101,17 @@ class JanusClient:
             if slot is not None:
                 slot["reply"] = message
                 slot["event"].set()
+        self._alive = False  # the next request connects again (Janus restarted)
         with self._lock:  # Janus went away: nobody waits for a reply that cannot come
             for slot in self._waiting.values():
                 slot["event"].set()
 
     def request(self, message: dict, *, timeout: float | None = None) -> dict:
         """Send one request; its reply (`success`/`event`), or JanusError on `error`/timeout."""
+        with self._reconnect:
+            if not self._alive and not self._closed:
+                self._sock.close()  # the sessions made on it died with the old Janus
+                self._connect()
         transaction = uuid.uuid4().hex
         slot = {"event": threading.Event(), "reply": None}
         with self._lock:

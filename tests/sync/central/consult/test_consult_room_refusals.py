@@ -15,6 +15,7 @@ from madoguchi.rig.call import namespace_pair
 from madoguchi.rig.janus import JanusRig
 from sync.central.consult import ConsultRelay, ConsultTables, Staff
 from sync.central.consult.app import ConsoleConfig, create_app
+from sync.central.consult.errors import JanusError
 from sync.central.consult.janus import Rooms, room_id
 from sync.central.stores import open_store
 from tests.support.consult import ANSWER, OFFER, PASSWORD, add_staff
@@ -116,6 +117,22 @@ def test_janus_gone_is_room_unavailable_never_a_crash(db, tmp_path):
             assert polled["ok"] and polled["state"] == "accepted" and polled["feeds"] == []
         finally:
             relay.close()
+
+
+def test_a_restarted_janus_serves_new_calls_without_restarting_the_relay(db, tmp_path):
+    with namespace_pair("mdgr") as (_a, b, _aa, _ba):
+        with JanusRig(tmp_path, netns=b, interface="veth1") as rig:
+            rooms = Rooms.connect(rig.socket)
+            rooms.ensure_room(room_id("a" * 32, 0))
+        try:
+            with pytest.raises(JanusError):  # Janus gone: said, not hung
+                rooms.ensure_room(room_id("b" * 32, 0))
+            with JanusRig(tmp_path, netns=b, interface="veth1"):  # the same socket path
+                rooms.ensure_room(room_id("c" * 32, 0))
+                assert rooms.exists(room_id("c" * 32, 0))
+                assert not rooms.exists(room_id("a" * 32, 0))  # gone with the old Janus
+        finally:
+            rooms.close()
 
 
 # --- the console's room routes ---------------------------------------------------------------
