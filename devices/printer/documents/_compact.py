@@ -84,6 +84,8 @@ def build_compact_font(
 
     source = Path(source) if source is not None else cjk_font_path("regular")
     dest = compact_font_path(cache_dir, source, face)
+    # Before the minute of subsetting: a cache directory that cannot be made fails at once.
+    dest.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     font = TTFont(str(source), fontNumber=face)
     codes = font.getBestCmap()
@@ -99,7 +101,6 @@ def build_compact_font(
     subsetter.subset(font)
     out = BytesIO()
     font.save(out)
-    dest.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(dest, out.getvalue(), mode=0o644)  # a public font: other users read it
     facts = {
         "path": str(dest),
