@@ -2,10 +2,11 @@
 
 A store (SQLite file and/or a throwaway PostgreSQL cluster of its own) is seeded in bulk with
 `--centers` x `--terminals` x `--days` of typed rows (metrics, surveys, applications,
-certificate requests, bookings, queue tickets, hourly device health; about 98 per terminal and
-day, 2.5 M for 35 x 2 x 365) and the per-day summaries the processing stage would have kept
-(computed by `summaries.summarize_day`, the processing stage's own function, from the same
-rows). To seed fast, 16 synthetic days are made and dealt out over the year at random. Then
+certificate requests, bookings, queue tickets, queue events, staff calls, hourly device health;
+about 150 per terminal and day, 3.8 M for 35 x 2 x 365), consultation records (up to two per
+center and day) and the per-day summaries the processing stage would have kept (computed by
+`summary_rows.summarize_day`, the processing stage's own function, from the same rows). To
+seed fast, 16 synthetic days are made and dealt out over the year at random. Then
 the real dashboard (Flask app under waitress on 127.0.0.1) is asked for every page
 `--requests` times over HTTP, one after another.
 

@@ -10,8 +10,10 @@ Invariants:
   counted as invalid and otherwise ignored, never raised.
 - Rows by service, procedure, step or reason are kept city-wide (device_id ""), rows per device
   only by outcome, score, reason, mode or time bucket (`device_*`), so a day holds a few
-  thousand rows; `city_session` (by outcome) and `city_survey` (by score) make a year's daily
-  series a few thousand rows.
+  thousand rows; `city_series` keeps the city's daily series in three rows a day (sessions with
+  `total` = those done, survey answers with `total` = the sum of scores, and tickets called with
+  `total` = that day's median wait in seconds: a statistic that does not add up, read from day
+  rows only, never from the month totals).
 - Durations (steps in ms, queue waits, handling and staff-call responses in seconds) are kept
   as histograms rounded to within 5 % (`step_bucket`), city-wide by service, so percentiles
   read from them are those of the rounded durations; per device and in the city's per-day
@@ -239,6 +241,8 @@ def summarize_day(
         rows[("survey", CITY, service, str(score), "")] += 1
         rows[("device_survey", device_id, "", str(score), "")] += 1
         rows[("city_survey", CITY, "", str(score), "")] += 1
+        rows[("city_series", CITY, "", "", "score")] += 1
+        totals[("city_series", CITY, "", "", "score")] += score
         raw = body.get("reasons")
         for reason in (
             sorted({r for r in map(identifier, raw) if r}) if isinstance(raw, list) else []
@@ -257,6 +261,8 @@ def summarize_day(
         rows[("session", CITY, service, procedure, outcome)] += 1
         rows[("device_session", device_id, "", "", outcome)] += 1
         rows[("city_session", CITY, "", "", outcome)] += 1
+        rows[("city_series", CITY, "", "", "sessions")] += 1
+        totals[("city_series", CITY, "", "", "sessions")] += outcome == "done"
         # Staff mode: a session a staff member assisted (the metric's `assisted: true`).
         rows[
             (
@@ -290,8 +296,10 @@ def _seconds(value: object) -> float | None:
 # series: a duration counts in the first bucket at least as long, so "within 15 minutes" is exact
 # for any target in this list; about 20 buckets a day per device instead of a hundred.
 DURATION_BUCKETS_S = (
-    *(5, 10, 15, 20, 30, 45, 60, 90, 120, 150, 180, 240, 300, 360, 420, 480, 600, 720, 900),
-    *(1200, 1500, 1800, 2400, 3000, 3600, 4500, 5400, 7200, 10800, 14400, 21600, 43200, 86400),
+    *(5, 10, 15, 20, 30, 45),
+    *range(60, 1201, 60),  # every minute up to 20: where most waits fall
+    *(1500, 1800, 2100, 2400, 2700, 3000, 3600, 4500, 5400, 7200, 10800, 14400, 21600, 43200),
+    86400,
 )
 
 
@@ -344,8 +352,11 @@ def _queue_rows(events: Iterable[tuple[str, object]], rows: Counter, totals: Cou
             t[f"{event}_device"] = device_id
         elif event == "no_show":
             t["no_show"] = True
+    waits = []
     for t in tickets.values():
         service = t["service"]
+        if "called" in t and "issued" in t and t["called"] >= t["issued"]:
+            waits.append(round(t["called"] - t["issued"]))
         if "called" in t and "issued" in t and t["called"] >= t["issued"]:
             _add_duration(
                 rows, totals, "queue_wait", t["call_device"], service, t["called"] - t["issued"]
@@ -361,6 +372,12 @@ def _queue_rows(events: Iterable[tuple[str, object]], rows: Counter, totals: Cou
             )
         if t.get("no_show"):
             rows[("queue_no_show", CITY, service, "", "")] += 1
+    if waits:  # the day's exact median wait: a day-only row (months never read it)
+        waits.sort()
+        mid = len(waits) // 2
+        median = waits[mid] if len(waits) % 2 else (waits[mid - 1] + waits[mid]) / 2
+        rows[("city_series", CITY, "", "", "wait_median")] += len(waits)
+        totals[("city_series", CITY, "", "", "wait_median")] += round(median)
 
 
 def _staff_call_rows(calls: Iterable[tuple[str, object]], rows: Counter, totals: Counter) -> None:

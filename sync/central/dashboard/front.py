@@ -63,6 +63,8 @@ def _minutes(seconds) -> str:
 def _ago(seconds, t: dict) -> str:
     if seconds is None:
         return t["never"]
+    if seconds < 60:
+        return t["ago_now"]
     if seconds < 2 * 3600:
         return t["ago_min"].format(n=max(0, int(seconds // 60)))
     if seconds < 2 * 86400:
@@ -74,7 +76,7 @@ def add_front_page(app: Flask, config, *, store, centers, clock, labels: Labels)
     target_s = config.target_wait_min * 60.0
     offline_s = config.offline_after_hours * 3600
 
-    def gather(chosen: dict, full: bool = True) -> dict:
+    def gather(chosen: dict, full: bool = True, center_times: bool = False) -> dict:
         """The front page's figures: today_page plus waits, staff calls, assisted sessions and
         (`full`: not for the CSV, which holds the centers table only) consultations, terminals
         and the city's daily waits, in one store connection."""
@@ -91,12 +93,17 @@ def add_front_page(app: Flask, config, *, store, centers, clock, labels: Labels)
                 min_residents=k,
             )
             svc = service_figures(
-                s, center_of, data["since"], data["until"], k=k, target_wait_s=target_s
+                s,
+                center_of,
+                data["since"],
+                data["until"],
+                k=k,
+                target_wait_s=target_s,
+                center_times=center_times,
             )
             if full:
                 data["consultations"] = consultations(s, data["since"], data["until"], k)
                 data["terminals"] = attention(s, known, center_of, clock(), offline_s)
-                data["wait_series"] = center_series(s, data["since"], data["until"], None, k)
         empty = service_figures_empty(svc)
         for row in data["centers"]:
             row["service"] = svc["centers"].get(row["center"], empty)
@@ -141,7 +148,7 @@ def add_front_page(app: Flask, config, *, store, centers, clock, labels: Labels)
             chart_mean=line_chart(days, [r["mean"] for r in data["series"]], t["chart_mean"]),
             chart_wait=bar_chart(
                 days,
-                [r["wait_min"] for r in data["wait_series"]],
+                [r["wait_min"] for r in data["series"]],
                 t["chart_wait"],
             ),
         )
@@ -158,7 +165,7 @@ def add_front_page(app: Flask, config, *, store, centers, clock, labels: Labels)
             chosen[key] = params.get(key, default)
             if chosen[key] not in allowed:
                 raise BadQueryError(f"{key} must be one of " + ", ".join(allowed))
-        data = gather(chosen)
+        data = gather(chosen, center_times=True)
         row = next((r for r in data["centers"] if r["center"] == name), None)
         if row is None:
             abort(404, WORDS[chosen["lang"]]["unknown_center"])

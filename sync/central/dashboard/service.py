@@ -3,9 +3,11 @@ times, staff-call responses, assisted vs unassisted sessions, consultations, and
 that need someone's attention.
 
 Invariants:
-- Waits, handling and staff-call responses come from the per-day summaries (histograms rounded
-  within 5 %, `summary_rows`), so medians and 90th percentiles are those of the rounded times;
-  the share served within the target wait counts a bucket as within when its rounded value is.
+- Waits, handling and staff-call responses come from the per-day summaries (`summary_rows`):
+  the city's and each service's median and 90th percentile wait from histograms rounded within
+  5 %; a center's, and the share called within the target wait, from per-device buckets
+  rounded up to the minute (up to 20 minutes), so the share is exact for a whole-minute target
+  up to 20 minutes and a center's median is rounded up to the minute.
 - Small cells: a count of residents from 1 to k-1 is "<k"; a median, percentile or share of
   fewer than k tickets, calls, sessions or consultations is not shown (None).
 - Consultations are read from the consultation records as per-center minute histograms
@@ -31,8 +33,11 @@ MAX_GROUPS = 10_000
 _OK_WORDS = {"ok", "ready", "idle", "normal", "true", "1"}
 
 
-def _times(hist: Counter, k: int, target_s: float | None = None) -> dict:
-    """{count, median_s, p90_s[, within_pct]} of a {seconds bucket: n} histogram."""
+def _times(
+    hist: Counter, k: int, target_s: float | None = None, fine: Counter | None = None
+) -> dict:
+    """{count, median_s, p90_s[, within_pct]} of a {seconds bucket: n} histogram; the median
+    and p90 from `fine` (the 5 % histogram of the same times) when given."""
     n = sum(hist.values())
     out: dict = {"count": small(n, k), "median_s": None, "p90_s": None}
     if target_s is not None:
@@ -40,8 +45,9 @@ def _times(hist: Counter, k: int, target_s: float | None = None) -> dict:
     if n < k or n == 0:
         return out
     pairs = sorted(hist.items())
-    out["median_s"] = round(hist_percentile(pairs, 50))
-    out["p90_s"] = round(hist_percentile(pairs, 90))
+    exact = sorted(fine.items()) if fine else pairs
+    out["median_s"] = round(hist_percentile(exact, 50))
+    out["p90_s"] = round(hist_percentile(exact, 90))
     if target_s is not None:
         within = sum(c for v, c in pairs if v <= target_s)
         out["within_pct"] = round(100.0 * within / n, 1)
@@ -66,18 +72,28 @@ def service_figures(
     *,
     k: int,
     target_wait_s: float,
+    center_times: bool = True,
 ) -> dict:
     """Waits, handling, staff calls and assisted sessions over the days [first, last]: for the
-    city ("city"), each center ("centers") and, for waits and handling, each service."""
+    city ("city"), each center ("centers") and, for waits and handling, each service. Without
+    `center_times` (the front page, whose centers table shows the median wait only) handling
+    and staff-call times are read city-wide only and are None per center."""
     waits, wait_c = _per_center(
         store.summed("device_queue_wait", ("device_id", "k3"), first, last), center_of
     )
-    handling, handling_c = _per_center(
-        store.summed("device_queue_handling", ("device_id", "k3"), first, last), center_of
-    )
-    answers, answer_c = _per_center(
-        store.summed("device_staff_answer", ("device_id", "k3"), first, last), center_of
-    )
+    if center_times:
+        handling, handling_c = _per_center(
+            store.summed("device_queue_handling", ("device_id", "k3"), first, last), center_of
+        )
+        answers, answer_c = _per_center(
+            store.summed("device_staff_answer", ("device_id", "k3"), first, last), center_of
+        )
+    else:
+        handling, answers, handling_c, answer_c = Counter(), Counter(), {}, {}
+        for bucket, n, _ in store.summed("city_queue_handling", ("k3",), first, last):
+            handling[int(bucket)] += int(n)
+        for bucket, n, _ in store.summed("city_staff_answer", ("k3",), first, last):
+            answers[int(bucket)] += int(n)
     calls: Counter = Counter()
     for device_id, n, _ in store.summed("staff_call", ("device_id",), first, last):
         calls[center_of.get(device_id, device_id)] += int(n)
@@ -89,14 +105,17 @@ def service_figures(
     for metric in ("queue_wait", "queue_handling"):
         for service, bucket, n, _ in store.summed(metric, ("k1", "k3"), first, last):
             by_service[service][metric][int(bucket)] += int(n)
+    city_fine_waits: Counter = Counter()  # the city's waits within 5 %, from the per service
+    for hists in by_service.values():
+        city_fine_waits.update(hists["queue_wait"])
     no_show: Counter = Counter()
     for service, n, _ in store.summed("queue_no_show", ("k1",), first, last):
         no_show[service] += int(n)
 
-    def figures(w: Counter, h: Counter, a: Counter, c: int, m: Counter) -> dict:
+    def figures(w: Counter, h: Counter, a: Counter, c: int, m: Counter, fine=None) -> dict:
         sessions = m["assisted"] + m["self"]
         return {
-            "waits": _times(w, k, target_wait_s),
+            "waits": _times(w, k, target_wait_s, fine),
             "handling": _times(h, k),
             "staff_calls": {"calls": small(c, k), **_times(a, k)},
             "assisted": {
@@ -111,7 +130,7 @@ def service_figures(
     names = set(wait_c) | set(handling_c) | set(answer_c) | set(calls) | (set(modes) - {""})
     return {
         "target_wait_min": round(target_wait_s / 60, 1),
-        "city": figures(waits, handling, answers, sum(calls.values()), modes[""]),
+        "city": figures(waits, handling, answers, sum(calls.values()), modes[""], city_fine_waits),
         "centers": {
             name: figures(
                 wait_c.get(name, Counter()),

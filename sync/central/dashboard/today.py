@@ -46,6 +46,9 @@ _BUILTIN = {
         "card_removed": "カードが抜かれた",
         "switched": "別の手続きへ",
         "other": "その他",
+        "consultation": "相談",
+        "tax": "税",
+        "queue_ticket": "整理券",
     },
     "en": {},
 }
@@ -171,27 +174,28 @@ def _figures(t: _Tally, prev: _Tally, k: int) -> dict:
 
 
 def _series(store: ReadOnlyStore, first: date, last: date, k: int) -> list[dict]:
-    """The city's daily series: sessions, done, and the day's mean score (shown from k answers)."""
-    a, b = first.isoformat(), last.isoformat()
-    sessions: Counter = Counter()
-    done: Counter = Counter()
-    for day, outcome, n in _sum(store, "city_session", "day, k3", a, b):
-        sessions[day] += int(n)
-        done[day] += int(n) if outcome == "done" else 0
-    scores: dict[str, Counter] = defaultdict(Counter)
-    for day, score, n in _sum(store, "city_survey", "day, k2", a, b):
-        scores[day][int(score)] += int(n)
+    """The city's daily series: sessions, done, the day's mean score (shown from k answers) and
+    median queue wait in minutes (from k tickets), from three summary rows a day."""
+    values: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
+    for day, what, n, total in store.summed(
+        "city_series", ("day", "k3"), first.isoformat(), last.isoformat()
+    ):
+        values[day][what] = (int(n), int(total))
     out = []
     d = first
     while d <= last:
         key = d.isoformat()
-        s = _satisfaction(scores.get(key, Counter()), k)
+        row = values.get(key, {})
+        sessions, done = row.get("sessions", (0, 0))
+        answers, score_sum = row.get("score", (0, 0))
+        tickets, wait = row.get("wait_median", (0, 0))
         out.append(
             {
                 "day": key,
-                "sessions": small(sessions[key], k),
-                "done": small(done[key], k),
-                "mean": s["mean"],
+                "sessions": small(sessions, k),
+                "done": small(done, k),
+                "mean": round(score_sum / answers, 2) if answers >= k else None,
+                "wait_min": round(wait / 60, 1) if tickets >= k else None,
             }
         )
         d += timedelta(days=1)
@@ -199,18 +203,15 @@ def _series(store: ReadOnlyStore, first: date, last: date, k: int) -> list[dict]
 
 
 def center_series(
-    store: ReadOnlyStore, first: str, last: str, devices: list[str] | None, k: int
+    store: ReadOnlyStore, first: str, last: str, devices: list[str], k: int
 ) -> list[dict]:
     """Per day of [first, last]: sessions, done, mean score and the median queue wait in
-    minutes, of the given devices (one center), or of the city for None (then the wait only is
-    read: the city's sessions and scores are in `today_page`'s series)."""
+    minutes (coarse buckets) of the given devices (one center)."""
     sessions: Counter = Counter()
     done: Counter = Counter()
     scores: dict[str, Counter] = defaultdict(Counter)
     waits: dict[str, Counter] = defaultdict(Counter)
-    if devices is None:
-        rows = store.summed("city_queue_wait", ("day", "k3"), first, last)
-    else:
+    if devices:
         for day, outcome, n, _ in store.summed_for(
             "device_session", ("day", "k3"), first, last, devices
         ):
@@ -220,7 +221,7 @@ def center_series(
             "device_survey", ("day", "k2"), first, last, devices
         ):
             scores[day][int(score)] += int(n)
-        rows = store.summed_for("device_queue_wait", ("day", "k3"), first, last, devices)
+    rows = store.summed_for("device_queue_wait", ("day", "k3"), first, last, devices)
     for day, bucket, n, _ in rows:
         waits[day][int(bucket)] += int(n)
     out = []
@@ -230,14 +231,15 @@ def center_series(
         w = waits.get(key, Counter())
         n = sum(w.values())
         wait = round(hist_percentile(sorted(w.items()), 50) / 60, 1) if n >= k else None
-        row = {"day": key, "wait_min": wait}
-        if devices is not None:
-            row.update(
-                sessions=small(sessions[key], k),
-                done=small(done[key], k),
-                mean=_satisfaction(scores.get(key, Counter()), k)["mean"],
-            )
-        out.append(row)
+        out.append(
+            {
+                "day": key,
+                "wait_min": wait,
+                "sessions": small(sessions[key], k),
+                "done": small(done[key], k),
+                "mean": _satisfaction(scores.get(key, Counter()), k)["mean"],
+            }
+        )
         d += timedelta(days=1)
     return out
 

@@ -232,7 +232,7 @@ def _app(db: str):
 
 def test_front_page_and_a_centers_page_show_the_service(tmp_path):
     db = str(tmp_path / "central.db")
-    rows, _ = _events(random.Random(3))
+    rows, truth = _events(random.Random(3))
     health = {"printer": "ok", "paper": "empty", "card_reader": "ok"}
     rows.append(("d-minami-1", "device_health", int(NOW) - 60, health))
     _write(db, rows)
@@ -242,6 +242,9 @@ def test_front_page_and_a_centers_page_show_the_service(tmp_path):
     assert data["consultations"]["city"]["count"] == 12
     assert data["consultations"]["city"]["taken"] == 10
     assert data["consultations"]["city"]["median_wait_min"] == statistics.median(waits)
+    for back, day in enumerate(reversed(data["series"])):  # the city's median wait per day
+        waits = [v for (kind, *_), values in truth[back].items() if kind == "wait" for v in values]
+        assert day["wait_min"] == round(round(statistics.median(waits)) / 60, 1)
     first = data["terminals"][0]  # what needs attention comes first
     assert first["device_id"] == "d-minami-1" and "paper" in first["issues"]
     assert first["health"]["paper"] == "empty"
