@@ -144,6 +144,9 @@ def _three(rig, page, interpreter, calls: int, seconds: float) -> dict:
         at_terminal = _first_frame(port, interp) * 1000 - joined
         at_interpreter = interpreter.evaluate("() => window.consult.firstFrameAt") - joined
         three.append(max(at_terminal, at_interpreter))
+        if three[-1] > 3000:  # say where a slow join spent its time (console steps, ms)
+            steps = interpreter.evaluate("() => window.consult.roomTiming")
+            progress(f"  slow join: interpreter's steps {steps}")
         # Steady state: the specialist, the interpreter and the terminal all in the room.
         time.sleep(1.0)  # past the interpreter's first key frames
         frames = "() => [window.consult.frames, Date.now()]"

@@ -10,7 +10,7 @@
   const state = {
     call: null, pc: null, dc: null, local: null, frames: 0, chat: [], phase: "queue",
     acceptedAt: 0, firstFrameAt: 0, endedBy: "", pollTimer: null, callTimer: null, printResults: [], timing: {},
-    room: null, rooms: false, holder: true, invitations: [],
+    room: null, rooms: false, holder: true, invitations: [], roomTiming: {},
   };
   window.consult = state;
 
@@ -175,8 +175,14 @@
     await roomCall(id, got.ice_servers, false);
   }
 
+  // When each step of joining a room happened (ms since the join; the benchmark prints them).
+  function markRoom(step) {
+    state.roomTiming[step] = Math.round(performance.timeOrigin + performance.now() - state.acceptedAt);
+  }
+
   async function roomCall(id, iceServers, holder) {
     const ice = Array.isArray(iceServers) ? iceServers : [];
+    state.roomTiming = {};
     state.room = { id, ice, subs: new Map(), busy: false, audio: {} };
     const pc = new RTCPeerConnection({ iceServers: ice });
     state.pc = pc;
@@ -199,11 +205,14 @@
       // Invited staff appear small at the terminal: a smaller picture costs the terminal less.
       const video = holder ? { width: 640, height: 480, frameRate: 30 } : { width: 320, height: 240, frameRate: 15 };
       state.local = await navigator.mediaDevices.getUserMedia({ video, audio: true });
+      markRoom("camera");
       $("self").srcObject = state.local;
       for (const t of state.local.getTracks()) pc.addTrack(t, state.local);
       await pc.setLocalDescription(await pc.createOffer());
       await gathered(pc);
+      markRoom("offer");
       const got = await api("POST", "/api/room/" + id + "/publish", { sdp: pc.localDescription.sdp });
+      markRoom("published");
       if (!got.ok) { end(got.reason === "call_ended" ? "terminal" : "error"); return; }
       await pc.setRemoteDescription({ type: "answer", sdp: got.answer });
     } catch (e) {
@@ -236,7 +245,10 @@
   }
 
   async function subscribeFeed(room, f) {
+    const tag = f.display === "terminal" ? "terminal" : "staff";
+    markRoom(tag + "_subscribe");
     const got = await api("POST", "/api/room/" + room.id + "/subscribe", { feed: f.id });
+    markRoom(tag + "_offer" + (got.ok ? "" : "_" + got.reason));
     if (!got.ok || state.room !== room) return;
     const pc = new RTCPeerConnection({ iceServers: room.ice });
     const terminal = f.display === "terminal";
@@ -258,6 +270,7 @@
       await gathered(pc);
       const started = await api("POST", "/api/room/" + room.id + "/start",
         { subscription: got.subscription, sdp: pc.localDescription.sdp });
+      markRoom(tag + "_started" + (started.ok ? "" : "_" + started.reason));
       if (!started.ok) dropFeed(f.id);
     } catch (e) {
       console.error("subscription failed", e.name);
