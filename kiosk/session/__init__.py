@@ -1,7 +1,8 @@
 """Kiosk session logic: the resident's journey as plain Python (never imports Kivy).
 
 `KioskSession` is the state machine the UI drives, through its typed `flows` (visit, card,
-forms, certificates, services, staff: `kiosk.session.flows`); `ports` are the interfaces to devices and
+forms, certificates, services, staff: `kiosk.session.flows`), and whose per-resident state is one
+`VisitState` (`kiosk.session.state`), replaced as a whole by every wipe; `ports` are the interfaces to devices and
 sync that it needs (adapted from the real ones in `kiosk.services`); `steps` are the screens,
 notices and result values the UI renders. Clocks, the worker and randomness are injected so tests
 run the whole journey fast and deterministically.
@@ -57,6 +58,7 @@ from kiosk.session.ports import (
     SyncStatus,
 )
 from kiosk.session.session import KioskSession
+from kiosk.session.state import HouseholdMember, VisitState
 from kiosk.session.steps import (
     BUSY_STEPS,
     CARD_STEPS,
@@ -103,6 +105,7 @@ __all__ = [
     "Form",
     "FormValue",
     "HeldWorker",
+    "HouseholdMember",
     "InlineWorker",
     "KioskSession",
     "Notice",
@@ -142,6 +145,7 @@ __all__ = [
     "SyncStatus",
     "Ticket",
     "ThreadWorker",
+    "VisitState",
     "Worker",
     "hash_staff_pin",
     "validate_value",

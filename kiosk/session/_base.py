@@ -6,7 +6,8 @@ Invariants:
 - Every change ends with `_changed()`, which notifies every observer exactly once per intent.
 - `wipe()` leaves no personal data reachable from the session: the card handle is closed, the
   card data and form values are blanked in place, the printer's session buffer is wiped, and
-  every per-resident attribute is reset. Only anonymous counters survive.
+  the whole `VisitState` (every per-resident value, `kiosk.session.state`) is replaced. Only
+  anonymous, device-wide counters survive.
 - Idle: "still there?" after `idle_timeout_s` without a touch (`form_idle_timeout_s` on a form,
   at least `assist_idle_timeout_s` while staff assist), then a wipe after `still_there_timeout_s`
   with the seconds left on screen (`still_there_seconds_left`).
@@ -16,19 +17,15 @@ Invariants:
 
 from __future__ import annotations
 
-import datetime
 import logging
 import os
 import time
 from collections.abc import Callable
 from typing import Any
 
-from kiosk.catalog import Catalog, LifeEvent, Procedure
+from kiosk.catalog import Catalog
 from kiosk.session.config import SessionConfig
-from kiosk.session.forms import Form
 from kiosk.session.ports import (
-    CardData,
-    CardHandle,
     PortError,
     PortPrintError,
     PrinterState,
@@ -36,18 +33,14 @@ from kiosk.session.ports import (
     SessionPorts,
     SyncStatus,
 )
+from kiosk.session.state import VisitState, VisitViews
 from kiosk.session.steps import (
     BUSY_STEPS,
     STAFF_STEPS,
-    Booking,
-    CardPurpose,
-    CertificateOrder,
-    ChecklistItem,
     Diagnostics,
     Notice,
     NoticeCode,
     Step,
-    Ticket,
 )
 from kiosk.session.workers import InlineWorker, Worker
 from madoguchi.core.i18n import LANGUAGES
@@ -57,7 +50,10 @@ log = logging.getLogger("kiosk.session")
 Observer = Callable[[Any], None]
 
 
-class _SessionCore:
+class _SessionCore(VisitViews):
+    # The resident's state is one `VisitState` (`self.visit_state`, replaced by every wipe); its
+    # fields are read and written as plain attributes through `VisitViews`.
+
     def __init__(
         self,
         catalog: Catalog,
@@ -115,47 +111,19 @@ class _SessionCore:
     # ---- per-resident state ----------------------------------------------------------------
 
     def _reset_resident(self, keep_preferences: bool) -> None:
-        if not keep_preferences:
-            self.language = self.config.default_language
-            self.text_scale = 1.0
-            self.high_contrast = False
-            self.voice = False
-        self.life_event: LifeEvent | None = None
-        self.question_index = 0
-        self.answers: dict[str, bool] = {}
-        self.checklist: list[ChecklistItem] = []
-        # The life event's date as the resident gave it (deadlines count from it), and the
-        # procedures submitted in this visit with their reference numbers (the checklist's 済).
-        self.event_date: datetime.date | None = None
-        self.submitted: dict[str, str] = {}
-        self.procedure: Procedure | None = None
-        self.card_purpose: CardPurpose | None = None
-        self.tries_left: int | None = None
-        self.form: Form | None = None
-        self.reference: str | None = None
-        self.receipt_printed = False
-        self.certificate: CertificateOrder | None = None
-        # The certificate's payment: {method, amount_yen, status (due/paid/<reason>),
-        # transaction_id?} once the payment step ran (kiosk/session/_payment.py).
-        self.payment: dict[str, Any] | None = None
-        self.topic: str | None = None
-        self.slots: list[Any] = []
-        self.slots_offline = False
-        self.booking: Booking | None = None
-        self.ticket: Ticket | None = None
-        self.staff_called = False
-        # Staff started this session for a resident they assist: longer idle timeout, metrics
-        # say so. Ends with the wipe like everything else here.
-        self.assisted = False
-        self._card: CardHandle | None = None
-        self._card_data: CardData | None = None
-        self._auth: dict[str, str] | None = None
-        self._auth_certificate: bytes | None = None
-        self._resume_step: Step | None = None
-        self._service: str | None = None
-        self._timing: list[list[Any]] = []
-        self._step_started = self._clock()
-        self._last_activity = self._clock()
+        """A fresh `VisitState` for the next resident; the old one is blanked in place first."""
+        now = self._clock()
+        old: VisitState | None = self.__dict__.get("visit_state")
+        if old is None:
+            self.__dict__["visit_state"] = VisitState(
+                self.config.default_language, step_started=now, last_activity=now
+            )
+            return
+        self.__dict__["visit_state"] = old.next_resident(
+            keep_preferences=keep_preferences,
+            default_language=self.config.default_language,
+            now=now,
+        )
 
     @property
     def last_try_warning(self) -> bool:

@@ -1,4 +1,5 @@
-"""Services without the card: consultation booking, queue tickets, finishing and the survey.
+"""The services flow: consultation booking, queue tickets, finishing and the survey (`KioskSession.flows.services`). It keeps no state of its own: it reads and changes the
+session's `VisitState` and device state through the session it is given.
 
 Invariants: slots come from central when it answers within `online_timeout_s`, else from the
 catalog's downlinked slots (only future ones); with neither, the resident can ask for a callback.
@@ -22,6 +23,8 @@ from kiosk.session.ports import (
 )
 from kiosk.session.steps import Booking, NoticeCode, Step, Ticket
 
+__all__ = ["ServicesFlow"]
+
 _FINISHABLE = frozenset(
     {
         Step.DONE,
@@ -36,76 +39,91 @@ _FINISHABLE = frozenset(
 )
 
 
-class _ServiceFlow(_SessionCore):
+class ServicesFlow:
+    """Services without the card and the end of any service: consultation booking, queue
+    tickets, finishing and the satisfaction survey."""
+
+    __slots__ = ("_s",)
+
+    def __init__(self, session: _SessionCore) -> None:
+        self._s = session  # the KioskSession (typed as its core: no import of the session)
+
+    def open_booking(self) -> bool:
+        return self._s.open_booking()
+
     # ---- booking ---------------------------------------------------------------------------
 
     def choose_topic(self, topic_id: str) -> bool:
-        if self.step is not Step.BOOKING_TOPIC or topic_id not in self.catalog.topics:
+        s = self._s
+        if s.step is not Step.BOOKING_TOPIC or topic_id not in s.catalog.topics:
             return False
-        self.touch()
-        self.topic = topic_id
-        now = _dt.datetime.fromtimestamp(self._wall_clock()).strftime("%Y-%m-%dT%H:%M")
-        downlinked = [s for s in self.catalog.slots_for(topic_id) if s.start > now]
+        s.touch()
+        s.topic = topic_id
+        now = _dt.datetime.fromtimestamp(s._wall_clock()).strftime("%Y-%m-%dT%H:%M")
+        downlinked = [x for x in s.catalog.slots_for(topic_id) if x.start > now]
 
         def job() -> tuple[list[Slot], bool]:
-            if self.ports.online is None:
+            if s.ports.online is None:
                 return downlinked, True
             try:
-                reply = self.ports.online.request(
-                    "consultation.slots", {"topic": topic_id}, self.config.online_timeout_s
+                reply = s.ports.online.request(
+                    "consultation.slots", {"topic": topic_id}, s.config.online_timeout_s
                 )
             except (PortOfflineError, PortRefusedError):
                 return downlinked, True
             slots = [
                 Slot(
-                    id=str(s["id"]),
+                    id=str(x["id"]),
                     topic=topic_id,
-                    start=str(s["start"]),
-                    minutes=int(s["minutes"]),
+                    start=str(x["start"]),
+                    minutes=int(x["minutes"]),
                 )
-                for s in reply.get("slots", [])
+                for x in reply.get("slots", [])
             ]
             return slots, False
 
         def done(result: Any, error: BaseException | None) -> None:
             if error is not None:
                 raise error
-            self.slots, self.slots_offline = result
-            if not self.slots and self.slots_offline:
-                self._notice(NoticeCode.OFFLINE_NO_SLOTS)
-            self._go(Step.BOOKING_SLOT)
+            s.slots, s.slots_offline = result
+            if not s.slots and s.slots_offline:
+                s._notice(NoticeCode.OFFLINE_NO_SLOTS)
+            s._go(Step.BOOKING_SLOT)
 
-        self._run(job, done)
+        s._run(job, done)
         return True
 
     def choose_slot(self, slot_id: str) -> bool:
-        slot = next((s for s in self.slots if s.id == slot_id), None)
-        if self.step is not Step.BOOKING_SLOT or slot is None:
+        s = self._s
+        slot = next((x for x in s.slots if x.id == slot_id), None)
+        if s.step is not Step.BOOKING_SLOT or slot is None:
             return False
         return self._book({"slot": slot.id, "start": slot.start, "minutes": slot.minutes}, slot)
 
     def request_callback(self, phone: str) -> bool:
         """No slot fits (or offline): city staff call back. The phone number goes sealed."""
-        if self.step is not Step.BOOKING_SLOT:
+        s = self._s
+        if s.step is not Step.BOOKING_SLOT:
             return False
         digits = phone.replace("-", "").replace(" ", "")
         if not (digits.isascii() and digits.isdigit() and 10 <= len(digits) <= 11):
-            self.touch()
-            self._notice(NoticeCode.INVALID_VALUE, field="phone")
-            self._changed()
+            s.touch()
+            s._notice(NoticeCode.INVALID_VALUE, field="phone")
+            s._changed()
             return False
         return self._book({"callback_phone": digits}, None)
 
     def _book(self, details: dict[str, Any], slot: Slot | None) -> bool:
-        self.touch()
-        topic, lang = self.topic, self.language
+        s = self._s
+        s.touch()
+        topic, lang = s.topic, s.language
         assert topic is not None
-        body = {"topic": topic, "language": lang, "requested_at": self._wall_clock(), **details}
-        self._go(Step.SUBMITTING)
-        self._changed()
+        body = {"topic": topic, "language": lang, "requested_at": s._wall_clock(), **details}
+        s._go(Step.SUBMITTING)
+        s._changed()
 
-        online = self.ports.online if slot is not None and not self.slots_offline else None
-        request_id = self._random_bytes(12).hex()
+        online = s.ports.online if slot is not None and not s.slots_offline else None
+        request_id = s._random_bytes(12).hex()
 
         def job() -> tuple[str, bool, PortPrintError | None]:
             reference = None
@@ -114,7 +132,7 @@ class _ServiceFlow(_SessionCore):
                     reply = online.request(
                         "consultation.book",
                         {"slot": details["slot"], "topic": topic, "request_id": request_id},
-                        self.config.online_timeout_s,
+                        s.config.online_timeout_s,
                     )
                     reference = str(reply["reference"])
                 except PortOfflineError:
@@ -124,51 +142,51 @@ class _ServiceFlow(_SessionCore):
                 # The same request id as the online try: if that one was booked after all
                 # (its reply lost), central answers it instead of taking a second place.
                 queued = {**body, "request_id": request_id} if slot is not None else body
-                appended = self.ports.outbox.append("booking", queued)
-                reference = self._reference(appended.seq)
+                appended = s.ports.outbox.append("booking", queued)
+                reference = s._reference(appended.seq)
             slip = {
                 "topic": topic,
                 "reference": reference,
                 "qr": reference,
-                "title": self.catalog.topics[topic].name[lang],
+                "title": s.catalog.topics[topic].name[lang],
                 "start": slot.start if slot else None,
                 "minutes": slot.minutes if slot else None,
                 "callback": slot is None,
                 "provisional": provisional and slot is not None,
-                "date": _dt.datetime.fromtimestamp(self._wall_clock()).strftime("%Y-%m-%d %H:%M"),
+                "date": _dt.datetime.fromtimestamp(s._wall_clock()).strftime("%Y-%m-%d %H:%M"),
             }
             try:
-                self._print("consultation_slip", slip)
+                s._print("consultation_slip", slip)
             except PortPrintError as e:
                 return reference, provisional, e
             return reference, provisional, None
 
         def done(result: Any, error: BaseException | None) -> None:
             if isinstance(error, PortOutboxFullError):
-                self._go(Step.BOOKING_SLOT)
-                self._notice(NoticeCode.OUTBOX_FULL)
+                s._go(Step.BOOKING_SLOT)
+                s._notice(NoticeCode.OUTBOX_FULL)
                 return
             if isinstance(error, PortRefusedError):
-                self.slots = [s for s in self.slots if slot is None or s.id != slot.id]
-                self._go(Step.BOOKING_SLOT)
-                self._notice(NoticeCode.SLOT_TAKEN, reason=error.reason)
+                s.slots = [x for x in s.slots if slot is None or x.id != slot.id]
+                s._go(Step.BOOKING_SLOT)
+                s._notice(NoticeCode.SLOT_TAKEN, reason=error.reason)
                 return
             if error is not None:
                 raise error
-            self.reference, provisional, print_error = result
-            self.booking = Booking(
+            s.reference, provisional, print_error = result
+            s.booking = Booking(
                 topic,
                 slot.id if slot else None,
                 slot.start if slot else None,
-                self.reference,
+                s.reference,
                 provisional=provisional and slot is not None,
             )
-            self.receipt_printed = print_error is None
+            s.receipt_printed = print_error is None
             if print_error is not None:
-                self._notice(NoticeCode.PRINTER_FAILED, reasons=list(print_error.reasons))
-            self._go(Step.BOOKING_DONE)
+                s._notice(NoticeCode.PRINTER_FAILED, reasons=list(print_error.reasons))
+            s._go(Step.BOOKING_DONE)
 
-        self._run(job, done)
+        s._run(job, done)
         return True
 
     # ---- queue ticket ----------------------------------------------------------------------
@@ -178,14 +196,15 @@ class _ServiceFlow(_SessionCore):
         center's shared queue issues it (kiosk.center.TerminalQueue: a label such as `A-001`,
         or `A2-001` while the queue host cannot be reached) and estimates the wait from
         measured handling times; without, the terminal's own counter and `minutes_per_person`."""
-        if self.step is not Step.HOME or self.ports.queue is None or self.out_of_service:
+        s = self._s
+        if s.step is not Step.HOME or s.ports.queue is None or s.out_of_service:
             return False
-        if service is not None and service not in getattr(self.ports.queue, "services", ()):
+        if service is not None and service not in getattr(s.ports.queue, "services", ()):
             return False  # unknown here, or a per-terminal counter (it has no services)
-        self.touch()
-        self._begin_service("queue")
-        queue, lang = self.ports.queue, self.language
-        per_person = self.config.minutes_per_person
+        s.touch()
+        s._begin_service("queue")
+        queue, lang = s.ports.queue, s.language
+        per_person = s.config.minutes_per_person
 
         def job() -> tuple[Ticket, PortPrintError | None]:
             if service is None:
@@ -199,11 +218,11 @@ class _ServiceFlow(_SessionCore):
                 "number": number,
                 "waiting_before": before,
                 "estimated_wait_min": ticket.estimated_wait_min,
-                "date": _dt.datetime.fromtimestamp(self._wall_clock()).strftime("%Y-%m-%d %H:%M"),
+                "date": _dt.datetime.fromtimestamp(s._wall_clock()).strftime("%Y-%m-%d %H:%M"),
                 "language": lang,
             }
             try:
-                self._print("queue_ticket", data)
+                s._print("queue_ticket", data)
             except PortPrintError as e:
                 return ticket, e
             return ticket, None
@@ -211,61 +230,64 @@ class _ServiceFlow(_SessionCore):
         def done(result: Any, error: BaseException | None) -> None:
             if error is not None:
                 raise error
-            self.ticket, print_error = result
-            self.receipt_printed = print_error is None
+            s.ticket, print_error = result
+            s.receipt_printed = print_error is None
             # Anonymous, for the dashboard's waiting figures: a number, never a person.
-            self._append_anonymous(
+            s._append_anonymous(
                 "queue_ticket",
                 {
-                    "number": self.ticket.number,
-                    "waiting_before": self.ticket.waiting_before,
-                    "estimated_wait_min": self.ticket.estimated_wait_min,
+                    "number": s.ticket.number,
+                    "waiting_before": s.ticket.waiting_before,
+                    "estimated_wait_min": s.ticket.estimated_wait_min,
                 },
             )
             if print_error is not None:
-                self._notice(NoticeCode.PRINTER_FAILED, reasons=list(print_error.reasons))
-            self._go(Step.QUEUE_TICKET)
+                s._notice(NoticeCode.PRINTER_FAILED, reasons=list(print_error.reasons))
+            s._go(Step.QUEUE_TICKET)
 
-        self._go(Step.SUBMITTING)
-        self._changed()
-        self._run(job, done)
+        s._go(Step.SUBMITTING)
+        s._changed()
+        s._run(job, done)
         return True
 
     # ---- finishing and the survey ----------------------------------------------------------
 
     def finish(self) -> bool:
         """ "Done" on a result screen: record the timings, then ask the satisfaction question."""
-        if self.step not in _FINISHABLE:
+        s = self._s
+        if s.step not in _FINISHABLE:
             return False
-        self.touch()
-        self._survey_service = self._service or "other"
-        self._emit_metric("done")
-        self.notice = None
-        self._go(Step.SURVEY)
-        self._changed()
+        s.touch()
+        s.visit_state.survey_service = s._service or "other"
+        s._emit_metric("done")
+        s.notice = None
+        s._go(Step.SURVEY)
+        s._changed()
         return True
 
     def submit_survey(self, score: int, reasons: list[str] | tuple[str, ...] = ()) -> bool:
-        if self.step is not Step.SURVEY:
+        s = self._s
+        if s.step is not Step.SURVEY:
             return False
-        known = {r.id for r in self.catalog.survey_reasons}
+        known = {r.id for r in s.catalog.survey_reasons}
         if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 10:
             return False
         if any(r not in known for r in reasons):
             return False
         body = {
-            "service": getattr(self, "_survey_service", "other"),
+            "service": s.visit_state.survey_service,
             "score": score,
             "reasons": sorted(set(reasons)),
-            "language": self.language,
-            "catalog_version": self.catalog.version,
+            "language": s.language,
+            "catalog_version": s.catalog.version,
         }
-        self._append_anonymous("survey", body)
-        self.wipe(reason="done")
+        s._append_anonymous("survey", body)
+        s.wipe(reason="done")
         return True
 
     def skip_survey(self) -> bool:
-        if self.step is not Step.SURVEY:
+        s = self._s
+        if s.step is not Step.SURVEY:
             return False
-        self.wipe(reason="done")
+        s.wipe(reason="done")
         return True

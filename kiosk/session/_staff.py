@@ -1,5 +1,7 @@
 """Staff mode: behind the staff PIN (a PBKDF2 hash in config, never the PIN itself).
 
+`StaffFlow` is `KioskSession.flows.staff`; it keeps no state of its own (the failure counts,
+the lockout store, the diagnostics snapshot and the called ticket are the session's device state).
 Staff credentials: this center's hash from the signed config bundle when it carries one
 (`staff_pin_source`), else `SessionConfig.staff_pin_hash`.
 
@@ -31,6 +33,8 @@ from kiosk.session.ports import (
 )
 from kiosk.session.steps import BUSY_STEPS, Diagnostics, NoticeCode, ProbeFailed, Step
 from madoguchi.core import __version__
+
+__all__ = ["StaffFlow", "collect_diagnostics"]
 
 log = logging.getLogger("kiosk.session")
 
@@ -92,121 +96,135 @@ def collect_diagnostics(
     )
 
 
-class _StaffFlow(_SessionCore):
+class StaffFlow:
+    """Staff mode behind the staff PIN: queue, reprint, out of service, shelter mode, assisting
+    a resident, diagnostics (counts and states only, never record contents). Holds no state of
+    its own: the staff counters and the diagnostics snapshot are the session's device state."""
+
+    __slots__ = ("_s",)
+
+    def __init__(self, session: _SessionCore) -> None:
+        self._s = session  # the KioskSession (typed as its core: no import of the session)
+
     # ---- staff mode ------------------------------------------------------------------------
 
-    # The entry point may set `staff_pin_source`: a callable giving this center's staff PIN hash
-    # from the signed config bundle (None when the bundle carries none: the config's hash holds).
-    staff_pin_source: Callable[[], str | None] | None = None
-
-    def _staff_pin_hash(self) -> str | None:
-        if self.staff_pin_source is not None:
-            encoded = self.staff_pin_source()
+    def pin_hash(self) -> str | None:
+        s = self._s
+        if s.staff_pin_source is not None:
+            encoded = s.staff_pin_source()
             if encoded:
                 return encoded
-        return self.config.staff_pin_hash
+        return s.config.staff_pin_hash
 
-    def open_staff(self) -> bool:
+    def open(self) -> bool:
         """The hidden staff gesture: ask for the staff PIN (the only way out of out-of-service)."""
-        if self.step in BUSY_STEPS or not self._staff_pin_hash():
+        s = self._s
+        if s.step in BUSY_STEPS or not self.pin_hash():
             return False
-        self._last_activity = self._clock()
-        self._resume_step = self.step if self.step is Step.OUT_OF_SERVICE else None
-        self._go(Step.STAFF_PIN)
-        self.notice = None
-        self._changed()
+        s._last_activity = s._clock()
+        s._resume_step = s.step if s.step is Step.OUT_OF_SERVICE else None
+        s._go(Step.STAFF_PIN)
+        s.notice = None
+        s._changed()
         return True
 
-    def _staff_lockout(self) -> StaffLockout:
-        # Created on first use, so the file is read once per session object (i.e. per start).
-        lockout = getattr(self, "_staff_lockout_store", None)
+    def lockout(self) -> StaffLockout:
+        """The durable failure count, created on first use: the file is read once per session
+        object (i.e. per start) and kept on the session."""
+        s = self._s
+        lockout = getattr(s, "_staff_lockout_store", None)
         if lockout is None:
-            lockout = self._staff_lockout_store = StaffLockout(
-                self.config.staff_lockout_file,
-                max_failures=self.config.staff_pin_max_failures,
-                lockout_s=self.config.staff_lockout_s,
-                now=self._wall_clock(),
+            lockout = s._staff_lockout_store = StaffLockout(
+                s.config.staff_lockout_file,
+                max_failures=s.config.staff_pin_max_failures,
+                lockout_s=s.config.staff_lockout_s,
+                now=s._wall_clock(),
             )
         return lockout
 
-    def submit_staff_pin(self, pin: str) -> bool:
-        if self.step is not Step.STAFF_PIN:
+    def submit_pin(self, pin: str) -> bool:
+        s = self._s
+        if s.step is not Step.STAFF_PIN:
             return False
-        self._last_activity = now = self._clock()
-        lockout, wall = self._staff_lockout(), self._wall_clock()
+        s._last_activity = now = s._clock()
+        lockout, wall = self.lockout(), s._wall_clock()
         # Locked if either clock says so: the monotonic one cannot jump, the durable wall-clock
         # one survives restarts (see kiosk.session._staff_lockout).
-        locked = now < self._staff_locked_until or lockout.locked(wall)
-        if locked or not verify_staff_pin(pin, self._staff_pin_hash()):
+        locked = now < s._staff_locked_until or lockout.locked(wall)
+        if locked or not verify_staff_pin(pin, self.pin_hash()):
             lockout.failed(wall)
-            self._staff_failures += 1
-            if self._staff_failures >= self.config.staff_pin_max_failures:
-                self._staff_locked_until = now + self.config.staff_lockout_s
-                self._staff_failures = 0
-            self._notice(NoticeCode.STAFF_PIN_WRONG)
-            self._changed()
+            s._staff_failures += 1
+            if s._staff_failures >= s.config.staff_pin_max_failures:
+                s._staff_locked_until = now + s.config.staff_lockout_s
+                s._staff_failures = 0
+            s._notice(NoticeCode.STAFF_PIN_WRONG)
+            s._changed()
             return False
-        self._staff_failures = 0
+        s._staff_failures = 0
         lockout.succeeded()
         # A resident's half-finished session never stays behind staff mode.
-        self.wipe(reason="staff", keep_preferences=True)
-        self._go(Step.STAFF_MENU)
-        self.refresh_status()
-        self._changed()
+        s.wipe(reason="staff", keep_preferences=True)
+        s._go(Step.STAFF_MENU)
+        s.refresh_status()
+        s._changed()
         return True
 
-    def staff_call_next(self) -> int | None:
-        if self.step is not Step.STAFF_MENU or self.ports.queue is None:
+    def call_next(self) -> int | None:
+        s = self._s
+        if s.step is not Step.STAFF_MENU or s.ports.queue is None:
             return None
-        self._last_activity = self._clock()
-        self.called_ticket = self.ports.queue.call_next()
-        self._changed()
-        return self.called_ticket
+        s._last_activity = s._clock()
+        s.called_ticket = s.ports.queue.call_next()
+        s._changed()
+        return s.called_ticket
 
-    def staff_reprint(self) -> bool:
+    def reprint(self) -> bool:
         """Reprint every held document (through the worker: each waits for its job); the
         outcome arrives as notice `reprinted{count}` or `printer_failed{reasons}`."""
-        if self.step is not Step.STAFF_MENU or self.ports.printer is None:
+        s = self._s
+        if s.step is not Step.STAFF_MENU or s.ports.printer is None:
             return False
-        self._last_activity = self._clock()
-        printer = self.ports.printer
+        s._last_activity = s._clock()
+        printer = s.ports.printer
 
         def done(count: Any, error: BaseException | None) -> None:
             if isinstance(error, PortPrintError):
-                self._notice(NoticeCode.PRINTER_FAILED, reasons=list(error.reasons))
+                s._notice(NoticeCode.PRINTER_FAILED, reasons=list(error.reasons))
             elif error is not None:
                 raise error
             else:
-                self._notice(NoticeCode.REPRINTED, count=count)
-            self.refresh_status()
+                s._notice(NoticeCode.REPRINTED, count=count)
+            s.refresh_status()
 
-        self._run(printer.reprint_pending, done)
+        s._run(printer.reprint_pending, done)
         return True
 
     # ---- diagnostics ---------------------------------------------------------------------------
 
-    def staff_diagnostics(self) -> bool:
+    def diagnostics(self) -> bool:
         """Staff menu → the diagnostics screen; a first snapshot is taken at once."""
-        if self.step is not Step.STAFF_MENU:
+        s = self._s
+        if s.step is not Step.STAFF_MENU:
             return False
-        self._last_activity = self._clock()
-        self.diagnostics = None
-        self.notice = None
-        self._go(Step.STAFF_DIAGNOSTICS)
-        if not self.staff_refresh_diagnostics():  # one already in flight: its outcome shows
-            self._changed()
+        s._last_activity = s._clock()
+        s.diagnostics = None
+        s.notice = None
+        s._go(Step.STAFF_DIAGNOSTICS)
+        if not self.refresh_diagnostics():  # one already in flight: its outcome shows
+            s._changed()
         return True
 
-    def staff_refresh_diagnostics(self) -> bool:
+    def refresh_diagnostics(self) -> bool:
         """Probe again (through the worker: CUPS, pcscd or the disk may be slow); while a probe
         runs `diagnostics_refreshing` is True and another tap does nothing."""
-        if self.step is not Step.STAFF_DIAGNOSTICS or self._diagnostics_busy:
+        s = self._s
+        if s.step is not Step.STAFF_DIAGNOSTICS or s._diagnostics_busy:
             return False
-        self._last_activity = self._clock()
-        self._diagnostics_busy = True
-        ports, config, card_present = self.ports, self.config, self.card_present
-        catalog_version, wall_clock = self.catalog.version, self._wall_clock
-        refusal = getattr(self, "last_card_refusal", None)
+        s._last_activity = s._clock()
+        s._diagnostics_busy = True
+        ports, config, card_present = s.ports, s.config, s.card_present
+        catalog_version, wall_clock = s.catalog.version, s._wall_clock
+        refusal = getattr(s, "last_card_refusal", None)
 
         def job() -> Diagnostics:
             return collect_diagnostics(
@@ -219,42 +237,50 @@ class _StaffFlow(_SessionCore):
             )
 
         def done(result: Any, error: BaseException | None) -> None:
-            self._diagnostics_busy = False
+            s._diagnostics_busy = False
             if error is not None:
                 raise error
-            self.diagnostics = result
+            s.diagnostics = result
 
-        self._changed()
-        self._run(job, done)
+        s._changed()
+        s._run(job, done)
         return True
 
     @property
-    def diagnostics_refreshing(self) -> bool:
-        return self._diagnostics_busy
+    def refreshing(self) -> bool:
+        return self._s._diagnostics_busy
 
     # ---- assisting a resident --------------------------------------------------------------
 
-    def staff_assist(self) -> bool:
+    def assist(self) -> bool:
         """Staff start a session for a resident they help: home, with the banner on, and the
         resident idle timeout `assist_idle_timeout_s`. Not while out of service."""
-        if self.step is not Step.STAFF_MENU or self.out_of_service:
+        s = self._s
+        if s.step is not Step.STAFF_MENU or s.out_of_service:
             return False
-        self.staff_exit()  # the resident starts with the default language, sizes
-        self.assisted = True
-        self._last_activity = self._clock()
-        self._changed()
+        s.staff_exit()  # the resident starts with the default language, sizes
+        s.assisted = True
+        s._last_activity = s._clock()
+        s._changed()
         return True
 
-    def staff_set_out_of_service(self, on: bool) -> None:
-        if self.step is Step.STAFF_MENU:
-            self.out_of_service = bool(on)
-            self._changed()
+    def set_out_of_service(self, on: bool) -> None:
+        s = self._s
+        if s.step is Step.STAFF_MENU:
+            s.out_of_service = bool(on)
+            s._changed()
 
-    def staff_set_shelter_mode(self, on: bool) -> None:
-        if self.step is Step.STAFF_MENU:
-            self.shelter_mode = bool(on)
-            self._changed()
+    def set_shelter_mode(self, on: bool) -> None:
+        s = self._s
+        if s.step is Step.STAFF_MENU:
+            s.shelter_mode = bool(on)
+            s._changed()
 
     @property
-    def queue_waiting(self) -> int:
-        return self.ports.queue.waiting() if self.ports.queue is not None else 0
+    def waiting(self) -> int:
+        s = self._s
+        return s.ports.queue.waiting() if s.ports.queue is not None else 0
+
+    def exit(self) -> None:
+        """Leave staff mode (the session wipes: the next resident starts afresh)."""
+        self._s.staff_exit()

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import unicodedata
-from dataclasses import dataclass
 from typing import Any
 
 from kiosk.catalog import FieldSource, Procedure
 from kiosk.session._base import _SessionCore
 from kiosk.session.forms import Form, to_katakana, validate_value
 from kiosk.session.ports import CardData
+from kiosk.session.state import HouseholdMember, visit_field
 from kiosk.session.steps import CardPurpose, NoticeCode, Step
 
 __all__ = ["HouseholdMember", "RELATIONS"]
@@ -38,36 +38,14 @@ _MAX_MEMBERS = 9  # a family larger than this is handled at the counter (and a r
 _MAX_KANA = 40
 
 
-@dataclass
-class HouseholdMember:
-    """One person moving (or living) with the resident. Mutable on purpose: `wipe()` blanks it."""
-
-    name_kana: str
-    birth_date: str  # YYYY-MM-DD
-    relation: str  # one of RELATIONS
-
-    def wipe(self) -> None:
-        self.name_kana = self.birth_date = self.relation = ""
-
-
 class _VisitFlow(_SessionCore):
-    # ---- per-visit state --------------------------------------------------------------------
+    # ---- per-visit state (fields of the session's VisitState: kiosk.session.state) ---------
 
-    def _reset_resident(self, keep_preferences: bool) -> None:
-        # Blank in place first: a widget or a closure still holding these sees them empty.
-        kept = getattr(self, "_visit_card", None)
-        if kept is not None:
-            kept.wipe()
-        for member in getattr(self, "household", ()):
-            member.wipe()
-        for key in list(getattr(self, "visit_values", {})):
-            self.visit_values[key] = ""
-        super()._reset_resident(keep_preferences)
-        self.visit_consent = False
-        self._visit_card: CardData | None = None
-        self.visit_values: dict[str, str] = {}
-        self.household: list[HouseholdMember] = []
-        self.card_reads = 0  # PIN entries that read the card in this visit (the UI says "once")
+    visit_consent = visit_field()
+    _visit_card = visit_field("visit_card")
+    visit_values = visit_field()
+    household = visit_field()
+    card_reads = visit_field()
 
     @property
     def visit_card_kept(self) -> bool:

@@ -2,15 +2,20 @@
 
 `KioskSession.flows` is a `Flows`: `visit` (settings, navigation, the life event and its
 checklist, the consent to use the card for the visit, household members, idle and wipe),
-`card` (place card, PIN, read), `forms` (prefill, correct, confirm and submit), `certificates`
-(choose, copies, pay, print), `services` (booking, queue ticket, finishing and the survey,
-shelter check-in) and `staff` (staff mode, assist, diagnostics). The UI calls these typed
+`card` (place card, PIN, read, shelter check-in), `forms` (prefill, correct, confirm and submit), `certificates`
+(choose, copies, pay, print), `services` (booking, queue ticket, finishing and the survey)
+and `staff` (staff mode, assist, diagnostics). The UI calls these typed
 methods (`flows.forms.confirm()`); no intent names as strings, no `getattr` dispatch.
 
-Guarantees: every method here is a call of the session's intent of the same meaning, with the
-same arguments and result (True when it applied, False when the step does not allow it); a flow
-holds no state of its own (the session holds the visit's state, wiped as one), so two flows can
-never disagree about where the resident is. Plain Python: no Kivy.
+`CardFlow`, `FormsFlow`, `CertificatesFlow`, `ServicesFlow` and `StaffFlow` hold their
+implementation (kiosk/session/_card.py, _forms.py, _certificates.py, _services.py, _staff.py);
+`VisitFlow` below is the typed entry to the visit's intents, whose implementation is still in
+the session's mixins (`_base`, `_events`, `_visit`, `_staff_call`).
+
+Guarantees: every method returns what the session's intent of the same meaning returns (True
+when it applied, False when the step does not allow it: nothing changed); a flow holds no state
+of its own, only the session (which holds the visit's state in one `VisitState`, replaced by the
+wipe), so two flows can never disagree about where the resident is. Plain Python: no Kivy.
 """
 
 from __future__ import annotations
@@ -18,9 +23,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # the session composes the flows; at run time they only hold a reference
+from kiosk.session._card import CardFlow
+from kiosk.session._certificates import CertificatesFlow
+from kiosk.session._forms import FormsFlow
+from kiosk.session._services import ServicesFlow
+from kiosk.session._staff import StaffFlow
+
+if TYPE_CHECKING:
     from kiosk.catalog import Procedure
-    from kiosk.session.session import KioskSession
 
 __all__ = [
     "CardFlow",
@@ -36,7 +46,9 @@ __all__ = [
 class _Flow:
     __slots__ = ("_s",)
 
-    def __init__(self, session: KioskSession) -> None:
+    def __init__(self, session: Any) -> None:
+        # The KioskSession, which composes the flows: not imported here (no session <-> flows
+        # cycle); what the UI relies on is the flows' own annotated methods.
         self._s = session
 
 
@@ -134,143 +146,6 @@ class VisitFlow(_Flow):
         self._s.wipe(reason, keep_preferences=keep_preferences)
 
 
-class CardFlow(_Flow):
-    """The card: place it, enter the PIN (once per call, never kept), read it; card events."""
-
-    __slots__ = ()
-
-    def start_procedure(self) -> bool:
-        return self._s.start_procedure()
-
-    def card_inserted(self, reader: str | None = None) -> None:
-        self._s.card_inserted(reader)
-
-    def card_removed(self, reader: str | None = None) -> None:
-        self._s.card_removed(reader)
-
-    def submit_pin(self, pin: str) -> bool:
-        return self._s.submit_pin(pin)
-
-    def fill_without_card(self) -> bool:
-        return self._s.fill_without_card()
-
-
-class FormsFlow(_Flow):
-    """The form: values prefilled from the card and the visit, corrected and confirmed by the
-    resident, then submitted to the outbox with a receipt."""
-
-    __slots__ = ()
-
-    def correct_field(self, name: str, value: str) -> bool:
-        return self._s.correct_field(name, value)
-
-    def confirm(self) -> bool:
-        return self._s.confirm()
-
-    def use_card_for_visit(self, on: bool) -> bool:
-        """The consent question sits on the first form (see `VisitFlow`)."""
-        return self._s.use_card_for_visit(on)
-
-    def cancel(self) -> bool:
-        return self._s.back()
-
-
-class CertificatesFlow(_Flow):
-    """Certificates: choose the kind, copies, purpose and options; the card's JPKI
-    authentication, payment and printing follow (online), or a claim slip (offline)."""
-
-    __slots__ = ()
-
-    def open(self) -> bool:
-        return self._s.open_certificates()
-
-    def choose(
-        self,
-        certificate_id: str,
-        copies: int,
-        purpose: str | None,
-        options: dict[str, Any] | None = None,
-    ) -> bool:
-        return self._s.choose_certificate(certificate_id, copies, purpose, options)
-
-    def printers_missing(self) -> tuple[str, ...]:
-        return self._s.certificate_printers_missing()
-
-    def where_next(self, certificate_id: str) -> dict[str, Any]:
-        return self._s.certificate_where_next(certificate_id)
-
-
-class ServicesFlow(_Flow):
-    """Services without the card and the end of any service: consultation booking, queue
-    tickets, shelter check-in, finishing and the satisfaction survey."""
-
-    __slots__ = ()
-
-    def open_booking(self) -> bool:
-        return self._s.open_booking()
-
-    def choose_topic(self, topic_id: str) -> bool:
-        return self._s.choose_topic(topic_id)
-
-    def choose_slot(self, slot_id: str) -> bool:
-        return self._s.choose_slot(slot_id)
-
-    def request_callback(self, phone: str) -> bool:
-        return self._s.request_callback(phone)
-
-    def take_queue_ticket(self, service: str | None = None) -> bool:
-        return self._s.take_queue_ticket(service)
-
-    def start_shelter_checkin(self) -> bool:
-        return self._s.start_shelter_checkin()
-
-    def finish(self) -> bool:
-        return self._s.finish()
-
-    def submit_survey(self, score: int, reasons: list[str] | tuple[str, ...] = ()) -> bool:
-        return self._s.submit_survey(score, reasons)
-
-    def skip_survey(self) -> bool:
-        return self._s.skip_survey()
-
-
-class StaffFlow(_Flow):
-    """Staff mode behind the staff PIN: queue, reprint, out of service, shelter mode, assisting
-    a resident, diagnostics (counts and states only, never record contents)."""
-
-    __slots__ = ()
-
-    def open(self) -> bool:
-        return self._s.open_staff()
-
-    def submit_pin(self, pin: str) -> bool:
-        return self._s.submit_staff_pin(pin)
-
-    def call_next(self) -> int | None:
-        return self._s.staff_call_next()
-
-    def reprint(self) -> bool:
-        return self._s.staff_reprint()
-
-    def set_out_of_service(self, on: bool) -> None:
-        self._s.staff_set_out_of_service(on)
-
-    def set_shelter_mode(self, on: bool) -> None:
-        self._s.staff_set_shelter_mode(on)
-
-    def assist(self) -> bool:
-        return self._s.staff_assist()
-
-    def diagnostics(self) -> bool:
-        return self._s.staff_diagnostics()
-
-    def refresh_diagnostics(self) -> bool:
-        return self._s.staff_refresh_diagnostics()
-
-    def exit(self) -> None:
-        self._s.staff_exit()
-
-
 @dataclass(frozen=True)
 class Flows:
     """The six flows of one session (`KioskSession.flows`)."""
@@ -283,7 +158,7 @@ class Flows:
     staff: StaffFlow
 
     @classmethod
-    def of(cls, session: KioskSession) -> Flows:
+    def of(cls, session: Any) -> Flows:
         return cls(
             VisitFlow(session),
             CardFlow(session),

@@ -7,7 +7,8 @@ passes its scheduler to `ThreadWorker` and to the card watcher adapter).
 
 Public state (read-only for the UI): `step` (`Step`), `notice` (`Notice | None`), `language`,
 `text_scale`, `high_contrast`, `voice`, `life_event`, `current_question`, `answers`,
-`checklist` (`ChecklistItem`: state, reference, due), `event_date`, `submitted`, `procedure`, `card_purpose`, `card_present`, `tries_left`, `last_try_warning`,
+`checklist` (`ChecklistItem`: state, reference, due), `event_date`, `submitted`, `procedure`,
+`card_purpose`, `card_present`, `tries_left`, `last_try_warning`,
 `form` (`Form`: `.values[i].spec/.value/.from_card/.corrected`), `reference`,
 `receipt_printed`, `certificate`, `topic`, `slots`, `slots_offline`, `booking`, `ticket`,
 `staff_called`, `sync` (`SyncStatus`), `printer` (`PrinterState`), `out_of_service`,
@@ -15,33 +16,48 @@ Public state (read-only for the UI): `step` (`Step`), `notice` (`Notice | None`)
 `diagnostics_refreshing`, `catalog`.
 
 The UI calls the intents through `session.flows` (visit, card, forms, certificates, services,
-staff: `kiosk.session.flows`). Intents: see the methods of `_SessionCore`, `_EventFlow`, `_CardFlow`, `_ServiceFlow` and `_StaffFlow` (choose_language,
-set_text_scale, set_high_contrast, toggle_voice, open_life_events, choose_life_event, answer,
-print_checklist, set_event_date, shift_event_date, return_to_checklist, open_procedures, choose_procedure, start_procedure, card_inserted,
+staff: `kiosk.session.flows`). The card, forms, certificates, services and staff flows are their own
+classes (`kiosk.session._card`, `_forms`, `_certificates`, `_services`, `_staff`); the session
+keeps their intents as one-line delegates for other drivers (the demo's script, the bench,
+tests). The visit's intents are still the methods of the mixins `_SessionCore` (settings,
+navigation, idle, wipe), `_EventFlow` (life event, checklist), `_VisitFlow` (consent, household)
+and `_StaffCallFlow` (the staff call). The resident's state is one `VisitState` (`kiosk.session.state`).
+
+Intents: choose_language, set_text_scale, set_high_contrast, toggle_voice, open_life_events,
+choose_life_event, answer, print_checklist, set_event_date, shift_event_date,
+return_to_checklist, open_procedures, choose_procedure, start_procedure, card_inserted,
 card_removed, submit_pin, correct_field, confirm, open_certificates, choose_certificate,
 open_booking, choose_topic, choose_slot, request_callback, take_queue_ticket, call_staff,
 finish, submit_survey, skip_survey, touch, still_here, tick, back, home, wipe, open_staff,
 submit_staff_pin, staff_call_next, staff_reprint, staff_set_out_of_service,
-staff_set_shelter_mode, staff_diagnostics, staff_refresh_diagnostics, staff_assist, staff_exit, start_shelter_checkin, fill_without_card, refresh_status,
-dismiss_notice).
+staff_set_shelter_mode, staff_diagnostics, staff_refresh_diagnostics, staff_assist, staff_exit,
+start_shelter_checkin, fill_without_card, refresh_status, dismiss_notice.
 """
 
 from __future__ import annotations
 
-from kiosk.session._card import _CardFlow
+from collections.abc import Callable
+
 from kiosk.session._events import _EventFlow
-from kiosk.session._services import _ServiceFlow
-from kiosk.session._staff import _StaffFlow
 from kiosk.session._staff_call import _StaffCallFlow
+from kiosk.session._staff_lockout import StaffLockout
+from kiosk.session._visit import _VisitFlow
 from kiosk.session.flows import Flows
 
 __all__ = ["KioskSession"]
 
 
-class KioskSession(_StaffCallFlow, _EventFlow, _CardFlow, _ServiceFlow, _StaffFlow):
+class KioskSession(_StaffCallFlow, _EventFlow, _VisitFlow):
     """One kiosk's session: construct with `(catalog, ports, config, *, clock, wall_clock,
     worker, random_bytes)`; see the module docstring for state and intents. The UI reaches
     the intents through `flows` (typed, one responsibility each: `kiosk.session.flows`)."""
+
+    # The entry point may set `staff_pin_source`: a callable giving this center's staff PIN hash
+    # from the signed config bundle (None when the bundle carries none: the config's hash holds).
+    staff_pin_source: Callable[[], str | None] | None = None
+    # Device-wide (survives wipes): why the last refused card was refused, a code for the staff
+    # diagnostics screen ("revoked", "not_genuine:bad_signature", ...), never card data.
+    last_card_refusal: str | None = None
 
     @property
     def flows(self) -> Flows:
@@ -49,3 +65,103 @@ class KioskSession(_StaffCallFlow, _EventFlow, _CardFlow, _ServiceFlow, _StaffFl
         if flows is None:
             flows = self.__dict__["_flows"] = Flows.of(self)
         return flows
+
+    # ---- the services flow's intents, for drivers other than the UI (kiosk.session._services) --
+
+    def choose_topic(self, topic_id: str) -> bool:
+        return self.flows.services.choose_topic(topic_id)
+
+    def choose_slot(self, slot_id: str) -> bool:
+        return self.flows.services.choose_slot(slot_id)
+
+    def request_callback(self, phone: str) -> bool:
+        return self.flows.services.request_callback(phone)
+
+    def take_queue_ticket(self, service: str | None = None) -> bool:
+        return self.flows.services.take_queue_ticket(service)
+
+    def finish(self) -> bool:
+        return self.flows.services.finish()
+
+    def submit_survey(self, score: int, reasons: list[str] | tuple[str, ...] = ()) -> bool:
+        return self.flows.services.submit_survey(score, reasons)
+
+    def skip_survey(self) -> bool:
+        return self.flows.services.skip_survey()
+
+    # ---- the staff flow's intents and views, for drivers other than the UI (kiosk.session._staff)
+
+    def open_staff(self) -> bool:
+        return self.flows.staff.open()
+
+    def submit_staff_pin(self, pin: str) -> bool:
+        return self.flows.staff.submit_pin(pin)
+
+    def staff_call_next(self) -> int | None:
+        return self.flows.staff.call_next()
+
+    def staff_reprint(self) -> bool:
+        return self.flows.staff.reprint()
+
+    def staff_diagnostics(self) -> bool:
+        return self.flows.staff.diagnostics()
+
+    def staff_refresh_diagnostics(self) -> bool:
+        return self.flows.staff.refresh_diagnostics()
+
+    def staff_assist(self) -> bool:
+        return self.flows.staff.assist()
+
+    def staff_set_out_of_service(self, on: bool) -> None:
+        self.flows.staff.set_out_of_service(on)
+
+    def staff_set_shelter_mode(self, on: bool) -> None:
+        self.flows.staff.set_shelter_mode(on)
+
+    @property
+    def diagnostics_refreshing(self) -> bool:
+        return self.flows.staff.refreshing
+
+    @property
+    def queue_waiting(self) -> int:
+        return self.flows.staff.waiting
+
+    def _staff_pin_hash(self) -> str | None:
+        return self.flows.staff.pin_hash()
+
+    def _staff_lockout(self) -> StaffLockout:
+        return self.flows.staff.lockout()
+
+    # ---- the card, forms and certificates flows' intents, for drivers other than the UI -------
+
+    def start_procedure(self) -> bool:
+        return self.flows.card.start_procedure()
+
+    def card_inserted(self, reader: str | None = None) -> None:
+        self.flows.card.card_inserted(reader)
+
+    def card_removed(self, reader: str | None = None) -> None:
+        self.flows.card.card_removed(reader)
+
+    def submit_pin(self, pin: str) -> bool:
+        return self.flows.card.submit_pin(pin)
+
+    def fill_without_card(self) -> bool:
+        return self.flows.card.fill_without_card()
+
+    def start_shelter_checkin(self) -> bool:
+        return self.flows.card.start_shelter_checkin()
+
+    def correct_field(self, name: str, value: str) -> bool:
+        return self.flows.forms.correct_field(name, value)
+
+    def confirm(self) -> bool:
+        return self.flows.forms.confirm()
+
+    def choose_certificate(
+        self, certificate_id: str, copies: int, purpose: str | None, options: dict | None = None
+    ) -> bool:
+        return self.flows.certificates.choose(certificate_id, copies, purpose, options)
+
+    def certificate_printers_missing(self) -> tuple[str, ...]:
+        return self.flows.certificates.printers_missing()

@@ -98,10 +98,10 @@ def kiosk_child(
 
     from devices.card import CardReader
     from devices.printer import Printer, PrinterConfig
-    from kiosk.app import build_app, kivy_scheduler
     from kiosk.catalog import default_catalog
     from kiosk.services import KioskServices
     from kiosk.session import KioskSession, SessionConfig
+    from kiosk.ui.app import build_app, kivy_scheduler
     from kiosk.ui.walk import mount
     from sync.localstate import LocalState
     from sync.outbox import Outbox, OutboxConfig

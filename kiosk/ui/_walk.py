@@ -5,7 +5,7 @@ are caught on screen by a `HeldWorker` (kiosk.session.workers) that keeps jobs u
 `release()`. When no real services are given, `PreviewPorts` stands in for the devices: a
 fixed, fictional resident (never a real person's data), a printer that accepts everything, an
 outbox in memory. Tests of the real journeys use the real card simulator, cupsd and outbox
-instead (tests/test_ui_journeys.py).
+instead (tests/kiosk/ui/test_ui_journeys.py).
 """
 
 from __future__ import annotations
@@ -342,7 +342,7 @@ def _forget_stale_kv_app(app: Any) -> None:
     """kv's `app` proxy caches the first running app it is asked for and forgets it only on that
     app's `on_stop`. When it is asked between one app's stop and the next app's creation (a plain
     widget drawn in the shared window does that), it caches the stopped app for good, and every
-    kv binding of the next app (`app.intent(...)`) goes to the old session: taps do nothing. So a
+    kv binding of the next app (`app.tr(...)`, `app.theme`) reads the old app. So a
     mount makes it forget any app that is not the one being mounted."""
     from kivy.lang.parser import global_idmap
 
@@ -369,9 +369,9 @@ class PreviewUi:
     moves the session clock; leaving the block unmounts the root and wipes the session."""
 
     def __init__(self, window: Any, catalog: Any = None, display: Any = None) -> None:
-        from kiosk.app import build_app
         from kiosk.catalog import default_catalog
         from kiosk.session import KioskSession, SessionConfig, hash_staff_pin
+        from kiosk.ui.app import build_app
 
         self.window = window
         self.now = 1000.0

@@ -131,7 +131,9 @@ def test_flows_are_one_per_session_and_hold_no_state(catalog, kit, clock):
     assert one.flows is one.flows
     assert one.flows.visit is not two.flows.visit
     for flow_type in (VisitFlow, CardFlow, FormsFlow, CertificatesFlow, ServicesFlow, StaffFlow):
-        assert flow_type.__slots__ == ()  # only the session reference of the base
+        flow = flow_type(one)
+        assert not hasattr(flow, "__dict__")  # slots: the session reference, nothing else
+        assert {n for c in flow_type.__mro__ for n in getattr(c, "__slots__", ())} == {"_s"}
         with pytest.raises(AttributeError):
             flow_type(one).step = Step.DONE  # type: ignore[attr-defined]
     with pytest.raises(AttributeError):
@@ -177,7 +179,7 @@ UI_INTENTS = {
     "staff_set_out_of_service": "staff.set_out_of_service",
     "staff_set_shelter_mode": "staff.set_shelter_mode",
     "start_procedure": "card.start_procedure",
-    "start_shelter_checkin": "services.start_shelter_checkin",
+    "start_shelter_checkin": "card.start_shelter_checkin",
     "still_here": "visit.still_here",
     "submit_pin": "card.submit_pin",
     "submit_staff_pin": "staff.submit_pin",
