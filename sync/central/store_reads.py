@@ -25,6 +25,7 @@ import re
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
 from pathlib import Path
 
 from sync.central.errors import StoreError
@@ -221,20 +222,26 @@ class StoreReader:
     def summed_for(
         self, metric: str, keys: Iterable[str], first: str, last: str, device_ids: Sequence[str]
     ) -> list[tuple]:
-        """As `summed` over the days [first, last] (day rows only), for the given devices only
-        (one center's page)."""
+        """As `summed` over the days [first, last] (day rows only, at most 400 days), for the
+        given devices only (one center's page). The days are listed, not ranged, so the summary
+        index is probed for each (day, device) instead of scanning every device's rows."""
         keys = tuple(keys)
         if not keys or not set(keys) <= _SUMMARY_KEYS:
             raise ValueError(f"summary keys must be among {sorted(_SUMMARY_KEYS)}")
-        if not device_ids:
+        a, b = date.fromisoformat(first), date.fromisoformat(last)
+        if not device_ids or b < a:
             return []
+        if (b - a).days >= 400:
+            raise ValueError("at most 400 days")
+        days = [(a + timedelta(days=i)).isoformat() for i in range((b - a).days + 1)]
         cols = ", ".join(keys)
-        marks = ", ".join("?" for _ in device_ids)
+        day_marks = ", ".join("?" for _ in days)
+        device_marks = ", ".join("?" for _ in device_ids)
         return self._query(
             f"center_{metric}",
             f"SELECT {cols}, SUM(n), SUM(total) FROM dashboard_daily WHERE metric = ? "
-            f"AND day >= ? AND day <= ? AND device_id IN ({marks}) GROUP BY {cols}",
-            (metric, first, last, *device_ids),
+            f"AND day IN ({day_marks}) AND device_id IN ({device_marks}) GROUP BY {cols}",
+            (metric, *days, *device_ids),
         )
 
 
