@@ -48,10 +48,20 @@ class RoomLink:
         """Wall clock of each party's first decoded frame (the benchmark's connect time)."""
         return {entry["display"][:60]: entry["counter"].first_at for entry in self.subs.values()}
 
-    async def update(self, feeds: list) -> None:
-        """Follow the room: subscribe to new parties' feeds, drop the feeds that left."""
+    async def update(self, feeds: list, offers: list | None = None) -> None:
+        """Follow the room: subscribe to new parties' feeds, drop the feeds that left. With
+        `offers` (the relay subscribed this terminal to newcomers already, in its poll's reply),
+        a newcomer is taken from there: one relay round trip less for each one who joins."""
         if self.closed or not isinstance(feeds, list):
             return
+        ready = {
+            o["feed"]: o
+            for o in (offers or [])
+            if isinstance(o, dict)
+            and isinstance(o.get("feed"), int)
+            and isinstance(o.get("subscription"), int)
+            and isinstance(o.get("offer"), str)
+        }
         wanted = {
             f["id"]: str(f.get("display", ""))
             for f in feeds[:MAX_PARTIES]
@@ -61,24 +71,33 @@ class RoomLink:
         for feed in [f for f in self.subs if f not in wanted]:
             await self._drop(feed)
         for feed, display in wanted.items():
-            if feed not in self.subs and not self.closed:
+            if feed in self.subs or self.closed:
+                continue
+            if feed in ready:
+                await self._subscribe(feed, display, ready[feed])
+            elif offers is None:  # a relay that does not offer: ask for the subscription
                 await self._subscribe(feed, display)
         if self.parties() != before:
             self.w.emit({"event": "participants", "staff": self.parties()})
 
-    async def _subscribe(self, feed: int, display: str) -> None:
+    async def _subscribe(self, feed: int, display: str, got: dict | None = None) -> None:
         from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
         from kiosk.call._tracks import Counter
         from sync.errors import RequestError
 
         w = self.w
-        try:
-            got = await w.request(
-                {"op": "subscribe", "consultation": w.consultation, "feed": feed}, timeout=8.0
-            )
-        except RequestError:
-            return
+        if got is None:
+            try:
+                got = await w.request(
+                    {"op": "subscribe", "consultation": w.consultation, "feed": feed},
+                    timeout=8.0,
+                )
+            except RequestError:
+                return
+            got = {**got, "ok": got.get("ok")}
+        else:
+            got = {**got, "ok": True}
         if not got.get("ok") or not isinstance(got.get("subscription"), int):
             return
         pc = RTCPeerConnection(RTCConfiguration(iceServers=w._ice_servers()))

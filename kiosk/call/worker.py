@@ -304,7 +304,7 @@ class Worker:
                 self._begin_handover(str(got.get("topic", ""))[:40])
                 return
             if self.room is not None and "feeds" in got:
-                await self.room.update(got["feeds"])
+                await self.room.update(got["feeds"], got.get("offers"))
 
     def _on_message(self, message) -> None:
         try:

@@ -385,6 +385,12 @@ class Rooms:
             except JanusError:
                 pass
 
+    def subscribed(self, room: int, party: str) -> set[int]:
+        """The feeds `party` has a subscription to (started or not)."""
+        with self._lock:
+            entry = self._parties.get((room, party))
+            return set() if entry is None else set(entry["subs"].values())
+
     def own_feed(self, room: int, party: str) -> int | None:
         with self._lock:
             entry = self._parties.get((room, party))

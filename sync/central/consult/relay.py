@@ -18,8 +18,10 @@ Operations (`payload["op"]`), each answered `{"ok": True, ...}` or `{"ok": False
   the terminal's new offer; the request then waits in the new topic's queue → {position}.
 
 With a Janus (`rooms`, three or more parties), an accepted call's poll says `room: true` and
-lists the other parties' `feeds` [{id, display}] instead of an answer, and the terminal joins
-the consultation's VideoRoom through these (it never talks to Janus itself):
+lists the other parties' `feeds` [{id, display}] instead of an answer, and, once the terminal
+has published, `offers` [{feed, offer, subscription}]: the relay subscribed it to newcomers
+already (answered with `start`). The terminal joins the consultation's VideoRoom through these
+(it never talks to Janus itself):
 - `publish` {consultation, offer} → {answer, feed}: its camera, microphone and chat channel;
 - `subscribe` {consultation, feed} → {offer, subscription}: one other party's feed (a feed of
   this call's room only), then `start` {consultation, subscription, answer};
@@ -67,6 +69,7 @@ REASONS = (
 )
 STAFF_SEEN_S = 60.0  # a console polls its queue every second; a minute of silence: nobody there
 POLLED_EVERY_S = 2.0  # how often a poll refreshes polled_at (the console drops silent ones)
+MAX_OFFERS = 2  # subscriptions offered per poll: a poll's reply stays small and quick
 MAX_SDP = 32 * 1024  # a two-track + data channel offer is ~3-6 KB; room for many candidates
 
 
@@ -224,6 +227,15 @@ class ConsultRelay:
             if out.get("room"):
                 mine = self.rooms.own_feed(room, "terminal")
                 out["feeds"] = [f for f in self.rooms.feeds(room) if f["id"] != mine]
+                if mine is not None:  # published: newcomers come subscribed, offer included
+                    have = self.rooms.subscribed(room, "terminal")
+                    out["offers"] = []
+                    for f in out["feeds"]:
+                        if f["id"] not in have and len(out["offers"]) < MAX_OFFERS:
+                            offer, sub = self.rooms.subscribe(room, "terminal", f["id"])
+                            out["offers"].append(
+                                {"feed": f["id"], "offer": offer, "subscription": sub}
+                            )
             else:
                 for n in range(max(0, c.handovers - 1), c.handovers + 1):
                     self.rooms.leave(room_id(cid, n), "terminal")
@@ -231,7 +243,9 @@ class ConsultRelay:
                     self.rooms.close_room(room)
         except JanusError as e:
             log.warning("consult poll: Janus failed (%s)", e.code)
-            out["feeds"] = []
+            # No feed list at all: the terminal keeps what it receives (a list would drop it).
+            out.pop("feeds", None)
+            out.pop("offers", None)
 
     def _room(self, op: str, device_id: str, payload: dict) -> dict:
         c = self._with(lambda t: self._mine(t, device_id, payload))

@@ -51,7 +51,7 @@ class Pump:
             if predicate(flow.view()):
                 return flow.view()
             if time.monotonic() > deadline:
-                raise AssertionError(f"flow stuck at {flow.view()}")
+                raise AssertionError(f"flow stuck at {flow.view()}; events {self.port.events[-6:]}")
             time.sleep(0.05)
 
 
@@ -100,6 +100,17 @@ def _terminal_frames(port) -> dict:
     return port.wait_for("stats", 10, after=n).get("frames_by_party", {})
 
 
+def _terminal_decodes(port, parties: set[str], timeout: float = 30.0) -> None:
+    """The terminal decodes at least FRAMES frames of each of `parties` (bounded wait)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        frames = _terminal_frames(port)
+        if all(frames.get(p, 0) >= FRAMES for p in parties):
+            return
+        assert time.monotonic() < deadline, frames
+        time.sleep(0.2)
+
+
 def test_a_call_with_chat_form_handover_then_a_second_specialist_and_an_interpreter(tmp_path):
     with CallRig(tmp_path, janus=True) as rig:
         rig.add_staff("kato", PASSWORD, "front_desk")
@@ -124,7 +135,7 @@ def test_a_call_with_chat_form_handover_then_a_second_specialist_and_an_interpre
         view = pump.until(flow, lambda v: v["step"] == "in_call")
         assert (view["staff_role"], view["staff_name"]) == ("front_desk", "kato")
         _every_party(front, {"terminal"})
-        assert _terminal_frames(pump.port).get("front_desk|kato", 0) > 0
+        _terminal_decodes(pump.port, {"front_desk|kato"})
         front.wait_for_function(
             "() => window.consult.dc && window.consult.dc.readyState === 'open'"
         )
@@ -193,13 +204,7 @@ def test_a_call_with_chat_form_handover_then_a_second_specialist_and_an_interpre
             ("specialist", "sato"),
             ("specialist", "tanaka"),
         ]
-        deadline = time.monotonic() + 30
-        while True:  # the terminal decodes every staff member's video
-            frames = _terminal_frames(pump.port)
-            if all(frames.get(p, 0) >= FRAMES for p in everyone - {"terminal"}):
-                break
-            assert time.monotonic() < deadline, frames
-            time.sleep(0.2)
+        _terminal_decodes(pump.port, everyone - {"terminal"})  # every staff member's video
 
         # Chat reaches everyone: the interpreter's line at the terminal, the resident's on
         # every console.
