@@ -185,34 +185,48 @@ class StoreReader:
             out[key] = [(str(c)[:64], max(0, int(m)), int(n)) for c, m, n in rows if m is not None]
         return out
 
-    def summed(self, metric: str, keys: Iterable[str], first: str, last: str) -> list[tuple]:
+    def summed(
+        self,
+        metric: str,
+        keys: Iterable[str],
+        first: str,
+        last: str,
+        devices: Sequence[str] | None = None,
+    ) -> list[tuple]:
         """(*keys, SUM(n), SUM(total)) of one summary metric over the days [first, last]
         grouped by `keys` (columns of the summary tables): the month totals of the months the
-        window touches, plus or minus the days at its edges (`summary_rows.month_split`)."""
+        window touches, plus or minus the days at its edges (`summary_rows.month_split`).
+        With `devices`, only those devices' rows (one center's page)."""
         keys = tuple(keys)
         if not keys or not set(keys) <= _SUMMARY_KEYS:
             raise ValueError(f"summary keys must be among {sorted(_SUMMARY_KEYS)}")
         cols = ", ".join(keys)
+        only, only_params = "", ()
+        if devices is not None:
+            if not devices:
+                return []
+            only = f" AND device_id IN ({', '.join('?' for _ in devices)})"
+            only_params = tuple(devices)
         plus, minus, months = month_split(first, last)
         if months is None or "day" in keys:
             return self._query(
                 f"daily_{metric}",
                 f"SELECT {cols}, SUM(n), SUM(total) FROM dashboard_daily "
-                f"WHERE metric = ? AND day >= ? AND day <= ? GROUP BY {cols}",
-                (metric, first, last),
+                f"WHERE metric = ? AND day >= ? AND day <= ?{only} GROUP BY {cols}",
+                (metric, first, last, *only_params),
             )
         parts = [
             f"SELECT {cols}, n, total FROM dashboard_monthly WHERE metric = ? AND month >= ? "
-            "AND month <= ?"
+            f"AND month <= ?{only}"
         ]
-        params: list = [metric, *months]
+        params: list = [metric, *months, *only_params]
         for sign, ranges in (("", plus), ("-", minus)):
             for a, b in ranges:
                 parts.append(
                     f"SELECT {cols}, {sign}n, {sign}total FROM dashboard_daily "
-                    "WHERE metric = ? AND day >= ? AND day <= ?"
+                    f"WHERE metric = ? AND day >= ? AND day <= ?{only}"
                 )
-                params += [metric, a, b]
+                params += [metric, a, b, *only_params]
         sql = (
             f"SELECT {cols}, SUM(n), SUM(total) FROM ({' UNION ALL '.join(parts)}) AS parts "
             f"GROUP BY {cols} HAVING SUM(n) <> 0"
