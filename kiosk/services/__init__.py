@@ -70,7 +70,9 @@ class KioskServices:
     local_state: Any = None  # sync.localstate.LocalState
     online_client: Any = None  # sync.agent.RequestClient or Agent
     agent_status_path: Path | None = None
-    city_name: str = "Madoguchi City"
+    # The city on every printout: device.toml's `city`, overridden by the signed config bundle's
+    # `city` entry (name, mayor, seal). Never a made-up default: empty until configured.
+    city_name: str = ""
     center_name: str = "Community Center"
     staff_alert: Any = None  # kiosk.staff_alert.StaffAlert (default) or another AlertPort
     # kiosk.center.TerminalQueue: the center's shared queue and staff calls (docs/center.md);
@@ -236,7 +238,7 @@ def open_services(config: KioskConfig) -> tuple[KioskServices, Any]:
         local_state=LocalState(config.state),
         online_client=RequestClient(config.request_socket) if config.request_socket else None,
         agent_status_path=config.agent_status,
-        city_name=device.city or "Madoguchi City",
+        city_name=device.city,
         center_name=device.center,
         config_bundle=ConfigBundleView(bundles_dir(config), device.catalog_public),
         payment=open_payment(payment, config.state.with_name("payment-incidents.jsonl")),
