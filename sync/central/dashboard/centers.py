@@ -1,7 +1,7 @@
 """Which center each device stands in: read from the registry of enrolled devices.
 
 Invariants: only ids, center names and the revoked flag are taken from the registry (never a
-key); the file is re-read when it changes (`provisioning.Registry`); an unreadable registry
+key); the file is re-read when it changes (`sync.keyfiles.Registry`); an unreadable registry
 gives an empty map and one log line, so the pages fall back to device ids instead of failing.
 """
 
