@@ -226,7 +226,7 @@ def serve(db: str, listen: str, behind_tls: bool, ice_servers, janus_socket, ver
         server = create_server(
             app,
             listen=f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
-            threads=8,  # a room's subscribe waits on Janus; the queue polls must not starve
+            threads=16,  # a room's subscribe waits on Janus; the queue polls must not starve
             connection_limit=64,
             channel_timeout=30,
             max_request_body_size=64 * 1024,

@@ -357,6 +357,18 @@ class Rooms:
             {"request": "start"},
             {"type": "answer", "sdp": answer},
         )
+        entry.setdefault("started", set()).add(subscription)
+
+    def drop_unstarted(self, room: int, party: str) -> None:
+        """Subscriptions made for `party` that it never started (the reply that carried their
+        offer was lost): detached, so they are offered afresh."""
+        with self._lock:
+            entry = self._parties.get((room, party))
+        if entry is None:
+            return
+        started = entry.get("started", set())
+        for handle in [h for h in entry["subs"] if h not in started]:
+            self._detach(entry, handle)
 
     def unsubscribe(self, room: int, party: str, subscription: int) -> None:
         with self._lock:

@@ -228,6 +228,9 @@ class ConsultRelay:
                 mine = self.rooms.own_feed(room, "terminal")
                 out["feeds"] = [f for f in self.rooms.feeds(room) if f["id"] != mine]
                 if mine is not None:  # published: newcomers come subscribed, offer included
+                    # The terminal polls only after it has started what the last reply
+                    # offered, so a subscription not started by now was never received.
+                    self.rooms.drop_unstarted(room, "terminal")
                     have = self.rooms.subscribed(room, "terminal")
                     out["offers"] = []
                     for f in out["feeds"]:

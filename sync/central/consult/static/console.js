@@ -237,9 +237,10 @@
       const fresh = data.feeds.filter((f) => !room.subs.has(f.id))
         .sort((a, b) => (b.display === "terminal") - (a.display === "terminal"));
       await Promise.all(fresh.map((f) => subscribeFeed(room, f)));
-      // Once someone is received, look every half second (joins and leaves, the call's end).
+      // Once someone is received, look every second (joins and leaves, the call's end): every
+      // look costs the console server a store read and a Janus request, for each page open.
       if (room.subs.size && !room.slow) {
-        room.slow = true; clearInterval(state.callTimer); state.callTimer = setInterval(watchRoom, 500);
+        room.slow = true; clearInterval(state.callTimer); state.callTimer = setInterval(watchRoom, 1000);
       }
     } finally { room.busy = false; }
   }
