@@ -26,6 +26,8 @@ def test_bench_dashboard_json_contract():
         assert {"overview", "satisfaction_365d", "procedures_365d", "shelter_72h"} <= set(pages)
         assert all(ms > 0 for ms in pages.values())
         assert metrics["page_ms_p95_max"][backend] == max(pages.values())
-        # 2 terminals x 3 days x (30..42 metrics + ... + 24 health rows) typed rows
-        assert 2 * 3 * 80 <= metrics["seed_records"][backend] <= 2 * 3 * 120
+        # 2 terminals x 3 days x (30..42 metrics + ... + 24 health rows + 36..60 queue events
+        # + 0..6 staff-call rows) typed rows
+        assert 2 * 3 * 110 <= metrics["seed_records"][backend] <= 2 * 3 * 190
+        assert {"center_30d", "center_365d"} <= set(pages)  # the drill-down page too
         assert metrics["summary_rows"][backend] > 0
