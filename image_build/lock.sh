@@ -1,6 +1,7 @@
 #!/bin/bash
 # Write image_build/requirements-image.lock: every Python distribution of the kiosk image
-# (pyproject.toml's dependencies for CPython 3.11 on linux aarch64), pinned, with sha256 hashes.
+# (pyproject.toml's dependencies and its [kiosk] extra, for CPython 3.11 on linux aarch64), pinned,
+# with sha256 hashes. The terminal runs the kiosk and the sync agent: not [central] nor [test].
 #
 #   image_build/lock.sh            (needs the network; run when pyproject.toml's dependencies change)
 #
@@ -20,7 +21,8 @@ SDIST_ONLY='^(pyscard|pycups)([<>=!~ ]|$)'
 "$py" - "$repo/pyproject.toml" >"$tmp/deps.txt" <<'PY'
 import sys, tomllib
 with open(sys.argv[1], "rb") as f:
-    print("\n".join(tomllib.load(f)["project"]["dependencies"]))
+    project = tomllib.load(f)["project"]
+print("\n".join([*project["dependencies"], *project["optional-dependencies"]["kiosk"]]))
 PY
 grep -Ev "$SDIST_ONLY" "$tmp/deps.txt" >"$tmp/binary.txt"
 grep -E "$SDIST_ONLY" "$tmp/deps.txt" >"$tmp/sdist.txt"
