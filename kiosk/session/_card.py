@@ -63,7 +63,7 @@ class CardFlow:
         if stop_if_disk_full(s):  # told now, not after the card and PIN
             return False
         s.card_purpose = CardPurpose.KENHOJO
-        if s._open_form_from_visit():  # consented earlier in this visit: no second read
+        if s.flows.visit.open_form_from_visit():  # consented earlier in this visit: no second read
             return True
         self.enter_place_card()
         return True
@@ -229,7 +229,7 @@ class CardFlow:
                 s._card_data = result
                 s.card_reads += 1
                 assert s.procedure is not None
-                s.form = Form(s.procedure, result, s._visit_prefill(s.procedure))
+                s.form = Form(s.procedure, result, s.flows.visit.prefill(s.procedure))
                 s._go(Step.FORM_CONFIRM)
 
         s._run(job, done)

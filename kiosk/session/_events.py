@@ -1,4 +1,5 @@
-"""Life events and procedures: questions one at a time, the rules-selected checklist (printable),
+"""Life events and procedures (the part of the visit flow, `kiosk.session._visit.VisitFlow`, that
+walks the catalog): questions one at a time, the rules-selected checklist (printable),
 and choosing a procedure.
 
 Invariants: answers are accepted only for the question on screen, in order (a question an earlier
@@ -21,6 +22,8 @@ from kiosk.session._base import _SessionCore
 from kiosk.session.ports import PortPrintError
 from kiosk.session.steps import ChecklistItem, ItemState, NoticeCode, Step
 
+__all__ = ["LifeEventSteps"]
+
 _OPEN_STATE = {
     CompletionKind.KIOSK: ItemState.HERE,
     CompletionKind.PREFILL: ItemState.PREFILL,
@@ -32,78 +35,92 @@ _OPEN_STATE = {
 _MAX_EVENT_DATE_DAYS = 400
 
 
-class _EventFlow(_SessionCore):
-    # ---- life events -----------------------------------------------------------------------
+class LifeEventSteps:
+    """The visit flow's life-event part: questions, checklist, event date, choosing a procedure,
+    where to go next. Holds only the session (its `VisitState` has the answers and checklist)."""
+
+    __slots__ = ("_s",)
+
+    def __init__(self, session: _SessionCore) -> None:
+        self._s = session  # the KioskSession (typed as its core: no import of the session)
 
     def choose_life_event(self, event_id: str) -> bool:
-        event = self.catalog.life_events.get(event_id)
-        if event is None or self.step not in (Step.HOME, Step.LIFE_EVENTS):
+        s = self._s
+        event = s.catalog.life_events.get(event_id)
+        if event is None or s.step not in (Step.HOME, Step.LIFE_EVENTS):
             return False
-        self.touch()
-        if self._service != "life_event":
-            self._begin_service("life_event")
-        self.life_event = event
-        self.answers = {}
-        self.question_index = 0
-        self._go(Step.LIFE_EVENT_QUESTIONS)
+        s.touch()
+        if s._service != "life_event":
+            s._begin_service("life_event")
+        s.life_event = event
+        s.answers = {}
+        s.question_index = 0
+        s._go(Step.LIFE_EVENT_QUESTIONS)
         if not event.questions:
             self._make_checklist()
-        self._changed()
+        s._changed()
         return True
 
     def answer(self, question_id: str, yes: bool) -> bool:
-        q = self.current_question
-        if self.step is not Step.LIFE_EVENT_QUESTIONS or q is None or q.id != question_id:
+        s = self._s
+        q = s.current_question
+        if s.step is not Step.LIFE_EVENT_QUESTIONS or q is None or q.id != question_id:
             return False
-        self.touch()
-        self.answers[question_id] = bool(yes)
-        self.question_index += 1
+        s.touch()
+        s.answers[question_id] = bool(yes)
+        s.question_index += 1
         self._skip_settled_questions()
-        if self.current_question is None:
+        if s.current_question is None:
             self._make_checklist()
-        self._changed()
+        s._changed()
         return True
 
     def _skip_settled_questions(self) -> None:
         """Pass over questions an earlier answer settles (the catalog's `ask_if`)."""
-        while self.current_question is not None and not self.current_question.asked(self.answers):
-            self.question_index += 1
+        s = self._s
+        while s.current_question is not None and not s.current_question.asked(s.answers):
+            s.question_index += 1
 
     def _make_checklist(self) -> None:
+        s = self._s
         self._refresh_checklist()
-        self._go(Step.CHECKLIST)
+        s._go(Step.CHECKLIST)
 
     def _refresh_checklist(self) -> None:
-        assert self.life_event is not None
+        s = self._s
+        assert s.life_event is not None
         items = []
-        for pid in select_procedures(self.life_event, self.answers):
+        for pid in select_procedures(s.life_event, s.answers):
             p = self.checklist_procedure(pid)
-            reference = self.submitted.get(pid)
+            reference = s.submitted.get(pid)
             if reference is not None:
                 state = ItemState.DONE if p.finished_here else ItemState.PREFILLED
             else:
                 state = _OPEN_STATE[p.completion.kind]
-            due = due_date(p, self.event_date)
+            due = due_date(p, s.event_date)
             items.append(
                 ChecklistItem(
                     pid, p.kiosk_capable, state, reference, due.isoformat() if due else None
                 )
             )
-        self.checklist = items
+        s.checklist = items
 
     def checklist_procedure(self, procedure_id: str) -> Procedure:
         """The procedure as it applies to the chosen life event (its deadline and documents)."""
-        return self.catalog.procedure_in(self.life_event, procedure_id)
+        s = self._s
+        return s.catalog.procedure_in(s.life_event, procedure_id)
 
     def today(self) -> _dt.date:
-        return _dt.datetime.fromtimestamp(self._wall_clock()).date()
+        s = self._s
+        return _dt.datetime.fromtimestamp(s._wall_clock()).date()
 
     def set_event_date(self, value: str) -> bool:
         """The date of the life event (ISO `YYYY-MM-DD`): deadlines on the checklist are counted
         from it. A malformed or implausible date is refused with a notice and changes nothing."""
-        if self.step is not Step.CHECKLIST or self.life_event is None:
+        s = self._s
+        if s.step is not Step.CHECKLIST or s.life_event is None:
             return False
-        self.touch()
+        s.touch()
         try:
             day = (
                 _dt.date.fromisoformat(value)
@@ -113,69 +130,74 @@ class _EventFlow(_SessionCore):
         except ValueError:
             day = None
         if day is None or abs((day - self.today()).days) > _MAX_EVENT_DATE_DAYS:
-            self._notice(NoticeCode.INVALID_VALUE, field="event_date")
-            self._changed()
+            s._notice(NoticeCode.INVALID_VALUE, field="event_date")
+            s._changed()
             return False
-        self.notice = None
-        self.event_date = day
+        s.notice = None
+        s.event_date = day
         self._refresh_checklist()
-        self._changed()
+        s._changed()
         return True
 
     def shift_event_date(self, days: int) -> bool:
         """The checklist's date buttons: move the event date by `days` (from today when unset)."""
-        if self.step is not Step.CHECKLIST or self.life_event is None or type(days) is not int:
+        s = self._s
+        if s.step is not Step.CHECKLIST or s.life_event is None or type(days) is not int:
             return False
         if abs(days) > 2 * _MAX_EVENT_DATE_DAYS:  # would leave the range anyway (or overflow)
             days = 2 * _MAX_EVENT_DATE_DAYS + 1
-        base = self.event_date or self.today()
+        base = s.event_date or self.today()
         return self.set_event_date((base + _dt.timedelta(days=days)).isoformat())
 
     def event_date_today(self) -> bool:
         """The checklist's "today" button."""
-        if self.step is not Step.CHECKLIST or self.life_event is None:
+        s = self._s
+        if s.step is not Step.CHECKLIST or s.life_event is None:
             return False
         return self.set_event_date(self.today().isoformat())
 
     def return_to_checklist(self) -> bool:
         """From the done screen back to the life event's checklist, where the procedure just
         submitted (its reference number is on the screen) now shows as 済 / 事前入力済."""
-        if self.step is not Step.DONE or self.life_event is None:
+        s = self._s
+        if s.step is not Step.DONE or s.life_event is None:
             return False
-        self.touch()
-        proc = self.procedure
-        if proc is not None and self.reference is not None:
-            self.submitted[proc.id] = self.reference
-        self.procedure = None
-        self.reference = None
-        self.receipt_printed = False
-        self.notice = None
+        s.touch()
+        proc = s.procedure
+        if proc is not None and s.reference is not None:
+            s.submitted[proc.id] = s.reference
+        s.procedure = None
+        s.reference = None
+        s.receipt_printed = False
+        s.notice = None
         self._make_checklist()
-        self._changed()
+        s._changed()
         return True
 
     def print_checklist(self) -> bool:
-        if self.step is not Step.CHECKLIST or self.life_event is None:
+        s = self._s
+        if s.step is not Step.CHECKLIST or s.life_event is None:
             return False
-        self.touch()
+        s.touch()
         data = self._checklist_print_data()
 
         def done(_: Any, error: BaseException | None) -> None:
             if isinstance(error, PortPrintError):
-                self._notice(NoticeCode.PRINTER_FAILED, reasons=list(error.reasons))
+                s._notice(NoticeCode.PRINTER_FAILED, reasons=list(error.reasons))
             elif error is not None:
                 raise error
             else:
-                self._notice(NoticeCode.CHECKLIST_PRINTED)
+                s._notice(NoticeCode.CHECKLIST_PRINTED)
 
-        self._run(lambda: self._print("checklist", data), done)
+        s._run(lambda: s._print("checklist", data), done)
         return True
 
     def _checklist_print_data(self) -> dict[str, Any]:
-        assert self.life_event is not None
-        lang, event = self.language, self.life_event
+        s = self._s
+        assert s.life_event is not None
+        lang, event = s.language, s.life_event
         items = []
-        for item in self.checklist:
+        for item in s.checklist:
             p = self.checklist_procedure(item.procedure_id)
             items.append(
                 {
@@ -195,7 +217,7 @@ class _EventFlow(_SessionCore):
             )
         return {
             "title": event.name[lang],
-            "event_date": self.event_date.isoformat() if self.event_date else None,
+            "event_date": s.event_date.isoformat() if s.event_date else None,
             "event_date_label": event.date_label[lang] if event.date_label else None,
             "items": items,
         }
@@ -204,14 +226,15 @@ class _EventFlow(_SessionCore):
         """What a done screen, receipt or slip tells about what comes next for `proc` (default:
         the current procedure) in the resident's language: the counter, the deadline (and its
         date when the event date is known) and what to bring. Empty values when not known."""
-        proc = proc or self.procedure
-        lang = self.language
+        s = self._s
+        proc = proc or s.procedure
+        lang = s.language
         if proc is None:
             return {"completion": None, "office": None, "deadline": None, "due": None,
                     "documents": []}  # fmt: skip
-        if self.life_event is not None and proc.id in self.catalog.procedures:
+        if s.life_event is not None and proc.id in s.catalog.procedures:
             proc = self.checklist_procedure(proc.id)
-        due = due_date(proc, self.event_date)
+        due = due_date(proc, s.event_date)
         return {
             "completion": proc.completion.kind.value,
             "office": proc.completion.office[lang] if proc.completion.office else None,
@@ -223,8 +246,9 @@ class _EventFlow(_SessionCore):
     def certificate_where_next(self, certificate_id: str) -> dict[str, Any]:
         """What a claim slip tells: the counter that hands the certificate over and what to
         bring (from the catalog, in the resident's language)."""
-        cert = self.catalog.certificates.get(certificate_id)
-        lang = self.language
+        s = self._s
+        cert = s.catalog.certificates.get(certificate_id)
+        lang = s.language
         if cert is None:
             return {"office": None, "documents": []}
         return {
@@ -233,17 +257,18 @@ class _EventFlow(_SessionCore):
         }
 
     def choose_procedure(self, procedure_id: str) -> bool:
-        proc = self.catalog.procedures.get(procedure_id)
-        if proc is None or self.step not in (Step.HOME, Step.PROCEDURES, Step.CHECKLIST):
+        s = self._s
+        proc = s.catalog.procedures.get(procedure_id)
+        if proc is None or s.step not in (Step.HOME, Step.PROCEDURES, Step.CHECKLIST):
             return False
-        self.touch()
-        if self._service not in ("life_event", "procedure"):
-            self._begin_service("procedure")
+        s.touch()
+        if s._service not in ("life_event", "procedure"):
+            s._begin_service("procedure")
         # From a checklist the procedure is the one in the event's context (its deadline and
         # documents); from the plain list it is the catalog's shared entry.
-        self.procedure = proc
-        if self.step is Step.CHECKLIST and self.life_event is not None:
-            self.procedure = self.checklist_procedure(procedure_id)
-        self._go(Step.PROCEDURE_INTRO)
-        self._changed()
+        s.procedure = proc
+        if s.step is Step.CHECKLIST and s.life_event is not None:
+            s.procedure = self.checklist_procedure(procedure_id)
+        s._go(Step.PROCEDURE_INTRO)
+        s._changed()
         return True

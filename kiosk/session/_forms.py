@@ -123,7 +123,7 @@ class FormsFlow:
                 raise error
             _, s.reference, print_error = result
             if s.form is not None:
-                s._keep_for_visit(s.form)  # with the resident's consent only
+                s.flows.visit.keep_for_visit(s.form)  # with the resident's consent only
             self.drop_personal_data()
             s.receipt_printed = print_error is None
             if print_error is not None:

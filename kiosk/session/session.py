@@ -16,12 +16,11 @@ Public state (read-only for the UI): `step` (`Step`), `notice` (`Notice | None`)
 `diagnostics_refreshing`, `catalog`.
 
 The UI calls the intents through `session.flows` (visit, card, forms, certificates, services,
-staff: `kiosk.session.flows`). The card, forms, certificates, services and staff flows are their own
-classes (`kiosk.session._card`, `_forms`, `_certificates`, `_services`, `_staff`); the session
-keeps their intents as one-line delegates for other drivers (the demo's script, the bench,
-tests). The visit's intents are still the methods of the mixins `_SessionCore` (settings,
-navigation, idle, wipe), `_EventFlow` (life event, checklist), `_VisitFlow` (consent, household)
-and `_StaffCallFlow` (the staff call). The resident's state is one `VisitState` (`kiosk.session.state`).
+staff: `kiosk.session.flows`), each flow its own class holding only this session. The session is
+their shared core (`_SessionCore`: state views, steps, notices, worker, observers, idle, settings,
+navigation, wipe; `_StaffCallFlow`: the staff call) and keeps every intent below as a one-line
+delegate for drivers other than the UI (the demo's script, the bench, tests). The resident's
+state is one `VisitState` (`kiosk.session.state`).
 
 Intents: choose_language, set_text_scale, set_high_contrast, toggle_voice, open_life_events,
 choose_life_event, answer, print_checklist, set_event_date, shift_event_date,
@@ -36,18 +35,19 @@ start_shelter_checkin, fill_without_card, refresh_status, dismiss_notice.
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Callable
+from typing import Any
 
-from kiosk.session._events import _EventFlow
+from kiosk.catalog import Procedure
 from kiosk.session._staff_call import _StaffCallFlow
 from kiosk.session._staff_lockout import StaffLockout
-from kiosk.session._visit import _VisitFlow
 from kiosk.session.flows import Flows
 
 __all__ = ["KioskSession"]
 
 
-class KioskSession(_StaffCallFlow, _EventFlow, _VisitFlow):
+class KioskSession(_StaffCallFlow):
     """One kiosk's session: construct with `(catalog, ports, config, *, clock, wall_clock,
     worker, random_bytes)`; see the module docstring for state and intents. The UI reaches
     the intents through `flows` (typed, one responsibility each: `kiosk.session.flows`)."""
@@ -131,6 +131,67 @@ class KioskSession(_StaffCallFlow, _EventFlow, _VisitFlow):
 
     def _staff_lockout(self) -> StaffLockout:
         return self.flows.staff.lockout()
+
+    # ---- the visit flow's intents and views, for drivers other than the UI (kiosk.session._visit)
+
+    def back(self) -> bool:
+        return self.flows.visit.back()
+
+    def choose_life_event(self, event_id: str) -> bool:
+        return self.flows.visit.choose_life_event(event_id)
+
+    def answer(self, question_id: str, yes: bool) -> bool:
+        return self.flows.visit.answer(question_id, yes)
+
+    def set_event_date(self, value: str) -> bool:
+        return self.flows.visit.set_event_date(value)
+
+    def shift_event_date(self, days: int) -> bool:
+        return self.flows.visit.shift_event_date(days)
+
+    def event_date_today(self) -> bool:
+        return self.flows.visit.event_date_today()
+
+    def print_checklist(self) -> bool:
+        return self.flows.visit.print_checklist()
+
+    def return_to_checklist(self) -> bool:
+        return self.flows.visit.return_to_checklist()
+
+    def choose_procedure(self, procedure_id: str) -> bool:
+        return self.flows.visit.choose_procedure(procedure_id)
+
+    def checklist_procedure(self, procedure_id: str) -> Procedure:
+        return self.flows.visit.checklist_procedure(procedure_id)
+
+    def where_next(self, proc: Procedure | None = None) -> dict[str, Any]:
+        return self.flows.visit.where_next(proc)
+
+    def certificate_where_next(self, certificate_id: str) -> dict[str, Any]:
+        return self.flows.visit.certificate_where_next(certificate_id)
+
+    def today(self) -> _dt.date:
+        return self.flows.visit.today()
+
+    def _checklist_print_data(self) -> dict[str, Any]:
+        return self.flows.visit._checklist_print_data()
+
+    def use_card_for_visit(self, on: bool) -> bool:
+        return self.flows.visit.use_card_for_visit(on)
+
+    def add_household_member(self, name_kana: str, birth_date: str, relation: str) -> bool:
+        return self.flows.visit.add_household_member(name_kana, birth_date, relation)
+
+    def remove_household_member(self, index: int) -> bool:
+        return self.flows.visit.remove_household_member(index)
+
+    @property
+    def visit_card_kept(self) -> bool:
+        return self.flows.visit.visit_card_kept
+
+    @property
+    def can_keep_card_for_visit(self) -> bool:
+        return self.flows.visit.can_keep_card_for_visit
 
     # ---- the card, forms and certificates flows' intents, for drivers other than the UI -------
 

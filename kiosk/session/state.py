@@ -181,3 +181,8 @@ class VisitViews:
     _timing = visit_field("timing")
     _step_started = visit_field("step_started")
     _last_activity = visit_field("last_activity")
+    visit_consent = visit_field()
+    _visit_card = visit_field("visit_card")
+    visit_values = visit_field()
+    household = visit_field()
+    card_reads = visit_field()
