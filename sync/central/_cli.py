@@ -69,9 +69,23 @@ def central() -> None:
     type=float,
     help="Log the processing lag this often (seconds).",
 )
+@click.option(
+    "--janus-socket",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Janus's Unix-socket API: consultations meet in VideoRooms, so more staff can join.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log at INFO level to stderr.")
 def serve(
-    keys_dir, db, bind, bundles_dir, no_processing, max_message_bytes, lag_every, verbose
+    keys_dir,
+    db,
+    bind,
+    bundles_dir,
+    no_processing,
+    max_message_bytes,
+    lag_every,
+    janus_socket,
+    verbose,
 ) -> None:
     """Run the receiver until SIGTERM."""
     from sync.central.bookings import BookingApplier
@@ -93,7 +107,7 @@ def serve(
         Registry(keys.registry_path),
         keys.curve_public,
         keys.curve_secret,
-        handlers=_handlers(keys, db),
+        handlers=_handlers(keys, db, janus_socket),
         bundle_source=(
             directory_bundle_source(bundles_dir, keys.catalog_public) if bundles_dir else None
         ),
@@ -400,7 +414,7 @@ def _center_of(registry_path):
     return center_of
 
 
-def _handlers(keys, db) -> dict:
+def _handlers(keys, db, janus_socket=None) -> dict:
     """Online-request handlers of `sync.central.issuer` (its config read from the key directory
     by `sync.central.config_files`) and the consultation signaling relay (`consult`, centers
     from the device registry)."""
@@ -409,7 +423,7 @@ def _handlers(keys, db) -> dict:
     from sync.central.stores import open_store
 
     handlers = {
-        **consult_handlers(db, keys.registry_path),
+        **consult_handlers(db, keys.registry_path, janus_socket=janus_socket),
         # The booking's own terminal, or its center's queue host (staff reprint a slip).
         "consultation.booking_status": booking_status_handler(
             lambda: open_store(db), center_of=_center_of(keys.registry_path)

@@ -4,14 +4,12 @@ A revoked terminal cannot signal; bad requests get a reason and change nothing."
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from sync.central.consult import ConsultTables
 from sync.central.stores import open_store
 from sync.errors import RequestError
-from tests.support.consult import OFFER, add_staff, relay_for
+from tests.support.consult import OFFER, relay_for
 from tests.support.sync import agent_for, central, device_kit, start_receiver, wait_until  # noqa: F401
 
 pytestmark = pytest.mark.timeout(60)
@@ -124,39 +122,6 @@ def test_a_revoked_terminal_cannot_signal(rig):
     finally:
         store.close()
     assert _open(a2)["ok"]  # the others are not affected
-
-
-def test_central_serve_registers_the_relay_with_centers_from_the_registry(tmp_path):
-    """What `madoguchi central serve` wires: the `consult` kind beside the issuer's."""
-    import zmq
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    from provisioning import Registry, init_central
-    from sync.central._cli import _handlers
-
-    keys = init_central(tmp_path / "central")
-    Registry(keys.registry_path).enroll(
-        "term-9", zmq.curve_keypair()[0], Ed25519PrivateKey.generate().public_key(), "南町センター"
-    )
-    db = str(tmp_path / "central.db")
-    handlers = _handlers(keys, db)
-    assert {"consult", "consultation.book"} <= set(handlers)
-    request = {"op": "open", "topic": "care", "language": "vi", "offer": OFFER}
-    # Nobody who may accept has a console open: said plainly, nothing queued.
-    assert handlers["consult"]("term-9", request) == {"ok": False, "reason": "no_staff"}
-    add_staff(db, "tanaka", "specialist")
-    store = open_store(db)
-    try:
-        ConsultTables(store).seen("tanaka", time.time())
-    finally:
-        store.close()
-    got = handlers["consult"]("term-9", request)
-    assert got["ok"]
-    store = open_store(db)
-    try:
-        assert ConsultTables(store).get(got["consultation"]).center == "南町センター"
-    finally:
-        store.close()
 
 
 def test_a_terminal_reporting_a_dropped_link_is_recorded_as_network(rig):
