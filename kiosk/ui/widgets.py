@@ -5,8 +5,9 @@ Invariants:
   `KanaKeyboard` (hiragana/katakana toggle) and `LatinKeyboard`; each keeps its buffer in a
   `StringProperty` that `clear()` empties (the wipe calls it through the screens).
 - Every text widget is a `KLabel` or `KButton` with a `style` from `kiosk.theme`, and draws exactly
-  that style's colours (tests/test_ui_accessibility.py walks the tree and checks).
+  that style's colours (tests/kiosk/ui/test_ui_accessibility.py walks the tree and checks).
 - Every button is at least the panel's touch-target size (`app.target`), never less.
+- Text is broken into lines by `kiosk.ui._linebreak` (禁則, whole words), not by Kivy.
 - Keyboards only edit their buffer; what the value means is the session's business.
 """
 
@@ -22,7 +23,7 @@ from kivy.graphics import (
     StencilUnUse,
     StencilUse,
 )
-from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.gridlayout import GridLayout
@@ -30,20 +31,41 @@ from kivy.uix.label import Label
 from kivy.uix.screenmanager import ScreenManager, TransitionBase
 from kivy.uix.scrollview import ScrollView
 
+from kiosk.ui._linebreak import break_lines
+
 __all__ = [
     "KButton",
     "KLabel",
     "InstantTransition",
     "KScreens",
+    "KGrid",
+    "KRow",
     "KScroll",
     "KanaKeyboard",
     "Keyboard",
     "LatinKeyboard",
     "NumericKeyboard",
     "Panel",
+    "ScrollArrows",
     "is_shown",
     "to_katakana",
 ]
+
+
+def fit_lines(widget) -> None:
+    """Give Kivy's core label the widget's text already broken into lines (禁則, whole words:
+    see kiosk.ui._linebreak); Kivy's own wrapping cuts words and strands 」。 at line starts."""
+    core = widget._label
+    width = widget.text_size[0]
+    if not widget.text or width is None:
+        return
+    from kivy.app import App
+
+    pad = core.options["padding"]
+    # やさしい日本語 is written in spaced kana words: those stay whole (no "あかち/ゃん").
+    cjk = getattr(App.get_running_app(), "lang", "ja") != "ja-easy"
+    room = width - pad[0] - pad[2] - 1  # 1 px: Kivy rounds the width it wraps at down
+    core.text = break_lines(widget.text, room, lambda t: core.get_extents(t)[0], cjk)
 
 
 class KLabel(Label):
@@ -55,6 +77,10 @@ class KLabel(Label):
     kid = StringProperty("")
     personal = BooleanProperty(False)  # shows resident data: the screen's clear() empties it
 
+    def texture_update(self, *largs) -> None:
+        fit_lines(self)
+        super().texture_update(*largs)
+
 
 class KButton(Button):
     """A big themed button; `action` is an opaque tag the screen uses when it is pressed."""
@@ -63,6 +89,10 @@ class KButton(Button):
     role = StringProperty("button")
     action = StringProperty("")
     kid = StringProperty("")
+
+    def texture_update(self, *largs) -> None:
+        fit_lines(self)
+        super().texture_update(*largs)
 
 
 _HIRA = (
@@ -150,7 +180,10 @@ class Keyboard(BoxLayout):
 
 
 class NumericKeyboard(Keyboard):
-    """0-9, delete, clear, OK. Used for the PIN (masked) and numeric fields."""
+    """0-9, delete, clear, OK. Used for the PIN (masked) and numeric fields; with
+    `address_keys`, a row of - 丁目 番 号 for an address's block and lot (1-2-3, 1番2号)."""
+
+    address_keys = BooleanProperty(False)
 
     def build_keys(self) -> None:
         bs, clear, ok = self._controls()
@@ -158,10 +191,28 @@ class NumericKeyboard(Keyboard):
         keys += [(d, d, "key") for d in "456"] + [clear]
         keys += [(d, d, "key") for d in "7890"]
         self._grid(4, keys)
+        address = [
+            ("-", "-", "key"),
+            ("丁目", "丁目", "key"),
+            ("番", "番", "key"),
+            ("号", "号", "key"),
+        ]
+        self._address_row = self._grid(4, address)
+        if not self.address_keys:  # built once, shown only for address fields
+            self.remove_widget(self._address_row)
         if self.cancel_text:
             self._grid(2, [(self.cancel_text, "CANCEL", "secondary"), ok])
         else:
             self._grid(1, [ok])
+
+    def on_address_keys(self, _inst, shown: bool) -> None:
+        row = getattr(self, "_address_row", None)
+        if row is None or (row.parent is self) == shown:
+            return
+        if shown:
+            self.add_widget(row, index=len(self.children) - 1)  # under the digits
+        else:
+            self.remove_widget(row)
 
 
 class LatinKeyboard(Keyboard):
@@ -278,6 +329,41 @@ class Panel(BoxLayout):
         return super().on_touch_up(touch) if self.shown else False
 
 
+def _equal_heights(buttons: list) -> None:
+    """Raise the shorter of `buttons` to the tallest. Only raising: each button's kv rule sets
+    its own height again when its text changes, and the next layout evens the row again."""
+    if len(buttons) < 2:
+        return
+    tallest = max(b.height for b in buttons)
+    for b in buttons:
+        if b.height < tallest - 0.5:
+            b.height = tallest  # lays the row out again, with equal heights
+
+
+class KRow(BoxLayout):
+    """Buttons (and labels) side by side. Every button in the row is as tall as the tallest:
+    one label that wraps at large text must not make its button taller than its neighbours
+    ("しょく/いん")."""
+
+    def do_layout(self, *largs) -> None:
+        super().do_layout(*largs)
+        _equal_heights(
+            [c for c in self.children if isinstance(c, KButton) and c.size_hint_y is None]
+        )
+
+
+class KGrid(GridLayout):
+    """A grid of buttons: the buttons of each row are as tall as the row's tallest (see KRow)."""
+
+    def do_layout(self, *largs) -> None:
+        super().do_layout(*largs)
+        cols = max(int(self.cols or 1), 1)
+        ordered = list(reversed(self.children))  # Kivy keeps the last added first
+        for start in range(0, len(ordered), cols):
+            row = ordered[start : start + cols]
+            _equal_heights([c for c in row if isinstance(c, KButton) and c.size_hint_y is None])
+
+
 def clip_with_scissor(widget) -> None:
     """Clip `widget` to its rectangle with the scissor test instead of Kivy's stencil mask.
 
@@ -346,6 +432,72 @@ class KScreens(ScreenManager):
 
     def on_kv_post(self, base_widget) -> None:  # Kivy's own rules are applied by now
         clip_with_scissor(self)
+
+
+class ScrollArrows(BoxLayout):
+    """▲ and ▼ beside the screens: a page up or down in the current screen's scroll area, for
+    residents who do not drag (issue 19). Enabled only while there is more in that direction.
+    Event-driven (the area's scroll_y, viewport and height), no polling: nothing is drawn while
+    nothing changes."""
+
+    screens = ObjectProperty(None, allownone=True)
+    can_up = BooleanProperty(False)
+    can_down = BooleanProperty(False)
+    # The screen has a scroll area: the column takes its width on such screens only (a PIN
+    # keypad keeps the whole width), the same on every visit of the screen.
+    has_scroll = BooleanProperty(False)
+
+    def __init__(self, **kwargs) -> None:
+        self._scroll = None
+        super().__init__(**kwargs)
+
+    def on_screens(self, _inst, screens) -> None:
+        if screens is not None:
+            screens.bind(current_screen=self.retarget)
+
+    def retarget(self, *_args) -> None:
+        from kivy.clock import Clock
+
+        Clock.schedule_once(self._pick, 0)  # once the new screen is laid out
+
+    def _pick(self, *_args) -> None:
+        old = self._scroll
+        if old is not None:
+            old.unbind(scroll_y=self._refresh, viewport_size=self._refresh, height=self._refresh)
+        self._scroll = None
+        screen = self.screens.current_screen if self.screens is not None else None
+        stack = [screen] if screen is not None else []
+        while stack and self._scroll is None:
+            w = stack.pop()
+            if isinstance(w, KScroll) and is_shown(w):
+                self._scroll = w
+            stack.extend(w.children)
+        self.has_scroll = self._scroll is not None
+        if self._scroll is not None:
+            self._scroll.bind(
+                scroll_y=self._refresh, viewport_size=self._refresh, height=self._refresh
+            )
+        self._refresh()
+
+    def _refresh(self, *_args) -> None:
+        s = self._scroll
+        more = s is not None and s.viewport_size[1] > s.height + 1
+        self.can_up = more and s.scroll_y < 0.999
+        self.can_down = more and s.scroll_y > 0.001
+
+    def page(self, direction: int) -> None:
+        """Scroll by most of a screenful: direction -1 up (▲), +1 down (▼)."""
+        if self._scroll is None or not is_shown(self._scroll):
+            self._pick()
+        s = self._scroll
+        if s is None:
+            return
+        overflow = s.viewport_size[1] - s.height
+        if overflow <= 0:
+            return
+        step = 0.8 * s.height / overflow  # a screenful less a fifth: the last lines stay in view
+        s.scroll_y = min(1.0, max(0.0, s.scroll_y - direction * step))
+        self._refresh()
 
 
 def is_shown(widget) -> bool:
