@@ -84,6 +84,8 @@ class FieldKind(StrEnum):
     NUMBER = "number"
     KANA = "kana"
     LATIN = "latin"
+    # An address's block and lot (1-2-3, 1番2号): digits with -, 丁目, 番, 号 keys.
+    ADDRESS_NUMBER = "address_number"
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ from kiosk.session.ports import CardData
 
 __all__ = ["Form", "FormValue", "to_katakana", "validate_value"]
 
+# 1, 1-2, 1-2-3, 1番2号, 3丁目4番地5, 12番地: numbers joined by a hyphen or 丁目/番(地)/号.
+_ADDRESS_NUMBER = re.compile(r"^[0-9]+(?:(?:-|丁目|番地|番|号)[0-9]+)*(?:丁目|番地|番|号)?$")
 _KANA = re.compile(r"^[\u3041-\u3096\u30a1-\u30fa\u30fc\u3000 ・ー]+$")
 # Latin letters incl. accents (pt-BR) and Vietnamese (Latin Extended Additional).
 _LATIN = re.compile(
@@ -50,8 +52,13 @@ def validate_value(spec: FieldSpec, value: str) -> str | None:
         if spec.max_value is not None and n > spec.max_value:
             return None
         return value
+    if kind is FieldKind.ADDRESS_NUMBER:
+        # Any dash typed or pasted is the hyphen; full-width digits are digits (NFKC).
+        value = re.sub(r"[ー−‐―－–—]", "-", unicodedata.normalize("NFKC", value))
+        return value if _ADDRESS_NUMBER.match(value) else None
     if kind is FieldKind.KANA:
-        return value if _KANA.match(value) else None
+        # フリガナ is katakana whatever keyboard mode it was typed in (issue 19).
+        return to_katakana(value) if _KANA.match(value) else None
     if kind is FieldKind.LATIN:
         return value if _LATIN.match(value) else None
     if kind is FieldKind.DATE:

@@ -318,6 +318,8 @@ def _sample(spec: Any) -> str:
         return "MIHON HANAKO"
     if kind == "date":
         return "2000-01-01"
+    if kind == "address_number":
+        return "1-2"
     if kind == "sex":
         return "9"
     return "みほん"

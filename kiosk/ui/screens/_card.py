@@ -96,7 +96,8 @@ class PinBlockedScreen(KScreen):
 
 
 _KEYBOARD_FOR = {"number": "numeric", "date": "numeric", "sex": "choice", "choice": "choice",
-                 "kana": "kana", "latin": "latin", "text": "kana"}  # fmt: skip
+                 "kana": "kana", "latin": "latin", "text": "kana",
+                 "address_number": "numeric"}  # fmt: skip
 
 
 class FormConfirmScreen(KScreen):
@@ -220,6 +221,9 @@ class FormConfirmScreen(KScreen):
             kb.max_length = self._max_length
         self.keyboard = _KEYBOARD_FOR.get(kind, "kana")
         self._ensure_keyboard(self.keyboard)  # when `keyboard` did not change, on_keyboard won't
+        numeric = self._keyboards.get("numeric")
+        if numeric is not None:  # - 丁目 番 号 keys for an address's block and lot only
+            numeric.address_keys = kind == "address_number"
         self.editing = name
         self.editing_label = self.t(s, fv.spec.label)
         choices = [(c.id, self.t(s, c.label)) for c in fv.spec.choices]

@@ -96,7 +96,8 @@ def test_kiosk_procedures_use_card_data_and_typed_fields(catalog):
         card_items = {f.card_item for f in p.fields if f.source is FieldSource.CARD}
         assert card_items and card_items <= set(CARD_ITEMS), p.id
         asked = [f for f in p.fields if f.source is FieldSource.ASKED]
-        assert all(f.kind.value in ("choice", "number", "kana", "latin", "date") for f in asked)
+        typed = ("choice", "number", "kana", "latin", "date", "address_number")
+        assert all(f.kind.value in typed for f in asked)
 
 
 def test_office_procedures_name_their_office(catalog):

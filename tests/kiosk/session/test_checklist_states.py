@@ -32,7 +32,8 @@ def _states(session):
     return {i.procedure_id: i.state for i in session.checklist}
 
 
-_SAMPLE = {"date": "2026-11-20", "kana": "ヤマダ", "latin": "Yamada", "number": "5"}
+_SAMPLE = {"date": "2026-11-20", "kana": "ヤマダ", "latin": "Yamada", "number": "5",
+           "address_number": "1-2"}  # fmt: skip
 
 
 def _submit_from_checklist(session, procedure_id):

@@ -24,7 +24,20 @@ CASES = [
     (_spec(FieldKind.NUMBER, min_value=1, max_value=20), "0", None),
     (_spec(FieldKind.NUMBER, min_value=1, max_value=20), "21", None),
     (_spec(FieldKind.NUMBER, max_length=4), "12345", None),
-    (_spec(FieldKind.KANA), "やまだ ハナコ", "やまだ ハナコ"),
+    (_spec(FieldKind.KANA), "やまだ ハナコ", "ヤマダ ハナコ"),  # フリガナ: katakana, however typed
+    (_spec(FieldKind.KANA), "やまだ", "ヤマダ"),
+    # An address's block and lot, typed with the - 丁目 番 号 keys (issue 19).
+    (_spec(FieldKind.ADDRESS_NUMBER), "1-2-3", "1-2-3"),
+    (_spec(FieldKind.ADDRESS_NUMBER), "3丁目4番地5", "3丁目4番地5"),
+    (_spec(FieldKind.ADDRESS_NUMBER), "12番3号", "12番3号"),
+    (_spec(FieldKind.ADDRESS_NUMBER), "１２ー３", "12-3"),  # full-width digits, a long-vowel dash
+    (_spec(FieldKind.ADDRESS_NUMBER), "12－3", "12-3"),
+    (_spec(FieldKind.ADDRESS_NUMBER), "-1", None),
+    (_spec(FieldKind.ADDRESS_NUMBER), "1--2", None),
+    (_spec(FieldKind.ADDRESS_NUMBER), "丁目", None),
+    (_spec(FieldKind.ADDRESS_NUMBER), "1 2", None),
+    (_spec(FieldKind.ADDRESS_NUMBER), "a1", None),
+    (_spec(FieldKind.ADDRESS_NUMBER, max_length=4), "1-2-3", None),
     (_spec(FieldKind.KANA), "ヤマダー", "ヤマダー"),
     (_spec(FieldKind.KANA), "山田", None),
     (_spec(FieldKind.KANA), "Yamada", None),

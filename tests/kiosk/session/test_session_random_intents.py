@@ -126,9 +126,13 @@ def _apply(session, kit, clock, intent):
             return False
         for missing in session.form.missing():
             spec = session.form.field(missing).spec
-            value = {"kana": "ヤマダ", "number": "1", "date": "2026-11-01", "latin": "Yamada"}.get(
-                spec.kind.value, spec.choices[0].id if spec.choices else "x"
-            )
+            value = {
+                "kana": "ヤマダ",
+                "number": "1",
+                "date": "2026-11-01",
+                "latin": "Yamada",
+                "address_number": "1-2",
+            }.get(spec.kind.value, spec.choices[0].id if spec.choices else "x")
             session.correct_field(missing, value)
         return session.confirm()
     if name == "go_offline":

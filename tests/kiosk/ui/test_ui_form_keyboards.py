@@ -89,8 +89,8 @@ def test_editing_builds_only_the_keyboard_the_field_needs(kiosk_ui):
         assert ui.text("edit_value") == "やまだ"
         ui.tap("kb_kana_key_OK")
 
-        assert ui.session.form.field("name_kana").value == "やまだ"
-        assert ui.text("value_name_kana") == "やまだ"
+        assert ui.session.form.field("name_kana").value == "ヤマダ"  # フリガナ: katakana
+        assert ui.text("value_name_kana") == "ヤマダ"
         assert ui.root.current_screen.editing == ""
         assert all(kb.value == "" for kb in _keyboards(ui))  # commit empties every buffer
 
@@ -106,7 +106,7 @@ def test_editing_builds_only_the_keyboard_the_field_needs(kiosk_ui):
         assert ui.text("edit_value") == " "
         ui.type("kb_kana", "はな")
         ui.tap("edit_cancel")
-        assert ui.session.form.field("name_kana").value == "やまだ"
+        assert ui.session.form.field("name_kana").value == "ヤマダ"
         assert all(kb.value == "" for kb in _keyboards(ui))
     finally:
         card.remove()

@@ -61,7 +61,7 @@ def test_moving_in_journey_by_touch(kiosk_ui):
     assert len(ui.listener.wait_for_jobs(2, timeout=30)) == 2  # checklist + receipt
     [application] = ui.records("application")
     assert application["procedure"] == "moving_in"
-    assert application["values"]["name_kana"] == "やまだハナコ"
+    assert application["values"]["name_kana"] == "ヤマダハナコ"  # typed やまだ: katakana (issue 19)
     assert application["values"]["moved_on"] == "2026-11-20"
     assert application["values"]["name_latin"] == "YA HA"
     assert application["values"]["phone"] == "05320001"
