@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from madoguchi.core.errors import MadoguchiError
+from kiosk.errors import KioskConfigError
 
 __all__ = [
     "SESSION_KEYS",
@@ -45,10 +45,6 @@ SESSION_KEYS = frozenset(
         "staff_lockout_s",
     }
 )
-
-
-class KioskConfigError(MadoguchiError):
-    """The kiosk's TOML config is unreadable or has a bad value (names the key)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +77,8 @@ def load_kiosk_config(path: Path | None) -> KioskConfig:
 
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError as e:
+        raise KioskConfigError(f"cannot read {path}: not UTF-8 text (byte {e.start})") from e
     except (OSError, tomllib.TOMLDecodeError) as e:
         raise KioskConfigError(f"cannot read {path}: {e}") from e
     known = {f for f in KioskConfig.__dataclass_fields__}

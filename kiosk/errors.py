@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from madoguchi.core.errors import MadoguchiError
 
-__all__ = ["KioskError"]
+__all__ = ["KioskConfigError", "KioskError"]
 
 
 class KioskError(MadoguchiError):
     """Base of the kiosk's errors."""
+
+
+class KioskConfigError(KioskError):
+    """The kiosk's TOML config is unreadable or has a bad value (names the key)."""

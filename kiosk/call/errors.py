@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from madoguchi.core.errors import MadoguchiError
+from kiosk.errors import KioskError
 
-__all__ = ["CallError", "CallWorkerError"]
+__all__ = ["CallError", "CallWorkerError", "FlowError"]
 
 
-class CallError(MadoguchiError):
+class CallError(KioskError):
     """Base of every error of kiosk.call."""
 
 
 class CallWorkerError(CallError):
     """The call worker could not be started, stopped early, or did not answer in time."""
+
+
+class FlowError(CallError):
+    """A consultation flow method was called in a step where it means nothing (a screen bug)."""

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from kiosk.call.errors import FlowError
 from kiosk.session.ports import PrintJob
 
 __all__ = [
@@ -79,10 +80,6 @@ class ConsultScreenState:
 def screen_state(flow: ConsultFlow, *, online: bool = True) -> ConsultScreenState:
     view = flow.view()
     return ConsultScreenState(SCREEN_OF[view["step"]], view, flow, flow.language, online)
-
-
-class FlowError(Exception):
-    """A flow method was called in a step where it means nothing (a screen bug)."""
 
 
 class CallPortLike(Protocol):

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from madoguchi.core.errors import MadoguchiError
+from kiosk.errors import KioskError
 
 __all__ = ["CatalogError", "CatalogReferenceError", "CatalogSchemaError", "UnknownLifeEventError"]
 
 
-class CatalogError(MadoguchiError):
+class CatalogError(KioskError):
     """Base of catalog errors."""
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from madoguchi.core.errors import MadoguchiError
+from kiosk.errors import KioskError
 
 __all__ = [
     "CenterError",
@@ -14,7 +14,7 @@ __all__ = [
 ]
 
 
-class CenterError(MadoguchiError):
+class CenterError(KioskError):
     """Base of the center's errors."""
 
 

@@ -115,9 +115,7 @@ USAGE_CASES: dict[tuple[str, ...], list[str]] = {
 
 # Failure paths that still end in a traceback: the bug is in the command's own package (see the
 # reason); remove the entry once fixed there (strict: the test says so when it passes).
-KNOWN_BUGS = {
-    ("kiosk",): "kiosk.config reads a non-UTF-8 TOML file into UnicodeDecodeError (owner: kiosk)",
-}
+KNOWN_BUGS: dict[tuple[str, ...], str] = {}
 
 # Leaf commands without a failure path of their own, and why.
 NO_FAILURE_PATH = {
