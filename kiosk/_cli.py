@@ -81,7 +81,7 @@ def save_screenshots(out_dir: Path, languages: tuple[str, ...], display) -> list
     from kivy.base import EventLoop
 
     from kiosk.fonts import register_fonts
-    from kiosk.ui._walk import PreviewUi, shot_name
+    from kiosk.ui.walk import PreviewUi, shot_name
 
     register_fonts()
     EventLoop.ensure_window()
