@@ -58,7 +58,11 @@ def test_screenshots_command_writes_every_screen(tmp_path):
     steps = {name.split("_", 2)[2].removesuffix(".png") for name in shots}
     from kiosk.ui import SCREENS
 
-    assert set(SCREENS) <= steps | {"pin_entry_last_try"}, set(SCREENS) - steps
+    # The consultation screens show a call's state (kiosk.call.screen_state), not a session step:
+    # the session does not open a call yet (issue 18), so the walk cannot reach them; their own
+    # test draws each in ja and en (tests/kiosk/ui/test_consult_screens.py).
+    call_screens = {name for name in SCREENS if name.startswith("consult_")}
+    assert set(SCREENS) - call_screens <= steps | {"pin_entry_last_try"}, set(SCREENS) - steps
     from PIL import Image
 
     with Image.open(out / "ko_00_home.png") as img:
