@@ -22,6 +22,7 @@ from devices.printer.documents._kinds import (
     KINDS,
     LOCALE_DIR,
     MSGIDS,
+    SAMPLE_MARK,
     TOPICS,
     CertificateInfo,
     CertificateMember,
@@ -35,6 +36,7 @@ from devices.printer.documents._kinds import (
     SlipInfo,
     TaxYear,
     TicketInfo,
+    is_sample,
 )
 from devices.printer.documents._qr import qr_matrix
 from devices.printer.documents._samples import sample_info
@@ -50,6 +52,7 @@ __all__ = [
     "KINDS",
     "LOCALE_DIR",
     "MSGIDS",
+    "SAMPLE_MARK",
     "TOPICS",
     "CertificateInfo",
     "CertificateMember",
@@ -67,6 +70,7 @@ __all__ = [
     "SlipInfo",
     "TaxYear",
     "TicketInfo",
+    "is_sample",
     "qr_matrix",
 ]
 

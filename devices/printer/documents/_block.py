@@ -16,7 +16,8 @@ class Block:
     item_done (its box ticked) | detail (a small line under an item, indented with it) | page
     (a new A4 page) | row (label `text` and `value` on one line) | image (a base64 PNG in `value`, `size` mm wide, centred) | seal (the
     mayor's name in `text`, right-aligned, the official seal's base64 PNG in `value` over its
-    end)."""
+    end) | watermark (`text` stamped diagonally on this page and every later one; a newline
+    splits the large first line from the rest)."""
 
     kind: str
     text: str = ""

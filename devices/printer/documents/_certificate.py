@@ -8,6 +8,10 @@ Invariants:
 - Only what the resident chose is printed: the holder fields central passed on (世帯全員 or
   本人のみ, 世帯主・続柄, 本籍・筆頭者, 住民となった年月日, 個人番号), the seal registration
   number and impression, the tax year's income and tax.
+- Without the mayor's name AND the official seal (the signed config's `city`), a certificate
+  is a sample, never a document that looks valid: every page carries 見本 diagonally across it
+  and the line `SAMPLE_MARK` at its top (Japanese always; it needs no translation). The kiosk
+  refuses such a certificate before payment in production (`is_sample`); the demo prints it.
 - Asked for N copies, N pages, each the whole certificate marked "copy n of N".
 - Validation raises `DocumentDataError`: images must be PNGs of at most `MAX_PNG` bytes (given
   base64, as the render worker's pipe carries text), a My Number 12 digits. No I/O here.
@@ -36,10 +40,12 @@ __all__ = [
     "CERTIFICATES",
     "CERTIFICATE_MSGIDS",
     "MAX_COPIES",
+    "SAMPLE_MARK",
     "CertificateInfo",
     "CertificateMember",
     "TaxYear",
     "certificate",
+    "is_sample",
 ]
 
 CERTIFICATES = {
@@ -60,6 +66,9 @@ ATTESTATIONS = {
     "tax": ("上記のとおり相違ないことを証明する。", "The above is certified to be correct."),
 }
 MAX_COPIES = 20
+# Printed on a certificate without a configured mayor and seal (see the module docstring).
+SAMPLE_MARK = "見本（SAMPLE）— 証明書としての効力はありません"
+_SAMPLE_STAMP = "見本\n証明書としての効力はありません（SAMPLE）"
 MAX_PNG = 64 * 1024
 MAX_MEMBERS = 20
 _MY_NUMBER = re.compile(r"\d{12}")
@@ -184,6 +193,11 @@ class CertificateInfo(DocumentInfo):
         check_png(self, "impression_png_b64", self.impression_png_b64)
 
 
+def is_sample(info: CertificateInfo) -> bool:
+    """True when the certificate lacks the mayor's name or the official seal: it prints as 見本."""
+    return not (info.mayor and info.seal_png_b64)
+
+
 def certificate(t: Translator, info: CertificateInfo) -> list[Block]:
     """The certificate; asked for N copies, N pages each holding the whole certificate."""
     one = _certificate_copy(t, info)
@@ -257,7 +271,13 @@ def _yen(t: Translator, amount: int) -> str:
 
 def _certificate_copy(t: Translator, info: CertificateInfo) -> list[Block]:
     legal, gloss = ATTESTATIONS[info.certificate_kind]
-    blocks = [
+    blocks = []
+    if is_sample(info):
+        blocks += [
+            Block("watermark", _SAMPLE_STAMP),
+            Block("text", SAMPLE_MARK, size=14, align="C"),
+        ]
+    blocks += [
         Block("small", f"{info.city_name}  {info.center_name}", align="R"),
         Block("heading", t.gettext(CERTIFICATES[info.certificate_kind]), size=22),
         Block("rule"),
@@ -285,6 +305,8 @@ def _certificate_copy(t: Translator, info: CertificateInfo) -> list[Block]:
     ]
     if info.mayor:
         blocks.append(Block("seal", info.mayor, info.seal_png_b64, size=22.0))
+    if is_sample(info):  # said again beside the verification code, where a checker looks
+        blocks.append(Block("text", SAMPLE_MARK, size=12, align="C"))
     blocks += [
         Block("row", t.gettext("Verification code"), info.verification_code, size=14),
         Block("qr", info.verify or info.reference, size=30),

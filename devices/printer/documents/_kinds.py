@@ -27,10 +27,12 @@ from devices.printer.documents._block import Block
 from devices.printer.documents._certificate import (
     CERTIFICATE_MSGIDS,
     CERTIFICATES,
+    SAMPLE_MARK,
     CertificateInfo,
     CertificateMember,
     TaxYear,
     certificate,
+    is_sample,
 )
 from devices.printer.documents._checklist import WHERE, ChecklistInfo, ChecklistItem, checklist
 from devices.printer.documents._common import (
@@ -56,6 +58,8 @@ from madoguchi.core.i18n import Translator
 # Names other modules import from here (the checklist and the shared base live in their own).
 __all__ = [
     "CERTIFICATES",
+    "SAMPLE_MARK",
+    "is_sample",
     "INFO_TYPES",
     "KINDS",
     "LOCALE_DIR",

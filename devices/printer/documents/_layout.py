@@ -69,9 +69,42 @@ def render_blocks(
     return bytes(canvas.pdf.output())
 
 
+class _MarkedPDF(FPDF):
+    """An FPDF that stamps the page's watermark (a certificate's 見本 mark) on every page it
+    adds, automatic page breaks included, so no sheet of an invalid document looks valid."""
+
+    watermark = ""
+    marked: set[int]
+
+    def header(self) -> None:
+        if self.watermark:
+            _stamp(self, self.watermark)
+
+
+def _stamp(pdf: FPDF, text: str) -> None:
+    """`text` (first line large, the rest smaller) diagonally across the page, in light red
+    under the content (drawn first, light enough that a QR code over it scans), the current font and colour left as they were."""
+    if pdf.page in pdf.marked:
+        return
+    pdf.marked.add(pdf.page)
+    size, family = pdf.font_size_pt, pdf.font_family
+    head, _, rest = text.partition("\n")
+    cx, cy = pdf.w / 2, pdf.h / 2
+    with pdf.rotation(55, x=cx, y=cy):
+        pdf.set_text_color(245, 175, 175)  # light: a QR code over it still scans
+        for line, pt, dy in ((head, 96.0, -4.0), (rest, 30.0, 22.0)):
+            if line:
+                pdf.set_font(_FONT_KEY, size=pt)
+                pdf.text(cx - pdf.get_string_width(line) / 2, cy + dy, line)
+        pdf.set_text_color(0, 0, 0)
+    if family:
+        pdf.set_font(family, size=size)
+
+
 class _Canvas:
     def __init__(self, font: bytes, paper: Paper, height: float, char_wrap: bool, title: str):
-        pdf = FPDF(unit="mm", format=(paper.width, height))
+        pdf = _MarkedPDF(unit="mm", format=(paper.width, height))
+        pdf.marked = set()
         pdf.set_margins(paper.margin, paper.margin, paper.margin)
         pdf.set_auto_page_break(paper.height is not None, margin=paper.margin)
         pdf.set_creator("Madoguchi")
@@ -187,6 +220,10 @@ class _Canvas:
                 self._image(b.value, b.size or 30.0)
             elif b.kind == "seal":
                 self._seal(b)
+            elif b.kind == "watermark":
+                # This page and every later one (a copy that runs over a page break too).
+                self.pdf.watermark = b.text
+                _stamp(self.pdf, b.text)
             else:
                 raise ValueError(f"unknown block kind {b.kind!r}")
 
@@ -213,6 +250,9 @@ class _Canvas:
             pdf.add_page()
         x0 = (self.paper.width - size_mm) / 2 + quiet * cell
         y0 = pdf.get_y() + quiet * cell
+        # A white ground with its quiet zone: a 見本 stamp under it never reaches the modules.
+        pdf.set_fill_color(255, 255, 255)
+        pdf.rect(x0 - quiet * cell, y0 - quiet * cell, size_mm, size_mm, style="F")
         pdf.set_fill_color(0, 0, 0)
         for r, row in enumerate(matrix):
             c = 0

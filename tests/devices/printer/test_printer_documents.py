@@ -210,3 +210,62 @@ def test_bad_checklist_item_and_paper_refused(renderer):
         renderer.render("passport", sample_info("receipt", "ja"))
     with pytest.raises(DocumentDataError):  # the same request check as the render worker's
         renderer.render("receipt", sample_info("queue_ticket", "ja"))
+
+
+def _seal_png() -> str:
+    import base64
+
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 0, 0)).save(buf, "PNG")
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def _marked_area(pdf: bytes, tmp_path) -> int:
+    """Non-white pixels in the page's lower middle, where only the diagonal 見本 stamp draws."""
+    img = _raster(pdf, tmp_path, dpi=40)
+    w, h = img.size
+    box = img.crop((int(w * 0.2), int(h * 0.65), int(w * 0.6), int(h * 0.85)))
+    return sum(1 for v in box.getdata() if v < 240)
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_certificate_without_mayor_and_seal_prints_as_sample(renderer, language, tmp_path):
+    import dataclasses
+
+    from devices.printer.documents import SAMPLE_MARK, is_sample
+
+    base = sample_info("certificate", language, REFERENCE)
+    sealed = dataclasses.replace(base, mayor="豊橋市長 窓口 一郎", seal_png_b64=_seal_png())
+    assert not is_sample(sealed)
+    # No mayor, or a mayor without the official seal: a sample, on every page of every copy.
+    for info in (base, dataclasses.replace(base, mayor="豊橋市長 窓口 一郎")):
+        assert is_sample(info)
+        pdf = renderer.certificate(dataclasses.replace(info, copies=2))
+        pages = PdfReader(io.BytesIO(pdf)).pages
+        assert len(pages) == 2
+        for page in pages:
+            text = _squash(page.extract_text())
+            assert _squash(SAMPLE_MARK) in text and "証明書としての効力はありません" in text
+        assert _marked_area(pdf, tmp_path) > 50
+        # The QR code still reads (the stamp is light), so the verify page can say "not issued".
+        assert {d.data.decode() for d in decode(_raster(pdf, tmp_path))} == {REFERENCE}
+    pdf = renderer.certificate(sealed)
+    assert "見本" not in _text(pdf) and "SAMPLE" not in _text(pdf)
+    assert _marked_area(pdf, tmp_path) == 0
+
+
+def test_sample_stamp_is_on_a_copy_that_runs_over_a_page_break(renderer):
+    import dataclasses
+    from datetime import date
+
+    from devices.printer.documents import CertificateMember
+
+    members = tuple(
+        CertificateMember(name=f"窓口 {i}郎", birth_date=date(2000, 1, 1), relationship="子")
+        for i in range(20)
+    )
+    info = dataclasses.replace(sample_info("certificate", "ja", REFERENCE), members=members)
+    pages = PdfReader(io.BytesIO(renderer.certificate(info))).pages
+    assert len(pages) >= 2  # one copy, more than one sheet
+    for page in pages:
+        assert "証明書としての効力はありません" in page.extract_text()
