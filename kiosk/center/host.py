@@ -302,7 +302,10 @@ def create_app(host: CenterHost, *, secure_cookie: bool = False) -> Flask:
         pin = request.form.get("pin", "")
         if not host.check_pin(pin):
             log.info("center console: staff PIN refused")
-            page = render_template("center_login.html", center=cfg.center_name, error=True)
+            lock_min = max(1, math.ceil(host.config.lockout_s / 60))
+            page = render_template(
+                "center_login.html", center=cfg.center_name, error=True, lock_min=lock_min
+            )
             return page, 403
         session.clear()
         session["staff"] = True

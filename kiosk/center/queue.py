@@ -284,6 +284,9 @@ class CenterQueue:
             ).fetchone()[0]
         return {
             "day": day,
+            # The host's wall clock (local time, like the day): the display shows it, so a screen
+            # whose own clock or time zone is wrong still shows the center's time.
+            "clock": _dt.datetime.fromtimestamp(self._clock()).strftime("%H:%M"),
             "calling": [_ticket(r).public() for r in calling],
             "next": [t.public() for t in waiting],
             "waiting": count,

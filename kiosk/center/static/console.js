@@ -5,6 +5,26 @@
   const csrf = document.querySelector('meta[name="csrf"]').content;
   const $ = (id) => document.getElementById(id);
   const SCREEN = { home: "ホーム", procedure_form: "申請の入力", pin: "暗証番号の入力", certificate: "証明書", booking_slot: "予約", queue_ticket: "整理券", survey: "アンケート" };
+  // What went wrong, in staff words: the host's error codes never reach the screen as such.
+  const ERR = {
+    wrong_state: "その番号は、いまその操作ができる状態ではありません（ほかの窓口で操作済みかもしれません）。",
+    counter_paused: "この窓口は休止中です。「この窓口を再開」を押してから呼んでください。",
+    unknown_ticket: "その番号は見つかりません。", bad_ticket: "番号を確かめてください。",
+    bad_counter: "窓口を選び直してください。", unknown_counter: "窓口を選び直してください。",
+    transfer_target: "回す先（窓口か手続きの種類）を一つ選んでください。", unknown_service: "回す先を選び直してください。",
+    unknown_call: "この呼出はもう対応済みです。", bad_call: "この呼出はもう対応済みです。",
+    ages_do_not_add_up: "年齢ごとの人数の合計を確かめてください。", bad_ages: "年齢ごとの人数を確かめてください（0〜30人）。",
+    bad_members: "人数を確かめてください（1世帯 1〜30人）。", bad_needs: "配慮の項目を選び直してください。",
+    bad_name: "名前を確かめてください。", already_out: "この世帯はもう退所を記録済みです。",
+    unknown_household: "その整理票のコードか名前の世帯は見つかりません。", ambiguous_name: "同じ名前の世帯が複数あります。整理票のコード（S-…）で記録してください。",
+    code_or_name: "整理票のコードか代表者の名前を入れてください。", bad_code: "整理票のコード（S-と6文字）を確かめてください。",
+    bad_notice: "お知らせの文を確かめてください（300字まで、改行や記号だけにしない）。", bad_kind: "お知らせの種類を選び直してください。",
+    bad_hours: "表示する時間を選び直してください。", too_many_notices: "お知らせが多すぎます。古いものを取り下げてから出してください。",
+    unknown_notice: "そのお知らせはもう取り下げられています。",
+    csrf: "画面が古くなっています。再読み込みしてください。", login: "ログインし直してください。",
+    internal: "センターの機械でエラーが起きました。もう一度お試しください。続くときは市役所の担当へ連絡してください。",
+  };
+  const why = (data, status) => ERR[data.error] || `うまくいきませんでした（${status}）。`;
   let state = null;
   let paused = false;
 
@@ -14,7 +34,7 @@
       body: JSON.stringify({ counter: $("counter").value, ...body }),
     });
     const data = await r.json().catch(() => ({}));
-    $("message").textContent = r.ok ? "" : `できませんでした（${data.error || r.status}）。画面を確かめて、もう一度お試しください。`;
+    $("message").textContent = r.ok ? "" : `できませんでした。${why(data, r.status)}`;
     await refresh();
     return data;
   }
@@ -50,7 +70,7 @@
     alerts.replaceChildren(...state.calls.map((c) => {
       const box = document.createElement("div"); box.className = "alert"; box.setAttribute("role", "alert");
       const text = document.createElement("span");
-      text.textContent = `係員呼出：${c.terminal}（画面：${SCREEN[c.screen] || c.screen}）${c.repeats ? ` — ${c.repeats}回目の再呼出` : ""}`;
+      text.textContent = `係員呼出：端末 ${c.terminal} の方が「${SCREEN[c.screen] || "手続き"}」の画面でお待ちです${c.repeats ? `（${c.repeats + 1}回目の呼出）` : ""}`;
       const go = document.createElement("button"); go.className = "primary"; go.textContent = "向かいます";
       go.addEventListener("click", () => post("answer_call", { call: c.id }));
       box.append(text, go); return box;
@@ -69,7 +89,7 @@
         const off = document.createElement("button"); off.textContent = "取り下げる";
         off.addEventListener("click", async () => {
           const data = await post("notice_withdraw", { notice: n.id });
-          $("notice-message").textContent = data.ok ? "取り下げました。" : `取り下げられませんでした（${data.error}）。`;
+          $("notice-message").textContent = data.ok ? "取り下げました。" : `取り下げられませんでした。${why(data, "")}`;
         });
         e.append(" ", off);
       }
@@ -81,7 +101,7 @@
     const f = ev.target;
     const hours = f.elements.hours.value ? parseInt(f.elements.hours.value, 10) : null;
     const data = await post("notice_post", { kind: f.elements.kind.value, ja: f.elements.ja.value, en: f.elements.en.value || null, hours });
-    $("notice-message").textContent = data.ok ? "呼出表示に出しました。" : `出せませんでした（${data.error}）。300字以内で、改行や記号だけでないか確かめてください。`;
+    $("notice-message").textContent = data.ok ? "呼出表示に出しました。" : `出せませんでした。${why(data, "")}`;
     if (data.ok) f.reset();
   });
 
@@ -106,7 +126,7 @@
     const data = await post(action, body);
     $("shelter-message").textContent = data.ok
       ? (action === "shelter_in" ? `入所を記録しました：${data.result.code}（${data.result.members}人）` : `退所を記録しました：${data.result.code}`)
-      : `記録できませんでした（${data.error}）。人数・年齢の内訳、コードまたは名前を確かめてください。`;
+      : `記録できませんでした。${why(data, "")}`;
   }
   $("shelter-in").addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -148,12 +168,13 @@
       method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: JSON.stringify(body) });
     if (r.status === 403) { location.reload(); return {}; }
     const data = await r.json().catch(() => ({}));
-    if (!data.ok) $("slot-message").textContent = SLOT_ERR[data.error] || `できませんでした（${data.error || r.status}）。`;
+    // A failed read says so once, in the list; only a failed change speaks in the message line.
+    if (!data.ok && body !== undefined) $("slot-message").textContent = SLOT_ERR[data.error] || `できませんでした（${r.status}）。`;
     return data;
   }
   async function loadSlots() {
     const data = await slotCall(`/api/slots?date=${encodeURIComponent(slotDate.value)}`);
-    if (!data.ok) { $("slots").replaceChildren(li(data.error === "offline" ? "市役所につながっていないため、予約表を読めません" : "予約表を読めませんでした")); return; }
+    if (!data.ok) { $("slots").replaceChildren(li(data.error === "offline" ? "市役所とつながっていないため、いまは予約表を見られません。つながると自動で表示します。" : "予約表を読めませんでした")); return; }
     const slots = data.result.slots;
     $("slots").replaceChildren(...(slots.length ? slots.map((s) => {
       const e = li(`${s.start.slice(11)} ${TOPIC[s.topic] || s.topic} ${s.minutes}分 — 予約 ${s.booked}/${s.capacity}${s.open ? "" : "（締切）"}`);
@@ -185,7 +206,7 @@
     const action = ev.submitter && ev.submitter.name === "reprint" ? "reprint" : "lookup";
     const r = await fetch(`/api/bookings/${action}`, { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: JSON.stringify({ reference: ev.target.elements.reference.value }) });
     const d = await r.json().catch(() => ({}));
-    if (!d.ok) { $("booking-message").textContent = BOOKING_ERR[d.error] || `できませんでした（${d.error || r.status}）。`; return; }
+    if (!d.ok) { $("booking-message").textContent = BOOKING_ERR[d.error] || ERR[d.error] || `できませんでした（${r.status}）。`; return; }
     const when = d.result.start ? `：${d.result.start.replace("T", " ")}` : "";
     $("booking-message").textContent = `${BOOKING[d.result.outcome] || d.result.outcome}${when}${action === "reprint" ? "。予約票を印刷しました。" : ""}`;
   });
@@ -193,7 +214,7 @@
   async function loadConflicts() {
     const r = await fetch("/api/bookings/conflicts", { cache: "no-store" });
     const d = await r.json().catch(() => ({}));
-    if (!d.ok) { $("conflicts").replaceChildren(li(d.error === "offline" ? "市役所につながっていません" : "読めませんでした")); return; }
+    if (!d.ok) { $("conflicts").replaceChildren(li(d.error === "offline" ? "（市役所とつながってから表示します）" : "読めませんでした")); return; }
     const list = d.result.conflicts;
     $("conflicts").replaceChildren(...(list.length ? list.map((c) => li(c.outcome === "moved"
       ? `${c.reference}：${TOPIC[c.topic] || c.topic} — ${c.start.replace("T", " ")} に変わりました（予約票を再発行してください）`

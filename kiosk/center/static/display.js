@@ -1,5 +1,7 @@
 // The calling display: polls the host's board, shows the numbers being called (newest first,
-// large), the next ones, and for each new call plays the chime and speaks it in Japanese and,
+// large) with the counter to go to, the next ones, the host's clock (not this screen's, which
+// may be unset or in another time zone), and for each new call plays the chime and speaks it
+// in Japanese and,
 // when the ticket's language differs, in that language too (Web Speech API, offline voices).
 // window.centerSpoken keeps what was asked to be said (for tests and a staff check).
 "use strict";
@@ -38,6 +40,9 @@
 
   function cell(text) { const td = document.createElement("td"); td.textContent = text; return td; }
 
+  // The counter as a place to go: 「2番窓口」 (a counter named by letters reads 「窓口 A1」).
+  const counterText = (c) => (/^[0-9]+$/.test(c) ? `${c}番窓口` : `窓口 ${c}`);
+
   function render(board) {
     const calls = document.getElementById("calls");
     calls.replaceChildren();
@@ -45,28 +50,36 @@
     board.calling.forEach((t, i) => {
       const tr = document.createElement("tr");
       if (i === 0) tr.className = "fresh";
-      tr.append(cell(t.label), cell(`${t.counter}番`));
+      tr.append(cell(t.label), cell(counterText(t.counter)));
       calls.append(tr);
       const key = `${t.label}@${t.called_at}`;
       if (!seen.has(key)) { seen.add(key); if (!first && t.state === "called") fresh.push(t); }
     });
+    document.getElementById("no-calls").hidden = board.calling.length > 0;
     fresh.reverse().forEach(announce);  // several calls since the last poll: oldest first
     const next = document.getElementById("next");
     next.replaceChildren(...board.next.slice(0, 6).map((t) => { const li = document.createElement("li"); li.textContent = t.label; return li; }));
-    document.getElementById("waiting").textContent = `お待ち ${board.waiting} 人 / Waiting: ${board.waiting}`;
-    // Measured from today's counter times (kiosk.center.queue.estimate_wait_min)
-    document.getElementById("estimates").replaceChildren(...Object.entries(board.estimates || {}).filter(([id]) => id !== "reserved").sort(([a], [b]) => board.services[a].letter.localeCompare(board.services[b].letter)).map(([id, min]) => {
-      const li = document.createElement("li");
-      li.textContent = `${board.services[id].name}（${board.services[id].letter}）約${min}分 / ${min} min`;
-      return li;
+    // Nobody waiting: one plain sentence instead of 「約0分」 lines that look broken.
+    const nobody = board.waiting === 0;
+    // Phrases that break only between them (never 「いませ／ん」) in a narrow column.
+    document.getElementById("waiting").replaceChildren(...(nobody ? ["お待ちの方は", "いません"] : ["お待ちの方", ` ${board.waiting}人`]).map((t) => {
+      const span = document.createElement("span"); span.className = "phrase"; span.textContent = t; return span;
     }));
+    document.getElementById("estimates-head").hidden = nobody;
+    // Measured from today's counter times (kiosk.center.queue.estimate_wait_min)
+    document.getElementById("estimates").replaceChildren(...(nobody ? [] : Object.entries(board.estimates || {}).filter(([id]) => id !== "reserved").sort(([a], [b]) => board.services[a].letter.localeCompare(board.services[b].letter)).map(([id, min]) => {
+      const li = document.createElement("li");
+      li.textContent = `${board.services[id].name}（${board.services[id].letter}）${min > 0 ? `約${min}分` : "まもなくご案内します"}`;
+      return li;
+    })));
+    if (board.clock) document.getElementById("clock").textContent = board.clock;
     renderNotices(board.notices || [], board.notice_kinds || {});
     first = false;
   }
 
   // Notices come only from the host (staff on the console, or city hall's signed config bundle);
   // the source is shown with each so residents know who says it.
-  const SOURCE = { city: "市役所から / From City Hall", staff: "センターから / From this center" };
+  const SOURCE = { city: "市役所から", staff: "このセンターから" };
   function renderNotices(notices, kinds) {
     document.getElementById("notices-box").hidden = notices.length === 0;
     document.getElementById("notices").replaceChildren(...notices.map((n) => {
@@ -88,8 +101,6 @@
       const r = await fetch("/api/board", { cache: "no-store" });
       if (r.ok) render(await r.json());
     } catch (e) { /* the host restarts: try again on the next tick */ }
-    const d = new Date();
-    document.getElementById("clock").textContent = d.toLocaleTimeString("ja-JP", { hour: "2-digit", minute: "2-digit" });
   }
   document.addEventListener("click", () => { chime.load(); document.getElementById("sound").hidden = true; });
   poll();

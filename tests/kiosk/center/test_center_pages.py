@@ -60,7 +60,7 @@ def test_console_calls_and_the_display_shows_and_speaks(tmp_path):
         assert spoken[0] == {"lang": "ja", "text": "番号、R 0 0 1番の方、1番窓口へお越しください。"}
         assert {"lang": "en", "text": "Number A 0 0 1, please come to counter 2."} in spoken
         rows = display.locator("#calls tr").all_inner_texts()
-        assert rows[0].split() == ["A-001", "2番"] and rows[1].split() == ["R-001", "1番"]
+        assert rows[0].split() == ["A-001", "2番窓口"] and rows[1].split() == ["R-001", "1番窓口"]
         assert display.locator("#next li").all_inner_texts() == ["B-001"]
         # the wait estimate per service, from the host's measured counter times
         display.wait_for_function("document.querySelectorAll('#estimates li').length === 3")
