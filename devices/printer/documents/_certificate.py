@@ -5,6 +5,10 @@ Invariants:
   other languages), the issue date, the issuing city and, when the signed config gives them,
   the mayor's name with the official seal image over it; the verification code and a QR code
   of the signed verification reference (`verify`, from central) or, without one, the reference.
+- The 課税（所得）証明書 is printed in Japanese in every language (title, labels, dates, amounts:
+  institutions read the Japanese); in another language each label gets the resident's words as
+  a second line under it, and the title a small line under it. The Japanese catalog is read
+  once (cached) for that.
 - Only what the resident chose is printed: the holder fields central passed on (世帯全員 or
   本人のみ, 世帯主・続柄, 本籍・筆頭者, 住民となった年月日, 個人番号), the seal registration
   number and impression, the tax year's income and tax.
@@ -24,6 +28,7 @@ import binascii
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from devices.printer.documents._block import Block
 from devices.printer.documents._common import (
@@ -33,7 +38,7 @@ from devices.printer.documents._common import (
     require_text,
 )
 from devices.printer.errors import DocumentDataError
-from madoguchi.core.i18n import Translator
+from madoguchi.core.i18n import Translator, load_translator
 
 __all__ = [
     "ATTESTATIONS",
@@ -66,6 +71,10 @@ ATTESTATIONS = {
     "tax": ("上記のとおり相違ないことを証明する。", "The above is certified to be correct."),
 }
 MAX_COPIES = 20
+# Certificates whose legal content is Japanese whatever the resident's language, with the title.
+JAPANESE_ONLY = {"tax": "課税（所得）証明書"}
+_LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+_JA = ("ja", "ja-easy")
 # Printed on a certificate without a configured mayor and seal (see the module docstring).
 SAMPLE_MARK = "見本（SAMPLE）— 証明書としての効力はありません"
 _SAMPLE_STAMP = "見本\n証明書としての効力はありません（SAMPLE）"
@@ -203,15 +212,35 @@ def certificate(t: Translator, info: CertificateInfo) -> list[Block]:
     one = _certificate_copy(t, info)
     if info.copies == 1:
         return one
+    labels = _Labels(t, info)
     blocks: list[Block] = []
     for n in range(1, info.copies + 1):
         if n > 1:
             blocks.append(Block("page"))
-        blocks.append(
-            Block("small", t.format("Copy {n} of {total}", n=n, total=info.copies), align="R")
-        )
+        copy_line = labels.format("Copy {n} of {total}", n=n, total=info.copies)
+        blocks.append(Block("small", copy_line, align="R"))
         blocks += one
     return blocks
+
+
+class _Labels:
+    """The certificate's labels: the resident's language, or for a JAPANESE_ONLY kind the
+    Japanese with the resident's words as a second line (the law's text stays Japanese)."""
+
+    def __init__(self, t: Translator, info: CertificateInfo):
+        self.t = t
+        # やさしい日本語 too: the legal wording is the standard Japanese, the easy words under it.
+        japanese = info.certificate_kind in JAPANESE_ONLY and t.language != "ja"
+        self.legal = load_translator(_LOCALE_DIR, "ja") if japanese else t
+
+    def __call__(self, msgid: str) -> str:
+        return self.both(self.legal.gettext(msgid), self.t.gettext(msgid))
+
+    def format(self, msgid: str, **values: object) -> str:
+        return self.both(self.legal.format(msgid, **values), self.t.format(msgid, **values))
+
+    def both(self, legal: str, resident: str) -> str:
+        return legal if self.legal is self.t or legal == resident else f"{legal}\n{resident}"
 
 
 def _resident_fields(t: Translator, info: CertificateInfo) -> list[Block]:
@@ -256,11 +285,11 @@ def _kind_fields(t: Translator, info: CertificateInfo) -> list[Block]:
             blocks.append(Block("small", t.gettext("Registered seal impression")))
             blocks.append(Block("image", value=info.impression_png_b64, size=30.0))
     if info.certificate_kind == "tax" and info.tax is not None:
-        tax = info.tax
+        tax, lab = info.tax, _Labels(t, info)
         blocks += [
-            Block("row", t.gettext("Fiscal year"), str(tax.fiscal_year)),
-            Block("row", t.gettext("Total income"), _yen(t, tax.income_yen)),
-            Block("row", t.gettext("Tax amount"), _yen(t, tax.tax_yen)),
+            Block("row", lab("Fiscal year"), str(tax.fiscal_year)),
+            Block("row", lab("Total income"), _yen(lab.legal, tax.income_yen)),
+            Block("row", lab("Tax amount"), _yen(lab.legal, tax.tax_yen)),
         ]
     return blocks
 
@@ -271,6 +300,9 @@ def _yen(t: Translator, amount: int) -> str:
 
 def _certificate_copy(t: Translator, info: CertificateInfo) -> list[Block]:
     legal, gloss = ATTESTATIONS[info.certificate_kind]
+    lab = _Labels(t, info)
+    lt = lab.legal  # dates in the legal language
+    title = JAPANESE_ONLY.get(info.certificate_kind, t.gettext(CERTIFICATES[info.certificate_kind]))
     blocks = []
     if is_sample(info):
         blocks += [
@@ -279,44 +311,42 @@ def _certificate_copy(t: Translator, info: CertificateInfo) -> list[Block]:
         ]
     blocks += [
         Block("small", f"{info.city_name}  {info.center_name}", align="R"),
-        Block("heading", t.gettext(CERTIFICATES[info.certificate_kind]), size=22),
+        Block("heading", title, size=22),
+    ]
+    if lt is not t:  # the resident's words for the title, smaller, never instead of it
+        blocks.append(Block("small", t.gettext(CERTIFICATES[info.certificate_kind]), align="C"))
+    blocks += [
         Block("rule"),
-        Block("field", t.gettext("Name"), info.holder_name, size=14),
-        Block("field", t.gettext("Address"), info.holder_address, size=13),
-        Block("field", t.gettext("Date of birth"), format_date(t, info.holder_birth_date)),
+        Block("field", lab("Name"), info.holder_name, size=14),
+        Block("field", lab("Address"), info.holder_address, size=13),
+        Block("field", lab("Date of birth"), format_date(lt, info.holder_birth_date)),
     ]
     blocks += _kind_fields(t, info)
     blocks += [Block("row", label, value) for label, value in info.body]
     blocks += [
-        Block("row", t.gettext("Reference number"), info.reference),
+        Block("row", lab("Reference number"), info.reference),
         Block("rule"),
         Block("text", legal, size=12),
     ]
-    if t.language not in ("ja", "ja-easy"):
+    if t.language not in _JA:
         blocks.append(Block("small", t.gettext(gloss)))
+    issued_by = f"{lt.gettext('Issued by')}  ({format_datetime(lt, info.issued_at)})"
     blocks += [
-        Block("row", t.gettext("Date of issue"), format_date(t, info.issued_at.date())),
-        Block(
-            "box",
-            f"{t.gettext('Issued by')}  ({format_datetime(t, info.issued_at)})",
-            info.issuer,
-            size=15,
-        ),
+        Block("row", lab("Date of issue"), format_date(lt, info.issued_at.date())),
+        Block("box", lab.both(issued_by, t.gettext("Issued by")), info.issuer, size=15),
     ]
     if info.mayor:
         blocks.append(Block("seal", info.mayor, info.seal_png_b64, size=22.0))
     if is_sample(info):  # said again beside the verification code, where a checker looks
         blocks.append(Block("text", SAMPLE_MARK, size=12, align="C"))
     blocks += [
-        Block("row", t.gettext("Verification code"), info.verification_code, size=14),
+        Block("row", lab("Verification code"), info.verification_code, size=14),
         Block("qr", info.verify or info.reference, size=30),
         Block(
             "small",
-            t.gettext("Scan the code to check this certificate on the city's verification page.")
+            lab("Scan the code to check this certificate on the city's verification page.")
             if info.verify
-            else t.gettext(
-                "Check this certificate with the verification code on the city website."
-            ),
+            else lab("Check this certificate with the verification code on the city website."),
         ),
     ]
     return blocks

@@ -269,3 +269,26 @@ def test_sample_stamp_is_on_a_copy_that_runs_over_a_page_break(renderer):
     assert len(pages) >= 2  # one copy, more than one sheet
     for page in pages:
         assert "証明書としての効力はありません" in page.extract_text()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_tax_certificate_legal_content_is_japanese_in_every_language(renderer, language):
+    import dataclasses
+
+    from devices.printer.documents import TaxYear
+
+    info = dataclasses.replace(
+        sample_info("certificate", language, REFERENCE),
+        certificate_kind="tax",
+        tax=TaxYear(fiscal_year=2026, income_yen=3_200_000, tax_yen=154_000),
+    )
+    text = _squash(_text(renderer.certificate(info)))
+    for legal in ("課税（所得）証明書", "氏名", "年度", "総所得金額", "3,200,000円", "税額",
+                  "154,000円", "交付年月日", "2026年11月22日", "発行者", "上記のとおり相違ない"):  # fmt: skip
+        assert _squash(legal) in text, legal
+    t = renderer.translator(language)
+    if language == "ja":
+        assert "Totalincome" not in text
+    else:  # the resident's words added under the Japanese, never instead of it
+        for msgid in ("Tax certificate", "Total income", "Tax amount", "Fiscal year"):
+            assert _squash(t.gettext(msgid)) in text, msgid
