@@ -1,5 +1,5 @@
 """The sync-side ports: outbox appends, online requests through the agent, the agent's status
-file, and the local queue counters (numbers only)."""
+file, and the local queue counters (ticket labels and counts only)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from kiosk.center import label_for
 from kiosk.session.ports import (
     Appended,
     PortOfflineError,
@@ -103,23 +104,27 @@ class StatusAdapter:
 
 
 class LocalQueueAdapter:
-    """The center's queue on LocalState day counters: `queue.issued` and `queue.called`."""
+    """The center's queue on LocalState day counters: `queue.issued` and `queue.called`.
+
+    Tickets carry the same label the center's calling display uses (`A-001`, from
+    `kiosk.center.label_for`), so a terminal without a center host issues, prints, shows and
+    calls one number in one format."""
 
     def __init__(self, state: Any, today: Callable[[], str] | None = None) -> None:
         self.state = state
         self._today = today or (lambda: _dt.date.today().isoformat())
 
-    def take_ticket(self) -> tuple[int, int]:
+    def take_ticket(self) -> tuple[str, int]:
         day = self._today()
         number = self.state.next_counter("queue.issued", day)
         called = self.state.counter("queue.called", day)
-        return number, max(0, number - called - 1)
+        return label_for("procedure", number), max(0, number - called - 1)
 
-    def call_next(self) -> int | None:
+    def call_next(self) -> str | None:
         day = self._today()
         if self.state.counter("queue.called", day) >= self.state.counter("queue.issued", day):
             return None
-        return self.state.next_counter("queue.called", day)
+        return label_for("procedure", self.state.next_counter("queue.called", day))
 
     def waiting(self) -> int:
         day = self._today()

@@ -82,7 +82,7 @@ class _SessionCore(VisitViews):
         self.printer = PrinterState(ok=True)
         self.staff_calls = 0
         self._last_staff_call = float("-inf")
-        self.called_ticket: int | None = None
+        self.called_ticket: int | str | None = None
         self._staff_failures = 0
         self._staff_locked_until = 0.0
         self._last_status = float("-inf")

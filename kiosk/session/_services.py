@@ -180,6 +180,7 @@ class ServicesFlow:
                 slot.start if slot else None,
                 s.reference,
                 provisional=provisional and slot is not None,
+                phone_last4=str(details.get("callback_phone", ""))[-4:],
             )
             s.receipt_printed = print_error is None
             if print_error is not None:

@@ -52,6 +52,8 @@ class SessionConfig:
     status_interval_s: float = 5.0  # how often tick() refreshes online/printer state
     large_text_scale: float = 1.5
     minutes_per_person: int = 6  # queue-ticket wait estimate
+    # What the callback screen promises: city staff call back within this many working days.
+    callback_within_days: int = 3
     staff_pin_hash: str | None = None
     staff_pin_max_failures: int = 5  # then locked until the lockout passes
     staff_lockout_s: float = 300.0
@@ -87,7 +89,11 @@ class SessionConfig:
                 raise SessionConfigError(name, "must be in (0, 3600]")
         if not 0 <= self.staff_lockout_s <= 86400:
             raise SessionConfigError("staff_lockout_s", "must be in [0, 86400]")
-        for name, low, high in (("minutes_per_person", 1, 120), ("staff_pin_max_failures", 1, 20)):
+        for name, low, high in (
+            ("minutes_per_person", 1, 120),
+            ("staff_pin_max_failures", 1, 20),
+            ("callback_within_days", 1, 30),
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
                 raise SessionConfigError(name, f"must be a whole number in [{low}, {high}]")

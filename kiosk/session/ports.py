@@ -266,12 +266,14 @@ class StatusPort(Protocol):
 class QueuePort(Protocol):
     """The center's own waiting queue (tickets), kept locally."""
 
-    def take_ticket(self) -> tuple[int, int]:
-        """Issue the next ticket: (ticket number, people waiting before it)."""
+    def take_ticket(self) -> tuple[int | str, int]:
+        """Issue the next ticket: (its label, people waiting before it). The label is the one
+        the calling display calls (`A-001`); the screen, the printed ticket and the voice show
+        it as given."""
         ...
 
-    def call_next(self) -> int | None:
-        """Staff: the ticket now called, or None when nobody waits."""
+    def call_next(self) -> int | str | None:
+        """Staff: the label now called, or None when nobody waits."""
         ...
 
     def waiting(self) -> int: ...

@@ -165,6 +165,9 @@ class Booking:
     # Made offline: a request central applies later (sync/central/bookings.py), the slip says
     # provisional (仮予約) until then; online bookings are confirmed at once.
     provisional: bool = False
+    # A callback: the last digits of the phone number given, so the resident can check which
+    # number will be called (the whole number goes sealed only).
+    phone_last4: str = ""
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,8 @@ NOTICE_TEXT = {
     ),
     "printer_failed": "The printer could not print. The staff will print it for you later.",
     "checklist_printed": "The list was printed.",
-    "offline_queued": "Offline: your request was saved and will be sent later.",
+    "offline_queued": "City Hall cannot be reached now, so the certificate could not be printed"
+    " here. Your request has been received.",
     "offline_no_slots": "Offline: no times can be booked now. We will call you back.",
     "refused": "The city office could not accept this request. Please go to the counter.",
     "printer_unavailable": (

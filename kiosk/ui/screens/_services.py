@@ -129,6 +129,9 @@ class ClaimSlipScreen(KScreen):
         lines = []
         if where.get("office"):
             lines.append(app.tr("Collect at: {office}", office=where["office"]))
+        if where.get("office"):  # when and with what (the card is checked again there)
+            lines.append(app.tr("From today, during the counter's opening hours, show this claim"
+                                " slip and your My Number Card there."))  # fmt: skip
         if where.get("documents"):
             sep = "、" if s.language in ("ja", "ja-easy", "zh-Hans") else ", "
             lines.append(app.tr("Bring: {documents}", documents=sep.join(where["documents"])))
@@ -136,6 +139,11 @@ class ClaimSlipScreen(KScreen):
         if paying.get("status") == "due":  # pay at the counter: the slip says the same amount
             lines.insert(0, app.tr("Amount to pay at the counter: {fee} yen",
                                    fee=f"{paying['amount_yen']:,}"))  # fmt: skip
+        elif paying.get("status") == "paid":
+            lines.insert(0, app.tr("The fee has been paid."))
+        elif cert is not None and cert.fee_yen:  # offline: nothing was charged here
+            lines.insert(0, app.tr("Fee: {fee} yen, paid at the counter when you collect it.",
+                                   fee=f"{cert.fee_yen:,}"))  # fmt: skip
         self.ids.where_next.text = "\n".join(lines)
 
 
@@ -183,22 +191,56 @@ class BookingSlotScreen(KScreen):
 class BookingDoneScreen(KScreen):
     GUIDANCE = "Your booking was made. Please take the slip."
 
+    def guidance(self) -> str:
+        b = self.session.booking if self.session is not None else None
+        if b is not None and not b.start:
+            return self.tr("We have received your request for a phone call. Please take the slip.")
+        return super().guidance()
+
     def render(self, s: Any) -> None:
         b = s.booking
         self.ids.reference.text = b.reference if b else ""
+        callback = b is not None and not b.start
+        # Only a callback was asked for: say so, not "booked" (nothing was booked).
+        self.ids.title.text = (
+            self.tr("We have received your request for a phone call") if callback
+            else self.tr("Your booking was made")
+        )  # fmt: skip
         if b is not None and b.start:
             self.ids.when.text = self.tr("Time: {start}", start=b.start.replace("T", " "))
+        elif b is not None:
+            self.ids.when.text = self.tr(
+                "City staff will call you within {days} working days"
+                " at the number ending in {digits}.",
+                days=s.config.callback_within_days, digits=b.phone_last4 or "-",
+            )  # fmt: skip
         else:
-            self.ids.when.text = self.tr("We will call you back.")
+            self.ids.when.text = ""
 
 
 class QueueTicketScreen(KScreen):
     GUIDANCE = "Please take your ticket and wait to be called."
 
+    def guidance(self) -> str:
+        # Spoken: the same label as on the screen, the ticket and the calling display.
+        t = self.session.ticket if self.session is not None else None
+        if t is None:
+            return super().guidance()
+        take = self.tr(
+            "Please take your ticket. When this number appears on the calling display,"
+            " please come to the counter."
+        )
+        first = self.tr("Your number is {number}.", number=t.number)
+        return first + ("" if first.endswith("。") else " ") + take  # no space after 。
+
     def render(self, s: Any) -> None:
         t = s.ticket
         app = self.host
         self.ids.number.text = str(t.number) if t else ""
+        self.ids.take.text = (
+            app.tr("Please take your ticket. When this number appears on the calling display,"
+                   " please come to the counter.") if t else ""
+        )  # fmt: skip
         self.ids.wait.text = (
             app.tr("{n} people before you, about {minutes} minutes",
                    n=t.waiting_before, minutes=t.estimated_wait_min) if t else ""

@@ -79,13 +79,13 @@ def test_queue_counters_in_localstate(tmp_path):
     with LocalState(tmp_path / "state.db") as state:
         q = LocalQueueAdapter(state, today=lambda: day[0])
         assert q.call_next() is None
-        assert q.take_ticket() == (1, 0)
-        assert q.take_ticket() == (2, 1)
+        assert q.take_ticket() == ("A-001", 0)  # the label the calling display uses
+        assert q.take_ticket() == ("A-002", 1)
         assert q.waiting() == 2
-        assert q.call_next() == 1
-        assert q.take_ticket() == (3, 1)
+        assert q.call_next() == "A-001"
+        assert q.take_ticket() == ("A-003", 1)
         day[0] = "2026-11-30"  # a new day starts at 1
-        assert q.take_ticket() == (1, 0)
+        assert q.take_ticket() == ("A-001", 0)
 
 
 def test_status_from_the_agent_status_file(tmp_path):

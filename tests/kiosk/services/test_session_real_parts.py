@@ -222,11 +222,11 @@ def test_card_pulled_mid_form_wipes_via_the_watcher(kiosk, pcsc):
 def test_queue_tickets_from_localstate_and_printed(kiosk):
     session, ui, listener, reader = kiosk
     assert session.take_queue_ticket()
-    assert session.step is Step.QUEUE_TICKET and session.ticket.number == 1
+    assert session.step is Step.QUEUE_TICKET and session.ticket.number == "A-001"
     session.finish()
     session.skip_survey()
     session.take_queue_ticket()
-    assert session.ticket.number == 2 and session.ticket.waiting_before == 1
+    assert session.ticket.number == "A-002" and session.ticket.waiting_before == 1
     assert len(listener.wait_for_jobs(2, timeout=30)) == 2
 
 

@@ -247,7 +247,7 @@ def test_queue_ticket_and_call_staff(kiosk_ui):
     assert ui.session.notice.code is NoticeCode.STAFF_CALLED
     ui.tap("queue")
     assert ui.step == "queue_ticket"
-    assert ui.text("ticket_number") == "1"
+    assert ui.text("ticket_number") == "A-001"  # the calling display's label
     assert len(ui.listener.wait_for_jobs(1, timeout=30)) == 1
     ui.tap("next")
     assert ui.step == "survey"
