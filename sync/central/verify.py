@@ -14,11 +14,14 @@ Invariants:
 - `read_reference` returns a `Reference` only for a well-formed one whose signature verifies
   with the given public key; any change of a character (type, time, id, copies, digests,
   signature) makes it `ReferenceError`, never another exception.
-- The page (`create_verify_app`) shows what is printed that is not personal data: the type,
-  the issue time, the number of copies and the reference number. A checker may type the
-  name, birth date and address, and the type's other printed items; the page says only
-  whether they match the digests (identity, and everything), never echoing them. What is
-  typed is neither stored nor logged; the page keeps no state.
+- The page (`create_verify_app`) shows what is printed that is not personal data: the issuing
+  city (`--city`), the type, the issue time, the number of copies (only when more than one:
+  a single copy prints no 通数) and the reference number. A checker may type the name, birth
+  date and address, and the type's other printed items; the answer comes first: a mismatch
+  turns the page red with the warning at the top and nothing on it stays green; a match says
+  so at the top. The typed values are sent back in the form only to the one who typed them
+  (no-store), so they can see what was compared. What is typed is neither stored nor logged;
+  the page keeps no state.
 """
 
 from __future__ import annotations
@@ -181,7 +184,7 @@ _TYPE_NAMES = {
     "resident_record": "住民票の写し (Certificate of residence)",
     "resident_record_items": "住民票記載事項証明書 (Certificate of residence, items)",
     "seal_certificate": "印鑑登録証明書 (Certificate of seal registration)",
-    "tax_certificate": "課税証明書 (Tax certificate)",
+    "tax_certificate": "課税（所得）証明書 (Tax certificate)",
     "family_register": "戸籍謄本 (Family register)",
     "family_register_annex": "戸籍の附票 (Family register annex)",
 }
@@ -194,10 +197,13 @@ _PAGE = """<!doctype html>
 <style>
 body{{font-family:"Noto Sans JP",sans-serif;line-height:1.75;max-width:40rem;margin:2rem auto;
 padding:0 1rem;color:#1a1a1c;line-break:strict}}
+body.mismatch{{background:#fde8e8}} .alarm{{border:4px solid #ce0000;background:#fff;
+padding:.5rem 1rem;color:#8b0000;font-size:1.15rem}} .plain{{border-left:6px solid #767676;
+padding:.5rem 1rem}}
 .ok{{border-left:6px solid #197a4b;padding:.5rem 1rem}} .bad{{border-left:6px solid #ce0000;
 padding:.5rem 1rem}} label{{display:block;margin-top:.75rem}} input,textarea{{font-size:1rem;
 min-height:44px;width:100%}} button{{min-height:44px;font-size:1rem;margin-top:1rem}}
-</style></head><body>
+</style></head><body class="{body_class}">
 <h1>証明書の確認 <small>Certificate check</small></h1>
 {content}
 </body></html>"""
@@ -241,17 +247,60 @@ def _result(key: str, value: str, ok_text: str, bad_text: str) -> str:
     return f'<div class="{css}" id="{key}" data-{key}="{value}"><p>{text}</p></div>'
 
 
-def _valid_html(ref: Reference, match: bool | None, match_all: bool | None) -> str:
-    issued = ref.issued_at.astimezone(JST).strftime("%Y-%m-%d %H:%M")
-    copies = f"<br>通数 Copies: {ref.copies}" if ref.copies is not None else ""
+def _verdict(city: str, match: bool | None, match_all: bool | None) -> tuple[str, str]:
+    """The answer to what was typed, shown first (body class, html); nothing before a check."""
+    if match is None:
+        return "", ""
+    if match and match_all is not False:
+        return "", (
+            '<div class="ok" id="verdict" data-verdict="match"><p><strong>✓ 入力された内容は、'
+            "市の記録と一致します。</strong> What you typed matches the city's record.</p></div>"
+        )
+    issuer = _escape(city) if city else "発行した市"
+    return "mismatch", (
+        '<div class="alarm" id="verdict" data-verdict="mismatch"><p><strong>⚠ 入力された内容が、'
+        "市の記録と一致しません。この紙は書き換えられている可能性があります。</strong>"
+        f"発行元（{issuer}）にお問い合わせください。</p><p><strong>What you typed does NOT match "
+        "the city's record: this paper may have been altered.</strong> Please ask the issuing "
+        "city.</p></div>"
+    )
+
+
+def _valid_html(
+    ref: Reference,
+    match: bool | None,
+    match_all: bool | None,
+    *,
+    city: str = "",
+    typed: dict[str, str] | None = None,
+) -> tuple[str, str]:
+    """(body class, content): the verdict first, then who issued what and when, then the form
+    with what was typed kept in it."""
+    at = ref.issued_at.astimezone(JST)
+    when_ja = f"{at.year}年{at.month}月{at.day}日 {at:%H:%M}"
+    type_ja, _, type_en = _TYPE_NAMES[ref.type].partition(" (")
+    many = ref.copies is not None and ref.copies > 1
+    issuer_ja = _escape(city) if city else "市"
+    issuer_en = _escape(city) if city else "the city"
+    body_class, verdict = _verdict(city, match, match_all)
+    # After a mismatch nothing on the page is green: the issue facts are shown plainly.
+    facts_css = "plain" if body_class else "ok"
+    copies = f"<br>通数 Copies: {ref.copies}" if many else ""
+    paper = (
+        "種類・発行日・受付番号・通数（『○通目（全○通）』と印刷されています）"
+        if many
+        else "種類・発行日・受付番号"
+    )
     parts = [
-        '<div class="ok" id="result" data-valid="1"><p><strong>この証明書は発行されたものです。'
-        "</strong> This certificate was issued by the city.</p>",
+        verdict,
+        f'<div class="{facts_css}" id="result" data-valid="1"><p><strong>{issuer_ja}が '
+        f"{when_ja} に発行した {_escape(type_ja)}{f'（{ref.copies}通）' if many else ''} "
+        f"です。</strong> This {_escape(type_en.rstrip(')'))} was issued by {issuer_en}.</p>"
         f"<p>種類 Type: {_escape(_TYPE_NAMES[ref.type])}<br>"
-        f"発行日時 Issued: {issued} (JST){copies}<br>"
+        f"発行日時 Issued: {when_ja}（{at:%Y-%m-%d %H:%M} JST）{copies}<br>"
         f"受付番号 Reference number: {ref.reference_number}</p>"
-        "<p>紙に印刷された種類・発行日・通数・受付番号と同じか確かめてください。 Check that the "
-        "paper shows the same type, date of issue, copies and reference number.</p></div>",
+        f"<p>紙に印刷された{paper}と同じか確かめてください。 Check that the paper shows the "
+        f"same type, date of issue{', copies' if many else ''} and reference number.</p></div>",
     ]
     if match is not None:
         parts.append(_result(
@@ -269,15 +318,17 @@ def _valid_html(ref: Reference, match: bool | None, match_all: bool | None) -> s
             "いる可能性があります。 Some item does not match (leave items that are not printed "
             "empty): the paper may have been altered.",
         ))  # fmt: skip
+    typed = typed or {}
     inputs = []
     for key, label in _form_fields(ref):
+        value = _escape(typed.get(key, ""))  # kept, so the checker sees what was compared
         required = " required" if key in ("name", "birth_date", "address") else ""
         if key == "members":
             inputs.append(f'<label>{label}<textarea name="{key}" rows="4" autocomplete="off">'
-                          "</textarea></label>")  # fmt: skip
+                          f"{value}</textarea></label>")  # fmt: skip
         else:
-            inputs.append(f'<label>{label}<input name="{key}" autocomplete="off"{required}>'
-                          "</label>")  # fmt: skip
+            inputs.append(f'<label>{label}<input name="{key}" autocomplete="off"{required} '
+                          f'value="{value}"></label>')  # fmt: skip
     parts.append(
         '<form method="post"><p>証明書に印刷された内容を入力すると、書き換えがないか確かめられます'
         "（日付は 2019-04-01 または 2019年4月1日）。 Type what is printed to check it was not "
@@ -285,11 +336,12 @@ def _valid_html(ref: Reference, match: bool | None, match_all: bool | None) -> s
         + "".join(inputs)
         + "<button>確認する Check</button></form>"
     )
-    return "".join(parts)
+    return body_class, "".join(parts)
 
 
-def create_verify_app(public: Ed25519PublicKey):
-    """A Flask app serving `GET|POST /verify/<reference>` (and `/verify?r=<reference>`)."""
+def create_verify_app(public: Ed25519PublicKey, *, city: str = ""):
+    """A Flask app serving `GET|POST /verify/<reference>` (and `/verify?r=<reference>`);
+    `city` is the issuing city's name the page says (e.g. "豊橋市 市民課 0532-51-2300")."""
     from flask import Flask, request
 
     app = Flask(__name__)
@@ -316,8 +368,13 @@ def create_verify_app(public: Ed25519PublicKey):
                 "このコードは市が発行した証明書のものではないか、書き換えられています。 This code "
                 "was not issued by the city or has been altered.</p></div>"
             )
-            return _PAGE.format(content=content), 404, {"Content-Type": "text/html; charset=utf-8"}
+            return (
+                _PAGE.format(content=content, body_class="mismatch"),
+                404,
+                {"Content-Type": "text/html; charset=utf-8"},
+            )
         match = match_all = None
+        fields: dict[str, str] = {}
         if request.method == "POST":
             fields = {
                 k: str(request.form.get(k, ""))[: MAX_MEMBERS_TEXT if k == "members" else MAX_FIELD]
@@ -326,7 +383,10 @@ def create_verify_app(public: Ed25519PublicKey):
             match = ref.matches(fields["name"], fields["birth_date"], fields["address"])
             if ref.content is not None:
                 match_all = ref.matches_all(fields)
-        html = _PAGE.format(content=_valid_html(ref, match, match_all))
+            # Kept in the form as typed; a value cut at its bound is not sent back at all.
+            fields = {k: v for k, v in fields.items() if v == request.form.get(k, "")}
+        body_class, content = _valid_html(ref, match, match_all, city=city, typed=fields)
+        html = _PAGE.format(content=content, body_class=body_class)
         return html, 200, {"Content-Type": "text/html; charset=utf-8"}
 
     return app
@@ -349,9 +409,11 @@ def _verify_serve_command():
         show_default=True,
         help="HOST:PORT to serve the public verification page on (behind the city's proxy).",
     )
+    @click.option("--city", default="", help="The issuing city (and its desk) the page names, "
+                  "e.g. '豊橋市 市民課 0532-51-2300'.")  # fmt: skip
     @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
                   help="Worker threads answering requests.")  # fmt: skip
-    def verify_serve(keys_dir: Path, listen: str, threads: int) -> None:
+    def verify_serve(keys_dir: Path, listen: str, city: str, threads: int) -> None:
         """Serve the certificate verification page (/verify/<reference>): the type and issue
         time of a certificate whose QR code verifies, never personal data."""
         from waitress import serve
@@ -367,7 +429,12 @@ def _verify_serve_command():
             raise click.ClickException(
                 f"cannot read the central keys: {type(e).__name__}"
             ) from None
-        serve(create_verify_app(public), host=host.strip("[]"), port=int(port), threads=threads)
+        serve(
+            create_verify_app(public, city=city),
+            host=host.strip("[]"),
+            port=int(port),
+            threads=threads,
+        )
 
     return verify_serve
 

@@ -246,7 +246,10 @@ def test_the_verify_page_checks_without_showing_personal_data(central, tmp_path)
     same = client.post(path, data={**printed, "name": "窓口　花子"}).get_data(as_text=True)
     assert 'data-match="1"' in same
     altered = client.post(path, data={**printed, "name": "窓口 花江"}).get_data(as_text=True)
-    assert 'data-match="0"' in altered and "窓口 花江" not in altered
+    # Typed values come back only in the form, to the one who typed them (review B3: keep
+    # what was typed); the answer itself never echoes them.
+    assert 'data-match="0"' in altered and "窓口 花江" not in altered.split("<form")[0]
+    assert 'value="窓口 花江"' in altered
 
 
 def test_a_tampered_or_foreign_reference_does_not_verify(central):

@@ -97,3 +97,44 @@ def test_the_page_bounds_what_is_typed():
     html = client.post(path, data=long).get_data(as_text=True)
     assert 'data-match="0"' in html and 'data-match-all="0"' in html and "窓窓" not in html
     assert client.post(path, data={"members": "x" * 20000}).status_code == 413
+
+
+TYPED = {"name": "窓口花子", "birth_date": "1985年6月7日", "address": "豊橋市今橋町1番地",
+         "fiscal_year": "2025", "income_yen": "3,120,000", "tax_yen": "168,500"}  # fmt: skip
+
+
+def test_the_page_names_the_city_and_date_and_asks_copies_only_when_printed():
+    client = create_verify_app(KEY.public_key(), city="豊橋市 市民課").test_client()
+    many = client.get("/verify/" + _v2(copies=2)).get_data(as_text=True)
+    assert "豊橋市 市民課が 2026年12月3日 10:30 に発行した 課税（所得）証明書（2通）" in many
+    assert "通数 Copies: 2" in many and "通目（全○通）" in many
+    one = client.get("/verify/" + _v2(copies=1)).get_data(as_text=True)
+    assert "2026年12月3日 10:30 に発行した 課税（所得）証明書 です" in one
+    assert "通数" not in one and "Copies" not in one  # one copy prints no 通数
+    assert 'id="verdict"' not in one  # nothing is said before a check
+
+
+def test_a_mismatch_is_the_first_thing_and_nothing_stays_green():
+    client = create_verify_app(KEY.public_key(), city="豊橋市").test_client()
+    path = "/verify/" + _v2()
+    html = client.post(path, data={**TYPED, "tax_yen": "168,501"}).get_data(as_text=True)
+    body = html.split("<body", 1)[1]
+    assert body.startswith(' class="mismatch"')
+    first_div = body.split("<div", 2)[1]
+    assert 'data-verdict="mismatch"' in first_div and "一致しません" in first_div
+    assert "発行元（豊橋市）にお問い合わせください" in first_div
+    assert 'class="ok"' not in body.replace('class="ok" id="match"', "")  # identity row only
+    assert 'data-match-all="0"' in html
+    # What was typed is kept, escaped, so the checker sees which item they compared.
+    assert 'value="168,501"' in html and 'value="窓口花子"' in html
+    tricky = client.post(path, data={**TYPED, "name": '"><b>x'}).get_data(as_text=True)
+    assert '"><b>x' not in tricky and "&quot;&gt;&lt;b&gt;x" in tricky
+
+
+def test_a_match_says_so_first():
+    client = create_verify_app(KEY.public_key()).test_client()
+    html = client.post("/verify/" + _v2(), data=TYPED).get_data(as_text=True)
+    body = html.split("<body", 1)[1]
+    assert body.startswith(' class=""') and "alarm" not in body.split("</style>")[-1]
+    assert 'data-verdict="match"' in body.split("<div", 2)[1]
+    assert 'data-match="1"' in html and 'data-match-all="1"' in html
