@@ -19,8 +19,9 @@ Invariants:
   `content_digest` one over everything printed that matters: the type, the number of copies,
   the issue time, the document id (the printed reference number is its first group), the
   identity and every content field of the type (`CONTENT_FIELDS`: 世帯主・続柄, 本籍・筆頭者,
-  住民となった年月日, 個人番号, the household members; the seal registration number; the tax
-  year, income and tax). Both normalize what a checker types the way the issuer's values are
+  住民となった年月日, the household members; the seal registration number; the tax year,
+  income and tax). Never a 個人番号 (My Number), the holder's or a member's: the public
+  verify page must not ask anyone to type one, so the digest cannot cover it. Both normalize what a checker types the way the issuer's values are
   normalized (NFKC, no white space; dates as YYYY-MM-DD whether typed 2019-04-01 or
   2019年4月1日; amounts as digits only), so typing what is printed gives the same digest and
   any altered character does not. A field that was not printed counts as empty. (The images,
@@ -147,8 +148,9 @@ def check_digest(name: str, birth_date: str, address: str) -> bytes:
     return hashlib.sha256(b"madoguchi/printed/v1\x00" + text.encode()).digest()[:DIGEST_BYTES]
 
 
+# No my_number (see the module docstring): a checker is never asked to type a My Number.
 _RESIDENT_CONTENT = ("head_of_household", "relationship", "domicile", "domicile_head",
-                     "moved_in", "my_number", "members")  # fmt: skip
+                     "moved_in", "members")  # fmt: skip
 CONTENT_FIELDS: dict[str, tuple[str, ...]] = {
     "resident_record": _RESIDENT_CONTENT,
     "resident_record_items": _RESIDENT_CONTENT,
@@ -168,8 +170,8 @@ def _iso_dates(text: str) -> str:
 
 def normalize_printed(field: str, value: str) -> str:
     """`value` of the printed `field` as the digests take it (see the module docstring).
-    `members` is one line per member: name, birth date, 続柄, 住民となった年月日, 個人番号 as
-    printed, in that order (a leading ・ is dropped)."""
+    `members` is one line per member: name, birth date, 続柄, 住民となった年月日 as printed,
+    in that order (a leading ・ is dropped; no 個人番号)."""
     text = unicodedata.normalize("NFKC", value)
     if field in _AMOUNTS:
         digits = "".join(ch for ch in text if ch.isdigit())
@@ -190,8 +192,7 @@ def printed_fields(kind: str, holder: Mapping[str, Any]) -> dict[str, str]:
         if key == "members":
             out[key] = "\n".join(
                 " ".join(
-                    str(m.get(k) or "")
-                    for k in ("name", "birth_date", "relationship", "moved_in", "my_number")
+                    str(m.get(k) or "") for k in ("name", "birth_date", "relationship", "moved_in")
                 )
                 for m in holder.get("household") or ()
             )
@@ -213,4 +214,5 @@ def content_digest(
     parts = [kind, str(copies), str(issued_at), document_id.lower()]
     parts += [normalize_printed(n, str(fields.get(n) or "")) for n in names]
     text = "\x1f".join(parts)
-    return hashlib.sha256(b"madoguchi/printed/v2\x00" + text.encode()).digest()[:DIGEST_BYTES]
+    # v3: without My Numbers (v2 had them); references of version 3 carry this digest.
+    return hashlib.sha256(b"madoguchi/printed/v3\x00" + text.encode()).digest()[:DIGEST_BYTES]

@@ -1,13 +1,14 @@
 """Signed verification references of issued certificates, and the page that checks them.
 
 A reference is what the certificate's QR code holds (after the issuer's `verify_url`, if set):
-`MDG1.` + base64url(body + signature). Body, version 2 = version (1 byte) | certificate type
+`MDG1.` + base64url(body + signature). Body, version 3 = version (1 byte) | certificate type
 (1 byte index into `TYPES`) | issue time (uint32, Unix seconds) | document id (16 bytes, the
 issuer's UUID) | copies (1 byte) | identity digest (`certificate_content.check_digest` of the
 printed name, birth date and address, 16 bytes) | content digest
 (`certificate_content.content_digest`: type, copies, issue time, document id, identity and every
-content field of the type, 16 bytes). Version 1 (still read, no longer made by the issuer) ends
-after the identity digest. Signature = Ed25519 over `REFERENCE_DOMAIN` + body with the documents
+content field of the type, no My Number, 16 bytes). Version 2 (same layout, its content
+digest covered My Numbers) and version 1 (ends after the identity digest) are still read, no
+longer made, and checked on their identity only. Signature = Ed25519 over `REFERENCE_DOMAIN` + body with the documents
 role key (`keys.document_signing_key`). About 160 characters: a QR code of version 8 or so.
 
 Invariants:
@@ -135,7 +136,7 @@ def make_reference(
     ):
         raise ReferenceError("a version 2 reference needs copies 1..255 and a 16-byte digest")
     else:
-        body = _BODY.pack(2, TYPES.index(type), seconds, doc, copies, digest, content)
+        body = _BODY.pack(3, TYPES.index(type), seconds, doc, copies, digest, content)
     signature = key.sign(REFERENCE_DOMAIN + body)
     return PREFIX + base64.urlsafe_b64encode(body + signature).decode().rstrip("=")
 
@@ -164,7 +165,9 @@ def read_reference(text: str, public: Ed25519PublicKey) -> Reference:
     copies = content = None
     if layout is _BODY:
         version, type_index, seconds, doc_id, copies, digest, content = _BODY.unpack(body)
-        ok = version == 2 and copies >= 1
+        ok = version in (2, 3) and copies >= 1
+        if version == 2:  # its content digest covered My Numbers, which nobody types now:
+            content = None  # checked like version 1 (identity only), never a false "altered"
     else:
         version, type_index, seconds, doc_id, digest = _BODY_V1.unpack(body)
         ok = version == 1
@@ -222,10 +225,10 @@ _LABELS = {
     "domicile": "本籍 Registered domicile",
     "domicile_head": "筆頭者 Head of the family register",
     "moved_in": "住民となった年月日 Became a resident on",
-    "my_number": "個人番号 Individual number",
-    "members": "世帯員（1行に1人：氏名 生年月日 続柄 住民となった年月日 個人番号）"
-    " Household members (one a line: name, date of birth, relationship, resident since,"
-    " individual number, as printed)",
+    "members": "世帯員（1行に1人：氏名 生年月日 続柄 住民となった年月日。個人番号は入力しないで"
+    "ください）"
+    " Household members (one a line: name, date of birth, relationship, resident since, as"
+    " printed; never type an individual number)",
     "seal_number": "登録番号 Seal registration number",
     "fiscal_year": "年度 Fiscal year",
     "income_yen": "総所得金額（円） Total income (yen)",

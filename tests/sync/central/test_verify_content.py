@@ -138,3 +138,24 @@ def test_a_match_says_so_first():
     assert body.startswith(' class=""') and "alarm" not in body.split("</style>")[-1]
     assert 'data-verdict="match"' in body.split("<div", 2)[1]
     assert 'data-match="1"' in html and 'data-match-all="1"' in html
+
+
+def test_a_version_2_reference_is_checked_on_its_identity_only():
+    """Version 2's content digest covered My Numbers, which the page no longer asks for:
+    such a reference is read, its identity checked, and its content never called altered."""
+    import base64
+
+    from sync.central.verify import _BODY, REFERENCE_DOMAIN
+
+    ident = check_digest("窓口 花子", "1985-06-07", "豊橋市今橋町1番地")
+    body = _BODY.pack(2, 3, int(ISSUED.timestamp()), uuid.UUID(DOC).bytes, 1, ident, b"c" * 16)
+    raw = base64.urlsafe_b64encode(body + KEY.sign(REFERENCE_DOMAIN + body)).decode()
+    token = "MDG1." + raw.rstrip("=")
+    ref = read_reference(token, KEY.public_key())
+    assert ref.copies == 1 and ref.content is None
+    assert read_reference(_v2(), KEY.public_key()).content is not None  # version 3 has one
+    html = create_verify_app(KEY.public_key()).test_client().post(
+        f"/verify/{token}", data=TYPED).get_data(as_text=True)  # fmt: skip
+    assert (
+        'data-match="1"' in html and "data-match-all" not in html and 'class="mismatch"' not in html
+    )
