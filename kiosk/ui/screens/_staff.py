@@ -29,11 +29,24 @@ class StaffMenuScreen(KScreen):
             + "   "
             + app.tr("Staff calls: {n}", n=s.staff_calls)
         )
-        reasons = ", ".join(s.printer.reasons) or "-"
+        # Each printer by what it prints (a role not reported follows the receipt printer's
+        # state), its reasons only when it cannot print; the words carry their own label.
+        reasons = dict((r[0], r[2]) for r in s.printer.roles)
+        parts = []
+        for role, ok in (
+            ("receipt", s.printer.role_ok("receipt")),
+            ("document", s.printer.role_ok("document")),
+        ):
+            word = (
+                app.tr("Receipts: ready" if ok else "Receipts: unavailable")
+                if role == "receipt"
+                else app.tr("A4: ready" if ok else "A4: unavailable")
+            )
+            why = reasons.get(role, s.printer.reasons if role == "receipt" else ())
+            parts.append(word + (f" ({', '.join(why)})" if not ok and why else ""))
         self.ids.printer.text = app.tr(
-            "Printer: {state} ({reasons}); failed prints waiting: {n}",
-            state=app.tr("Printer ready" if s.printer.ok else "Printer unavailable"),
-            reasons=reasons, n=s.printer.pending_reprints,
+            "{printers}; failed prints waiting: {n}",
+            printers="  ".join(parts), n=s.printer.pending_reprints,
         )  # fmt: skip
         self.ids.outbox.text = app.tr(
             "Outbox: {n} records waiting; {online}", n=sync.outbox_depth,

@@ -70,3 +70,43 @@ def test_offline_claim_slip_says_where_when_and_the_fee_in_plain_words(kiosk_ui)
         in where
     )
     assert "受け取り窓口：" in where  # where (the catalog's counter for this certificate)
+
+
+def test_a4_printer_stopped_shows_on_the_badge_the_certificate_button_and_the_staff_menu(
+    kiosk_ui, renderer
+):
+    """The review's case: the receipt roll prints, the A4 certificate printer is stopped. The
+    badge names each printer, 証明書をとる says why it cannot print here, and the staff menu
+    says it once (no 「プリンター：プリンター：」)."""
+    import subprocess
+
+    from devices.printer import Printer, PrinterConfig
+    from kiosk.services import PrinterAdapter
+
+    ui = kiosk_ui
+    a4 = ui.queue[:50] + "_a4"
+    listener = ui.cups.add_capture_queue(a4)
+    try:
+        printer = Printer(
+            PrinterConfig(
+                server=str(ui.cups.socket_path), queues={"receipt": ui.queue, "document": a4}
+            )
+        )
+        ui.session.ports.printer = PrinterAdapter(
+            printer, renderer, city_name="豊橋市", center_name="東部地域センター"
+        )
+        subprocess.run(["cupsdisable", "-h", ui.cups.server, a4], check=True, timeout=30)
+        ui.session.refresh_status()
+        assert ui.until(lambda: not ui.session.printer.role_ok("document"))
+        ui.frames(2)
+        assert ui.text("status_printer") == "レシート：使用可  A4：使用不可"
+        assert ui.text("certificates") == "証明書をとる：プリンター停止中のため窓口へ"
+        ui.enter_staff()
+        line = ui.text("staff_printer")
+        assert "プリンター：プリンター" not in line
+        assert line.startswith("レシート：使用可  A4：使用不可 (")
+        assert line.endswith("／再印刷待ち：0件")
+    finally:
+        ui.cups.lpadmin("-x", a4)
+        listener.stop()
+        ui.cups.listeners.pop(a4, None)
