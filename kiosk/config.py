@@ -41,6 +41,7 @@ SESSION_KEYS = frozenset(
         "online_timeout_s",
         "status_interval_s",
         "minutes_per_person",
+        "callback_within_days",
         "staff_pin_max_failures",
         "staff_lockout_s",
     }

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kiosk.center import label_for
 from kiosk.session import (
     AgentInfo,
     Appended,
@@ -100,7 +101,8 @@ class PreviewPorts:
     tries: int = 3
     records: list[tuple[str, dict]] = field(default_factory=list)
     _seq: Iterator[int] = field(default_factory=lambda: itertools.count(1))
-    _ticket: Iterator[int] = field(default_factory=lambda: itertools.count(101))
+    # Three people ahead: the preview ticket is the fourth of the day, as the display calls it.
+    _ticket: Iterator[int] = field(default_factory=lambda: itertools.count(4))
 
     def connect(self) -> _PreviewCard:
         return _PreviewCard(self)
@@ -136,11 +138,11 @@ class PreviewPorts:
     def sync_status(self) -> SyncStatus:
         return SyncStatus(online=self.online, outbox_depth=len(self.records))
 
-    def take_ticket(self) -> tuple[int, int]:
-        return next(self._ticket), 3
+    def take_ticket(self) -> tuple[str, int]:
+        return label_for("procedure", next(self._ticket)), 3
 
-    def call_next(self) -> int | None:
-        return 101
+    def call_next(self) -> str | None:
+        return label_for("procedure", 1)
 
     def waiting(self) -> int:
         return 3

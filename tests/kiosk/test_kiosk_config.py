@@ -54,6 +54,9 @@ def test_bad_session_tables_are_refused_at_load(tmp_path, text, message):
         "[session]\nstaff_idle_timeout_s = 99999\n",
         "[session]\ndefault_language = 'fr'\n",
         "[session]\nidle_timeout_s = 'soon'\n",
+        "[session]\ncallback_within_days = 0\n",  # the callback screen's promise
+        "[session]\ncallback_within_days = 31\n",
+        "[session]\ncallback_within_days = 2.5\n",
     ],
 )
 def test_bad_session_values_are_one_clear_error(tmp_path, text):
