@@ -19,6 +19,7 @@ from fpdf.fonts import TTFFont
 
 from devices.printer.documents._block import Block, collect_chars
 from devices.printer.documents._font import FontSource
+from devices.printer.documents._phrases import pieces
 from devices.printer.documents._qr import qr_matrix
 
 ROLL_WIDTH_MM = 80.0
@@ -135,28 +136,45 @@ class _Canvas:
         return self.paper.width - 2 * self.paper.margin
 
     def _fit(self, text: str, width: float) -> str:
-        """Text broken into lines for a cell `width` wide, with 禁則 when wrapping at any
-        character (Japanese, Chinese): a line never starts with 」。、） and never ends with 「（
-        (the character before moves down with it). Word-wrapped scripts are left to fpdf2.
-        The current font must be set."""
+        """Text broken into lines for a cell `width` wide, for scripts wrapped without spaces
+        (Japanese, Chinese): lines break between phrases (`_phrases.pieces`: never 「支払\nい」),
+        and only a phrase wider than the line is cut at characters, then with 禁則: a line
+        never starts with 」。、） and never ends with 「（ (the character before moves down
+        with it). Word-wrapped scripts are left to fpdf2. The current font must be set."""
         if self.wrap != "CHAR":
             return text
-        pdf = self.pdf
-        room = width - 2 * pdf.c_margin - 0.01
+        fits = self._fits(width)
         lines: list[str] = []
         for para in text.split("\n"):
             line = ""
-            for ch in para:
-                if line and pdf.get_string_width(line + ch) > room:
-                    nxt = ch
-                    while len(line) > 1 and (nxt[0] in _NO_START or line[-1] in _NO_END):
-                        nxt, line = line[-1] + nxt, line[:-1]
-                    lines.append(line)
-                    line = nxt
-                else:
-                    line += ch
+            for piece in pieces(para):
+                if fits(line + piece):
+                    line += piece
+                elif line and fits(piece.lstrip(" ")):
+                    lines.append(line.rstrip(" "))
+                    line = piece.lstrip(" ")
+                else:  # wider than a whole line: cut at characters
+                    line = self._cut(line, piece, fits, lines)
             lines.append(line)
         return "\n".join(lines)
+
+    def _fits(self, width: float):
+        room = width - 2 * self.pdf.c_margin - 0.01
+        return lambda s: self.pdf.get_string_width(s) <= room
+
+    @staticmethod
+    def _cut(line: str, piece: str, fits, lines: list[str]) -> str:
+        """`piece` added to `line` character by character with 禁則; full lines go to `lines`."""
+        for ch in piece:
+            if line and not fits(line + ch):
+                nxt = ch
+                while len(line) > 1 and (nxt[0] in _NO_START or line[-1] in _NO_END):
+                    nxt, line = line[-1] + nxt, line[:-1]
+                lines.append(line)
+                line = nxt
+            else:
+                line += ch
+        return line
 
     def _text(
         self, text: str, size: float, align: str = "L", gap: float = 0.0, indent: bool = False

@@ -292,3 +292,33 @@ def test_tax_certificate_legal_content_is_japanese_in_every_language(renderer, l
     else:  # the resident's words added under the Japanese, never instead of it
         for msgid in ("Tax certificate", "Total income", "Tax amount", "Fiscal year"):
             assert _squash(t.gettext(msgid)) in text, msgid
+
+
+def _roll_lines(renderer, text: str) -> list[str]:
+    pdf = render_blocks(renderer.font, [Block("text", text)], ROLL, char_wrap=True, title="t")
+    return [line for line in _text(pdf).splitlines() if line]
+
+
+def _script(c: str) -> str:
+    if "\u3041" <= c <= "\u309f":
+        return "hira"
+    return "kanji" if "\u3400" <= c <= "\u9fff" else "other"
+
+
+def test_japanese_roll_lines_break_between_phrases_not_inside_words(renderer):
+    """Review B4: 「支払\\nい済み」 and 「保管してくださ\\nい。」 on the 80 mm receipt."""
+    paid = "この端末でキャッシュレス決済により支払い済み。お支払いの証明として、この領収書を保管してください。"
+    lines = _roll_lines(renderer, paid)
+    assert len(lines) > 1 and "".join(lines) == paid
+    assert not any(line.endswith(("支払", "くださ")) for line in lines), lines
+    # Every Japanese label the printer has, on the roll: no break between a kanji and its
+    # okurigana, none inside a number, none before 」。、 or after 「（.
+    t = renderer.translator("ja")
+    for msgid in MSGIDS:
+        text = t.gettext(msgid).replace("{", "").replace("}", "")
+        lines = _roll_lines(renderer, text)
+        for above, below in zip(lines, lines[1:], strict=False):
+            pair = (above[-1], below[0])
+            assert not (_script(pair[0]) == "kanji" and _script(pair[1]) == "hira"), lines
+            assert not (pair[0].isdigit() and pair[1].isdigit()), lines
+            assert below[0] not in "、。）」』" and above[-1] not in "（「『", lines
