@@ -113,7 +113,7 @@ MSGIDS: tuple[str, ...] = (
     "Your number",
     "Service",
     "People ahead of you: {n}",
-    "Please wait until your number is called.",
+    "When this number appears on the calling display, please come to the counter.",
     "Consultation booking",
     "Topic",
     "Date and time",
@@ -297,7 +297,12 @@ def queue_ticket(t: Translator, info: TicketInfo) -> list[Block]:
     blocks += [
         Block("qr", info.ticket_number, size=22),
         Block("rule"),
-        Block("small", t.gettext("Please wait until your number is called.")),
+        Block(
+            "small",
+            t.gettext(
+                "When this number appears on the calling display, please come to the counter."
+            ),
+        ),
     ]
     return blocks
 

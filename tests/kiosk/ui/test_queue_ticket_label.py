@@ -34,6 +34,7 @@ def test_local_queue_label_on_screen_ticket_voice_and_staff_call(kiosk_ui):
     label, printed = _take(ui)
     assert label == "A-001"
     assert label in printed  # the printed ticket's big number
+    assert "呼出表示にこの番号が出たら窓口へお越しください。" in printed
     assert ui.text("take_ticket") == TAKE_JA
     assert _screen(ui).guidance() == f"あなたの番号は {label} です。{TAKE_JA}"
     assert "101" not in printed and ui.session.ticket.number == label
