@@ -245,8 +245,8 @@ def _form_fields(ref: Reference) -> tuple[tuple[str, str], ...]:
     return (*_IDENTITY_FORM, *((k, _LABELS[k]) for k in more))
 
 
-def _result(key: str, value: str, ok_text: str, bad_text: str) -> str:
-    css, text = ("ok", ok_text) if value == "1" else ("bad", bad_text)
+def _result(key: str, value: str, ok_text: str, bad_text: str, ok_css: str = "ok") -> str:
+    css, text = (ok_css, ok_text) if value == "1" else ("bad", bad_text)
     return f'<div class="{css}" id="{key}" data-{key}="{value}"><p>{text}</p></div>'
 
 
@@ -311,7 +311,7 @@ def _valid_html(
             "氏名・生年月日・住所は証明書と一致します。 The name, date of birth and address you "
             "typed match the certificate.",
             "入力した内容は証明書と一致しません。書き換えられている可能性があります。 The details "
-            "you typed do not match: the paper may have been altered.",
+            "you typed do not match: the paper may have been altered.", facts_css,
         ))  # fmt: skip
     if match_all is not None:
         parts.append(_result(
@@ -344,7 +344,7 @@ def _valid_html(
 
 def create_verify_app(public: Ed25519PublicKey, *, city: str = ""):
     """A Flask app serving `GET|POST /verify/<reference>` (and `/verify?r=<reference>`);
-    `city` is the issuing city's name the page says (e.g. "豊橋市 市民課 0532-51-2300")."""
+    `city` is the issuing city's name the page says (e.g. "豊橋市")."""
     from flask import Flask, request
 
     app = Flask(__name__)
@@ -412,8 +412,7 @@ def _verify_serve_command():
         show_default=True,
         help="HOST:PORT to serve the public verification page on (behind the city's proxy).",
     )
-    @click.option("--city", default="", help="The issuing city (and its desk) the page names, "
-                  "e.g. '豊橋市 市民課 0532-51-2300'.")  # fmt: skip
+    @click.option("--city", default="", help="The issuing city the page names, e.g. '豊橋市'.")
     @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
                   help="Worker threads answering requests.")  # fmt: skip
     def verify_serve(keys_dir: Path, listen: str, city: str, threads: int) -> None:
