@@ -14,8 +14,9 @@ Invariants:
   number and impression, the tax year's income and tax.
 - Without the mayor's name AND the official seal (the signed config's `city`), a certificate
   is a sample, never a document that looks valid: every page carries 見本 diagonally across it
-  and the line `SAMPLE_MARK` at its top (Japanese always; it needs no translation). The kiosk
-  refuses such a certificate before payment in production (`is_sample`); the demo prints it.
+  and the line `SAMPLE_MARK` at its top (Japanese always; it needs no translation). A
+  production kiosk should refuse such a certificate before payment (`is_sample`: not done in
+  the kiosk yet); the demo, whose city has no seal, prints it.
 - Asked for N copies, N pages, each the whole certificate marked "copy n of N".
 - Validation raises `DocumentDataError`: images must be PNGs of at most `MAX_PNG` bytes (given
   base64, as the render worker's pipe carries text), a My Number 12 digits. No I/O here.
