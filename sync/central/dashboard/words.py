@@ -28,7 +28,7 @@ WORDS: dict[str, dict[str, str]] = {
         "tickets": "整理券",
         "satisfaction": "満足度（平均）",
         "out_of_10": "点（10点満点）",
-        "nps": "NPS",
+        "nps": "推奨度",
         "top": "9〜10点の割合",
         "low": "0〜6点の割合",
         "responses": "回答数",

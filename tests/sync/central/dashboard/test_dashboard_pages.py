@@ -133,3 +133,32 @@ def test_front_page_refuses_bad_query_strings(server, path, message):
     else:
         raise AssertionError(f"{path} was accepted")
     assert json.loads(_get(server, "/api/today"))["window"] == "30d"  # still serving
+
+
+# Words a city manager reads on the Japanese pages: no English and no code names (reason and
+# step ids, quarantine reasons, "Committed seq"). What stays ASCII on purpose: device ids in
+# <code> (IT finds the terminal by them), the window chips (7d, 30d), the English aid lines
+# marked lang="en", and NPS named once in the help line after its Japanese name.
+_ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z_]+")
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/satisfaction?window=30d", "/procedures?window=30d", "/shelter"]
+)
+def test_pages_say_japanese_words_not_codes(server, tmp_path, path):
+    from tests.support.center import chromium
+
+    with chromium(tmp_path) as browser:
+        page = browser.new_page()
+        page.goto(server.url.rstrip("/") + path, timeout=30_000)
+        assert page.locator("html").get_attribute("lang") == "ja"
+        text = page.evaluate(
+            """() => { const m = document.querySelector("main").cloneNode(true);
+                m.querySelectorAll("code, [lang=en], .windows").forEach((e) => e.remove());
+                return m.innerText; }"""
+        )
+        words = set(_ASCII_WORD.findall(text)) - {"NPS"}
+        assert not words, (path, sorted(words))
+        assert JAPANESE.search(page.inner_text("h1")), path
+        name = path.strip("/").split("?")[0] or "terminals"
+        page.screenshot(path=str(SHOTS / f"dashboard_words_{name}.png"), full_page=True)
