@@ -139,8 +139,11 @@ def test_a_killed_worker_is_restarted_and_the_document_still_renders():
 
 
 def test_a_hung_worker_is_killed_on_timeout_and_the_next_document_works():
-    with RemoteRenderer(labels=False, timeout_s=3.0) as r:
-        r.receipt(sample_info("receipt", "ja"))  # warm
+    with RemoteRenderer(labels=False, timeout_s=60.0) as r:
+        # Warm with a long deadline (start-up and fonts take seconds on a loaded machine), then
+        # the short one the hung worker must run into.
+        r.receipt(sample_info("receipt", "ja"))
+        r.timeout_s = 3.0
         hung = r.pid
         os.kill(hung, signal.SIGSTOP)
         t0 = time.monotonic()
