@@ -48,6 +48,14 @@ def test_offscreen_demo_reaches_the_central_store(tmp_path):
 
     prints = sorted((out / "prints").glob("*.pdf"))
     assert len(prints) >= 3 and all(p.read_bytes().startswith(b"%PDF") for p in prints)
+    # The demo's city has no mayor and no seal: its certificate must say it is a sample (見本).
+    from pypdf import PdfReader
+
+    documents = [p for p in prints if "document" in p.name]
+    assert documents
+    for document in documents:
+        text = "".join(page.extract_text() for page in PdfReader(document).pages)
+        assert "見本" in text and "証明書としての効力はありません" in text, document.name
     assert summary["screenshots"] > 0
 
     logs = "\n".join(p.read_text(errors="replace") for p in (out / "logs").glob("*.log"))
