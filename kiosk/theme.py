@@ -1,6 +1,6 @@
 """Colours, type sizes and touch-target sizes of the kiosk screens (plain Python, no Kivy).
 
-Invariants (checked by tests/test_ui_accessibility.py):
+Invariants (checked by tests/kiosk/ui/test_ui_accessibility.py):
 - Every text style is a (foreground, background) pair; a widget that draws text uses one style
   and draws exactly that pair, so checking the pairs here checks every screen.
 - The normal theme's pairs reach a WCAG 2.x contrast ratio of at least 4.5:1, the high-contrast
