@@ -33,7 +33,7 @@ def renderer():
 @pytest.fixture
 def kiosk_ui(kivy_window, pcsc, cups_server, capture_queue, renderer, tmp_path):
     from kiosk.app import build_app, kivy_scheduler
-    from kiosk.ui._walk import mount, unmount
+    from kiosk.ui.walk import mount, unmount
 
     queue, listener = capture_queue
     printer = Printer(
