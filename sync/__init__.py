@@ -24,8 +24,7 @@ Layers inside sync (imports point down):
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from madoguchi.core.lazy import lazy_exports
 
 _ERRORS = (
     "ChainError",
@@ -71,15 +70,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'sync' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -21,8 +21,7 @@ Public API:
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from madoguchi.core.lazy import lazy_exports
 
 # name -> module that defines it
 _EXPORTS = {
@@ -53,15 +52,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'sync.central' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -15,7 +15,7 @@ QR code's modules, for the kiosk screen too) need no PDF library; `DocumentRende
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from devices.printer.documents._kinds import (
     CERTIFICATES,
@@ -41,6 +41,7 @@ from devices.printer.documents._kinds import (
 from devices.printer.documents._qr import qr_matrix
 from devices.printer.documents._samples import sample_info
 from devices.printer.documents.remote import RemoteRenderer, RendererUnavailableError
+from madoguchi.core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from devices.printer.documents._font import FontSource
@@ -79,13 +80,4 @@ _LAZY = {
     "FontSource": "devices.printer.documents._font",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
