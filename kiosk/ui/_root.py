@@ -17,7 +17,7 @@ from kivy.lang import Builder
 from kivy.properties import ObjectProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 
-from kiosk.ui._tree import iter_widgets, text_of
+from kiosk.ui._tree import forget, iter_widgets, text_of
 
 __all__ = ["KioskRoot", "NOTICE_TEXT", "iter_widgets", "load_base_kv", "load_kv", "text_of"]
 
@@ -162,6 +162,7 @@ class KioskRoot(FloatLayout):
             screen = self._screens.pop(name)
             screen.clear()
             self.sm.remove_widget(screen)
+            forget(screen)
 
     def drop_cached_screens(self) -> None:
         """Forget every built screen but the current one (they are rebuilt when shown again)."""
@@ -170,6 +171,7 @@ class KioskRoot(FloatLayout):
                 screen = self._screens.pop(name)
                 screen.clear()
                 self.sm.remove_widget(screen)
+                forget(screen)
 
     @property
     def cached_screens(self) -> list[Any]:

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from kivy.uix.screenmanager import Screen
 
-from kiosk.ui._tree import iter_widgets
+from kiosk.ui._tree import discard_children, iter_widgets
 from kiosk.ui.widgets import KButton, Keyboard, KLabel
 
 __all__ = ["KScreen", "ScreenHost"]
@@ -67,7 +67,7 @@ class KScreen(Screen):
             elif isinstance(w, KLabel) and w.personal:
                 w.text = ""
             if getattr(w, "dynamic", False):
-                w.clear_widgets()
+                discard_children(w)
 
     def guidance(self) -> str:
         return self.tr(self.GUIDANCE) if self.GUIDANCE else ""
@@ -90,7 +90,7 @@ class KScreen(Screen):
         shape = [(kid, on_tap is None) for kid, _text, _style, on_tap in rows]
         children = container.children[::-1]  # in the order they were added
         if shape != [(w.kid, isinstance(w, KLabel)) for w in children]:
-            container.clear_widgets()
+            discard_children(container)
             children = []
             for kid, _text, _style, on_tap in rows:
                 if on_tap is None:

@@ -8,6 +8,7 @@ from typing import Any
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
+from kiosk.ui._tree import discard_children, forget
 from kiosk.ui.screens._base import KScreen
 from kiosk.ui.screens._household import date_words
 from kiosk.ui.widgets import (
@@ -127,7 +128,7 @@ class FormConfirmScreen(KScreen):
         form = s.form
         container = self.ids.fields
         container.dynamic = True
-        container.clear_widgets()
+        discard_children(container)
         self.consent_on = bool(getattr(s, "visit_consent", False))
         self.consent_offered = self.consent_on or bool(getattr(s, "can_keep_card_for_visit", False))
         if form is None:
@@ -205,6 +206,7 @@ class FormConfirmScreen(KScreen):
             slot.stash = [w for w in slot.stash if w is not kb]
             if kb.parent is not None:  # the shown slot (`ids` holds proxies: no identity test)
                 kb.parent.remove_widget(kb)
+            forget(kb)
         self._keyboards.clear()
         self.edit_text = ""
 
@@ -243,7 +245,7 @@ class FormConfirmScreen(KScreen):
         if fv is not None and str(fv.spec.kind) == "date" and len(value) == 8 and value.isdigit():
             value = f"{value[:4]}-{value[4:6]}-{value[6:]}"  # typed as digits, shown as a date
         self._clear_keyboards()
-        self.ids.choices.clear_widgets()
+        discard_children(self.ids.choices)
         if name:
             self.act(self.flows.forms.correct_field, name, value)
 

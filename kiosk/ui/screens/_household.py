@@ -13,6 +13,7 @@ from typing import Any
 
 from kivy.properties import StringProperty
 
+from kiosk.ui._tree import discard_children
 from kiosk.ui.widgets import KanaKeyboard, Keyboard, NumericKeyboard
 
 _STEPS = ("kana", "birth", "relation")
@@ -130,7 +131,7 @@ class HouseholdEditorMixin:
         for kb in self.__dict__.get("_member_kbs", {}).values():
             kb.clear()
         self.__dict__["_member_answers"] = {}
-        self.ids.member_choices.clear_widgets()
+        discard_children(self.ids.member_choices)
         self.member_step = ""
         self.member_text = ""
 
