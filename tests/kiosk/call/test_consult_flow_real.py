@@ -6,13 +6,13 @@ clock."""
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
 
 from kiosk.call.flow import ConsultFlow
 from madoguchi.rig.call import CallRig
+from tests.support.consult import Pump
 from tests.support.paths import screenshot_dir
 
 pytestmark = [
@@ -27,30 +27,10 @@ PASSWORD = "correct horse battery"
 SCREENSHOTS = screenshot_dir()
 
 
-class Pump:
-    """Hands the worker's events to the flow, in this thread, until a step is reached."""
-
-    def __init__(self) -> None:
-        self.port = None
-        self.seen = 0
-
-    def until(self, flow: ConsultFlow, predicate, timeout: float = 20.0) -> dict:
-        deadline = time.monotonic() + timeout
-        while True:
-            for event in self.port.events[self.seen :]:
-                self.seen += 1
-                flow.on_event(event)
-            if predicate(flow.view()):
-                return flow.view()
-            if time.monotonic() > deadline:
-                raise AssertionError(f"flow stuck at {flow.view()['step']}")
-            time.sleep(0.05)
-
-
 def test_the_residents_flow_through_a_real_call(tmp_path):
     with CallRig(tmp_path) as rig:
         rig.add_staff("tanaka", PASSWORD, "specialist")
-        pump = Pump()
+        pump = Pump(timeout=20.0)
 
         def open_port():
             pump.port, pump.seen = rig.call_port(), 0

@@ -19,6 +19,7 @@ from kiosk.call.flow import ConsultFlow
 from madoguchi.rig.call import CallRig
 from sync.central.consult import ConsultTables
 from sync.central.stores import open_store
+from tests.support.consult import Pump
 from tests.support.paths import screenshot_dir
 
 pytestmark = [
@@ -33,26 +34,6 @@ pytest.importorskip("playwright", reason="the console is driven by playwright (t
 PASSWORD = "correct horse battery"
 SCREENSHOTS = screenshot_dir()
 FRAMES = 20  # decoded per party: about a second of video at the rates measured here
-
-
-class Pump:
-    """Hands the worker's events to the flow, in this thread (as the kiosk does on its clock)."""
-
-    def __init__(self) -> None:
-        self.port = None
-        self.seen = 0
-
-    def until(self, flow: ConsultFlow, predicate, timeout: float = 30.0) -> dict:
-        deadline = time.monotonic() + timeout
-        while True:
-            for event in self.port.events[self.seen :]:
-                self.seen += 1
-                flow.on_event(event)
-            if predicate(flow.view()):
-                return flow.view()
-            if time.monotonic() > deadline:
-                raise AssertionError(f"flow stuck at {flow.view()}; events {self.port.events[-6:]}")
-            time.sleep(0.05)
 
 
 def _accept(page, topic: str) -> None:
@@ -118,7 +99,7 @@ def test_a_call_with_chat_form_handover_then_a_second_specialist_and_an_interpre
         rig.add_staff("sato", PASSWORD, "specialist")
         rig.add_staff("nguyen", PASSWORD, "interpreter")
         rig.add_staff("suzuki", PASSWORD, "specialist")
-        pump = Pump()
+        pump = Pump(timeout=30.0)
 
         def open_port():
             pump.port, pump.seen = rig.call_port(), 0
