@@ -10,18 +10,30 @@ seed fast, 16 synthetic days are made and dealt out over the year at random. The
 the real dashboard (Flask app under waitress on 127.0.0.1) is asked for every page
 `--requests` times over HTTP, one after another.
 
+`--seed-cache DIR` keeps each seeded store under DIR, keyed by `SEED_VERSION`, the store's
+migrations and the seed's parameters (a SQLite file, a PostgreSQL `pg_dump`): the next run copies
+or restores it (a minute or two) instead of seeding again (ten). The dashboard's clock is the
+seeding time kept with it, so a store seeded yesterday shows the same "today".
+
 Metrics: `page_ms_p95` {backend: {page: ms}}, `page_ms_p95_max` {backend: ms} (the slowest
-page), `seed_records` {backend: typed rows}, `seed_s` {backend: s}, `summary_rows`.
+page), `seed_records` {backend: typed rows}, `seed_s` {backend: s, 0 when from the cache},
+`seed_cached` {backend: bool}, `summary_rows`, `load_avg` {backend: {"start", "end", "max"}} (the
+1-minute load average while that backend's pages were measured: figures taken under a load near
+or above the core count say more about the machine than about the pages).
 Typed bodies are synthetic and carry no personal data; the `records` table (sealed bodies) is
 left empty: no page reads it beyond counting what waits to be opened.
 """
 
 from __future__ import annotations
 
+import glob
+import hashlib
 import json
+import os
 import random
 import shutil
 import sqlite3
+import subprocess
 import tempfile
 import time
 import urllib.request
@@ -240,6 +252,9 @@ class _Seeder:
         self.conn.close()
 
 
+# Bump when what `seed_year` writes changes (rows, summaries): cached stores of another version
+# are not reused. The store's migrations are part of the key as well (`_cache_key`).
+SEED_VERSION = 4
 TEMPLATE_DAYS = 16  # distinct synthetic days, dealt out over the year (seeding stays fast)
 
 
@@ -343,17 +358,28 @@ def seed_year(
     return typed, summary_rows
 
 
-def _measure(db: str, devices: dict[str, str], requests: int) -> dict[str, float]:
+def _load() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def _measure(
+    db: str, devices: dict[str, str], requests: int, now: float
+) -> tuple[dict[str, float], dict[str, float]]:
+    """({page: p95 ms}, {"start", "end", "max": 1-minute load average}) with the dashboard's
+    clock at `now` (the seeding time: the seeded year ends on that day)."""
     from sync.central.dashboard.app import DashboardConfig, create_app
     from sync.central.dashboard.queries import Center
     from sync.central.dashboard.server import DashboardServer, Listen
 
     centers = {d: Center(d, c) for d, c in devices.items()}
-    app = create_app(DashboardConfig(db=db, refresh_s=0), centers=lambda: centers)
+    app = create_app(
+        DashboardConfig(db=db, refresh_s=0), centers=lambda: centers, clock=lambda: now
+    )
     server = DashboardServer(
         app, token=None, token_env="MADOGUCHI_DASHBOARD_TOKEN", listen=Listen("127.0.0.1", 0)
     ).start()
     out = {}
+    loads = [_load()]
     try:
         for name, path in PAGES:
             samples = []
@@ -366,10 +392,77 @@ def _measure(db: str, devices: dict[str, str], requests: int) -> dict[str, float
                 if i:  # the first request warms caches
                     samples.append((time.perf_counter() - t0) * 1000)
             out[name] = round(percentile(samples, 95), 1)
-            progress(f"  {name}: p95 {out[name]} ms")
+            loads.append(_load())
+            progress(f"  {name}: p95 {out[name]} ms (load {loads[-1]})")
     finally:
         server.stop()
-    return out
+    return out, {"start": loads[0], "end": loads[-1], "max": max(loads)}
+
+
+def _cache_key(centers: int, terminals: int, days: int, seed: int) -> str:
+    from sync.central.store_schema import MIGRATIONS
+
+    schema = hashlib.sha256("\n".join(name for name, _ in MIGRATIONS).encode()).hexdigest()[:12]
+    return f"v{SEED_VERSION}-{schema}-{centers}x{terminals}x{days}-s{seed}"
+
+
+def _pg_tool(name: str) -> str:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)
+    path = found[0] if found else shutil.which(name)
+    if not path:
+        raise click.ClickException(f"{name} not found: install the Debian package postgresql")
+    return path
+
+
+def _run_tool(argv: list[str], timeout: float) -> None:
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise click.ClickException(
+            f"{Path(argv[0]).name} failed: {(done.stderr or done.stdout).strip()[-500:]}"
+        )
+
+
+class _SeedCache:
+    """Seeded stores kept under `root/<key>/` (`sqlite.db` or `postgres.dump`, each with a
+    `.json` of what seeding said: time, rows). A half-written entry is never used: the file
+    and its `.json` are written under temporary names and renamed, the `.json` last."""
+
+    def __init__(self, root: Path, key: str) -> None:
+        self.dir = root / key
+
+    def _meta(self, backend: str) -> Path:
+        return self.dir / f"{backend}.json"
+
+    def _data(self, backend: str) -> Path:
+        return self.dir / ("sqlite.db" if backend == "sqlite" else "postgres.dump")
+
+    def load(self, backend: str, db: str) -> dict | None:
+        """The seeding's facts after copying the cached store into `db`, or None (no entry)."""
+        meta, data = self._meta(backend), self._data(backend)
+        if not (meta.is_file() and data.is_file()):
+            return None
+        facts = json.loads(meta.read_text(encoding="utf-8"))
+        if backend == "sqlite":
+            shutil.copyfile(data, db)
+        else:
+            restore = [_pg_tool("pg_restore"), "--no-owner", "-j", "2", "-d", db, str(data)]
+            _run_tool(restore, 1800)
+            _run_tool([_pg_tool("psql"), "-q", "-d", db, "-c", "VACUUM ANALYZE"], 1800)
+        return facts
+
+    def save(self, backend: str, db: str, facts: dict) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        data = self._data(backend)
+        part = data.with_name(data.name + ".part")
+        if backend == "sqlite":
+            shutil.copyfile(db, part)
+        else:
+            _run_tool([_pg_tool("pg_dump"), "-Fc", "-Z", "1", "-f", str(part), "-d", db], 1800)
+        part.replace(data)
+        meta = self._meta(backend)
+        tmp = meta.with_name(meta.name + ".part")
+        tmp.write_text(json.dumps(facts), encoding="utf-8")
+        tmp.replace(meta)
 
 
 @click.command("dashboard")
@@ -386,14 +479,30 @@ def _measure(db: str, devices: dict[str, str], requests: int) -> dict[str, float
     help="Which store to seed and measure (PostgreSQL: a throwaway cluster of its own).",
 )
 @click.option("--seed", default=22, show_default=True, help="Random seed of the synthetic year.")
+@click.option(
+    "--seed-cache",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Keep seeded stores in this directory and reuse them (keyed by the seed's version, "
+    "the store's migrations and the seed's parameters).",
+)
 def command(
-    as_json: bool, centers: int, terminals: int, days: int, requests: int, backend: str, seed: int
+    as_json: bool,
+    centers: int,
+    terminals: int,
+    days: int,
+    requests: int,
+    backend: str,
+    seed: int,
+    seed_cache: Path | None,
 ) -> None:
     """Dashboard page times (p95) over a seeded year of a city, on SQLite and PostgreSQL."""
     devices = device_ids(centers, terminals)
-    now = time.time()
     metrics: dict = {"page_ms_p95": {}, "page_ms_p95_max": {}, "seed_records": {}, "seed_s": {}}
-    metrics["summary_rows"] = {}
+    metrics.update(summary_rows={}, seed_cached={}, load_avg={})
+    cache = None
+    if seed_cache is not None:
+        cache = _SeedCache(seed_cache, _cache_key(centers, terminals, days, seed))
     backends = ["sqlite", "postgres"] if backend == "both" else [backend]
     workdir = Path(tempfile.mkdtemp(prefix="madoguchi-bench-dashboard-"))
     try:
@@ -407,15 +516,31 @@ def command(
             else:
                 db = str(workdir / "central.db")
             try:
-                progress(f"{name}: seeding {len(devices)} terminals x {days} days")
-                t0 = time.monotonic()
-                typed, summary_rows = seed_year(db, devices, days, now, seed)
-                metrics["seed_s"][name] = round(time.monotonic() - t0, 1)
-                metrics["seed_records"][name] = typed
-                metrics["summary_rows"][name] = summary_rows
-                pages = _measure(db, devices, requests)
+                facts = cache.load(name, db) if cache is not None else None
+                metrics["seed_cached"][name] = facts is not None
+                if facts is None:
+                    progress(f"{name}: seeding {len(devices)} terminals x {days} days")
+                    t0 = time.monotonic()
+                    now = time.time()
+                    typed, summary_rows = seed_year(db, devices, days, now, seed)
+                    facts = {
+                        "now": now,
+                        "typed": typed,
+                        "summary_rows": summary_rows,
+                        "seed_s": round(time.monotonic() - t0, 1),
+                    }
+                    if cache is not None:
+                        cache.save(name, db, facts)
+                    metrics["seed_s"][name] = facts["seed_s"]
+                else:
+                    progress(f"{name}: the seeded store from {cache.dir}")
+                    metrics["seed_s"][name] = 0.0
+                metrics["seed_records"][name] = facts["typed"]
+                metrics["summary_rows"][name] = facts["summary_rows"]
+                pages, load = _measure(db, devices, requests, facts["now"])
                 metrics["page_ms_p95"][name] = pages
                 metrics["page_ms_p95_max"][name] = max(pages.values())
+                metrics["load_avg"][name] = load
             finally:
                 if rig is not None:
                     rig.stop()
