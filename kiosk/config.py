@@ -40,6 +40,7 @@ SESSION_KEYS = frozenset(
         "staff_call_repeat_s",
         "online_timeout_s",
         "status_interval_s",
+        "health_interval_s",
         "minutes_per_person",
         "callback_within_days",
         "staff_pin_max_failures",

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from typing import Any
 
 from kiosk.catalog import Catalog
+from kiosk.session._diagnostics import collect_diagnostics
+from kiosk.session._health import HealthSchedule, health_body
 from kiosk.session.config import SessionConfig
 from kiosk.session.ports import (
     PortError,
@@ -90,6 +92,8 @@ class _SessionCore(VisitViews):
         # Staff diagnostics: a snapshot of device state, no personal data (see _staff).
         self.diagnostics: Diagnostics | None = None
         self._diagnostics_busy = False
+        # Health reports to city hall (`device_health`; see _health).
+        self._health = HealthSchedule(self.config.health_interval_s)
         self._reset_resident(keep_preferences=False)
         self.step = Step.HOME
         self.notice: Notice | None = None
@@ -247,6 +251,8 @@ class _SessionCore(VisitViews):
         if now - self._last_status >= self.config.status_interval_s:
             self._last_status = now
             self.refresh_status()
+        if self.step not in BUSY_STEPS and self._health.due(now):
+            self._report_health(now)
         if self.step in BUSY_STEPS or self.step is Step.OUT_OF_SERVICE:
             return
         idle = now - self._last_activity
@@ -324,8 +330,36 @@ class _SessionCore(VisitViews):
             if error is not None:
                 raise error
             if result != (self.sync, self.printer):
+                if result[1] != self.printer:
+                    self._health.state_changed(self._clock())
                 self.sync, self.printer = result
                 self._changed()
+
+        self._worker.submit(job, done)
+
+    def _report_health(self, now: float) -> None:
+        """One `device_health` record (states, counts, versions: see _health), off the UI
+        thread; a refusal is logged by class and retried at the next interval."""
+        self._health.started(now)
+        ports, config, card_present = self.ports, self.config, self.card_present
+        catalog_version, wall_clock = self.catalog.version, self._wall_clock
+
+        def job() -> None:
+            snapshot = collect_diagnostics(
+                ports,
+                device_id=config.device_id,
+                catalog_version=catalog_version,
+                card_present=card_present,
+                wall_clock=wall_clock,
+            )
+            ports.outbox.append("device_health", health_body(snapshot))
+
+        def done(_: Any, error: BaseException | None) -> None:
+            self._health.finished()
+            if isinstance(error, PortError):
+                log.warning("device_health not recorded: %s", type(error).__name__)
+            elif error is not None:
+                raise error
 
         self._worker.submit(job, done)
 

@@ -50,6 +50,9 @@ class SessionConfig:
     staff_call_repeat_s: float = 20.0  # a second alert only after this long
     online_timeout_s: float = 3.0  # certificate issue / slot lookup deadline
     status_interval_s: float = 5.0  # how often tick() refreshes online/printer state
+    # How often the terminal reports its health to city hall (`device_health`: printer, paper,
+    # card reader, outbox backlog, versions); 0: never. The first report is 30 s after start.
+    health_interval_s: float = 900.0
     large_text_scale: float = 1.5
     minutes_per_person: int = 6  # queue-ticket wait estimate
     # What the callback screen promises: city staff call back within this many working days.
@@ -87,6 +90,8 @@ class SessionConfig:
         ):
             if not 0 < getattr(self, name) <= 3600:
                 raise SessionConfigError(name, "must be in (0, 3600]")
+        if not 0 <= self.health_interval_s <= 86400:
+            raise SessionConfigError("health_interval_s", "must be in [0, 86400]")
         if not 0 <= self.staff_lockout_s <= 86400:
             raise SessionConfigError("staff_lockout_s", "must be in [0, 86400]")
         for name, low, high in (
