@@ -29,8 +29,10 @@ from kiosk.session import (
     Step,
     hash_staff_pin,
 )
+from madoguchi import __version__
 from sync.agent import AgentStatus, write_status
 from sync.outbox import Outbox, OutboxConfig
+from sync.sealing import open_record
 
 CENTRAL = X25519PrivateKey.generate()
 NOW = 1_796_000_000.0
@@ -202,3 +204,45 @@ def test_the_session_over_the_real_parts(pcsc, cups_server, capture_queue, outbo
     assert d.agent == ProbeFailed("AgentConfigError") and "sync" in d.problems
     assert d.sync.online is False
     services.close()
+
+
+def test_health_report_over_the_real_parts(pcsc, cups_server, capture_queue, outbox):
+    """The terminal's `device_health` record from the real parts: the reader pcscd lists, a
+    queue staff paused in the tests' cupsd (for both printers), the real outbox (sealed: central
+    opens it). Words and counts only."""
+    queue, _listener = capture_queue
+    services = KioskServices(
+        card_reader=CardReader(pcsc.reader_name(0)),
+        outbox=outbox,
+        printer=_printer(cups_server, {"receipt": queue, "document": queue}),
+        renderer=object(),  # never used: nothing prints here
+        city_name="豊橋市",
+        center_name="東部地域センター",
+    )
+    clock = [NOW]
+    session = KioskSession(
+        default_catalog(),
+        services.ports(),
+        SessionConfig(device_id="C05", health_interval_s=600),
+        clock=lambda: clock[0],
+        wall_clock=lambda: clock[0],
+    )
+    subprocess.run(["cupsdisable", "-h", cups_server.server, queue], check=True, timeout=30)
+    try:
+        session.tick()
+        clock[0] += 31
+        session.tick()
+    finally:
+        subprocess.run(["cupsenable", "-h", cups_server.server, queue], check=True, timeout=30)
+        services.close()
+    [record] = outbox.records_from(1, 10, 1 << 20)
+    assert record.header.kind == "device_health"
+    body = open_record(record, CENTRAL)
+    assert body == {
+        "printer": "error",  # paused by staff: someone must look
+        "paper": "ok",
+        "card_reader": "ok",
+        "outbox_pending": 0,
+        "software_version": __version__,
+        "catalog_version": str(default_catalog().version),
+    }
