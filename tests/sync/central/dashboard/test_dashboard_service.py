@@ -234,6 +234,7 @@ def test_front_page_and_a_centers_page_show_the_service(tmp_path):
     db = str(tmp_path / "central.db")
     rows, truth = _events(random.Random(3))
     health = {"printer": "ok", "paper": "empty", "card_reader": "ok"}
+    health |= {"outbox_pending": 4, "software_version": "0.9.1", "catalog_version": "3"}
     rows.append(("d-minami-1", "device_health", int(NOW) - 60, health))
     _write(db, rows)
     waits = _consultations(db)
@@ -252,6 +253,8 @@ def test_front_page_and_a_centers_page_show_the_service(tmp_path):
     page = client.get("/today?window=7d").get_data(as_text=True)
     for words in ("待ち時間", "処理時間", "係員呼び出し", "職員が補助", "オンライン相談", "用紙"):
         assert words in page
+    for words in ("ソフトの版", "手続き一覧の版", "端末で送信待ち", "<td>0.9.1</td>"):
+        assert words in page  # each terminal's versions (an update that did not take shows)
     assert f'href="/center?name={quote("北")}' in page
     center = client.get(f"/center?name={quote('北')}&window=30d")
     assert center.status_code == 200
