@@ -20,26 +20,12 @@ import time
 from pathlib import Path
 
 from madoguchi.rig._proc import RigError
+from sync.central.consult.errors import JanusError
+from sync.central.consult.janus_config import JANUS, janus_argv, write_config
 
 __all__ = ["JANUS", "JanusRig"]
 
-JANUS = "/usr/bin/janus"
 _RACE = "No Janus API transport is available"
-_LIB = "/usr/lib/x86_64-linux-gnu/janus"
-
-
-def _lib_dir() -> str:
-    """Debian installs the plugins under the multiarch directory of the machine."""
-    if os.path.isdir(_LIB):
-        return _LIB
-    for base in Path("/usr/lib").glob("*/janus"):
-        return str(base)
-    raise RigError("janus is not installed (Debian package 'janus')")
-
-
-def _disable(folder: str, keep: str) -> str:
-    names = [p.name for p in Path(folder).glob("*.so") if p.name != keep]
-    return ",".join(sorted(names))
 
 
 class JanusRig:
@@ -58,39 +44,12 @@ class JanusRig:
         self._log = self.workdir / "janus.log"
 
     def _config(self) -> None:
-        lib = _lib_dir()
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        nat = ["nice_debug = false", "ignore_mdns = true"]
-        if self.interface:
-            nat.append(f'ice_enforce_list = "{self.interface}"')
-        (self.workdir / "janus.jcfg").write_text(
-            "general: {\n"
-            f'  configs_folder = "{self.workdir}"\n'
-            f'  plugins_folder = "{lib}/plugins"\n'
-            f'  transports_folder = "{lib}/transports"\n'
-            f'  events_folder = "{lib}/events"\n'
-            f'  loggers_folder = "{lib}/loggers"\n'
-            "  debug_level = 4\n"
-            "  session_timeout = 60\n"
-            "}\n"
-            f'media: {{\n  rtp_port_range = "{self.rtp_ports}"\n  ipv6 = false\n}}\n'
-            "nat: {\n  " + "\n  ".join(nat) + "\n}\n"
-            f'plugins: {{\n  disable = "{_disable(lib + "/plugins", "libjanus_videoroom.so")}"\n}}\n'
-            "transports: {\n"
-            f'  disable = "{_disable(lib + "/transports", "libjanus_pfunix.so")}"\n}}\n'
-            "loggers: {\n"
-            f'  disable = "{_disable(lib + "/loggers", "")}"\n}}\n'
-            "events: {\n  broadcast = false\n}\n"
-        )
-        (self.workdir / "janus.transport.pfunix.jcfg").write_text(
-            'general: {\n  enabled = true\n  json = "compact"\n'
-            f'  path = "{self.socket}"\n  type = "SOCK_SEQPACKET"\n}}\n'
-            "admin: {\n  admin_enabled = false\n}\n"
-        )
-        # No rooms from configuration: each consultation's room is created through the API.
-        (self.workdir / "janus.plugin.videoroom.jcfg").write_text(
-            "general: {\n  lock_rtp_forward = true\n}\n"
-        )
+        try:  # the product's configuration (the madoguchi-janus service writes the same)
+            write_config(
+                self.workdir, socket=self.socket, rtp_ports=self.rtp_ports, interface=self.interface
+            )
+        except JanusError as e:
+            raise RigError(str(e)) from e
 
     def __enter__(self) -> JanusRig:
         if not os.path.exists(JANUS):
@@ -110,7 +69,7 @@ class JanusRig:
         raise RigError(f"janus did not start: {tail}")
 
     def _start_once(self) -> bool:
-        argv = [JANUS, "-F", str(self.workdir), "-C", str(self.workdir / "janus.jcfg"), "-o"]
+        argv = janus_argv(self.workdir)
         if self.netns:
             argv = ["ip", "netns", "exec", self.netns, *argv]
         log = open(self._log, "wb")  # noqa: SIM115 - Janus writes it until it stops

@@ -58,6 +58,7 @@ CASES: dict[tuple[str, ...], list[str]] = {
     ("consult", "list-staff"): ["--db", "{db}"],
     ("consult", "report"): ["--db", "{db}"],
     ("consult", "serve"): ["--db", "{db}", "--listen", DEAD],
+    ("consult", "janus"): ["--config-dir", "{out}", "--socket", "{out}/s", "--rtp-ports", "1-2"],
     ("provision", "enroll"): [
         "--central",
         "{missing}",

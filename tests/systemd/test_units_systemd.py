@@ -24,6 +24,8 @@ LONG_RUNNING = [
     "madoguchi-sync-agent.service",
     "madoguchi-central.service",
     "madoguchi-forwarder.service",
+    "madoguchi-consult.service",
+    "madoguchi-janus.service",
 ]
 
 
@@ -72,11 +74,25 @@ def test_hardening_keys(name):
 
 def test_users_are_separate():
     users = {n: _one(parse_unit(UNITS_DIR / n)["Service"], "User") for n in LONG_RUNNING}
-    # The forwarder reads the central store, so it runs as the central user; the rest differ.
+    # The forwarder and the consultation console read the central store, so they run as the
+    # central user; the rest differ (Janus has its own user: it never sees the store).
     assert users["madoguchi-forwarder.service"] == users["madoguchi-central.service"]
-    assert len(set(users.values())) == 3
+    assert users["madoguchi-consult.service"] == users["madoguchi-central.service"]
+    assert len(set(users.values())) == 4
     central = parse_unit(UNITS_DIR / "madoguchi-central.service")["Service"]
     assert _one(central, "Group") == "madoguchi-central"
+
+
+def test_janus_socket_reaches_the_central_group_only():
+    janus = parse_unit(UNITS_DIR / "madoguchi-janus.service")["Service"]
+    assert _one(janus, "Group") == "madoguchi-central"
+    assert _one(janus, "RuntimeDirectoryMode") == "0750" and _one(janus, "UMask") == "0007"
+    argv = _exec_args("madoguchi-janus.service")
+    socket = argv[argv.index("--socket") + 1]
+    assert socket.startswith(f"/run/{_one(janus, 'RuntimeDirectory')}/")
+    console = _exec_args("madoguchi-consult.service")
+    assert console[console.index("--janus-socket") + 1] == socket
+    assert "--behind-tls" in console and "127.0.0.1:8090" in console
 
 
 def test_sync_agent_is_notify_with_watchdog():

@@ -1,5 +1,5 @@
 """`madoguchi consult ...`: the specialist console (serve), its staff accounts (add-staff,
-list-staff) and the consultation records (report). Flask, waitress and aiortc load only when a command runs."""
+list-staff), the consultation records (report) and the video room server (janus). Flask, waitress and aiortc load only when a command runs."""
 
 from __future__ import annotations
 
@@ -245,6 +245,42 @@ def serve(db: str, listen: str, behind_tls: bool, ice_servers, janus_socket, ver
     stopped.wait()
     server.close()
     server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+
+
+@consult.command("janus")
+@click.option(
+    "--config-dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Where to write Janus's configuration (replaced at every start).",
+)
+@click.option(
+    "--socket",
+    "socket_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Janus's Unix-socket API, for `central serve` and `consult serve --janus-socket`.",
+)
+@click.option("--rtp-ports", default="40000-40999", show_default=True, help="LOW-HIGH UDP ports.")
+@click.option(
+    "--interface",
+    default=None,
+    help="Gather ICE candidates on this interface only (the city LAN's). Default: every one.",
+)
+def janus(config_dir: str, socket_path: str, rtp_ports: str, interface: str | None) -> None:
+    """Run Janus (Debian's `janus`) as the consultations' video room server: write the
+    configuration they need (VideoRoom and the Unix-socket API only; no HTTP, WebSocket or admin
+    port), then become Janus. What the madoguchi-janus service runs."""
+    from pathlib import Path
+
+    from sync.central.consult.janus_config import janus_argv, write_config
+
+    folder = Path(config_dir)
+    write_config(folder, socket=Path(socket_path), rtp_ports=rtp_ports, interface=interface)
+    argv = janus_argv(folder)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(argv[0], argv)
 
 
 commands = [consult]
