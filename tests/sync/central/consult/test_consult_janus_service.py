@@ -110,3 +110,11 @@ def test_config_writer_refuses_before_writing(tmp_path):
     with pytest.raises(JanusError, match="RTP port range"):
         write_config(tmp_path / "c", socket=tmp_path / "s", rtp_ports="1-2")
     assert not (tmp_path / "c").exists()
+
+
+def test_janus_missing_is_named(tmp_path, monkeypatch):
+    from sync.central.consult import janus_config
+
+    monkeypatch.setattr(janus_config, "JANUS", str(tmp_path / "no-janus"))
+    with pytest.raises(JanusError, match=r"janus is not installed \(Debian package 'janus'\)"):
+        janus_config.janus_argv(tmp_path)
