@@ -54,6 +54,8 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(self), microphone=(self)",
 }
 _SEEN_EVERY_S = 10.0
+# 申し送り: a short plain-text note to the next taker of a hand-over (never kept past the call).
+NOTE_MAX = 300
 OUTCOMES = ("resolved", "booked_follow_up", "referred_to_counter", "handed_over", "dropped")
 _DUMMY_HASH = (
     "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
@@ -275,10 +277,13 @@ def create_app(config: ConsoleConfig, *, clock: Callable[[], float] = time.time)
         if offer is None:
             return api_error(409, "already_taken")
         log.info("consult %s accepted by %s (%s)", cid[:8], staff.username, role)
+        with tables() as store:
+            note = ConsultTables(store).take_note(cid, staff.username)
         return jsonify(
             {
                 "ok": True,
                 "offer": offer,
+                "note": note,
                 "room": rooms is not None,
                 "ice_servers": list(config.ice_servers),
             }
@@ -316,8 +321,17 @@ def create_app(config: ConsoleConfig, *, clock: Callable[[], float] = time.time)
         topic = body.get("topic") if isinstance(body, dict) else None
         if topic not in TOPICS or topic == c.topic:
             return api_error(400, "unknown_topic")
+        note = body.get("note", "")
+        if (
+            not isinstance(note, str)
+            or len(note) > NOTE_MAX
+            or not note.replace("\n", "").isprintable()
+        ):
+            return api_error(400, "bad_note")
         with tables() as store:
-            done = ConsultTables(store).handover(cid, current().username, topic, clock())
+            done = ConsultTables(store).handover(
+                cid, current().username, topic, clock(), note.strip()
+            )
         if not done:
             return api_error(409, "call_ended")
         _close_room(c)

@@ -239,6 +239,18 @@ class ConsultTables:
             )
         return rows[0][0] if rows else None
 
+    def take_note(self, consultation_id: str, username: str) -> str:
+        """The hand-over note for the staff member who now holds the call, removed from the
+        store as it is handed to them (it lives on only in their page, until the call ends)."""
+        with self._tx("consult take note"):
+            rows = self._x(
+                "DELETE FROM consult_signals WHERE consultation_id = ? AND type = 'note' AND "
+                "EXISTS (SELECT 1 FROM consultations WHERE id = ? AND accepted_by = ?) "
+                "RETURNING body",
+                (consultation_id, consultation_id, username),
+            )
+        return rows[0][0] if rows else ""
+
     def end(self, consultation_id: str, by: str, outcome: str, now: float) -> bool:
         """True if this call ended it (False: it had ended already)."""
         with self._tx("consult end"):
@@ -250,9 +262,14 @@ class ConsultTables:
             self._x("DELETE FROM consult_signals WHERE consultation_id = ?", (consultation_id,))
         return bool(done)
 
-    def handover(self, consultation_id: str, username: str, topic: str, now: float) -> bool:
+    def handover(
+        self, consultation_id: str, username: str, topic: str, now: float, note: str = ""
+    ) -> bool:
         """The call `username` holds goes back to the queue of `topic` once the terminal has made
-        a new offer (`reoffer`); its old SDP is deleted. False if it is not their call now."""
+        a new offer (`reoffer`); its old SDP is deleted. `note` (申し送り, checked by the caller)
+        waits for the next taker in `consult_signals`: it goes with the first `take_note`, with
+        the end of the call, or with the next hand-over, whichever comes first. False if it is
+        not their call now."""
         with self._tx("consult handover"):
             done = self._x(
                 "UPDATE consultations SET state = 'handover', handovers = handovers + 1, "
@@ -263,6 +280,8 @@ class ConsultTables:
             )
             if done:
                 self._x("DELETE FROM consult_signals WHERE consultation_id = ?", (consultation_id,))
+                if note:
+                    self._signal(consultation_id, "console", "note", note, now)
         return bool(done)
 
     def reoffer(self, consultation_id: str, offer: str, now: float) -> bool:

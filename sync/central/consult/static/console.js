@@ -110,6 +110,7 @@
     }
     state.call = id; state.acceptedAt = performance.timeOrigin + performance.now();
     openCallPanel(topic, true);
+    showNote(got.note || "");
     if (got.room) { await roomCall(id, got.ice_servers, true); return; }
     // Only the servers the console is configured with (the city's TURN); by default none.
     const pc = new RTCPeerConnection({ iceServers: Array.isArray(got.ice_servers) ? got.ice_servers : [] });
@@ -144,6 +145,12 @@
       return;
     }
     state.callTimer = setInterval(watchCall, 500);
+  }
+
+  // 申し送り from the previous taker: shown as text, kept in this page only, gone at the end.
+  function showNote(text) {
+    $("received-note").textContent = text;
+    $("note-panel").hidden = !text;
   }
 
   function openCallPanel(topic, holder) {
@@ -455,10 +462,13 @@
   async function handover(topic) {
     const id = state.call;
     if (!id) return;
-    const got = await api("POST", "/api/handover/" + id, { topic });
+    const note = $("handover-note").value.slice(0, 300);
+    const got = await api("POST", "/api/handover/" + id, { topic, note });
     if (!got.ok) {
       $("call-state").textContent = got.reason === "unknown_topic" ?
-        "同じ分野には取次げません。 Choose another topic." : "取次げませんでした: " + got.reason;
+        "同じ分野には取次げません。 Choose another topic." :
+        got.reason === "bad_note" ? "申し送りは300文字までの文章にしてください。 The note must be plain text, 300 characters at most." :
+        "取次げませんでした: " + got.reason;
       return;
     }
     if (state.dc && state.dc.readyState === "open") state.dc.send(JSON.stringify({ type: "handover", topic }));
@@ -478,6 +488,8 @@
     if (state.local) { for (const t of state.local.getTracks()) t.stop(); state.local = null; }
     state.dc = null;
     showForm(null);
+    showNote("");
+    $("handover-note").value = "";
     $("remote").srcObject = null; $("self").srcObject = null;
     $("call-panel").hidden = true; $("queue-panel").hidden = false;
     say(by === "left" ? "通話から退出しました。 You left the call." : by === "handover" ? "取次ぎました。 Handed over." : by === "terminal" ? "相談者が通話を終了しました。 The resident ended the call." :

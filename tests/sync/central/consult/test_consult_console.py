@@ -247,6 +247,55 @@ def test_handover_requeues_under_the_new_topic_after_the_terminal_reoffers(db):
     assert (record.accepted_by, record.outcome) == ("tanaka", "resolved")
 
 
+def _signals(db, cid):
+    store = open_store(db)
+    try:
+        return store._read(
+            "test signals",
+            "SELECT sender, type, body FROM consult_signals WHERE consultation_id = ? ORDER BY id",
+            (cid,),
+        )
+    finally:
+        store.close()
+
+
+def _handover(db, client, cid, topic, note):
+    r = client.post(f"/api/handover/{cid}", json={"topic": topic, "note": note})
+    assert r.status_code == 200, r.json
+    new_offer = OFFER.replace("o=- 1 1", f"o=- {len(topic)} 1")
+    got = relay_for(db).handle("term-1", {"op": "reoffer", "consultation": cid, "offer": new_offer})
+    assert got["ok"], got
+
+
+def test_the_handover_note_reaches_the_next_taker_only_and_is_not_kept(db):
+    cid = _queue(db, topic="general")
+    add_staff(db, "kato", "front_desk")
+    front, tanaka, sato = _client(db, "kato"), _client(db, "tanaka"), _client(db, "sato")
+    assert front.post(f"/api/accept/{cid}", json={}).json["note"] == ""  # none on a first take
+    for bad in (
+        {"topic": "tax", "note": "x" * 301},
+        {"topic": "tax", "note": ["a"]},
+        {"topic": "tax", "note": "ok\x1b[2J"},
+    ):
+        r = front.post(f"/api/handover/{cid}", json=bad)
+        assert (r.status_code, r.json["reason"]) == (400, "bad_note")
+    assert (
+        relay_for(db).handle("term-1", {"op": "poll", "consultation": cid})["state"] == "accepted"
+    )
+    note = "固定資産税の納付について。\n書類は手元にあります。"
+    _handover(db, front, cid, "tax", note)
+    assert ("console", "note", note) in _signals(db, cid)  # waits for the next taker only
+    got = tanaka.post(f"/api/accept/{cid}", json={}).json
+    assert got["ok"] and got["note"] == note
+    assert all(t != "note" for _, t, _ in _signals(db, cid))  # handed over, not kept
+    # The next hand-over without a note leaves none; one with a note goes with the end.
+    _handover(db, tanaka, cid, "welfare", "")
+    assert sato.post(f"/api/accept/{cid}", json={}).json["note"] == ""
+    _handover(db, sato, cid, "care", "介護の申請の相談")
+    assert relay_for(db).handle("term-1", {"op": "hangup", "consultation": cid})["ok"]
+    assert _signals(db, cid) == []  # nobody took it: the note went with the call
+
+
 def test_the_waiting_estimate_comes_from_recent_waits_of_the_topic(db):
     first = _queue(db, topic="care")
     relay = relay_for(db)
