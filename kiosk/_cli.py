@@ -108,6 +108,28 @@ def save_screenshots(out_dir: Path, languages: tuple[str, ...], display) -> list
     return saved
 
 
+def _announce_home_drawn(app) -> None:
+    """Once the home screen's first frame is on the display: log it and tell systemd READY=1.
+
+    The unit is Type=notify, so "active" means a resident can see the home screen; the image's
+    boot check and the update health check (provision update-health) rely on that, not on the
+    process merely running (a kiosk without a window used to count as started).
+    """
+    from kivy.core.window import Window
+    from kivy.logger import Logger
+
+    from sync import sdnotify
+
+    def drawn(*_args: object) -> None:
+        if app.root_widget is None or app.root_widget.step != "home":
+            return
+        Window.unbind(on_flip=drawn)
+        Logger.info("Kiosk: home screen drawn")
+        sdnotify.ready()
+
+    Window.bind(on_flip=drawn)
+
+
 def _run(config: KioskConfig, display, run_seconds: float | None = None) -> None:
     import signal
 
@@ -144,6 +166,7 @@ def _run(config: KioskConfig, display, run_seconds: float | None = None) -> None
     if run_seconds is not None:  # smoke runs: stop by itself
         Clock.schedule_once(lambda _dt: app.staff_exit(), run_seconds)
     services.watch_cards(session, kivy_scheduler())
+    _announce_home_drawn(app)
     try:
         app.run()
     finally:

@@ -2,7 +2,7 @@
 
 update-health runs on the kiosk (madoguchi-update-health.service) after each boot: on a trial
 boot (the slot booted by tryboot is not the one autoboot.txt commits) it waits for the sync
-agent's READY and the kiosk, then asks RAUC to mark the slot good (committed) or bad, and
+agent's READY and the kiosk's (sent once its home screen is drawn), then asks RAUC to mark the slot good (committed) or bad, and
 reboots into the committed slot. A committed boot is left alone. Only slot names and unit
 states are printed.
 """
@@ -101,6 +101,7 @@ def _checks() -> HealthChecks:
     return HealthChecks(
         # Type=notify: the agent is "active" only once it sent READY=1.
         agent_ready=agent.get("ActiveState") == "active",
+        # Type=notify too: the kiosk sends READY=1 once its home screen is drawn (kiosk/_cli.py).
         kiosk_home=kiosk.get("ActiveState") == "active"
         and kiosk.get("SubState") == "running"
         and kiosk.get("NRestarts", "0") == "0",

@@ -35,7 +35,7 @@ out=$(cd "$out" && pwd)
 step "1/5 wheelhouse"
 MADOGUCHI_WHEELHOUSE_IN_ROOT=/tmp/madoguchi-wheelhouse "$src/wheelhouse.sh" "$out/wheelhouse"
 step "2/5 base root (cached by package list)"
-tarball=$("$here/build-root.sh" "$out/cache" | tail -n1)
+read -r tarball topup <<<"$("$here/build-root.sh" "$out/cache" | tail -n1)"
 
 step "3/5 madoguchi layer"
 root="$out/root"
@@ -55,6 +55,13 @@ mount -t sysfs sysfs "$root/sys"
 mount --bind /dev "$root/dev"
 mount --bind /dev/pts "$root/dev/pts"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+if [ -n "${topup:-}" ]; then
+	# Packages added to the lists since the cached root was built (build-root.sh): from the
+	# same archive, with the vpcd pin of the root in force.
+	step "3/5 top-up of the cached root: $topup"
+	# shellcheck disable=SC2086
+	nice -n 19 chroot "$root" /bin/sh -c "apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $topup >/dev/null"
+fi
 install -d -m 0755 "$root/tmp/madoguchi-wheelhouse"
 cp "$out/wheelhouse"/* "$root/tmp/madoguchi-wheelhouse/"
 install -m 0755 "$files/install-python.sh" "$root/tmp/madoguchi-wheelhouse/"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Build (or reuse) the cached Debian 12 arm64 base root of the kiosk image with mmdebstrap.
 #
-#   build-root.sh CACHE_DIR        prints the path of root-<key>.tar on its last line
+#   build-root.sh CACHE_DIR        prints, on its last line, the path of root-<key>.tar and
+#                                  the packages still to install on it (none for an exact match)
 #
 # The key is a digest of both package lists, the recipe version, the initramfs module list,
 # the mirror and SOURCE_DATE_EPOCH: the same inputs
@@ -34,6 +35,24 @@ if [ -f "$tarball" ]; then
 	echo "$tarball"
 	exit 0
 fi
+# A cached root made from the same recipe, mirror, date and modules with a SUBSET of today's
+# packages is reused: the missing ones are printed after its path, and build-image.sh installs
+# them on top (apt, same archive) instead of another hour of mmdebstrap under emulation.
+# MADOGUCHI_ROOT_REBUILD=1 forces a fresh root (do that for a release).
+fixed=$(echo "$RECIPE $SOURCE_DATE_EPOCH $MIRROR $modules" | sha256sum | cut -c1-16)
+if [ "${MADOGUCHI_ROOT_REBUILD:-0}" != 1 ]; then
+	for cached in "$cache"/root-*.tar; do
+		inputs="${cached%.tar}.inputs"
+		if [ ! -f "$cached" ] || [ ! -f "$inputs" ]; then continue; fi
+		[ "$(sed -n 1p "$inputs")" = "fixed=$fixed" ] || continue
+		missing=$(comm -13 <(sed 1d "$inputs" | sort -u) <(tr , '\n' <<<"$packages" | sort -u) | paste -sd' ' -)
+		if ! comm -23 <(sed 1d "$inputs" | sort -u) <(tr , '\n' <<<"$packages" | sort -u) | grep -q .; then
+			echo "image: base root cached with fewer packages: $cached (top-up: ${missing:-none})" >&2
+			echo "$cached $missing"
+			exit 0
+		fi
+	done
+fi
 
 # Initramfs ($modules above): only what the virt machine (virtio) and a Pi 4/5 (SD/eMMC) need
 # to mount the root.
@@ -53,5 +72,6 @@ nice -n 19 mmdebstrap --arch=arm64 --variant=apt --mode=root --format=tar \
 	--customize-hook='echo "image: mkinitramfs (once)" >&2; chroot "$1" update-initramfs -c -k all' \
 	--customize-hook='rm -f "$1"/var/cache/apt/*.bin "$1"/var/lib/apt/lists/*_Packages "$1"/var/lib/apt/lists/*_InRelease' \
 	bookworm "$tarball.part" "$MIRROR"
+{ echo "fixed=$fixed"; tr , '\n' <<<"$packages"; } >"${tarball%.tar}.inputs"
 mv "$tarball.part" "$tarball"
 echo "$tarball"

@@ -22,7 +22,8 @@ echo 'madoguchi-kiosk' >"$root/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tmadoguchi-kiosk\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
 
 # No login user, and root's password locked ('!*'): nobody shares a password with every kiosk.
-sed -i -E 's/^([^:]+):[^:]*:/\1:!*:/' "$root/etc/shadow"
+# The last-change day (field 3) is the build date's, not the day systemd-sysusers ran.
+sed -i -E "s/^([^:]+):[^:]*:[^:]*:/\\1:!*:$((SOURCE_DATE_EPOCH / 86400)):/" "$root/etc/shadow"
 
 # Both root slots carry this same file: the shared partitions are found by label.
 install -d -m 0755 "$root/boot/firmware" "$root/var/lib/madoguchi-data"
@@ -56,5 +57,6 @@ fi
 rm -f "$root/etc/resolv.conf" "$root/etc/machine-id" "$root/var/lib/dbus/machine-id"
 : >"$root/etc/machine-id"
 rm -rf "$root"/var/log/* "$root"/var/cache/apt/* "$root"/var/lib/apt/lists/* \
-	"$root"/var/cache/debconf/*-old "$root"/var/lib/dpkg/*-old "$root"/tmp/* "$root"/var/tmp/*
+	"$root"/var/cache/debconf/*-old "$root"/var/lib/dpkg/*-old "$root"/tmp/* "$root"/var/tmp/* \
+	"$root"/var/cache/ldconfig/aux-cache
 find "$root" -xdev -newermt "@$SOURCE_DATE_EPOCH" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +

@@ -5,6 +5,8 @@ Invariants: a damaged file is moved aside, never deleted, and only by the proces
 append (`can_replace`: it holds the sealing key); a new file's chain base is noted in the seqmark
 side file before the file exists, so neither an interrupted creation nor a lost file ever makes a
 sequence number be handed out twice; the connection returned is in WAL mode with synchronous=FULL.
+New files are owner-only, or group read-write in a setgid directory (the image's
+/var/lib/madoguchi, shared by the kiosk and the sync agent users: `_recovery.file_mode`).
 """
 
 from __future__ import annotations
@@ -123,10 +125,14 @@ def open_outbox(
 ) -> tuple[sqlite3.Connection, RecoveryReport | None]:
     """Open (creating or replacing as needed) and return (connection, recovery report or None)."""
     path = config.path
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        exists = path.exists()  # a directory this user may not search raises here
+    except OSError as e:
+        raise OutboxError(f"cannot open outbox: {type(e).__name__}") from e
     base: Base | None = None
     report: RecoveryReport | None = None
-    if path.exists() and config.quick_check:
+    if exists and config.quick_check:
         base, report = _check_and_replace(config, can_replace)
     created = not path.exists()
     if created:
@@ -141,7 +147,7 @@ def open_outbox(
         try:
             # Noted before the file exists, so an interrupted creation resumes exactly.
             _recovery.write_seqmark(path, base[0], base[1], pending=True)
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, _recovery.file_mode(path.parent)))
         except OSError as e:
             raise OutboxError(f"cannot create outbox: {type(e).__name__}") from e
     try:

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import sqlite3
+import stat
 import time
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from sync.sealing import GENESIS_HASH
 
 __all__ = [
     "base_for",
+    "file_mode",
     "check_file",
     "is_damage",
     "move_aside",
@@ -28,6 +30,22 @@ __all__ = [
     "salvage_head",
     "write_seqmark",
 ]
+
+
+def file_mode(directory: Path) -> int:
+    """Mode of new outbox files in `directory`: 0o660 in a setgid directory, else 0o600.
+
+    On the image the kiosk (appends) and the sync agent (acks) are two users sharing only the
+    group `madoguchi` of the setgid /var/lib/madoguchi (2770, UMask=0007 in both units): owner-only
+    files there locked the agent out ("outbox error: OutboxError" in the boot check). Anywhere
+    else (one user, tests, development) the files stay owner-only. The umask still applies.
+    """
+    try:
+        shared = os.stat(directory).st_mode & stat.S_ISGID
+    except OSError:
+        shared = 0
+    return 0o660 if shared else 0o600
+
 
 _log = logging.getLogger("sync.outbox")
 _DAMAGE_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
@@ -133,7 +151,7 @@ def write_seqmark(path: Path, seq: int, head_hash: bytes, *, pending: bool = Fal
     mark = _seqmark_path(path)
     tmp = mark.with_name(mark.name + ".tmp")
     line = f"{int(seq)} {head_hash.hex()}" + (" pending" if pending else "") + "\n"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, file_mode(path.parent))
     try:
         os.write(fd, line.encode("ascii"))
         os.fsync(fd)

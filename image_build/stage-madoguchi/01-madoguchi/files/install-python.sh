@@ -28,7 +28,9 @@ python3 -m venv /opt/madoguchi
 grep -v '\.tar\.gz$' "$wh/requirements-image.lock" >"$wh/wheels.lock"
 grep -E '^#|\.tar\.gz$' "$wh/requirements-image.lock" >"$wh/sdists.lock"
 pip_install -r "$wh/wheels.lock"
-pip_install --no-build-isolation -r "$wh/sdists.lock"
+# -g0: no debug info, which would carry pip's random build directory into the .so files (two
+# builds of the same inputs must give the same root digest: docs/image.md).
+CFLAGS="-g0" pip_install --no-build-isolation -r "$wh/sdists.lock"
 pip_install -r "$wh/madoguchi.lock"
 /opt/madoguchi/bin/pip check
 # shellcheck disable=SC2086
