@@ -13,6 +13,9 @@ Invariants:
 - Messages arriving on a party's data channel go to the worker's handler, except "bye" and
   "handover": in a room the relay's poll says when the call ends or is handed over, so another
   participant leaving is never taken for the end of the call.
+- Each party's picture goes to a stream of the frame buffer (`Pictures`): the holder's (the
+  name the relay gave as the staff member's) to `main`, the others to the small `party1`…
+  streams, named in the `participants` event; a party leaving empties theirs.
 - `close()` closes every receiving peer connection; nothing is logged.
 """
 
@@ -38,8 +41,22 @@ class RoomLink:
         out = []
         for entry in self.subs.values():
             role, _, name = entry["display"].partition("|")
-            out.append({"role": role[:40], "name": name[:60]})
+            party = {"role": role[:40], "name": name[:60]}
+            if entry.get("stream"):
+                party["stream"] = entry["stream"]
+            out.append(party)
         return out
+
+    def _stream_for(self, display: str) -> str | None:
+        """The holder's picture large, the others small; none left: named, not drawn."""
+        from kiosk.call._frames import STREAMS
+
+        taken = {entry.get("stream") for entry in self.subs.values()}
+        name = display.partition("|")[2][:60]
+        if name and name == self.w.staff_name and "main" not in taken:
+            return "main"
+        free = [k for k in STREAMS if k.startswith("party") and k not in taken]
+        return free[0] if free else None
 
     def frames(self) -> dict[str, int]:
         return {entry["display"][:60]: entry["counter"].frames for entry in self.subs.values()}
@@ -102,18 +119,21 @@ class RoomLink:
             return
         pc = RTCPeerConnection(RTCConfiguration(iceServers=w._ice_servers()))
         counter = Counter()
+        stream = self._stream_for(display)
         self.subs[feed] = {
             "pc": pc,
             "subscription": got["subscription"],
             "display": display,
             "counter": counter,
+            "stream": stream,
         }
 
         @pc.on("track")
         def on_track(track) -> None:
             shared = w.received_video if track.kind == "video" else w.received_audio
             mine = counter if track.kind == "video" else None
-            w.tasks.append(asyncio.ensure_future(_drain_both(track, shared, mine)))
+            sink = w.pictures.sink(stream) if track.kind == "video" and stream else None
+            w.tasks.append(asyncio.ensure_future(_drain_both(track, shared, mine, sink)))
 
         @pc.on("datachannel")
         def on_channel(channel) -> None:
@@ -154,6 +174,8 @@ class RoomLink:
         if entry is None:
             return
         await entry["pc"].close()
+        if entry.get("stream"):
+            self.w.pictures.blank(entry["stream"])  # the one who left is not shown any more
         if not self.closed:
             try:
                 await self.w.request(
@@ -172,15 +194,18 @@ class RoomLink:
             await self._drop(feed)
 
 
-async def _drain_both(track, shared, mine) -> None:
-    """Decode every frame of `track`, counting it for the call and for its party."""
+async def _drain_both(track, shared, mine, sink=None) -> None:
+    """Decode every frame of `track`, counting it for the call and for its party, and showing
+    some of them (`sink`)."""
     from aiortc.mediastreams import MediaStreamError
 
     while True:
         try:
-            await track.recv()
+            frame = await track.recv()
         except MediaStreamError:
             return
+        if sink is not None:
+            sink(frame)
         now = time.monotonic()
         for counter in (shared, mine):
             if counter is None:
@@ -218,6 +243,7 @@ async def publish(worker, polled: dict) -> None:
     except Exception as e:  # noqa: BLE001 - an answer we cannot use ends the call
         await worker.finish("network", reason=f"answer_{type(e).__name__}")
         return
+    worker.staff_name = str(polled.get("staff_name", ""))[:60]
     worker.room = RoomLink(worker)
     worker.emit(
         {

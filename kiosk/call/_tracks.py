@@ -4,6 +4,9 @@ Invariants: the synthetic tracks pace themselves on aiortc's clock (`next_timest
 frame they hand to the encoder (`sent`), and never raise out of `recv()` — an exception there
 silently stops a track in aiortc, so a failure is counted (`errors`) and a blank frame goes out.
 `drain` counts every frame decoded from a remote track until it ends.
+`FrameSink` scales a decoded frame into the kiosk's frame buffer (`kiosk.call._frames`) at most
+`max_fps` times a second and never raises into the track's loop (a failure is counted);
+`SelfViewTrack` passes the camera's frames to the encoder unchanged and shows some of them small.
 """
 
 from __future__ import annotations
@@ -18,7 +21,16 @@ from aiortc import MediaStreamTrack
 from aiortc.mediastreams import AUDIO_PTIME, MediaStreamError, VideoStreamTrack
 from av import AudioFrame, VideoFrame
 
-__all__ = ["Counter", "MutableAudioTrack", "SyntheticAudioTrack", "SyntheticVideoTrack", "drain"]
+__all__ = [
+    "Counter",
+    "FrameSink",
+    "MutableAudioTrack",
+    "Pictures",
+    "SelfViewTrack",
+    "SyntheticAudioTrack",
+    "SyntheticVideoTrack",
+    "drain",
+]
 
 
 class Counter:
@@ -138,13 +150,115 @@ class MutableAudioTrack(MediaStreamTrack):
         self.source.stop()
 
 
-async def drain(track: MediaStreamTrack, counter: Counter, wall) -> None:
-    """Receive (decode) every frame of `track` until it ends, counting them."""
+class FrameSink:
+    """Writes decoded frames, scaled to the stream's box, into the frame buffer (`writer`), at
+    most `max_fps` per second: the screen needs no more, and scaling is the costly part."""
+
+    def __init__(self, writer, key: str, max_fps: float) -> None:
+        self.writer, self.key = writer, key
+        self.every = 1.0 / max_fps
+        self.next_at = 0.0
+        self.written = 0
+        self.errors = 0
+
+    def __call__(self, frame) -> None:
+        now = time.monotonic()
+        if now < self.next_at or self.writer is None:
+            return
+        self.next_at = now + self.every
+        try:
+            from kiosk.call._frames import fit
+
+            w, h = fit(frame.width, frame.height, *self.writer.box(self.key))
+            rgb = frame.reformat(width=w, height=h, format="rgb24").to_ndarray()
+            self.writer.write(self.key, w, h, np.ascontiguousarray(rgb))
+            self.written += 1
+        except Exception:  # noqa: BLE001 - a picture not shown must never stop the call's media
+            self.errors += 1
+
+
+class Pictures:
+    """The call's frame buffer and its sinks: created and announced (`open`) when the call
+    starts; without one (`directory` '' or the file refused) the call goes on, unseen."""
+
+    MAIN_FPS, SMALL_FPS = 15.0, 10.0  # what the screen draws: the large picture, the small ones
+
+    def __init__(self, directory: str, emit) -> None:
+        self.directory, self.emit = directory, emit
+        self.writer = None
+        self.sinks: dict[str, FrameSink] = {}
+
+    def open(self) -> None:
+        if self.writer is not None or not self.directory:
+            return
+        from kiosk.call._frames import FrameWriter
+
+        try:
+            self.writer = FrameWriter(self.directory)
+        except OSError as e:
+            self.emit({"event": "error", "reason": f"video_buffer_{type(e).__name__}"})
+            return
+        self.emit(self.writer.announcement())
+
+    def sink(self, key: str) -> FrameSink | None:
+        if self.writer is None:
+            return None
+        if key not in self.sinks:
+            fps = self.MAIN_FPS if key == "main" else self.SMALL_FPS
+            self.sinks[key] = FrameSink(self.writer, key, fps)
+        return self.sinks[key]
+
+    def blank(self, key: str) -> None:
+        if self.writer is not None:
+            self.writer.blank(key)
+
+    def blank_remote(self) -> None:
+        for key in ("main", *(k for k in self.sinks if k.startswith("party"))):
+            self.blank(key)
+
+    def shown(self) -> dict[str, int]:
+        return {key: sink.written for key, sink in self.sinks.items()}
+
+    def close(self) -> None:
+        if self.writer is not None:
+            writer, self.writer = self.writer, None
+            for sink in self.sinks.values():
+                sink.writer = None
+            writer.close()
+
+
+class SelfViewTrack(MediaStreamTrack):
+    """The camera as sent, with some of its frames shown small to the resident (self view)."""
+
+    kind = "video"
+
+    def __init__(self, source: MediaStreamTrack, sink: FrameSink | None) -> None:
+        super().__init__()
+        self.source, self.sink = source, sink
+        if hasattr(source, "sent"):
+            self.sent = source.sent
+
+    async def recv(self):
+        frame = await self.source.recv()
+        if self.sink is not None:
+            self.sink(frame)
+        return frame
+
+    def stop(self) -> None:
+        super().stop()
+        self.source.stop()
+
+
+async def drain(track: MediaStreamTrack, counter: Counter, wall, sink=None) -> None:
+    """Receive (decode) every frame of `track` until it ends, counting them (and showing some
+    through `sink`)."""
     while True:
         try:
-            await track.recv()
+            frame = await track.recv()
         except MediaStreamError:
             return
+        if sink is not None:
+            sink(frame)
         counter.frames += 1
         counter.last_at = time.monotonic()
         if counter.first_at is None:

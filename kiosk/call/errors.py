@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kiosk.errors import KioskError
 
-__all__ = ["CallError", "CallWorkerError", "FlowError"]
+__all__ = ["CallError", "CallVideoError", "CallWorkerError", "FlowError"]
 
 
 class CallError(KioskError):
@@ -17,3 +17,11 @@ class CallWorkerError(CallError):
 
 class FlowError(CallError):
     """A consultation flow method was called in a step where it means nothing (a screen bug)."""
+
+
+class CallVideoError(CallError):
+    """The worker's video buffer announcement was refused (`code`: why, for the event)."""
+
+    def __init__(self, message: str, *, code: str = "bad") -> None:
+        super().__init__(message)
+        self.code = code

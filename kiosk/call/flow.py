@@ -246,6 +246,11 @@ class ConsultFlow:
             port.close()
 
     # --- what the screen shows ----------------------------------------------------------
+    @property
+    def video(self):
+        """The call's pictures: the port's frame reader (`kiosk.call._frames`), or None."""
+        return getattr(self._port, "video", None)
+
     def view(self) -> dict:
         s = self.s
         out = {

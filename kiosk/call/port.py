@@ -5,9 +5,15 @@ owns the media; this port writes commands to its stdin and hands each event line
 from a reader thread (a Kivy screen reschedules it onto its clock). `events` keeps every event
 too, so the session logic and tests can wait for one (`wait_for`).
 
+The worker's pictures arrive in a shared-memory frame buffer it announces (`video` event);
+the port checks the announcement (`kiosk.call._frames.FrameReader.open`) and keeps the reader as
+`video` for the call screen's picture widgets. A refused announcement becomes
+`{"event": "error", "reason": "bad_video", "code": ...}` and nothing is mapped.
+
 Invariants: one call per worker; `close()` ends the call (stdin closes → the worker hangs up,
 stops its tracks and exits) and, if the worker has not exited within `timeout`, kills it; no
-event is logged (chat lines are events).
+event is logged (chat lines are events); once the worker has exited, for whatever reason (a
+crash included), the frame buffer it announced is zeroed and unlinked if it is still there.
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from kiosk.call.errors import CallWorkerError
+from kiosk.call._frames import DEFAULT_DIR, FrameReader
+from kiosk.call.errors import CallVideoError, CallWorkerError
 
 __all__ = ["CallPort"]
 
@@ -36,10 +43,15 @@ class CallPort:
         on_event: Callable[[dict], None] | None = None,
         python: str = sys.executable,
         env: dict | None = None,
+        frames_dir: str = DEFAULT_DIR,
     ) -> None:
-        """`launcher` prefixes the worker's command line (e.g. `ip netns exec NS` in tests)."""
+        """`launcher` prefixes the worker's command line (e.g. `ip netns exec NS` in tests);
+        `frames_dir` is where its frame buffer may be ('' for no pictures)."""
         argv = [*launcher, python, "-m", "kiosk.call.worker", "--agent", agent_endpoint]
-        argv += ["--media", media]
+        argv += ["--media", media, "--frames-dir", frames_dir]
+        self.frames_dir = frames_dir
+        self.video: FrameReader | None = None  # the pictures, once announced and accepted
+        self._wiped = threading.Lock()
         for url in ice_servers:  # TURN credentials travel in the environment (`env`), not argv
             argv += ["--ice-server", url]
         self.events: list[dict] = []
@@ -71,14 +83,37 @@ class CallPort:
                 event = json.loads(line)
             except ValueError:
                 continue
+            if not isinstance(event, dict):
+                continue
+            if event.get("event") == "video":
+                event = self._accept_video(event)
+            elif event.get("event") == "participants" and self.video is not None:
+                self.video.set_parties(event.get("staff"))
             with self._cond:
                 self.events.append(event)
                 self._cond.notify_all()
             if self._on_event is not None:
                 self._on_event(event)
+        code = self._proc.wait()
+        self._wipe_video()  # a crashed worker could not: frames are personal data
         with self._cond:
-            self.events.append({"event": "exited", "code": self._proc.wait()})
+            self.events.append({"event": "exited", "code": code})
             self._cond.notify_all()
+
+    def _accept_video(self, event: dict) -> dict:
+        """Map the announced frame buffer, or say plainly why not (nothing mapped then)."""
+        if self.video is not None or not self.frames_dir:
+            return {"event": "error", "reason": "bad_video", "code": "unexpected"}
+        try:
+            self.video = FrameReader.open(event, self.frames_dir)
+        except CallVideoError as e:
+            return {"event": "error", "reason": "bad_video", "code": e.code}
+        return {"event": "video", "streams": sorted(self.video.streams)}
+
+    def _wipe_video(self) -> None:
+        with self._wiped:
+            if self.video is not None:
+                self.video.wipe()
 
     def _send(self, command: dict) -> None:
         try:
@@ -140,6 +175,7 @@ class CallPort:
             self._proc.kill()
             code = self._proc.wait(5)
         self._reader.join(5)
+        self._wipe_video()
         return code
 
     def stderr_tail(self) -> str:

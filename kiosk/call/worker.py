@@ -15,6 +15,7 @@ writes commands as JSON lines on stdin and reads events as JSON lines on stdout:
             | {"event": "print", "kind": "checklist", "data": {...}} (the staff sent a document)
             | {"event": "participants", "staff": [{"role", "name"}, ...]} (a room's other staff)
             | {"event": "error", "reason": code}
+            | {"event": "video", "path", "size", "streams"} (the frame buffer: kiosk.call._frames)
 
 Invariants:
 - Signaling goes only through the agent's request socket (the terminal's enrolled CURVE link);
@@ -31,6 +32,12 @@ Invariants:
 - With a Janus on the central side (the relay's poll says `room`), the same offer publishes to
   the call's VideoRoom and `kiosk.call._room.RoomLink` receives each staff member's feed: a
   second specialist or an interpreter joins without the terminal encoding twice.
+- The pictures reach the kiosk UI through a shared-memory file of RGB frames (`kiosk.call._frames`,
+  0600, announced by a `video` event before anything else of the call): the specialist's scaled
+  to 640×480 at most 15 times a second, the resident's own camera and the other staff of a room
+  small at most 10 times a second. Scaling happens here (libswscale), so the UI process only
+  copies bytes into a texture. The buffer is zeroed and unlinked when the call ends; a party
+  leaving or a hand-over empties their pictures at once.
 - It logs event names and error class names only; chat text goes to stdout (the kiosk), never to
   stderr or a file.
 """
@@ -78,6 +85,10 @@ class Worker:
         self.handing_over = False
         self.room = None  # a RoomLink once the call meets in a VideoRoom
         self.muted = False
+        self.staff_name = ""  # the holder: in a room, their feed is the large picture
+        from kiosk.call._tracks import Pictures
+
+        self.pictures = Pictures(args.frames_dir, emit)  # the frame buffer for the kiosk UI
         self.t0_cpu = _cpu_s()
         self.t0 = time.monotonic()
 
@@ -126,9 +137,10 @@ class Worker:
 
         self.pc = pc = RTCPeerConnection(RTCConfiguration(iceServers=self._ice_servers()))
         self.received_video, self.received_audio = Counter(), Counter()
-        from kiosk.call._tracks import MutableAudioTrack
+        from kiosk.call._tracks import MutableAudioTrack, SelfViewTrack
 
-        video, microphone = self._media()
+        camera, microphone = self._media()
+        video = SelfViewTrack(camera, self.pictures.sink("self"))
         audio = MutableAudioTrack(microphone)
         audio.muted = self.muted  # a mute survives a hand-over's new peer
         self.tracks = [video, audio]
@@ -139,8 +151,11 @@ class Worker:
 
         @pc.on("track")
         def on_track(track) -> None:
-            counter = self.received_video if track.kind == "video" else self.received_audio
-            self.tasks.append(asyncio.ensure_future(drain(track, counter, time.time)))
+            if track.kind == "video":
+                job = drain(track, self.received_video, time.time, self.pictures.sink("main"))
+            else:
+                job = drain(track, self.received_audio, time.time)
+            self.tasks.append(asyncio.ensure_future(job))
 
         @pc.on("connectionstatechange")
         async def on_state() -> None:
@@ -158,6 +173,7 @@ class Worker:
         if self.room is not None:
             room, self.room = self.room, None
             await room.close()
+        self.pictures.blank_remote()  # whoever was there is not shown while the next one comes
         for track in self.tracks:
             track.stop()
         self.tracks = []
@@ -170,6 +186,7 @@ class Worker:
         if self.pc is not None:
             self.emit({"event": "error", "reason": "busy"})
             return
+        self.pictures.open()
         try:
             offer = await self._new_peer()
         except Exception as e:  # noqa: BLE001 - a missing camera or microphone: said plainly
@@ -266,6 +283,7 @@ class Worker:
                 except Exception as e:  # noqa: BLE001 - an answer we cannot use ends the call
                     await self.finish("network", reason=f"answer_{type(e).__name__}")
                     return
+                self.staff_name = str(got.get("staff_name", ""))[:60]
                 self.emit(
                     {
                         "event": "answered",
@@ -388,6 +406,7 @@ class Worker:
                     self.emit({"event": "error", "reason": f"hangup_{type(e).__name__}"})
         final = self.stats()  # counted before the tracks go
         await self._drop_peer()
+        self.pictures.close()  # zeroed and unlinked: no picture outlives the call
         for task in self.tasks:
             if task is not asyncio.current_task():
                 task.cancel()
@@ -407,6 +426,7 @@ class Worker:
             }
         return {
             **extra,
+            "frames_shown": self.pictures.shown(),
             "frames_sent": sent,
             "frames_received": v.frames if v else 0,
             "audio_received": a.frames if a else 0,
@@ -417,7 +437,6 @@ class Worker:
 
 
 async def _serve(args: argparse.Namespace) -> int:
-    loop = asyncio.get_running_loop()
     out = sys.stdout
 
     def emit(event: dict) -> None:
@@ -425,6 +444,14 @@ async def _serve(args: argparse.Namespace) -> int:
         out.flush()
 
     worker = Worker(args, emit)
+    try:
+        return await _loop(worker, emit)
+    finally:
+        worker.pictures.close()  # even when the loop fails: frames are personal data
+
+
+async def _loop(worker: Worker, emit) -> int:
+    loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=64 * 1024)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     emit({"event": "ready", "pid": os.getpid()})
@@ -473,6 +500,11 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         help="A TURN/STUN URL (repeat for several); none by default.",
+    )
+    p.add_argument(
+        "--frames-dir",
+        default="/dev/shm",
+        help="Where the call's frame buffer for the kiosk UI is made ('' for none).",
     )
     p.add_argument("--width", type=int, default=640)
     p.add_argument("--height", type=int, default=480)

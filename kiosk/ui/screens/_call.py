@@ -7,13 +7,26 @@ They render `kiosk.call.flow.ConsultFlow.view()` handed in the state (`s.consult
 itself as `s.consult_flow`; see `kiosk.call.flow.screen_state`) and turn taps into calls of that
 flow. Invariants: the call never starts without the Start tap on the notice; the chat and the
 names are `personal` labels (emptied by `clear()`); nothing here keeps call data of its own.
+
+The call screen draws the pictures the call worker writes into its frame buffer
+(`ConsultFlow.video`, a `kiosk.call._frames.FrameReader`) with `kiosk.ui._video.VideoPicture`
+widgets: the specialist large, the resident small, the other staff of a room as small tiles
+with their role. `clear()` (leaving the screen, the wipe) detaches them: the clock stops and the
+textures are blanked. A typed message (文字で書く) is at most `MAX_TYPED` characters, typed on
+the on-screen keyboard built when first needed, and goes out through `ConsultFlow.send_chat`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+
+from kiosk.ui._tree import discard_children, forget
+from kiosk.ui._video import VideoPicture
 from kiosk.ui.screens._base import KScreen
+from kiosk.ui.widgets import KanaKeyboard, Keyboard, KLabel, LatinKeyboard
 
 __all__ = [
     "ConsultCallScreen",
@@ -23,6 +36,8 @@ __all__ = [
 ]
 
 MAX_CHAT_SHOWN = 8  # the latest lines, in large type: the rest scrolls away
+MAX_TYPED = 200  # a typed chat line: a sentence, a phone number, an address
+_KANA_FIRST = ("ja", "ja-easy")  # the keyboard a typed message starts on
 
 
 class _ConsultScreen(KScreen):
@@ -76,18 +91,29 @@ class ConsultWaitingScreen(_ConsultScreen):
 
 class ConsultCallScreen(_ConsultScreen):
     GUIDANCE = "You are talking with a specialist at city hall."
+    typing = BooleanProperty(False)  # presentation only: the keyboard is open
+    keyboard = StringProperty("")  # 'kana' / 'latin' while typing
+    typed_text = StringProperty("", force_dispatch=True)  # the open keyboard's buffer
+    KEYBOARDS: dict[str, type[Keyboard]] = {"kana": KanaKeyboard, "latin": LatinKeyboard}
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._keyboards: dict[str, Keyboard] = {}
+        self._tiles: list[VideoPicture] = []
+        self._tile_key: list = []
+        super().__init__(**kwargs)
 
     def show(self, view: dict) -> None:
         ids = self.ids
         role = self.role_text(view.get("staff_role", ""))
         ids.caption.text = f"{view.get('staff_name', '')}（{role}）" if role else ""
-        others = [
-            f"{name}（{self.role_text(r)}）"
-            for r, name in view.get("others", [])
-            if name != view.get("staff_name")
-        ]
+        others = [(r, name) for r, name in view.get("others", []) if name != view.get("staff_name")]
         ids.others.text = (
-            self.tr("Also in the call: {names}", names="、".join(others)) if others else ""
+            self.tr(
+                "Also in the call: {names}",
+                names="、".join(f"{name}（{self.role_text(r)}）" for r, name in others),
+            )
+            if others
+            else ""
         )
         ids.mute.text = self.tr("Unmute") if view.get("muted") else self.tr("Mute")
         ids.share.text = (
@@ -101,6 +127,106 @@ class ConsultCallScreen(_ConsultScreen):
             f"{staff if who == 'staff' else you}: {text}"
             for who, text in view.get("chat", [])[-MAX_CHAT_SHOWN:]
         )
+        self._show_pictures(others)
+
+    # -- the pictures -----------------------------------------------------------------------------
+    def _show_pictures(self, others: list[tuple[str, str]]) -> None:
+        video = getattr(self.flow, "video", None) if self.flow is not None else None
+        if video is None:
+            self._detach_pictures()
+            return
+        self.ids.main_video.attach(video, "main")
+        self.ids.self_video.attach(video, "self")
+        wanted = [(r, video.stream_of(r, name)) for r, name in others]
+        wanted = [(r, stream) for r, stream in wanted if stream]
+        if wanted != self._tile_key:
+            self._drop_tiles()
+            for r, stream in wanted:
+                self._add_tile(video, self.role_text(r), stream)
+            self._tile_key = wanted
+
+    def _add_tile(self, video: Any, role: str, stream: str) -> None:
+        """A small picture of another party of the room, with their role under it."""
+        tile = BoxLayout(orientation="vertical", spacing=4)
+        picture = VideoPicture(kid=f"consult_tile_{stream}", stream=stream)
+        tile.add_widget(picture)
+        tile.add_widget(KLabel(text=role, style="muted", role="small", halign="center"))
+        self.ids.tiles.add_widget(tile)
+        picture.attach(video, stream)
+        self._tiles.append(picture)
+
+    def _drop_tiles(self) -> None:
+        for picture in self._tiles:
+            picture.detach()
+        self._tiles, self._tile_key = [], []
+        discard_children(self.ids.tiles)
+
+    def _detach_pictures(self) -> None:
+        self.ids.main_video.detach()
+        self.ids.self_video.detach()
+        self._drop_tiles()
+
+    # -- typing a message -------------------------------------------------------------------------
+    def start_typing(self) -> None:
+        """文字で書く: the keyboard takes the pictures' place until OK or Cancel."""
+        lang = getattr(self.flow, "language", "ja") if self.flow is not None else "ja"
+        self.keyboard = "kana" if lang in _KANA_FIRST else "latin"
+        self._ensure_keyboard(self.keyboard)
+        for kb in self._keyboards.values():
+            kb.clear()
+        self.typing = True
+        self._sync_typed()
+
+    def on_keyboard(self, _inst: Any, name: str) -> None:
+        if name:
+            self._ensure_keyboard(name)  # the Kana/Latin switch builds the other one now
+            other = self._keyboards.get("kana" if name == "latin" else "latin")
+            if other is not None and other.value:  # the text goes along to the other keyboard
+                self._keyboards[name].value, other.value = other.value, ""
+        self._sync_typed()
+
+    def _ensure_keyboard(self, name: str) -> None:
+        if name in self._keyboards:
+            return
+        kb = self.KEYBOARDS[name](kid=f"consult_kb_{name}", max_length=MAX_TYPED)
+        kb.bind(on_ok=lambda _kb, value: self.send_typed(value), value=self._sync_typed)
+        self._keyboards[name] = kb
+        self.ids[f"slot_{name}"].add_widget(kb)
+
+    def _sync_typed(self, *_args: Any) -> None:
+        kb = self._keyboards.get(self.keyboard)
+        self.typed_text = kb.value if kb is not None else ""
+
+    def send_typed(self, value: str) -> None:
+        """OK on the keyboard: the line goes to the staff (nothing is sent when it is empty)."""
+        text = value.strip()[:MAX_TYPED]
+        self.cancel_typing()
+        if text:
+            self.tap_flow("send_chat", text)
+
+    def cancel_typing(self) -> None:
+        self.typing = False
+        for kb in self._keyboards.values():
+            kb.clear()
+        self.typed_text = ""
+
+    def _drop_keyboards(self) -> None:
+        for name, kb in self._keyboards.items():
+            kb.clear()
+            slot = self.ids[f"slot_{name}"]
+            slot.stash = [w for w in slot.stash if w is not kb]
+            if kb.parent is not None:
+                kb.parent.remove_widget(kb)
+            forget(kb)
+        self._keyboards.clear()
+
+    def clear(self) -> None:
+        """Leaving the call (or the wipe): pictures blanked and let go, keyboards emptied."""
+        self._detach_pictures()
+        self.cancel_typing()
+        self._drop_keyboards()
+        self.keyboard = ""
+        super().clear()
 
     def toggle_share(self) -> None:
         """Show the fields of the form the resident had open, or stop (the resident's tap)."""
