@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.call import ConsultFlow, screen_state
-from kiosk.call._frames import FrameReader, FrameWriter
+from kiosk.call import ConsultFlow, FrameReader, FrameWriter, screen_state
 from kiosk.ui.screens._call import MAX_TYPED
 from kiosk.ui.walk import PreviewUi
 from tests.support.kivy_ui import frames, tap
