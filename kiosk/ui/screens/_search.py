@@ -1,0 +1,138 @@
+"""さがす, the search screen: the words typed on an on-screen keyboard (kana, or Latin letters
+for romaji and the other languages), the hits as large buttons, a FAQ's answer, and nothing
+found said plainly with a person to ask.
+
+Invariants:
+- The words typed live only in the keyboard's buffer and the session's visit (`flows.search`):
+  `clear()` (the screen left, the wipe) empties and drops the keyboards and cancels a pending
+  search, so nothing typed outlives the visit on screen or in a timer.
+- Searching is debounced (`DEBOUNCE_S` after the last key, or at once on OK) and bounded by the
+  session (`MAX_QUERY` characters, `MAX_HITS` hits): a fast typist costs one search, not one
+  per key.
+- The screen decides nothing: a tapped hit is one `flows.search.choose(key)` call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.clock import Clock
+from kivy.properties import BooleanProperty, StringProperty
+
+from kiosk.ui._tree import forget
+from kiosk.ui.screens._base import KScreen
+from kiosk.ui.widgets import KanaKeyboard, Keyboard, LatinKeyboard
+
+__all__ = ["DEBOUNCE_S", "SearchScreen"]
+
+DEBOUNCE_S = 0.35  # after the last key: long enough for the next tap, short enough to feel live
+
+_KANA_FIRST = ("ja", "ja-easy")
+
+
+class SearchScreen(KScreen):
+    GUIDANCE = "Type words with the keys. The results appear on the right. Touch one to open it."
+    keyboard = StringProperty("")  # 'kana' / 'latin': presentation only
+    query_text = StringProperty("")  # the keyboard's buffer as typed (before the debounce)
+    found_text = StringProperty("")
+    no_hits = BooleanProperty(False)
+    answer_shown = BooleanProperty(False)
+    question_text = StringProperty("")
+    answer_text = StringProperty("")
+    offer_text = StringProperty("")
+    KEYBOARDS: dict[str, type[Keyboard]] = {"kana": KanaKeyboard, "latin": LatinKeyboard}
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._keyboards: dict[str, Keyboard] = {}
+        super().__init__(**kwargs)
+        self._search_later = Clock.create_trigger(self._search_now, DEBOUNCE_S)
+
+    # -- rendering ------------------------------------------------------------------------------
+    def render(self, s: Any) -> None:
+        if not self.keyboard:
+            self.keyboard = "kana" if s.language in _KANA_FIRST else "latin"
+        search = self.flows.search
+        hits = search.hits
+        rows = []
+        for hit in hits:
+            text = self.tr("{kind}: {name}", kind=self._kind(hit.kind), name=self.t(s, hit.title))
+            rows.append((f"hit_{hit.kind}_{hit.id}", text, "choice",
+                         self.tap(search.choose, hit.key)))  # fmt: skip
+        self.fill(self.ids.hits, rows)
+        # One letter finds nothing yet: say what to do, not "nothing found", until a second.
+        started = len(search.query.strip()) >= 2 or bool(hits)
+        self.no_hits = started and not hits
+        if not started:
+            self.found_text = self.tr("Touch the keys. What matches appears here.")
+        elif hits:
+            self.found_text = self.tr("Found: {count}. Touch one to open it.", count=len(hits))
+        else:
+            self.found_text = self.tr(
+                "Nothing was found for these words. A staff member can help, or you can consult."
+            )
+        faq = search.faq
+        self.answer_shown = faq is not None
+        self.question_text = self.t(s, faq.question) if faq is not None else ""
+        self.answer_text = self.t(s, faq.answer) if faq is not None else ""
+        offer = faq.offer if faq is not None else None
+        if offer == "staff":
+            self.offer_text = self.tr("Call staff")
+        elif offer and offer.startswith("consult:"):
+            self.offer_text = self.tr("Consult")
+        else:
+            self.offer_text = ""
+
+    def _kind(self, kind: str) -> str:
+        """What a hit is, in words: 「できごと」「手続き」「証明書」「相談」「よくある質問」."""
+        tr = self.tr
+        return {
+            "life_event": tr("Life event"),
+            "procedure": tr("Procedure"),
+            "certificate": tr("Certificate"),
+            "topic": tr("Consultation"),
+            "faq": tr("Question"),
+        }.get(kind, "")
+
+    # -- keyboards, built when the screen is first shown ------------------------------------------
+    def on_keyboard(self, _inst: Any, name: str) -> None:
+        if name and name not in self._keyboards:
+            kb = self.KEYBOARDS[name](kid=f"kb_{name}", max_length=40)
+            kb.bind(value=self._typed, on_ok=lambda _kb, _v: self._search_now())
+            self._keyboards[name] = kb
+            self.ids[f"slot_{name}"].add_widget(kb)
+        self._sync_other(name)
+
+    def switch_keyboard(self) -> None:
+        self.keyboard = "latin" if self.keyboard == "kana" else "kana"
+
+    def _sync_other(self, name: str) -> None:
+        """One buffer whatever the keyboard: "ひっこし" then Latin letters continues it."""
+        kb = self._keyboards.get(name)
+        if kb is not None and kb.value != self.query_text:
+            kb.value = self.query_text
+
+    def _typed(self, kb: Keyboard, value: str) -> None:
+        if self._keyboards.get(self.keyboard) is not kb:
+            return  # the other keyboard taking over the buffer
+        self.query_text = value
+        self._search_later()
+
+    def _search_now(self, *_args: Any) -> None:
+        self._search_later.cancel()
+        if self.manager is not None and self.manager.current == self.name:
+            self.act(self.flows.search.set_query, self.query_text)
+
+    def clear(self) -> None:
+        self._search_later.cancel()
+        for name, kb in self._keyboards.items():
+            kb.clear()
+            slot = self.ids[f"slot_{name}"]
+            slot.stash = [w for w in slot.stash if w is not kb]
+            if kb.parent is not None:
+                kb.parent.remove_widget(kb)
+            forget(kb)
+        self._keyboards.clear()
+        self.keyboard = ""
+        self.query_text = self.question_text = self.answer_text = self.offer_text = ""
+        self.answer_shown = self.no_hits = False
+        super().clear()
