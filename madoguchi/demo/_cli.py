@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -56,6 +57,18 @@ def _central_report(stack) -> dict:
     return json.loads(result.stdout)
 
 
+def _console(stack, password: str) -> dict:
+    """The consultation console over the demo's store; offscreen, its login page is fetched
+    once to show it serves (a person opens it with a display: see `demo`)."""
+    from urllib.request import urlopen
+
+    from madoguchi.demo._call import DEMO_SPECIALIST
+
+    url = stack.start_console(DEMO_SPECIALIST, password)
+    with urlopen(url + "/login", timeout=10) as response:  # loopback only
+        return {"url": url, "login_page": response.status, "user": DEMO_SPECIALIST}
+
+
 def _offscreen(stack, kiosk_config: Path) -> None:
     from kiosk.config import load_kiosk_config
     from kiosk.services import open_services
@@ -82,6 +95,11 @@ def _offscreen(stack, kiosk_config: Path) -> None:
         services.outbox.close()
     status = _wait_synced(stack, last_seq, timeout=60)
     report = _central_report(stack)
+    console = _console(stack, secrets.token_urlsafe(12))
+    click.echo("demo: a video consultation, terminal to a specialist's console", err=True)
+    from madoguchi.demo._call import run_call
+
+    consultation = run_call(stack.paths.out)
     summary = {
         "visit": outcome,
         "outbox_last_seq": last_seq,
@@ -89,6 +107,8 @@ def _offscreen(stack, kiosk_config: Path) -> None:
         "central": report,
         "prints": sorted(p.name for p in stack.paths.prints.glob("*.pdf")),
         "print_server": stack.print_server_audit(),
+        "consult_console": console,
+        "consultation": consultation,
         "screenshots": len(list(stack.paths.screens.glob("*.png"))),
         "out": str(stack.paths.out),
     }
@@ -132,6 +152,13 @@ def demo(out: Path, window: bool | None, card_profile: str) -> None:
         if not window:
             _offscreen(stack, kiosk_config)
             return
+        password = secrets.token_urlsafe(9)
+        console = _console(stack, password)
+        click.echo(
+            f"demo: consultation console {console['url']} (user {console['user']}, password "
+            f"{password}): open it in a browser, then tap 相談する on the kiosk",
+            err=True,
+        )
         click.echo(
             f"demo: kiosk window; staff PIN {DEMO_STAFF_PIN}, card PIN 1234; Ctrl-C stops", err=True
         )

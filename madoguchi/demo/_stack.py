@@ -147,6 +147,7 @@ class DemoStack:
         self.card = None
         self.central: ManagedProcess | None = None
         self.agent: ManagedProcess | None = None
+        self.console: ManagedProcess | None = None  # the consultation console (start_console)
         self.residents: _DemoResidents | None = None
         # The city's cashless terminal, simulated (approves): the kiosk's default is to pay at
         # the counter, so the demo configures a terminal to show a certificate printed once paid.
@@ -301,6 +302,43 @@ class DemoStack:
         self.agent.wait_ready(self.paths.agent_status.exists, 30, "its status file")
         self._say("sync agent running")
 
+    def start_console(self, username: str, password: str) -> str:
+        """The consultation console (`madoguchi consult serve`) on loopback over the demo's
+        central store, with one specialist account; returns its URL. The kiosk's calls reach it
+        through the agent and the receiver, as on a city's network."""
+        import os
+        import secrets
+
+        from sync.central.consult import ConsultTables, hash_password
+        from sync.central.stores import open_store
+
+        store = open_store(str(self.paths.central_db))
+        try:
+            ConsultTables(store).add_staff(
+                username, hash_password(password), ("specialist",), "窓口 花子"
+            )
+        finally:
+            store.close()
+        port = free_port(host="127.0.0.1")
+        env = {**os.environ, "MADOGUCHI_CONSULT_SECRET": secrets.token_urlsafe(32)}
+        self.console = ManagedProcess(
+            self._cli(
+                "consult",
+                "serve",
+                "--db",
+                str(self.paths.central_db),
+                "--listen",
+                f"127.0.0.1:{port}",
+            ),
+            self.paths.logs / "consult.log",
+            env=env,
+            name="consult",
+        ).start()
+        self.console.wait_ready(lambda: tcp_listening(port), 30, f"listening on 127.0.0.1:{port}")
+        url = f"http://127.0.0.1:{port}"
+        self._say(f"consultation console on {url}")
+        return url
+
     def print_server_audit(self) -> dict:
         """What the demo's cupsd kept after the visit: document files left in its spool, and how
         many of its files hold the card holder's name, address or birth date (must be none).
@@ -352,10 +390,10 @@ class DemoStack:
         return self
 
     def stop(self) -> None:
-        for process in (self.agent, self.central):
+        for process in (self.console, self.agent, self.central):
             if process is not None:
                 process.stop()
-        self.agent = self.central = None
+        self.console = self.agent = self.central = None
         if self.payment_terminal is not None:
             self.payment_terminal.stop()
             self.payment_terminal = None

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from madoguchi.rig._proc import RigError
 
-__all__ = ["CHROMIUM_FLAGS", "CallRig", "namespace_pair"]
+__all__ = ["CHROMIUM_FLAGS", "CallRig", "FlowPump", "namespace_pair"]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -305,3 +305,36 @@ class CallRig:
     def revoke(self) -> None:
         self.allowlist.revoke(self.device_id)
         self._wait(lambda: not self.agent.status.connected, 15, "the revocation")
+
+
+class FlowPump:
+    """Hands the call worker's events to the resident's flow (`kiosk.call.flow.ConsultFlow`) in
+    the caller's thread, as the kiosk does on its clock, until a step is reached. `port` is the
+    CallPort the flow opened (`open_port` records it). Used by the tests, the demo and the
+    benchmark."""
+
+    def __init__(self, timeout: float = 30.0) -> None:
+        self.port = None
+        self.seen = 0
+        self.timeout = timeout
+
+    def opener(self, make_port):
+        """The flow's `open_port`: starts a worker with `make_port()` and follows it."""
+
+        def open_port():
+            self.port, self.seen = make_port(), 0
+            return self.port
+
+        return open_port
+
+    def until(self, flow, predicate, timeout: float | None = None) -> dict:
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        while True:
+            for event in self.port.events[self.seen :]:
+                self.seen += 1
+                flow.on_event(event)
+            if predicate(flow.view()):
+                return flow.view()
+            if time.monotonic() > deadline:
+                raise RigError(f"flow stuck at {flow.view()}; events {self.port.events[-6:]}")
+            time.sleep(0.05)

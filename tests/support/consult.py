@@ -4,8 +4,7 @@ offer. The namespaces, receiver, agent, console and chromium of the call test ar
 
 from __future__ import annotations
 
-import time
-
+from madoguchi.rig.call import FlowPump
 from sync.central.consult import ConsultRelay, ConsultTables, hash_password
 from sync.central.stores import open_store
 
@@ -31,23 +30,5 @@ def relay_for(db: str, centers: dict | None = None) -> ConsultRelay:
     return ConsultRelay(db, lambda device_id: centers.get(device_id, "?"))
 
 
-class Pump:
-    """Hands the call worker's events to the resident's flow, in this thread (as the kiosk does
-    on its clock), until a step is reached; `port` is the CallPort the test started."""
-
-    def __init__(self, timeout: float = 30.0) -> None:
-        self.port = None
-        self.seen = 0
-        self.timeout = timeout
-
-    def until(self, flow, predicate, timeout: float | None = None) -> dict:
-        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
-        while True:
-            for event in self.port.events[self.seen :]:
-                self.seen += 1
-                flow.on_event(event)
-            if predicate(flow.view()):
-                return flow.view()
-            if time.monotonic() > deadline:
-                raise AssertionError(f"flow stuck at {flow.view()}; events {self.port.events[-6:]}")
-            time.sleep(0.05)
+# The worker's events into the resident's flow: the rig's, shared with the demo and the bench.
+Pump = FlowPump

@@ -1,6 +1,7 @@
 """`madoguchi demo` without a display, end to end: every real part comes up, the scripted
 resident's visit goes through the simulated card, cupsd, the sealed outbox, the agent and the
-central issuer, every record reaches the central store, and no personal data is in the logs."""
+central issuer, every record reaches the central store, a video consultation is held with the
+console, and no personal data is in the logs."""
 
 import json
 import os
@@ -57,6 +58,22 @@ def test_offscreen_demo_reaches_the_central_store(tmp_path):
         text = "".join(page.extract_text() for page in PdfReader(document).pages)
         assert "見本" in text and "証明書としての効力はありません" in text, document.name
     assert summary["screenshots"] > 0
+
+    # The consultation console serves over the demo's store (a person opens it with a display),
+    # and, where namespaces can be made, a real call: accepted, chat both ways, the form shown,
+    # ended by the specialist, one record in the store (no media, no chat kept).
+    assert summary["consult_console"]["login_page"] == 200
+    assert summary["consult_console"]["url"].startswith("http://127.0.0.1:")
+    call = summary["consultation"]
+    if os.geteuid() != 0:
+        assert "root" in call["skipped"]
+    else:
+        assert "skipped" not in call, call
+        assert call["caption"] == "demo-specialist（specialist）"
+        assert call["chat_lines"] == 2 and call["form_shown"]
+        assert call["record"]["total"] == 1 and call["record"]["by_topic"] == {"general": 1}
+        assert call["record"]["by_ended_by"] == {"console": 1}
+        assert (out / call["console_screenshot"]).stat().st_size > 10_000
 
     logs = "\n".join(p.read_text(errors="replace") for p in (out / "logs").glob("*.log"))
     for secret in HOLDER:
