@@ -24,7 +24,13 @@ from provisioning import (
 )
 from provisioning._roles import rotate_role_key, sign_downlink
 from provisioning._root_cli import parse_expiry, role_keys_cmd, root
-from provisioning._update_cli import update_bundle_cmd, update_health_cmd, update_keys_cmd
+from provisioning._update_cli import (
+    update_bundle_cmd,
+    update_ca_delegate_cmd,
+    update_ca_verify_cmd,
+    update_health_cmd,
+    update_keys_cmd,
+)
 from provisioning.errors import ProvisioningError
 from sync.bundles import BUNDLE_TYPES
 from sync.trust import ONLINE_ROLES
@@ -375,3 +381,5 @@ commands = [provision]
 provision.add_command(update_keys_cmd)
 provision.add_command(update_bundle_cmd)
 provision.add_command(update_health_cmd)
+provision.add_command(update_ca_delegate_cmd)
+provision.add_command(update_ca_verify_cmd)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from provisioning._update_trust import DELEGATION_FILE, delegate_update_ca, verify_update_ca
 from provisioning._updates import (
     HealthChecks,
     health_action,
@@ -24,7 +25,13 @@ from provisioning._updates import (
 )
 from provisioning.errors import UpdateError
 
-__all__ = ["update_bundle_cmd", "update_health_cmd", "update_keys_cmd"]
+__all__ = [
+    "update_bundle_cmd",
+    "update_ca_delegate_cmd",
+    "update_ca_verify_cmd",
+    "update_health_cmd",
+    "update_keys_cmd",
+]
 
 _AGENT = "madoguchi-sync-agent.service"
 _KIOSK = "madoguchi-kiosk.service"
@@ -41,6 +48,65 @@ def update_keys_cmd(directory: Path) -> None:
     click.echo(f"update keys created in {directory}")
     click.echo(f"keyring for images (MADOGUCHI_UPDATE_CA): {keys.keyring}")
     click.echo(f"keep offline: {directory / 'ca.key'}")
+
+
+@click.command("update-ca-delegate")
+@click.option(
+    "--root",
+    "root_dir",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    required=True,
+    help="The offline root directory (provision root init/sign).",
+)
+@click.option(
+    "--keys",
+    "keys_dir",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    required=True,
+    help="Update key directory (from update-keys): its ca.pem is named.",
+)
+def update_ca_delegate_cmd(root_dir: Path, keys_dir: Path) -> None:
+    """Sign, with the offline root, a statement naming the update CA (KEYS/ca.delegation)."""
+    out = keys_dir / DELEGATION_FILE
+    try:
+        grant = delegate_update_ca(root_dir, keys_dir / "ca.pem", out)
+    except (OSError, UpdateError) as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(f"update CA sha256 {grant.ca_sha256} delegated by root version {grant.root_version}")
+    click.echo(f"statement for images (MADOGUCHI_UPDATE_CA_DELEGATION): {out}")
+    click.echo(f"valid until {grant.expires_at:%Y-%m-%d}; sign again after rotating the root")
+
+
+@click.command("update-ca-verify")
+@click.option(
+    "--chain",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    required=True,
+    help="The root chain the central side installed (root.chain).",
+)
+@click.option(
+    "--delegation",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The root's statement (default: ca.delegation beside the CA).",
+)
+@click.option("--anchor", default=None, help="Key id the chain must start from (root show).")
+@click.argument("ca_pem", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+def update_ca_verify_cmd(chain: Path, delegation: Path | None, anchor: str | None, ca_pem: Path):
+    """Check that the root of trust vouches for the update CA CA_PEM (exit 1 if not)."""
+    delegation = delegation or ca_pem.with_name(DELEGATION_FILE)
+    try:
+        grant = verify_update_ca(
+            chain.read_bytes(), delegation.read_bytes(), ca_pem.read_bytes(), anchor_keyid=anchor
+        )
+    except OSError as e:
+        raise click.ClickException(f"cannot read {e.filename}: {e.strerror}") from e
+    except UpdateError as e:
+        raise click.ClickException(f"update CA refused: {e}") from e
+    click.echo(
+        f"update CA sha256 {grant.ca_sha256} vouched for by root version {grant.root_version}"
+        f" (anchor {grant.anchor_keyid}) until {grant.expires_at:%Y-%m-%d}"
+    )
 
 
 @click.command("update-bundle")

@@ -34,6 +34,7 @@ __all__ = [
     "PublishError",
     "RootKeyError",
     "UpdateError",
+    "UpdateTrustError",
 ]
 
 
@@ -61,3 +62,8 @@ class RootKeyError(ProvisioningError):
 
 class UpdateError(ProvisioningError):
     """An update key directory, bundle input or slot state cannot be used."""
+
+
+class UpdateTrustError(UpdateError):
+    """The update CA is not vouched for by the root of trust: no or a bad statement, another
+    certificate, another or an expired root (`provisioning._update_trust`)."""

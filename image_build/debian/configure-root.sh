@@ -40,18 +40,15 @@ LABEL=mdg-data  /var/lib/madoguchi-data  ext4  rw,nosuid,nodev,noexec  0  2
 FSTAB
 install -d -m 0755 "$root/var/lib/madoguchi-sync" "$root/var/lib/madoguchi-kiosk"
 
-# RAUC: the A/B slots, the tryboot backend, the version guard and the update CA (keyring).
-# Without MADOGUCHI_UPDATE_CA the image has no keyring and RAUC refuses every bundle.
+# RAUC: the A/B slots, the tryboot backend, the version guard and the update CA (keyring), the
+# latter only if the root of trust vouches for it (install-update-ca.sh). Without
+# MADOGUCHI_UPDATE_CA the image has no keyring and RAUC refuses every bundle.
 install -d -m 0755 "$root/etc/rauc" "$root/usr/lib/madoguchi"
 install -m 0644 "$here/../rauc/system.conf" "$root/etc/rauc/system.conf"
 install -m 0755 "$here/../rauc/tryboot-backend.sh" "$root/usr/lib/madoguchi/tryboot-backend"
 install -m 0755 "$here/../rauc/pre-install.sh" "$root/usr/lib/madoguchi/rauc-pre-install"
 echo "${MADOGUCHI_IMAGE_VERSION:?set by build-image.sh}" >"$root/usr/lib/madoguchi/image-version"
-if [ -n "${MADOGUCHI_UPDATE_CA:-}" ]; then
-	install -m 0644 "$MADOGUCHI_UPDATE_CA" "$root/etc/rauc/update-ca.pem"
-else
-	echo "image: no MADOGUCHI_UPDATE_CA: this image refuses every update bundle" >&2
-fi
+bash "$here/install-update-ca.sh" "$root"
 
 # Leftovers of the build that differ between runs (logs, caches, machine id, bytecode).
 rm -f "$root/etc/resolv.conf" "$root/etc/machine-id" "$root/var/lib/dbus/machine-id"

@@ -91,6 +91,8 @@ CASES: dict[tuple[str, ...], list[str]] = {
     ("provision", "sign-catalog"): ["{garbage}", "--central", "{missing}", "--out", "{out}"],
     ("provision", "update-bundle"): ["--keys", "{empty}", "--version", "1", "{missing}", "{out}"],
     ("provision", "update-health"): ["--cmdline", "{missing}", "--autoboot", "{missing}"],
+    ("provision", "update-ca-delegate"): ["--root", "{empty}", "--keys", "{empty}"],
+    ("provision", "update-ca-verify"): ["--chain", "{garbage}", "{garbage}"],
     ("provision", "update-keys"): ["{under_file}"],
     ("card-sim", "crl"): ["--ca-dir", "{under_file}", "--out", "{out}"],
     ("card-sim", "make-ca"): ["{under_file}"],
