@@ -73,8 +73,14 @@ done
 say "vpcd installed: $(dpkg -s vsmartcard-vpcd >/dev/null 2>&1 && echo yes || echo no)"
 say "logins with a password: $(awk -F: '$2 !~ /^[!*]/ && $2 != ""' /etc/shadow | wc -l)"
 say "getty on tty1: $(systemctl is-enabled getty@tty1.service 2>&1)"
+if [ ! -f /etc/rauc/update-ca.pem ]; then keyring="none (refuses every bundle)"
+elif /opt/madoguchi/bin/madoguchi provision update-ca-verify --chain /etc/rauc/root.chain \
+	--delegation /etc/rauc/update-ca.delegation /etc/rauc/update-ca.pem >/dev/null 2>&1; then
+	keyring="vouched for by the root of trust"
+else keyring="REFUSED"; fi
+say "update keyring: $keyring"
 say "locale: $(cat /etc/default/locale) timezone: $(readlink /etc/localtime)"
-journalctl -b -o cat -u madoguchi-sync-agent.service -u madoguchi-kiosk.service --no-pager | tail -n 12 | sed 's/^/CHECK log: /'
+journalctl -b -o cat -u madoguchi-sync-agent.service -u madoguchi-kiosk.service --no-pager | tail -n 16 | sed 's/^/CHECK log: /'
 echo "CHECK-DONE"
 systemctl poweroff
 CHECK
@@ -151,5 +157,9 @@ expect "CHECK failed units: 0"
 expect "CHECK vpcd installed: no"
 expect "CHECK logins with a password: 0"
 expect "CHECK getty on tty1: masked"
+if grep -aqF "CHECK update keyring: REFUSED" "$work/check.txt"; then
+	echo "image-check: FAILED: the image's update keyring is not vouched for by its root chain" >&2
+	fail=1
+fi
 [ "$fail" -eq 0 ] || exit 1
 echo "image-check: passed"
