@@ -45,7 +45,7 @@ from kiosk.catalog.errors import (
     CatalogSchemaError,
     UnknownLifeEventError,
 )
-from kiosk.catalog.rules import due_date, rule_matches, select_procedures
+from kiosk.catalog.rules import due_date, rule_matches, select_procedures, unsure_procedures
 
 __all__ = [
     "CARD_ITEMS",
@@ -84,4 +84,5 @@ __all__ = [
     "parse_catalog",
     "rule_matches",
     "select_procedures",
+    "unsure_procedures",
 ]

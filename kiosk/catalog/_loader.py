@@ -286,7 +286,13 @@ def _life_event(raw: Any, where: str) -> LifeEvent:
                 raise CatalogReferenceError(f"{qo.where}.ask_if", ref)
             if not isinstance(value, bool):
                 raise CatalogSchemaError(f"{qo.where}.ask_if.{ref}", "expected true or false")
-        questions.append(Question(id=qid, text=text, ask_if=tuple(ask_if.items())))
+        unsure = qo._get("unsure", None, False)
+        if unsure is not None and not isinstance(unsure, bool):
+            raise CatalogSchemaError(f"{qo.where}.unsure", "expected true or false")
+        hint = qo.text("hint", False)
+        questions.append(
+            Question(id=qid, text=text, ask_if=tuple(ask_if.items()), unsure=unsure, hint=hint)
+        )
         qo.done()
     _unique([q.id for q in questions], f"{where}.questions")
     rules = []

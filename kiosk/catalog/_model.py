@@ -170,9 +170,14 @@ class Question:
     # settles is skipped (no school children after "no children under 18"). Unasked questions
     # stay unanswered, and unanswered questions never match a rule.
     ask_if: tuple[tuple[str, bool], ...] = ()
+    # 「わからない」 is offered (a resident in their 70s often cannot say which health insurance
+    # they are on): the answer it counts as, the one that keeps the procedures on the checklist
+    # for the counter to confirm. None: only はい / いいえ.
+    unsure: bool | None = None
+    hint: Text | None = None  # one line under the question: how to tell (保険証を見る)
 
-    def asked(self, answers: Mapping[str, bool]) -> bool:
-        return all(answers.get(q) == v for q, v in self.ask_if)
+    def asked(self, answers: Mapping[str, bool | None]) -> bool:
+        return all(answers.get(q) is v for q, v in self.ask_if)
 
 
 @dataclass(frozen=True)

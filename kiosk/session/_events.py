@@ -3,7 +3,9 @@ walks the catalog): questions one at a time, the rules-selected checklist (print
 and choosing a procedure.
 
 Invariants: answers are accepted only for the question on screen, in order (a question an earlier
-answer settles, by the catalog's `ask_if`, is never shown and stays unanswered); the checklist is
+answer settles, by the catalog's `ask_if`, is never shown and stays unanswered); 「わからない」
+(`answer(id, None)`) only where the catalog offers it, and it keeps the procedures it might need on
+the list, marked for the counter to confirm (`to_confirm`); the checklist is
 exactly `select_procedures(event, answers)` from the catalog's rules (no rule lives in code);
 each item's procedure is the one in the event's context (`Catalog.procedure_in`), so deadlines
 and documents are the event's own. An item is DONE (済) or PREFILLED only when the outbox
@@ -17,7 +19,13 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
-from kiosk.catalog import CompletionKind, Procedure, due_date, select_procedures
+from kiosk.catalog import (
+    CompletionKind,
+    Procedure,
+    due_date,
+    select_procedures,
+    unsure_procedures,
+)
 from kiosk.session._base import _SessionCore
 from kiosk.session.ports import PortPrintError
 from kiosk.session.steps import ChecklistItem, ItemState, NoticeCode, Step
@@ -61,13 +69,16 @@ class LifeEventSteps:
         s._changed()
         return True
 
-    def answer(self, question_id: str, yes: bool) -> bool:
+    def answer(self, question_id: str, yes: bool | None) -> bool:
+        """はい (True), いいえ (False) or, where the catalog offers it, わからない (None)."""
         s = self._s
         q = s.current_question
         if s.step is not Step.LIFE_EVENT_QUESTIONS or q is None or q.id != question_id:
             return False
+        if yes is None and q.unsure is None:
+            return False  # not offered for this question: only はい / いいえ
         s.touch()
-        s.answers[question_id] = bool(yes)
+        s.answers[question_id] = None if yes is None else bool(yes)
         s.question_index += 1
         self._skip_settled_questions()
         if s.current_question is None:
@@ -104,6 +115,14 @@ class LifeEventSteps:
                 )
             )
         s.checklist = items
+
+    def to_confirm(self, procedure_id: str) -> bool:
+        """The item is on the checklist only because of a 「わからない」: the counter confirms
+        whether it is needed (the row says 窓口で確認します)."""
+        s = self._s
+        if s.life_event is None:
+            return False
+        return procedure_id in unsure_procedures(s.life_event, s.answers)
 
     def checklist_procedure(self, procedure_id: str) -> Procedure:
         """The procedure as it applies to the chosen life event (its deadline and documents)."""
@@ -213,6 +232,7 @@ class LifeEventSteps:
                     "due": item.due,
                     "fee_yen": p.fee_yen,
                     "url": p.url,
+                    "confirm": self.to_confirm(item.procedure_id),
                 }
             )
         return {

@@ -51,8 +51,8 @@ def test_version_mismatch_inside_the_bundle_is_refused():
 def test_newest_catalog_wins(tmp_path):
     store = BundleStore(tmp_path, KEY.public_key(), clock=lambda: NOW)
     # nothing downlinked: the shipped one (version 2 since issue 20's corrected facts, 3 since
-    # issue 19's address fields and search section)
-    assert current_catalog(store).version == default_catalog().version == 3
+    # issue 19's address fields and search section, 4 since its 「わからない」 answers and hints)
+    assert current_catalog(store).version == default_catalog().version == 4
     store.apply(_bundle(7))
     assert current_catalog(store).version == 7
 
@@ -71,7 +71,7 @@ def test_unparsable_downlink_falls_back_to_the_shipped_catalog(tmp_path):
 
 def test_an_old_downlink_does_not_bring_back_facts_the_shipped_catalog_corrected(tmp_path):
     """Version 1 (before issue 20's corrections: 婚姻届 asked for a 戸籍謄本) downlinked earlier
-    must not outrank the shipped version (3), whose 婚姻届 does not ask for it."""
+    must not outrank the shipped version (4), whose 婚姻届 does not ask for it."""
     store = BundleStore(tmp_path, KEY.public_key(), clock=lambda: NOW)
     old = _document(1)
     marriage = next(p for p in old["procedures"] if p["id"] == "marriage_registration")
@@ -83,8 +83,8 @@ def test_an_old_downlink_does_not_bring_back_facts_the_shipped_catalog_corrected
     )
     assert store.current("catalog").version == 1  # applied: the kiosk holds it
     current = current_catalog(store)
-    assert current.version == 3
+    assert current.version == 4
     documents = current.procedures["marriage_registration"].documents
     assert documents and "戸籍謄本" not in repr(documents)
-    # The same bundle as version 4 (a later correction from central) would win.
-    assert catalog_from_bundle(verify_bundle(_bundle(4), KEY.public_key(), 0, NOW)).version == 4
+    # The same bundle as version 5 (a later correction from central) would win.
+    assert catalog_from_bundle(verify_bundle(_bundle(5), KEY.public_key(), 0, NOW)).version == 5
