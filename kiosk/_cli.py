@@ -27,7 +27,13 @@ from pathlib import Path
 
 import click
 
-from kiosk.config import KioskConfig, KioskConfigError, load_kiosk_config, staff_lockout_path
+from kiosk.config import (
+    KioskConfig,
+    KioskConfigError,
+    consult_of,
+    load_kiosk_config,
+    staff_lockout_path,
+)
 
 __all__ = ["commands"]
 
@@ -136,6 +142,7 @@ def _run(config: KioskConfig, display, run_seconds: float | None = None) -> None
     from kivy.clock import Clock
 
     from kiosk.app import build_app, kivy_scheduler
+    from kiosk.call.source import consult_source
     from kiosk.catalog import default_catalog
     from kiosk.services import open_services
     from kiosk.session import KioskSession
@@ -152,6 +159,12 @@ def _run(config: KioskConfig, display, run_seconds: float | None = None) -> None
         ),
         worker=ThreadWorker(kivy_scheduler()),
     )
+    # オンライン窓口: one call worker per consultation, through this terminal's agent socket.
+    consult = consult_of(config)
+    session.consult_source = consult_source(
+        config.request_socket, kivy_scheduler(), media=consult.media
+    )
+    session.consult_hours = consult.hours
     if services.config_bundle is not None:  # per-center staff PIN from the signed config
         bundle, center = services.config_bundle, device.center
         session.staff_pin_source = lambda: bundle.staff_pin_hash(center)

@@ -6,7 +6,9 @@ reader and CUPS server it uses, the staff PIN hash (its form is checked by `Sess
 any device opens; a hash in the signed config bundle's `staff_pins` for this center takes
 precedence), the panel (`[display]`) and the session's
 timeouts (`[session]`: the `SessionConfig` fields in `SESSION_KEYS`), the center's queue
-(`[center]`) and how fees are paid (`[payment]`, default: at the counter). Every key is optional;
+(`[center]`), how fees are paid (`[payment]`, default: at the counter) and the video
+consultation (`[consult]`: `hours`, when city hall takes calls, default "mon-fri 08:30-17:15";
+`media`, "devices" or "synthetic"; checked here). Every key is optional;
 unknown keys are refused so a typo is not silently ignored.
 """
 
@@ -20,6 +22,9 @@ from kiosk.errors import KioskConfigError
 
 __all__ = [
     "SESSION_KEYS",
+    "ConsultSettings",
+    "consult_of",
+    "consult_settings",
     "KioskConfig",
     "KioskConfigError",
     "bundles_dir",
@@ -70,6 +75,9 @@ class KioskConfig:
     # How certificate fees are paid (`kiosk.services.payment_config` checks it); empty: pay at
     # the counter (a payment slip prints, the certificate is handed over once paid).
     payment: dict[str, Any] = field(default_factory=dict)
+    # The video consultation (オンライン窓口): when city hall takes calls and the call worker's
+    # camera and microphone (`consult_settings` checks both at load).
+    consult: dict[str, Any] = field(default_factory=dict)
 
 
 def load_kiosk_config(path: Path | None) -> KioskConfig:
@@ -102,6 +110,8 @@ def load_kiosk_config(path: Path | None) -> KioskConfig:
             if bad:
                 raise KioskConfigError(f"{path}: unknown [session] key(s) {', '.join(bad)}")
             values[key] = dict(value)
+        elif key == "consult":
+            values[key] = consult_settings(value, path)
         elif key in ("center", "payment"):
             if not isinstance(value, dict):
                 raise KioskConfigError(f"{path}: [{key}] must be a table")
@@ -109,6 +119,48 @@ def load_kiosk_config(path: Path | None) -> KioskConfig:
         else:
             values[key] = str(value)
     return KioskConfig(**values)
+
+
+CONSULT_KEYS = frozenset({"hours", "media"})
+CONSULT_MEDIA = ("devices", "synthetic")
+
+
+@dataclass(frozen=True)
+class ConsultSettings:
+    """`[consult]`: opening hours as `kiosk.session.ConsultHours` and the worker's media."""
+
+    hours: Any  # kiosk.session.ConsultHours
+    media: str = "devices"
+
+
+def consult_settings(value: Any, path: Path | None = None) -> dict[str, Any]:
+    """Check a `[consult]` table (KioskConfigError naming the key); returns it unchanged."""
+    from kiosk.session import ConsultHours, SessionConfigError
+
+    where = f"{path}: [consult]" if path is not None else "[consult]"
+    if not isinstance(value, dict):
+        raise KioskConfigError(f"{where} must be a table")
+    bad = sorted(set(value) - CONSULT_KEYS)
+    if bad:
+        raise KioskConfigError(f"{where}: unknown key(s) {', '.join(bad)}")
+    if value.get("media", "devices") not in CONSULT_MEDIA:
+        raise KioskConfigError(f"{where} media: one of {', '.join(CONSULT_MEDIA)}")
+    try:
+        ConsultHours.parse(value.get("hours", list(ConsultHours.DEFAULT)))
+    except SessionConfigError as e:
+        raise KioskConfigError(f"{where} hours: {e.reason}") from e
+    return dict(value)
+
+
+def consult_of(config: KioskConfig) -> ConsultSettings:
+    """The checked `[consult]` settings, defaults filled in."""
+    from kiosk.session import ConsultHours
+
+    table = config.consult
+    return ConsultSettings(
+        ConsultHours.parse(table.get("hours", list(ConsultHours.DEFAULT))),
+        str(table.get("media", "devices")),
+    )
 
 
 def staff_lockout_path(config: KioskConfig) -> Path:

@@ -8,13 +8,16 @@ notices and result values the UI renders. Clocks, the worker and randomness are 
 run the whole journey fast and deterministically.
 """
 
+from kiosk.session._consult import ConsultHours, ConsultSource
 from kiosk.session.config import SessionConfig, hash_staff_pin, verify_staff_pin
 from kiosk.session.errors import SessionConfigError, SessionError
 from kiosk.session.flows import (
     CardFlow,
     CertificatesFlow,
+    ConsultationFlow,
     Flows,
     FormsFlow,
+    SearchFlow,
     ServicesFlow,
     StaffFlow,
     VisitFlow,
@@ -90,8 +93,12 @@ __all__ = [
     "CardFlow",
     "CardPurpose",
     "CertificatesFlow",
+    "ConsultHours",
+    "ConsultSource",
+    "ConsultationFlow",
     "Flows",
     "FormsFlow",
+    "SearchFlow",
     "ServicesFlow",
     "StaffFlow",
     "VisitFlow",

@@ -4,8 +4,10 @@
 checklist, the consent to use the card for the visit, household members, idle and wipe), `card`
 (place card, PIN, read, shelter check-in), `forms` (prefill, correct, confirm and submit),
 `certificates` (choose, copies, pay, print), `services` (booking, queue ticket, finishing and
-the survey) and `staff` (staff mode, assist, diagnostics). The UI calls these typed methods
-(`flows.forms.confirm()`); no intent names as strings, no `getattr` dispatch.
+the survey), `staff` (staff mode, assist, diagnostics) and `consult` (a video consultation:
+topic, consent, waiting, the call, its end; it owns the call's `kiosk.call.ConsultFlow`). The
+UI calls these typed methods (`flows.forms.confirm()`); no intent names as strings, no
+`getattr` dispatch.
 
 Each flow is its own class in its module (kiosk/session/_visit.py with _events.py, _card.py,
 _forms.py, _certificates.py, _services.py, _staff.py), holding only the session. The visit flow's
@@ -25,7 +27,9 @@ from typing import Any
 
 from kiosk.session._card import CardFlow
 from kiosk.session._certificates import CertificatesFlow
+from kiosk.session._consult import ConsultationFlow
 from kiosk.session._forms import FormsFlow
+from kiosk.session._search import SearchFlow
 from kiosk.session._services import ServicesFlow
 from kiosk.session._staff import StaffFlow
 from kiosk.session._visit import VisitFlow
@@ -33,8 +37,10 @@ from kiosk.session._visit import VisitFlow
 __all__ = [
     "CardFlow",
     "CertificatesFlow",
+    "ConsultationFlow",
     "Flows",
     "FormsFlow",
+    "SearchFlow",
     "ServicesFlow",
     "StaffFlow",
     "VisitFlow",
@@ -43,7 +49,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Flows:
-    """The six flows of one session (`KioskSession.flows`)."""
+    """The flows of one session (`KioskSession.flows`)."""
 
     visit: VisitFlow
     card: CardFlow
@@ -51,6 +57,8 @@ class Flows:
     certificates: CertificatesFlow
     services: ServicesFlow
     staff: StaffFlow
+    search: SearchFlow  # さがす: home's search box (kiosk/session/_search.py)
+    consult: ConsultationFlow  # 相談する: a video consultation (kiosk/session/_consult.py)
 
     @classmethod
     def of(cls, session: Any) -> Flows:
@@ -61,4 +69,6 @@ class Flows:
             CertificatesFlow(session),
             ServicesFlow(session),
             StaffFlow(session),
+            SearchFlow(session),
+            ConsultationFlow(session),
         )

@@ -40,6 +40,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kiosk.catalog import Procedure
+from kiosk.session._consult import ConsultHours, ConsultSource
 from kiosk.session._staff_call import _StaffCallFlow
 from kiosk.session._staff_lockout import StaffLockout
 from kiosk.session.flows import Flows
@@ -58,6 +59,12 @@ class KioskSession(_StaffCallFlow):
     # Device-wide (survives wipes): why the last refused card was refused, a code for the staff
     # diagnostics screen ("revoked", "not_genuine:bad_signature", ...), never card data.
     last_card_refusal: str | None = None
+    # オンライン窓口, set by the entry point: `consult_source(language, deliver)` makes a call flow
+    # (`kiosk.call.ConsultFlow` over a `CallPort` whose events reach `deliver` on the UI's clock);
+    # None: no call worker here (相談する says so and offers a booking). `consult_hours`: when city
+    # hall takes calls (None: `ConsultHours.DEFAULT`).
+    consult_source: ConsultSource | None = None
+    consult_hours: ConsultHours | None = None
 
     @property
     def flows(self) -> Flows:
@@ -65,6 +72,28 @@ class KioskSession(_StaffCallFlow):
         if flows is None:
             flows = self.__dict__["_flows"] = Flows.of(self)
         return flows
+
+    # ---- a video consultation (kiosk.session._consult) ---------------------------------------
+
+    @property
+    def consult(self) -> dict | None:
+        """The call flow's view (`kiosk.call.ConsultFlow.view()`) while a consultation is open."""
+        return self.flows.consult.view() if self._consult is not None else None
+
+    @property
+    def consult_flow(self) -> Any:
+        """What the consult screens' taps call (the consult flow), while one is open."""
+        return self.flows.consult if self._consult is not None else None
+
+    def tick(self, now: float | None = None) -> None:
+        now = self._clock() if now is None else now
+        if self.flows.consult.live:  # a resident talking does not touch the screen
+            self._last_activity = now
+        super().tick(now)
+
+    def wipe(self, reason: str = "wipe", *, keep_preferences: bool = False) -> None:
+        self.flows.consult.wipe()  # its worker closes on the session's worker, not here
+        super().wipe(reason, keep_preferences=keep_preferences)
 
     # ---- the services flow's intents, for drivers other than the UI (kiosk.session._services) --
 

@@ -11,7 +11,8 @@ Invariants:
   a field added here is reset by every wipe without anyone remembering to.
 - Before it is replaced, `blank()` empties in place what a widget or a closure might still hold:
   the card's data (read for the form, and the copy kept for the visit), the form's values, the
-  visit's answers and the household members.
+  visit's answers and the household members, and a consultation's flow (its chat, the fields
+  shown, its call worker) is wiped.
 """
 
 from __future__ import annotations
@@ -93,6 +94,18 @@ class VisitState:
     survey_service: str = "other"  # the service the survey asks about (set by "finish")
     # Staff started this session for a resident they assist: longer idle timeout, metrics say so.
     assisted: bool = False
+    # さがす (kiosk/session/_search.py): what was typed, its hits, the FAQ answer on screen and
+    # the certificate a hit preselects. Never logged or stored; gone with the visit.
+    search_query: str = ""
+    search_hits: tuple[Any, ...] = ()
+    search_faq: str | None = None
+    search_certificate: str = ""
+    # A video consultation (kiosk/session/_consult.py): the call's own flow (a
+    # `kiosk.call.ConsultFlow`: chat, the fields shown, the worker), the step it was asked for
+    # from, and why it cannot be had now ("offline", "hours", "error"; None: it can).
+    consult: Any = None
+    consult_origin: Step | None = None
+    consult_unavailable: str | None = None
 
     def blank(self) -> None:
         """Empty in place what widgets or closures may still hold (see the module docstring)."""
@@ -105,6 +118,10 @@ class VisitState:
             member.wipe()
         for key in self.visit_values:
             self.visit_values[key] = ""
+        if self.consult is not None:  # the session closes it first (off the UI thread)
+            self.consult.wipe()
+            self.consult = None
+        self.search_query, self.search_hits, self.search_faq = "", (), None
 
     def next_resident(self, *, keep_preferences: bool, default_language: str, now: float):
         """The state the next resident starts with (this one is blanked first)."""
@@ -186,3 +203,6 @@ class VisitViews:
     visit_values = visit_field()
     household = visit_field()
     card_reads = visit_field()
+    _consult = visit_field("consult")
+    _consult_origin = visit_field("consult_origin")
+    consult_unavailable = visit_field()

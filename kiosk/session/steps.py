@@ -69,6 +69,14 @@ class Step(StrEnum):
     STAFF_MENU = "staff_menu"
     STAFF_DIAGNOSTICS = "staff_diagnostics"  # device, printers, outbox, sync, clock: no content
     OUT_OF_SERVICE = "out_of_service"
+    # オンライン窓口 (kiosk/session/_consult.py): the consult flow's steps, one screen each.
+    CONSULT_TOPIC = "consult_topic"  # わからない・総合案内 first, then the catalog's topics
+    CONSULT_UNAVAILABLE = "consult_unavailable"  # offline / outside hours: said, booking offered
+    CONSULT_CONSENT = "consult_consent"  # camera and microphone only after the Start tap
+    CONSULT_WAITING = "consult_waiting"  # position, estimate; after a hand-over too
+    CONSULT_CALL = "consult_call"
+    CONSULT_ENDED = "consult_ended"
+    SEARCH = "search"  # さがす: words typed on home's search box, the hits, a FAQ answer
 
 
 BUSY_STEPS = frozenset({Step.READING_CARD, Step.SUBMITTING, Step.ISSUING})

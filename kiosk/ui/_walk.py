@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kiosk.call import ConsultFlow
 from kiosk.center import label_for
 from kiosk.session import (
     AgentInfo,
@@ -76,6 +77,20 @@ class _PreviewCard:
         pass
 
 
+class _PreviewCallPort:
+    """The call worker's stand-in for screenshots: no camera, no network, nothing kept."""
+
+    def call(self, topic: str, language: str) -> None: ...
+    def chat(self, text: str) -> None: ...
+    def share(self, fields: Any) -> None: ...
+    def mute(self, on: bool) -> None: ...
+    def print_result(self, ok: bool, reason: str = "") -> None: ...
+    def hangup(self) -> None: ...
+
+    def close(self, timeout: float = 10.0) -> int:
+        return 0
+
+
 def _preview_diagnostics(ports: PreviewPorts) -> MemoryDiagnostics:
     """What the preview's diagnostics screen shows: a fictional center, a virtual reader, the
     document printer out of paper (so a problem row is on the screenshot), the preview outbox."""
@@ -103,6 +118,14 @@ class PreviewPorts:
     _seq: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     # Three people ahead: the preview ticket is the fourth of the day, as the display calls it.
     _ticket: Iterator[int] = field(default_factory=lambda: itertools.count(4))
+    # The video consultation's events reach the session here (`consult_source`).
+    consult_deliver: Callable[[dict], None] | None = None
+
+    def consult_source(self, language: str, deliver: Callable[[dict], None]) -> ConsultFlow:
+        """The session's `consult_source`: a real call flow over a worker that asks nothing of
+        anyone (the walk hands it the events a real call would bring)."""
+        self.consult_deliver = deliver
+        return ConsultFlow(_PreviewCallPort, language)
 
     def connect(self) -> _PreviewCard:
         return _PreviewCard(self)
@@ -263,6 +286,8 @@ def walk_steps(
     s.take_queue_ticket()
     worker.release()
     yield from at()  # queue_ticket
+    if ports is not None and s.consult_source is not None:
+        yield from _consult(s, at, worker, ports)
     s.home()
     s.open_life_events()
     if now is not None:
@@ -307,6 +332,54 @@ def _staff(s: Any, at: Callable[..., Iterator[str]], pin: str, worker: HeldWorke
     s.submit_staff_pin(pin)
     s.staff_set_out_of_service(False)
     s.staff_exit()
+
+
+# What a call brings, as the worker reports it (fictional names; never a real call's words).
+_CALL_EVENTS = (
+    {"event": "answered", "role": "specialist", "name": "見本 一郎"},
+    {"event": "connected"},
+    {"event": "participants", "staff": [{"role": "specialist", "name": "見本 一郎"},
+                                        {"role": "interpreter", "name": "Mihon Lan"}]},
+    {"event": "chat", "text": "こんにちは。どのようなご相談ですか？"},
+)  # fmt: skip
+
+
+def _consult(s: Any, at: Callable[..., Iterator[str]], worker: HeldWorker,
+             ports: PreviewPorts) -> Iterator[str]:  # fmt: skip
+    """相談する: offline first (said plainly, a booking offered), then topic, consent, waiting,
+    the call, a hand-over and the end, each screen with what a real call would show."""
+
+    def status(online: bool) -> None:
+        ports.online = online
+        s.refresh_status()
+        worker.release()
+
+    s.home()
+    status(False)
+    s.flows.consult.open()
+    yield from at()  # consult_unavailable
+    status(True)
+    s.home()
+    s.flows.consult.open()
+    yield from at()  # consult_topic
+    s.flows.consult.choose_topic("general" if "general" in s.catalog.topics else
+                                 next(iter(s.catalog.topics)))  # fmt: skip
+    yield from at()  # consult_consent
+    s.flows.consult.start()
+    deliver = ports.consult_deliver
+    deliver({"event": "queued", "position": 2})
+    deliver({"event": "position", "position": 2, "estimate_s": 170})
+    yield from at()  # consult_waiting
+    for event in _CALL_EVENTS:
+        deliver(event)
+    s.flows.consult.send_chat("はい")
+    yield from at()  # consult_call
+    deliver({"event": "handed_over", "topic": "welfare"})
+    yield from at("consult_handover")
+    deliver({"event": "ended", "by": "network"})
+    yield from at()  # consult_ended
+    s.home()
+    status(False)
 
 
 def _sample(spec: Any) -> str:
@@ -374,7 +447,7 @@ class PreviewUi:
 
     def __init__(self, window: Any, catalog: Any = None, display: Any = None) -> None:
         from kiosk.catalog import default_catalog
-        from kiosk.session import KioskSession, SessionConfig, hash_staff_pin
+        from kiosk.session import ConsultHours, KioskSession, SessionConfig, hash_staff_pin
         from kiosk.ui.app import build_app
 
         self.window = window
@@ -389,6 +462,8 @@ class PreviewUi:
             clock=lambda: self.now,
             worker=self.worker,
         )
+        self.session.consult_source = self.ports.consult_source
+        self.session.consult_hours = ConsultHours.parse(["mon-sun 00:00-24:00"])
         self.app = build_app(self.session, display=display, tick_interval_s=None)
         self.root: Any = None
 

@@ -26,7 +26,9 @@ from kiosk.ui.screens._card import (
     ReadingCardScreen,
     SubmittingScreen,
 )
+from kiosk.ui.screens._consult import ConsultTopicScreen, ConsultUnavailableScreen
 from kiosk.ui.screens._idle import StillThereScreen
+from kiosk.ui.screens._search import SearchScreen
 from kiosk.ui.screens._services import (
     BookingDoneScreen,
     BookingSlotScreen,
@@ -80,8 +82,11 @@ SCREENS: dict[str, type[KScreen]] = {
     "staff_menu": StaffMenuScreen,
     "staff_diagnostics": StaffDiagnosticsScreen,
     "out_of_service": OutOfServiceScreen,
+    "consult_topic": ConsultTopicScreen,  # the way in (kiosk.session._consult)
+    "consult_unavailable": ConsultUnavailableScreen,
     "consult_consent": ConsultConsentScreen,  # オンライン窓口 (kiosk.call.flow.SCREEN_OF)
     "consult_waiting": ConsultWaitingScreen,
     "consult_call": ConsultCallScreen,
     "consult_ended": ConsultEndedScreen,
+    "search": SearchScreen,  # さがす (kiosk.session._search)
 }

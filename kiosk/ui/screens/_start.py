@@ -133,6 +133,9 @@ class ChecklistScreen(HouseholdEditorMixin, KScreen):
             style = "selected" if item.reference else "primary" if item.kiosk_capable else "choice"
             rows.append((f"proc_{p.id}", "\n".join(x for x in lines if x), style,
                          self.tap(self.flows.visit.choose_procedure, p.id)))  # fmt: skip
+            # 相談する beside each item: a specialist by video, the item's topic preselected.
+            rows.append((f"consult_{p.id}", self.tr("Talk with a specialist about this"),
+                         "secondary", self.tap(self.flows.consult.open_from, p.id)))  # fmt: skip
         self.fill(self.ids.rows, rows)
         event = s.life_event
         self.event_title = self.t(s, event.name) if event else ""

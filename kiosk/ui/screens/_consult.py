@@ -1,0 +1,49 @@
+"""The screens of the way into a video consultation (オンライン窓口) the session shows before the
+call screens (kiosk/ui/screens/_call.py): the topic (「わからない・総合案内」 first, then the
+catalog's topics) and, when a call cannot be had now (offline, outside hours, no call worker),
+why in plain words with a booking instead.
+
+Invariants: they show the session's state and call its typed consult flow
+(`flows.consult`); nothing here starts a call (only the consent screen's Start tap does).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.properties import StringProperty
+
+from kiosk.ui.screens._base import KScreen
+
+__all__ = ["ConsultTopicScreen", "ConsultUnavailableScreen"]
+
+GENERAL = "general"
+
+
+class ConsultTopicScreen(KScreen):
+    GUIDANCE = "What would you like to talk about?"
+
+    def render(self, s: Any) -> None:
+        choose = self.flows.consult.choose_topic
+        rows = []
+        if GENERAL in s.catalog.topics:  # the resident who does not know where it belongs
+            rows.append(("topic_general", self.tr("I am not sure / general information"),
+                         "primary", self.tap(choose, GENERAL)))  # fmt: skip
+        rows += [
+            (f"topic_{t.id}", self.t(s, t.name), "choice", self.tap(choose, t.id))
+            for t in s.catalog.topics.values()
+            if t.id != GENERAL
+        ]
+        self.fill(self.ids.rows, rows, personal=False)
+
+
+class ConsultUnavailableScreen(KScreen):
+    GUIDANCE = "Video consultation is not available now."
+    why = StringProperty("")
+
+    def render(self, s: Any) -> None:
+        reason = getattr(s, "consult_unavailable", None) or "error"
+        self.why = {
+            "offline": self.tr("This terminal cannot reach city hall right now."),
+            "hours": self.tr("It is outside the hours for video consultation."),
+        }.get(reason, self.tr("Video consultation is not available now."))
