@@ -185,6 +185,17 @@ class TerminalQueue:
                 pass
         return self.fallback.estimate_wait_min(service, before, default_min)
 
+    def estimates(self, default_min: float) -> dict[str, int]:
+        """Minutes a ticket taken now would wait, per service: the queue host's (its measured
+        handling times, `/api/board`), or this terminal's own count while it cannot reach it."""
+        if self.host_reachable:
+            try:
+                got = self._call("GET", "/api/board")["estimates"]
+                return {k: int(got[k]) for k in SERVICES if k in got}
+            except (HostUnreachableError, QueueInputError, KeyError, TypeError, ValueError):
+                pass
+        return self.fallback.estimates(default_min)
+
     def call_next(self) -> int | None:
         # Calling happens on the staff console of the host, never at a resident terminal.
         return None

@@ -11,6 +11,9 @@ session with a wipe.
 from __future__ import annotations
 
 import datetime as _dt
+import logging
+import re
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kiosk.catalog import Slot
@@ -23,7 +26,26 @@ from kiosk.session.ports import (
 )
 from kiosk.session.steps import Booking, NoticeCode, Step, Ticket
 
-__all__ = ["ServicesFlow"]
+__all__ = ["QueueChoice", "ServicesFlow"]
+
+log = logging.getLogger("kiosk.session")
+
+# A booking slip's number: the terminal's (`<device>-<6 digits>-<check>`) or central's online
+# one (`B` and 8 hex digits); checked here so nothing else is sent to central.
+_SLIP_REFERENCE = re.compile(r"^(?:[A-Za-z0-9._:-]{1,64}-[0-9]{6}-[0-9]|B[0-9A-F]{8})$")
+
+
+@dataclass(frozen=True)
+class QueueChoice:
+    """What the queue_service screen shows: the minutes a ticket taken now would wait, per
+    service (empty until the queue host answered), and where the booking check stands:
+    "" (not asked), checking, today, pending (仮予約, not decided yet), other_day, callback,
+    unknown, offline. `start` is the booking's start when central gave one."""
+
+    estimates: dict[str, int] = field(default_factory=dict)
+    reservation: str = ""
+    start: str = ""
+
 
 _FINISHABLE = frozenset(
     {
@@ -192,16 +214,104 @@ class ServicesFlow:
 
     # ---- queue ticket ----------------------------------------------------------------------
 
+    def open_queue_services(self) -> bool:
+        """Home's 番号札: with the center's queue, the choice of service (手続き, 証明書, 相談,
+        予約あり) with each one's wait from the queue host; with a terminal's own counter (no
+        services) the ticket at once, as before."""
+        s = self._s
+        if s.step is not Step.HOME or s.ports.queue is None or s.out_of_service:
+            return False
+        if not getattr(s.ports.queue, "services", ()):
+            return self.take_queue_ticket()
+        s.touch()
+        s.notice = None
+        s.queue_choice = QueueChoice()
+        s._go(Step.QUEUE_SERVICE)
+        s._changed()
+        queue, per_person = s.ports.queue, s.config.minutes_per_person
+
+        def job() -> dict[str, int]:
+            return dict(queue.estimates(per_person))
+
+        def done(result: Any, error: BaseException | None) -> None:
+            if error is not None:  # the waits are a help, not a condition: the choice stays
+                log.info("queue estimates unavailable: %s", type(error).__name__)
+                return
+            if s.step is Step.QUEUE_SERVICE and s.queue_choice is not None:
+                s.queue_choice = replace(s.queue_choice, estimates=result)
+
+        s._run(job, done)
+        return True
+
+    def check_reservation(self, reference: str) -> bool:
+        """予約あり: the number on the resident's booking slip. Central says what became of it
+        (`consultation.booking_status`); only a booking for today gives a 予約あり ticket. Any
+        other answer (not found, still provisional, another day, a call back, no connection) is
+        said in plain words, and a ticket for 手続き is offered instead. A booking for today
+        gets its 予約あり ticket at once."""
+        s = self._s
+        choice = s.queue_choice
+        if s.step is not Step.QUEUE_SERVICE or choice is None or choice.reservation == "checking":
+            return False
+        s.touch()
+        ref = reference.strip() if isinstance(reference, str) else ""
+        if not _SLIP_REFERENCE.match(ref):
+            s.queue_choice = replace(choice, reservation="unknown")
+            s._changed()
+            return False
+        s.queue_choice = replace(choice, reservation="checking")
+        s._changed()
+        online, today = s.ports.online, _dt.datetime.fromtimestamp(s._wall_clock()).date()
+
+        def job() -> tuple[str, str]:
+            if online is None:
+                return "offline", ""
+            try:
+                reply = online.request(
+                    "consultation.booking_status", {"reference": ref}, s.config.online_timeout_s
+                )
+            except PortOfflineError:
+                return "offline", ""
+            except PortRefusedError:
+                return "unknown", ""  # not a booking of this center (or no such number)
+            outcome, start = str(reply.get("outcome", "")), str(reply.get("start") or "")
+            if outcome == "pending":
+                return "pending", ""
+            if outcome in ("confirmed", "moved"):
+                return ("today" if start[:10] == today.isoformat() else "other_day"), start
+            if outcome == "callback":
+                return "callback", ""
+            return "unknown", ""
+
+        def done(result: Any, error: BaseException | None) -> None:
+            if s.queue_choice is None:
+                return
+            if error is not None:
+                log.info("booking check failed: %s", type(error).__name__)
+                result = ("offline", "")
+            state, start = result
+            s.queue_choice = replace(s.queue_choice, reservation=state, start=start)
+            if state == "today":  # the ticket at once: one tap less for the resident
+                self.take_queue_ticket("reserved")
+
+        s._run(job, done)
+        return True
+
     def take_queue_ticket(self, service: str | None = None) -> bool:
         """A queue ticket. With `service` (procedure, certificate, consultation, reserved) the
         center's shared queue issues it (kiosk.center.TerminalQueue: a label such as `A-001`,
         or `A2-001` while the queue host cannot be reached) and estimates the wait from
         measured handling times; without, the terminal's own counter and `minutes_per_person`."""
         s = self._s
-        if s.step is not Step.HOME or s.ports.queue is None or s.out_of_service:
+        if s.step not in (Step.HOME, Step.QUEUE_SERVICE) or s.ports.queue is None:
+            return False
+        if s.out_of_service:
             return False
         if service is not None and service not in getattr(s.ports.queue, "services", ()):
             return False  # unknown here, or a per-terminal counter (it has no services)
+        choice = s.queue_choice
+        if service == "reserved" and (choice is None or choice.reservation != "today"):
+            return False  # 予約あり only for a booking central confirmed for today
         s.touch()
         s._begin_service("queue")
         queue, lang = s.ports.queue, s.language

@@ -90,6 +90,8 @@ class VisitState:
     slots_offline: bool = False
     booking: Booking | None = None
     ticket: Ticket | None = None
+    # The queue_service screen: waits per service, the booking check (kiosk/session/_services.py).
+    queue_choice: Any = None
     staff_called: bool = False
     survey_service: str = "other"  # the service the survey asks about (set by "finish")
     # Staff started this session for a resident they assist: longer idle timeout, metrics say so.
@@ -187,6 +189,7 @@ class VisitViews:
     slots_offline = visit_field()
     booking = visit_field()
     ticket = visit_field()
+    queue_choice = visit_field()
     staff_called = visit_field()
     assisted = visit_field()
     _card = visit_field("card")

@@ -62,6 +62,7 @@ class Step(StrEnum):
     BOOKING_TOPIC = "booking_topic"
     BOOKING_SLOT = "booking_slot"  # slots, or a callback request when none / offline
     BOOKING_DONE = "booking_done"
+    QUEUE_SERVICE = "queue_service"  # 手続き／証明書／相談／予約あり, each with its wait
     QUEUE_TICKET = "queue_ticket"
     SURVEY = "survey"
     STILL_THERE = "still_there"

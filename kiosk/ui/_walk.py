@@ -161,8 +161,17 @@ class PreviewPorts:
     def sync_status(self) -> SyncStatus:
         return SyncStatus(online=self.online, outbox_depth=len(self.records))
 
-    def take_ticket(self) -> tuple[str, int]:
-        return label_for("procedure", next(self._ticket)), 3
+    # The center's queue (kiosk.center.TerminalQueue): the queue_service screen and its waits.
+    services = ("procedure", "certificate", "consultation", "reserved")
+
+    def take_ticket(self, service: str = "procedure", language: str = "ja") -> tuple[str, int]:
+        return label_for(service, next(self._ticket)), 3
+
+    def estimate_wait_min(self, service: str, before: int, default_min: float) -> int:
+        return round(before * default_min)
+
+    def estimates(self, default_min: float) -> dict[str, int]:
+        return {"procedure": 18, "certificate": 0, "consultation": 25, "reserved": 0}
 
     def call_next(self) -> str | None:
         return label_for("procedure", 1)
@@ -283,7 +292,10 @@ def walk_steps(
     worker.release()
     yield from at()  # booking_done
     s.home()
-    s.take_queue_ticket()
+    s.flows.services.open_queue_services()
+    worker.release()
+    yield from at()  # queue_service
+    s.flows.services.take_queue_ticket("procedure")
     worker.release()
     yield from at()  # queue_ticket
     if ports is not None and s.consult_source is not None:

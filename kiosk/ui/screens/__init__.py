@@ -28,6 +28,7 @@ from kiosk.ui.screens._card import (
 )
 from kiosk.ui.screens._consult import ConsultTopicScreen, ConsultUnavailableScreen
 from kiosk.ui.screens._idle import StillThereScreen
+from kiosk.ui.screens._queue import QueueServiceScreen
 from kiosk.ui.screens._search import SearchScreen
 from kiosk.ui.screens._services import (
     BookingDoneScreen,
@@ -75,6 +76,7 @@ SCREENS: dict[str, type[KScreen]] = {
     "booking_topic": BookingTopicScreen,
     "booking_slot": BookingSlotScreen,
     "booking_done": BookingDoneScreen,
+    "queue_service": QueueServiceScreen,
     "queue_ticket": QueueTicketScreen,
     "survey": SurveyScreen,
     "still_there": StillThereScreen,

@@ -17,9 +17,13 @@ pytestmark = pytest.mark.timeout(120)
 TAKE_JA = "番号札をお取りください。呼出表示にこの番号が出たら窓口へお越しください。"
 
 
-def _take(ui) -> tuple[str, str]:
-    """Tap 番号札; return the label on screen and the printed ticket's text."""
+def _take(ui, service: str | None = None) -> tuple[str, str]:
+    """Tap 番号札 (and, on the center's queue, the service); return the label on screen and the
+    printed ticket's text."""
     ui.tap("queue")
+    if service is not None:
+        assert ui.step == "queue_service"
+        ui.tap(f"service_{service}")
     assert ui.step == "queue_ticket"
     [pdf] = ui.listener.wait_for_jobs(1, timeout=30)
     return ui.text("ticket_number"), pdf_text(pdf)
@@ -57,7 +61,7 @@ def test_center_queue_label_on_screen_ticket_and_calling_display(kiosk_ui, tmp_p
             kit.outbox.append,
             terminal="C01",
         )
-        label, printed = _take(ui)
+        label, printed = _take(ui, "procedure")
         assert label == "A-001"
         assert label in printed
         assert ui.text("take_ticket") == TAKE_JA
