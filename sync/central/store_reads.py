@@ -162,27 +162,31 @@ class StoreReader:
     def consultation_minutes(self, since: float, until: float, limit: int) -> dict:
         """Consultations created in [since, until) per center, as minute histograms:
         {"count": [(center, n)], "wait": [(center, whole minutes from queueing to a specialist
-        accepting, n)], "call": [(center, whole minutes of the call, n)]}. Counts and times only,
-        never who (the created_at index bounds the rows read)."""
+        accepting, n)], "call": [(center, whole minutes of the call, n)], "complete": bool}.
+        Counts and times only, never who. One statement of three groupings, each a range of the
+        created_at index (grouping by all three at once makes a group per consultation or so:
+        slower); `complete` is false when the groups reached `limit`."""
         window = "FROM consultations WHERE created_at >= ? AND created_at < ?"
-        params = (float(since), float(until))
-        count = self._query(
-            "consultations",
-            f"SELECT center, COUNT(*) {window} GROUP BY center LIMIT ?",
-            (*params, limit),
-        )
-        out: dict = {"count": [(str(c)[:64], int(n)) for c, n in count]}
+        parts = [f"SELECT 'count', center, 0, COUNT(*) {window} GROUP BY center"]
+        params = [float(since), float(until)]
         for key, expr, cond in (
             ("wait", "accepted_at - queued_at", "accepted_at IS NOT NULL"),
             ("call", "ended_at - accepted_at", "ended_at IS NOT NULL AND accepted_at IS NOT NULL"),
         ):
-            rows = self._query(
-                "consultations",
-                f"SELECT center, CAST({expr} AS INTEGER) / 60 AS m, COUNT(*) {window} AND {cond} "
-                "GROUP BY center, m LIMIT ?",
-                (*params, limit),
+            parts.append(
+                f"SELECT '{key}', center, CAST({expr} AS INTEGER) / 60 AS m, COUNT(*) {window} "
+                f"AND {cond} GROUP BY center, m"
             )
-            out[key] = [(str(c)[:64], max(0, int(m)), int(n)) for c, m, n in rows if m is not None]
+            params += [float(since), float(until)]
+        rows = self._query(
+            "consultations", " UNION ALL ".join(parts) + " LIMIT ?", (*params, limit)
+        )
+        out: dict = {"count": [], "wait": [], "call": [], "complete": len(rows) < limit}
+        for key, center, m, n in rows:
+            if key == "count":
+                out["count"].append((str(center)[:64], int(n)))
+            elif m is not None:
+                out[key].append((str(center)[:64], max(0, int(m)), int(n)))
         return out
 
     def summed(
@@ -194,13 +198,39 @@ class StoreReader:
         devices: Sequence[str] | None = None,
     ) -> list[tuple]:
         """(*keys, SUM(n), SUM(total)) of one summary metric over the days [first, last]
-        grouped by `keys` (columns of the summary tables): the month totals of the months the
-        window touches, plus or minus the days at its edges (`summary_rows.month_split`).
-        With `devices`, only those devices' rows (one center's page)."""
+        grouped by `keys` (columns of the summary tables); see `summed_many`."""
         keys = tuple(keys)
-        if not keys or not set(keys) <= _SUMMARY_KEYS:
-            raise ValueError(f"summary keys must be among {sorted(_SUMMARY_KEYS)}")
-        cols = ", ".join(keys)
+        if "metric" in keys:
+            if keys != ("metric",):
+                raise ValueError("metric may only be summed by itself")
+            return self.summed_many((metric,), (), first, last, devices)
+        return [row[1:] for row in self.summed_many((metric,), keys, first, last, devices)]
+
+    def summed_many(
+        self,
+        metrics: Sequence[str],
+        keys: Iterable[str],
+        first: str,
+        last: str,
+        devices: Sequence[str] | None = None,
+    ) -> list[tuple]:
+        """(metric, *keys, SUM(n), SUM(total)) of the given summary metrics over the days
+        [first, last], grouped by metric and `keys`, in ONE statement: the month totals of the
+        months the window touches plus or minus the days at its edges
+        (`summary_rows.month_split`), so a year reads about 13 month rows and at most a
+        fortnight of day rows per key, each part a range of the covering index. With `devices`,
+        only those devices' rows (one center's page)."""
+        keys = tuple(keys)
+        metrics = tuple(metrics)
+        if not set(keys) <= _SUMMARY_KEYS - {"metric"}:
+            raise ValueError(f"summary keys must be among {sorted(_SUMMARY_KEYS - {'metric'})}")
+        if not metrics or not all(isinstance(m, str) and _KEY.match(m) for m in metrics):
+            raise ValueError("metrics must be summary metric names")
+        cols = ", ".join(("metric", *keys))
+        name = "_".join(metrics) if len(metrics) == 1 else f"{len(metrics)}_metrics"
+        which = (
+            "metric = ?" if len(metrics) == 1 else f"metric IN ({', '.join('?' for _ in metrics)})"
+        )
         only, only_params = "", ()
         if devices is not None:
             if not devices:
@@ -210,28 +240,28 @@ class StoreReader:
         plus, minus, months = month_split(first, last)
         if months is None or "day" in keys:
             return self._query(
-                f"daily_{metric}",
+                f"daily_{name}",
                 f"SELECT {cols}, SUM(n), SUM(total) FROM dashboard_daily "
-                f"WHERE metric = ? AND day >= ? AND day <= ?{only} GROUP BY {cols}",
-                (metric, first, last, *only_params),
+                f"WHERE {which} AND day >= ? AND day <= ?{only} GROUP BY {cols}",
+                (*metrics, first, last, *only_params),
             )
         parts = [
-            f"SELECT {cols}, n, total FROM dashboard_monthly WHERE metric = ? AND month >= ? "
+            f"SELECT {cols}, n, total FROM dashboard_monthly WHERE {which} AND month >= ? "
             f"AND month <= ?{only}"
         ]
-        params: list = [metric, *months, *only_params]
+        params: list = [*metrics, *months, *only_params]
         for sign, ranges in (("", plus), ("-", minus)):
             for a, b in ranges:
                 parts.append(
                     f"SELECT {cols}, {sign}n, {sign}total FROM dashboard_daily "
-                    f"WHERE metric = ? AND day >= ? AND day <= ?{only}"
+                    f"WHERE {which} AND day >= ? AND day <= ?{only}"
                 )
-                params += [metric, a, b, *only_params]
+                params += [*metrics, a, b, *only_params]
         sql = (
             f"SELECT {cols}, SUM(n), SUM(total) FROM ({' UNION ALL '.join(parts)}) AS parts "
             f"GROUP BY {cols} HAVING SUM(n) <> 0"
         )
-        return self._query(f"summed_{metric}", sql, params)
+        return self._query(f"summed_{name}", sql, params)
 
     def summed_for(
         self, metric: str, keys: Iterable[str], first: str, last: str, device_ids: Sequence[str]

@@ -18,6 +18,9 @@ Invariants:
   tickets) are counted in SQL, extracting at most one catalog id; their bodies never reach
   Python. Survey, metric, queue event and staff call bodies are read for identifiers, scores
   and times only.
+- Summaries made by an older `summary_rows.SUMMARY_VERSION` (the layout of the rows; kept in
+  `dashboard_cursor` as `summary_version`) are never read as current: `catch_up` rebuilds them
+  all from the typed tables first (once, after an upgrade), and `rebuild` records the version.
 - `dashboard_monthly` is the sum of the month's `dashboard_daily` rows at every commit (a
   day's replacement moves it by the difference in the same transaction; `rebuild` refills it).
 - Nothing here logs.
@@ -31,6 +34,7 @@ from sync.central.summary_rows import (
     COUNTED_TABLES,
     EVENT_TABLES,
     SUBMISSION_TABLES,
+    SUMMARY_VERSION,
     TABLES,
     Row,
     day_bounds,
@@ -38,9 +42,18 @@ from sync.central.summary_rows import (
     summarize_day,
 )
 
-__all__ = ["PG_ID_MARGIN", "DailySummaries", "analyze", "catch_up", "rebuild", "refill_months"]
+__all__ = [
+    "PG_ID_MARGIN",
+    "VERSION_KEY",
+    "DailySummaries",
+    "analyze",
+    "catch_up",
+    "rebuild",
+    "refill_months",
+]
 
 PG_ID_MARGIN = 2000
+VERSION_KEY = "summary_version"  # the `dashboard_cursor` row holding SUMMARY_VERSION
 
 
 def _is_pg(store) -> bool:
@@ -162,9 +175,23 @@ def _set_cursor(store, table: str, after_id: int) -> None:
     )
 
 
+def _summarized_by_older_version(store) -> bool:
+    """True when the summaries were made by an older layout of the rows (a store that has
+    summarized nothing yet has nothing old: it only records the version)."""
+    with store._guard("dashboard_summaries"):
+        cursors = _cursors(store)
+        store._commit()
+    if cursors.get(VERSION_KEY, 0) >= SUMMARY_VERSION:
+        return False
+    return any(name != VERSION_KEY for name in cursors)
+
+
 def catch_up(store) -> int:
     """Recompute the days of typed rows not yet summarized, in one transaction with the
-    cursors; returns how many days were recomputed."""
+    cursors; returns how many days were recomputed. Summaries of an older layout are rebuilt
+    first (`rebuild`, a transaction per day)."""
+    if _summarized_by_older_version(store):
+        return rebuild(store)
     with store._guard("dashboard_summaries"):
         store._begin()
         try:
@@ -184,6 +211,8 @@ def catch_up(store) -> int:
             for table, top in tops.items():
                 if top != cursors.get(table):
                     _set_cursor(store, table, top)
+            if cursors.get(VERSION_KEY) != SUMMARY_VERSION:
+                _set_cursor(store, VERSION_KEY, SUMMARY_VERSION)
             store._commit()
         except BaseException:
             store._rollback()
@@ -233,6 +262,7 @@ def rebuild(store) -> int:
             _lock(store)
             for table, top in tops.items():
                 _set_cursor(store, table, max(top, _cursors(store).get(table, 0)))
+            _set_cursor(store, VERSION_KEY, SUMMARY_VERSION)
             refill_months(store)  # whatever the month rows held before, they match the days now
             store._commit()
         except BaseException:

@@ -14,6 +14,13 @@ Invariants:
   `total` = those done, survey answers with `total` = the sum of scores, and tickets called with
   `total` = that day's median wait in seconds: a statistic that does not add up, read from day
   rows only, never from the month totals).
+- `device_tally` keeps what the front page's tables and cards count, per device and day, in at
+  most a dozen rows (k3: `sessions`, `done`, each submission kind, each counted kind, survey
+  `answers` with `total` = the sum of scores, `top` = answers of 9-10, `low` = answers of 0-6):
+  the same counts as the detailed rows (`device_session`, `submission`, `device_survey`, ...),
+  so a window's tallies read a few rows per device and period, not one per outcome, item and
+  score. `SUMMARY_VERSION` names this layout; a store whose summaries were made by an older one
+  is rebuilt (`store_summaries.catch_up`).
 - Durations (steps in ms, queue waits, handling and staff-call responses in seconds) are kept
   as histograms rounded to within 5 % (`step_bucket`), city-wide by service, so percentiles
   read from them are those of the rounded durations; per device and in the city's per-day
@@ -35,6 +42,7 @@ from zoneinfo import ZoneInfo
 
 __all__ = [
     "CITY",
+    "SUMMARY_VERSION",
     "COUNTED_TABLES",
     "DURATION_BUCKETS_S",
     "EVENT_TABLES",
@@ -57,6 +65,9 @@ __all__ = [
 ]
 
 TOKYO = ZoneInfo("Asia/Tokyo")
+# The layout of the summary rows: raised when `summarize_day` makes other rows, so that stores
+# summarized before are rebuilt from their typed rows (2: `device_tally`).
+SUMMARY_VERSION = 2
 CITY = ""  # device_id of rows kept city-wide only (step histograms)
 _FIRST_DAY, _LAST_DAY = date(1970, 1, 1), date(2099, 12, 31)  # a clock beyond: clamped
 _FAR = 2**62
@@ -243,6 +254,10 @@ def summarize_day(
         rows[("city_survey", CITY, "", str(score), "")] += 1
         rows[("city_series", CITY, "", "", "score")] += 1
         totals[("city_series", CITY, "", "", "score")] += score
+        rows[("device_tally", device_id, "", "", "answers")] += 1
+        totals[("device_tally", device_id, "", "", "answers")] += score
+        if score >= 9 or score <= 6:
+            rows[("device_tally", device_id, "", "", "top" if score >= 9 else "low")] += 1
         raw = body.get("reasons")
         for reason in (
             sorted({r for r in map(identifier, raw) if r}) if isinstance(raw, list) else []
@@ -263,6 +278,9 @@ def summarize_day(
         rows[("city_session", CITY, "", "", outcome)] += 1
         rows[("city_series", CITY, "", "", "sessions")] += 1
         totals[("city_series", CITY, "", "", "sessions")] += outcome == "done"
+        rows[("device_tally", device_id, "", "", "sessions")] += 1
+        if outcome == "done":
+            rows[("device_tally", device_id, "", "", "done")] += 1
         # Staff mode: a session a staff member assisted (the metric's `assisted: true`).
         rows[
             (
@@ -281,8 +299,10 @@ def summarize_day(
             totals[("step_pos", CITY, service, step, "")] += position
     for kind, device_id, item, n in submissions:
         rows[("submission", device_id, kind, identifier(item) or "(unreadable)", "")] += int(n)
+        rows[("device_tally", device_id, "", "", kind)] += int(n)
     for kind, device_id, n in counted:
         rows[(kind, device_id, "", "", "")] += int(n)
+        rows[("device_tally", device_id, "", "", kind)] += int(n)
     return [(*key, n, totals[key]) for key, n in sorted(rows.items()) if n]
 
 

@@ -82,6 +82,9 @@ class _OneCenter:
     def summed(self, metric, keys, first, last):
         return self._store.summed(metric, keys, first, last, devices=self._devices)
 
+    def summed_many(self, metrics, keys, first, last):
+        return self._store.summed_many(metrics, keys, first, last, devices=self._devices)
+
     def __getattr__(self, name):
         return getattr(self._store, name)
 

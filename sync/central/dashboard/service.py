@@ -78,38 +78,47 @@ def service_figures(
     city ("city"), each center ("centers") and, for waits and handling, each service. Without
     `center_times` (the front page, whose centers table shows the median wait only) handling
     and staff-call times are read city-wide only and are None per center."""
-    waits, wait_c = _per_center(
-        store.summed("device_queue_wait", ("device_id", "k3"), first, last), center_of
-    )
+    # Two statements: the per-device figures, then the city-wide histograms by service.
+    per_device: dict[str, list] = defaultdict(list)
+    wanted = ["device_queue_wait", "staff_call", "device_mode"]
     if center_times:
-        handling, handling_c = _per_center(
-            store.summed("device_queue_handling", ("device_id", "k3"), first, last), center_of
-        )
-        answers, answer_c = _per_center(
-            store.summed("device_staff_answer", ("device_id", "k3"), first, last), center_of
-        )
+        wanted += ["device_queue_handling", "device_staff_answer"]
+    for metric, device_id, k3, n, total in store.summed_many(
+        wanted, ("device_id", "k3"), first, last
+    ):
+        per_device[metric].append((device_id, k3, n, total))
+    city_wide: dict[str, list] = defaultdict(list)
+    wanted = ["queue_wait", "queue_handling", "queue_no_show"]
+    if not center_times:
+        wanted += ["city_queue_handling", "city_staff_answer"]
+    for metric, k1, k3, n, total in store.summed_many(wanted, ("k1", "k3"), first, last):
+        city_wide[metric].append((k1, k3, n, total))
+    waits, wait_c = _per_center(per_device["device_queue_wait"], center_of)
+    if center_times:
+        handling, handling_c = _per_center(per_device["device_queue_handling"], center_of)
+        answers, answer_c = _per_center(per_device["device_staff_answer"], center_of)
     else:
         handling, answers, handling_c, answer_c = Counter(), Counter(), {}, {}
-        for bucket, n, _ in store.summed("city_queue_handling", ("k3",), first, last):
+        for _, bucket, n, _ in city_wide["city_queue_handling"]:
             handling[int(bucket)] += int(n)
-        for bucket, n, _ in store.summed("city_staff_answer", ("k3",), first, last):
+        for _, bucket, n, _ in city_wide["city_staff_answer"]:
             answers[int(bucket)] += int(n)
     calls: Counter = Counter()
-    for device_id, n, _ in store.summed("staff_call", ("device_id",), first, last):
+    for device_id, _, n, _ in per_device["staff_call"]:
         calls[center_of.get(device_id, device_id)] += int(n)
     modes: dict[str, Counter] = defaultdict(Counter)
-    for device_id, mode, n, _ in store.summed("device_mode", ("device_id", "k3"), first, last):
+    for device_id, mode, n, _ in per_device["device_mode"]:
         for key in ("", center_of.get(device_id, device_id)):
             modes[key][mode] += int(n)
     by_service: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
     for metric in ("queue_wait", "queue_handling"):
-        for service, bucket, n, _ in store.summed(metric, ("k1", "k3"), first, last):
+        for service, bucket, n, _ in city_wide[metric]:
             by_service[service][metric][int(bucket)] += int(n)
     city_fine_waits: Counter = Counter()  # the city's waits within 5 %, from the per service
     for hists in by_service.values():
         city_fine_waits.update(hists["queue_wait"])
     no_show: Counter = Counter()
-    for service, n, _ in store.summed("queue_no_show", ("k1",), first, last):
+    for service, _, n, _ in city_wide["queue_no_show"]:
         no_show[service] += int(n)
 
     def figures(w: Counter, h: Counter, a: Counter, c: int, m: Counter, fine=None) -> dict:
@@ -180,7 +189,7 @@ def consultations(store: ReadOnlyStore, first: str, last: str, k: int) -> dict:
         return out
 
     return {
-        "complete": len(data["count"]) < MAX_GROUPS,
+        "complete": data["complete"],
         "city": shown(""),
         "centers": {c: shown(c) for c in sorted(counts) if c},
     }

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sync.central.dashboard.aggregate import hist_percentile
 from sync.central.dashboard.params import Window
-from sync.central.dashboard.queries import Center, _center_of, iso, small, summed
+from sync.central.dashboard.queries import Center, _center_of, iso, small
 from sync.central.dashboard.readonly_store import ReadOnlyStore
 from sync.central.summary_rows import today
 
@@ -85,70 +85,68 @@ def load_labels(catalog: Path | None) -> Labels:
     return Labels(names)
 
 
-def _sum(store: ReadOnlyStore, metric: str, keys: str, first: str, last: str) -> list[tuple]:
-    return [row[:-1] for row in summed(store, metric, keys, first, last)]
-
-
 @dataclass
 class _Tally:
     sessions: int = 0
     done: int = 0
-    assisted: int = 0
     applications: int = 0
     certificates: int = 0
     bookings: int = 0
     tickets: int = 0
-    scores: Counter = field(default_factory=Counter)
+    answers: int = 0
+    score_sum: int = 0
+    top: int = 0  # answers of 9-10
+    low: int = 0  # answers of 0-6
+
+    def add(self, what: str, n: int, total: int) -> None:
+        """One `device_tally` row (k3 = `what`) into the tally."""
+        field_ = _TALLY_FIELDS.get(what)
+        if field_ is not None:
+            setattr(self, field_, getattr(self, field_) + n)
+        if what == "answers":
+            self.score_sum += total
+
+
+# `device_tally`'s k3 -> the _Tally field it counts (shelter check-ins are not on this page).
+_TALLY_FIELDS = {
+    "sessions": "sessions",
+    "done": "done",
+    "application": "applications",
+    "certificate_request": "certificates",
+    "booking": "bookings",
+    "queue_ticket": "tickets",
+    "answers": "answers",
+    "top": "top",
+    "low": "low",
+}
 
 
 def _tallies(
     store: ReadOnlyStore, first: str, last: str, center_of: Mapping[str, str], by_day: bool = False
 ) -> dict:
     """Per center (and "" for the city) over [first, last]: {center: _Tally}, or with `by_day`
-    {day: {center: _Tally}} (one statement per metric either way)."""
+    {day: {center: _Tally}}; one statement of the `device_tally` rows (a dozen per device and
+    period) either way."""
     out: dict = defaultdict(lambda: defaultdict(_Tally))
-    lead = "day, " if by_day else ""
-
-    def both(row: tuple):
-        day, device_id = (row[0], row[1]) if by_day else ("", row[0])
-        return out[day][""], out[day][center_of.get(device_id, device_id)]
-
-    for row in _sum(store, "device_session", lead + "device_id, k3", first, last):
-        outcome, n = row[-2], int(row[-1])
-        for t in both(row):
-            t.sessions += n
-            t.done += n if outcome == "done" else 0
-    for row in _sum(store, "submission", lead + "device_id, k1", first, last):
-        kind, n = row[-2], int(row[-1])
-        for t in both(row):
-            if kind == "application":
-                t.applications += n
-            elif kind == "certificate_request":
-                t.certificates += n
-            else:
-                t.bookings += n
-    for row in _sum(store, "queue_ticket", lead + "device_id", first, last):
-        for t in both(row):
-            t.tickets += int(row[-1])
-    for row in _sum(store, "device_survey", lead + "device_id, k2", first, last):
-        score, n = int(row[-2]), int(row[-1])
-        for t in both(row):
-            t.scores[score] += n
+    keys = ("day", "device_id", "k3") if by_day else ("device_id", "k3")
+    for row in store.summed("device_tally", keys, first, last):
+        day = row[0] if by_day else ""
+        device_id, what, n, total = row[-4], row[-3], int(row[-2]), int(row[-1])
+        out[day][""].add(what, n, total)
+        out[day][center_of.get(device_id, device_id)].add(what, n, total)
     return out if by_day else out[""]
 
 
-def _satisfaction(scores: Counter, k: int) -> dict:
-    n = sum(scores.values())
+def _satisfaction(t: _Tally, k: int) -> dict:
+    n = t.answers
     if n < k:
         return {"responses": small(n, k), "mean": None, "nps": None, "top": None, "low": None}
-    top = scores[9] + scores[10]
-    low = sum(scores[s] for s in range(7))
     return {
         "responses": n,
-        "mean": round(sum(s * c for s, c in scores.items()) / n, 2),
-        "nps": round(100.0 * (top - low) / n, 1),
-        "top": round(100.0 * top / n, 1),  # share of 9-10, percent
-        "low": round(100.0 * low / n, 1),  # share of 0-6
+        "mean": round(t.score_sum / n, 2),
+        "nps": round(100.0 * (t.top - t.low) / n, 1),
+        "top": round(100.0 * t.top / n, 1),  # share of 9-10, percent
+        "low": round(100.0 * t.low / n, 1),  # share of 0-6
     }
 
 
@@ -163,8 +161,8 @@ def _figures(t: _Tally, prev: _Tally, k: int) -> dict:
     counts = ("sessions", "done", "applications", "certificates", "bookings", "tickets")
     out: dict = {c: small(getattr(t, c), k) for c in counts}
     out["change"] = {c: _change(getattr(t, c), getattr(prev, c), k) for c in counts}
-    out["satisfaction"] = _satisfaction(t.scores, k)
-    before = _satisfaction(prev.scores, k)
+    out["satisfaction"] = _satisfaction(t, k)
+    before = _satisfaction(prev, k)
     out["change"]["mean"] = (
         round(out["satisfaction"]["mean"] - before["mean"], 2)
         if out["satisfaction"]["mean"] is not None and before["mean"] is not None
@@ -207,20 +205,13 @@ def center_series(
 ) -> list[dict]:
     """Per day of [first, last]: sessions, done, mean score and the median queue wait in
     minutes (coarse buckets) of the given devices (one center)."""
-    sessions: Counter = Counter()
-    done: Counter = Counter()
-    scores: dict[str, Counter] = defaultdict(Counter)
+    tallies: dict[str, _Tally] = defaultdict(_Tally)
     waits: dict[str, Counter] = defaultdict(Counter)
     if devices:
-        for day, outcome, n, _ in store.summed_for(
-            "device_session", ("day", "k3"), first, last, devices
+        for day, what, n, total in store.summed_for(
+            "device_tally", ("day", "k3"), first, last, devices
         ):
-            sessions[day] += int(n)
-            done[day] += int(n) if outcome == "done" else 0
-        for day, score, n, _ in store.summed_for(
-            "device_survey", ("day", "k2"), first, last, devices
-        ):
-            scores[day][int(score)] += int(n)
+            tallies[day].add(what, int(n), int(total))
     rows = store.summed_for("device_queue_wait", ("day", "k3"), first, last, devices)
     for day, bucket, n, _ in rows:
         waits[day][int(bucket)] += int(n)
@@ -235,9 +226,9 @@ def center_series(
             {
                 "day": key,
                 "wait_min": wait,
-                "sessions": small(sessions[key], k),
-                "done": small(done[key], k),
-                "mean": _satisfaction(scores.get(key, Counter()), k)["mean"],
+                "sessions": small(tallies[key].sessions, k),
+                "done": small(tallies[key].done, k),
+                "mean": _satisfaction(tallies[key], k)["mean"],
             }
         )
         d += timedelta(days=1)

@@ -24,14 +24,19 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import tests.support.sync as sync_support
+from sync.central import store_reads
+from sync.central import store_summaries as summaries_store
 from sync.central.dashboard import aggregate, queries, summaries, today
+from sync.central.dashboard.app import DashboardConfig, create_app
 from sync.central.dashboard.params import Window
 from sync.central.dashboard.queries import Center
 from sync.central.dashboard.readonly_store import open_readonly
 from sync.central.store import PendingRecord
+from sync.central.store_schema import KIND_TABLES
 from sync.central.stores import open_store
+from sync.central.summary_rows import SUMMARY_VERSION
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = pytest.mark.timeout(600)  # PostgreSQL seeds a year through the store
 
 central_db = sync_support.central_db  # fixture: fresh SQLite file or PostgreSQL database
 
@@ -273,6 +278,48 @@ def test_rebuild_summaries_command(tmp_path):
     assert not (tmp_path / "nothing-here.db").exists()
 
 
+def test_summaries_of_an_older_layout_are_rebuilt_by_the_next_catch_up(tmp_path):
+    """A store summarized before `device_tally` existed (no version recorded, no tally rows):
+    the processing stage's next catch-up rebuilds every day, so the front page's figures come
+    back whole, equal to the detailed rows, and the version is recorded."""
+    db = str(tmp_path / "central.db")
+    _seed(db, days=20)
+    before = _summary_rows(db)
+    store = open_store(db)
+    try:
+        store._execute("DELETE FROM dashboard_daily WHERE metric = 'device_tally'")
+        store._execute("DELETE FROM dashboard_monthly WHERE metric = 'device_tally'")
+        store._execute(
+            store._q("DELETE FROM dashboard_cursor WHERE name = ?"), (summaries_store.VERSION_KEY,)
+        )
+        store._commit()
+        assert summaries.catch_up(store) == len({r[1] for r in before})  # every day again
+        version = store._execute(
+            store._q("SELECT after_id FROM dashboard_cursor WHERE name = ?"),
+            (summaries_store.VERSION_KEY,),
+        )
+        assert version == [(SUMMARY_VERSION,)]
+        assert summaries.catch_up(store) == 0  # then only what is new, as before
+        store._commit()
+    finally:
+        store.close()
+    assert _summary_rows(db) == before
+    tally = Counter()
+    for metric, _, device, _, k2, k3, n, total in before:
+        if metric == "device_tally":
+            tally[(device, k3)] += n
+            tally[(device, "score_sum" if k3 == "answers" else "-")] += total
+        elif metric == "device_session":
+            tally[(device, "sessions_detail")] += n
+            tally[(device, "done_detail")] += n if k3 == "done" else 0
+        elif metric == "device_survey":
+            tally[(device, "answers_detail")] += n
+            tally[(device, "score_sum_detail")] += n * int(k2)
+    for device in DEVICES:
+        for what in ("sessions", "done", "answers", "score_sum"):
+            assert tally[(device, what)] == tally[(device, f"{what}_detail")] > 0, (device, what)
+
+
 def test_step_durations_are_rounded_within_five_percent():
     cases = {0: 0, 99: 99, 100: 100, 1234: 1200, 1250: 1300, 8000: 8000, 59_999: 60_000}
     assert {ms: summaries.step_bucket(ms) for ms in cases} == cases
@@ -304,6 +351,83 @@ def test_query_plans_use_the_covering_index(year_db):
         store._commit()
     finally:
         store.close()
+
+
+# Tables that grow with the records: no page may read one of them whole.
+_GROWING = {
+    "records",
+    "dashboard_daily",
+    "dashboard_monthly",
+    "consultations",
+    *KIND_TABLES.values(),
+}
+_PAGES = [
+    *(f"/today?window={w}" for w in ("7d", "30d", "90d", "365d")),
+    "/today.csv?window=365d",
+    "/",
+    *(f"/satisfaction?window={w}" for w in ("7d", "90d", "365d")),
+    *(f"/procedures?window={w}" for w in ("7d", "90d", "365d")),
+    *(f"/shelter?window={w}" for w in ("24h", "72h")),
+    *(f"/center?name=%E5%8C%97&window={w}" for w in ("30d", "365d")),  # 北
+]
+
+
+def test_no_page_reads_a_growing_table_whole(year_db, monkeypatch):
+    """Every statement every page sends, EXPLAINed on the seeded year with fresh statistics:
+    the typed tables, records, consultations and summaries are read through index ranges
+    (SQLite: SEARCH, never SCAN; PostgreSQL with sequential scans priced out: no Seq Scan),
+    so a page's cost follows its window, not the years kept."""
+    sent: list[tuple[str, str, tuple]] = []
+    real = store_reads.StoreReader._query
+
+    def recording(self, operation, sql, params=()):
+        sent.append((operation, sql, tuple(params)))
+        return real(self, operation, sql, params)
+
+    monkeypatch.setattr(store_reads.StoreReader, "_query", recording)
+    app = create_app(
+        DashboardConfig(db=year_db, refresh_s=0), centers=lambda: CENTERS, clock=lambda: NOW
+    )
+    client = app.test_client()
+    for path in _PAGES:
+        assert client.get(path).status_code == 200, path
+    assert {op for op, _, _ in sent} >= {"summed_device_tally", "consultations", "lag"}
+    store = open_store(year_db)
+    try:
+        summaries.analyze(store)
+        pg = store.placeholder != "?"
+        if pg:
+            store._execute("SET enable_seqscan = off")
+        # the check itself sees a whole read (a control), and then none in what the pages sent
+        assert _whole_reads(store, pg, "SELECT COUNT(*) FROM metrics", ()) == {"metrics"}
+        for operation, sql, params in {(o, q, a) for o, q, a in sent}:
+            assert not _whole_reads(store, pg, sql, params), (operation, sql)
+        store._rollback()
+    finally:
+        store.close()
+
+
+def _whole_reads(store, pg: bool, sql: str, params: tuple) -> set[str]:
+    """The growing tables a statement's plan reads whole: SQLite's SCAN (of the table or of an
+    index); PostgreSQL's Seq Scan, or an index scan with no Index Cond (a whole index)."""
+    if not pg:
+        plan = [r[3] for r in store._execute("EXPLAIN QUERY PLAN " + sql, params)]
+        lines = [line for line in plan if line.startswith("SCAN ")]
+    else:
+        plan = [r[0] for r in store._execute("EXPLAIN " + store._q(sql), params)]
+        lines = []
+        for i, line in enumerate(plan):
+            if "Seq Scan on" in line:
+                lines.append(line)
+            elif "Index Scan" in line or "Index Only Scan" in line:
+                detail = []
+                for later in plan[i + 1 :]:
+                    if "->" in later:
+                        break
+                    detail.append(later)
+                if not any("Index Cond" in d for d in detail):
+                    lines.append(line)
+    return {t for line in lines for t in _GROWING if f" {t} " in f"{line} "}
 
 
 def test_month_split_covers_every_day_of_the_window_once():
