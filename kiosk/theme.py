@@ -7,7 +7,13 @@ Invariants (checked by tests/kiosk/ui/test_ui_accessibility.py):
   theme's at least 7:1 (relative luminance per WCAG 2.2, sRGB linearised).
 - Touch targets are sized in millimetres of the configured panel (`DisplayConfig.dpi`), never in
   Kivy's own metrics: a 15 mm button is 15 mm on the device's glass.
-- Text size is a multiplier (1.0 or `LARGE_TEXT_SCALE` ≥ 1.5) applied to every role.
+- Text size is a multiplier (1.0 or `LARGE_TEXT_SCALE` ≥ 1.5) applied to every role, in every
+  language. No resident text is ever smaller than `MIN_TEXT_PX` (22 px at 1280x800, s3 review
+  A10), and Latin-script languages get `SCRIPT_SCALE` more: at one pixel size a Latin lowercase
+  letter (x-height about 0.54 em) looks much smaller than a kanji (about 0.9 em), so English
+  at "22 px" read as 14-18 px to the reviewer.
+- Every button has an edge (`Theme.edge`, opaque, 2 px) that sets it off from the page in
+  every theme: a white button on the cream page otherwise reads as plain text (review A11).
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ __all__ = [
     "HIGH_CONTRAST",
     "LARGE_TEXT_SCALE",
     "MIN_TARGET_MM",
+    "MIN_TEXT_PX",
     "NORMAL",
+    "SCRIPT_SCALE",
     "Style",
     "Theme",
     "contrast_ratio",
@@ -32,6 +40,9 @@ MIN_TARGET_MM = 15.0
 LARGE_TEXT_SCALE = 1.5
 # Few distinct sizes on purpose: every (font, size) pair costs ~2.5 MB of glyph cache in SDL_ttf.
 _TEXT_PX = {"title": 40, "heading": 34, "body": 28, "button": 28, "small": 22, "key": 34}
+MIN_TEXT_PX = 22
+# Latin-script languages: the same visual size as the Japanese text (see the module docstring).
+SCRIPT_SCALE = {"en": 1.1, "pt-BR": 1.1, "vi": 1.1}
 
 
 def hex_rgba(value: str, alpha: float = 1.0) -> tuple[float, float, float, float]:
@@ -77,6 +88,8 @@ class Theme:
     name: str
     min_contrast: float
     styles: dict[str, Style]
+    # The edge every button of a style draws (opaque); a style not listed uses its text colour.
+    edges: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
 
     @property
     def bg(self) -> tuple[float, float, float, float]:
@@ -87,6 +100,11 @@ class Theme:
 
     def fill(self, style: str) -> tuple[float, float, float, float]:
         return self.styles[style].bg
+
+    def edge(self, style: str) -> tuple[float, float, float, float]:
+        """The colour of a button's 2 px edge: dark on light buttons, so a white or pale
+        button on the cream page has a clear shape (in high contrast: its text colour)."""
+        return self.edges.get(style, self.styles[style].fg)
 
 
 # Style names used by the widgets (kiosk/ui/widgets.kv): body/muted/title on the screen background;
@@ -112,6 +130,22 @@ NORMAL = Theme(
         "error": _s("#FFFFFF", "#A4161A"),
         "panel": _s("#1B1F24", "#FFFFFF"),
         "field": _s("#1B1F24", "#FFFFFF"),
+    },
+    # Light buttons get the dark navy edge; filled dark buttons an edge a shade darker than
+    # their fill, so every button reads as a shape, none as a coloured frame.
+    edges={
+        "secondary": hex_rgba("#1A3A6B"),
+        "choice": hex_rgba("#1A3A6B"),
+        "key": hex_rgba("#1A3A6B"),
+        "primary": hex_rgba("#07386A"),
+        "selected": hex_rgba("#0E3D1C"),
+        "danger": hex_rgba("#5E0B0E"),
+        "staff": hex_rgba("#3B1F58"),
+        "warn": hex_rgba("#4A2F00"),
+        "error": hex_rgba("#5E0B0E"),
+        "status": hex_rgba("#25313D"),
+        "status_ok": hex_rgba("#0E3D1C"),
+        "status_bad": hex_rgba("#5E0B0E"),
     },
 )
 
@@ -162,6 +196,9 @@ class DisplayConfig:
             raise ValueError("display dpi out of range (50..600)")
         if self.target_mm < MIN_TARGET_MM:
             raise ValueError(f"touch targets must be at least {MIN_TARGET_MM} mm")
+        small = {role: px for role, px in self.text_px.items() if px < MIN_TEXT_PX}
+        if small or "body" not in self.text_px:
+            raise ValueError(f"text sizes must be at least {MIN_TEXT_PX} px (and a body size)")
 
     def mm(self, millimetres: float) -> float:
         """Pixels for a length in millimetres on this panel."""
@@ -171,5 +208,8 @@ class DisplayConfig:
     def target_px(self) -> float:
         return self.mm(self.target_mm)
 
-    def font_px(self, role: str, scale: float = 1.0) -> float:
-        return self.text_px.get(role, self.text_px["body"]) * scale
+    def font_px(self, role: str, scale: float = 1.0, language: str | None = None) -> float:
+        """Pixels of a text role at this text scale, in this language's script: never below
+        `MIN_TEXT_PX`, whatever the role, scale or language."""
+        px = self.text_px.get(role, self.text_px["body"]) * scale
+        return max(float(MIN_TEXT_PX), px * SCRIPT_SCALE.get(language or "", 1.0))

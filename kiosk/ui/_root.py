@@ -206,7 +206,10 @@ class KioskRoot(FloatLayout):
         app = self.kiosk_app
         sync = getattr(state, "sync", None)
         online = bool(getattr(sync, "online", getattr(state, "online", False)))
-        self.network_text = app.tr("Online" if online else "Offline")
+        # Staff only (review A1): a permanent red "Offline" alarmed residents and told them
+        # nothing; what it means for them is said on the service it affects (certificates).
+        staff = str(getattr(state, "step", "")).startswith("staff")
+        self.network_text = app.tr("Online" if online else "Offline") if staff else ""
         self.network_style = "status_ok" if online else "status_bad"
         printer = getattr(state, "printer", None)
         ok = bool(getattr(printer, "ok", True))

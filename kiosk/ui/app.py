@@ -129,8 +129,13 @@ class KioskApp(App):
     def fill(self, style: str, *_bindings: Any) -> tuple[float, float, float, float]:
         return self.theme.fill(style)
 
+    def edge(self, style: str, *_bindings: Any) -> tuple[float, float, float, float]:
+        """A button's edge colour in the current theme (kiosk.theme.Theme.edge)."""
+        return self.theme.edge(style)
+
     def font_px(self, role: str, *_bindings: Any) -> float:
-        return self.display.font_px(role, self.text_scale)
+        # in the language's script too (kiosk.theme.SCRIPT_SCALE); kv passes app.lang to bind
+        return self.display.font_px(role, self.text_scale, self.lang)
 
     def mm(self, millimetres: float) -> float:
         return self.display.mm(millimetres)

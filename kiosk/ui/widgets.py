@@ -441,6 +441,12 @@ class ScrollArrows(BoxLayout):
     nothing changes."""
 
     screens = ObjectProperty(None, allownone=True)
+    # The "More below ▼" label (kid `more_below`, built by the kv rule): while there is more
+    # below, it sits over the bottom right corner of the scroll area, next to ▼, where a
+    # resident's eye ends (review A11: pale arrows alone looked disabled). It is put into
+    # `overlay` (the frame) only while shown, so it draws nothing otherwise.
+    hint = ObjectProperty(None, allownone=True)
+    overlay = ObjectProperty(None, allownone=True)
     can_up = BooleanProperty(False)
     can_down = BooleanProperty(False)
     # The screen has a scroll area: the column takes its width on such screens only (a PIN
@@ -450,6 +456,10 @@ class ScrollArrows(BoxLayout):
     def __init__(self, **kwargs) -> None:
         self._scroll = None
         super().__init__(**kwargs)
+
+    def on_hint(self, _inst, hint) -> None:
+        if hint is not None and hint.parent is not None:  # declared in the column by kv
+            hint.parent.remove_widget(hint)
 
     def on_screens(self, _inst, screens) -> None:
         if screens is not None:
@@ -463,7 +473,8 @@ class ScrollArrows(BoxLayout):
     def _pick(self, *_args) -> None:
         old = self._scroll
         if old is not None:
-            old.unbind(scroll_y=self._refresh, viewport_size=self._refresh, height=self._refresh)
+            old.unbind(scroll_y=self._refresh, viewport_size=self._refresh, height=self._refresh,
+                       pos=self._refresh, width=self._refresh)  # fmt: skip
         self._scroll = None
         screen = self.screens.current_screen if self.screens is not None else None
         stack = [screen] if screen is not None else []
@@ -474,9 +485,8 @@ class ScrollArrows(BoxLayout):
             stack.extend(w.children)
         self.has_scroll = self._scroll is not None
         if self._scroll is not None:
-            self._scroll.bind(
-                scroll_y=self._refresh, viewport_size=self._refresh, height=self._refresh
-            )
+            self._scroll.bind(scroll_y=self._refresh, viewport_size=self._refresh,
+                              height=self._refresh, pos=self._refresh, width=self._refresh)  # fmt: skip
         self._refresh()
 
     def _refresh(self, *_args) -> None:
@@ -484,6 +494,21 @@ class ScrollArrows(BoxLayout):
         more = s is not None and s.viewport_size[1] > s.height + 1
         self.can_up = more and s.scroll_y < 0.999
         self.can_down = more and s.scroll_y > 0.001
+        self._place_hint()
+
+    def _place_hint(self) -> None:
+        hint, overlay, s = self.hint, self.overlay, self._scroll
+        if hint is None or overlay is None:
+            return
+        show = bool(self.can_down and s is not None and is_shown(s))
+        if show:
+            if hint.parent is None:
+                overlay.add_widget(hint)
+            x, y = s.to_window(s.x, s.y)
+            hint.width = s.width * 0.45  # the words fit at 1.5x text in every language
+            hint.pos = (x + s.width - hint.width - 4, y + 4)
+        elif hint.parent is not None:
+            hint.parent.remove_widget(hint)
 
     def page(self, direction: int) -> None:
         """Scroll by most of a screenful: direction -1 up (▲), +1 down (▼)."""
@@ -515,5 +540,6 @@ def is_shown(widget) -> bool:
     return True
 
 
-class KeyGrid(GridLayout):
-    """A grid of keys; the kv rule of each keyboard fills it."""
+class KeyGrid(KGrid):
+    """A grid of keys; the kv rule of each keyboard fills it. The keys of a row are one height
+    (a label that wraps, "Dấu / cách", makes its whole row taller, not one key)."""

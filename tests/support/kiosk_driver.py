@@ -199,12 +199,31 @@ def fill_moving_in_form(ui) -> None:
     ui.tap("kb_latin_key_OK")
 
 
+def choose_certificate(
+    ui, cert: str = "resident_record", *, copies: int = 1, ticks=(), purpose: str | None = "work"
+) -> None:
+    """On the certificate screen (already open), answer its questions one screen at a time:
+    which certificate, how many, what to include (住民票 only), what for; stops on the summary,
+    before "continue" (the card step)."""
+    ui.tap(f"cert_{cert}")
+    ui.tap("next")
+    for _ in range(copies - 1):
+        ui.tap("copies_plus")
+    assert ui.text("copies") == str(copies)
+    ui.tap("next")
+    if ui.root.find("opt_household_self") is not None:
+        for kid in ticks:
+            ui.tap(kid)
+        ui.tap("next")
+    if purpose is not None:
+        ui.tap(f"purpose_{purpose}")
+    ui.tap("next")
+    assert ui.root.find("continue") is not None  # the summary, before the card step
+
+
 def request_certificate(ui, purpose: str = "work") -> None:
     ui.tap("certificates")
-    ui.tap("cert_resident_record")
-    ui.tap("copies_plus")
-    assert ui.text("copies") == "2"
-    ui.tap(f"purpose_{purpose}")
+    choose_certificate(ui, copies=2, purpose=purpose)
     assert "600" in ui.text("fee")
     ui.tap("continue")
     assert ui.step == "place_card"

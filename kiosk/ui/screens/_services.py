@@ -11,11 +11,21 @@ from kiosk.ui.screens._base import KScreen
 
 
 class CertificateChooseScreen(KScreen):
+    """One question at a time (review A8): which certificate, how many, whose details and
+    which items (住民票 only), what for, then a summary before the card step. The choices are
+    presentation until "continue" on the summary makes one `flows.certificates.choose(...)`
+    call. A chosen row says so in words (✓ … (selected)), not only in colour."""
+
     GUIDANCE = "Choose the certificate, the number of copies and the purpose."
-    cert_id = StringProperty("")  # presentation only until "continue" makes one call
+    cert_id = StringProperty("")
     copies = NumericProperty(1)
     purpose = StringProperty("")
     has_options = BooleanProperty(False)
+    stage = StringProperty("type")  # type, copies, include, purpose, summary
+    question = StringProperty("")
+    step_n = NumericProperty(1)
+    step_total = NumericProperty(4)
+    choice_cols = NumericProperty(2)
     # What a 住民票の写し includes (as at コンビニ交付 machines): household "self"/"all" and the
     # items below; central checks them (sync.central.certificate_content).
     OPTION_ITEMS = (
@@ -30,61 +40,159 @@ class CertificateChooseScreen(KScreen):
         super().__init__(**kw)
         self.options: dict[str, Any] = {}
 
+    # -- the steps --------------------------------------------------------------------------
+    def stages(self) -> list[str]:
+        cert = self.session.catalog.certificates.get(self.cert_id)
+        out = ["type", "copies"]
+        if self.cert_id in self.OPTION_TYPES:
+            out.append("include")
+        if cert is not None and cert.purposes:
+            out.append("purpose")
+        return [*out, "summary"]
+
+    def forward(self) -> None:
+        """Next question; on the summary, the one call that takes the choice to the card."""
+        if self.stage == "summary":
+            self.submit()
+            return
+        stages = self.stages()
+        self.stage = stages[min(stages.index(self.stage) + 1, len(stages) - 1)]
+        self.render(self.session)
+
+    def back(self) -> None:
+        """The previous question; on the first, back out of certificates."""
+        stages = self.stages()
+        at = stages.index(self.stage) if self.stage in stages else 0
+        if at == 0:
+            self.act(self.flows.visit.back)
+            return
+        self.stage = stages[at - 1]
+        self.render(self.session)
+
+    def chosen(self, label: str, on: bool) -> str:
+        return self.tr("✓ {label} (selected)", label=label) if on else label
+
+    def hint(self, cid: str) -> str:
+        """One line on what the certificate is for, so a resident can tell them apart."""
+        return {
+            "resident_record": self.tr("Proves your address. Often needed at banks and offices."),
+            "resident_record_items": self.tr(
+                "Proves only the items asked for (for example by a pension office or employer)."),
+            "seal_certificate": self.tr(
+                "Proves your registered seal (inkan). For cars, houses and contracts."),
+            "tax_certificate": self.tr(
+                "Proves your income and tax. For loans, daycare and housing."),
+            "family_register": self.tr(
+                "Proves family relations (parents, children, marriage). For passports."),
+            "family_register_annex": self.tr("Proves the addresses you lived at before."),
+        }.get(cid, "")  # fmt: skip
+
+    # -- rendering ----------------------------------------------------------------------------
     def render(self, s: Any) -> None:
         certs = s.catalog.certificates
         if self.cert_id not in certs:
-            self.cert_id = next(iter(certs), "")
-        # The fee beside each certificate (per copy), the total by the confirm button.
-        self.fill(self.ids.types, [(f"cert_{c.id}",
-                                    self.tr("{name}: {fee} yen per copy", name=self.t(s, c.name),
-                                            fee=f"{c.fee_yen:,}"),
-                                    "selected" if c.id == self.cert_id else "choice",
-                                    lambda cid=c.id: self.pick(cid)) for c in certs.values()],
-                  personal=False)  # fmt: skip
+            hint = self.flows.search.certificate_hint  # さがす: the certificate a search hit chose
+            self.cert_id = hint if hint in certs else next(iter(certs), "")
         cert = certs.get(self.cert_id)
+        stages = self.stages()
+        if self.stage not in stages:
+            self.stage = "type"
+        self.step_n, self.step_total = stages.index(self.stage) + 1, len(stages)
+        large = getattr(self.host, "text_scale", 1.0) > 1.0
         purposes = cert.purposes if cert else ()
         if purposes and self.purpose not in {p.id for p in purposes}:
             self.purpose = ""
-        self.fill(self.ids.purposes, [(f"purpose_{p.id}", self.t(s, p.label),
-                                       "selected" if p.id == self.purpose else "choice",
-                                       lambda pid=p.id: self.pick_purpose(pid)) for p in purposes],
-                  personal=False)  # fmt: skip
-        self._render_options()
+        self.has_options = self.cert_id in self.OPTION_TYPES
+        if not self.has_options:
+            self.options = {}
+        rows: list[tuple[str, str, str, Any]] = []
+        if self.stage == "type":
+            self.question = self.tr("Which certificate do you need?")
+            self.choice_cols = 1 if large else 2
+            for c in certs.values():
+                on = c.id == self.cert_id
+                text = "\n".join((self.chosen(self.t(s, c.name), on), self.hint(c.id),
+                                   self.tr("{fee} yen per copy", fee=f"{c.fee_yen:,}")))  # fmt: skip
+                rows.append((f"cert_{c.id}", text, "selected" if on else "choice",
+                             lambda cid=c.id: self.pick(cid)))  # fmt: skip
+        elif self.stage == "copies":
+            self.question = self.tr("How many copies do you need?")
+        elif self.stage == "include":
+            self.question = self.tr("What should it show?")
+            self.choice_cols = 1
+            rows = self._option_rows()
+        elif self.stage == "purpose":
+            self.question = self.tr("What is it for?")
+            self.choice_cols = 2 if large else 3
+            rows = [(f"purpose_{p.id}", self.chosen(self.t(s, p.label), p.id == self.purpose),
+                     "selected" if p.id == self.purpose else "choice",
+                     lambda pid=p.id: self.pick_purpose(pid)) for p in purposes]  # fmt: skip
+        else:
+            self.question = self.tr("Please check your choice")
+        self.fill(self.ids.choices, rows, personal=False)
+        self.ids.summary.text = self._summary(s) if self.stage == "summary" else ""
         fee = cert.fee_yen * int(self.copies) if cert else 0
         self.ids.fee.text = self.tr("Total: {fee} yen", fee=f"{fee:,}")
+        unavailable = ""
+        if not getattr(getattr(s, "sync", None), "online", False):
+            unavailable = self.tr(
+                "Certificates cannot be printed here right now. You can still apply."
+            )
+        self.ids.unavailable.text = unavailable
         if self.flows.certificates.printers_missing():  # marked before the card step
             self.ids.fee.text = "\n".join((self.tr(
                 "Certificates cannot be printed here now: the printer is not working."),
                 self.ids.fee.text))  # fmt: skip
 
-    def _render_options(self) -> None:
-        app = self.host
-        self.has_options = self.cert_id in self.OPTION_TYPES
-        if not self.has_options:
-            self.options = {}
-            self.fill(self.ids.options, [], personal=False)
-            return
+    def _option_rows(self) -> list[tuple[str, str, str, Any]]:
         everyone = self.options.get("household") == "all"
-        rows = [
-            ("opt_household_self", app.tr("Only me"), "choice" if everyone else "selected",
-             lambda: self.set_option("household", "self")),
-            ("opt_household_all", app.tr("Whole household"), "selected" if everyone else "choice",
-             lambda: self.set_option("household", "all")),
+        rows: list[tuple[str, str, str, Any]] = [
+            ("opt_whose", self.tr("Whose details?"), "body", None),
+            ("opt_household_self", self.chosen(self.tr("Only me"), not everyone),
+             "choice" if everyone else "selected", lambda: self.set_option("household", "self")),
+            ("opt_household_all", self.chosen(self.tr("Whole household"), everyone),
+             "selected" if everyone else "choice", lambda: self.set_option("household", "all")),
+            ("opt_items", self.tr("Also show these (only if you were asked for them):"),
+             "body", None),
         ]  # fmt: skip
         rows += [
-            (f"opt_{key}", app.tr(label), "selected" if self.options.get(key) else "choice",
+            (f"opt_{key}", self.chosen(self.tr(label), bool(self.options.get(key))),
+             "selected" if self.options.get(key) else "choice",
              lambda k=key: self.set_option(k, not self.options.get(k)))
             for key, label in self.OPTION_ITEMS
         ]  # fmt: skip
-        self.fill(self.ids.options, rows, personal=False)
+        return rows
+
+    def _summary(self, s: Any) -> str:
+        cert = s.catalog.certificates.get(self.cert_id)
+        if cert is None:
+            return ""
+        lines = [
+            self.tr("{label}: {value}", label=self.tr("Certificate"), value=self.t(s, cert.name)),
+            self.tr("{label}: {value}", label=self.tr("Copies"),
+                    value=self.tr("{n} copies", n=int(self.copies))),
+        ]  # fmt: skip
+        if self.has_options:
+            whose = self.tr("Whole household" if self.options.get("household") == "all"
+                            else "Only me")  # fmt: skip
+            lines.append(self.tr("{label}: {value}", label=self.tr("What to include"),
+                                 value=whose))  # fmt: skip
+            lines += ["✓ " + self.tr(label) for key, label in self.OPTION_ITEMS
+                      if self.options.get(key)]  # fmt: skip
+        purpose = next((p for p in cert.purposes if p.id == self.purpose), None)
+        if purpose is not None:
+            lines.append(self.tr("{label}: {value}", label=self.tr("Purpose"),
+                                 value=self.t(s, purpose.label)))  # fmt: skip
+        return "\n".join(lines)
 
     def set_option(self, key: str, value: Any) -> None:
         self.options = {**self.options, key: value}
         self.render(self.session)
 
     def pick(self, cid: str) -> None:
-        self.cert_id, self.copies, self.purpose = cid, 1, ""
-        self.options = {}
+        if cid != self.cert_id:
+            self.cert_id, self.copies, self.purpose = cid, 1, ""
+            self.options = {}
         self.render(self.session)
 
     def pick_purpose(self, pid: str) -> None:
@@ -108,7 +216,7 @@ class CertificateChooseScreen(KScreen):
         )
 
     def clear(self) -> None:
-        self.cert_id, self.copies, self.purpose = "", 1, ""
+        self.cert_id, self.copies, self.purpose, self.stage = "", 1, "", "type"
         self.options = {}
         super().clear()
 
@@ -290,3 +398,22 @@ class ServiceErrorScreen(KScreen):
 
 class OutOfServiceScreen(KScreen):
     GUIDANCE = "This terminal is out of service. Please ask the staff."
+
+    def render(self, s: Any) -> None:
+        from madoguchi.core.i18n import LANGUAGES
+
+        shown = getattr(self.host, "lang", "ja")
+
+        def lines(lang: str) -> str:
+            def tr(msgid: str) -> str:
+                return self.host.translator(lang).gettext(msgid)
+
+            return "\n".join((tr("Out of service"), tr("Please ask the staff.")))
+
+        self.ids.japanese.text = lines("ja") if shown != "ja" else ""
+        # ja-easy shares the Japanese script of the two above: one line per other language
+        self.ids.others.text = "\n".join(
+            lines(lang).replace("\n", " — ")
+            for lang in LANGUAGES
+            if lang not in (shown, "ja", "ja-easy")
+        )

@@ -14,7 +14,11 @@ from devices.card.simulator import default_test_ca, load_profile
 from kiosk.services import OnlineAdapter
 from sync.central.issuer import Issuer, IssuerConfig
 from sync.central.residents import HttpResidentRecords, ResidentRecordsConfig
-from tests.support.kiosk_driver import InProcessCentral, place_card  # noqa: E402
+from tests.support.kiosk_driver import (  # noqa: E402
+    InProcessCentral,
+    choose_certificate,
+    place_card,
+)
 from tests.support.residents import ResidentsBackOffice, key_of, record_of
 
 pytestmark = pytest.mark.timeout(180)
@@ -44,10 +48,7 @@ def test_the_options_ticked_are_what_prints(kiosk_ui, tmp_path, ticked):  # noqa
         try:
             ui.session.ports.online = OnlineAdapter(InProcessCentral(issuer, "C01"))
             ui.tap("certificates")
-            ui.tap("cert_resident_record")
-            for kid in ticked:
-                ui.tap(kid)
-            ui.tap("purpose_work")
+            choose_certificate(ui, ticks=ticked)
             ui.tap("continue")
             assert ui.step == "place_card"
             with place_card(ui):
@@ -82,7 +83,7 @@ def test_a_printer_out_is_marked_before_the_card_step(kiosk_ui):  # noqa: F811
         ui.tap("certificates")
         ui.tap("cert_resident_record")
         assert "\n" in ui.text("fee")  # the reason above the total
-        ui.tap("purpose_work")
+        choose_certificate(ui)
         ui.tap("continue")
         assert ui.step == "certificate_choose"
         assert ui.session.notice.params["office"] in ui.text("notice")

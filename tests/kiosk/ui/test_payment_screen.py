@@ -17,7 +17,12 @@ from devices.payment import PaymentTerminalSimulator, SocketPaymentTerminal
 from kiosk.services import OnlineAdapter, TerminalPayment
 from sync.central.issuer import Issuer, IssuerConfig
 from sync.central.residents import HttpResidentRecords, ResidentRecordsConfig
-from tests.support.kiosk_driver import InProcessCentral, place_card, request_certificate  # noqa: E402
+from tests.support.kiosk_driver import (  # noqa: E402
+    InProcessCentral,
+    choose_certificate,
+    place_card,
+    request_certificate,
+)
 from tests.support.residents import ResidentsBackOffice, key_of, record_of
 
 pytestmark = pytest.mark.timeout(180)
@@ -52,8 +57,7 @@ def test_the_total_on_screen_is_the_amount_charged_and_on_the_receipt(central):
         ui.tap("certificates")
         ui.tap("cert_resident_record")
         per_copy = ui.text("cert_resident_record")
-        ui.tap("copies_plus")
-        ui.tap("purpose_work")
+        choose_certificate(ui, copies=2)
         total_text = ui.text("fee")  # by the confirm button
         ui.tap("continue")
         assert ui.step == "place_card"
