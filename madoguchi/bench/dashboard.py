@@ -28,7 +28,6 @@ left empty: no page reads it beyond counting what waits to be opened.
 
 from __future__ import annotations
 
-import contextlib
 import glob
 import json
 import os
@@ -441,11 +440,18 @@ class _SeedCache:
         return self.dir / ("sqlite.db" if backend == "sqlite" else "postgres.dump")
 
     def load(self, backend: str, db: str) -> dict | None:
-        """The seeding's facts after copying the cached store into `db`, or None (no entry)."""
+        """The seeding's facts after copying the cached store into `db`, or None (no entry, or
+        one whose facts are unreadable: it is seeded again and overwritten)."""
         meta, data = self._meta(backend), self._data(backend)
         if not (meta.is_file() and data.is_file()):
             return None
-        facts = json.loads(meta.read_text(encoding="utf-8"))
+        try:
+            facts = json.loads(meta.read_text(encoding="utf-8"))
+            facts = {key: float(facts[key]) for key in ("now", "typed", "summary_rows", "seed_s")}
+        except (OSError, ValueError, TypeError, KeyError):
+            progress(f"{backend}: the cached entry in {self.dir} is unreadable: seeding again")
+            return None
+        facts["typed"], facts["summary_rows"] = int(facts["typed"]), int(facts["summary_rows"])
         if backend == "sqlite":
             shutil.copyfile(data, db)
         else:
@@ -454,15 +460,13 @@ class _SeedCache:
         from sync.central.stores import open_store
 
         open_store(db).close()  # migrations added since the entry was written
-        if backend == "sqlite":
-            with contextlib.closing(sqlite3.connect(db)) as conn:
-                conn.execute("ANALYZE")
-        else:  # pg_restore brings no planner statistics
+        if backend == "postgres":  # pg_restore brings no planner statistics (SQLite's file has)
             _run_tool([_pg_tool("psql"), "-q", "-d", db, "-c", "VACUUM ANALYZE"], 1800)
         return facts
 
     def save(self, backend: str, db: str, facts: dict) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
+        self._meta(backend).unlink(missing_ok=True)  # an old entry's facts never meet new data
         data = self._data(backend)
         part = data.with_name(data.name + ".part")
         if backend == "sqlite":
