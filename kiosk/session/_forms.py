@@ -25,13 +25,13 @@ __all__ = ["FormsFlow", "readable_reference", "stamp"]
 
 
 def readable_reference(s: _SessionCore, seq: int) -> str:
-    """`中央-1203-B0042` when the center's short name is configured (unique per center and
-    day without any coordination: `sync.readable_reference`), else `_reference(seq)`.
-    Bookings keep `_reference`: central's booking look-up parses that form."""
+    """`C01-0017-3` (`C01B-0017-3` with a terminal mark) when the center code is configured:
+    unique city-wide without coordination, read out and typed in at the counter
+    (`sync.readable_reference`); else the former `<device>-<seq>-<check>` (`s._reference`).
+    Bookings keep the former form: central's booking look-up parses that."""
     if not s.config.reference_center:
         return s._reference(seq)
-    day = _dt.datetime.fromtimestamp(s._wall_clock()).date()
-    return format_reference(s.config.reference_center, day, s.config.reference_mark, seq)
+    return format_reference(s.config.reference_center, s.config.reference_mark, seq)
 
 
 def stamp(s: _SessionCore) -> str:

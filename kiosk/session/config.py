@@ -62,9 +62,10 @@ class SessionConfig:
     staff_lockout_s: float = 300.0
     # Where failures and the lockout are kept across restarts (None: in memory only).
     staff_lockout_file: str | None = None
-    # Readable reference numbers on receipts and slips (`sync.readable_reference`): the
-    # center's short name (e.g. "中央") and this terminal's mark within the center (one letter;
-    # empty when the center has one terminal). Empty center: `<device>-<seq>-<check>` as before.
+    # Reference numbers on receipts and slips (`sync.readable_reference`, C01B-0017-3): the
+    # center's code (e.g. "C01", unique in the city) and this terminal's mark within the center
+    # (one letter, never reused; empty when the center has one terminal). Empty center code:
+    # `<device>-<seq>-<check>` as before.
     reference_center: str = ""
     reference_mark: str = ""
 

@@ -466,7 +466,10 @@ class PreviewUi:
         self.now = 1000.0
         self.ports = PreviewPorts()
         self.worker = HeldWorker()
-        config = SessionConfig(staff_pin_hash=hash_staff_pin(PREVIEW_STAFF_PIN, iterations=1000))
+        config = SessionConfig(
+            staff_pin_hash=hash_staff_pin(PREVIEW_STAFF_PIN, iterations=1000),
+            reference_center="C01",  # references as a configured center prints them: C01-0017-3
+        )
         self.session = KioskSession(
             catalog or default_catalog(),
             self.ports.session_ports(),

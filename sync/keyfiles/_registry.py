@@ -66,6 +66,9 @@ class EnrolledDevice:
     signing_public: Ed25519PublicKey
     revoked: bool
     center: str = ""
+    # The terminal's part of its reference numbers (`C01B` of C01B-0017-3,
+    # sync.readable_reference): unique among every device ever enrolled, so it maps back.
+    reference: str = ""
 
 
 def _now() -> str:
@@ -193,6 +196,29 @@ class Registry:
             rows.append(row)
         return _device(row)
 
+    def terminals(self) -> dict[str, str]:
+        """Reference part (`C01B`) -> device id, revoked devices included: what they printed
+        still maps back (`sync.readable_reference.locate_reference`)."""
+        return {d.reference: d.device_id for d in self.devices() if d.reference}
+
+    def set_reference(self, device_id: str, reference: str) -> EnrolledDevice:
+        """Give a device the center code and mark its reference numbers carry (`C01`, `C01B`).
+        Refused when malformed or when any other device, revoked or not, ever had it: a
+        reference must name one terminal forever. Once set, it does not change."""
+        m = _REFERENCE.fullmatch(reference) if isinstance(reference, str) else None
+        if m is None:
+            raise RegistryError("a reference is a center code and an optional mark, e.g. C01B")
+        with self._writing() as rows:
+            row = _find(rows, device_id)
+            if row.get("reference", "") == reference:
+                return _device(row)
+            if row.get("reference"):
+                raise RegistryError("the device already has a reference", device_id=device_id)
+            if any(r.get("reference") == reference for r in rows):
+                raise DuplicateDeviceError("reference already given", device_id=device_id)
+            row["reference"] = reference
+        return _device(row)
+
     def revoke(self, device_id: str) -> EnrolledDevice:
         """Mark a device revoked; its key is refused on the next lookup."""
         with self._writing() as rows:
@@ -221,6 +247,9 @@ class Registry:
         return _device(row)
 
 
+_REFERENCE = re.compile(r"[A-Z]{1,2}[0-9]{1,3}[A-Z]?")  # sync.readable_reference: code + mark
+
+
 def _all_keys(rows: list[dict]) -> set[str]:
     keys = {r["curve_public"] for r in rows}
     for r in rows:
@@ -245,6 +274,7 @@ def _device(row: dict) -> EnrolledDevice:
             ),
             revoked=bool(row["revoked"]),
             center=str(row.get("center", "")),
+            reference=str(row.get("reference", "")),
         )
     except (KeyError, TypeError, ValueError) as e:
         raise RegistryError("registry entry is malformed") from e
