@@ -12,6 +12,7 @@
     name = "東町コミュニティセンター"       # shown on the console and the display
     counters = ["1", "2", "3"]
     tls_dir = "/var/lib/madoguchi/center-tls"  # its certificate, made on the first start
+    places = { K1 = "入口側の端末", K2 = "2階の端末" }  # how staff know each terminal (by id)
 
 Guarantees: a bad value is a `CenterConfigError` naming the field, never the token. The token
 and the staff PIN never cross the center's LAN in clear: `host_url` is https unless the host is
@@ -45,6 +46,8 @@ class CenterConfig:
     counters: tuple[str, ...] = ("1", "2")
     host_cert: Path | None = None  # the pinned certificate of the host (https)
     tls_dir: Path | None = None  # on the host: where its certificate is (default: beside state)
+    # On the host: terminal id -> where it stands, so the console names the place, not the id.
+    places: tuple[tuple[str, str], ...] = ()
 
     @property
     def tls(self) -> bool:
@@ -66,6 +69,7 @@ def center_config(table: dict[str, Any]) -> CenterConfig:
             "counters",
             "host_cert",
             "tls_dir",
+            "places",
         }
     )
     if unknown:
@@ -119,6 +123,13 @@ def center_config(table: dict[str, Any]) -> CenterConfig:
     name = table.get("name", center)
     if not isinstance(name, str) or not 0 < len(name) <= 80:
         raise CenterConfigError("name", "1-80 characters")
+    places = table.get("places", {})
+    if not isinstance(places, dict) or len(places) > 50 or not all(
+        isinstance(k, str) and re.match(r"^[A-Za-z0-9._-]{1,64}$", k)
+        and isinstance(v, str) and 0 < len(v.strip()) <= 40 and v.isprintable()
+        for k, v in places.items()
+    ):  # fmt: skip
+        raise CenterConfigError("places", "terminal id = place name (1-40 characters)")
     return CenterConfig(
         center,
         url,
@@ -131,4 +142,5 @@ def center_config(table: dict[str, Any]) -> CenterConfig:
         tuple(counters),
         Path(host_cert) if host_cert else None,
         Path(tls_dir) if tls_dir else None,
+        tuple((k, v.strip()) for k, v in places.items()),
     )

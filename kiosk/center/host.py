@@ -68,6 +68,7 @@ class HostConfig:
     default_minutes_per_person: float = 6.0
     max_pin_failures: int = 5
     lockout_s: float = 300.0
+    places: tuple[tuple[str, str], ...] = ()  # terminal id -> its place, named on the console
     secret_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
 
     def __post_init__(self) -> None:
@@ -168,6 +169,7 @@ def create_app(host: CenterHost, *, secure_cookie: bool = False) -> Flask:
     q, cfg = host.queue, host.config
     chime = chime_wav()
     services = {s.id: {"letter": s.letter, "name": s.name_ja} for s in SERVICES.values()}
+    places = dict(cfg.places)
 
     def body() -> dict[str, Any]:
         data = request.get_json(silent=True)
@@ -325,7 +327,7 @@ def create_app(host: CenterHost, *, secure_cookie: bool = False) -> Flask:
             ok=True,
             board=q.board(recent=20, upcoming=50),
             reservations=[t.public() for t in q.all_tickets() if t.service == "reserved"],
-            calls=host.calls.open_calls(),
+            calls=[{**c, "place": places.get(c["terminal"], "")} for c in host.calls.open_calls()],
             shelter=host.shelter.present(),
             notices=host.notices.current(),
         )

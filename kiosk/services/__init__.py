@@ -167,7 +167,7 @@ class KioskServices:
 
         queue = CenterQueue(self.center_host_db, cfg.center)
         host = CenterHost(
-            HostConfig(cfg.center, cfg.name, cfg.token, counters=cfg.counters),
+            HostConfig(cfg.center, cfg.name, cfg.token, counters=cfg.counters, places=cfg.places),
             queue,
             self.outbox.append,
             staff_pin_hash,

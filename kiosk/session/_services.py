@@ -30,9 +30,10 @@ __all__ = ["QueueChoice", "ServicesFlow"]
 
 log = logging.getLogger("kiosk.session")
 
-# A booking slip's number: the terminal's (`<device>-<6 digits>-<check>`) or central's online
-# one (`B` and 8 hex digits); checked here so nothing else is sent to central.
-_SLIP_REFERENCE = re.compile(r"^(?:[A-Za-z0-9._:-]{1,64}-[0-9]{6}-[0-9]|B[0-9A-F]{8})$")
+# A booking slip's number as printed (the terminal's `<device>-<6 digits>-<check>`, central's
+# `B` + 8 hex, or a readable reference): only its characters and length are checked here, so a
+# path, a space or a long paste never reaches central; central says whether it is a booking.
+_SLIP_REFERENCE = re.compile(r"^[A-Za-z0-9._:\u3000-\u9fff-]{4,80}$")
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,13 @@ SHOTS = screenshot_dir()
 
 
 @contextlib.contextmanager
-def running_host(tmp: Path, outbox, *, center="higashi", repeat_s=60.0, clock=None):
+def running_host(tmp: Path, outbox, *, center="higashi", repeat_s=60.0, clock=None, places=()):
     kw = {"clock": clock} if clock else {}
     queue = CenterQueue(tmp / f"{center}-host.db", center, **kw)
     pin_hash = hash_staff_pin(STAFF_PIN, iterations=1000)
     host = CenterHost(
         HostConfig(center, "東町コミュニティセンター", TOKEN, counters=("1", "2", "3"),
-                   staff_call_repeat_s=repeat_s),
+                   staff_call_repeat_s=repeat_s, places=tuple(places)),
         queue,
         outbox.append,
         lambda: pin_hash,

@@ -70,7 +70,8 @@
     alerts.replaceChildren(...state.calls.map((c) => {
       const box = document.createElement("div"); box.className = "alert"; box.setAttribute("role", "alert");
       const text = document.createElement("span");
-      text.textContent = `係員呼出：端末 ${c.terminal} の方が「${SCREEN[c.screen] || "手続き"}」の画面でお待ちです${c.repeats ? `（${c.repeats + 1}回目の呼出）` : ""}`;
+      // Staff know a terminal by where it stands ([center] places), its id only when unnamed.
+      text.textContent = `係員呼出：${c.place ? `${c.place}（${c.terminal}）` : `端末 ${c.terminal}`}の方が「${SCREEN[c.screen] || "手続き"}」の画面でお待ちです${c.repeats ? `（${c.repeats + 1}回目の呼出）` : ""}`;
       const go = document.createElement("button"); go.className = "primary"; go.textContent = "向かいます";
       go.addEventListener("click", () => post("answer_call", { call: c.id }));
       box.append(text, go); return box;

@@ -43,6 +43,8 @@ def test_a_full_table(token_file):
         "higashi", "2", TOKEN, ("127.0.0.1", 0), ("1", "A"),
     )  # fmt: skip
     assert TOKEN not in repr(c)  # nor in any error message (below)
+    placed = center_config(_table(token_file, places={"K1": " 入口側の端末 ", "K-2": "2階"}))
+    assert placed.places == (("K1", "入口側の端末"), ("K-2", "2階"))
 
 
 @pytest.mark.parametrize(
@@ -60,6 +62,12 @@ def test_a_full_table(token_file):
         ({"counters": []}, "counters"),
         ({"token_file": "/nonexistent/token"}, "token_file"),
         ({"bogus": 1}, "bogus"),
+        ({"places": ["入口"]}, "places"),
+        ({"places": {"K1": ""}}, "places"),
+        ({"places": {"K1": "入口\n2階"}}, "places"),
+        ({"places": {"K 1": "入口"}}, "places"),
+        ({"places": {"K1": "あ" * 41}}, "places"),
+        ({"places": {"K1": 3}}, "places"),
     ],
 )
 def test_bad_values_are_refused_by_name(token_file, change, field):

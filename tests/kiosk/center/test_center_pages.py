@@ -27,7 +27,11 @@ def _login(page, url: str, pin: str = STAFF_PIN) -> None:
 def test_console_calls_and_the_display_shows_and_speaks(tmp_path):
     central = central_kit()
     kit = device_kit(tmp_path, central, "host-term")
-    with running_host(tmp_path, kit.outbox) as (host, server), chromium(tmp_path) as browser:
+    places = (("kiosk-2", "入口側の端末"),)  # [center] places: staff know terminals by place
+    with (
+        running_host(tmp_path, kit.outbox, places=places) as (host, server),
+        chromium(tmp_path) as browser,
+    ):
         terminal = TerminalQueue(
             client(server), CenterQueue(tmp_path / "t2.db", "higashi", mark="2"),
             kit.outbox.append, terminal="kiosk-2",
@@ -71,6 +75,7 @@ def test_console_calls_and_the_display_shows_and_speaks(tmp_path):
         assert "kiosk-2" in console.inner_text("#alerts") and "申請の入力" in console.inner_text(
             "#alerts"
         )
+        assert console.inner_text("#alerts").startswith("係員呼出：入口側の端末（kiosk-2）の方が")
         console.screenshot(path=str(SHOTS / "center_console.png"), full_page=True)
         display.screenshot(path=str(SHOTS / "center_display.png"))
         console.click("#alerts button")
