@@ -327,10 +327,16 @@ class ConsultationFlow:
         return True
 
     def book(self) -> bool:
-        """A booking instead (nobody free, outside hours, offline, after the call)."""
+        """A booking instead (nobody free, outside hours, offline, after the call): the booking
+        flow, on the consultation's topic when one was chosen (its times, or a call back)."""
+        topic = self.view().get("topic")
         self._drop()
         self._s.consult_unavailable = None
-        return self._s.flows.services.open_booking()
+        if not self._s.flows.services.open_booking():
+            return False
+        if topic in self._s.catalog.topics:
+            self._s.flows.services.choose_topic(topic)
+        return True
 
     def wipe(self) -> bool:
         """Forget the consultation (its worker closed) and stay where the session is; the screens
@@ -375,7 +381,11 @@ class ConsultationFlow:
         if call is None or call.view()["step"] not in steps:
             return False
         self._s.touch()
-        getattr(call, name)(*args)
+        try:
+            getattr(call, name)(*args)
+        except Exception as e:  # noqa: BLE001 - the worker is gone: the call is over, say so
+            log.warning("consultation worker unreachable: %s", type(e).__name__)
+            call.on_event({"event": "exited"})
         self._show()
         return True
 

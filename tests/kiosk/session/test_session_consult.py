@@ -129,6 +129,17 @@ def test_the_call_chat_form_and_hang_up_follow_the_flow(session, source):
     assert session.consult["reason"] == "You ended the consultation."
 
 
+def test_the_booking_offered_at_the_end_is_on_the_consultations_topic(session, source):
+    session.flows.consult.open()
+    session.flows.consult.choose_topic("tax")
+    session.flows.consult.start()
+    source.deliver({"event": "ended", "by": "refused", "reason": "no_staff"})
+    assert session.consult["offer_booking"]
+    assert session.flows.consult.book()
+    assert session.consult is None and source.ports[0].closed
+    assert session.topic == "tax" and session.step is Step.BOOKING_SLOT  # its times, at once
+
+
 def test_idle_does_not_wipe_during_a_live_call_but_does_after(session, source, clock):
     _to_call(session, source)
     for _ in range(10):  # ten minutes without a touch: the resident is talking
