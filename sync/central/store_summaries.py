@@ -269,6 +269,7 @@ def rebuild(store) -> int:
             store._rollback()
             raise
     catch_up(store)  # rows that arrived during the rebuild
+    analyze(store)  # every summary row was rewritten: the planner's view of them too
     return len(days)
 
 
@@ -276,10 +277,11 @@ def analyze(store) -> None:
     """Keep the planner's statistics current. SQLite has none until ANALYZE runs once (without
     them it scans typed tables through their unique index instead of the created_at index);
     after that `PRAGMA optimize` re-analyzes what changed enough. PostgreSQL: ANALYZE of the
-    summary table (autovacuum keeps the rest)."""
+    summary tables (autovacuum keeps the rest). `rebuild` ends with it."""
     with store._guard("dashboard_analyze"):
         if _is_pg(store):
             _x(store, "ANALYZE dashboard_daily")
+            _x(store, "ANALYZE dashboard_monthly")
             store._commit()
         elif not _x(store, "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'"):
             store._execute("ANALYZE")
