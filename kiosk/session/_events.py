@@ -16,6 +16,7 @@ deadlines, fees and reference numbers, nothing about the resident.
 
 from __future__ import annotations
 
+import calendar
 import datetime as _dt
 from typing import Any
 
@@ -158,14 +159,24 @@ class LifeEventSteps:
         s._changed()
         return True
 
-    def shift_event_date(self, days: int) -> bool:
-        """The checklist's date buttons: move the event date by `days` (from today when unset)."""
+    def shift_event_date(self, days: int = 0, months: int = 0) -> bool:
+        """The checklist's date steppers (年・月・日 ▲▼): move the event date by `days` and
+        `months` (a year is 12; from today when unset). A day past the new month's end becomes
+        its last day (1月31日 + 1か月 = 2月28日)."""
         s = self._s
-        if s.step is not Step.CHECKLIST or s.life_event is None or type(days) is not int:
+        if s.step is not Step.CHECKLIST or s.life_event is None:
+            return False
+        if type(days) is not int or type(months) is not int:
             return False
         if abs(days) > 2 * _MAX_EVENT_DATE_DAYS:  # would leave the range anyway (or overflow)
             days = 2 * _MAX_EVENT_DATE_DAYS + 1
+        months = max(-48, min(48, months))  # 4 years either way is out of range anyway
         base = s.event_date or self.today()
+        if months:
+            index = base.year * 12 + base.month - 1 + months
+            year, month = divmod(index, 12)
+            last = calendar.monthrange(year, month + 1)[1]
+            base = base.replace(year=year, month=month + 1, day=min(base.day, last))
         return self.set_event_date((base + _dt.timedelta(days=days)).isoformat())
 
     def event_date_today(self) -> bool:

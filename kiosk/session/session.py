@@ -65,6 +65,8 @@ class KioskSession(_StaffCallFlow):
     # hall takes calls (None: `ConsultHours.DEFAULT`).
     consult_source: ConsultSource | None = None
     consult_hours: ConsultHours | None = None
+    # The signed config bundle's hours, which take precedence (None from it: `consult_hours`).
+    consult_hours_source: Callable[[], ConsultHours | None] | None = None
 
     @property
     def flows(self) -> Flows:
@@ -169,14 +171,14 @@ class KioskSession(_StaffCallFlow):
     def choose_life_event(self, event_id: str) -> bool:
         return self.flows.visit.choose_life_event(event_id)
 
-    def answer(self, question_id: str, yes: bool) -> bool:
+    def answer(self, question_id: str, yes: bool | None) -> bool:
         return self.flows.visit.answer(question_id, yes)
 
     def set_event_date(self, value: str) -> bool:
         return self.flows.visit.set_event_date(value)
 
-    def shift_event_date(self, days: int) -> bool:
-        return self.flows.visit.shift_event_date(days)
+    def shift_event_date(self, days: int = 0, months: int = 0) -> bool:
+        return self.flows.visit.shift_event_date(days, months)
 
     def event_date_today(self) -> bool:
         return self.flows.visit.event_date_today()

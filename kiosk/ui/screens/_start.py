@@ -14,6 +14,7 @@ from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.widget import Widget
 
 from kiosk.ui.screens._base import KScreen
+from kiosk.ui.screens._datewords import long_date_words
 from kiosk.ui.screens._household import HouseholdEditorMixin, date_words
 from madoguchi.core.i18n import LANGUAGE_NAMES, LANGUAGES
 
@@ -48,19 +49,22 @@ class LifeEventsScreen(KScreen):
 class LifeEventQuestionsScreen(KScreen):
     GUIDANCE = "Please answer yes or no."
     question_id = StringProperty("")
+    can_be_unsure = BooleanProperty(False)  # the catalog offers わからない for this question
 
     def render(self, s: Any) -> None:
         q = s.current_question
         event = s.life_event
         self.ids.event_name.text = self.t(s, event.name) if event else ""
         self.ids.question.text = self.t(s, q.text) if q else ""
+        self.ids.hint.text = self.t(s, q.hint) if q is not None and q.hint else " "
         self.question_id = q.id if q else ""
+        self.can_be_unsure = q is not None and q.unsure is not None
         total = len(event.questions) if event else 0
         self.ids.progress.text = self.tr(
             "Question {n} of {total}", n=min(s.question_index + 1, total), total=total
         )
 
-    def answer(self, yes: bool) -> None:
+    def answer(self, yes: bool | None) -> None:
         self.act(self.flows.visit.answer, self.question_id, yes)
 
 
@@ -100,7 +104,9 @@ def _deadline(app: Any, s: Any, proc: Any, due: str | None) -> str:
         return ""
     words = proc.deadline.get(s.language)
     if due:
-        return app.tr("Deadline: {deadline} (by {date})", deadline=words, date=due)
+        # 2026年11月18日 where the language writes dates so (not ISO: review A17)
+        day = date_words(due, s.language)
+        return app.tr("Deadline: {deadline} (by {date})", deadline=words, date=day)
     return app.tr("Deadline: {deadline}", deadline=words)
 
 
@@ -123,6 +129,8 @@ class ChecklistScreen(HouseholdEditorMixin, KScreen):
             if s.language != "ja":
                 name = f"{name}（{p.name['ja']}）"  # staff read the Japanese name
             lines = [name, _state(self.host, s, item, p)]
+            if self.flows.visit.to_confirm(item.procedure_id):  # kept by a 「わからない」
+                lines.append(self.tr("We will check this with you at the counter."))
             if str(item.state) != "done":  # what is left to do: by when, what to bring, fee
                 lines.append(_deadline(self.host, s, p, item.due))
                 if p.documents:
@@ -142,7 +150,7 @@ class ChecklistScreen(HouseholdEditorMixin, KScreen):
         self.has_date = bool(event and event.date_label)
         if self.has_date:
             day = (
-                date_words(s.event_date.isoformat(), s.language)
+                long_date_words(s.event_date.isoformat(), s.language)
                 if s.event_date
                 else self.tr("Not set")
             )

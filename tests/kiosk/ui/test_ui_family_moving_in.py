@@ -103,6 +103,14 @@ def _settle(ui, kid: str) -> None:
         time.sleep(0.05)
 
 
+def _shot(ui, name: str) -> None:
+    from pathlib import Path
+
+    ui.frames(3)
+    taken = ui.window.screenshot(str(screenshot_dir() / name))
+    Path(taken).replace(screenshot_dir() / name)
+
+
 def _render_pdf(pdf: bytes, name: str) -> str:
     """pdftoppm's PNG of the first page, in the screenshot folder (looked at by a reviewer)."""
     out = screenshot_dir() / name
@@ -138,6 +146,16 @@ def test_a_family_of_three_moves_in_with_one_card_read(kiosk_ui):
     _add_member(ui, ["や", "ま", "た", "゛", "た", "ろ", "う"], "19830201", "spouse")
     _add_member(ui, ["や", "ま", "た", "゛", "SPACE", "ゆ", "い"], "20190610", "child")
 
+    # The moving date, once, with the steppers: a month before today (2026年11月4日（水）).
+    today = ui.session.today()
+    ui.tap("date_today")
+    ui.tap("month_earlier")
+    moved = ui.session.event_date
+    assert (moved.year * 12 + moved.month) == (today.year * 12 + today.month) - 1
+    weekday = "月火水木金土日"[moved.weekday()]
+    assert f"{moved.year}年{moved.month}月{moved.day}日（{weekday}）" in ui.text("event_date")
+    _shot(ui, "family_checklist_date_ja.png")
+
     # 転入届 (pre-entry): the one card read and PIN of the visit; the consent to use it today.
     ui.tap("proc_moving_in")
     ui.tap("start")
@@ -154,8 +172,9 @@ def test_a_family_of_three_moves_in_with_one_card_read(kiosk_ui):
         ui.tap("kb_kana_key_OK")
         ui.tap("fix_new_town")
         ui.tap("choice_sakura")
-        for field, digits in (("new_chome", "3"), ("new_lot", "12"), ("moved_on", "20261120"),
-                              ("phone", "05320001")):  # fmt: skip
+        assert ui.session.form.get("moved_on") == moved.isoformat()  # from the checklist
+        _shot(ui, "family_form_ja.png")
+        for field, digits in (("new_chome", "3"), ("new_lot", "12"), ("phone", "05320001")):
             ui.tap(f"fix_{field}")
             ui.type("kb_numeric", digits)
             ui.tap("kb_numeric_key_OK")
@@ -164,7 +183,7 @@ def test_a_family_of_three_moves_in_with_one_card_read(kiosk_ui):
         first = ui.session.reference
         ui.tap("checklist")
         assert ui.step == "checklist"
-        assert ui.session.event_date is not None  # the moving date, answered once, is the event's
+        assert ui.session.event_date == moved
 
         # Every other kiosk item: its form opens at once, prefilled; only what is new is typed.
         for pid in KIOSK_ITEMS[1:]:
@@ -187,6 +206,8 @@ def test_a_family_of_three_moves_in_with_one_card_read(kiosk_ui):
             ui.tap("confirm")
             assert ui.step == "done", (pid, ui.session.notice)
             assert ui.text("take_card") == ui.app.tr("Please take your card.")  # still in
+            if pid == "child_medical_subsidy":
+                _shot(ui, "family_done_take_card_ja.png")
             ui.tap("checklist")
             assert ui.step == "checklist"
         assert len(card.sim.verify_apdus(with_data=True)) == 1  # one PIN for the visit
@@ -224,6 +245,7 @@ def test_a_family_of_three_moves_in_with_one_card_read(kiosk_ui):
     assert apps[1]["values"]["insured_count"] == "3"
     assert apps[2]["values"]["child_name_kana"] == "ヤマダ　ユイ"
     assert {a["values"]["phone"] for a in apps} == {"05320001"}
+    assert apps[0]["values"]["moved_on"] == moved.isoformat()
 
     # The printed checklist says done only for the submitted items, with their numbers.
     before = len(ui.listener.jobs)
@@ -240,12 +262,14 @@ def test_a_family_of_three_moves_in_with_one_card_read(kiosk_ui):
     done_lines = text.count("済（この端末で受付") + text.count("事前入力済（受付番号")
     assert done_lines == len(KIOSK_ITEMS), text
     assert "山田" not in text and "ヤマダ" not in text  # no personal data on paper
-    _render_pdf(pdf, "family_checklist_ja.png")
+    _render_pdf(pdf, "family_checklist_print_ja.png")
+    _shot(ui, "family_checklist_done_ja.png")
 
     # Finish: the one survey of the visit, the card reminder until the card-removed event.
     ui.tap("home")
     assert ui.step == "survey"
     assert ui.text("take_card") == ui.app.tr("Please take your card.")
+    _shot(ui, "family_survey_take_card_ja.png")
     card.remove()
     assert ui.until(lambda: ui.text("take_card").strip() == "")
     ui.tap("score_9")

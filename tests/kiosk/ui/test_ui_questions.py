@@ -1,0 +1,48 @@
+"""The life-event questions on screen (review A12, issue 19): where a resident may not know the
+answer (which health insurance), a third button 「わからない」 and a one-line hint; choosing it keeps
+the procedure on the checklist with 「窓口で確認します」. Questions without it show two buttons and
+no hint. In the real app in the test window (fixture of tests/kiosk/ui/conftest.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kiosk.ui.widgets import is_shown
+from tests.support.paths import screenshot_dir
+
+
+def shot(ui, name: str) -> None:
+    ui.frames(3)
+    taken = ui.window.screenshot(str(screenshot_dir() / name))
+    Path(taken).replace(screenshot_dir() / name)
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("language", ["ja", "en", "ja-easy"])
+def test_i_dont_know_keeps_the_item_for_the_counter(kiosk_ui, language):
+    ui = kiosk_ui
+    ui.session.flows.visit.choose_language(language)
+    ui.tap("life_events")
+    ui.tap("event_moving_in")
+    q = ui.session.current_question
+    assert q.id == "has_employer_insurance"
+    assert ui.text("hint") == q.hint[language]  # how to tell, under the question
+    assert is_shown(ui.root.find("hint"))
+    assert is_shown(ui.root.find("unsure"))
+    assert ui.text("unsure") == ui.app.tr("I don't know")
+    shot(ui, f"questions_unsure_{language}.png")
+    ui.tap("unsure")
+    assert ui.session.answers["has_employer_insurance"] is None
+    # The next question offers only はい / いいえ: no third button, no hint.
+    assert ui.session.current_question.id == "has_children_under_18"
+    ui.frames(2)
+    assert not is_shown(ui.root.find("unsure"))
+    assert ui.text("hint").strip() == ""
+    while ui.step == "life_event_questions":
+        ui.tap("no")
+    row = ui.text("proc_nhi_enroll")
+    assert ui.app.tr("We will check this with you at the counter.") in row
+    assert ui.app.tr("We will check this with you at the counter.") not in ui.text("proc_moving_in")
+    shot(ui, f"checklist_unsure_{language}.png")
