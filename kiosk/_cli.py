@@ -168,6 +168,7 @@ def _run(config: KioskConfig, display, run_seconds: float | None = None) -> None
     if services.config_bundle is not None:  # per-center staff PIN from the signed config
         bundle, center = services.config_bundle, device.center
         session.staff_pin_source = lambda: bundle.staff_pin_hash(center)
+        session.consult_hours_source = bundle.consult_hours  # city hall's, over kiosk.toml's
     # The center's queue host, when this terminal is it: staff log in with the same PIN.
     services.start_center_host(session._staff_pin_hash)
     app = build_app(session, services, display=display)

@@ -3,7 +3,9 @@ trust (`payload["card_trust"]`: JPKI CAs, their CRLs, kenhojo authorities), the 
 hash of this terminal's center (`payload["staff_pins"]`: `{center: "pbkdf2-sha256$..."}`) and
 the issuing city for certificates (`payload["city"]`: `{"name": "豊橋市", "mayor": "豊橋市長
 山田 太郎", "seal_png_b64": <the official seal, a PNG of at most 64 KiB>}`) and city hall's
-notices for the centers' calling displays (`payload["notices"]`, `kiosk.center.notices`).
+notices for the centers' calling displays (`payload["notices"]`, `kiosk.center.notices`) and
+the hours city hall takes video consultations (`payload["consult_hours"]`: lines like
+"mon-fri 08:30-17:15", `kiosk.session.ConsultHours`; kiosk.toml's `[consult] hours` otherwise).
 
 Invariants (as `sync.outbox.AnnouncedSealingKey` for the sealing key):
 - Nothing is taken from a bundle whose signature does not verify with the pinned catalog key
@@ -30,6 +32,7 @@ log = logging.getLogger("kiosk.services")
 STAFF_PINS_KEY = "staff_pins"
 CITY_KEY = "city"
 NOTICES_KEY = "notices"  # city hall's notices for the centers' displays (kiosk.center.notices)
+CONSULT_HOURS_KEY = "consult_hours"  # when video consultations are taken (kiosk.session)
 
 
 def _city(entry: Any) -> dict[str, str] | None:
@@ -86,6 +89,7 @@ class ConfigBundleView:
         self._staff: dict[str, str] = {}
         self._city: dict[str, str] | None = None
         self._notices: Any = None
+        self._consult_hours: Any = None
 
     def _refresh(self) -> None:
         if self._catalog_public is None:
@@ -141,6 +145,13 @@ class ConfigBundleView:
             self._notices = entry
         except ValueError:
             log.warning("config bundle v%d: notices unchanged (malformed)", bundle.version)
+        try:
+            from kiosk.session import ConsultHours, SessionConfigError
+
+            entry = bundle.payload.get(CONSULT_HOURS_KEY)
+            self._consult_hours = None if entry is None else ConsultHours.parse(entry)
+        except SessionConfigError:
+            log.warning("config bundle v%d: consult hours unchanged (malformed)", bundle.version)
 
     def card_trust(self) -> Any:
         """The `devices.card.trust.CardTrust` of the newest config bundle, or None."""
@@ -159,6 +170,13 @@ class ConfigBundleView:
         with self._lock:
             self._refresh()
             return self._city
+
+    def consult_hours(self) -> Any:
+        """When city hall takes video consultations (`kiosk.session.ConsultHours`) from the
+        newest config bundle, or None (kiosk.toml's `[consult] hours` then)."""
+        with self._lock:
+            self._refresh()
+            return self._consult_hours
 
     def notices(self, center: str) -> list[dict[str, Any]]:
         """City hall's notices for `center` from the newest config bundle (may be empty)."""

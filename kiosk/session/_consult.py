@@ -11,9 +11,9 @@ taps call (`session.consult_flow`).
 
 Guarantees:
 - Nothing starts a call but `start()`, the resident's tap on the consent screen.
-- Offline (the agent not connected), outside the opening hours (`ConsultHours`, from kiosk.toml's
-  `[consult] hours`) or without a call worker, the resident is told so before the consent and
-  offered a booking (`consult_unavailable` step).
+- Offline (the agent not connected), outside the opening hours (`ConsultHours`: the signed config
+  bundle's `consult_hours`, else kiosk.toml's `[consult] hours`) or without a call worker, the
+  resident is told so before the consent and offered a booking (`consult_unavailable` step).
 - The worker's events reach the flow only on the UI thread, through `deliver`, which the source
   calls on the UI's clock; events of a flow the session no longer holds (wiped, ended and left)
   are dropped.
@@ -250,7 +250,9 @@ class ConsultationFlow:
             return "error"
         if not s.sync.online:
             return "offline"
-        hours = s.consult_hours if s.consult_hours is not None else ConsultHours.default()
+        hours = s.consult_hours_source() if s.consult_hours_source is not None else None
+        if hours is None:
+            hours = s.consult_hours if s.consult_hours is not None else ConsultHours.default()
         if not hours.open_at(_dt.datetime.fromtimestamp(s._wall_clock())):
             return "hours"
         return None
