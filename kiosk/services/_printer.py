@@ -162,6 +162,7 @@ class PrinterAdapter:
                     starts_at=_dt.datetime.fromisoformat(data["start"]),
                     duration_min=int(data["minutes"]),
                     place=self.center_name,
+                    provisional=bool(data.get("provisional")),
                 )
                 return "receipt", r.consultation_slip(info), "consultation"
             info = d.ReceiptInfo(**base, reference=data["reference"], procedures=(data["title"],))

@@ -191,6 +191,9 @@ class SlipInfo(DocumentInfo):
     starts_at: datetime
     duration_min: int
     place: str
+    # Booked offline: a request central has not confirmed yet (the slip says 仮予約, never
+    # "booked", and how to find out at the next visit).
+    provisional: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -308,7 +311,13 @@ def queue_ticket(t: Translator, info: TicketInfo) -> list[Block]:
 
 
 def consultation_slip(t: Translator, info: SlipInfo) -> list[Block]:
-    blocks = header(t, info, "Consultation booking")
+    title = "Consultation booking (provisional)" if info.provisional else "Consultation booking"
+    blocks = header(t, info, title)
+    if info.provisional:
+        blocks.append(Block("text", t.gettext(
+            "Provisional booking: not confirmed yet. The city confirms it once this terminal"
+            " is connected again; if this time is taken, you will be told another time."
+        )))  # fmt: skip
     blocks += [
         Block("field", t.gettext("Reference number"), info.reference, size=14),
         Block("field", t.gettext("Topic"), t.gettext(TOPICS[info.topic])),
@@ -323,6 +332,11 @@ def consultation_slip(t: Translator, info: SlipInfo) -> list[Block]:
         Block("rule"),
         Block("small", t.gettext("Please come to this center 10 minutes before your booking.")),
     ]
+    if info.provisional:
+        blocks.append(Block("small", t.gettext(
+            "To check it: at a kiosk, touch Take a queue ticket, then I have a booking, and"
+            " enter this number."
+        )))  # fmt: skip
     return blocks
 
 
