@@ -67,8 +67,6 @@ class KioskSession(_StaffCallFlow):
     consult_hours: ConsultHours | None = None
     # The signed config bundle's hours, which take precedence (None from it: `consult_hours`).
     consult_hours_source: Callable[[], ConsultHours | None] | None = None
-    # The signed config bundle's hours, which take precedence (None from it: `consult_hours`).
-    consult_hours_source: Callable[[], ConsultHours | None] | None = None
 
     @property
     def flows(self) -> Flows:
