@@ -163,31 +163,38 @@ class StoreReader:
         """Consultations created in [since, until) per center, as minute histograms:
         {"count": [(center, n)], "wait": [(center, whole minutes from queueing to a specialist
         accepting, n)], "call": [(center, whole minutes of the call, n)], "complete": bool}.
-        Counts and times only, never who. One statement of three groupings, each a range of the
-        created_at index (grouping by all three at once makes a group per consultation or so:
-        slower); `complete` is false when the groups reached `limit`."""
-        window = "FROM consultations WHERE created_at >= ? AND created_at < ?"
-        parts = [f"SELECT 'count', center, 0, COUNT(*) {window} GROUP BY center"]
-        params = [float(since), float(until)]
-        for key, expr, cond in (
-            ("wait", "accepted_at - queued_at", "accepted_at IS NOT NULL"),
-            ("call", "ended_at - accepted_at", "ended_at IS NOT NULL AND accepted_at IS NOT NULL"),
-        ):
-            parts.append(
-                f"SELECT '{key}', center, CAST({expr} AS INTEGER) / 60 AS m, COUNT(*) {window} "
-                f"AND {cond} GROUP BY center, m"
-            )
-            params += [float(since), float(until)]
-        rows = self._query(
-            "consultations", " UNION ALL ".join(parts) + " LIMIT ?", (*params, limit)
+        Counts and times only, never who. One statement reading the window's rows once (through
+        the created_at index), grouped by (center, wait minutes, call minutes); three groupings
+        read them three times, which measured slower on both backends. `complete` is false when
+        the groups reached `limit`."""
+        wait = (
+            "CASE WHEN accepted_at IS NOT NULL "
+            "THEN CAST(accepted_at - queued_at AS INTEGER) / 60 END"
         )
-        out: dict = {"count": [], "wait": [], "call": [], "complete": len(rows) < limit}
-        for key, center, m, n in rows:
-            if key == "count":
-                out["count"].append((str(center)[:64], int(n)))
-            elif m is not None:
-                out[key].append((str(center)[:64], max(0, int(m)), int(n)))
-        return out
+        call = (
+            "CASE WHEN ended_at IS NOT NULL AND accepted_at IS NOT NULL "
+            "THEN CAST(ended_at - accepted_at AS INTEGER) / 60 END"
+        )
+        rows = self._query(
+            "consultations",
+            f"SELECT center, {wait} AS w, {call} AS c, COUNT(*) FROM consultations "
+            "WHERE created_at >= ? AND created_at < ? GROUP BY center, w, c LIMIT ?",
+            (float(since), float(until), limit),
+        )
+        count: dict[str, int] = {}
+        hists: dict[str, dict[tuple[str, int], int]] = {"wait": {}, "call": {}}
+        for center, w, c, n in rows:
+            center, n = str(center)[:64], int(n)
+            count[center] = count.get(center, 0) + n
+            for key, m in (("wait", w), ("call", c)):
+                if m is not None:
+                    cell = (center, max(0, int(m)))
+                    hists[key][cell] = hists[key].get(cell, 0) + n
+        return {
+            "count": sorted(count.items()),
+            **{key: [(c, m, n) for (c, m), n in sorted(h.items())] for key, h in hists.items()},
+            "complete": len(rows) < limit,
+        }
 
     def summed(
         self,
