@@ -49,7 +49,7 @@ cat >"$work/madoguchi-image-check" <<'CHECK'
 systemctl is-system-running --wait >/dev/null 2>&1
 i=0
 # The kiosk is Type=notify: "running" once its home screen is drawn (slow under TCG).
-while [ $i -lt 90 ] && [ "$(systemctl show -p SubState --value madoguchi-kiosk.service)" != running ]; do
+while [ $i -lt 180 ] && [ "$(systemctl show -p SubState --value madoguchi-kiosk.service)" != running ]; do
 	sleep 5; i=$((i + 1))
 done
 sleep 30
@@ -105,7 +105,13 @@ cd /etc/systemd/system
 write $work/madoguchi-image-check.service madoguchi-image-check.service
 cd /etc/systemd/system/multi-user.target.wants
 symlink madoguchi-image-check.service /etc/systemd/system/madoguchi-image-check.service
+mkdir /etc/systemd/system/madoguchi-kiosk.service.d
+cd /etc/systemd/system/madoguchi-kiosk.service.d
+write $work/kiosk-tcg.conf image-check.conf
 DEBUGFS
+# Under TCG emulation the first frame takes minutes, not seconds: a longer start timeout on the
+# check copy only (the image's own 300 s stays; a restart still fails the check).
+printf '[Service]\nTimeoutStartSec=900\n' >"$work/kiosk-tcg.conf"
 edit_ext4 5 "$work/root.debugfs"
 # Kivy without a display: SDL's offscreen driver and Mesa's software GL (the unit's
 # EnvironmentFile overrides its Environment=).
