@@ -120,6 +120,11 @@ MSGIDS: tuple[str, ...] = (
     "{minutes} minutes",
     "Place",
     "Please come to this center 10 minutes before your booking.",
+    "Consultation booking (provisional)",
+    "Provisional booking: not confirmed yet. The city confirms it once this terminal"
+    " is connected again; if this time is taken, you will be told another time.",
+    "To check it: at a kiosk, touch Take a queue ticket, then I have a booking, and"
+    " enter this number.",
     *TOPICS.values(),
     "Checklist of procedures",
     "Life event",
