@@ -20,13 +20,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from kivy.clock import Clock
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.ui._tree import discard_children, forget
 from kiosk.ui._video import VideoPicture
 from kiosk.ui.screens._base import KScreen
-from kiosk.ui.widgets import KanaKeyboard, Keyboard, KLabel, LatinKeyboard
+from kiosk.ui.widgets import KanaKeyboard, KButton, Keyboard, KLabel, LatinKeyboard
 
 __all__ = [
     "ConsultCallScreen",
@@ -127,6 +128,7 @@ class ConsultCallScreen(_ConsultScreen):
             f"{staff if who == 'staff' else you}: {text}"
             for who, text in view.get("chat", [])[-MAX_CHAT_SHOWN:]
         )
+        ids.chat_scroll.scroll_y = 0  # the newest line in sight
         self._show_pictures(others)
 
     # -- the pictures -----------------------------------------------------------------------------
@@ -170,12 +172,18 @@ class ConsultCallScreen(_ConsultScreen):
     def start_typing(self) -> None:
         """文字で書く: the keyboard takes the pictures' place until OK or Cancel."""
         lang = getattr(self.flow, "language", "ja") if self.flow is not None else "ja"
-        self.keyboard = "kana" if lang in _KANA_FIRST else "latin"
-        self._ensure_keyboard(self.keyboard)
+        self.typing = True
         for kb in self._keyboards.values():
             kb.clear()
-        self.typing = True
+        self.keyboard = "kana" if lang in _KANA_FIRST else "latin"
+        self._ensure_keyboard(self.keyboard)
         self._sync_typed()
+
+    def on_typing(self, _inst: Any, _typing: bool) -> None:
+        # The chat's scroll area is out of the screen while typing: the ▲▼ beside the screen
+        # look for the screen's scroll area again (and give the keyboard their width).
+        if self.manager is not None:
+            self.manager.property("current_screen").dispatch(self.manager)
 
     def on_keyboard(self, _inst: Any, name: str) -> None:
         if name:
@@ -191,7 +199,19 @@ class ConsultCallScreen(_ConsultScreen):
         kb = self.KEYBOARDS[name](kid=f"consult_kb_{name}", max_length=MAX_TYPED)
         kb.bind(on_ok=lambda _kb, value: self.send_typed(value), value=self._sync_typed)
         self._keyboards[name] = kb
+        kb.bind(width=lambda kb, _w: Clock.schedule_once(lambda _dt: self._settle(kb), 0))
         self.ids[f"slot_{name}"].add_widget(kb)
+
+    def _settle(self, kb: Keyboard) -> None:
+        """Keys first laid out narrow (a keyboard is built before its slot is laid out) wrapped
+        their labels, and a row of keys only grows to its tallest: once the keyboard has its
+        width, each key takes its own height again (the rows even out from there)."""
+        from kivy.metrics import dp
+
+        for w in kb.walk(restrict=True):
+            if isinstance(w, KButton):
+                w.texture_update()
+                w.height = max(self.host.target, w.texture_size[1] + dp(16))
 
     def _sync_typed(self, *_args: Any) -> None:
         kb = self._keyboards.get(self.keyboard)
