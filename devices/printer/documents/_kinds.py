@@ -46,6 +46,12 @@ from devices.printer.documents._common import (
     next_steps,
     require_text,
 )
+from devices.printer.documents._notices import (
+    NOTICES_MSGIDS,
+    NoticeItem,
+    NoticesInfo,
+    notices,
+)
 from devices.printer.documents._payment import (
     PAYMENT_MSGIDS,
     PaymentItem,
@@ -73,6 +79,8 @@ __all__ = [
     "ClaimSlipInfo",
     "DocumentInfo",
     "PaymentItem",
+    "NoticeItem",
+    "NoticesInfo",
     "PaymentSlipInfo",
     "ReceiptInfo",
     "SlipInfo",
@@ -85,6 +93,7 @@ __all__ = [
     "consultation_slip",
     "format_date",
     "format_datetime",
+    "notices",
     "payment_slip",
     "queue_ticket",
     "receipt",
@@ -145,6 +154,7 @@ MSGIDS: tuple[str, ...] = (
     "Collect at: {office}",
     *CERTIFICATE_MSGIDS,
     *PAYMENT_MSGIDS,
+    *NOTICES_MSGIDS,
     "Certificate request received",
     "Requested certificate",
     "Your request is saved and will be sent as soon as the connection returns.",
@@ -242,6 +252,7 @@ INFO_TYPES: dict[str, type[DocumentInfo]] = {
     "certificate": CertificateInfo,
     "claim_slip": ClaimSlipInfo,
     "payment_slip": PaymentSlipInfo,
+    "notices": NoticesInfo,
 }
 KINDS: tuple[str, ...] = tuple(INFO_TYPES)
 OPTIONS: dict[str, dict[str, tuple[str, ...]]] = {"checklist": {"paper": ("80mm", "A4")}}

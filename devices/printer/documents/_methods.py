@@ -8,6 +8,7 @@ from devices.printer.documents._kinds import (
     ChecklistInfo,
     ClaimSlipInfo,
     DocumentInfo,
+    NoticesInfo,
     PaymentSlipInfo,
     ReceiptInfo,
     SlipInfo,
@@ -46,3 +47,7 @@ class DocumentMethods:
     def payment_slip(self, info: PaymentSlipInfo) -> bytes:
         """80 mm roll: the amount to pay at the counter, or the receipt of a terminal payment."""
         return self.render("payment_slip", info)
+
+    def notices(self, info: NoticesInfo) -> bytes:
+        """80 mm roll: the shelter's notices in the reader's language."""
+        return self.render("notices", info)

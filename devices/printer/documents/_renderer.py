@@ -24,6 +24,7 @@ _TITLES = {
     "certificate": "certificate",
     "claim_slip": "claim slip",
     "payment_slip": "payment slip",
+    "notices": "notices",
 }
 # Scripts written without spaces between words wrap at any character.
 _CHAR_WRAP = frozenset({"ja", "ja-easy", "zh-Hans"})

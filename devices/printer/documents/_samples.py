@@ -13,6 +13,8 @@ from devices.printer.documents._kinds import (
     ChecklistInfo,
     ChecklistItem,
     ClaimSlipInfo,
+    NoticeItem,
+    NoticesInfo,
     PaymentItem,
     PaymentSlipInfo,
     ReceiptInfo,
@@ -128,4 +130,11 @@ def sample_info(kind: str, language: str, reference: str = "R-2026-000123", **ex
             **common, reference=reference, items=(item,), total_yen=600, method="counter",
             office=office,
         )  # fmt: skip
+    if kind == "notices":
+        items = (
+            NoticeItem(kind="給水" if language.startswith("ja") else "Water", city=True,
+                       text="給水車は14時から正面玄関前に来ます。" if language.startswith("ja")
+                       else "The water truck comes to the main entrance at 14:00."),
+        )  # fmt: skip
+        return NoticesInfo(**common, items=items)
     raise ValueError(f"unknown document kind {kind!r}")

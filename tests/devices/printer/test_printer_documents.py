@@ -30,6 +30,7 @@ TITLES = {
     "certificate": "Certificate of residence",
     "claim_slip": "Certificate request received",
     "payment_slip": "Payment slip",
+    "notices": "Notices at this shelter",
 }
 
 
@@ -89,6 +90,8 @@ def test_every_kind_renders_in_every_language(renderer, kind, language, tmp_path
     assert _squash(info.center_name) in text
     if kind == "queue_ticket":
         assert "042" in text
+    elif kind == "notices":  # no reference: the notices themselves
+        assert _squash(info.items[0].text) in text
     else:
         assert REFERENCE in text
 
@@ -99,7 +102,10 @@ def test_every_kind_renders_in_every_language(renderer, kind, language, tmp_path
 
     # The QR code decodes back to the reference number (the ticket's to its number).
     found = {d.data.decode() for d in decode(_raster(pdf, tmp_path))}
-    assert found == {"042" if kind == "queue_ticket" else REFERENCE}
+    if kind == "notices":
+        assert found == set()  # nothing to look up: the notices print no QR code
+    else:
+        assert found == {"042" if kind == "queue_ticket" else REFERENCE}
 
 
 def test_receipt_shows_reference_and_procedures_not_personal_data(renderer):
