@@ -11,10 +11,13 @@ frame) and on the console (the page's first `requestVideoFrameCallback`); the ca
 seconds per second (getrusage of the worker itself) and resident memory. Metrics:
 connect_ms_median (the slower side of each call, median over calls),
 connect_ms_terminal_median, connect_ms_console_median, frames_per_s_terminal,
-frames_per_s_console (640×480 asked of both sides), terminal_cpu_cores, worker_rss_mb, and
-kiosk_rss_delta_mb: how much the process holding the `CallPort` (as the kiosk UI does) grew
-during the call — measured on this bench process, which also hosts the receiver, the agent and
-the Playwright client, so an upper bound.
+frames_per_s_console (640×480 asked of both sides), terminal_cpu_cores, worker_rss_mb, and the
+kiosk UI side: a process of its own (`kiosk.ui._callbench`: a Kivy window at the kiosk's size
+whose `VideoPicture`s draw the worker's frame buffer, the specialist large and the resident
+small, as the call screen does) — kiosk_rss_delta_mb (its resident memory while drawing minus
+before its first frame: textures and the mapped buffer), ui_frames_per_s (distinct frames of
+the specialist drawn per second; the worker writes at most 15) and ui_cpu_cores (what drawing
+costs that process).
 
 `--parties 3` (a Janus VideoRoom, `CallRig(janus=True)`): a specialist accepts (the same connect
 time, now through Janus: room_connect_ms_median), invites an interpreter, who joins from a
@@ -37,6 +40,44 @@ import click
 from madoguchi.bench import emit, progress
 
 _PASSWORD = "bench password 1"
+
+
+def _ui_side(port, seconds: float):
+    """Start the kiosk-UI-side process drawing the call's frame buffer; it measures itself
+    over `seconds` (after a second of warm-up), started now."""
+    import json
+    import subprocess
+    import sys
+
+    video = port.video
+    if video is None:
+        raise click.ClickException("the call worker announced no frame buffer")
+    child = subprocess.Popen(
+        [sys.executable, "-c", "from kiosk.ui._callbench import call_view_child as c; c()"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    announcement = {"path": video.path, "size": video.size, "streams": list(video.streams.values())}
+    child.stdin.write(json.dumps({"video": announcement, "seconds": seconds}) + "\n")
+    child.stdin.flush()
+    ready = json.loads(child.stdout.readline() or "{}")
+    if ready.get("event") != "ready":
+        child.kill()
+        raise click.ClickException("the kiosk UI side did not start")
+    return child
+
+
+def _ui_done(child) -> dict:
+    import json
+
+    try:
+        done = json.loads(child.stdout.readline() or "{}")
+    finally:
+        child.wait(15)
+    if done.get("event") != "done":
+        raise click.ClickException("the kiosk UI side stopped before its figures")
+    return done
 
 
 def _stats(port) -> dict:
@@ -87,13 +128,15 @@ def _accept(rig, port, page) -> tuple[float, float]:
 def _two(rig, page, calls: int, seconds: float) -> dict:
     from madoguchi.core.procinfo import rss_mb
 
-    connect_t, connect_c, fps_t, fps_c, cpu, rss, holder_delta = [], [], [], [], [], [], []
+    connect_t, connect_c, fps_t, fps_c, cpu, rss = [], [], [], [], [], []
+    ui_delta, ui_fps, ui_cpu = [], [], []
     for i in range(calls):
-        holder_before = rss_mb() or 0.0
         port = rig.call_port()
         t, c = _accept(rig, port, page)
         connect_t.append(t)
         connect_c.append(c)
+        child = _ui_side(port, seconds)
+        time.sleep(1.0)  # the UI side's warm-up: it measures the same `seconds` as below
         # Steady state: count frames decoded on both sides over `seconds`.
         c0, t0 = page.evaluate("() => window.consult.frames"), time.monotonic()
         s0 = _stats(port)
@@ -105,14 +148,18 @@ def _two(rig, page, calls: int, seconds: float) -> dict:
         fps_c.append((c1 - c0) / (t1 - t0))
         cpu.append((s1["cpu_s"] - s0["cpu_s"]) / wall)
         rss.append(rss_mb(port.pid) or 0.0)
-        holder_delta.append((rss_mb() or 0.0) - holder_before)
+        ui = _ui_done(child)
+        ui_delta.append(ui["rss_mb"] - ui["rss_before_mb"])
+        ui_fps.append(ui["frames_per_s"])
+        ui_cpu.append(ui["cpu_cores"])
         page.click("#hangup")
         port.wait_for("ended", 15)
         port.close()
         progress(
             f"call {i + 1}/{calls}: connect {connect_t[-1]:.0f}/{connect_c[-1]:.0f} ms "
             f"(terminal/console), {fps_t[-1]:.1f}/{fps_c[-1]:.1f} frames/s, "
-            f"worker {cpu[-1]:.2f} core"
+            f"worker {cpu[-1]:.2f} core; UI side {ui_fps[-1]:.1f} frames/s drawn, "
+            f"{ui_cpu[-1]:.2f} core, +{ui_delta[-1]:.1f} MB"
         )
         page.wait_for_selector("#call-panel", state="hidden")
     slower = [max(a, b) for a, b in zip(connect_t, connect_c, strict=True)]
@@ -124,7 +171,9 @@ def _two(rig, page, calls: int, seconds: float) -> dict:
         "frames_per_s_console": round(statistics.median(fps_c), 1),
         "terminal_cpu_cores": round(statistics.median(cpu), 3),
         "worker_rss_mb": round(statistics.median(rss), 1),
-        "kiosk_rss_delta_mb": round(statistics.median(holder_delta), 1),
+        "kiosk_rss_delta_mb": round(statistics.median(ui_delta), 1),
+        "ui_frames_per_s": round(statistics.median(ui_fps), 1),
+        "ui_cpu_cores": round(statistics.median(ui_cpu), 3),
     }
 
 
