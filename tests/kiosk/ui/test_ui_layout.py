@@ -250,5 +250,8 @@ def test_layout_of_every_screen(ui, lang, large, contrast):
         seen.add(step)
         problems += [f"{step}: {p}" for p in check_screen(ui, lang)]
     assert {"home", "pin_entry", "form_confirm", "checklist", "survey", "staff_menu"} <= seen
+    # オンライン窓口 (issue 18): the way in and every screen of a call, with what a call shows.
+    assert {"consult_topic", "consult_unavailable", "consult_consent", "consult_waiting",
+            "consult_call", "consult_handover", "consult_ended"} <= seen  # fmt: skip
     unique = list(dict.fromkeys(problems))
     assert not unique, f"{len(unique)} layout problems:\n" + "\n".join(unique[:80])
