@@ -103,12 +103,15 @@ def buffer(tmp_path):
     writer.close()
 
 
-def test_the_call_screen_draws_the_pictures_of_the_buffer_and_forgets_them(kivy_window, buffer):
+@pytest.mark.parametrize("lang", ["ja", "ja-easy", "en", "vi"])
+def test_the_call_screen_draws_the_pictures_of_the_buffer_and_forgets_them(
+    kivy_window, buffer, lang
+):
     writer, reader = buffer
     with PreviewUi(kivy_window) as ui:
-        ui.session.choose_language("ja")
+        ui.session.choose_language(lang)
         ui.app.render()
-        flow = ConsultFlow(lambda: BufferPort(reader), "ja")
+        flow = ConsultFlow(lambda: BufferPort(reader), lang)
         _in_call(flow, interpreter=True)
         screen = _show(ui, flow)
         assert screen.name == "consult_call"
@@ -131,8 +134,8 @@ def test_the_call_screen_draws_the_pictures_of_the_buffer_and_forgets_them(kivy_
         assert tuple(main.texture.size) == (640, 480) and main.showing
         assert tuple(me.texture.size) == (240, 180) and tile.texture is not None
         shots = screenshot_dir()
-        taken = kivy_window.screenshot(str(shots / "consult-kiosk-ja-call-video.png"))
-        Path(taken).replace(shots / "consult-kiosk-ja-call-video.png")
+        name = f"consult-kiosk-{lang}-call-room.png"
+        Path(kivy_window.screenshot(str(shots / name))).replace(shots / name)
 
         writer.blank("party1")  # the interpreter left: their tile empties
         _until(lambda: tile.texture is None)
@@ -148,7 +151,7 @@ def test_the_call_screen_draws_the_pictures_of_the_buffer_and_forgets_them(kivy_
         flow.wipe()
 
 
-@pytest.mark.parametrize("lang", ["ja", "en"])
+@pytest.mark.parametrize("lang", ["ja", "ja-easy", "en", "vi"])
 def test_a_typed_message_goes_to_the_flow_and_is_shown_large(kivy_window, buffer, lang):
     writer, reader = buffer
     with PreviewUi(kivy_window) as ui:
@@ -166,13 +169,14 @@ def test_a_typed_message_goes_to_the_flow_and_is_shown_large(kivy_window, buffer
         writer.write("self", 240, 180, _picture(240, 180, 2))
         screen = _show(ui, flow)
         tap(ui.root.find("consult_type"))
-        assert screen.typing and screen.keyboard == ("kana" if lang == "ja" else "latin")
+        kana = lang in ("ja", "ja-easy")
+        assert screen.typing and screen.keyboard == ("kana" if kana else "latin")
         frames(2)
         assert ui.root.find("consult_yes").get_root_window() is None  # the keyboard's place now
-        keys = ["こ", "ん", "に", "ち", "は"] if lang == "ja" else list("THANKS")
+        keys = ["こ", "ん", "に", "ち", "は"] if kana else list("THANKS")
         for key in keys:
             tap(ui.root.find(f"consult_kb_{screen.keyboard}_key_{key}"))
-        typed = "こんにちは" if lang == "ja" else "THANKS"
+        typed = "こんにちは" if kana else "THANKS"
         assert ui.root.find("consult_typed").text == typed
         shots = screenshot_dir()
         name = f"consult-kiosk-{lang}-call-typing.png"
