@@ -9,9 +9,9 @@ Invariants (checked by tests/kiosk/ui/test_ui_accessibility.py):
   Kivy's own metrics: a 15 mm button is 15 mm on the device's glass.
 - Text size is a multiplier (1.0 or `LARGE_TEXT_SCALE` ≥ 1.5) applied to every role, in every
   language. No resident text is ever smaller than `MIN_TEXT_PX` (22 px at 1280x800, s3 review
-  A10), and Latin-script languages get `SCRIPT_SCALE` more: at one pixel size a Latin lowercase
-  letter (x-height about 0.54 em) looks much smaller than a kanji (about 0.9 em), so English
-  at "22 px" read as 14-18 px to the reviewer.
+  A10); in Latin-script languages the floor is `SCRIPT_SCALE` higher: at one pixel size a Latin
+  lowercase letter (x-height about 0.54 em) looks much smaller than a kanji (about 0.9 em), so
+  English at "22 px" read as 14-18 px to the reviewer. Larger roles are left as they are.
 - Every button has an edge (`Theme.edge`, opaque, 2 px) that sets it off from the page in
   every theme: a white button on the cream page otherwise reads as plain text (review A11).
 """
@@ -212,4 +212,7 @@ class DisplayConfig:
         """Pixels of a text role at this text scale, in this language's script: never below
         `MIN_TEXT_PX`, whatever the role, scale or language."""
         px = self.text_px.get(role, self.text_px["body"]) * scale
-        return max(float(MIN_TEXT_PX), px * SCRIPT_SCALE.get(language or "", 1.0))
+        # The floor is what looks like 22 px in the language's script (24.2 px in Latin):
+        # only smaller roles are raised, so a layout made for Japanese keeps its proportions.
+        floor = MIN_TEXT_PX * SCRIPT_SCALE.get(language or "", 1.0) * scale
+        return max(float(MIN_TEXT_PX), px, floor)

@@ -181,7 +181,8 @@ def test_text_sizes_have_a_floor_in_every_language():
             assert display.font_px(role, 1.0, lang) >= MIN_TEXT_PX
             large, normal = display.font_px(role, 1.5, lang), display.font_px(role, 1.0, lang)
             assert large == pytest.approx(normal * 1.5)  # 文字を大きく in every language
-    assert display.font_px("small", 1.0, "en") > display.font_px("small", 1.0, "ja")
+    assert display.font_px("small", 1.0, "en") > display.font_px("small", 1.0, "ja")  # 24.2 > 22
+    assert display.font_px("small", 1.5, "vi") == pytest.approx(22 * 1.1 * 1.5)
 
 
 @pytest.mark.parametrize("lang", ["en", "vi", "ja-easy"])
@@ -200,10 +201,10 @@ def test_no_resident_text_under_the_floor_on_screen(ui, lang):
                     assert w.font_size >= MIN_TEXT_PX, (step, w.kid, w.text, w.font_size)
     s.choose_language("ja")
     _show(ui)
-    ja = ui.root.find("certificates").font_size
+    ja = ui.root.find("status_printer").font_size  # small text
     s.choose_language("en")
     _show(ui)
-    assert ui.root.find("certificates").font_size > ja  # the Latin script a size up
+    assert ui.root.find("status_printer").font_size > ja  # the Latin floor a size up
 
 
 # -- A11 ---------------------------------------------------------------------------------------
