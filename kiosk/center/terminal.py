@@ -88,8 +88,12 @@ class TerminalQueue:
         terminal: str,
         retry_s: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
+        city_notices: Callable[[], list[dict[str, Any]]] | None = None,
     ) -> None:
         self.host = host
+        # City hall's signed notices from this terminal's own config bundle: shown while the
+        # queue host (which also has the staff's) cannot be reached.
+        self.city_notices = city_notices
         self.retry_s = retry_s
         self._clock = clock
         self._retry_at = 0.0
@@ -195,6 +199,26 @@ class TerminalQueue:
             except (HostUnreachableError, QueueInputError, KeyError, TypeError, ValueError):
                 pass
         return self.fallback.estimates(default_min)
+
+    def notices(self) -> list[dict[str, Any]]:
+        """The notices the calling display shows (city hall's signed ones, then the center's
+        staff's: kind, ja, en, source), from the queue host; with the host out of reach, city
+        hall's from this terminal's config bundle (still current), or none."""
+        if self.host_reachable:
+            try:
+                got = self._call("GET", "/api/board")["notices"]
+                if isinstance(got, list):
+                    return [n for n in got if isinstance(n, dict)]
+            except (HostUnreachableError, QueueInputError, KeyError, TypeError, ValueError):
+                pass
+        if self.city_notices is None:
+            return []
+        now = time.time()
+        try:
+            return [n for n in self.city_notices() if n.get("until") is None or n["until"] > now]
+        except Exception as e:  # noqa: BLE001 - a bad bundle entry shows no notice, never a crash
+            log.warning("city notices unreadable: %s", type(e).__name__)
+            return []
 
     def call_next(self) -> int | None:
         # Calling happens on the staff console of the host, never at a resident terminal.

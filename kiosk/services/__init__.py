@@ -253,15 +253,22 @@ def open_services(config: KioskConfig) -> tuple[KioskServices, Any]:
             tls_dir = center.tls_dir or config.state.with_name("center-tls")
             services.center_tls = ensure_host_cert(tls_dir, center.center, center.host_url)
         pinned = center.host_cert or (services.center_tls.cert if services.center_tls else None)
+        bundle = services.config_bundle
         services.center_queue = _center_queue(
-            config, center, device.device_id, outbox, pinned
-        ).start()
+            config, center, device.device_id, outbox, pinned,
+            (lambda: bundle.notices(center.center)) if bundle is not None else None,
+        ).start()  # fmt: skip
         services.center_host_db = config.state.with_name("center-host.sqlite3")
     return services, device
 
 
 def _center_queue(
-    config: KioskConfig, center: Any, device_id: str, outbox: Any, pinned: Any = None
+    config: KioskConfig,
+    center: Any,
+    device_id: str,
+    outbox: Any,
+    pinned: Any = None,
+    city_notices: Any = None,
 ) -> Any:
     """The center's shared queue from `[center]` (docs/center.md); https pins `pinned`."""
     from kiosk.center import CenterQueue, HostClient, TerminalQueue
@@ -272,4 +279,5 @@ def _center_queue(
         CenterQueue(fallback, center.center, mark=center.mark),
         outbox.append,  # a refusal keeps the events for the next flush (CenterQueue.flush)
         terminal=device_id,
+        city_notices=city_notices,
     )

@@ -153,6 +153,10 @@ class PrinterAdapter:
                 **base, ticket_number=str(data["number"]), waiting=data["waiting_before"]
             )
             return "receipt", r.queue_ticket(info), "ticket"
+        if job.kind == "notices":  # the shelter screen's notices, already in the reader's words
+            items = tuple(d.NoticeItem(kind=str(n["kind"]), text=str(n["text"]),
+                                       city=bool(n.get("city"))) for n in data["items"])  # fmt: skip
+            return "receipt", r.notices(d.NoticesInfo(**base, items=items)), "notices"
         if job.kind == "consultation_slip":
             if data.get("start"):
                 info = d.SlipInfo(

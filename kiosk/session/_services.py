@@ -1,11 +1,15 @@
-"""The services flow: consultation booking, queue tickets, finishing and the survey (`KioskSession.flows.services`). It keeps no state of its own: it reads and changes the
+"""The services flow: consultation booking, queue tickets (with the choice of service and the
+booking check of 予約あり), the shelter screen, finishing and the survey
+(`KioskSession.flows.services`). It keeps no state of its own: it reads and changes the
 session's `VisitState` and device state through the session it is given.
 
 Invariants: slots come from central when it answers within `online_timeout_s`, else from the
 catalog's downlinked slots (only future ones); with neither, the resident can ask for a callback.
 The survey record is anonymous (service, score, reason ids, language) and is never linked to a
-reference number. Finishing any service records its step timings, then the survey ends the
-session with a wipe.
+reference number. A 予約あり ticket is issued only for a booking central confirmed for today;
+a booking slip's number goes to central only (`consultation.booking_status`) and is never kept.
+The shelter screen shows public notices only (city hall's signed ones, the center staff's).
+Finishing any service records its step timings, then the survey ends the session with a wipe.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from kiosk.session.ports import (
 )
 from kiosk.session.steps import Booking, NoticeCode, Step, Ticket
 
-__all__ = ["QueueChoice", "ServicesFlow"]
+__all__ = ["QueueChoice", "ServicesFlow", "ShelterNotice"]
 
 log = logging.getLogger("kiosk.session")
 
@@ -34,6 +38,48 @@ log = logging.getLogger("kiosk.session")
 # `B` + 8 hex, or a readable reference): only its characters and length are checked here, so a
 # path, a space or a long paste never reaches central; central says whether it is a booking.
 _SLIP_REFERENCE = re.compile(r"^[A-Za-z0-9._:\u3000-\u9fff-]{4,80}$")
+
+
+# A notice's kind in each screen language (the calling display's words in Japanese).
+_KIND_WORDS = {
+    "water": {"ja": "給水", "ja-easy": "みず", "en": "Water", "zh-Hans": "供水", "ko": "급수",
+              "pt-BR": "Água", "vi": "Nước"},
+    "food": {"ja": "食事", "ja-easy": "たべもの", "en": "Food", "zh-Hans": "餐食", "ko": "식사",
+             "pt-BR": "Refeições", "vi": "Bữa ăn"},
+    "bath": {"ja": "入浴", "ja-easy": "おふろ", "en": "Bath", "zh-Hans": "洗浴", "ko": "목욕",
+             "pt-BR": "Banho", "vi": "Tắm"},
+    "general": {"ja": "お知らせ", "ja-easy": "おしらせ", "en": "Notice", "zh-Hans": "通知",
+                "ko": "안내", "pt-BR": "Aviso", "vi": "Thông báo"},
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ShelterNotice:
+    """One notice on the shelter screen: its kind, the Japanese text, the optional English one,
+    and whether city hall signed it (else the center's staff wrote it). Public, no names."""
+
+    kind: str
+    ja: str
+    en: str = ""
+    city: bool = False
+
+    @classmethod
+    def of(cls, raw: Any) -> ShelterNotice | None:
+        """From the host's or the bundle's notice (a dict); None when it is not one."""
+        if not isinstance(raw, dict) or raw.get("kind") not in _KIND_WORDS:
+            return None
+        ja, en = raw.get("ja"), raw.get("en") or ""
+        if not isinstance(ja, str) or not ja.strip() or not isinstance(en, str):
+            return None
+        return cls(raw["kind"], ja.strip()[:300], en.strip()[:300], raw.get("source") == "city")
+
+    def text(self, language: str) -> str:
+        """In the screen's language where the notice has it: Japanese, or English for others."""
+        return self.ja if language in ("ja", "ja-easy") or not self.en else self.en
+
+    def kind_word(self, language: str) -> str:
+        words = _KIND_WORDS[self.kind]
+        return words.get(language, words["en"])
 
 
 @dataclass(frozen=True)
@@ -359,6 +405,78 @@ class ServicesFlow:
 
         s._go(Step.SUBMITTING)
         s._changed()
+        s._run(job, done)
+        return True
+
+    # ---- shelter mode ----------------------------------------------------------------------
+
+    def open_shelter(self) -> bool:
+        """Shelter mode's button: the shelter screen. It shows the notices (city hall's signed
+        ones and the center's staff's, from the queue host; city hall's from this terminal's
+        config bundle while the host is out of reach) and offers check-in and a printout."""
+        s = self._s
+        if not s.shelter_mode or s.step is not Step.HOME or s.out_of_service:
+            return False
+        s.touch()
+        s.notice = None
+        s.shelter_notices = ()
+        s._go(Step.SHELTER)
+        s._changed()
+        source = getattr(s.ports.queue, "notices", None)
+        if source is None:
+            return True  # no center queue: no notices to show, check-in still works
+
+        def job() -> tuple[ShelterNotice, ...]:
+            return tuple(n for n in map(ShelterNotice.of, source()) if n is not None)[:20]
+
+        def done(result: Any, error: BaseException | None) -> None:
+            if error is not None:  # the notices are a help: the screen says there are none
+                log.info("shelter notices unavailable: %s", type(error).__name__)
+                return
+            if s.step is Step.SHELTER:
+                s.shelter_notices = result
+
+        s._run(job, done)
+        return True
+
+    def shelter_checkin(self) -> bool:
+        """From the shelter screen: the catalog's `shelter_checkin` procedure (card or typed)."""
+        s = self._s
+        if s.step is not Step.SHELTER:
+            return False
+        s._go(Step.HOME)  # the card flow starts a check-in from home
+        if not s.start_shelter_checkin():
+            s._go(Step.SHELTER)
+            s._changed()
+            return False
+        return True
+
+    def print_shelter_notices(self) -> bool:
+        """The notices on screen, on the receipt roll, in the screen's language."""
+        s = self._s
+        if s.step is not Step.SHELTER:
+            return False
+        s.touch()
+        lang = s.language
+        items = [
+            {"kind": n.kind_word(lang), "text": n.text(lang), "city": n.city}
+            for n in s.shelter_notices
+        ]
+
+        def job() -> PortPrintError | None:
+            try:
+                s._print("notices", {"items": items})
+            except PortPrintError as e:
+                return e
+            return None
+
+        def done(result: Any, error: BaseException | None) -> None:
+            if error is not None:
+                raise error
+            s.receipt_printed = result is None
+            if result is not None:
+                s._notice(NoticeCode.PRINTER_FAILED, reasons=list(result.reasons))
+
         s._run(job, done)
         return True
 

@@ -92,6 +92,7 @@ class VisitState:
     ticket: Ticket | None = None
     # The queue_service screen: waits per service, the booking check (kiosk/session/_services.py).
     queue_choice: Any = None
+    shelter_notices: tuple[Any, ...] = ()  # the shelter screen's notices (public, no names)
     staff_called: bool = False
     survey_service: str = "other"  # the service the survey asks about (set by "finish")
     # Staff started this session for a resident they assist: longer idle timeout, metrics say so.
@@ -190,6 +191,7 @@ class VisitViews:
     booking = visit_field()
     ticket = visit_field()
     queue_choice = visit_field()
+    shelter_notices = visit_field()
     staff_called = visit_field()
     assisted = visit_field()
     _card = visit_field("card")

@@ -64,6 +64,7 @@ class Step(StrEnum):
     BOOKING_DONE = "booking_done"
     QUEUE_SERVICE = "queue_service"  # 手続き／証明書／相談／予約あり, each with its wait
     QUEUE_TICKET = "queue_ticket"
+    SHELTER = "shelter"  # shelter mode: the notices, check-in, printing them
     SURVEY = "survey"
     STILL_THERE = "still_there"
     STAFF_PIN = "staff_pin"

@@ -173,6 +173,14 @@ class PreviewPorts:
     def estimates(self, default_min: float) -> dict[str, int]:
         return {"procedure": 18, "certificate": 0, "consultation": 25, "reserved": 0}
 
+    def notices(self) -> list[dict]:
+        return [
+            {"kind": "water", "source": "city", "ja": "給水車は14時から正面玄関前に来ます。",
+             "en": "The water truck comes to the main entrance at 14:00."},
+            {"kind": "bath", "source": "staff", "ja": "シャワーは18時から20時まで使えます。",
+             "en": ""},
+        ]  # fmt: skip
+
     def call_next(self) -> str | None:
         return label_for("procedure", 1)
 
@@ -298,6 +306,12 @@ def walk_steps(
     s.flows.services.take_queue_ticket("procedure")
     worker.release()
     yield from at()  # queue_ticket
+    s.home()
+    s.shelter_mode = True  # as staff switch it on in the staff menu
+    s.flows.services.open_shelter()
+    worker.release()
+    yield from at()  # shelter
+    s.shelter_mode = False
     if ports is not None and s.consult_source is not None:
         yield from _consult(s, at, worker, ports)
     s.home()

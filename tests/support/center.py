@@ -19,7 +19,9 @@ SHOTS = screenshot_dir()
 
 
 @contextlib.contextmanager
-def running_host(tmp: Path, outbox, *, center="higashi", repeat_s=60.0, clock=None, places=()):
+def running_host(
+    tmp: Path, outbox, *, center="higashi", repeat_s=60.0, clock=None, places=(), city_notices=None
+):
     kw = {"clock": clock} if clock else {}
     queue = CenterQueue(tmp / f"{center}-host.db", center, **kw)
     pin_hash = hash_staff_pin(STAFF_PIN, iterations=1000)
@@ -29,6 +31,7 @@ def running_host(tmp: Path, outbox, *, center="higashi", repeat_s=60.0, clock=No
         queue,
         outbox.append,
         lambda: pin_hash,
+        city_notices=city_notices,
     )  # fmt: skip
     server = HostServer(create_app(host)).start()
     try:

@@ -29,6 +29,7 @@ from kiosk.ui.screens._card import (
 from kiosk.ui.screens._consult import ConsultTopicScreen, ConsultUnavailableScreen
 from kiosk.ui.screens._idle import StillThereScreen
 from kiosk.ui.screens._queue import QueueServiceScreen
+from kiosk.ui.screens._shelter import ShelterScreen
 from kiosk.ui.screens._search import SearchScreen
 from kiosk.ui.screens._services import (
     BookingDoneScreen,
@@ -78,6 +79,7 @@ SCREENS: dict[str, type[KScreen]] = {
     "booking_done": BookingDoneScreen,
     "queue_service": QueueServiceScreen,
     "queue_ticket": QueueTicketScreen,
+    "shelter": ShelterScreen,
     "survey": SurveyScreen,
     "still_there": StillThereScreen,
     "staff_pin": StaffPinScreen,
