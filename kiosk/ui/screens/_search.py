@@ -34,6 +34,7 @@ class SearchScreen(KScreen):
     GUIDANCE = "Type words with the keys. The results appear on the right. Touch one to open it."
     keyboard = StringProperty("")  # 'kana' / 'latin': presentation only
     query_text = StringProperty("")  # the keyboard's buffer as typed (before the debounce)
+    shown_query = StringProperty("")  # its end, as much as fits the box on one line
     found_text = StringProperty("")
     no_hits = BooleanProperty(False)
     answer_shown = BooleanProperty(False)
@@ -67,9 +68,7 @@ class SearchScreen(KScreen):
         elif hits:
             self.found_text = self.tr("Found: {count}. Touch one to open it.", count=len(hits))
         else:
-            self.found_text = self.tr(
-                "Nothing was found for these words. A staff member can help, or you can consult."
-            )
+            self.found_text = self.tr("Nothing was found for these words.")
         faq = search.faq
         self.answer_shown = faq is not None
         self.question_text = self.t(s, faq.question) if faq is not None else ""
@@ -97,6 +96,11 @@ class SearchScreen(KScreen):
     def on_keyboard(self, _inst: Any, name: str) -> None:
         if name and name not in self._keyboards:
             kb = self.KEYBOARDS[name](kid=f"kb_{name}", max_length=40)
+            for key in kb.walk(restrict=True):
+                if getattr(key, "role", "") == "key" and key.style != "key":
+                    # 小さい字, 空白, 決定 ... in smaller type: six to a row in this narrower
+                    # column, they would break into lines of one or two letters
+                    key.role = "key_small"
             kb.bind(value=self._typed, on_ok=lambda _kb, _v: self._search_now())
             self._keyboards[name] = kb
             self.ids[f"slot_{name}"].add_widget(kb)
@@ -116,6 +120,36 @@ class SearchScreen(KScreen):
             return  # the other keyboard taking over the buffer
         self.query_text = value
         self._search_later()
+
+    def on_query_text(self, _inst: Any, text: str) -> None:
+        self._fit_query()
+
+    def _fit_query(self, *_args: Any) -> None:
+        """The typed words on one line: their end (what was typed last) with … before it."""
+        label = self._query_label()
+        text = self.query_text
+        if label is None or not text:
+            self.shown_query = text
+            return
+        room = max(label.width - 24, 1) / max(label.font_size, 1)  # in ems
+        used, start = 0.0, len(text)
+        while start > 0:
+            c = text[start - 1]
+            w = 1.0 if ord(c) > 0x2E80 else 0.62  # a kana or kanji is an em; a letter less
+            if used + w > room - (1.0 if start > 1 else 0.0):  # leave room for …
+                break
+            used += w
+            start -= 1
+        self.shown_query = text if start == 0 else "…" + text[start:]
+
+    def _query_label(self) -> Any:
+        for w in self.walk():
+            if getattr(w, "kid", "") == "query":
+                if not getattr(self, "_query_bound", False):
+                    w.bind(width=self._fit_query, font_size=self._fit_query)
+                    self._query_bound = True
+                return w
+        return None
 
     def _search_now(self, *_args: Any) -> None:
         self._search_later.cancel()

@@ -37,7 +37,7 @@ SEARCH_MSGIDS = {
     "Latin letters",
     "Touch the keys. What matches appears here.",
     "Found: {count}. Touch one to open it.",
-    "Nothing was found for these words. A staff member can help, or you can consult.",
+    "Nothing was found for these words.",
     "{kind}: {name}",
     "Life event",
     "Procedure",
@@ -74,7 +74,7 @@ def _first_hit(ui):
 def _open_search(ui) -> None:
     ui.tap("search")
     assert ui.root.step == "search"
-    assert ui.root.find("query").text == "ここに文字が出ます"  # the box says where words appear
+    assert ui.root.find("query").text == "ここに出ます"  # the box says where words appear
 
 
 @pytest.mark.timeout(300)
@@ -140,7 +140,7 @@ def test_a_faq_answer_no_hits_and_the_wipe(kiosk_ui):
     assert screen.query_text == "" and all(kb.value == "" for kb in keyboards)
     assert not screen.ids.hits.children
     _open_search(ui)  # a new visit starts with an empty box
-    assert ui.root.find("query").text == "ここに文字が出ます"
+    assert ui.root.find("query").text == "ここに出ます"
 
 
 def _shoot(window, shots: Path, name: str) -> None:
