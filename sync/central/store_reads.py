@@ -37,6 +37,7 @@ __all__ = ["HEALTH_FIELDS", "StoreReader", "open_reader"]
 _KEY = re.compile(r"^[a-z_]{1,32}$")
 _SUMMARY_KEYS = frozenset({"metric", "day", "device_id", "k1", "k2", "k3"})
 _GROUPED = {"events": "kind", "quarantine": "reason"}
+_HEALTH_BATCH = 200  # (device_id, seq) pairs per statement of `latest_health`
 # `device_health` body fields shown on the dashboard (short status words, no personal data).
 HEALTH_FIELDS = (
     "printer",
@@ -143,21 +144,34 @@ class StoreReader:
     def latest_health(self, limit: int) -> dict[str, dict]:
         """{device_id: {"at": created_at, field: short status word}} of each device's newest
         `device_health` record (the fields of `HEALTH_FIELDS` that it has)."""
+        # Two statements shaped so that every plan probes the unique (device_id, seq) index once
+        # per device heard from: a scalar subquery per device for its newest seq, then those
+        # rows by (device_id, seq). A join with MAX in its condition let PostgreSQL, on little
+        # data or stale statistics, hash-join a whole read of a year of hourly rows.
+        newest = [
+            (d, int(seq))
+            for d, seq in self._query(
+                "latest_health",
+                "SELECT d.device_id, (SELECT MAX(seq) FROM device_health h "
+                "WHERE h.device_id = d.device_id) FROM devices d ORDER BY d.device_id LIMIT ?",
+                (limit,),
+            )
+            if seq is not None
+        ]
         fields = ", ".join(self._json_field(f) for f in HEALTH_FIELDS)
-        rows = self._query(
-            "latest_health",
-            # One index probe per device heard from (the unique (device_id, seq) index), not a
-            # scan of a year of hourly rows.
-            f"SELECT h.device_id, h.created_at, {fields} FROM devices d JOIN device_health h "
-            "ON h.device_id = d.device_id AND h.seq = (SELECT MAX(seq) FROM device_health "
-            "WHERE device_id = d.device_id) ORDER BY h.device_id LIMIT ?",
-            (limit,),
-        )
         out = {}
-        for device_id, at, *values in rows:
-            shown = {f: str(v)[:40] for f, v in zip(HEALTH_FIELDS, values, strict=True) if v}
-            out[device_id] = {"at": int(at), **shown}
-        return out
+        for start in range(0, len(newest), _HEALTH_BATCH):
+            batch = newest[start : start + _HEALTH_BATCH]
+            rows = self._query(
+                "latest_health",
+                f"SELECT device_id, created_at, {fields} FROM device_health WHERE "
+                + " OR ".join("(device_id = ? AND seq = ?)" for _ in batch),
+                [v for pair in batch for v in pair],
+            )
+            for device_id, at, *values in rows:
+                shown = {f: str(v)[:40] for f, v in zip(HEALTH_FIELDS, values, strict=True) if v}
+                out[device_id] = {"at": int(at), **shown}
+        return dict(sorted(out.items()))
 
     def consultation_minutes(self, since: float, until: float, limit: int) -> dict:
         """Consultations created in [since, until) per center, as minute histograms:
