@@ -5,7 +5,9 @@ chromium) → the call: the caption, chat both ways, the checklist shown to the 
 (exactly its fields, after the resident's tap), ten idle minutes without a wipe → the resident
 hangs up → the end screen → finish: home, the worker gone, nothing of the call left. The call
 worker is the real one (aiortc, synthetic media) in network namespace A of `CallRig`; its events
-reach the session on Kivy's clock (`kiosk.call.source.consult_source`), as in the kiosk."""
+reach the session on Kivy's clock (`kiosk.call.source.consult_source`), as in the kiosk. And
+from home: 相談する → わからない・総合案内 → consent → the front desk accepts → chat both ways →
+the specialist ends it → the end screen says so → home, the worker gone."""
 
 from __future__ import annotations
 
@@ -139,3 +141,49 @@ def test_a_resident_reaches_a_specialist_from_the_checklist(kivy_window, tmp_pat
         assert port.wait_for("exited", 15)["code"] == 0  # the worker is gone
         assert call.view()["chat"] == [] and call.form_fields == []
         assert launched == ["ja"]  # one consultation, one worker
+
+
+def test_a_resident_reaches_a_specialist_from_home_and_the_specialist_ends_it(
+    kivy_window, tmp_path
+):
+    with CallRig(tmp_path) as rig, PreviewUi(kivy_window) as ui:
+        rig.add_staff("suzuki", PASSWORD, "front_desk")
+        ui.worker.hold = False
+        s = ui.session
+        s.consult_source = consult_source(
+            rig.agent_endpoint,
+            kivy_scheduler(),
+            media="synthetic",
+            launcher=["ip", "netns", "exec", rig.a],
+        )
+        ui.ports.online = True
+        s.refresh_status()
+        s.choose_language("ja")
+        frames(2)
+        _tap(ui, "consult")  # 相談する on home
+        assert ui.root.step == "consult_topic"
+        _tap(ui, "topic_general")  # わからない・総合案内
+        assert ui.root.step == "consult_consent" and s.visit_state.consult._port is None
+        _tap(ui, "consult_start")
+        port = s.visit_state.consult._port
+        _until(ui, lambda: ui.root.step == "consult_waiting", "waiting")
+
+        console = rig.console_page("suzuki", PASSWORD)
+        console.wait_for_selector("#queue tbody tr button.accept")
+        console.click("#queue tbody tr button.accept")
+        _until(ui, lambda: ui.root.step == "consult_call", "call")
+        assert ui.root.find("consult_caption").text == "suzuki（総合案内）"
+        console.wait_for_function(
+            "() => window.consult.dc && window.consult.dc.readyState === 'open'"
+        )
+        _tap(ui, "consult_again")  # もう一度お願いします
+        console.wait_for_function("() => window.consult.chat.some(m => !m.mine)")
+        console.evaluate("() => window.consult.sendChat('わかりました。')")
+        _until(ui, lambda: "わかりました。" in ui.root.find("consult_chat").text, "chat")
+
+        console.click("#hangup")  # the specialist ends it
+        _until(ui, lambda: ui.root.step == "consult_ended", "end")
+        assert ui.root.find("consult_reason").text == "担当者が相談を終えました。"
+        _tap(ui, "consult_finish")
+        assert ui.root.step == "home" and s.consult is None
+        assert port.wait_for("exited", 15)["code"] == 0
