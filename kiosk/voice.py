@@ -2,7 +2,8 @@
 
 Invariants:
 - Only fixed screen guidance is spoken (translated UI strings); never card data, PINs or form
-  values, so nothing personal leaves through the loudspeaker or the process list.
+  values, so nothing personal leaves through the loudspeaker or the process list. The one thing
+  spoken with guidance off is the fixed reminder to take the card (`remind`).
 - Speaking never blocks the UI: one espeak-ng child at a time, the previous one is stopped when a
   new screen speaks; a missing espeak-ng makes `Voice` silent, it never raises into the UI.
 """
@@ -74,6 +75,15 @@ class Voice:
             )
         except OSError as e:
             log.warning("voice guidance unavailable: %s", e.__class__.__name__)
+
+    def remind(self, language: str, text: str) -> None:
+        """Speak a fixed reminder even when voice guidance is off: 「カードをお取りください」
+        while a My Number card is left in the reader (review A14)."""
+        enabled, self.enabled = self.enabled, True
+        try:
+            self.say(language, text)
+        finally:
+            self.enabled = enabled
 
     def stop(self) -> None:
         proc, self._proc = self._proc, None

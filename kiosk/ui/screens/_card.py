@@ -113,6 +113,8 @@ class FormConfirmScreen(KScreen):
     # The shown keyboard's buffer, for the edit_value label; dispatched even when unchanged, so a
     # label the wipe emptied is redrawn (' ') when the next edit starts with an empty buffer.
     edit_text = StringProperty("", force_dispatch=True)
+    editing_missing = BooleanProperty(False)  # the entry being edited is a required empty one
+    missing_text = StringProperty("")  # 「まだ入力していない項目：フリガナ、電話番号」 or ''
     consent_offered = BooleanProperty(False)  # the visit consent applies to this form
     consent_on = BooleanProperty(False)
     KEYBOARDS: dict[str, type[Keyboard]] = {
@@ -139,8 +141,15 @@ class FormConfirmScreen(KScreen):
                 name = f"{name} {self.tr('(required)')}"
             label = KLabel(text=name, style="muted", role="small")
             shown = self._shown(s, fv)
+            empty = fv.spec.required and not fv.value
+            # An empty required entry says so in words on a marked box (review A9: not a blank
+            # row that looks finished).
             value = KLabel(
-                kid=f"value_{fv.name}", text=shown, style="field", filled=True, personal=True
+                kid=f"value_{fv.name}",
+                text=self.tr("Not entered yet") if empty else shown,
+                style="warn" if empty else "field",
+                filled=True,
+                personal=not empty,
             )
             fix = KButton(kid=f"fix_{fv.name}", text=self.tr("Correct"), style="secondary")
             fix.bind(on_release=lambda _b, name=fv.name: self.edit(name))
@@ -148,6 +157,13 @@ class FormConfirmScreen(KScreen):
             container.add_widget(value)
             container.add_widget(fix)
             _same_height(self.host.target, label, value, fix)
+        missing = [fv for fv in form.values if fv.spec.required and not fv.value]
+        sep = list_separator(s.language)
+        self.missing_text = (
+            self.tr("Still empty: {fields}", fields=sep.join(self.t(s, fv.spec.label)
+                                                            for fv in missing))
+            if missing else ""
+        )  # fmt: skip
         self._go_to_missing(s)
 
     def _go_to_missing(self, s: Any) -> None:
@@ -228,6 +244,7 @@ class FormConfirmScreen(KScreen):
             numeric.address_keys = kind == "address_number"
         self.editing = name
         self.editing_label = self.t(s, fv.spec.label)
+        self.editing_missing = bool(fv.spec.required and not fv.value)
         choices = [(c.id, self.t(s, c.label)) for c in fv.spec.choices]
         if kind in ("sex", "choice"):
             self.keyboard = "choice"
@@ -254,7 +271,8 @@ class FormConfirmScreen(KScreen):
         self._clear_keyboards()
 
     def clear(self) -> None:
-        self.editing = self.editing_label = ""
+        self.editing = self.editing_label = self.missing_text = ""
+        self.editing_missing = False
         self._drop_keyboards()
         self.keyboard = ""
         super().clear()
@@ -264,6 +282,50 @@ def take_card_text(app: Any, s: Any) -> str:
     """「カードをお取りください」 while a card is in the reader after a service ('' once the
     card-removed event came: the screens keep the space)."""
     return app.tr("Please take your card.") if s.card_present else " "
+
+
+def show_take_card(label: Any, app: Any, s: Any) -> None:
+    """The end screens' take-card line: the words and, while they show, the warn box (set
+    here: a kv rule bound to the label's own text did not follow it)."""
+    label.text = take_card_text(app, s)
+    label.style = "warn" if s.card_present else "body"
+    label.filled = bool(s.card_present)
+
+
+# A card left in the reader is said aloud again this often while an end screen waits.
+REMIND_EVERY_S = 15.0
+
+
+class CardReminder:
+    """Mixed into the end screens (done, survey): while the card is still in the reader, the
+    voice says 「カードをお取りください」 when the screen shows and every `REMIND_EVERY_S` after,
+    whatever the voice-guidance setting (forgetting the My Number card in a public kiosk is the
+    worst outcome, review A14); it stops with the card-removed event or leaving the screen."""
+
+    def remind_card(self, s: Any) -> None:
+        from kivy.clock import Clock
+
+        event = self.__dict__.get("_remind_event")
+        if not s.card_present:
+            if event is not None:
+                event.cancel()
+                self.__dict__["_remind_event"] = None
+            return
+        if event is None:
+            self._say_reminder()
+            self.__dict__["_remind_event"] = Clock.schedule_interval(
+                lambda _dt: self._say_reminder(), REMIND_EVERY_S
+            )
+
+    def _say_reminder(self) -> None:
+        voice = getattr(self.host, "voice", None)
+        if voice is not None and self.session.card_present:
+            voice.remind(self.session.language, self.host.tr("Please take your card."))
+
+    def stop_reminder(self) -> None:
+        event = self.__dict__.pop("_remind_event", None)
+        if event is not None:
+            event.cancel()
 
 
 def list_separator(language: str) -> str:
@@ -291,7 +353,7 @@ def where_next_lines(app: Any, where: dict[str, Any], complete_msgid: str, sep: 
     return "\n".join(lines)
 
 
-class DoneScreen(KScreen):
+class DoneScreen(CardReminder, KScreen):
     GUIDANCE = "Your application was received. Please take your receipt."
     in_life_event = BooleanProperty(False)
 
@@ -309,4 +371,9 @@ class DoneScreen(KScreen):
             list_separator(s.language),
         )
         self.in_life_event = s.life_event is not None
-        self.ids.take_card.text = take_card_text(app, s)
+        show_take_card(self.ids.take_card, app, s)
+        self.remind_card(s)
+
+    def clear(self) -> None:
+        self.stop_reminder()
+        super().clear()

@@ -8,6 +8,7 @@ from typing import Any
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from kiosk.ui.screens._base import KScreen
+from kiosk.ui.screens._card import CardReminder
 
 
 class CertificateChooseScreen(KScreen):
@@ -355,14 +356,15 @@ class QueueTicketScreen(KScreen):
         )  # fmt: skip
 
 
-class SurveyScreen(KScreen):
+class SurveyScreen(CardReminder, KScreen):
     GUIDANCE = "How satisfied were you? Touch a number from 0 to 10."
     score = NumericProperty(-1)
 
     def render(self, s: Any) -> None:
-        from kiosk.ui.screens._card import take_card_text
+        from kiosk.ui.screens._card import show_take_card
 
-        self.ids.take_card.text = take_card_text(self.host, s)  # the card reminder, before the end
+        show_take_card(self.ids.take_card, self.host, s)  # the card reminder, before the end
+        self.remind_card(s)
         self._reasons: set[str] = getattr(self, "_reasons", set())
         self.fill(self.ids.scores, [(f"score_{n}", str(n), "selected" if n == self.score else "choice",
                                      lambda n=n: self.pick(n)) for n in range(11)])  # fmt: skip
@@ -387,6 +389,7 @@ class SurveyScreen(KScreen):
         self.act(self.flows.services.submit_survey, score, reasons)
 
     def clear(self) -> None:
+        self.stop_reminder()
         self.score = -1
         self._reasons = set()
         super().clear()
