@@ -156,9 +156,24 @@ class ConsultHours:
             spans += [(day, start, end) for day in range(first, last + 1)]
         return cls(tuple(spans))
 
+    def runs(self) -> list[tuple[int, int, str, str]]:
+        """The hours as a resident reads them: (first day, last day, "8:30", "17:15"), days in
+        a row with the same times joined ("Mon to Fri 8:30 to 17:15")."""
+        out: list[list] = []
+        for day, start, end in sorted(self.spans):
+            if out and out[-1][1] == day - 1 and out[-1][2:] == [start, end]:
+                out[-1][1] = day
+            else:
+                out.append([day, day, start, end])
+        return [(a, b, _clock(start), _clock(end)) for a, b, start, end in out]
+
     def open_at(self, when: _dt.datetime) -> bool:
         minute = when.hour * 60 + when.minute
         return any(d == when.weekday() and a <= minute < b for d, a, b in self.spans)
+
+
+def _clock(minute: int) -> str:
+    return f"{minute // 60}:{minute % 60:02d}"
 
 
 class ConsultationFlow:
@@ -244,16 +259,21 @@ class ConsultationFlow:
         s._consult = call
         return call
 
+    def hours(self) -> ConsultHours:
+        """When city hall takes calls: the signed config's hours, else kiosk.toml's."""
+        s = self._s
+        hours = s.consult_hours_source() if s.consult_hours_source is not None else None
+        if hours is None:
+            hours = s.consult_hours if s.consult_hours is not None else ConsultHours.default()
+        return hours
+
     def _unavailable(self) -> str | None:
         s = self._s
         if s.consult_source is None:
             return "error"
         if not s.sync.online:
             return "offline"
-        hours = s.consult_hours_source() if s.consult_hours_source is not None else None
-        if hours is None:
-            hours = s.consult_hours if s.consult_hours is not None else ConsultHours.default()
-        if not hours.open_at(_dt.datetime.fromtimestamp(s._wall_clock())):
+        if not self.hours().open_at(_dt.datetime.fromtimestamp(s._wall_clock())):
             return "hours"
         return None
 

@@ -40,6 +40,7 @@ class ConsultTopicScreen(KScreen):
 class ConsultUnavailableScreen(KScreen):
     GUIDANCE = "Video consultation is not available now."
     why = StringProperty("")
+    when = StringProperty("")  # outside hours: when calls are taken
 
     def render(self, s: Any) -> None:
         reason = getattr(s, "consult_unavailable", None) or "error"
@@ -47,3 +48,24 @@ class ConsultUnavailableScreen(KScreen):
             "offline": self.tr("This terminal cannot reach city hall right now."),
             "hours": self.tr("It is outside the hours for video consultation."),
         }.get(reason, self.tr("Video consultation is not available now."))
+        runs = self.flows.consult.hours().runs() if reason == "hours" else []
+        self.when = "\n".join(
+            self.tr("{days}, {start} to {end}", days=self._days(a, b), start=start, end=end)
+            for a, b, start, end in runs
+        )
+        if self.when:
+            self.when = self.tr("Hours for video consultation:") + "\n" + self.when
+
+    def _days(self, first: int, last: int) -> str:
+        names = (
+            self.tr("Monday"),
+            self.tr("Tuesday"),
+            self.tr("Wednesday"),
+            self.tr("Thursday"),
+            self.tr("Friday"),
+            self.tr("Saturday"),
+            self.tr("Sunday"),
+        )  # fmt: skip  (0 = Monday, as kiosk.session.ConsultHours)
+        if first == last:
+            return names[first]
+        return self.tr("{first} to {last}", first=names[first], last=names[last])

@@ -245,3 +245,4 @@ def test_consult_hours_open_and_close():
     assert not hours.open_at(dt.datetime(2026, 12, 4, 17, 15))
     assert hours.open_at(dt.datetime(2026, 12, 5, 11, 59))  # Saturday morning
     assert not hours.open_at(dt.datetime(2026, 12, 6, 10, 0))  # Sunday
+    assert hours.runs() == [(0, 4, "8:30", "17:15"), (5, 5, "9:00", "12:00")]  # as said on screen

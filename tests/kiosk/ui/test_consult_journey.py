@@ -158,3 +158,35 @@ def test_every_consult_screen_is_drawn(kivy_window, lang):
         "consult_handover",
         "consult_ended",
     ]
+
+
+@pytest.mark.parametrize(
+    ("lang", "when"),
+    [
+        ("ja", "ビデオ相談の受付時間：\n月曜日〜金曜日 8:30〜17:15\n土曜日 9:00〜12:00"),
+        (
+            "en",
+            "Hours for video consultation:\nMonday to Friday, 8:30 to 17:15\nSaturday, 9:00 to 12:00",
+        ),
+        (
+            "ja-easy",
+            "ビデオ そうだんが できる じかん：\nげつようびから きんようびまで 8:30から 17:15まで\nどようび 9:00から 12:00まで",
+        ),
+    ],
+)
+def test_outside_hours_says_when_calls_are_taken(kivy_window, lang, when):
+    from kiosk.session import ConsultHours
+
+    with PreviewUi(kivy_window) as ui:
+        ui.session.consult_source = RecordingSource()
+        ui.session.choose_language(lang)
+        _online(ui)
+        hours = ConsultHours.parse(["mon-fri 08:30-17:15", "sat 09:00-12:00"])
+        ui.session.consult_hours_source = lambda: hours  # city hall's, from the signed config
+        ui.session._wall_clock = lambda: 1_796_000_000.0  # Sunday 2026-11-29: closed
+        _tap(ui, "consult")
+        assert ui.root.step == "consult_unavailable"
+        assert _text(ui, "consult_when") == when
+        frames(3)
+        target = screenshot_dir() / f"consult-journey-{lang}-consult_outside_hours.png"
+        Path(kivy_window.screenshot(str(target))).replace(target)
