@@ -5,11 +5,14 @@ no hint. In the real app in the test window (fixture of tests/kiosk/ui/conftest.
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from kiosk.ui.screens._datewords import long_date_words
 from kiosk.ui.widgets import is_shown
+from tests.support.kiosk_driver import pdf_text
 from tests.support.paths import screenshot_dir
 
 
@@ -45,4 +48,25 @@ def test_i_dont_know_keeps_the_item_for_the_counter(kiosk_ui, language):
     row = ui.text("proc_nhi_enroll")
     assert ui.app.tr("We will check this with you at the counter.") in row
     assert ui.app.tr("We will check this with you at the counter.") not in ui.text("proc_moving_in")
+    # The moving date with the steppers, shown with its weekday (2026年11月4日（水）).
+    ui.tap("date_today")
+    ui.tap("month_earlier")
+    day = ui.session.event_date
+    assert long_date_words(day.isoformat(), language) in ui.text("event_date")
+    assert ui.app.tr("We will check this with you at the counter.") in ui.text("proc_nhi_enroll")
     shot(ui, f"checklist_unsure_{language}.png")
+    # The printed list: nothing done yet, so nothing says done; rendered for a reviewer.
+    before = len(ui.listener.jobs)
+    ui.tap("print")
+    jobs = ui.listener.wait_for_jobs(before + 1, timeout=60)
+    text = pdf_text(jobs[-1])
+    assert "C01-" not in text  # no reference number: nothing was submitted
+    out = screenshot_dir() / f"checklist_print_{language}.pdf"
+    out.write_bytes(jobs[-1])
+    subprocess.run(
+        ["pdftoppm", "-r", "80", "-png", "-singlefile", "-f", "1", "-l", "1", str(out),
+         str(out.with_suffix(""))],
+        check=True, timeout=60,
+    )  # fmt: skip
+    out.unlink()
+    assert out.with_suffix(".png").stat().st_size > 10_000
