@@ -254,6 +254,23 @@ def list_devices_cmd(central_dir: Path, as_json: bool) -> None:
         click.echo(f"{r['device_id']}\t{r['center']}\t{'revoked' if r['revoked'] else 'active'}")
 
 
+@provision.command("center-cert")
+@click.option("--center", required=True, help="The center's id, as in [center] center.")
+@click.option("--host-url", required=True, help="https://<address>:<port> of the queue host.")
+@click.option("--name", "names", multiple=True, help="Another DNS name or address of the host.")
+@click.option(
+    "--out", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+    help="New directory: host.pem (every terminal) and host-key.pem (the host only).",
+)  # fmt: skip
+def center_cert_cmd(center: str, host_url: str, names: tuple[str, ...], out_dir: Path) -> None:
+    """Make a center queue host's TLS certificate at enrollment, for terminals to pin."""
+    from provisioning._center_cert import make_center_cert
+
+    cert, key, sha256 = make_center_cert(out_dir, center, host_url, names)
+    click.echo(f"center {center}: {cert} (every terminal's host_cert) and {key} (the host's")
+    click.echo(f"tls_dir only, never copied elsewhere); sha256 {sha256}")
+
+
 @provision.command("export-bundle")
 @click.argument("bundle_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
 @click.argument("tarball", type=click.Path(path_type=Path, dir_okay=False))

@@ -30,6 +30,7 @@ __all__ = [
     "RegistryError",
     "UnknownDeviceError",
     "DuplicateDeviceError",
+    "CenterCertError",
     "InstallError",
     "PublishError",
     "RootKeyError",
@@ -45,6 +46,11 @@ class ProvisioningError(MadoguchiError):
         self.fields = fields
         detail = ", ".join(f"{k}={v}" for k, v in fields.items())
         super().__init__(f"{message} ({detail})" if detail else message)
+
+
+class CenterCertError(ProvisioningError):
+    """A center queue host's certificate cannot be made: a bad center id or host URL, or a
+    directory that already holds a key (never overwritten)."""
 
 
 class InstallError(ProvisioningError):

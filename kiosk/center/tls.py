@@ -17,11 +17,7 @@ Guarantees:
 
 from __future__ import annotations
 
-import datetime as _dt
-import hashlib
-import ipaddress
 import logging
-import os
 import select
 import socket
 import ssl
@@ -29,15 +25,13 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from kiosk.center.errors import CenterConfigError
+from madoguchi.core.hostcert import CERT_FILE, KEY_FILE, fingerprint, write_host_cert
 
 __all__ = ["HostCert", "TlsFront", "ensure_host_cert", "fingerprint", "pinned_session"]
 
 log = logging.getLogger("kiosk.center.tls")
-
-CERT_FILE, KEY_FILE = "host.pem", "host-key.pem"
 
 
 @dataclass(frozen=True)
@@ -47,31 +41,11 @@ class HostCert:
     sha256: str  # hex, of the certificate's DER
 
 
-def fingerprint(cert_pem: bytes) -> str:
-    der = ssl.PEM_cert_to_DER_cert(cert_pem.decode("ascii"))
-    return hashlib.sha256(der).hexdigest()
-
-
-def _names(host_url: str, names: tuple[str, ...]) -> list[Any]:
-    from cryptography import x509
-
-    wanted = ["127.0.0.1", "::1", "localhost", *names]
-    host = urlsplit(host_url).hostname if host_url else None
-    if host:
-        wanted.insert(0, host)
-    out: list[Any] = []
-    for name in dict.fromkeys(wanted):
-        try:
-            out.append(x509.IPAddress(ipaddress.ip_address(name)))
-        except ValueError:
-            out.append(x509.DNSName(name))
-    return out
-
-
 def ensure_host_cert(
     directory: Path, center: str, host_url: str = "", names: tuple[str, ...] = ()
 ) -> HostCert:
-    """The host's certificate in `directory`, made on the first start (see the module)."""
+    """The host's certificate in `directory`: the pair made at enrollment or on an earlier
+    start, else made now (`madoguchi.core.hostcert`: see there and the module)."""
     directory = Path(directory)
     cert_path, key_path = directory / CERT_FILE, directory / KEY_FILE
     if cert_path.exists() and key_path.exists():
@@ -80,58 +54,8 @@ def ensure_host_cert(
             return HostCert(cert_path, key_path, fingerprint(pem))
         except (ValueError, UnicodeDecodeError) as e:
             raise CenterConfigError("tls_dir", f"{cert_path} is not a certificate") from e
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"madoguchi center {center}")])
-    now = _dt.datetime.now(_dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - _dt.timedelta(hours=1))
-        .not_valid_after(now + _dt.timedelta(days=3650))
-        .add_extension(x509.SubjectAlternativeName(_names(host_url, names)), critical=False)
-        # Its own anchor: the terminals trust exactly this certificate.
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                key_cert_sign=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )  # fmt: skip
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(key_pem)
-        f.flush()
-        os.fsync(f.fileno())
-    pem = cert.public_bytes(serialization.Encoding.PEM)
-    tmp = cert_path.with_suffix(".tmp")
-    tmp.write_bytes(pem)
-    os.replace(tmp, cert_path)  # the certificate appears whole, after its key
-    made = HostCert(cert_path, key_path, fingerprint(pem))
+    cert, key, sha = write_host_cert(directory, center, host_url, names)
+    made = HostCert(cert, key, sha)
     log.info("center %s: host certificate made, sha256 %s", center, made.sha256)
     return made
 
