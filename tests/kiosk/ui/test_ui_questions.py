@@ -54,6 +54,8 @@ def test_i_dont_know_keeps_the_item_for_the_counter(kiosk_ui, language):
     day = ui.session.event_date
     assert long_date_words(day.isoformat(), language) in ui.text("event_date")
     assert ui.app.tr("We will check this with you at the counter.") in ui.text("proc_nhi_enroll")
+    row = ui.root.find("proc_nhi_enroll")
+    row.parent.parent.scroll_to(row, padding=10, animate=False)  # as a resident swipes to it
     shot(ui, f"checklist_unsure_{language}.png")
     # The printed list: nothing done yet, so nothing says done; rendered for a reviewer.
     before = len(ui.listener.jobs)
