@@ -252,6 +252,20 @@ def test_layout_of_every_screen(ui, lang, large, contrast):
         seen.add(step)
         problems += [f"{step}: {p}" for p in check_screen(ui, lang)]
     assert {"home", "pin_entry", "form_confirm", "checklist", "survey", "staff_menu"} <= seen
+    # The certificate screen's questions (one screen, a question at a time: review A8).
+    s.home()
+    s.open_certificates()
+    ui.app.render()
+    screen = ui.root.current_screen
+    screen.pick("resident_record")
+    for _ in range(6):
+        frames(1)
+        problems += [f"certificate_choose/{screen.stage}: {p}" for p in check_screen(ui, lang)]
+        if screen.stage == "summary":
+            break
+        screen.forward()
+    assert screen.stage == "summary"
+    s.home()
     # オンライン窓口 (issue 18): the way in and every screen of a call, with what a call shows.
     assert {"consult_topic", "consult_unavailable", "consult_consent", "consult_waiting",
             "consult_call", "consult_handover", "consult_ended"} <= seen  # fmt: skip
