@@ -194,6 +194,18 @@ def test_a_call_with_chat_form_handover_then_a_second_specialist_and_an_interpre
             ("specialist", "tanaka"),
         ]
         _terminal_decodes(pump.port, everyone - {"terminal"})  # every staff member's video
+        # ... and shows it to the resident: the holder large, the others small, each in a
+        # stream of the frame buffer the call screen draws.
+        video = pump.port.video
+        assert video.stream_of("specialist", "tanaka") == "main"
+        small = {video.stream_of("specialist", "sato"), video.stream_of("interpreter", "nguyen")}
+        assert small == {"party1", "party2"}
+        deadline = time.monotonic() + 30
+        while not all(video.seq(s) >= 5 for s in ("main", *small)):
+            assert time.monotonic() < deadline, {s: video.seq(s) for s in ("main", *small)}
+            time.sleep(0.1)
+        assert (video.read("main").width, video.read("main").height) == (640, 480)
+        assert all(video.read(s).width <= 240 and video.read(s).height <= 180 for s in small)
 
         # Chat reaches everyone: the interpreter's line at the terminal, the resident's on
         # every console.
