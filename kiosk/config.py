@@ -48,6 +48,9 @@ SESSION_KEYS = frozenset(
         "health_interval_s",
         "minutes_per_person",
         "callback_within_days",
+        # reference numbers C01B-0017-3 (sync.readable_reference): center code, terminal mark
+        "reference_center",
+        "reference_mark",
         "staff_pin_max_failures",
         "staff_lockout_s",
     }

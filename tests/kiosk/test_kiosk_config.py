@@ -28,6 +28,13 @@ def test_session_table_sets_the_timeouts(tmp_path):
     assert session.still_there_timeout_s == SessionConfig().still_there_timeout_s  # default
 
 
+def test_session_table_sets_the_reference_number_parts(tmp_path):
+    """Receipts and slips print C01B-0017-3 once [session] names the center code and mark."""
+    config = _load(tmp_path, '[session]\nreference_center = "C01"\nreference_mark = "B"\n')
+    session = _session_config(config, "B01", None)
+    assert (session.reference_center, session.reference_mark) == ("C01", "B")
+
+
 def test_every_session_key_is_a_session_config_field():
     assert SESSION_KEYS <= set(SessionConfig.__dataclass_fields__)
     assert not {"device_id", "staff_pin_hash"} & SESSION_KEYS
@@ -57,6 +64,9 @@ def test_bad_session_tables_are_refused_at_load(tmp_path, text, message):
         "[session]\ncallback_within_days = 0\n",  # the callback screen's promise
         "[session]\ncallback_within_days = 31\n",
         "[session]\ncallback_within_days = 2.5\n",
+        "[session]\nreference_center = '中央'\n",  # not a center code (C01)
+        "[session]\nreference_center = 'C01'\nreference_mark = 'b'\n",
+        "[session]\nreference_mark = 'B'\n",  # a mark without a center code
     ],
 )
 def test_bad_session_values_are_one_clear_error(tmp_path, text):
