@@ -278,11 +278,11 @@ def test_rebuild_summaries_command(tmp_path):
     assert not (tmp_path / "nothing-here.db").exists()
 
 
-def test_summaries_of_an_older_layout_are_rebuilt_by_the_next_catch_up(tmp_path):
+def test_summaries_of_an_older_layout_are_rebuilt_by_the_next_catch_up(central_db):
     """A store summarized before `device_tally` existed (no version recorded, no tally rows):
     the processing stage's next catch-up rebuilds every day, so the front page's figures come
     back whole, equal to the detailed rows, and the version is recorded."""
-    db = str(tmp_path / "central.db")
+    db = central_db
     _seed(db, days=20)
     before = _summary_rows(db)
     store = open_store(db)
@@ -299,7 +299,10 @@ def test_summaries_of_an_older_layout_are_rebuilt_by_the_next_catch_up(tmp_path)
             (summaries_store.VERSION_KEY,),
         )
         assert version == [(SUMMARY_VERSION,)]
-        assert summaries.catch_up(store) == 0  # then only what is new, as before
+        # then only what is new, as before (PostgreSQL re-reads the ids of its margin: the whole
+        # of this small seed; the rows stay the same, checked below)
+        again = summaries.catch_up(store)
+        assert again == 0 or (store.placeholder != "?" and again <= len({r[1] for r in before}))
         store._commit()
     finally:
         store.close()
