@@ -202,6 +202,50 @@ def report(db: str, as_json: bool) -> None:
     click.echo(f"lag          {waiting} waiting, oldest {age:.1f} s")
 
 
+@central.command("find-reference")
+@click.argument("reference")
+@click.option(
+    "--keys",
+    "keys_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Central key directory: its device registry maps C01B to a device.",
+)
+@db_option()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+def find_reference(reference: str, keys_dir: Path, db: str, as_json: bool) -> None:
+    """The submission a resident's reference number names (C01B-0017-3, or the former
+    <device>-<seq>-<check>): device, seq, kind, when received; never its content."""
+    from sync.central.stores import open_store
+    from sync.keyfiles import Registry
+    from sync.readable_reference import locate_reference
+
+    where = locate_reference(reference, Registry(keys_dir).terminals())
+    if where is None:
+        raise click.ClickException(
+            "not a reference number, a wrong check digit, or a terminal the registry does not know"
+        )
+    device_id, seq = where
+    store = open_store(db)
+    try:
+        rows = store._read(
+            "find_reference",
+            "SELECT kind, created_at, record_id FROM records WHERE device_id = ? AND seq = ?",
+            (device_id, seq),
+        )
+    finally:
+        store.close()
+    if not rows:
+        raise click.ClickException(f"{device_id} seq {seq}: not received from the terminal yet")
+    kind, created_at, record_id = rows[0]
+    data = {"device_id": device_id, "seq": seq, "kind": kind, "created_at": int(created_at),
+            "record_id": record_id}  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(data, sort_keys=True))
+        return
+    click.echo(f"{device_id} seq {seq}: {kind}, created at {int(created_at)}, record {record_id}")
+
+
 @central.command("center-report")
 @db_option()
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
