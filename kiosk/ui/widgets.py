@@ -13,6 +13,7 @@ Invariants:
 
 from __future__ import annotations
 
+from kivy.metrics import dp
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
@@ -382,6 +383,21 @@ class KScreens(ScreenManager):
         clip_with_scissor(self)
 
 
-class KeyGrid(KGrid):
+class KeyGrid(GridLayout):
     """A grid of keys; the kv rule of each keyboard fills it. The keys of a row are one height
-    (a label that wraps, "Dấu / cách", makes its whole row taller, not one key)."""
+    (a label that wraps, "Dấu / cách", makes its whole row taller, not one key), computed
+    from each key's own text every layout: raising only (as KGrid does) kept a row tall after
+    the text that wrapped while the keyboard was still narrow had unwrapped."""
+
+    def do_layout(self, *largs) -> None:
+        super().do_layout(*largs)
+        cols = max(int(self.cols or 1), 1)
+        ordered = list(reversed(self.children))
+        for start in range(0, len(ordered), cols):
+            row = [k for k in ordered[start : start + cols] if isinstance(k, KButton)]
+            if not row:
+                continue
+            tallest = max(max(self.row_default_height, k.texture_size[1] + dp(6)) for k in row)
+            for k in row:
+                if abs(k.height - tallest) > 0.5:
+                    k.height = tallest
