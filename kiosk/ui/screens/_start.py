@@ -116,6 +116,7 @@ class ChecklistScreen(HouseholdEditorMixin, KScreen):
 
     GUIDANCE = "This is the list of procedures you need. You can print it."
     has_date = BooleanProperty(False)
+    date_open = BooleanProperty(False)  # presentation only: the 年・月・日 steppers are shown
     event_title = StringProperty("")
 
     def render(self, s: Any) -> None:
@@ -181,6 +182,7 @@ class ChecklistScreen(HouseholdEditorMixin, KScreen):
             scroll.scroll_y = min(1.0, max(0.0, scroll.scroll_y))
 
     def clear(self) -> None:
+        self.date_open = False
         self.cancel_member()
         self.member_title = self.member_hint = ""
         super().clear()

@@ -54,6 +54,7 @@ def test_checklist_rows_tell_state_deadline_and_date(ui):
     _tap(ui, "date_today")
     today = ui.session.today()
     assert today.isoformat() in _text(ui, "event_date")
+    _tap(ui, "date_change")  # the 年・月・日 steppers open (review A13)
     _tap(ui, "date_earlier")
     day = today - datetime.timedelta(days=1)
     assert ui.session.event_date == day

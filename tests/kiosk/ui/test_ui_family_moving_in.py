@@ -149,6 +149,7 @@ def test_a_family_of_three_moves_in_with_one_card_read(kiosk_ui):
     # The moving date, once, with the steppers: a month before today (2026年11月4日（水）).
     today = ui.session.today()
     ui.tap("date_today")
+    ui.tap("date_change")  # opens the 年・月・日 steppers
     ui.tap("month_earlier")
     moved = ui.session.event_date
     assert (moved.year * 12 + moved.month) == (today.year * 12 + today.month) - 1

@@ -50,6 +50,7 @@ def test_i_dont_know_keeps_the_item_for_the_counter(kiosk_ui, language):
     assert ui.app.tr("We will check this with you at the counter.") not in ui.text("proc_moving_in")
     # The moving date with the steppers, shown with its weekday (2026年11月4日（水）).
     ui.tap("date_today")
+    ui.tap("date_change")  # opens the 年・月・日 steppers
     ui.tap("month_earlier")
     day = ui.session.event_date
     assert long_date_words(day.isoformat(), language) in ui.text("event_date")
