@@ -46,6 +46,7 @@ CASES: dict[tuple[str, ...], list[str]] = {
     ("sync-agent", "run"): ["--bundle", "{missing}", "--outbox", "{under_file}"],
     ("sync-agent", "status"): ["--status", "{garbage}"],
     ("central", "center-report"): ["--db", "{db}"],
+    ("central", "find-reference"): ["C01-0017-3", "--keys", "{garbage}", "--db", "{db}"],
     ("central", "dashboard", "rebuild-summaries"): ["--db", "{db}"],
     ("central", "forward"): ["--db", "{db}", "--url", f"http://{DEAD}/", "--once"],
     ("central", "grant-read-only"): ["--db", "{pg}"],
