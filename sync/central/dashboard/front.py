@@ -94,11 +94,16 @@ def add_front_page(app: Flask, config, *, store, centers, clock, labels: Labels)
     offline_s = config.offline_after_hours * 3600
 
     def gather(
-        chosen: dict, full: bool = True, center_times: bool = False, only: str | None = None
+        chosen: dict,
+        full: bool = True,
+        center_times: bool = False,
+        only: str | None = None,
+        also=None,
     ) -> dict:
         """The front page's figures: today_page plus waits, staff calls, assisted sessions and
         (`full`: not for the CSV, which holds the centers table only) consultations, terminals
-        and the city's daily waits, in one store connection."""
+        and the city's daily waits, in one store connection; `also(store, data)` reads more
+        through the same connection (a center's daily series: one connection per request)."""
         known = centers()
         center_of = _center_of(known)
         k = config.min_residents
@@ -129,6 +134,8 @@ def add_front_page(app: Flask, config, *, store, centers, clock, labels: Labels)
             if full:
                 data["consultations"] = consultations(s, data["since"], data["until"], k)
                 data["terminals"] = attention(s, known, center_of, clock(), offline_s)
+            if also is not None:
+                also(opened, data)
         empty = service_figures_empty(svc)
         for row in data["centers"]:
             row["service"] = svc["centers"].get(row["center"], empty)
@@ -190,19 +197,24 @@ def add_front_page(app: Flask, config, *, store, centers, clock, labels: Labels)
             chosen[key] = params.get(key, default)
             if chosen[key] not in allowed:
                 raise BadQueryError(f"{key} must be one of " + ", ".join(allowed))
-        data = gather(chosen, center_times=True, only=name)
+        devices = [d for d, c in _center_of(centers()).items() if c == name] or [name]
+        days: dict = {}
+
+        def series_of(s, data: dict) -> None:
+            # Day by day for at most the last 90 days: a center's day rows are read from among
+            # every device's, so a year of them would cost a second.
+            days["since"] = max(
+                data["since"], (date.fromisoformat(data["until"]) - timedelta(days=89)).isoformat()
+            )
+            days["series"] = center_series(
+                s, days["since"], data["until"], devices, config.min_residents
+            )
+
+        data = gather(chosen, center_times=True, only=name, also=series_of)
         row = next((r for r in data["centers"] if r["center"] == name), None)
         if row is None:
             abort(404, WORDS[chosen["lang"]]["unknown_center"])
-        known = centers()
-        devices = [d for d, c in _center_of(known).items() if c == name] or [name]
-        # Day by day for at most the last 90 days: a center's day rows are read from among
-        # every device's, so a year of them would cost a second.
-        since = max(
-            data["since"], (date.fromisoformat(data["until"]) - timedelta(days=89)).isoformat()
-        )
-        with store() as s:
-            series = center_series(s, since, data["until"], devices, config.min_residents)
+        since, series = days["since"], days["series"]
         data.update(
             center=row,
             center_series=series,
