@@ -122,6 +122,20 @@ def revoke_cmd(central_dir: Path, device_id: str) -> None:
     click.echo(f"revoked {device_id}")
 
 
+@provision.command("set-reference")
+@_CENTRAL
+@click.argument("device_id")
+@click.argument("reference")
+def set_reference_cmd(central_dir: Path, device_id: str, reference: str) -> None:
+    """Give DEVICE_ID the center code and terminal mark of its reference numbers (REFERENCE
+    `C01` or `C01B`, as in the terminal's kiosk.toml [session] reference_center and
+    reference_mark): never given to another device, never changed (sync.readable_reference)."""
+    device = Registry(load_central_keys(central_dir).registry_path).set_reference(
+        device_id, reference
+    )
+    click.echo(f"{device.device_id}: reference numbers {device.reference}-NNNN-C")
+
+
 @provision.command("rotate")
 @_CENTRAL
 @click.option("--sealing", is_flag=True, help="New current sealing key (old ones are kept).")

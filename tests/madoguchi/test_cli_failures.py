@@ -84,6 +84,7 @@ CASES: dict[tuple[str, ...], list[str]] = {
     ("provision", "list-devices"): ["--central", "{missing}"],
     ("provision", "publish-config"): ["--central", "{missing}", "--bundles-dir", "{out}"],
     ("provision", "revoke"): ["--central", "{missing}", "t-001"],
+    ("provision", "set-reference"): ["--central", "{missing}", "t-001", "C01B"],
     ("provision", "role-keys"): ["--central", "{empty}", "--out", "{under_file}"],
     ("provision", "root", "init"): ["--root", "{under_file}"],
     ("provision", "root", "install"): ["--central", "{empty}", "{garbage}"],
