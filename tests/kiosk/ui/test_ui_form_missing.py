@@ -95,3 +95,26 @@ def test_a_card_left_in_the_reader_is_said_aloud_and_shown_large(kiosk_ui, langu
         assert len(ui.app.voice.spoken) == said or ui.app.voice.spoken[-1] != (language, reminder)
     finally:
         card.remove()
+
+
+@pytest.mark.timeout(180)
+def test_a_card_left_when_the_resident_walks_away_is_named_before_the_wipe(kiosk_ui):
+    """Idle on a form with the card in the reader: 「まだご利用中ですか？」 also says to take the
+    card, aloud; the wipe then leaves nothing (the card is the resident's to take)."""
+    ui = kiosk_ui
+    ui.open_procedure("nhi_enroll")
+    card = place_card(ui).insert()
+    try:
+        ui.enter_pin()
+        assert ui.step == "form_confirm"
+        ui.advance(ui.session.config.form_idle_timeout_s + 1)
+        assert ui.step == "still_there"
+        reminder = ui.app.tr("Please take your card.")
+        assert ui.text("take_card") == reminder
+        assert ("ja", reminder) in ui.app.voice.spoken
+        shot(ui, "still_there_take_card_ja.png")
+        ui.advance(ui.session.config.still_there_timeout_s + 1)
+        assert ui.step == "home"
+        assert ui.session.form is None
+    finally:
+        card.remove()
