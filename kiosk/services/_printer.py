@@ -45,6 +45,7 @@ def _checklist_item(d: Any, i: dict[str, Any]) -> Any:
         documents=tuple(i.get("documents") or ()),
         fee_yen=int(i.get("fee_yen") or 0),
         url=i.get("url") or "",
+        confirm=bool(i.get("confirm")),
     )
 
 

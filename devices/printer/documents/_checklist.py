@@ -20,6 +20,9 @@ from devices.printer.documents._common import (
 from devices.printer.errors import DocumentDataError
 from madoguchi.core.i18n import Translator
 
+# An item on the list only because the resident answered 「わからない」 (review A12).
+CONFIRM_LINE = "We will check at the counter whether you need this."
+
 # Where a checklist item stands: done/prefilled (this visit, with a reference) or where it is done.
 WHERE = ("done", "prefilled", "here", "prefill", "office", "online")
 
@@ -36,6 +39,7 @@ class ChecklistItem:
     documents: tuple[str, ...] = ()
     fee_yen: int = 0
     url: str = ""  # online: printed as a QR code
+    confirm: bool = False  # kept by a 「わからない」: the counter checks whether it is needed
 
     def __post_init__(self) -> None:
         if self.where not in WHERE:
@@ -108,6 +112,8 @@ def checklist(t: Translator, info: ChecklistInfo) -> list[Block]:
             name = f"{item.name}（{item.name_ja}）"
         kind = "item_done" if item.where in ("done", "prefilled") else "item"
         blocks.append(Block(kind, name, _item_state(t, item)))
+        if item.confirm and item.where not in ("done", "prefilled"):
+            blocks.append(Block("detail", t.gettext(CONFIRM_LINE)))
         if item.where == "done":
             continue  # nothing left to do for it: no deadline or documents to chase
         if item.deadline:

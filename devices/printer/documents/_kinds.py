@@ -140,6 +140,7 @@ MSGIDS: tuple[str, ...] = (
     "Done here today (reference number {reference})",
     "Pre-filled here (reference number {reference}). Finish it at: {office}",
     "Can be done at this terminal",
+    "We will check at the counter whether you need this.",
     "Pre-fill it at this terminal, then finish it at: {office}",
     "Online at home",
     "At the office: {office}",

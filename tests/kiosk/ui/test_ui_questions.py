@@ -64,6 +64,8 @@ def test_i_dont_know_keeps_the_item_for_the_counter(kiosk_ui, language):
     jobs = ui.listener.wait_for_jobs(before + 1, timeout=60)
     text = pdf_text(jobs[-1])
     assert "C01-" not in text  # no reference number: nothing was submitted
+    if language == "ja":  # the item kept by わからない says so on paper too
+        assert "必要かどうか、窓口で確認します" in text
     out = screenshot_dir() / f"checklist_print_{language}.pdf"
     out.write_bytes(jobs[-1])
     subprocess.run(
