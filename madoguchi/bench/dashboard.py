@@ -28,13 +28,11 @@ left empty: no page reads it beyond counting what waits to be opened.
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import random
 import shutil
 import sqlite3
-import subprocess
 import tempfile
 import time
 import urllib.request
@@ -45,6 +43,7 @@ from pathlib import Path
 import click
 
 from madoguchi.bench import emit, percentile, progress
+from madoguchi.bench._seed_cache import SeedCache, cache_key
 
 PROCEDURES = ["moving_in", "moving_out", "nhi_enroll", "child_allowance", "seal_registration"]
 CERTIFICATES = ["resident_record", "seal_registration", "tax"]
@@ -259,7 +258,7 @@ class _Seeder:
 
 
 # Bump when what `seed_year` writes changes (rows, summaries): cached stores of another version
-# are not reused. The store's migrations are part of the key as well (`_cache_key`).
+# are not reused (`_seed_cache.cache_key`); the store's migrations run on a reused one.
 SEED_VERSION = 5
 TEMPLATE_DAYS = 16  # distinct synthetic days, dealt out over the year (seeding stays fast)
 
@@ -405,81 +404,6 @@ def _measure(
     return out, {"start": loads[0], "end": loads[-1], "max": max(loads)}
 
 
-def _cache_key(centers: int, terminals: int, days: int, seed: int) -> str:
-    return f"v{SEED_VERSION}-{centers}x{terminals}x{days}-s{seed}"
-
-
-def _pg_tool(name: str) -> str:
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)
-    path = found[0] if found else shutil.which(name)
-    if not path:
-        raise click.ClickException(f"{name} not found: install the Debian package postgresql")
-    return path
-
-
-def _run_tool(argv: list[str], timeout: float) -> None:
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
-    if done.returncode != 0:
-        raise click.ClickException(
-            f"{Path(argv[0]).name} failed: {(done.stderr or done.stdout).strip()[-500:]}"
-        )
-
-
-class _SeedCache:
-    """Seeded stores kept under `root/<key>/` (`sqlite.db` or `postgres.dump`, each with a
-    `.json` of what seeding said: time, rows). A half-written entry is never used: the file
-    and its `.json` are written under temporary names and renamed, the `.json` last."""
-
-    def __init__(self, root: Path, key: str) -> None:
-        self.dir = root / key
-
-    def _meta(self, backend: str) -> Path:
-        return self.dir / f"{backend}.json"
-
-    def _data(self, backend: str) -> Path:
-        return self.dir / ("sqlite.db" if backend == "sqlite" else "postgres.dump")
-
-    def load(self, backend: str, db: str) -> dict | None:
-        """The seeding's facts after copying the cached store into `db`, or None (no entry, or
-        one whose facts are unreadable: it is seeded again and overwritten)."""
-        meta, data = self._meta(backend), self._data(backend)
-        if not (meta.is_file() and data.is_file()):
-            return None
-        try:
-            facts = json.loads(meta.read_text(encoding="utf-8"))
-            facts = {key: float(facts[key]) for key in ("now", "typed", "summary_rows", "seed_s")}
-        except (OSError, ValueError, TypeError, KeyError):
-            progress(f"{backend}: the cached entry in {self.dir} is unreadable: seeding again")
-            return None
-        facts["typed"], facts["summary_rows"] = int(facts["typed"]), int(facts["summary_rows"])
-        if backend == "sqlite":
-            shutil.copyfile(data, db)
-        else:
-            restore = [_pg_tool("pg_restore"), "--no-owner", "-j", "2", "-d", db, str(data)]
-            _run_tool(restore, 1800)
-        from sync.central.stores import open_store
-
-        open_store(db).close()  # migrations added since the entry was written
-        if backend == "postgres":  # pg_restore brings no planner statistics (SQLite's file has)
-            _run_tool([_pg_tool("psql"), "-q", "-d", db, "-c", "VACUUM ANALYZE"], 1800)
-        return facts
-
-    def save(self, backend: str, db: str, facts: dict) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self._meta(backend).unlink(missing_ok=True)  # an old entry's facts never meet new data
-        data = self._data(backend)
-        part = data.with_name(data.name + ".part")
-        if backend == "sqlite":
-            shutil.copyfile(db, part)
-        else:
-            _run_tool([_pg_tool("pg_dump"), "-Fc", "-Z", "1", "-f", str(part), "-d", db], 1800)
-        part.replace(data)
-        meta = self._meta(backend)
-        tmp = meta.with_name(meta.name + ".part")
-        tmp.write_text(json.dumps(facts), encoding="utf-8")
-        tmp.replace(meta)
-
-
 @click.command("dashboard")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the contract).")
 @click.option("--centers", default=35, show_default=True, type=click.IntRange(1, 500))
@@ -517,7 +441,7 @@ def command(
     metrics.update(summary_rows={}, seed_cached={}, load_avg={})
     cache = None
     if seed_cache is not None:
-        cache = _SeedCache(seed_cache, _cache_key(centers, terminals, days, seed))
+        cache = SeedCache(seed_cache, cache_key(SEED_VERSION, centers, terminals, days, seed))
     backends = ["sqlite", "postgres"] if backend == "both" else [backend]
     workdir = Path(tempfile.mkdtemp(prefix="madoguchi-bench-dashboard-"))
     try:
