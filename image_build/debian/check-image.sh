@@ -49,7 +49,8 @@ cat >"$work/madoguchi-image-check" <<'CHECK'
 systemctl is-system-running --wait >/dev/null 2>&1
 i=0
 # The kiosk is Type=notify: "running" once its home screen is drawn (slow under TCG).
-while [ $i -lt 180 ] && [ "$(systemctl show -p SubState --value madoguchi-kiosk.service)" != running ]; do
+while [ $i -lt 180 ] && [ -f /etc/madoguchi/device/device.toml ] &&
+	[ "$(systemctl show -p SubState --value madoguchi-kiosk.service)" != running ]; do
 	sleep 5; i=$((i + 1))
 done
 sleep 30
@@ -108,10 +109,16 @@ symlink madoguchi-image-check.service /etc/systemd/system/madoguchi-image-check.
 mkdir /etc/systemd/system/madoguchi-kiosk.service.d
 cd /etc/systemd/system/madoguchi-kiosk.service.d
 write $work/kiosk-tcg.conf image-check.conf
+mkdir "/etc/systemd/system/dev-disk-by\x2dlabel-MADOGUCHI.device.d"
+cd "/etc/systemd/system/dev-disk-by\x2dlabel-MADOGUCHI.device.d"
+write $work/device-tcg.conf image-check.conf
 DEBUGFS
 # Under TCG emulation the first frame takes minutes, not seconds: a longer start timeout on the
 # check copy only (the image's own 300 s stays; a restart still fails the check).
 printf '[Service]\nTimeoutStartSec=900\n' >"$work/kiosk-tcg.conf"
+# Likewise udev under TCG on a loaded host may name the boot partition later than fstab's 20 s
+# (x-systemd.device-timeout, meant for a missing partition on a Pi): 900 s on the check copy.
+printf '[Unit]\nJobRunningTimeoutSec=900\n' >"$work/device-tcg.conf"
 edit_ext4 5 "$work/root.debugfs"
 # Kivy without a display: SDL's offscreen driver and Mesa's software GL (the unit's
 # EnvironmentFile overrides its Environment=).
