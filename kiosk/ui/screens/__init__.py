@@ -29,7 +29,6 @@ from kiosk.ui.screens._card import (
 from kiosk.ui.screens._consult import ConsultTopicScreen, ConsultUnavailableScreen
 from kiosk.ui.screens._idle import StillThereScreen
 from kiosk.ui.screens._queue import QueueServiceScreen
-from kiosk.ui.screens._shelter import ShelterScreen
 from kiosk.ui.screens._search import SearchScreen
 from kiosk.ui.screens._services import (
     BookingDoneScreen,
@@ -43,6 +42,7 @@ from kiosk.ui.screens._services import (
     ServiceErrorScreen,
     SurveyScreen,
 )
+from kiosk.ui.screens._shelter import ShelterScreen
 from kiosk.ui.screens._staff import StaffDiagnosticsScreen, StaffMenuScreen, StaffPinScreen
 from kiosk.ui.screens._start import (
     ChecklistScreen,
