@@ -30,9 +30,16 @@ from dataclasses import dataclass, field
 
 from flask import Flask, Response, jsonify, redirect, render_template, request, session
 
-from sync.central.consult.accounts import ACCEPT_ROLES, ROLES, Staff, verify_password
+from sync.central.consult.accounts import (
+    ACCEPT_ROLES,
+    ROLES,
+    Staff,
+    uses_console,
+    verify_password,
+)
 from sync.central.consult.relay import TOPICS, check_sdp
 from sync.central.consult.tables import ConsultTables
+from sync.central.consult.words import all_words
 from sync.central.errors import StoreError
 from sync.central.store import Store
 from sync.central.stores import open_store
@@ -209,6 +216,9 @@ def create_app(config: ConsoleConfig, *, clock: Callable[[], float] = time.time)
             return render_template("login.html", error="credentials", roles=ROLES), 401
         staff = found[0]
         throttle.reset(username)
+        if not uses_console(staff.roles):  # a dashboard-only account: the password was right
+            log.info("consult console: %s has no console role", staff.username)
+            return render_template("login.html", error="no_console_role", roles=ROLES), 403
         session.clear()
         session["user"] = {
             "username": staff.username,
@@ -234,6 +244,7 @@ def create_app(config: ConsoleConfig, *, clock: Callable[[], float] = time.time)
             roles=ROLES,
             outcomes=OUTCOMES,
             topics=TOPICS,
+            words=all_words(),
         )
 
     @app.get("/api/queue")

@@ -50,7 +50,7 @@ log = logging.getLogger("sync.central.dashboard")
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+        "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
     ),
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
@@ -88,6 +88,11 @@ class DashboardConfig:
     login_window_s: float = 300.0
     login_lockout_s: float = 300.0  # ... lock it out this long
     target_wait_min: float = 15.0  # the front page's share of tickets called within this wait
+    # Staff logins with the consultation console's accounts (roles dashboard / dashboard:<center>);
+    # the token, when set, still admits machine access. See staff_login.
+    staff_login: bool = False
+    secure_cookies: bool = False  # behind a TLS proxy
+    secret_key: bytes | None = None  # signs the session cookie; None: random per process
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_residents <= 1000:
@@ -188,7 +193,7 @@ def create_app(
 
     @app.before_request
     def check_token():
-        if config.token is None:
+        if config.token is None or config.staff_login:  # staff_login's gate checks both
             return None
         client = request.remote_addr or "?"
         wait = limiter.retry_after(client, monotonic())
@@ -209,6 +214,19 @@ def create_app(
             return response
         limiter.succeeded(client)
         return None
+
+    if config.staff_login:
+        from sync.central.dashboard.staff_login import install_staff_login
+
+        install_staff_login(
+            app,
+            store=store,
+            token=config.token,
+            limiter=limiter,
+            monotonic=monotonic,
+            secret_key=config.secret_key,
+            secure_cookies=config.secure_cookies,
+        )
 
     @app.after_request
     def security_headers(response: Response) -> Response:

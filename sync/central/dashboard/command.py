@@ -100,6 +100,18 @@ __all__ = ["dashboard"]
     help="Catalog JSON: procedures, certificates, topics and reasons are shown by their names "
     "(without it, by their ids).",
 )
+@click.option(
+    "--staff-login",
+    is_flag=True,
+    help="Staff log in with their city-hall accounts (roles dashboard or dashboard:<center>, "
+    "granted with `consult add-staff --role`); the token still admits machine access. The "
+    "cookie secret comes from MADOGUCHI_DASHBOARD_SECRET (32+ characters) or is random.",
+)
+@click.option(
+    "--behind-tls",
+    is_flag=True,
+    help="A TLS proxy fronts the dashboard: login cookies are marked Secure.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log at INFO level to stderr.")
 @click.pass_context
 def dashboard(
@@ -116,6 +128,8 @@ def dashboard(
     allowed_hosts: tuple[str, ...],
     target_wait: float,
     catalog: Path | None,
+    staff_login: bool,
+    behind_tls: bool,
     verbose: bool,
 ) -> None:
     """Serve the read-only web dashboard (devices, satisfaction, procedures, shelters).
@@ -153,6 +167,9 @@ def dashboard(
         min_residents=min_residents,
         allowed_hosts=default_allowed_hosts(listen_hosts) + tuple(allowed_hosts),
         target_wait_min=target_wait,
+        staff_login=staff_login,
+        secure_cookies=behind_tls,
+        secret_key=_secret(),
     )
     app = create_app(config, centers=registry_centers(registry), labels=load_labels(catalog))
     server = DashboardServer(
@@ -206,3 +223,18 @@ def rebuild_summaries(db: str, as_json: bool) -> None:
         click.echo(json.dumps({"days": days, "seconds": seconds}))
     else:
         click.echo(f"summaries rebuilt: {days} day(s) in {seconds} s")
+
+
+_SECRET_ENV = "MADOGUCHI_DASHBOARD_SECRET"
+
+
+def _secret() -> bytes | None:
+    """The login cookies' signing secret (several processes share logins), or None: random."""
+    from sync.central.dashboard.errors import DashboardConfigError
+
+    secret = os.environ.get(_SECRET_ENV)
+    if secret is None:
+        return None
+    if len(secret) < 32:
+        raise DashboardConfigError(f"{_SECRET_ENV} must be at least 32 characters")
+    return secret.encode()

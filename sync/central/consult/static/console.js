@@ -29,6 +29,11 @@
 
   function say(text) { $("status").textContent = text; }
 
+  // Staff words for ids (topics, roles, languages), from the page's JSON block; an id not
+  // named there is shown as itself.
+  const words = JSON.parse(($("words") || { textContent: "{}" }).textContent || "{}");
+  const word = (table, id) => ((words[table] || {})[id]) || id;
+
   function renderQueue(data) {
     const body = $("queue").querySelector("tbody");
     body.textContent = "";
@@ -36,7 +41,7 @@
     for (const r of data.requests) {
       const tr = document.createElement("tr");
       tr.dataset.id = r.id;
-      for (const v of [r.topic, r.center, r.language, formatWait(r.waiting_s)]) {
+      for (const v of [word("topics", r.topic), r.center, word("languages", r.language), formatWait(r.waiting_s)]) {
         const td = document.createElement("td"); td.textContent = v; tr.appendChild(td);
       }
       const td = document.createElement("td");
@@ -73,7 +78,7 @@
     for (const r of list) {
       const tr = document.createElement("tr");
       tr.dataset.id = r.id;
-      for (const v of [r.topic, r.center, r.language, r.role]) {
+      for (const v of [word("topics", r.topic), r.center, word("languages", r.language), word("roles", r.role)]) {
         const td = document.createElement("td"); td.textContent = v; tr.appendChild(td);
       }
       const td = document.createElement("td");
@@ -157,7 +162,7 @@
     state.frames = 0; state.firstFrameAt = 0; state.chat = []; state.endedBy = "";
     state.holder = holder;
     $("queue-panel").hidden = true; $("call-panel").hidden = false;
-    $("call-topic").textContent = topic; $("chat-log").textContent = "";
+    $("call-topic").textContent = word("topics", topic); $("chat-log").textContent = "";
     $("call-state").textContent = "接続中… Connecting…";
     for (const id of ["print-form", "handover-box", "end-box", "invite-box"]) {
       if ($(id)) $(id).hidden = !holder;

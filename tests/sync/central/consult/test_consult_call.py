@@ -59,7 +59,8 @@ def test_terminal_and_console_hold_a_video_call_with_chat(tmp_path):
         interpreter = rig.console_page("nguyen", PASSWORD)
         interpreter.wait_for_selector("#queue tbody tr")
         row = interpreter.inner_text("#queue tbody tr")
-        assert "welfare" in row and "東町コミュニティセンター" in row and "en" in row
+        # topic, center and language in staff words, not ids
+        assert "福祉 Welfare" in row and "東町コミュニティセンター" in row and "英語 English" in row
         assert interpreter.is_disabled("#queue tbody tr button.accept")
         assert interpreter.is_visible("#no-accept")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
