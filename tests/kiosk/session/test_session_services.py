@@ -386,3 +386,13 @@ def test_expired_jpki_certificate_stops_before_the_pin(session, kit):
     assert session.step is Step.SERVICE_ERROR
     assert session.notice.params == {"reason": "expired_certificate"}
     assert kit.card.verify_calls == [] and kit.online.requests == []
+
+
+def test_malformed_notices_are_left_out():
+    from kiosk.session._services import ShelterNotice
+
+    for raw in (None, "給水", {"kind": "fireworks", "ja": "x"}, {"kind": "water", "ja": ""},
+                {"kind": "water", "ja": 3}, {"kind": "water", "ja": "x", "en": 4}):  # fmt: skip
+        assert ShelterNotice.of(raw) is None, raw
+    long = ShelterNotice.of({"kind": "general", "ja": "あ" * 400})
+    assert long is not None and len(long.ja) == 300

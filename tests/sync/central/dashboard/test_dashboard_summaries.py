@@ -422,13 +422,14 @@ def _whole_reads(store, pg: bool, sql: str, params: tuple) -> set[str]:
         for i, line in enumerate(plan):
             if "Seq Scan on" in line:
                 lines.append(line)
-            elif "Index Scan" in line or "Index Only Scan" in line:
+            elif any(kind in line for kind in ("Index Scan", "Index Only Scan", "Bitmap Heap Scan")):
                 detail = []
                 for later in plan[i + 1 :]:
                     if "->" in later:
                         break
                     detail.append(later)
-                if not any("Index Cond" in d for d in detail):
+                # a bitmap heap scan with no Recheck Cond walked a whole index to its rows
+                if not any("Index Cond" in d or "Recheck Cond" in d for d in detail):
                     lines.append(line)
     return {t for line in lines for t in _GROWING if f" {t} " in f"{line} "}
 
