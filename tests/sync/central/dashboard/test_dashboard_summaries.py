@@ -422,7 +422,9 @@ def _whole_reads(store, pg: bool, sql: str, params: tuple) -> set[str]:
         for i, line in enumerate(plan):
             if "Seq Scan on" in line:
                 lines.append(line)
-            elif any(kind in line for kind in ("Index Scan", "Index Only Scan", "Bitmap Heap Scan")):
+            elif any(
+                kind in line for kind in ("Index Scan", "Index Only Scan", "Bitmap Heap Scan")
+            ):
                 detail = []
                 for later in plan[i + 1 :]:
                     if "->" in later:
