@@ -130,6 +130,7 @@ NORMAL = Theme(
         "error": _s("#FFFFFF", "#A4161A"),
         "panel": _s("#1B1F24", "#FFFFFF"),
         "field": _s("#1B1F24", "#FFFFFF"),
+        "field_hint": _s("#4A5360", "#FFFFFF"),  # an empty field's grey "type here" words
     },
     # Light buttons get the dark navy edge; filled dark buttons an edge a shade darker than
     # their fill, so every button reads as a shape, none as a coloured frame.
@@ -170,6 +171,7 @@ HIGH_CONTRAST = Theme(
         "error": _s("#000000", "#FFB0B0"),
         "panel": _s("#FFFFFF", "#0D0D0D"),
         "field": _s("#FFFFFF", "#000000"),
+        "field_hint": _s("#E6E6E6", "#000000"),
     },
 )
 

@@ -312,6 +312,10 @@ def walk_steps(
     worker.release()
     yield from at()  # shelter
     s.shelter_mode = False
+    s.home()
+    s.flows.search.open()
+    s.flows.search.set_query(s.catalog.life_events[event].name.get(s.language))  # as typed
+    yield from at()  # search
     if ports is not None and s.consult_source is not None:
         yield from _consult(s, at, worker, ports)
     s.home()
