@@ -56,6 +56,10 @@ def fit_lines(widget) -> None:
     # やさしい日本語 is written in spaced kana words: those stay whole (no "あかち/ゃん").
     cjk = getattr(App.get_running_app(), "lang", "ja") != "ja-easy"
     room = width - pad[0] - pad[2] - 1  # 1 px: Kivy rounds the width it wraps at down
+    # Measure in the face the label will be drawn in: Kivy resolves the file (regular or bold)
+    # only at refresh, so a label that just turned bold would be measured in the regular face
+    # (narrower: lines overflow) and open one more font handle (~2.5 MB each under SDL_ttf).
+    core.resolve_font_name()
     core.text = break_lines(widget.text, room, lambda t: core.get_extents(t)[0], cjk)
 
 
