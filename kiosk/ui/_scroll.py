@@ -4,8 +4,9 @@
 Invariants:
 - Clipping uses the scissor test, never Kivy's stencil mask (the slow path under llvmpipe).
 - ▲▼ are enabled only while there is more in their direction, and look it (filled); the
-  "More below" label is in the widget tree only while shown (nothing drawn otherwise) and takes
-  no touch (a label).
+  "More below" label is in the widget tree only while shown (nothing drawn otherwise), takes
+  no touch (a label), and is never shown over a button (a key, a list's button): then the
+  filled ▼ alone says there is more.
 - Event-driven (scroll position, viewport, size, position), no polling.
 """
 
@@ -91,6 +92,7 @@ class ScrollArrows(BoxLayout):
 
     def __init__(self, **kwargs) -> None:
         self._scroll = None
+        self._hint_trigger = None
         super().__init__(**kwargs)
 
     def on_hint(self, _inst, hint) -> None:
@@ -133,6 +135,16 @@ class ScrollArrows(BoxLayout):
         self._place_hint()
 
     def _place_hint(self) -> None:
+        # After the scroll area has moved its children (it does so on the next frame): the
+        # check against the buttons needs where they are drawn, not where they were.
+        if self._hint_trigger is None:
+            from kivy.clock import Clock
+
+            self._hint_trigger = Clock.create_trigger(self._place_hint_now, 0)
+        self._place_hint_now()
+        self._hint_trigger()
+
+    def _place_hint_now(self, *_args) -> None:
         hint, overlay, s = self.hint, self.overlay, self._scroll
         if hint is None or overlay is None:
             return
@@ -143,8 +155,32 @@ class ScrollArrows(BoxLayout):
             x, y = s.to_window(s.x, s.y)
             hint.width = min(s.width, _text_width(hint) + 32)  # as narrow as its words
             hint.pos = (x + s.width - hint.width - 4, y + 4)
+            if self._covers_a_button(hint):
+                # Never over something to tap (a key of the name keyboard, a list's 相談する):
+                # the resident could not see what they press. The filled ▼ still says it.
+                overlay.remove_widget(hint)
         elif hint.parent is not None:
             hint.parent.remove_widget(hint)
+
+    def _covers_a_button(self, hint) -> bool:
+        """Whether the hint, where it was put, lies over a shown button of the screen."""
+        from kivy.uix.button import Button
+
+        from kiosk.ui._tree import iter_widgets
+
+        screen = self.screens.current_screen if self.screens is not None else None
+        if screen is None:
+            return False
+        left, bottom = hint.x, hint.y
+        right, top = left + hint.width, bottom + hint.height
+        for w in iter_widgets(screen):
+            if not isinstance(w, Button) or w.width <= 0 or w.height <= 0:
+                continue
+            wx, wy = w.to_window(w.x, w.y)
+            if wx < right and wx + w.width > left and wy < top and wy + w.height > bottom:
+                if is_shown(w):
+                    return True
+        return False
 
     def page(self, direction: int) -> None:
         """Scroll by most of a screenful: direction -1 up (▲), +1 down (▼)."""
