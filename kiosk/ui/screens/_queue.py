@@ -48,6 +48,9 @@ class QueueServiceScreen(KScreen):
         self.offer_procedure = state not in ("", "checking", "today")
         if self.offer_procedure:
             self.entry = False  # the answer is shown with the 手続き ticket offered
+            # back at the top of the list: each row's name in view, not a wait line under
+            # the message as if it belonged to nothing (review)
+            self.ids.rows.parent.scroll_y = 1.0
 
     def _wait(self, minutes: int) -> str:
         if minutes <= 0:

@@ -61,6 +61,9 @@ def test_choose_a_service_then_the_ticket_and_a_booking_not_checked(kiosk_ui, tm
             ui.tap("reference_key_OK")
             assert ui.step == "queue_service"  # no connection to central here: said plainly
             assert ui.root.find("offer_procedure") is not None
+            ui.frames(2)
+            rows = ui.root.current_screen.ids.rows
+            assert rows.parent.scroll_y == 1.0  # back at the top: each row's name in view
             _shot(ui, f"queue_service-{lang}-not-checked")
             if lang == "ja":
                 assert ui.text("reservation_message") == (
