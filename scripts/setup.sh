@@ -46,8 +46,9 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || ! "$VENV/bin/python" 
   "$VENV/bin/pip" install -q -e ".[kiosk,central,call,test]" >&2
   touch "$stamp"
 fi
-# The printer's compact copy of the CJK font (about a minute, once per font version; see
-# devices/printer/documents/_compact.py). Documents print without it, with more memory.
+# The compact copies of the CJK font, regular and bold (a minute or two, once per font version;
+# see devices/printer/documents/_compact.py): the printer's and the kiosk screens'. Documents
+# print and screens draw without them, with more memory.
 "$VENV/bin/madoguchi" build-print-font --if-missing >&2
 if [ "${CI:-}" = "true" ]; then
   echo "setup: versions this run uses:" >&2

@@ -98,28 +98,38 @@ def print_test(role, server, queue, language, city, center, timeout, as_json) ->
 @click.option("--if-missing", is_flag=True, help="Do nothing when it is already there.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as one JSON object.")
 def build_print_font(cache_dir: Path | None, if_missing: bool, as_json: bool) -> None:
-    """Build the printer's compact copy of the CJK font (about a minute, once per font)."""
-    from devices.fonts import FontMissingError
+    """Build the compact copies of the CJK font, regular and bold (a minute or two, once per font):
+    the printer's (regular) and the kiosk screens' (both)."""
+    from devices.fonts import FontMissingError, cjk_font_path
     from devices.printer.documents._compact import build_compact_font, compact_font_path
 
+    outcome: dict = {}
     try:
-        path = compact_font_path(cache_dir)
-        if if_missing and path.is_file():
-            facts = {"path": str(path), "built": False}
-        else:
-            _path, facts = build_compact_font(cache_dir)
-            facts["built"] = True
+        for weight in ("regular", "bold"):
+            source = cjk_font_path(weight)
+            path = compact_font_path(cache_dir, source)
+            if if_missing and path.is_file():
+                facts = {"path": str(path), "built": False}
+            else:
+                _path, facts = build_compact_font(cache_dir, source)
+                facts["built"] = True
+            if weight == "regular":
+                outcome.update(facts)  # the printer's copy: the object's own keys, as before
+            else:
+                outcome["bold"] = facts
     except (FontMissingError, OSError) as e:
         raise click.ClickException(f"cannot build the print font: {e}") from e
     if as_json:
-        click.echo(json.dumps(facts))
-    elif facts["built"]:
-        click.echo(
-            f"{facts['path']}: {facts['characters']} of {facts['source_characters']} characters, "
-            f"{facts['glyphs']} glyphs, {facts['bytes']} bytes, {facts['seconds']} s"
-        )
-    else:
-        click.echo(f"{facts['path']}: already there")
+        click.echo(json.dumps(outcome))
+        return
+    for facts in (outcome, outcome["bold"]):
+        if facts["built"]:
+            click.echo(
+                f"{facts['path']}: {facts['characters']} of {facts['source_characters']} "
+                f"characters, {facts['glyphs']} glyphs, {facts['bytes']} bytes, {facts['seconds']} s"
+            )
+        else:
+            click.echo(f"{facts['path']}: already there")
 
 
 commands = [print_test, build_print_font]

@@ -21,6 +21,7 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 from kivy.uix.screenmanager import ScreenManager, TransitionBase
 
+from kiosk.fonts import font_for
 from kiosk.ui._linebreak import break_lines
 from kiosk.ui._scroll import KScroll, ScrollArrows, clip_with_scissor, is_shown
 
@@ -47,6 +48,8 @@ def fit_lines(widget) -> None:
     """Give Kivy's core label the widget's text already broken into lines (禁則, whole words:
     see kiosk.ui._linebreak); Kivy's own wrapping cuts words and strands 」。 at line starts."""
     core = widget._label
+    # The compact font, or the full one for a text with a character the copy lacks (kiosk.fonts)
+    core.options["font_name"] = font_for(widget.text)
     width = widget.text_size[0]
     if not widget.text or width is None:
         return

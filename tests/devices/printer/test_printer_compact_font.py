@@ -6,6 +6,7 @@ the full face), and a font upgrade making an old copy unused, not wrong."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
+from devices.fonts import cjk_font_path
 from devices.printer.documents import MSGIDS, sample_info
 from devices.printer.documents._compact import (
     build_compact_font,
@@ -128,6 +130,8 @@ def test_build_cli_if_missing_does_not_rebuild(tmp_path):
     env = dict(os.environ, MADOGUCHI_FONT_CACHE=str(tmp_path))
     path = compact_font_path(tmp_path)
     path.write_bytes(b"placeholder")  # stands for a built copy: --if-missing must keep it
+    bold = compact_font_path(tmp_path, cjk_font_path("bold"))  # the screens' bold copy
+    bold.write_bytes(b"placeholder")
     out = subprocess.run(
         [sys.executable, "-m", "madoguchi.cli", "build-print-font", "--if-missing", "--json"],
         env=env,
@@ -137,7 +141,8 @@ def test_build_cli_if_missing_does_not_rebuild(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert '"built": false' in out.stdout
-    assert path.read_bytes() == b"placeholder"
+    assert path.read_bytes() == b"placeholder" and bold.read_bytes() == b"placeholder"
+    assert json.loads(out.stdout)["bold"] == {"path": str(bold), "built": False}
 
 
 def test_repertoire_covers_names_and_addresses():
