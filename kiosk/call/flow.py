@@ -136,12 +136,14 @@ class ConsultFlow:
         self._port.call(self.s.topic, self.language)
         self.s.step, self.s.camera_on = "waiting", True
 
-    def send_chat(self, text: str) -> None:
+    def send_chat(self, text: str, shown: str | None = None) -> None:
+        """`text` goes to the staff; the resident's chat shows `shown` when given (a quick reply:
+        the staff read Japanese, the resident their own language)."""
         text = text.strip()[:500]
         if self.s.step != "in_call" or not text:
             return
         self._port.chat(text)
-        self._add_chat("resident", text)
+        self._add_chat("resident", (shown or "").strip()[:500] or text)
 
     def show_form(self, fields: list[tuple[str, str]]) -> None:
         """The resident tapped "フォームを見せる": the staff member sees these fields (label, value)

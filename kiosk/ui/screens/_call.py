@@ -84,9 +84,9 @@ class ConsultWaitingScreen(_ConsultScreen):
         )
         minutes = view.get("estimate_min")
         ids.estimate.text = (
-            self.tr("About {minutes} minutes.", minutes=minutes)
+            self.tr("The wait is about {minutes} minutes. Please wait here.", minutes=minutes)
             if minutes
-            else self.tr("We cannot say how long it will take.")
+            else self.tr("We will connect you as soon as someone is free. Please wait here.")
         )
 
 
@@ -130,6 +130,17 @@ class ConsultCallScreen(_ConsultScreen):
         )
         ids.chat_scroll.scroll_y = 0  # the newest line in sight
         self._show_pictures(others)
+
+    def quick_reply(self, msgid: str) -> None:
+        """はい / いいえ / もう一度: the resident's chat shows it in their language, the staff get
+        the Japanese (with the resident's own words after it when they read another language)."""
+        shown = self.tr(msgid)
+        translator = getattr(self.host, "translator", None)
+        staff = translator("ja").gettext(msgid) if translator is not None else shown
+        lang = getattr(self.flow, "language", "ja") if self.flow is not None else "ja"
+        if lang not in _KANA_FIRST and shown != staff:
+            staff = f"{staff}（{shown}）"
+        self.tap_flow("send_chat", staff, shown)
 
     # -- the pictures -----------------------------------------------------------------------------
     def _show_pictures(self, others: list[tuple[str, str]]) -> None:
@@ -260,9 +271,20 @@ class ConsultCallScreen(_ConsultScreen):
 
 class ConsultEndedScreen(_ConsultScreen):
     GUIDANCE = "The consultation has ended."
+    title = StringProperty("")
 
     def show(self, view: dict) -> None:
         by = view.get("reason", "")
+        reconnect = bool(view.get("offer_reconnect"))
+        if by == "The connection was lost.":  # a dropped line: not the resident's doing, say so
+            self.title = self.tr("The call was cut off.")
+            self.ids.reason.text = self.tr("This was not your fault.")
+            self.ids.offer.text = (
+                self.tr("You can call again, or book a time to talk.") if reconnect else ""
+            )
+            self._buttons(view)
+            return
+        self.title = self.tr("The consultation has ended.")
         self.ids.reason.text = {
             "The specialist ended the consultation.": self.tr(
                 "The specialist ended the consultation."
@@ -279,7 +301,14 @@ class ConsultEndedScreen(_ConsultScreen):
         self.ids.offer.text = (
             self.tr("You can book a time to talk instead.") if view.get("offer_booking") else ""
         )
+        self._buttons(view)
+
+    def _buttons(self, view: dict) -> None:
+        """Calling again, when offered, is the primary button (the booking then secondary)."""
+        reconnect = bool(view.get("offer_reconnect"))
         self.ids.book.disabled = not view.get("offer_booking")
         self.ids.book.opacity = 1 if view.get("offer_booking") else 0
-        self.ids.again.disabled = not view.get("offer_reconnect")
-        self.ids.again.opacity = 1 if view.get("offer_reconnect") else 0
+        self.ids.book.style = "secondary" if reconnect else "primary"
+        self.ids.again.disabled = not reconnect
+        self.ids.again.opacity = 1 if reconnect else 0
+        self.ids.again.style = "primary" if reconnect else "secondary"

@@ -96,6 +96,13 @@ def test_the_call_shows_the_role_and_chat_both_ways(flow):
     assert flow.ports[0].asked[-1] == ("chat", "ありがとう")
 
 
+def test_a_quick_reply_reaches_staff_in_japanese_and_shows_in_the_residents_words(flow):
+    _connected(flow)
+    flow.send_chat("はい（Yes）", "Yes")
+    assert flow.ports[0].asked[-1] == ("chat", "はい（Yes）")
+    assert flow.view()["chat"][-1] == ("resident", "Yes")
+
+
 @pytest.mark.parametrize(("by", "reason"), sorted(END_REASONS.items()))
 def test_every_end_says_why_and_offers_what_next(flow, by, reason):
     _connected(flow)

@@ -89,7 +89,8 @@ def test_each_step_of_a_consultation_has_its_screen_and_taps_call_the_flow(kivy_
         flow.on_event({"event": "position", "position": 2, "estimate_s": 170})
         assert _show(ui, flow).name == "consult_waiting"
         assert _text(ui, "consult_position") == "あなたは2番目です。"
-        assert _text(ui, "consult_estimate") == "およそ3分です。"
+        assert _text(ui, "consult_estimate") == "待ち時間は およそ3分です。このままお待ちください。"
+        assert ui.root.find("consult_cancel").style == "secondary"  # not the red of 係員を呼ぶ
         assert _text(ui, "consult_handover") == ""
         assert _text(ui, "camera_on") == "カメラ：オン"
 
@@ -126,24 +127,57 @@ def test_each_step_of_a_consultation_has_its_screen_and_taps_call_the_flow(kivy_
         flow.on_event({"event": "handed_over", "topic": "tax"})
         assert _show(ui, flow).name == "consult_waiting"
         assert _text(ui, "consult_handover") == "別の担当におつなぎしています。"
-        assert _text(ui, "consult_estimate") == "待ち時間はわかりません。"
+        assert _text(ui, "consult_estimate") == (
+            "担当者の手が空きしだい おつなぎします。このままお待ちください。"
+        )
 
         flow.on_event({"event": "ended", "by": "network"})
         assert _show(ui, flow).name == "consult_ended"
-        assert _text(ui, "consult_reason") == "通信が切れました。"
+        assert _text(ui, "consult_title") == "通話が途中で切れました"  # not 相談が終わりました
+        assert _text(ui, "consult_reason") == "あなたの操作のせいではありません。"
+        assert _text(ui, "consult_offer") == "もう一度つなぐか、予約をしてください。"
         assert not ui.root.find("consult_reconnect").disabled
+        assert ui.root.find("consult_reconnect").style == "primary"
+        assert ui.root.find("consult_book").style == "secondary"
         assert not ui.root.find("consult_book").disabled
         _tap(ui, flow, "consult_reconnect")
         assert ports[1].asked == [("call", "tax", "ja")]  # a new call, on the new topic
 
         flow.on_event({"event": "ended", "by": "console"})
         _show(ui, flow)
+        assert _text(ui, "consult_title") == "相談が終わりました。"
         assert _text(ui, "consult_reason") == "担当者が相談を終えました。"
         assert ui.root.find("consult_book").disabled and ui.root.find("consult_reconnect").disabled
         tap(ui.root.find("consult_finish"))
         frames(2)
         assert flow.view()["step"] == "topic" and flow.form_fields == []  # wiped
         assert ui.root.current_screen.name == "home"
+
+
+def test_quick_replies_show_in_the_residents_language_and_reach_staff_in_japanese(kivy_window):
+    port = RecordingPort()
+    with PreviewUi(kivy_window) as ui:
+        ui.session.choose_language("en")
+        ui.app.render()
+        flow = ConsultFlow(lambda: port, "en")
+        flow.choose_topic("welfare")
+        flow.start()
+        flow.on_event({"event": "connected"})
+        _show(ui, flow)
+        _tap(ui, flow, "consult_yes")
+        assert port.asked[-1] == ("chat", "はい（Yes）")  # staff read Japanese, and the words
+        assert _text(ui, "consult_chat").endswith("You: Yes")
+        _tap(ui, flow, "consult_again")
+        assert port.asked[-1] == ("chat", "もう一度お願いします（Please say it again.）")
+        assert _text(ui, "consult_chat").endswith("You: Please say it again.")
+        assert _text(ui, "consult_again") == "Say it again"
+
+        flow.on_event({"event": "ended", "by": "network"})
+        _show(ui, flow)
+        assert _text(ui, "consult_title") == "The call was cut off."
+        assert _text(ui, "consult_reason") == "This was not your fault."
+        assert ui.root.find("consult_reconnect").style == "primary"
+        flow.wipe()
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
