@@ -402,7 +402,13 @@ def _consult(s: Any, at: Callable[..., Iterator[str]], worker: HeldWorker,
     yield from at()  # consult_waiting
     for event in _CALL_EVENTS:
         deliver(event)
-    s.flows.consult.send_chat("はい")
+    # the はい button: the resident's line in their language, the staff's in Japanese (as
+    # ConsultCallScreen.quick_reply sends it)
+    from kiosk.ui.app import LOCALE_DIR
+    from madoguchi.core.i18n import load_translator
+
+    yes = load_translator(LOCALE_DIR, s.language).gettext("Yes")
+    s.flows.consult.send_chat("はい" if yes == "はい" else f"はい（{yes}）", yes)
     yield from at()  # consult_call
     deliver({"event": "handed_over", "topic": "welfare"})
     yield from at("consult_handover")
