@@ -53,15 +53,31 @@ _KIND_WORDS = {
 }  # fmt: skip
 
 
+# Above a notice the staff have not put into the reader's language, which then shows the
+# Japanese original (never another foreign language: a Vietnamese reader is not sent to English).
+_UNTRANSLATED = {
+    "ja-easy": "この おしらせは まだ やさしい にほんごに なって いません。かかりの ひとに きいて ください。",
+    "en": "This notice is not translated yet. Please ask staff.",
+    "zh-Hans": "此通知尚未翻译。请询问工作人员。",
+    "ko": "이 안내는 아직 번역되지 않았습니다. 직원에게 물어보세요.",
+    "pt-BR": "Este aviso ainda não foi traduzido. Pergunte à equipe.",
+    "vi": "Thông báo này chưa được dịch. Hãy hỏi nhân viên.",
+}
+# The languages a notice may carry besides Japanese (the host's dict keys).
+_NOTICE_LANGUAGES = ("ja-easy", "en", "zh-Hans", "ko", "pt-BR", "vi")
+
+
 @dataclass(frozen=True)
 class ShelterNotice:
-    """One notice on the shelter screen: its kind, the Japanese text, the optional English one,
-    and whether city hall signed it (else the center's staff wrote it). Public, no names."""
+    """One notice on the shelter screen: its kind, the Japanese text, the optional English one
+    (and any other language the host sent, in `others`), and whether city hall signed it (else
+    the center's staff wrote it). Public, no names."""
 
     kind: str
     ja: str
     en: str = ""
     city: bool = False
+    others: tuple[tuple[str, str], ...] = ()  # (language, text) for ja-easy, zh-Hans, ko, ...
 
     @classmethod
     def of(cls, raw: Any) -> ShelterNotice | None:
@@ -71,11 +87,30 @@ class ShelterNotice:
         ja, en = raw.get("ja"), raw.get("en") or ""
         if not isinstance(ja, str) or not ja.strip() or not isinstance(en, str):
             return None
-        return cls(raw["kind"], ja.strip()[:300], en.strip()[:300], raw.get("source") == "city")
+        others = tuple(
+            (lang, text.strip()[:300])
+            for lang in _NOTICE_LANGUAGES
+            if lang != "en" and isinstance(text := raw.get(lang), str) and text.strip()
+        )
+        city = raw.get("source") == "city"
+        return cls(raw["kind"], ja.strip()[:300], en.strip()[:300], city, others)
+
+    def own_text(self, language: str) -> str:
+        """The text in exactly the reader's language, "" when the notice has none."""
+        if language == "ja":
+            return self.ja
+        if language == "en":
+            return self.en
+        return dict(self.others).get(language, "")
 
     def text(self, language: str) -> str:
-        """In the screen's language where the notice has it: Japanese, or English for others."""
-        return self.ja if language in ("ja", "ja-easy") or not self.en else self.en
+        """In the screen's language where the notice has it, else the Japanese original (never
+        another foreign language); `untranslated` then says so in the reader's words."""
+        return self.own_text(language) or self.ja
+
+    def untranslated(self, language: str) -> str:
+        """The line above a notice shown in Japanese to a reader of another language, else ""."""
+        return "" if self.own_text(language) else _UNTRANSLATED.get(language, _UNTRANSLATED["en"])
 
     def kind_word(self, language: str) -> str:
         words = _KIND_WORDS[self.kind]
@@ -459,7 +494,11 @@ class ServicesFlow:
         s.touch()
         lang = s.language
         items = [
-            {"kind": n.kind_word(lang), "text": n.text(lang), "city": n.city}
+            {
+                "kind": n.kind_word(lang),
+                "text": "\n".join(filter(None, (n.untranslated(lang), n.text(lang)))),
+                "city": n.city,
+            }
             for n in s.shelter_notices
         ]
 

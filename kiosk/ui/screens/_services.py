@@ -9,6 +9,7 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from kiosk.ui.screens._base import KScreen
 from kiosk.ui.screens._card import CardReminder
+from kiosk.ui.screens._datewords import slot_words
 
 
 class CertificateChooseScreen(KScreen):
@@ -291,7 +292,7 @@ class BookingSlotScreen(KScreen):
 
     def render(self, s: Any) -> None:
         choose = self.flows.services.choose_slot
-        rows = [(f"slot_{x.id}", x.start.replace("T", " "), "choice", self.tap(choose, x.id))
+        rows = [(f"slot_{x.id}", slot_words(x.start, s.language), "choice", self.tap(choose, x.id))
                 for x in s.slots]  # fmt: skip
         self.fill(self.ids.rows, rows)
         self.ids.empty.text = self.tr("No times are available now.") if not rows else ""

@@ -1,6 +1,7 @@
 """The shelter screen (shelter mode's button on home): the notices from city hall (signed) and
-from the center's staff in large type, in the screen's language where the notice has it, each
-saying where it comes from; check-in; the notices printed on the roll.
+from the center's staff in large type, in the screen's language where the notice has it (else
+the Japanese original under a line saying it is not translated yet), each saying where it comes
+from; check-in; the notices printed on the roll.
 
 Invariants: the screen decides nothing (taps call `flows.services.shelter_checkin` and
 `flows.services.print_shelter_notices`); notices are public (no names), so the rows stay
@@ -26,6 +27,8 @@ class ShelterScreen(KScreen):
             cjk = lang in ("ja", "ja-easy", "zh-Hans")
             kind, text = n.kind_word(lang), n.text(lang)
             line = f"【{kind}】{text}\n（{source}）" if cjk else f"{kind}: {text}\n({source})"
+            # shown in Japanese to a reader of another language: say so first, in their words
+            line = "\n".join(filter(None, (n.untranslated(lang), line)))
             rows.append((f"shelter_notice_{i}", line, "body", None))
         self.fill(self.ids.notices, rows, personal=False)
         for w in self.ids.notices.children:

@@ -58,8 +58,13 @@ def test_notices_on_the_shelter_screen_online_and_cut_off(tmp_path):
                 ("bath", False, "シャワーは18時から20時まで使えます。"),
             ]
             water, bath = session.shelter_notices
-            assert water.text("vi") == "The water truck is at the main entrance from 14:00."
+            assert water.text("en") == "The water truck is at the main entrance from 14:00."
+            assert water.untranslated("en") == ""
+            # no Vietnamese: the Japanese original under a line in Vietnamese, never the English
+            assert water.text("vi") == "給水車は14時から正面玄関前です。"
+            assert water.untranslated("vi") == "Thông báo này chưa được dịch. Hãy hỏi nhân viên."
             assert bath.text("en") == "シャワーは18時から20時まで使えます。"  # it has no English
+            assert bath.untranslated("en") == "This notice is not translated yet. Please ask staff."
             assert (water.kind_word("vi"), bath.kind_word("ja-easy")) == ("Nước", "おふろ")
             session.home()
             link.cut()

@@ -396,3 +396,21 @@ def test_malformed_notices_are_left_out():
         assert ShelterNotice.of(raw) is None, raw
     long = ShelterNotice.of({"kind": "general", "ja": "あ" * 400})
     assert long is not None and len(long.ja) == 300
+
+
+def test_a_notice_without_the_readers_language_shows_the_japanese_and_says_so():
+    from kiosk.session._services import ShelterNotice
+
+    n = ShelterNotice.of({"kind": "water", "ja": "給水車は14時に来ます。", "en": "Water at 14:00.",
+                          "ja-easy": "2じに みずの くるまが きます。", "vi": 3})  # fmt: skip
+    assert n is not None
+    assert (n.text("ja"), n.untranslated("ja")) == ("給水車は14時に来ます。", "")
+    assert (n.text("en"), n.untranslated("en")) == ("Water at 14:00.", "")
+    assert (n.text("ja-easy"), n.untranslated("ja-easy")) == ("2じに みずの くるまが きます。", "")
+    for lang in ("vi", "zh-Hans", "ko", "pt-BR"):  # never the English: the Japanese original
+        assert n.text(lang) == "給水車は14時に来ます。"
+        assert n.untranslated(lang) and n.untranslated(lang) != n.untranslated("en"), lang
+    assert n.untranslated("vi") == "Thông báo này chưa được dịch. Hãy hỏi nhân viên."
+    bare = ShelterNotice.of({"kind": "bath", "ja": "シャワーは18時から。"})
+    assert bare is not None and bare.text("ja-easy") == "シャワーは18時から。"
+    assert bare.untranslated("ja-easy").startswith("この おしらせは まだ")
