@@ -42,6 +42,10 @@ def test_empty_required_entries_are_named_and_submit_takes_you_there(kiosk_ui, l
         line = ui.text("missing_line")
         empty = [fv.spec.label[language] for fv in form.values if fv.spec.required and not fv.value]
         assert len(empty) >= 2 and all(label in line for label in empty), line
+        # while entries are empty the button says what it does: no "submit" (review)
+        assert ui.text("confirm") == ui.app.tr("Fill in what is still empty")
+        if language == "ja":
+            assert ui.text("confirm") == "まだの項目を入力する"
         shot(ui, f"form_missing_{language}.png")
         ui.tap("confirm")
         assert ui.step == "form_confirm"
