@@ -68,7 +68,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "build-print-font": (
         "devices.printer",
-        "Build the printer's compact copy of the CJK font (about a minute, once per font).",
+        "Build the compact CJK font copies, regular and bold, for the printer and the screens.",
     ),
     "bench": (
         "madoguchi.bench",

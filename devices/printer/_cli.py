@@ -98,8 +98,7 @@ def print_test(role, server, queue, language, city, center, timeout, as_json) ->
 @click.option("--if-missing", is_flag=True, help="Do nothing when it is already there.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as one JSON object.")
 def build_print_font(cache_dir: Path | None, if_missing: bool, as_json: bool) -> None:
-    """Build the compact copies of the CJK font, regular and bold (a minute or two, once per font):
-    the printer's (regular) and the kiosk screens' (both)."""
+    """Build the compact CJK font copies, regular and bold, for the printer and the screens."""
     from devices.fonts import FontMissingError, cjk_font_path
     from devices.printer.documents._compact import build_compact_font, compact_font_path
 
