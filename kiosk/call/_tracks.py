@@ -20,6 +20,7 @@ import numpy as np
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import AUDIO_PTIME, MediaStreamError, VideoStreamTrack
 from av import AudioFrame, VideoFrame
+from av.video.reformatter import VideoReformatter
 
 __all__ = [
     "Counter",
@@ -160,6 +161,9 @@ class FrameSink:
         self.next_at = 0.0
         self.written = 0
         self.errors = 0
+        # One scaler kept for the call: `frame.reformat` builds (and frees) a scaler with its
+        # own threads for every frame, which cost the worker more than the scaling itself.
+        self.scaler = VideoReformatter()
 
     def __call__(self, frame) -> None:
         now = time.monotonic()
@@ -170,7 +174,8 @@ class FrameSink:
             from kiosk.call._frames import fit
 
             w, h = fit(frame.width, frame.height, *self.writer.box(self.key))
-            rgb = frame.reformat(width=w, height=h, format="rgb24").to_ndarray()
+            scaled = self.scaler.reformat(frame, width=w, height=h, format="rgb24", threads=1)
+            rgb = scaled.to_ndarray()
             self.writer.write(self.key, w, h, np.ascontiguousarray(rgb))
             self.written += 1
         except Exception:  # noqa: BLE001 - a picture not shown must never stop the call's media
@@ -228,13 +233,17 @@ class Pictures:
 
 
 class SelfViewTrack(MediaStreamTrack):
-    """The camera as sent, with some of its frames shown small to the resident (self view)."""
+    """The camera as sent, with some of its frames shown small to the resident (self view).
+    Frames leave in the encoder's format (yuv420p), converted by one scaler kept for the call
+    (the encoder would otherwise build a new one, with its threads, for every frame)."""
 
     kind = "video"
 
     def __init__(self, source: MediaStreamTrack, sink: FrameSink | None) -> None:
         super().__init__()
         self.source, self.sink = source, sink
+        self.converter = VideoReformatter()
+        self.conversion_errors = 0
         if hasattr(source, "sent"):
             self.sent = source.sent
 
@@ -242,6 +251,13 @@ class SelfViewTrack(MediaStreamTrack):
         frame = await self.source.recv()
         if self.sink is not None:
             self.sink(frame)
+        if frame.format.name != "yuv420p":
+            try:
+                converted = self.converter.reformat(frame, format="yuv420p", threads=1)
+                converted.pts, converted.time_base = frame.pts, frame.time_base
+                frame = converted
+            except Exception:  # noqa: BLE001 - never raise out of recv(); the encoder converts
+                self.conversion_errors += 1
         return frame
 
     def stop(self) -> None:
