@@ -32,14 +32,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from kiosk.session.errors import SessionConfigError
 from kiosk.session.ports import PortError, PortPrintError, PrintJob
 from kiosk.session.steps import BUSY_STEPS, Step
+from sync.opening_hours import HoursError, OpeningHours
 
 __all__ = [
     "CONSULT_STEP_OF",
@@ -117,63 +116,19 @@ class CallFlowLike(Protocol):
 # the UI thread (the entry point: ConsultFlow(lambda: CallPort(..., on_event=<scheduled>), ...)).
 ConsultSource = Callable[[str, Callable[[dict], None]], CallFlowLike]
 
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_SPAN = re.compile(r"^([a-z]{3})(?:-([a-z]{3}))? (\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 
-
-@dataclass(frozen=True)
-class ConsultHours:
-    """When city hall takes video consultations: (weekday 0=Mon, open minute, close minute)
-    spans in local time. `parse(["mon-fri 08:30-17:15", "sat 09:00-12:00"])`; empty: never."""
-
-    spans: tuple[tuple[int, int, int], ...] = ()
-
-    DEFAULT = ("mon-fri 08:30-17:15",)  # a city hall's usual counter hours
-
-    @classmethod
-    def default(cls) -> ConsultHours:
-        return cls.parse(list(cls.DEFAULT))
+class ConsultHours(OpeningHours):
+    """When city hall takes video consultations (`sync.opening_hours.OpeningHours`: weekly
+    spans, closed dates, national holidays and the year end); a malformed line is refused as
+    the session's config error, naming "consult hours"."""
 
     @classmethod
     def parse(cls, lines: Any) -> ConsultHours:
-        """Raises SessionConfigError naming the first line that is not like the default."""
-        if isinstance(lines, str):
-            lines = [lines]
-        if not isinstance(lines, list | tuple) or not all(isinstance(x, str) for x in lines):
-            raise SessionConfigError("consult hours", 'a list of lines like "mon-fri 08:30-17:15"')
-        spans = []
-        for line in lines:
-            m = _SPAN.match(line.strip().lower())
-            bad = f'{line[:40]!r} is not like "mon-fri 08:30-17:15"'
-            if m is None or m[1] not in _DAYS or (m[2] and m[2] not in _DAYS):
-                raise SessionConfigError("consult hours", bad)
-            first, last = _DAYS.index(m[1]), _DAYS.index(m[2] or m[1])
-            start, end = int(m[3]) * 60 + int(m[4]), int(m[5]) * 60 + int(m[6])
-            if last < first or int(m[3]) > 23 or int(m[5]) > 24 or int(m[4]) > 59 or int(m[6]) > 59:
-                raise SessionConfigError("consult hours", bad)
-            if not start < end <= 24 * 60:
-                raise SessionConfigError("consult hours", f"{bad}: it must open before it closes")
-            spans += [(day, start, end) for day in range(first, last + 1)]
-        return cls(tuple(spans))
-
-    def runs(self) -> list[tuple[int, int, str, str]]:
-        """The hours as a resident reads them: (first day, last day, "8:30", "17:15"), days in
-        a row with the same times joined ("Mon to Fri 8:30 to 17:15")."""
-        out: list[list] = []
-        for day, start, end in sorted(self.spans):
-            if out and out[-1][1] == day - 1 and out[-1][2:] == [start, end]:
-                out[-1][1] = day
-            else:
-                out.append([day, day, start, end])
-        return [(a, b, _clock(start), _clock(end)) for a, b, start, end in out]
-
-    def open_at(self, when: _dt.datetime) -> bool:
-        minute = when.hour * 60 + when.minute
-        return any(d == when.weekday() and a <= minute < b for d, a, b in self.spans)
-
-
-def _clock(minute: int) -> str:
-    return f"{minute // 60}:{minute % 60:02d}"
+        try:
+            hours = OpeningHours.parse(lines)
+        except HoursError as e:
+            raise SessionConfigError("consult hours", e.reason) from None
+        return cls(hours.spans, hours.closed, hours.holidays_closed)
 
 
 class ConsultationFlow:
@@ -266,6 +221,16 @@ class ConsultationFlow:
         if hours is None:
             hours = s.consult_hours if s.consult_hours is not None else ConsultHours.default()
         return hours
+
+    def when_open(self) -> tuple[str | None, str | None]:
+        """Outside hours: why all of today is closed ("holiday", "year_end", "closed" or None)
+        and when calls are next taken ("YYYY-MM-DDTHH:MM", or None if not within two months)."""
+        now = _dt.datetime.fromtimestamp(self._s._wall_clock())
+        hours = self.hours()
+        upcoming = hours.next_open(now)
+        return hours.closed_on(now.date()), (
+            upcoming.isoformat(timespec="minutes") if upcoming is not None else None
+        )
 
     def _unavailable(self) -> str | None:
         s = self._s

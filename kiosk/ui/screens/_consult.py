@@ -14,6 +14,7 @@ from typing import Any
 from kivy.properties import StringProperty
 
 from kiosk.ui.screens._base import KScreen
+from kiosk.ui.screens._datewords import slot_words
 
 __all__ = ["ConsultTopicScreen", "ConsultUnavailableScreen"]
 
@@ -48,13 +49,37 @@ class ConsultUnavailableScreen(KScreen):
             "offline": self.tr("This terminal cannot reach city hall right now."),
             "hours": self.tr("It is outside the hours for video consultation."),
         }.get(reason, self.tr("Video consultation is not available now."))
-        runs = self.flows.consult.hours().runs() if reason == "hours" else []
-        self.when = "\n".join(
-            self.tr("{days}, {start} to {end}", days=self._days(a, b), start=start, end=end)
-            for a, b, start, end in runs
-        )
-        if self.when:
-            self.when = self.tr("Hours for video consultation:") + "\n" + self.when
+        self.when = self._when(s) if reason == "hours" else ""
+
+    def _when(self, s: Any) -> str:
+        """Why today is closed, the weekly hours, the closing days and when calls are next
+        taken, in the reader's words."""
+        consult = self.flows.consult
+        hours = consult.hours()
+        closed_today, upcoming = consult.when_open()
+        lines = []
+        if closed_today == "holiday":
+            lines.append(self.tr("Today is a national holiday, and city hall is closed."))
+        elif closed_today == "year_end":
+            lines.append(self.tr("City hall is closed for the New Year holidays"
+                                 " (29 December to 3 January)."))  # fmt: skip
+        elif closed_today is not None:
+            lines.append(self.tr("City hall is closed today."))
+        runs = hours.runs()
+        if runs:
+            lines.append(self.tr("Hours for video consultation:"))
+            lines += [
+                self.tr("{days}, {start} to {end}", days=self._days(a, b), start=start, end=end)
+                for a, b, start, end in runs
+            ]
+            if hours.holidays_closed:
+                lines.append(self.tr("Closed on national holidays and from 29 December"
+                                     " to 3 January."))  # fmt: skip
+        if upcoming is not None:
+            lines.append(
+                self.tr("Next time you can talk: {when}", when=slot_words(upcoming, s.language))
+            )
+        return "\n".join(lines)
 
     def _days(self, first: int, last: int) -> str:
         names = (

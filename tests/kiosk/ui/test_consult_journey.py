@@ -8,6 +8,7 @@ every consult screen in ja, ja-easy and en in the run's screenshot folder."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -163,14 +164,24 @@ def test_every_consult_screen_is_drawn(kivy_window, lang):
 @pytest.mark.parametrize(
     ("lang", "when"),
     [
-        ("ja", "ビデオ相談の受付時間：\n月曜日〜金曜日 8:30〜17:15\n土曜日 9:00〜12:00"),
+        (
+            "ja",
+            "ビデオ相談の受付時間：\n月曜日〜金曜日 8:30〜17:15\n土曜日 9:00〜12:00\n"
+            "祝日と、12月29日から1月3日まではお休みです。\n"
+            "次に相談できるのは 2026年11月30日（月）8:30 からです。",
+        ),
         (
             "en",
-            "Hours for video consultation:\nMonday to Friday, 8:30 to 17:15\nSaturday, 9:00 to 12:00",
+            "Hours for video consultation:\nMonday to Friday, 8:30 to 17:15\nSaturday, 9:00 to 12:00\n"
+            "Closed on national holidays and from 29 December to 3 January.\n"
+            "Next time you can talk: Mon 30 November 2026, 8:30",
         ),
         (
             "ja-easy",
-            "ビデオ そうだんが できる じかん：\nげつようびから きんようびまで 8:30から 17:15まで\nどようび 9:00から 12:00まで",
+            "ビデオ そうだんが できる じかん：\nげつようびから きんようびまで 8:30から 17:15まで\n"
+            "どようび 9:00から 12:00まで\n"
+            "しゅくじつ と、12がつ 29にち から 1がつ 3か までは やすみです。\n"
+            "つぎに そうだん できるのは 11がつ 30にち（げつようび） 8じ 30ふん から です。",
         ),
     ],
 )
@@ -183,10 +194,44 @@ def test_outside_hours_says_when_calls_are_taken(kivy_window, lang, when):
         _online(ui)
         hours = ConsultHours.parse(["mon-fri 08:30-17:15", "sat 09:00-12:00"])
         ui.session.consult_hours_source = lambda: hours  # city hall's, from the signed config
-        ui.session._wall_clock = lambda: 1_796_000_000.0  # Sunday 2026-11-29: closed
+        sunday = dt.datetime(2026, 11, 29, 11, 0).timestamp()  # local time: closed on Sundays
+        ui.session._wall_clock = lambda: sunday
         _tap(ui, "consult")
         assert ui.root.step == "consult_unavailable"
         assert _text(ui, "consult_when") == when
         frames(3)
         target = screenshot_dir() / f"consult-journey-{lang}-consult_outside_hours.png"
+        Path(kivy_window.screenshot(str(target))).replace(target)
+
+
+@pytest.mark.parametrize(
+    ("lang", "first", "last"),
+    [
+        ("ja", "きょうは祝日のため、市役所はお休みです。",
+         "次に相談できるのは 2026年11月24日（火）8:30 からです。"),
+        ("en", "Today is a national holiday, and city hall is closed.",
+         "Next time you can talk: Tue 24 November 2026, 8:30"),
+        ("vi", "Hôm nay là ngày lễ, tòa thị chính nghỉ.",
+         "Lần tới có thể tư vấn: từ Thứ Ba, 24/11/2026, 8:30"),
+    ],
+)  # fmt: skip
+def test_on_a_national_holiday_the_kiosk_says_so_and_when_it_opens(kivy_window, lang, first, last):
+    """Monday 23 November 2026 (勤労感謝の日) at 10:00 is inside "mon-fri 08:30-17:15", yet city
+    hall is closed: the resident is told why, and the next opening skips the holiday."""
+    from kiosk.session import ConsultHours
+
+    with PreviewUi(kivy_window) as ui:
+        ui.session.consult_source = RecordingSource()
+        ui.session.choose_language(lang)
+        _online(ui)
+        hours = ConsultHours.default()  # mon-fri 08:30-17:15, holidays closed
+        ui.session.consult_hours_source = lambda: hours
+        holiday = dt.datetime(2026, 11, 23, 10, 0).timestamp()
+        ui.session._wall_clock = lambda: holiday
+        _tap(ui, "consult")
+        assert ui.root.step == "consult_unavailable"
+        lines = _text(ui, "consult_when").split("\n")
+        assert lines[0] == first and lines[-1] == last
+        frames(3)
+        target = screenshot_dir() / f"consult-journey-{lang}-consult_holiday.png"
         Path(kivy_window.screenshot(str(target))).replace(target)
