@@ -502,7 +502,7 @@ class PreviewUi:
             worker=self.worker,
         )
         self.session.consult_source = self.ports.consult_source
-        self.session.consult_hours = ConsultHours.parse(["mon-sun 00:00-24:00"])
+        self.session.consult_hours = ConsultHours.parse(["mon-sun 00:00-24:00", "holidays open"])
         self.app = build_app(self.session, display=display, tick_interval_s=None)
         self.root: Any = None
 

@@ -26,7 +26,7 @@ def test_a_worker_that_dies_ends_the_consultation_plainly(tmp_path):
     session.consult_source = consult_source(
         f"ipc://{tmp_path}/no-agent.sock", clock_queue.put, media="synthetic"
     )
-    session.consult_hours = ConsultHours.parse(["mon-sun 00:00-24:00"])
+    session.consult_hours = ConsultHours.parse(["mon-sun 00:00-24:00", "holidays open"])
     session.refresh_status()
     assert session.flows.consult.open() and session.flows.consult.choose_topic("tax")
     assert session.flows.consult.start()

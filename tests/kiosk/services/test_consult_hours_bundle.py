@@ -47,7 +47,8 @@ def test_the_signed_hours_decide_and_a_malformed_entry_is_not_taken(tmp_path):
 
     session = KioskSession(default_catalog(), MemoryKit().ports())
     session.consult_source = lambda language, deliver: pytest.fail("no call outside hours")
-    session.consult_hours = ConsultHours.parse(["mon-sun 00:00-24:00"])  # kiosk.toml: always
+    always = ["mon-sun 00:00-24:00", "holidays open"]
+    session.consult_hours = ConsultHours.parse(always)  # kiosk.toml: always
     session.consult_hours_source = lambda: ConsultHours.parse([])  # city hall: never
     session.refresh_status()
     assert session.flows.consult.open()

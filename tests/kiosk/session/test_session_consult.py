@@ -19,7 +19,7 @@ from tests.support.consult_session import RecordingSource
 
 pytestmark = pytest.mark.timeout(30)
 
-ALWAYS = ConsultHours.parse(["mon-sun 00:00-24:00"])
+ALWAYS = ConsultHours.parse(["mon-sun 00:00-24:00", "holidays open"])
 CHECKLIST_ITEM = {
     "title": "転入のあとに",
     "items": [{"procedure": "国民健康保険", "office": "保険年金課"}],
@@ -185,7 +185,8 @@ def test_offline_outside_hours_and_no_worker_are_said_before_the_consent(
     session.refresh_status()
     today = dt.datetime.fromtimestamp(clock()).weekday()
     other_day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[(today + 1) % 7]
-    session.consult_hours = ConsultHours.parse([f"{other_day} 00:00-24:00"])  # not today
+    not_today = [f"{other_day} 00:00-24:00", "holidays open"]
+    session.consult_hours = ConsultHours.parse(not_today)
     assert session.flows.consult.open()
     assert session.consult_unavailable == "hours"
     assert session.flows.consult.back() and session.step is Step.HOME
