@@ -50,6 +50,8 @@ END_REASONS = {
     "unavailable": ("Video consultation is not available now.", True, False),
     "refused": ("Video consultation is not available now.", True, False),
     "no_staff": ("No specialist is available right now.", True, False),
+    # city hall refused: outside its hours (its clock and its signed hours, not the terminal's)
+    "hours": ("It is outside the hours for video consultation.", True, False),
 }
 MAX_CHAT_LINES = 50
 
@@ -226,8 +228,8 @@ class ConsultFlow:
             self.s.others = []
         elif kind == "ended":
             by = str(event.get("by", "network"))
-            if by == "refused" and event.get("reason") == "no_staff":
-                by = "no_staff"
+            if by == "refused" and event.get("reason") in ("no_staff", "hours"):
+                by = str(event["reason"])
             self._end(by)
         elif kind == "exited":
             self._end("network")  # the worker died: same words as a dropped link

@@ -107,7 +107,7 @@ def serve(
         Registry(keys.registry_path),
         keys.curve_public,
         keys.curve_secret,
-        handlers=_handlers(keys, db, janus_socket),
+        handlers=_handlers(keys, db, janus_socket, bundles_dir),
         bundle_source=(
             directory_bundle_source(bundles_dir, keys.catalog_public) if bundles_dir else None
         ),
@@ -458,16 +458,24 @@ def _center_of(registry_path):
     return center_of
 
 
-def _handlers(keys, db, janus_socket=None) -> dict:
+def _handlers(keys, db, janus_socket=None, bundles_dir=None) -> dict:
     """Online-request handlers of `sync.central.issuer` (its config read from the key directory
     by `sync.central.config_files`) and the consultation signaling relay (`consult`, centers
-    from the device registry)."""
+    from the device registry, hours from the signed config bundle the devices are offered)."""
     from sync.central.bookings import booking_conflicts_handler, booking_status_handler
     from sync.central.consult import consult_handlers
+    from sync.central.receiver_bundles import config_entry_source
     from sync.central.stores import open_store
 
+    hours_entry = (
+        config_entry_source(bundles_dir, keys.catalog_public, "consult_hours")
+        if bundles_dir
+        else None
+    )
     handlers = {
-        **consult_handlers(db, keys.registry_path, janus_socket=janus_socket),
+        **consult_handlers(
+            db, keys.registry_path, janus_socket=janus_socket, hours_entry=hours_entry
+        ),
         # The booking's own terminal, or its center's queue host (staff reprint a slip).
         "consultation.booking_status": booking_status_handler(
             lambda: open_store(db), center_of=_center_of(keys.registry_path)

@@ -22,12 +22,13 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from sync.bundles import BundleError, load_trusted
 
-__all__ = ["SessionOffers", "directory_bundle_source"]
+__all__ = ["SessionOffers", "config_entry_source", "directory_bundle_source"]
 
 log = logging.getLogger("sync.central.bundles")
 
@@ -39,6 +40,7 @@ class _VerifiedFile:
         self.path, self.type, self._public_key = path, bundle_type, public_key
         self._seen: tuple[int, int, int] | None = None
         self._value: tuple[bytes, int] | None = None
+        self.payload: dict | None = None  # the verified bundle's payload, with `_value`
 
     def get(self) -> tuple[bytes, int] | None:
         try:
@@ -47,7 +49,7 @@ class _VerifiedFile:
         except OSError:
             seen = None
         if seen != self._seen:
-            self._seen, self._value = seen, None
+            self._seen, self._value, self.payload = seen, None, None
             if seen is not None:
                 try:
                     data = self.path.read_bytes()
@@ -59,6 +61,7 @@ class _VerifiedFile:
                     log.warning("%s not offered: holds a %s bundle", self.path.name, bundle.type)
                     return None
                 self._value = (data, bundle.version)
+                self.payload = bundle.payload if isinstance(bundle.payload, dict) else None
         return self._value
 
 
@@ -83,6 +86,24 @@ def directory_bundle_source(
         return out
 
     return source
+
+
+def config_entry_source(
+    directory: Path | str, public_key: Ed25519PublicKey, key: str
+) -> Callable[[], Any]:
+    """`fn() -> value` of `key` in the signed `<directory>/config.bundle` the devices are
+    offered (None: no verified bundle, or no such entry), so city hall's services follow what it
+    signed for the terminals (the consultation hours); re-read only when the file changes."""
+    config = _VerifiedFile(Path(directory) / "config.bundle", "config", public_key)
+    lock = threading.Lock()
+
+    def entry() -> Any:
+        with lock:
+            if config.get() is None or config.payload is None:
+                return None
+            return config.payload.get(key)
+
+    return entry
 
 
 class SessionOffers:

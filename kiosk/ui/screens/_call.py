@@ -95,6 +95,8 @@ class ConsultCallScreen(_ConsultScreen):
     typing = BooleanProperty(False)  # presentation only: the keyboard is open
     keyboard = StringProperty("")  # 'kana' / 'latin' while typing
     typed_text = StringProperty("", force_dispatch=True)  # the open keyboard's buffer
+    # presentation only: 相談を終える asked 「相談を終わりますか？」 (the call goes on meanwhile)
+    confirm_end = BooleanProperty(False)
     KEYBOARDS: dict[str, type[Keyboard]] = {"kana": KanaKeyboard, "latin": LatinKeyboard}
 
     def __init__(self, **kwargs: Any) -> None:
@@ -257,7 +259,22 @@ class ConsultCallScreen(_ConsultScreen):
         self.cancel_typing()
         self._drop_keyboards()
         self.keyboard = ""
+        self.confirm_end = False
         super().clear()
+
+    # -- ending the call -------------------------------------------------------------------------
+    def ask_end(self) -> None:
+        """相談を終える: one tap only asks (a tap meant for another button must not end the
+        consultation); the pictures, the sound and the chat go on while the question shows."""
+        self.confirm_end = True
+
+    def keep_talking(self) -> None:
+        self.confirm_end = False
+
+    def end_call(self) -> None:
+        """終わる under the question: the consultation ends (`hang_up`)."""
+        self.confirm_end = False
+        self.tap_flow("hang_up")
 
     def toggle_share(self) -> None:
         """Show the fields of the form the resident had open, or stop (the resident's tap)."""
@@ -296,6 +313,9 @@ class ConsultEndedScreen(_ConsultScreen):
             ),
             "No specialist is available right now.": self.tr(
                 "No specialist is available right now."
+            ),
+            "It is outside the hours for video consultation.": self.tr(
+                "It is outside the hours for video consultation."
             ),
         }.get(by, by)
         self.ids.offer.text = (

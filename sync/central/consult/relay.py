@@ -7,8 +7,11 @@ app (`app`), which reads and writes the same tables.
 
 Operations (`payload["op"]`), each answered `{"ok": True, ...}` or `{"ok": False, "reason": code}`:
 - `open` {topic, language, offer}: queue a request with the terminal's complete SDP offer
-  (non-trickle ICE) → {consultation, position}; `no_staff` when nobody who may accept has a
-  console open (with `require_staff`, as `central serve` wires it).
+  (non-trickle ICE) → {consultation, position}; `hours` outside city hall's consultation hours
+  (`hours`: the signed config bundle's `consult_hours`, as the terminals get them; checked on
+  city hall's clock, so a terminal with a wrong clock or an old bundle cannot queue a resident
+  nobody will answer); `no_staff` when nobody who may accept has a console open (with
+  `require_staff`, as `central serve` wires it).
 - `poll` {consultation}: → {state, position and, with history, estimate_s (while waiting),
   answer (when accepted),
   ended_by (when ended)}.
@@ -34,6 +37,7 @@ registry (`centers`), never from the terminal.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import threading
 import time
@@ -46,6 +50,7 @@ from sync.central.consult.tables import ConsultTables
 from sync.central.errors import StoreError
 from sync.central.store import Store
 from sync.central.stores import open_store
+from sync.opening_hours import HoursError, OpeningHours
 
 __all__ = ["LANGUAGES", "REASONS", "TOPICS", "ConsultRelay", "consult_handlers"]
 
@@ -66,6 +71,7 @@ REASONS = (
     "not_in_call",
     "unknown_feed",
     "room_unavailable",
+    "hours",
 )
 STAFF_SEEN_S = 60.0  # a console polls its queue every second; a minute of silence: nobody there
 POLLED_EVERY_S = 2.0  # how often a poll refreshes polled_at (the console drops silent ones)
@@ -98,6 +104,7 @@ class ConsultRelay:
         clock: Callable[[], float] = time.time,
         require_staff: bool = False,
         rooms: Rooms | None = None,
+        hours: Callable[[], OpeningHours | None] | None = None,
     ) -> None:
         """`require_staff`: refuse `open` with `no_staff` when no one who may accept has had a
         console open for `STAFF_SEEN_S` (production; tests that queue first leave it off)."""
@@ -108,6 +115,7 @@ class ConsultRelay:
         self.clock = clock
         self.require_staff = require_staff
         self.rooms = rooms
+        self.hours = hours  # None, or None from it: no hours known here (the terminal's decide)
 
     def close(self) -> None:
         if self.rooms is not None:
@@ -160,9 +168,13 @@ class ConsultRelay:
         offer = check_sdp(payload.get("offer"), "offer")
         if offer is None:
             return _refuse("bad_offer")
+        now = self.clock()
+        hours = self.hours() if self.hours is not None else None
+        if hours is not None and not hours.open_at(datetime.datetime.fromtimestamp(now)):
+            log.info("consult refused outside hours: device %s", device_id)
+            return _refuse("hours")  # said at the terminal with the hours and a booking
         consultation_id = uuid.uuid4().hex
         center = self.centers(device_id) or "?"
-        now = self.clock()
 
         def work(t: ConsultTables) -> int | None:
             if self.require_staff and not t.accepting_staff_seen(now - STAFF_SEEN_S):
@@ -323,12 +335,35 @@ class ConsultRelay:
         return out
 
 
+def hours_from(entry: Callable[[], object]) -> Callable[[], OpeningHours | None]:
+    """City hall's hours from `entry()` (the signed config's `consult_hours` lines, or None),
+    parsed once per distinct value; a malformed entry counts as none (logged, never refusing
+    calls over it: the terminals keep their last good hours the same way)."""
+    seen: list = [object(), None]  # (the raw entry, its hours)
+
+    def hours() -> OpeningHours | None:
+        raw = entry()
+        if raw != seen[0]:
+            parsed = None
+            if raw is not None:
+                try:
+                    parsed = OpeningHours.parse(raw)
+                except HoursError as e:
+                    log.warning("consult hours in the config bundle not used: %s", e.reason)
+            seen[:] = [raw, parsed]
+        return seen[1]
+
+    return hours
+
+
 def consult_handlers(
-    db: str, registry_path=None, janus_socket=None
+    db: str, registry_path=None, janus_socket=None, hours_entry=None
 ) -> dict[str, Callable[[str, dict], dict]]:
     """What `madoguchi central serve` registers: the relay over the store `db`, centers read
     from the device registry (re-read when it changes); with `janus_socket` (Janus's Unix-socket
-    API), calls meet in VideoRooms so more staff can join."""
+    API), calls meet in VideoRooms so more staff can join; with `hours_entry` (the signed config
+    bundle's `consult_hours`, `receiver_bundles.config_entry_source`), calls outside those hours
+    are refused."""
     centers: Callable[[str], str] = lambda device_id: "?"  # noqa: E731
     if registry_path is not None:
         from sync.keyfiles import Registry
@@ -342,4 +377,5 @@ def consult_handlers(
                 return "?"
 
     rooms = Rooms.connect(janus_socket) if janus_socket else None
-    return ConsultRelay(db, centers, require_staff=True, rooms=rooms).handlers()
+    hours = hours_from(hours_entry) if hours_entry is not None else None
+    return ConsultRelay(db, centers, require_staff=True, rooms=rooms, hours=hours).handlers()

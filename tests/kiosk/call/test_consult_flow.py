@@ -112,6 +112,17 @@ def test_every_end_says_why_and_offers_what_next(flow, by, reason):
     assert (view["reason"], view["offer_booking"], view["offer_reconnect"]) == reason
 
 
+@pytest.mark.parametrize(("reason", "says"), [("no_staff", "No specialist"), ("hours", "outside")])
+def test_city_halls_refusal_says_why_and_offers_a_booking(flow, reason, says):
+    """City hall refuses `open` outside its hours (its own clock and signed hours) or with no
+    specialist at a console: the resident reads which, and is offered a booking."""
+    flow.choose_topic("care")
+    flow.start()
+    flow.on_event({"event": "ended", "by": "refused", "reason": reason})
+    view = flow.view()
+    assert says in view["reason"] and view["offer_booking"] and not view["offer_reconnect"]
+
+
 @pytest.mark.parametrize("event", [{"event": "ended", "by": "martians"}, {"event": "exited"}])
 def test_an_unknown_end_or_a_dead_worker_reads_as_a_lost_connection(flow, event):
     _connected(flow)
