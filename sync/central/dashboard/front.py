@@ -32,19 +32,22 @@ CHOICES = {
     "sort": (SORT_KEYS, "sessions"),
     "lang": (("ja", "en"), "ja"),
 }
+# The centers table's columns: (sort key, the heading's short word, its full name). The page
+# shows the short word (the table has twelve columns: a long heading would wrap inside a word)
+# with the full name as its title; the CSV has the full names.
 COLUMNS = (
-    ("center", "center"),
-    ("sessions", "sessions"),
-    ("change", "change"),
-    ("done", "done"),
-    ("applications", "applications"),
-    ("certificates", "certificates"),
-    ("satisfaction", "satisfaction"),
-    ("nps", "nps"),
-    ("today", "today_sessions"),
-    ("wait", "wait_col"),
-    ("assisted", "assisted_col"),
-    ("calls", "calls_col"),
+    ("center", "center", "center"),
+    ("sessions", "sessions", "sessions"),
+    ("change", "change", "change"),
+    ("done", "col_done", "done"),
+    ("applications", "col_applications", "applications"),
+    ("certificates", "col_certificates", "certificates"),
+    ("satisfaction", "col_satisfaction", "satisfaction"),
+    ("nps", "nps", "nps"),
+    ("today", "col_today", "today_sessions"),
+    ("wait", "col_wait", "wait_col"),
+    ("assisted", "col_assisted", "assisted_col"),
+    ("calls", "col_calls", "calls_col"),
 )
 _CENTER_NAME_MAX = 200
 
@@ -158,7 +161,7 @@ def add_front_page(app: Flask, config, *, store, centers, clock, labels: Labels)
             t=t,
             windows=list(SATISFACTION_WINDOWS),
             sort_keys=SORT_KEYS,
-            columns=[(key, t[word]) for key, word in COLUMNS],
+            columns=[(key, t[short], t[full]) for key, short, full in COLUMNS],
             today_label=_day_label(data["today"], lang),
             name_of=lambda ident: labels.name(ident, lang),
             minutes=_minutes,
@@ -252,7 +255,7 @@ def add_front_page(app: Flask, config, *, store, centers, clock, labels: Labels)
         out = io.StringIO()
         out.write("\ufeff")
         writer = csv.writer(out)
-        writer.writerow([t[word] for _, word in COLUMNS] + [t["responses"]])
+        writer.writerow([t[full] for _, _, full in COLUMNS] + [t["responses"]])
         for r in data["centers"]:
             s = r["satisfaction"]
             svc = r["service"]

@@ -162,3 +162,78 @@ def test_pages_say_japanese_words_not_codes(server, tmp_path, path):
         assert JAPANESE.search(page.inner_text("h1")), path
         name = path.strip("/").split("?")[0] or "terminals"
         page.screenshot(path=str(SHOTS / f"dashboard_words_{name}.png"), full_page=True)
+
+
+# Where a table heading may wrap: at a space, or around a bracket or a separator (「待ち時間
+# （中央値）」 may become two lines before its 「（」); never between two letters of one word
+# (the review found 「手続き完／了」, 「満足度（平／均）」, 「補助の割／合」).
+_BREAKS_INSIDE_WORDS = """(selector) => {
+  const afterOk = /[\\s）)」』、。・／/:：,-]/, beforeOk = /[\\s（(「『▼／]/;
+  const found = [];
+  for (const el of document.querySelectorAll(selector)) {
+    // Every character in order with the top of its box (none for collapsed white space).
+    const chars = [];
+    const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    while (walk.nextNode()) {
+      const node = walk.currentNode;
+      for (let i = 0; i < node.length; i++) {
+        const r = document.createRange(); r.setStart(node, i); r.setEnd(node, i + 1);
+        const box = r.getClientRects()[0];
+        chars.push([node.data[i], box && box.width > 0 ? box.top : null]);
+      }
+    }
+    let last = -1;
+    for (let i = 0; i < chars.length; i++) {
+      if (chars[i][1] === null) continue;
+      if (last >= 0 && chars[i][1] > chars[last][1] + 4) {  // a new line starts at i
+        const between = chars.slice(last, i + 1).map((c) => c[0]).join("");
+        const ok = afterOk.test(between.slice(0, -1)) || beforeOk.test(between.slice(-1));
+        if (!ok) found.push(el.textContent.trim() + "  (" + between + ")");
+      }
+      last = i;
+    }
+  }
+  return found;
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 1024])
+def test_no_table_heading_breaks_inside_a_word(server, tmp_path, width):
+    """Every heading and row name of every table (th, first cells), on every page in Japanese
+    and the front page in English, at the screenshots' width (1280) and a laptop's (1024)."""
+    from tests.support.center import chromium
+
+    pages = [path for _, path in PAGES] + ["/today?lang=en", "/today?lang=en&window=365d"]
+    with chromium(tmp_path) as browser:
+        page = browser.new_page()
+        page.set_viewport_size({"width": width, "height": 900})
+        broken, seen = {}, 0
+        for path in pages:
+            page.goto(server.url.rstrip("/") + path, timeout=30_000)
+            seen += page.locator("th").count()
+            found = page.evaluate(_BREAKS_INSIDE_WORDS, "th, td:first-child")
+            if found:
+                broken[path] = found
+        assert seen > 100  # the check did look at the headings
+        assert not broken, json.dumps(broken, ensure_ascii=False, indent=1)
+        # The front page's short column names, with the full ones in the heading's title.
+        page.goto(server.url.rstrip("/") + "/today", timeout=30_000)
+        heads = page.eval_on_selector_all(
+            "table.centers thead th", "els => els.map((e) => [e.innerText.trim(), e.title])"
+        )
+        names = [h[0].replace(" ▼", "") for h in heads]
+        assert {"完了", "満足度", "補助率"} <= set(names), names
+        assert ("完了", "手続き完了") in [(n, h[1]) for n, h in zip(names, heads, strict=True)]
+        # ... and the table still fits the page: no figure split over two lines either.
+        fits = page.evaluate(
+            """() => { const t = document.querySelector("table.centers");
+                return [t.getBoundingClientRect().right, document.documentElement.clientWidth]; }"""
+        )
+        assert fits[0] <= fits[1], fits
+        tall = page.evaluate(
+            """() => [...document.querySelectorAll("table.centers td.num")]
+                .filter((td) => td.getClientRects()[0].height > 2.2 * parseFloat(
+                    getComputedStyle(td).lineHeight)).map((td) => td.innerText)"""
+        )
+        assert tall == []
+        page.locator("table.centers").screenshot(path=str(SHOTS / f"dashboard_centers_{width}.png"))
