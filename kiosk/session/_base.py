@@ -484,6 +484,7 @@ class _SessionCore(VisitViews):
             Step.LIFE_EVENT_QUESTIONS: Step.LIFE_EVENTS,
             Step.CHECKLIST: Step.LIFE_EVENTS,
             Step.PROCEDURE_INTRO: Step.CHECKLIST if self.checklist else Step.PROCEDURES,
+            Step.PROCEDURE_COUNTER: Step.PROCEDURE_INTRO,
             Step.STAFF_DIAGNOSTICS: Step.STAFF_MENU,
         }.get(self.step)
         if back_to is None:

@@ -68,6 +68,21 @@ class CardFlow:
         self.enter_place_card()
         return True
 
+    def no_card_or_pin(self) -> bool:
+        """From the procedure intro: the resident has no card with them or does not know its
+        PIN. The procedure is then done at the counter: its screen says so and offers a queue
+        ticket (`flows.services.take_ticket_for_procedure`). The procedure stays chosen."""
+        s = self._s
+        if s.step is not Step.PROCEDURE_INTRO or s.procedure is None:
+            return False
+        if not s.procedure.kiosk_capable:
+            return False  # the intro already says where it is done
+        s.touch()
+        s.notice = None
+        s._go(Step.PROCEDURE_COUNTER)
+        s._changed()
+        return True
+
     def enter_place_card(self) -> None:
         s = self._s
         s.notice = None

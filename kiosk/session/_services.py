@@ -129,6 +129,10 @@ class QueueChoice:
     start: str = ""
 
 
+# Where a queue ticket can be taken: home (the terminal's own counter), the choice of service,
+# and the no-card screen of a procedure (take_ticket_for_procedure).
+_TICKET_STEPS = frozenset({Step.HOME, Step.QUEUE_SERVICE, Step.PROCEDURE_COUNTER})
+
 _FINISHABLE = frozenset(
     {
         Step.DONE,
@@ -385,9 +389,7 @@ class ServicesFlow:
         or `A2-001` while the queue host cannot be reached) and estimates the wait from
         measured handling times; without, the terminal's own counter and `minutes_per_person`."""
         s = self._s
-        if s.step not in (Step.HOME, Step.QUEUE_SERVICE) or s.ports.queue is None:
-            return False
-        if s.out_of_service:
+        if not self.can_take_ticket or s.step not in _TICKET_STEPS:
             return False
         if service is not None and service not in getattr(s.ports.queue, "services", ()):
             return False  # unknown here, or a per-terminal counter (it has no services)
@@ -395,6 +397,7 @@ class ServicesFlow:
         if service == "reserved" and (choice is None or choice.reservation != "today"):
             return False  # 予約あり only for a booking central confirmed for today
         s.touch()
+        procedure = s.procedure.id if s.step is Step.PROCEDURE_COUNTER and s.procedure else None
         s._begin_service("queue")
         queue, lang = s.ports.queue, s.language
         per_person = s.config.minutes_per_person
@@ -402,11 +405,11 @@ class ServicesFlow:
         def job() -> tuple[Ticket, PortPrintError | None]:
             if service is None:
                 number, before = queue.take_ticket()
-                ticket = Ticket(number, before, before * per_person)
+                ticket = Ticket(number, before, before * per_person, procedure)
             else:
                 number, before = queue.take_ticket(service, lang)
                 wait = queue.estimate_wait_min(service, before, per_person)
-                ticket = Ticket(number, before, wait)
+                ticket = Ticket(number, before, wait, procedure)
             data = {
                 "number": number,
                 "waiting_before": before,
@@ -442,6 +445,22 @@ class ServicesFlow:
         s._changed()
         s._run(job, done)
         return True
+
+    @property
+    def can_take_ticket(self) -> bool:
+        """A queue ticket can be printed here now (a queue, and the terminal in service)."""
+        s = self._s
+        return s.ports.queue is not None and not s.out_of_service
+
+    def take_ticket_for_procedure(self) -> bool:
+        """From the no-card screen (`procedure_counter`): a ticket for the counter that does the
+        chosen procedure — the center queue's 手続き (procedure) service, or the terminal's own
+        counter when the queue has no services. The ticket names the procedure."""
+        s = self._s
+        if s.step is not Step.PROCEDURE_COUNTER or s.procedure is None:
+            return False
+        services = getattr(s.ports.queue, "services", ())
+        return self.take_queue_ticket("procedure" if "procedure" in services else None)
 
     # ---- shelter mode ----------------------------------------------------------------------
 

@@ -47,6 +47,8 @@ class Step(StrEnum):
     CHECKLIST = "checklist"  # procedures selected by the rules (print it)
     PROCEDURES = "procedures"  # every procedure the kiosk knows
     PROCEDURE_INTRO = "procedure_intro"  # where, documents, fee; start if kiosk-capable
+    # No card, or its PIN forgotten: the procedure is done at the counter; a ticket offered.
+    PROCEDURE_COUNTER = "procedure_counter"
     PLACE_CARD = "place_card"
     PIN_ENTRY = "pin_entry"  # tries left shown; warning at 1
     READING_CARD = "reading_card"  # busy: PIN check + reading / JPKI signature
@@ -185,6 +187,7 @@ class Ticket:
     number: int | str  # a terminal's own counter, or the center queue's label ("A-001")
     waiting_before: int
     estimated_wait_min: int
+    procedure: str | None = None  # taken for this procedure (no card / PIN: at the counter)
 
 
 @dataclass(frozen=True)

@@ -232,6 +232,9 @@ def walk_steps(
         yield from at()
     s.choose_procedure(kiosk_proc)
     yield from at()  # procedure_intro
+    s.flows.card.no_card_or_pin()
+    yield from at()  # procedure_counter (no card / PIN: the counter, a queue ticket)
+    s.back()
     s.card_removed()  # the walk starts without a card in the reader
     s.start_procedure()
     yield from at()  # place_card

@@ -49,6 +49,7 @@ from kiosk.ui.screens._start import (
     HomeScreen,
     LifeEventQuestionsScreen,
     LifeEventsScreen,
+    ProcedureCounterScreen,
     ProcedureIntroScreen,
     ProceduresScreen,
 )
@@ -62,6 +63,7 @@ SCREENS: dict[str, type[KScreen]] = {
     "checklist": ChecklistScreen,
     "procedures": ProceduresScreen,
     "procedure_intro": ProcedureIntroScreen,
+    "procedure_counter": ProcedureCounterScreen,  # no card / PIN: the counter, a ticket
     "place_card": PlaceCardScreen,
     "pin_entry": PinEntryScreen,
     "reading_card": ReadingCardScreen,

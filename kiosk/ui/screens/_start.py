@@ -72,7 +72,7 @@ def _where(app: Any, s: Any, proc: Any) -> str:
     kind = str(proc.completion.kind)
     office = proc.completion.office.get(s.language) if proc.completion.office else ""
     if kind == "kiosk":
-        return app.tr("Here at this terminal, now")
+        return app.tr("Here on this machine, now")
     if kind == "prefill":
         return app.tr("Pre-fill here, then finish at the counter: {office}", office=office)
     if kind == "online":
@@ -93,6 +93,24 @@ def _state(app: Any, s: Any, item: Any, proc: Any) -> str:
             office=office,
         )
     return _where(app, s, proc)
+
+
+# The first line of each checklist card: where it is done, in words (review: the cards differed
+# by colour alone). One badge per `ItemState`, each saying only what is true of it: a `prefilled`
+# item was entered here and is finished at the counter, so its next step is the counter.
+def badge(app: Any, state: str) -> str:
+    """The checklist card's first line for an item in `state` (an `ItemState` value)."""
+    if state == "here":
+        return app.tr("[Can be done here]")
+    if state == "prefill":
+        return app.tr("[Enter here → finish at the counter]")
+    if state in ("office", "prefilled"):
+        return app.tr("[Go to the counter]")
+    if state == "online":
+        return app.tr("[Online]")
+    if state == "done":
+        return app.tr("[Done]")
+    raise ValueError(f"no badge for checklist state {state!r}")
 
 
 def _list_sep(s: Any) -> str:
@@ -129,10 +147,14 @@ class ChecklistScreen(HouseholdEditorMixin, KScreen):
             name = self.t(s, p.name)
             if s.language != "ja":
                 name = f"{name}（{p.name['ja']}）"  # staff read the Japanese name
-            lines = [name, _state(self.host, s, item, p)]
+            state = str(item.state)
+            # the badge first; for `here` it already says all the where-line would
+            lines = [badge(self.host, state), name]
+            if state != "here":
+                lines.append(_state(self.host, s, item, p))
             if self.flows.visit.to_confirm(item.procedure_id):  # kept by a 「わからない」
                 lines.append(self.tr("We will check this with you at the counter."))
-            if str(item.state) != "done":  # what is left to do: by when, what to bring, fee
+            if state != "done":  # what is left to do: by when, what to bring, fee
                 lines.append(_deadline(self.host, s, p, item.due))
                 if p.documents:
                     docs = _list_sep(s).join(self.t(s, d) for d in p.documents)
@@ -146,6 +168,9 @@ class ChecklistScreen(HouseholdEditorMixin, KScreen):
             rows.append((f"consult_{p.id}", self.tr("Talk with a specialist about this"),
                          "secondary", self.tap(self.flows.consult.open_from, p.id)))  # fmt: skip
         self.fill(self.ids.rows, rows)
+        for w in self.ids.rows.children:  # a card of several lines reads from its left edge
+            if w.kid.startswith("proc_"):
+                w.halign = "left"
         event = s.life_event
         self.event_title = self.t(s, event.name) if event else ""
         self.has_date = bool(event and event.date_label)
@@ -265,3 +290,33 @@ class ProcedureIntroScreen(KScreen):
         if self.online_url:
             lines.append(app.tr("Scan the code with your phone to do it online: {url}", url=p.url))
         self.ids.details.text = "\n".join(lines)
+
+
+class ProcedureCounterScreen(KScreen):
+    """No card, or its PIN not known (from the intro's `no_card`): the procedure is done at the
+    counter, said plainly, with a queue ticket for it offered when this machine can print one."""
+
+    GUIDANCE = "This is done at the counter. You can take a queue ticket."
+    can_take_ticket = BooleanProperty(False)
+
+    def render(self, s: Any) -> None:
+        p = s.procedure
+        if p is None:
+            return
+        self.can_take_ticket = self.flows.services.can_take_ticket
+        lines = [
+            self.tr(
+                "Without your My Number Card, or if you do not know its PIN (4 digits),"
+                " {procedure} is done at the counter. The staff there will help you.",
+                procedure=self.t(s, p.name),
+            )
+        ]
+        if p.completion.office:
+            lines.append(self.tr("At the counter: {office}", office=self.t(s, p.completion.office)))
+        if self.can_take_ticket:
+            button = self.tr("Take a queue ticket")
+            lines.append(self.tr("Touch “{button}” and wait until your number is called.",
+                                 button=button))  # fmt: skip
+        else:
+            lines.append(self.tr("Please go to the counter. The staff will help you."))
+        self.ids.explain.text = "\n".join(lines)

@@ -63,7 +63,7 @@ def test_checklist_rows_tell_state_deadline_and_date(ui):
     assert f"(by {(day + datetime.timedelta(days=13)).isoformat()})" in row
     assert "At the counter" in row and "Bring: " in row and "Maternal and Child Health" in row
     nhi = _text(ui, "proc_nhi_enroll")
-    assert "Here at this terminal" in nhi and "Done" not in nhi
+    assert nhi.startswith("[Can be done here]\n") and "Done" not in nhi
     assert f"(by {(day + datetime.timedelta(days=14)).isoformat()})" in nhi
 
 
@@ -87,7 +87,8 @@ def test_done_screen_says_what_next_and_the_list_then_says_done(ui):
     _tap(ui, "checklist")
     assert ui.root.step == "checklist"
     done_row = _text(ui, "proc_nhi_enroll")
-    assert f"済（この端末で受付、受付番号 {reference}）" in done_row
+    assert done_row.startswith("【済み】\n")
+    assert f"この機械で受け付けました（受付番号 {reference}）" in done_row
     others = [_text(ui, f"proc_{i.procedure_id}") for i in s.checklist if i.reference is None]
     assert others and not any("済" in row for row in others)
 
