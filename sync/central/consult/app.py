@@ -12,7 +12,7 @@ Invariants:
 - Accepting needs a role of `accounts.ACCEPT_ROLES` (403 otherwise); a request already taken is a
   409; only the staff member who accepted a call may answer or end it.
 - The queue shows topic, center, language and waiting time: nothing personal (the terminal sends
-  nothing else). Chat and media never pass here (peer to peer, over the data channel).
+  nothing else); the call's header says the resident's language and what to write in. Chat and media never pass here (peer to peer, over the data channel).
 - Every response carries `SECURITY_HEADERS` (CSP 'self': the page's script is a static file).
 - Each request opens its own store connection and closes it; a store failure is a 503.
 """
@@ -280,7 +280,8 @@ def create_app(config: ConsoleConfig, *, clock: Callable[[], float] = time.time)
         staff = current()
         if not staff.may_accept:
             return api_error(403, "role_may_not_accept")
-        if _call(cid) is None:
+        c = _call(cid)
+        if c is None:
             return api_error(404, "unknown_consultation")
         role = next(r for r in staff.roles if r in ACCEPT_ROLES)
         with tables() as store:
@@ -295,6 +296,9 @@ def create_app(config: ConsoleConfig, *, clock: Callable[[], float] = time.time)
                 "ok": True,
                 "offer": offer,
                 "note": note,
+                # the call's header: what the resident reads, and where they are
+                "language": c.language,
+                "center": c.center,
                 "room": rooms is not None,
                 "ice_servers": list(config.ice_servers),
             }

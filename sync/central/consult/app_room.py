@@ -135,7 +135,14 @@ def add_room_routes(
             return api_error(409, "no_invitation")
         log.info("consult %s: a %s joined", cid[:8], role)
         return jsonify(
-            {"ok": True, "room": True, "topic": c.topic, "ice_servers": list(ice_servers)}
+            {
+                "ok": True,
+                "room": True,
+                "topic": c.topic,
+                "language": c.language,
+                "center": c.center,
+                "ice_servers": list(ice_servers),
+            }
         )
 
     @app.get("/api/room/<cid>")

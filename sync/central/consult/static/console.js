@@ -41,9 +41,14 @@
     for (const r of data.requests) {
       const tr = document.createElement("tr");
       tr.dataset.id = r.id;
-      for (const v of [word("topics", r.topic), r.center, word("languages", r.language), formatWait(r.waiting_s)]) {
+      for (const v of [word("topics", r.topic), r.center, word("languages", r.language)]) {
         const td = document.createElement("td"); td.textContent = v; tr.appendChild(td);
       }
+      const [ja, en] = formatWait(r.waiting_s);
+      const wait = document.createElement("td");
+      wait.className = "wait";
+      wait.append(ja + " ", english(en));
+      tr.appendChild(wait);
       const td = document.createElement("td");
       const b = document.createElement("button");
       b.type = "button"; b.className = "accept"; b.textContent = "受ける Accept";
@@ -54,7 +59,34 @@
     $("queue-empty").hidden = data.requests.length > 0;
   }
 
-  function formatWait(s) { return s < 60 ? s + " 秒 s" : Math.floor(s / 60) + " 分 min"; }
+  // 「待ち時間 1秒」 and "waiting 1 second": each language with its own units, never mixed.
+  function formatWait(s) {
+    const plural = (n, unit) => n + " " + unit + (n === 1 ? "" : "s");
+    if (s < 60) return ["待ち時間 " + s + "秒", "waiting " + plural(s, "second")];
+    const m = Math.floor(s / 60);
+    if (m < 60) return ["待ち時間 " + m + "分", "waiting " + plural(m, "minute")];
+    const h = Math.floor(m / 60), rest = m % 60;
+    return ["待ち時間 " + h + "時間" + (rest ? rest + "分" : ""),
+      "waiting " + plural(h, "hour") + (rest ? " " + plural(rest, "minute") : "")];
+  }
+  state.formatWait = formatWait;
+
+  // English beside the Japanese, marked as such (smaller, read by screen readers in English).
+  function english(text) {
+    const span = document.createElement("span");
+    span.lang = "en"; span.textContent = text;
+    return span;
+  }
+
+  // How a party of a room is named on this page: 「田中（担当）」 from the feed's "role|name",
+  // the resident 「相談者（<center>）」.
+  function partyLabel(display) {
+    if (display === "terminal") return "相談者（" + (state.center || "") + "）";
+    const [role, name] = String(display).split("|");
+    const short = word("role_short", role || "");
+    return name ? name + "（" + short + "）" : short;
+  }
+  state.partyLabel = partyLabel;
 
   async function pollQueue() {
     if (state.phase !== "queue") return;
@@ -114,7 +146,7 @@
       return;
     }
     state.call = id; state.acceptedAt = performance.timeOrigin + performance.now();
-    openCallPanel(topic, true);
+    openCallPanel(topic, true, got.language, got.center);
     showNote(got.note || "");
     if (got.room) { await roomCall(id, got.ice_servers, true); return; }
     // Only the servers the console is configured with (the city's TURN); by default none.
@@ -158,11 +190,19 @@
     $("note-panel").hidden = !text;
   }
 
-  function openCallPanel(topic, holder) {
+  function openCallPanel(topic, holder, language, center) {
     state.frames = 0; state.firstFrameAt = 0; state.chat = []; state.endedBy = "";
-    state.holder = holder;
+    state.holder = holder; state.language = language || ""; state.center = center || "";
     $("queue-panel").hidden = true; $("call-panel").hidden = false;
     $("call-topic").textContent = word("topics", topic); $("chat-log").textContent = "";
+    // What the resident reads, so staff know what to write in (a code not named: as itself).
+    const line = (table, fallback) => (words[table] || {})[state.language] || fallback + state.language;
+    $("call-language-ja").textContent = line("language_line", "相談者の言語：");
+    $("call-language-en").textContent = line("language_line_en", "Resident's language: ");
+    // Whose the big picture is: the resident, at their center.
+    const label = $("remote-label");
+    label.textContent = partyLabel("terminal") + " ";
+    label.appendChild(english("Resident"));
     $("call-state").textContent = "接続中… Connecting…";
     for (const id of ["print-form", "handover-box", "end-box", "invite-box"]) {
       if ($(id)) $(id).hidden = !holder;
@@ -183,7 +223,7 @@
     }
     state.call = id; state.acceptedAt = performance.timeOrigin + performance.now();
     state.invitationsKey = "";
-    openCallPanel(topic, false);
+    openCallPanel(topic, false, got.language, got.center);
     await roomCall(id, got.ice_servers, false);
   }
 
@@ -291,16 +331,20 @@
     }
   }
 
-  // Another staff member in the call: a small picture with their role and name as its caption.
+  // Another staff member in the call: a small picture captioned with their name and role in
+  // Japanese (「田中（担当）」), the role in English beside it.
   function tile(f) {
-    const [role, name] = String(f.display).split("|");
+    const [role] = String(f.display).split("|");
     const fig = document.createElement("figure");
     fig.className = "tile"; fig.dataset.feed = f.id;
     const v = document.createElement("video");
     v.autoplay = true; v.playsInline = true; v.muted = true;
     const cap = document.createElement("figcaption");
-    cap.textContent = (name || "") + "（" + (role || "") + "）";
-    fig.appendChild(v); fig.appendChild(cap); $("others").appendChild(fig);
+    cap.id = "tile-label-" + f.id;
+    const en = word("roles", role || "").replace(/^[^ ]* /, "");
+    cap.append(partyLabel(f.display) + " ", english(en));
+    v.setAttribute("aria-labelledby", cap.id);
+    fig.appendChild(cap); fig.appendChild(v); $("others").appendChild(fig);
     return v;
   }
 
@@ -327,8 +371,7 @@
     if (terminal) { onMessage(ev); return; }
     let m;
     try { m = JSON.parse(ev.data); } catch (e) { return; }
-    const [role, name] = String(display).split("|");
-    if (m.type === "chat" && typeof m.text === "string") addChat(m.text.slice(0, 500), false, (name || role) + ": ");
+    if (m.type === "chat" && typeof m.text === "string") addChat(m.text.slice(0, 500), false, partyLabel(display) + ": ");
   }
 
   // Frames decoded per party (tests and the benchmark read them), and what each party hears.
@@ -351,7 +394,7 @@
   async function invite(role) {
     if (!state.call || !state.holder) return;
     const got = await api("POST", "/api/invite/" + state.call, { role });
-    $("invite-status").textContent = got.ok ? "招待しました（" + role + "）。 Invited." : "招待できませんでした: " + got.reason;
+    $("invite-status").textContent = got.ok ? "招待しました（" + word("roles", role) + "）。 Invited." : "招待できませんでした: " + got.reason;
   }
   state.invite = invite;
 

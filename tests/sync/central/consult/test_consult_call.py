@@ -8,6 +8,7 @@ the role cannot accept; a revoked terminal is refused."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,19 @@ def test_terminal_and_console_hold_a_video_call_with_chat(tmp_path):
         row = interpreter.inner_text("#queue tbody tr")
         # topic, center and language in staff words, not ids
         assert "福祉 Welfare" in row and "東町コミュニティセンター" in row and "英語 English" in row
+        # the wait in each language's own units (the review read 「1 秒 s」)
+        wait = interpreter.inner_text("#queue tbody tr td.wait")
+        assert re.fullmatch(r"待ち時間 \d+(秒|分)\s+waiting \d+ (seconds?|minutes?)", wait), wait
+        assert interpreter.evaluate(
+            "[1, 59, 60, 61, 3600, 3900].map(window.consult.formatWait)"
+        ) == [
+            ["待ち時間 1秒", "waiting 1 second"],
+            ["待ち時間 59秒", "waiting 59 seconds"],
+            ["待ち時間 1分", "waiting 1 minute"],
+            ["待ち時間 1分", "waiting 1 minute"],
+            ["待ち時間 1時間", "waiting 1 hour"],
+            ["待ち時間 1時間5分", "waiting 1 hour 5 minutes"],
+        ]
         assert interpreter.is_disabled("#queue tbody tr button.accept")
         assert interpreter.is_visible("#no-accept")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -75,6 +89,19 @@ def test_terminal_and_console_hold_a_video_call_with_chat(tmp_path):
         # --- the specialist accepts: media both ways, chat both ways ----------------------
         console = rig.console_page("tanaka", PASSWORD)
         _accept_first(console)
+        # The header says what the resident reads and what to write in; the big picture says
+        # whose it is; the message box takes its panel's width.
+        lines = console.inner_text("#call-language").split("\n")
+        assert [line.strip() for line in lines if line.strip()] == [
+            "相談者の言語：英語（英語で書いてください）",
+            "Resident's language: English (write in English)",
+        ]
+        assert console.inner_text("#remote-label").startswith("相談者（東町コミュニティセンター）")
+        widths = console.evaluate(
+            "() => [document.getElementById('chat-text').getBoundingClientRect().width,"
+            " document.getElementById('chat-form').getBoundingClientRect().width]"
+        )
+        assert widths[0] >= 0.8 * widths[1] and widths[1] > 600, widths
         terminal.wait_for("connected", 20)
         console.wait_for_function(f"() => window.consult.frames >= {FRAMES}", timeout=30_000)
         console.fill("#chat-text", "住所は市役所2階です / City hall, 2nd floor")
@@ -91,7 +118,7 @@ def test_terminal_and_console_hold_a_video_call_with_chat(tmp_path):
         terminal.stats()
         stats = terminal.wait_for("stats", 10)
         assert stats["frames_received"] >= 10 and stats["audio_received"] >= 10
-        console.screenshot(path=str(SCREENSHOTS / "consult-console-call.png"))
+        console.screenshot(path=str(SCREENSHOTS / "consult-console-call.png"), full_page=True)
 
         # --- the console hangs up: the terminal ends and cleans up ------------------------
         console.select_option("#outcome", "resolved")
@@ -110,6 +137,7 @@ def test_terminal_and_console_hold_a_video_call_with_chat(tmp_path):
         terminal.call("tax", "ja")
         terminal.wait_for("queued", 20)
         _accept_first(console)
+        assert console.inner_text("#call-language-ja") == "相談者の言語：日本語"
         terminal.wait_for("connected", 20)
         console.wait_for_function("() => window.consult.frames >= 10", timeout=30_000)
         terminal.hangup()

@@ -406,3 +406,52 @@ def test_a_disabled_account_is_logged_out_and_cannot_log_in(db):
     )
     r = runner.invoke(cli, ["consult", "disable-staff", "--db", db, "nobody"])
     assert r.exit_code == 1 and "no staff account 'nobody'" in r.output
+
+
+@pytest.mark.parametrize(
+    ("language", "ja", "en"),
+    [
+        ("ja", "相談者の言語：日本語", "Resident's language: Japanese"),
+        (
+            "ja-easy",
+            "相談者の言語：やさしい日本語（やさしい日本語で書いてください）",
+            "Resident's language: Easy Japanese (write in Easy Japanese)",
+        ),
+        (
+            "en",
+            "相談者の言語：英語（英語で書いてください）",
+            "Resident's language: English (write in English)",
+        ),
+        *(
+            (
+                code,
+                f"相談者の言語：{name}（やさしい日本語か英語で書いてください）",
+                f"Resident's language: {english} (write in Easy Japanese or English)",
+            )
+            for code, name, english in (
+                ("vi", "ベトナム語", "Vietnamese"),
+                ("zh-Hans", "中国語（簡体字）", "Chinese"),
+                ("ko", "韓国語", "Korean"),
+                ("pt-BR", "ポルトガル語", "Portuguese"),
+            )
+        ),
+        ("xx", "相談者の言語：xx", "Resident's language: xx"),  # unknown: shown as itself
+    ],
+)
+def test_the_call_header_says_the_residents_language_and_what_to_write_in(language, ja, en):
+    from sync.central.consult.words import all_words, language_line
+
+    assert language_line(language) == (ja, en)
+    words = all_words()
+    if language != "xx":
+        assert words["language_line"][language] == ja
+        assert words["language_line_en"][language] == en
+
+
+def test_accepting_tells_the_page_the_residents_language_and_center(db):
+    got = relay_for(db, {"term-1": "東町センター"}).handle(
+        "term-1", {"op": "open", "topic": "welfare", "language": "vi", "offer": OFFER}
+    )
+    r = _client(db, "tanaka").post(f"/api/accept/{got['consultation']}", json={})
+    assert r.status_code == 200
+    assert (r.json["language"], r.json["center"]) == ("vi", "東町センター")
