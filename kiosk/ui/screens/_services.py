@@ -138,7 +138,8 @@ class CertificateChooseScreen(KScreen):
         unavailable = ""
         if not getattr(getattr(s, "sync", None), "online", False):
             unavailable = self.tr(
-                "Certificates cannot be printed here right now. You can still apply."
+                "Certificates cannot be printed here right now. You can still apply, and"
+                " collect them at the counter with the claim slip you get here."
             )
         self.ids.unavailable.text = unavailable
         if self.flows.certificates.printers_missing():  # marked before the card step

@@ -14,7 +14,7 @@ from tests.support.sync import central_kit, device_kit
 
 pytestmark = pytest.mark.timeout(120)
 
-TAKE_JA = "番号札をお取りください。呼出表示にこの番号が出たら窓口へお越しください。"
+TAKE_JA = "番号札をお取りください。呼び出しの画面にこの番号が出たら、窓口へお越しください。"
 
 
 def _take(ui, service: str | None = None) -> tuple[str, str]:
@@ -38,7 +38,7 @@ def test_local_queue_label_on_screen_ticket_voice_and_staff_call(kiosk_ui):
     label, printed = _take(ui)
     assert label == "A-001"
     assert label in printed  # the printed ticket's big number
-    assert "呼出表示にこの番号が出たら窓口へお越しください。" in printed
+    assert "呼び出しの画面にこの番号が出たら、窓口へお越しください。" in printed
     assert ui.text("take_ticket") == TAKE_JA
     assert _screen(ui).guidance() == f"あなたの番号は {label} です。{TAKE_JA}"
     assert "101" not in printed and ui.session.ticket.number == label

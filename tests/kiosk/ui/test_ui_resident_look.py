@@ -74,7 +74,10 @@ def test_no_network_badge_for_residents_and_the_certificate_screen_says_what_off
     assert ui.root.step == "certificate_choose"
     assert ui.root.find("status_network").text == ""
     said = ui.root.find("cert_unavailable").text
-    assert said == "いまはこの場で証明書を印刷できません。申し込みはできます。"
+    assert said == (
+        "いまはこの場で証明書を印刷できません。申し込みはできます。"
+        "ここで出る引換票を持って、窓口でお受け取りください。"
+    )  # and where to collect them (review: it did not say)
     # online: nothing to say
     ui.ports.online = True
     s.refresh_status()
