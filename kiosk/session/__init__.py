@@ -9,6 +9,7 @@ run the whole journey fast and deterministically.
 """
 
 from kiosk.session._consult import ConsultHours, ConsultSource
+from kiosk.session._slip_number import SLIP_DIGITS, slip_number
 from kiosk.session.config import SessionConfig, hash_staff_pin, verify_staff_pin
 from kiosk.session.errors import SessionConfigError, SessionError
 from kiosk.session.flows import (
@@ -82,6 +83,7 @@ from kiosk.session.workers import HeldWorker, InlineWorker, Scheduler, ThreadWor
 
 __all__ = [
     "BUSY_STEPS",
+    "SLIP_DIGITS",
     "CARD_STEPS",
     "STAFF_STEPS",
     "AgentInfo",
@@ -143,6 +145,7 @@ __all__ = [
     "ReaderInfo",
     "Scheduler",
     "SessionConfig",
+    "slip_number",
     "SessionConfigError",
     "SessionError",
     "SessionPorts",

@@ -22,6 +22,7 @@ from typing import Any
 
 from kiosk.catalog import Slot
 from kiosk.session._base import _SessionCore
+from kiosk.session._slip_number import slip_number_problem
 from kiosk.session.ports import (
     PortOfflineError,
     PortOutboxFullError,
@@ -122,11 +123,15 @@ class QueueChoice:
     """What the queue_service screen shows: the minutes a ticket taken now would wait, per
     service (empty until the queue host answered), and where the booking check stands:
     "" (not asked), checking, today, pending (仮予約, not decided yet), other_day, callback,
-    unknown, offline. `start` is the booking's start when central gave one."""
+    unknown, offline; or, never sent to central, incomplete (digits missing) and mistyped (the
+    check digit does not match) for a number of this terminal's slips. `start` is the booking's
+    start when central gave one. `slip_prefix` is what this terminal prints before the digits
+    of its booking slips' numbers (its device id: `kiosk.session._slip_number`)."""
 
     estimates: dict[str, int] = field(default_factory=dict)
     reservation: str = ""
     start: str = ""
+    slip_prefix: str = ""
 
 
 # Where a queue ticket can be taken: home (the terminal's own counter), the choice of service,
@@ -311,7 +316,7 @@ class ServicesFlow:
             return self.take_queue_ticket()
         s.touch()
         s.notice = None
-        s.queue_choice = QueueChoice()
+        s.queue_choice = QueueChoice(slip_prefix=s.config.device_id)
         s._go(Step.QUEUE_SERVICE)
         s._changed()
         queue, per_person = s.ports.queue, s.config.minutes_per_person
@@ -334,7 +339,9 @@ class ServicesFlow:
         (`consultation.booking_status`); only a booking for today gives a 予約あり ticket. Any
         other answer (not found, still provisional, another day, a call back, no connection) is
         said in plain words, and a ticket for 手続き is offered instead. A booking for today
-        gets its 予約あり ticket at once."""
+        gets its 予約あり ticket at once. A number of this terminal's slips with digits missing
+        or a check digit that does not match is said at once and not sent (the resident
+        corrects it)."""
         s = self._s
         choice = s.queue_choice
         if s.step is not Step.QUEUE_SERVICE or choice is None or choice.reservation == "checking":
@@ -343,6 +350,11 @@ class ServicesFlow:
         ref = reference.strip() if isinstance(reference, str) else ""
         if not _SLIP_REFERENCE.match(ref):
             s.queue_choice = replace(choice, reservation="unknown")
+            s._changed()
+            return False
+        problem = slip_number_problem(ref, s.config.device_id)
+        if problem is not None:  # one of this terminal's slips, mistyped: said, never sent
+            s.queue_choice = replace(choice, reservation=problem)
             s._changed()
             return False
         s.queue_choice = replace(choice, reservation="checking")

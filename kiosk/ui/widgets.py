@@ -117,6 +117,17 @@ def _to_hiragana(c: str) -> str:
     return chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c
 
 
+class Msg(str):
+    """A key's word as shown (translated), carrying its msgid so it follows the language."""
+
+    msgid: str
+
+    def __new__(cls, text: str, msgid: str) -> Msg:
+        word = super().__new__(cls, text)
+        word.msgid = msgid
+        return word
+
+
 class Keyboard(BoxLayout):
     """Base: a buffer, a maximum length, and `ok` fired when the resident presses OK."""
 
@@ -134,7 +145,20 @@ class Keyboard(BoxLayout):
         pass
 
     def on_kv_post(self, _base) -> None:
+        from kivy.app import App
+
+        self._words: list[tuple[KButton, str]] = []
         self.build_keys()
+        # A keyboard is built once per cached screen: its words follow a language change
+        # (they stayed in the language of the first build: 決定 on a Vietnamese screen).
+        App.get_running_app().bind(lang=self._retranslate)
+
+    def _retranslate(self, *_args) -> None:
+        from kivy.app import App
+
+        tr = App.get_running_app().tr
+        for button, msgid in self._words:
+            button.text = tr(msgid)
 
     def build_keys(self) -> None:
         """Lay out the keys (KButtons whose `action` is what `press` receives)."""
@@ -143,6 +167,8 @@ class Keyboard(BoxLayout):
         grid = KeyGrid(cols=cols)
         for label, action, style in keys:
             b = KButton(text=label, action=action, style=style, role="key")
+            if isinstance(label, Msg):  # a word (Delete, OK): in the screen's language
+                self._words.append((b, label.msgid))
             b.kid = f"{self.kid or 'kb'}_key_{action}"
             b.bind(on_release=lambda btn: self.press(btn.action))
             grid.add_widget(b)
@@ -153,8 +179,9 @@ class Keyboard(BoxLayout):
         from kivy.app import App
 
         tr = App.get_running_app().tr
-        return [(tr("Delete"), "BS", "secondary"), (tr("Clear"), "CLEAR", "secondary"),
-                (tr("OK"), "OK", "primary")]  # fmt: skip
+        return [(Msg(tr("Delete"), "Delete"), "BS", "secondary"),
+                (Msg(tr("Clear"), "Clear"), "CLEAR", "secondary"),
+                (Msg(tr("OK"), "OK"), "OK", "primary")]  # fmt: skip
 
     def press(self, key: str) -> None:
         if key == "BS":
@@ -223,7 +250,7 @@ class LatinKeyboard(Keyboard):
         self._grid(10, keys)
         from kivy.app import App
 
-        space = (App.get_running_app().tr("Space"), " ", "secondary")
+        space = (Msg(App.get_running_app().tr("Space"), "Space"), " ", "secondary")
         self._grid(4, [space, *self._controls()])
 
 
@@ -248,8 +275,9 @@ class KanaKeyboard(Keyboard):
 
         tr = App.get_running_app().tr
         extras = [("゛", "゛", "secondary"), ("゜", "゜", "secondary"),
-                  (tr("Small"), "小", "secondary"), ("ー", "ー", "secondary"),
-                  (tr("Space"), "SPACE", "secondary"), ("カナ/かな", "KANA", "selected")]  # fmt: skip
+                  (Msg(tr("Small"), "Small"), "小", "secondary"), ("ー", "ー", "secondary"),
+                  (Msg(tr("Space"), "Space"), "SPACE", "secondary"),
+                  ("カナ/かな", "KANA", "selected")]  # fmt: skip
         self._grid(6, extras)
         self._grid(3, self._controls())
 

@@ -15,6 +15,7 @@ import pytest
 from kiosk.call import ConsultFlow, FrameReader, FrameWriter, screen_state
 from kiosk.ui.screens._call import MAX_TYPED
 from kiosk.ui.walk import PreviewUi
+from madoguchi.core.i18n import LANGUAGES
 from tests.support.kivy_ui import frames, tap
 from tests.support.paths import screenshot_dir
 
@@ -206,3 +207,99 @@ def test_a_typed_message_goes_to_the_flow_and_is_shown_large(kivy_window, buffer
         tap(ui.root.find(f"consult_kb_{screen.keyboard}_key_OK"))
         assert ports[0].asked[-1] == ("chat", typed)
         flow.wipe()
+
+
+@pytest.mark.parametrize("lang", ["ja", "ja-easy", "en", "vi"])
+def test_ending_asks_first_and_the_call_goes_on_meanwhile(kivy_window, buffer, lang):
+    """相談を終える asks 「相談を終わりますか？」 with 続ける (blue, first) and 終わる (red, far
+    apart); while it asks, the pictures keep coming and nothing is said to the worker;
+    続ける goes back to the call, 終わる ends it."""
+    writer, reader = buffer
+    with PreviewUi(kivy_window) as ui:
+        ui.session.choose_language(lang)
+        ui.app.render()
+        ports: list[BufferPort] = []
+
+        def open_port():
+            ports.append(BufferPort(reader))
+            return ports[-1]
+
+        flow = ConsultFlow(open_port, lang)
+        _in_call(flow, interpreter=False)
+        screen = _show(ui, flow)
+        main = ui.root.find("consult_video")
+        writer.write("main", 640, 480, _picture(640, 480, 1))
+        _until(lambda: main.frames_drawn == 1)
+
+        tap(ui.root.find("consult_end"))
+        frames(2)
+        question, keep = ui.root.find("consult_end_question"), ui.root.find("consult_end_keep")
+        end = ui.root.find("consult_end_confirm")
+        assert screen.confirm_end and question.get_root_window() is not None
+        words = {
+            "ja": ("相談を終わりますか？", "続ける", "終わる"),
+            "ja-easy": ("そうだんを おわりますか？", "つづける", "おわる"),
+            "en": ("End the consultation?", "Continue", "End"),
+            "vi": ("Kết thúc buổi tư vấn?", "Tiếp tục", "Kết thúc"),
+        }[lang]
+        assert (question.text, keep.text, end.text) == words
+        assert keep.style == "primary" and end.style == "danger"
+        assert keep.to_window(*keep.pos)[0] < end.to_window(*end.pos)[0]  # 続ける first
+        gap = end.to_window(*end.pos)[0] - keep.to_window(keep.right, keep.y)[0]
+        assert gap >= ui.app.mm(30)  # well apart: a shaky finger does not end the call
+        assert ui.root.find("consult_mute").get_root_window() is None  # in their place
+        assert ("hangup",) not in ports[0].asked and flow.view()["step"] == "in_call"
+        writer.write("main", 640, 480, _picture(640, 480, 2))  # the call goes on
+        _until(lambda: main.frames_drawn == 2)
+        assert main.showing
+        shots = screenshot_dir()
+        name = f"consult-kiosk-{lang}-call-end-confirm.png"
+        Path(kivy_window.screenshot(str(shots / name))).replace(shots / name)
+
+        tap(keep)  # 続ける: back to the call, nothing ended
+        frames(2)
+        assert not screen.confirm_end and ui.root.find("consult_mute").get_root_window()
+        assert ("hangup",) not in ports[0].asked and ui.root.current_screen.name == "consult_call"
+
+        tap(ui.root.find("consult_end"))
+        frames(2)
+        tap(ui.root.find("consult_end_confirm"))  # 終わる
+        assert ports[0].asked[-1] == ("hangup",)
+        flow.on_event({"event": "ended", "by": "terminal"})  # as the worker answers a hang-up
+        assert _show(ui, flow).name == "consult_ended"
+        assert not screen.confirm_end  # cleared with the screen
+        flow.wipe()
+
+
+LAYOUT_COMBOS = [(lang, large, hc) for lang in LANGUAGES for large in (False, True)
+                 for hc in (False, True)]  # fmt: skip
+
+
+def test_the_end_question_fits_in_every_language_size_and_theme(kivy_window, buffer):
+    """The layout test's rules (tests/kiosk/ui/test_ui_layout.py `check_screen`) on the call
+    screen with 「相談を終わりますか？」 showing: 7 languages × 2 text sizes × 2 themes."""
+    from tests.kiosk.ui.test_ui_layout import check_screen
+
+    _writer, reader = buffer
+    problems: list[str] = []
+    with PreviewUi(kivy_window) as ui:
+        for lang, large, hc in LAYOUT_COMBOS:
+            s = ui.session
+            s.choose_language(lang)
+            s.set_text_scale(large)
+            s.set_high_contrast(hc)
+            ui.app.render()
+            flow = ConsultFlow(lambda: BufferPort(reader), lang)
+            _in_call(flow, interpreter=False)
+            screen = _show(ui, flow)
+            tap(ui.root.find("consult_end"))
+            frames(2)
+            assert screen.confirm_end
+            problems += [f"{lang}/{large}/{hc}: {p}" for p in check_screen(ui, lang)]
+            flow.wipe()
+            ui.app.render()  # the session's own screen again: the call screen is cleared
+            assert not screen.confirm_end
+        ui.session.set_text_scale(False)
+        ui.session.set_high_contrast(False)
+    unique = list(dict.fromkeys(problems))
+    assert not unique, "\n".join(unique[:40])

@@ -84,7 +84,9 @@ def test_home_to_a_call_and_back_leaves_nothing(ui):
         frames(1)
     assert ui.root.step == "consult_call"
 
-    _tap(ui, "consult_end")
+    _tap(ui, "consult_end")  # asks first (「相談を終わりますか？」): the call goes on
+    assert port.asked[-1] != ("hangup",) and ui.root.step == "consult_call"
+    _tap(ui, "consult_end_confirm")  # 終わる
     assert port.asked[-1] == ("hangup",)
     deliver({"event": "ended", "by": "terminal"})
     frames(2)

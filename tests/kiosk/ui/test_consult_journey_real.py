@@ -129,7 +129,8 @@ def test_a_resident_reaches_a_specialist_from_the_checklist(kivy_window, tmp_pat
         frames(3)
         kivy_window.screenshot(str(shots / "consult-journey-real-ja-call.png"))
 
-        _tap(ui, "consult_end")
+        _tap(ui, "consult_end")  # asks first: 「相談を終わりますか？」
+        _tap(ui, "consult_end_confirm")  # 終わる
         _until(ui, lambda: ui.root.step == "consult_ended", "end")
         assert ui.root.find("consult_reason").text == "相談を終えました。"
         console.wait_for_selector("#shared-panel", state="hidden")  # sharing ended with it
