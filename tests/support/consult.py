@@ -17,12 +17,33 @@ OFFER = (
 ANSWER = OFFER.replace("o=- 1 1", "o=- 2 2")
 
 
-def add_staff(db: str, username: str, *roles: str) -> None:
+def add_staff(db: str, username: str, *roles: str, display_name: str | None = None) -> None:
+    """An account with `PASSWORD`, shown as `display_name` (default: the username)."""
     store = open_store(db)
     try:
-        ConsultTables(store).add_staff(username, hash_password(PASSWORD), roles, username)
+        ConsultTables(store).add_staff(
+            username, hash_password(PASSWORD), roles, display_name or username
+        )
     finally:
         store.close()
+
+
+def room_call_marks(timeout: int) -> list:
+    """The marks of a test that holds a call in a Janus room with consoles in Debian's chromium:
+    its timeout, and skips without root (network namespaces), chromium or janus."""
+    import os
+    from pathlib import Path
+
+    import pytest
+
+    return [
+        pytest.mark.timeout(timeout),
+        pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root"),
+        pytest.mark.skipif(
+            not Path("/usr/bin/chromium").exists(), reason="Debian's chromium missing"
+        ),
+        pytest.mark.skipif(not Path("/usr/bin/janus").exists(), reason="Debian's janus missing"),
+    ]
 
 
 def relay_for(db: str, centers: dict | None = None) -> ConsultRelay:

@@ -9,9 +9,7 @@ record lists every role."""
 
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 
 import pytest
 
@@ -19,15 +17,10 @@ from kiosk.call.flow import ConsultFlow
 from madoguchi.rig.call import CallRig
 from sync.central.consult import ConsultTables
 from sync.central.stores import open_store
-from tests.support.consult import Pump
+from tests.support.consult import Pump, room_call_marks
 from tests.support.paths import screenshot_dir
 
-pytestmark = [
-    pytest.mark.timeout(240),
-    pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root"),
-    pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian's chromium missing"),
-    pytest.mark.skipif(not Path("/usr/bin/janus").exists(), reason="Debian's janus missing"),
-]
+pytestmark = room_call_marks(240)
 pytest.importorskip("aiortc", reason="the call worker needs the 'call' extra (aiortc)")
 pytest.importorskip("playwright", reason="the console is driven by playwright (test extra)")
 

@@ -6,36 +6,18 @@ and what to write in; a staff member's chat line carries the same name."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from madoguchi.rig.call import CallRig
-from sync.central.consult import ConsultTables, hash_password
-from sync.central.stores import open_store
+from tests.support.consult import PASSWORD, add_staff, room_call_marks
 from tests.support.paths import screenshot_dir
 
-pytestmark = [
-    pytest.mark.timeout(200),
-    pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root"),
-    pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian's chromium missing"),
-    pytest.mark.skipif(not Path("/usr/bin/janus").exists(), reason="Debian's janus missing"),
-]
+pytestmark = room_call_marks(200)
 pytest.importorskip("aiortc", reason="the call worker needs the 'call' extra (aiortc)")
 pytest.importorskip("playwright", reason="the console is driven by playwright (test extra)")
 
-PASSWORD = "correct horse battery"
 SCREENSHOTS = screenshot_dir()
 VIETNAMESE = "相談者の言語：ベトナム語（やさしい日本語か英語で書いてください）"
-
-
-def _staff(db: str, username: str, display_name: str, role: str) -> None:
-    store = open_store(db)
-    try:
-        ConsultTables(store).add_staff(username, hash_password(PASSWORD), (role,), display_name)
-    finally:
-        store.close()
 
 
 def _captions(page) -> list[str]:
@@ -46,8 +28,8 @@ def _captions(page) -> list[str]:
 
 def test_a_room_names_each_party_by_name_and_role_and_says_the_residents_language(tmp_path):
     with CallRig(tmp_path, janus=True) as rig:
-        _staff(rig.db, "tanaka", "田中", "specialist")
-        _staff(rig.db, "nguyen", "グエン", "interpreter")
+        add_staff(rig.db, "tanaka", "specialist", display_name="田中")
+        add_staff(rig.db, "nguyen", "interpreter", display_name="グエン")
         terminal = rig.call_port()
         terminal.wait_for("ready", 20)
         terminal.call("welfare", "vi")
