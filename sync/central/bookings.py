@@ -176,6 +176,8 @@ class BookingApplier:
 
 
 _REFERENCE = re.compile(r"^([A-Za-z0-9._:-]{1,64})-[0-9]{6,}-[0-9]$")
+# A booking confirmed online (`consultation.book`): "B" and 8 hex digits (sync.central.issuer)
+_ONLINE_REFERENCE = re.compile(r"^B[0-9A-F]{8}$")
 
 
 def booking_status_handler(
@@ -185,7 +187,9 @@ def booking_status_handler(
     became of a provisional booking (the resident's next visit; staff). Only the terminal that
     made the booking may ask (the reference starts with its device id), or, with `center_of`
     (device id -> its center in the registry), a terminal of the same center: the center's
-    queue host, for staff who look up or reprint a slip on the console."""
+    queue host, for staff who look up or reprint a slip on the console. A slip of a booking
+    confirmed online ("B" and 8 hex digits) is answered from the booking itself, `confirmed`
+    with its slot, under the same rule (the terminal that booked it, or its center's)."""
 
     def same_center(device_id: str, owner: str) -> bool:
         if center_of is None:
@@ -195,6 +199,8 @@ def booking_status_handler(
 
     def handle(device_id: str, payload: dict) -> dict:
         reference = payload.get("reference") if isinstance(payload, dict) else None
+        if isinstance(reference, str) and _ONLINE_REFERENCE.match(reference.upper()):
+            return online(device_id, reference.upper())
         match = _REFERENCE.match(reference) if isinstance(reference, str) else None
         if match is None:
             return {"ok": False, "reason": "bad_reference"}
@@ -209,6 +215,33 @@ def booking_status_handler(
         if outcome is None:
             return {"ok": True, "outcome": "pending"}
         return {"ok": True, **outcome}
+
+    def online(device_id: str, reference: str) -> dict:
+        """A slip of a booking confirmed online: confirmed as booked, for the terminal that
+        booked it or one of its center (an unknown number: `not_found`)."""
+        st = store()
+        try:
+            rows = st._read(
+                "booking_online",
+                "SELECT b.device_id, s.id, s.topic, s.start FROM consultation_bookings b "
+                "JOIN consultation_slots s ON s.id = b.slot_id WHERE b.reference = ?",
+                (reference,),
+            )
+        finally:
+            st.close()
+        if not rows:
+            return {"ok": False, "reason": "not_found"}
+        owner, slot_id, topic, start = rows[0]
+        if owner != device_id and not same_center(device_id, owner):
+            return {"ok": False, "reason": "not_yours"}
+        return {
+            "ok": True,
+            "outcome": "confirmed",
+            "topic": topic,
+            "requested_slot": slot_id,
+            "slot": slot_id,
+            "start": start,
+        }
 
     return handle
 

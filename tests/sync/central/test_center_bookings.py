@@ -187,3 +187,30 @@ def test_the_terminal_learns_what_became_of_its_provisional_booking(tmp_path):
             applier.stop()
         agent.stop()
         receiver.stop()
+
+
+def test_a_slip_of_a_booking_confirmed_online_is_known_to_booking_status(central_db):  # noqa: F811
+    """予約あり with a slip printed by an online booking (`B` + 8 hex digits): central answers
+    `confirmed` with its slot for the terminal that booked it and its center's terminals; another
+    center's terminal is refused, an unknown number is `not_found`, a bad one `bad_reference`."""
+    from sync.central.bookings import booking_status_handler
+
+    store = open_store(central_db)
+    try:
+        store.sync_slots(SLOTS)
+        assert store.book_slot("K1", "req-1", "tax-1", "B0A1B2C3D", "2026-11-29T09:00", NOW)[0] == (
+            "booked"
+        )
+    finally:
+        store.close()
+    centers = {"K1": "東部", "K2": "東部", "K9": "西部"}
+    handle = booking_status_handler(lambda: open_store(central_db), center_of=centers.get)
+    confirmed = {
+        "ok": True, "outcome": "confirmed", "topic": "tax", "requested_slot": "tax-1",
+        "slot": "tax-1", "start": "2026-12-10T10:00",
+    }  # fmt: skip
+    assert handle("K1", {"reference": "B0A1B2C3D"}) == confirmed
+    assert handle("K2", {"reference": "b0a1b2c3d"}) == confirmed  # typed in small letters
+    assert handle("K9", {"reference": "B0A1B2C3D"}) == {"ok": False, "reason": "not_yours"}
+    assert handle("K1", {"reference": "B00000000"}) == {"ok": False, "reason": "not_found"}
+    assert handle("K1", {"reference": "B0A1B2C3"}) == {"ok": False, "reason": "bad_reference"}
