@@ -150,7 +150,10 @@ class ChecklistScreen(HouseholdEditorMixin, KScreen):
             state = str(item.state)
             # the badge first; for `here` it already says all the where-line would
             lines = [badge(self.host, state), name]
-            if state != "here":
+            if state in ("prefill", "office"):  # the badge says how; this line says where
+                office = self.t(s, p.completion.office)
+                lines.append(self.tr("Where: {office}", office=office) if office else "")
+            elif state != "here":  # the badge already says all of "here"
                 lines.append(_state(self.host, s, item, p))
             if self.flows.visit.to_confirm(item.procedure_id):  # kept by a 「わからない」
                 lines.append(self.tr("We will check this with you at the counter."))
@@ -307,16 +310,17 @@ class ProcedureCounterScreen(KScreen):
         lines = [
             self.tr(
                 "Without your My Number Card, or if you do not know its PIN (4 digits),"
-                " {procedure} is done at the counter. The staff there will help you.",
+                " you can do “{procedure}” at the counter. The staff there will help you.",
                 procedure=self.t(s, p.name),
             )
         ]
         if p.completion.office:
-            lines.append(self.tr("At the counter: {office}", office=self.t(s, p.completion.office)))
-        if self.can_take_ticket:
-            button = self.tr("Take a queue ticket")
-            lines.append(self.tr("Touch “{button}” and wait until your number is called.",
-                                 button=button))  # fmt: skip
-        else:
-            lines.append(self.tr("Please go to the counter. The staff will help you."))
-        self.ids.explain.text = "\n".join(lines)
+            lines.append(self.tr("Where: {office}", office=self.t(s, p.completion.office)))
+        self.ids.explain.text = "\n\n".join(lines)
+        # what to do now, on its own in heading size: the button's own words
+        self.ids.next_step.text = (
+            self.tr("Touch “{button}” and wait until your number is called.",
+                    button=self.tr("Take a queue ticket"))
+            if self.can_take_ticket
+            else self.tr("Please go to the counter. The staff will help you.")
+        )  # fmt: skip

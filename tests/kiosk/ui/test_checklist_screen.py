@@ -61,7 +61,8 @@ def test_checklist_rows_tell_state_deadline_and_date(ui):
     row = _text(ui, "proc_birth_registration")
     assert "Birth registration（出生届）" in row  # the Japanese name beside, for staff
     assert f"(by {(day + datetime.timedelta(days=13)).isoformat()})" in row
-    assert "At the counter" in row and "Bring: " in row and "Maternal and Child Health" in row
+    assert row.startswith("[Go to the counter]\n") and "Where: City Hall" in row
+    assert "Bring: " in row and "Maternal and Child Health" in row
     nhi = _text(ui, "proc_nhi_enroll")
     assert nhi.startswith("[Can be done here]\n") and "Done" not in nhi
     assert f"(by {(day + datetime.timedelta(days=14)).isoformat()})" in nhi

@@ -59,7 +59,8 @@ def test_no_card_leads_to_the_counter_and_a_ticket_for_this_procedure(ui):
     assert ui.root.step == "procedure_counter"
     explain = ui.root.find("counter_explain").text
     assert "「転入届」は窓口で手続きします" in explain
-    assert "「番号札をとる」を押して" in explain  # the button's own words
+    assert "場所：市役所 市民課 窓口" in explain
+    assert ui.root.find("counter_next").text.startswith("「番号札をとる」を押して")  # its words
     assert ui.root.find("take_ticket").text == "番号札をとる"
     _shot(ui, "no_card_counter_ja.png")
     _tap(ui, "back")  # back to the intro, the procedure still chosen
@@ -78,7 +79,11 @@ def test_no_card_leads_to_the_counter_and_a_ticket_for_this_procedure(ui):
     ("language", "no_card", "counter"),
     [
         ("ja-easy", "カードが ない・あんしょうばんごうが わからない", "まどぐちで します"),
-        ("en", "No card, or I do not know the PIN", "is done at the counter"),
+        (
+            "en",
+            "No card, or I do not know the PIN",
+            "you can do “Join National Health Insurance” at",
+        ),
         ("vi", "Không có thẻ, hoặc không nhớ mã PIN", "làm tại quầy"),
     ],
 )
