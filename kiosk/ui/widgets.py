@@ -136,6 +136,7 @@ class Keyboard(BoxLayout):
     masked = BooleanProperty(False)
     kid = StringProperty("")
     cancel_text = StringProperty("")  # non-empty: a Cancel key shares the OK row
+    key_mm = NumericProperty(15.2)  # the keys' height: a screen with room may make them larger
     __events__ = ("on_ok", "on_cancel")
 
     def on_ok(self, *_args) -> None:
@@ -160,11 +161,21 @@ class Keyboard(BoxLayout):
         for button, msgid in self._words:
             button.text = tr(msgid)
 
+    def on_key_mm(self, _inst, key_mm: float) -> None:
+        from kivy.app import App
+
+        for grid in self.children:
+            if isinstance(grid, KeyGrid):
+                grid.row_default_height = App.get_running_app().mm(max(key_mm, 15.2))
+
     def build_keys(self) -> None:
         """Lay out the keys (KButtons whose `action` is what `press` receives)."""
 
     def _grid(self, cols: int, keys: list[tuple[str, str, str]]) -> GridLayout:
+        from kivy.app import App
+
         grid = KeyGrid(cols=cols)
+        grid.row_default_height = App.get_running_app().mm(max(self.key_mm, 15.2))
         for label, action, style in keys:
             b = KButton(text=label, action=action, style=style, role="key")
             if isinstance(label, Msg):  # a word (Delete, OK): in the screen's language
@@ -212,10 +223,10 @@ class NumericKeyboard(Keyboard):
 
     def build_keys(self) -> None:
         bs, clear, ok = self._controls()
-        keys = [(d, d, "key") for d in "123"] + [bs]
-        keys += [(d, d, "key") for d in "456"] + [clear]
-        keys += [(d, d, "key") for d in "7890"]
-        self._grid(4, keys)
+        # As on a telephone or a bank's ATM: 1-2-3 at the top, 0 under 8, the corrections beside
+        # the 0 (review: 0 right of 9 and 1字消す next to 3 surprised residents).
+        keys = [(d, d, "key") for d in "123456789"] + [clear, ("0", "0", "key"), bs]
+        self._grid(3, keys)
         address = [
             ("-", "-", "key"),
             ("丁目", "丁目", "key"),
