@@ -313,7 +313,7 @@ def _script(c: str) -> str:
 
 def test_japanese_roll_lines_break_between_phrases_not_inside_words(renderer):
     """Review B4: 「支払\\nい済み」 and 「保管してくださ\\nい。」 on the 80 mm receipt."""
-    paid = "この端末でキャッシュレス決済により支払い済み。お支払いの証明として、この領収書を保管してください。"
+    paid = "センターの機械でキャッシュレス決済により支払い済み。お支払いの証明として、この領収書を保管してください。"
     lines = _roll_lines(renderer, paid)
     assert len(lines) > 1 and "".join(lines) == paid
     assert not any(line.endswith(("支払", "くださ")) for line in lines), lines

@@ -126,7 +126,7 @@ def test_checklist_before_and_after_a_submission(kiosk, pcsc, tmp_path):
     assert "期限：生まれた日の翌日から15日以内（2026年12月16日まで）" in before  # 児童手当
     assert "持ち物：出生証明書" in before and "母子健康手帳" in before
     assert "資格喪失証明書" not in before
-    assert "この端末でできます" in before
+    assert "センターの機械でできます" in before
     assert "窓口:市役所市民課窓口" in before  # 出生届 is filed at the counter
     assert "妊婦のための支援給付" in before and "出産・子育て応援給付" not in before
 
@@ -144,7 +144,7 @@ def test_checklist_before_and_after_a_submission(kiosk, pcsc, tmp_path):
     after = _text(listener.wait_for_jobs(3, timeout=30)[2], tmp_path, "after")
 
     assert after.count("済") == 1  # only the item filed here
-    assert "済（この端末で受付" in after and f"受付番号{reference}" in after
+    assert "済（センターの機械で受付" in after and f"受付番号{reference}" in after
     nhi = after.index("国民健康保険加入")
     assert after[nhi : after.index("済")] == "国民健康保険加入"  # right under that item's name
     # The other items keep their deadlines and documents.

@@ -107,7 +107,7 @@ def test_offline_is_said_before_the_consent_and_a_booking_offered(ui):
     _online(ui, False)
     _tap(ui, "consult")
     assert ui.root.step == "consult_unavailable"
-    assert _text(ui, "consult_why") == "この端末は、いま市役所とつながっていません。"
+    assert _text(ui, "consult_why") == "この機械は、いま市役所とつながっていません。"
     assert not ui.source.flows
     _tap(ui, "consult_book")
     assert ui.root.step == "booking_topic"

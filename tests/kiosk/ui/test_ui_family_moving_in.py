@@ -260,7 +260,7 @@ def test_a_family_of_three_moves_in_with_one_card_read(kiosk_ui):
     for pid, item in items.items():
         if item.reference:
             assert item.reference in text, pid
-    done_lines = text.count("済（この端末で受付") + text.count("事前入力済（受付番号")
+    done_lines = text.count("済（センターの機械で受付") + text.count("事前入力済（受付番号")
     assert done_lines == len(KIOSK_ITEMS), text
     assert "山田" not in text and "ヤマダ" not in text  # no personal data on paper
     _render_pdf(pdf, "family_checklist_print_ja.png")
