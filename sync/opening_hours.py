@@ -9,8 +9,11 @@ Lines (local time; a config file or bundle gives a list of them):
 - `"holidays open"`: calls are taken on national holidays and at the year end too.
 
 By default city hall is closed on Japan's national holidays (祝日法, with substitute holidays
-and 国民の休日, from the `holidays` library: this module is its only importer) and on the year-end
-days 12/29–1/3 that nearly every municipality's 休日条例 closes (地方自治法 4条の2).
+and 国民の休日: the table `sync._holidays_jp`, 2020–2050, generated from the `holidays` library by
+scripts/holidays-table.py; the library is not loaded at run time, its package alone costs a
+terminal ~17 MB) and on the year-end days 12/29–1/3 that nearly every municipality's 休日条例
+closes (地方自治法 4条の2). Past the table's last year no national holiday is known (logged
+once): a city adds "closed" lines then.
 
 Invariants: parsing refuses a malformed line with `HoursError` naming it (its first 40
 characters); an `OpeningHours` is immutable and compares by value; `open_at` is true only on
@@ -20,11 +23,14 @@ an open day inside a span; `next_open` looks at most `SEARCH_DAYS` ahead.
 from __future__ import annotations
 
 import datetime as _dt
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["HoursError", "OpeningHours"]
+
+log = logging.getLogger("sync.opening_hours")
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SPAN = re.compile(r"^([a-z]{3})(?:-([a-z]{3}))? (\d{2}):(\d{2})-(\d{2}):(\d{2})$")
@@ -32,7 +38,7 @@ _CLOSED = re.compile(r"^closed (\d{4}-\d{2}-\d{2})(?:\.\.(\d{4}-\d{2}-\d{2}))?$"
 _HOLIDAYS_OPEN = "holidays open"
 SEARCH_DAYS = 60  # next_open: a closure of up to two months is still answered
 _YEAR_END = ((12, 29), (12, 30), (12, 31), (1, 1), (1, 2), (1, 3))
-_national: Any = None  # holidays' Japan calendar, made on first use (its import takes ~0.15 s)
+_warned_years: set[int] = set()
 
 
 class HoursError(ValueError):
@@ -42,12 +48,14 @@ class HoursError(ValueError):
 
 
 def _national_holiday(day: _dt.date) -> bool:
-    global _national
-    if _national is None:
-        from holidays.countries.japan import Japan
+    from sync._holidays_jp import FIRST_YEAR, HOLIDAYS, LAST_YEAR
 
-        _national = Japan()
-    return day in _national
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        if day.year not in _warned_years:
+            _warned_years.add(day.year)
+            log.warning("national holidays of %d are not known here", day.year)
+        return False
+    return day.strftime("%m%d") in HOLIDAYS[day.year].split()
 
 
 @dataclass(frozen=True)

@@ -100,3 +100,38 @@ def test_a_malformed_line_is_refused_by_name(lines, says):
 def test_hours_compare_by_value():
     assert OpeningHours.parse(["mon-fri 08:30-17:15"]) == OpeningHours.default()
     assert OpeningHours.parse(["holidays open"]) != OpeningHours.parse([])
+
+
+def test_the_holidays_table_matches_the_library_and_costs_no_library_at_run_time():
+    """sync/_holidays_jp.py is what scripts/holidays-table.py writes from the `holidays` library
+    (a test dependency); reading hours never imports the library (its package loads every
+    country's calendar, ~17 MB on a terminal)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("holidays")
+    root = Path(__file__).resolve().parents[2]
+    check = subprocess.run(
+        [sys.executable, str(root / "scripts" / "holidays-table.py"), "--check"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert check.returncode == 0, check.stdout + check.stderr
+    probe = (
+        "import sys, datetime as d\n"
+        "from sync.opening_hours import OpeningHours\n"
+        "h = OpeningHours.default()\n"
+        "assert not h.open_at(d.datetime(2026, 11, 23, 10, 0))\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'holidays'))\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    ).stdout.strip()
+    assert loaded == "[]"
+
+
+def test_past_the_table_no_national_holiday_is_known_and_it_is_said(caplog):
+    with caplog.at_level("WARNING", logger="sync.opening_hours"):
+        assert WEEKDAYS.closed_on(dt.date(2051, 1, 1)) == "year_end"  # the year end still holds
+        assert WEEKDAYS.closed_on(dt.date(2051, 11, 23)) is None
+    assert "national holidays of 2051 are not known here" in caplog.text
