@@ -34,6 +34,7 @@ MAX_TEXT = 300
 MAX_STAFF = 20
 MAX_CITY = 20
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CITY_KEYS = frozenset({"id", "kind", "ja", "en", "posted", "until", "centers"})
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
 
@@ -54,24 +55,27 @@ def _kind(value: Any) -> str:
     return value
 
 
-def _until(value: Any) -> float | None:
-    """An end time: an ISO date-time with its offset (city notices), or None."""
+def _until(value: Any, field: str = "until") -> float | None:
+    """An end (or posting) time: an ISO date-time with its offset (city notices), or None."""
     if value in (None, ""):
         return None
     if not isinstance(value, str) or len(value) > 40:
-        raise QueueInputError("bad_until")
+        raise QueueInputError(f"bad_{field}")
     try:
         when = _dt.datetime.fromisoformat(value)
     except ValueError:
-        raise QueueInputError("bad_until") from None
+        raise QueueInputError(f"bad_{field}") from None
     if when.tzinfo is None:
-        raise QueueInputError("bad_until")
+        raise QueueInputError(f"bad_{field}")
     return when.timestamp()
 
 
-def city_notices(entry: Any, center: str) -> list[dict[str, Any]]:
+def city_notices(entry: Any, center: str, published: float | None = None) -> list[dict[str, Any]]:
     """The signed config bundle's `notices` for `center`: a list of {"id", "kind", "ja", "en"?,
-    "until"? (ISO date-time with offset), "centers"? (center ids; absent: every center)}.
+    "posted"? (when city hall wrote it), "until"? (ISO date-times with offset), "centers"?
+    (center ids; absent: every center)}. Each comes out with `at` (the posting time, a Unix
+    time, or None) and `published` (the bundle's `issued_at` when given: the notice went out by
+    then; residents are shown its date where `posted` is missing).
     Raises ValueError for a malformed entry (the caller keeps the last good ones)."""
     if entry is None:
         return []
@@ -79,8 +83,8 @@ def city_notices(entry: Any, center: str) -> list[dict[str, Any]]:
         raise ValueError(f"notices must be a list of at most {MAX_CITY}")
     out = []
     for raw in entry:
-        if not isinstance(raw, dict) or set(raw) - {"id", "kind", "ja", "en", "until", "centers"}:
-            raise ValueError("a notice takes id, kind, ja, en, until, centers")
+        if not isinstance(raw, dict) or set(raw) - _CITY_KEYS:
+            raise ValueError("a notice takes id, kind, ja, en, posted, until, centers")
         centers = raw.get("centers")
         if centers is not None and (
             not isinstance(centers, list) or not all(isinstance(c, str) for c in centers)
@@ -96,6 +100,8 @@ def city_notices(entry: Any, center: str) -> list[dict[str, Any]]:
                 "ja": _text(raw.get("ja"), "ja", required=True),
                 "en": _text(raw.get("en"), "en", required=False),
                 "until": _until(raw.get("until")),
+                "at": _until(raw.get("posted"), "posted"),
+                "published": published,
             }
         except QueueInputError as e:
             raise ValueError(f"notice {raw['id']}: {e.code}") from None

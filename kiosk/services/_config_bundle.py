@@ -89,6 +89,7 @@ class ConfigBundleView:
         self._staff: dict[str, str] = {}
         self._city: dict[str, str] | None = None
         self._notices: Any = None
+        self._notices_issued: float | None = None  # the bundle's issued_at (Unix time)
         self._consult_hours: Any = None
 
     def _refresh(self) -> None:
@@ -143,6 +144,7 @@ class ConfigBundleView:
             entry = bundle.payload.get(NOTICES_KEY)
             city_notices(entry, "")  # checked whole, so a center never sees half of a list
             self._notices = entry
+            self._notices_issued = bundle.issued_at.timestamp()
         except ValueError:
             log.warning("config bundle v%d: notices unchanged (malformed)", bundle.version)
         try:
@@ -184,5 +186,5 @@ class ConfigBundleView:
 
         with self._lock:
             self._refresh()
-            entry = self._notices
-        return city_notices(entry, center)
+            entry, issued = self._notices, self._notices_issued
+        return city_notices(entry, center, issued)

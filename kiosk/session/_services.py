@@ -72,13 +72,16 @@ _NOTICE_LANGUAGES = ("ja-easy", "en", "zh-Hans", "ko", "pt-BR", "vi")
 class ShelterNotice:
     """One notice on the shelter screen: its kind, the Japanese text, the optional English one
     (and any other language the host sent, in `others`), and whether city hall signed it (else
-    the center's staff wrote it). Public, no names."""
+    the center's staff wrote it). Public, no names. `posted` is when it was posted, in local
+    time: "YYYY-MM-DDTHH:MM", or only "YYYY-MM-DD" (a city notice without its own time: the
+    day city hall's config bundle carrying it was issued), or "" when unknown."""
 
     kind: str
     ja: str
     en: str = ""
     city: bool = False
     others: tuple[tuple[str, str], ...] = ()  # (language, text) for ja-easy, zh-Hans, ko, ...
+    posted: str = ""
 
     @classmethod
     def of(cls, raw: Any) -> ShelterNotice | None:
@@ -94,7 +97,13 @@ class ShelterNotice:
             if lang != "en" and isinstance(text := raw.get(lang), str) and text.strip()
         )
         city = raw.get("source") == "city"
-        return cls(raw["kind"], ja.strip()[:300], en.strip()[:300], city, others)
+        posted = ""
+        for key, fmt in (("at", "%Y-%m-%dT%H:%M"), ("published", "%Y-%m-%d")):
+            when = raw.get(key)
+            if isinstance(when, int | float) and not isinstance(when, bool) and 0 < when < 1e11:
+                posted = _dt.datetime.fromtimestamp(when).strftime(fmt)
+                break
+        return cls(raw["kind"], ja.strip()[:300], en.strip()[:300], city, others, posted)
 
     def own_text(self, language: str) -> str:
         """The text in exactly the reader's language, "" when the notice has none."""

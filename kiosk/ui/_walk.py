@@ -174,11 +174,12 @@ class PreviewPorts:
         return {"procedure": 18, "certificate": 0, "consultation": 25, "reserved": 0}
 
     def notices(self) -> list[dict]:
+        # posted 2026-11-04 10:30 and 12:05 JST (shown in the machine's local time)
         return [
             {"kind": "water", "source": "city", "ja": "給水車は14時から正面玄関前に来ます。",
-             "en": "The water truck comes to the main entrance at 14:00."},
+             "en": "The water truck comes to the main entrance at 14:00.", "at": 1793755800},
             {"kind": "bath", "source": "staff", "ja": "シャワーは18時から20時まで使えます。",
-             "en": ""},
+             "en": "", "at": 1793761500},
         ]  # fmt: skip
 
     def call_next(self) -> str | None:

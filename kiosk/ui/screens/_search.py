@@ -45,6 +45,7 @@ class SearchScreen(KScreen):
 
     def __init__(self, **kwargs: Any) -> None:
         self._keyboards: dict[str, Keyboard] = {}
+        self._shown_keys: tuple[str, ...] = ()  # the hits on screen, by key
         super().__init__(**kwargs)
         self._search_later = Clock.create_trigger(self._search_now, DEBOUNCE_S)
 
@@ -53,22 +54,39 @@ class SearchScreen(KScreen):
         if not self.keyboard:
             self.keyboard = "kana" if s.language in _KANA_FIRST else "latin"
         search = self.flows.search
-        hits = search.hits
+        if search.query != self.query_text and not self._search_later.is_triggered:
+            # The box says what was searched, typed or not (a walk sets the query directly):
+            # never hits under an empty box.
+            self.query_text = search.query
+            self._sync_other(self.keyboard)
+            self._search_later.cancel()
+        typed = search.query.strip()
+        hits = search.hits if typed else ()
         rows = []
         for hit in hits:
             text = self.tr("{kind}: {name}", kind=self._kind(hit.kind), name=self.t(s, hit.title))
             rows.append((f"hit_{hit.kind}_{hit.id}", text, "choice",
                          self.tap(search.choose, hit.key)))  # fmt: skip
+        keys = tuple(hit.key for hit in hits)
         self.fill(self.ids.hits, rows)
-        # One letter finds nothing yet: say what to do, not "nothing found", until a second.
-        started = len(search.query.strip()) >= 2 or bool(hits)
+        if keys != self._shown_keys:
+            # New hits open at their top, the best first in sight: the list would keep the
+            # last one's scroll offset (near the end of a longer list, or bouncing back).
+            self._shown_keys = keys
+            self._hits_to_top()
+            Clock.schedule_once(self._hits_to_top, 0)  # again once the rows took their height
+        # Nothing typed: what to do, never a count. One letter finds nothing yet: still what to
+        # do, not "nothing found", until a second.
+        started = len(typed) >= 2 or bool(hits)
         self.no_hits = started and not hits
         if not started:
             self.found_text = self.tr("Touch the keys. What matches appears here.")
         elif hits:
             self.found_text = self.tr("Found: {count}. Touch one to open it.", count=len(hits))
-        else:
-            self.found_text = self.tr("Nothing was found for these words.")
+        else:  # words that do find something in this language, typed on these keys
+            self.found_text = self.tr(
+                "Nothing was found. Please try other words (for example: moving, insurance, tax)."
+            )
         faq = search.faq
         self.answer_shown = faq is not None
         self.question_text = self.t(s, faq.question) if faq is not None else ""
@@ -80,6 +98,13 @@ class SearchScreen(KScreen):
             self.offer_text = self.tr("Consult")
         else:
             self.offer_text = ""
+
+    def _hits_to_top(self, *_args: Any) -> None:
+        scroll = self.ids.hits.parent
+        if scroll is not None:
+            if scroll.effect_y is not None:  # a bounce under way would carry it off again
+                scroll.effect_y.velocity = 0
+            scroll.scroll_y = 1.0
 
     def _kind(self, kind: str) -> str:
         """What a hit is, in words: 「できごと」「手続き」「証明書」「相談」「よくある質問」."""
@@ -119,7 +144,10 @@ class SearchScreen(KScreen):
         if self._keyboards.get(self.keyboard) is not kb:
             return  # the other keyboard taking over the buffer
         self.query_text = value
-        self._search_later()
+        if not value.strip() and self.flows.search.query:
+            self._search_now()  # emptied: the hits go with the words, not 0.35 s later
+        else:
+            self._search_later()
 
     def on_query_text(self, _inst: Any, text: str) -> None:
         self._fit_query()
@@ -158,15 +186,17 @@ class SearchScreen(KScreen):
 
     def clear(self) -> None:
         self._search_later.cancel()
-        for name, kb in self._keyboards.items():
+        keyboards = list(self._keyboards.items())
+        self._keyboards.clear()  # first: their emptying is not typing (no search, no render)
+        for name, kb in keyboards:
             kb.clear()
             slot = self.ids[f"slot_{name}"]
             slot.stash = [w for w in slot.stash if w is not kb]
             if kb.parent is not None:
                 kb.parent.remove_widget(kb)
             forget(kb)
-        self._keyboards.clear()
         self.keyboard = ""
         self.query_text = self.question_text = self.answer_text = self.offer_text = ""
         self.answer_shown = self.no_hits = False
+        self._shown_keys = ()
         super().clear()

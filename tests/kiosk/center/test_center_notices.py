@@ -190,6 +190,24 @@ def test_city_notices_come_only_from_a_signed_config_bundle(tmp_path):
         queue.close()
 
 
+def test_city_notices_carry_when_they_were_posted(tmp_path):
+    """`posted` (with its offset) is the notice's own time (`at`); every city notice also
+    carries its bundle's `issued_at` (`published`), the day shown when `posted` is missing."""
+    key = Ed25519PrivateKey.generate()
+    view = ConfigBundleView(tmp_path, key.public_key())
+    issued = datetime(2026, 11, 4, 1, 0, tzinfo=UTC)
+    posted = {**WATER, "id": "water-2", "posted": "2026-11-04T10:30:00+09:00"}
+    data = sign_bundle("config", 1, {"notices": [WATER, posted]}, signing_key=key,
+                       issued_at=issued, expires_at=issued + timedelta(days=30))  # fmt: skip
+    (tmp_path / "config.bundle").write_bytes(data)
+    plain, timed = view.notices("higashi")
+    assert plain["at"] is None and plain["published"] == issued.timestamp()
+    assert timed["at"] == datetime(2026, 11, 4, 1, 30, tzinfo=UTC).timestamp()
+    for bad in ("2026-11-04T10:30", "11月4日", 1730683800):  # no offset, not a date, not text
+        with pytest.raises(ValueError, match="bad_posted"):
+            city_notices([{**WATER, "posted": bad}], "higashi")
+
+
 @pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian's chromium missing")
 def test_the_display_and_console_show_notices_with_their_source(tmp_path):
     from kiosk.center.server import HostServer
