@@ -166,6 +166,10 @@ class Rooms:
     def __init__(self, client: JanusClient, *, keepalive_s: float = KEEPALIVE_S) -> None:
         self.client = client
         self._lock = threading.Lock()
+        # One party's first requests come together (a console subscribes to every feed at once):
+        # its Janus session is made once, not once per request (a subscription made on a session
+        # that lost the race was unknown at `start`: room_unavailable, and the picture late).
+        self._making = threading.Lock()
         self._parties: dict[tuple[int, str], dict] = {}  # (room, party) → session, handles
         self._admin: tuple[int, int] | None = None  # a session + handle for room requests
         self._stop = threading.Event()
@@ -285,11 +289,16 @@ class Rooms:
             found = self._parties.get((room, party))
         if found is not None:
             return found
-        session = self.client.create_session()
-        entry = {"session": session, "publisher": None, "feed": None, "subs": {}}
-        with self._lock:
-            self._parties[(room, party)] = entry
-        return entry
+        with self._making:
+            with self._lock:
+                found = self._parties.get((room, party))
+            if found is not None:
+                return found  # made by a request that came at the same time
+            session = self.client.create_session()
+            entry = {"session": session, "publisher": None, "feed": None, "subs": {}}
+            with self._lock:
+                self._parties[(room, party)] = entry
+            return entry
 
     def publish(self, room: int, party: str, display: str, offer: str) -> tuple[str, int]:
         """`party` joins `room` and publishes the media of its complete `offer` (with a data

@@ -230,3 +230,39 @@ def test_the_end_of_the_call_closes_the_room_and_the_invitations(relay, db, janu
     r = _post(nguyen, f"/api/join/{cid}", {"role": "interpreter"})
     assert (r.status_code, r.json["reason"]) == (409, "no_invitation")
     assert not rooms.exists(room_id(cid, 0))  # the room was destroyed
+
+
+def test_one_partys_requests_at_the_same_time_share_one_janus_session(janus):
+    """A console subscribes to every feed of a room at once: the party's Janus session is made
+    once. (Two sessions made by a race left the losing request's subscription unknown at
+    `start`: room_unavailable, and the newcomer's picture came seconds late.)"""
+    import threading
+
+    rooms = Rooms.connect(janus.socket)
+    made = []
+    create = rooms.client.create_session
+
+    def counting_create():
+        made.append(create())
+        return made[-1]
+
+    rooms.client.create_session = counting_create
+    try:
+        rooms.ensure_room(4343)  # its own admin session
+        made.clear()
+        start = threading.Barrier(4)
+        got: list[dict] = []
+
+        def first_request():
+            start.wait(5)
+            got.append(rooms._party(4343, "staff:nguyen"))
+
+        threads = [threading.Thread(target=first_request) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        assert len(got) == 4 and all(entry is got[0] for entry in got)
+        assert len(made) == 1
+    finally:
+        rooms.close()
