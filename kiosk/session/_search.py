@@ -43,7 +43,12 @@ class SearchFlow:
 
     @property
     def hits(self) -> tuple[SearchHit, ...]:
-        return self._s.visit_state.search_hits
+        return self._s.visit_state.search_hits[:MAX_HITS]
+
+    @property
+    def more(self) -> bool:
+        """More than `MAX_HITS` match: the screen says these are the best, not all."""
+        return len(self._s.visit_state.search_hits) > MAX_HITS
 
     @property
     def faq(self) -> Any:
@@ -90,7 +95,8 @@ class SearchFlow:
         v = s.visit_state
         if query != v.search_query or v.search_faq is not None:
             v.search_query = query
-            v.search_hits = tuple(self._index().search(query, limit=MAX_HITS)) if query else ()
+            # one more than shown: whether there are more (said, never a wrong count)
+            v.search_hits = tuple(self._index().search(query, limit=MAX_HITS + 1)) if query else ()
             v.search_faq = None
             s._changed()
         return True
@@ -100,7 +106,7 @@ class SearchFlow:
         s = self._s
         if s.step is not Step.SEARCH:
             return False
-        hit = next((h for h in s.visit_state.search_hits if h.key == key), None)
+        hit = next((h for h in self.hits if h.key == key), None)
         if hit is None:
             return False
         if hit.kind == "faq":

@@ -81,6 +81,11 @@ class SearchScreen(KScreen):
         self.no_hits = started and not hits
         if not started:
             self.found_text = self.tr("Touch the keys. What matches appears here.")
+        elif hits and search.more:  # at most MAX_HITS are shown: never "found 8" of more
+            self.found_text = self.tr(
+                "The {count} best matches. More words narrow them down. Touch one to open it.",
+                count=len(hits),
+            )
         elif hits:
             self.found_text = self.tr("Found: {count}. Touch one to open it.", count=len(hits))
         else:  # words that do find something in this language, typed on these keys

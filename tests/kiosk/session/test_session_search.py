@@ -123,3 +123,14 @@ def test_the_query_is_gone_after_the_wipe_and_never_logged(session, kit, caplog)
     assert "じゅうみんひょう" not in caplog.text
     assert kit.outbox.records  # the wipe's metric went out, without the words
     assert not any("じゅうみんひょう" in repr(r) for r in kit.outbox.records)
+
+
+def test_more_matches_than_shown_are_said_never_counted_wrong(session):
+    """「届」 matches more than the eight buttons shown: the flow keeps eight and says there are
+    more (the screen then says "the best matches", not "8 found"); a narrower query does not."""
+    from kiosk.session._search import MAX_HITS
+
+    f = _search(session, "届")
+    assert len(f.hits) == MAX_HITS and f.more
+    assert f.set_query("証明書")
+    assert 0 < len(f.hits) < MAX_HITS and not f.more

@@ -232,7 +232,7 @@ def test_a_query_set_without_typing_shows_in_the_box(kiosk_ui):
     ui.app.render()
     ui.frames(2)
     assert ui.root.find("query").text == "ひっこし"
-    assert ui.root.find("found").text.endswith("件 見つかりました。押すと開きます。")
+    assert ui.root.find("found").text.endswith("押すと開きます。")  # a count, or "the best" of more
     assert ui.root.current_screen.ids.hits.children
 
 
@@ -290,3 +290,19 @@ def test_search_screens_are_drawn(kivy_window, lang):
             lang
         ).gettext("Touch the keys. What matches appears here.")
         _shoot(kivy_window, shots, f"search-kiosk-{lang}-empty.png")
+
+
+def test_more_matches_than_shown_say_the_best_not_a_count(kivy_window):
+    """Eight buttons at most: with more matches the line says these are the best and that more
+    words narrow them down, never 「8件見つかりました」."""
+    from kiosk.ui.walk import PreviewUi
+
+    with PreviewUi(kivy_window) as ui:
+        s = ui.session
+        s.choose_language("ja")
+        assert s.flows.search.open()
+        assert s.flows.search.set_query("届")
+        ui.app.render()
+        assert ui.root.find("found").text == (
+            "よく合う 8件です。ことばを足すと しぼれます。押すと開きます。"
+        )
