@@ -231,7 +231,9 @@ def test_ending_asks_first_and_the_call_goes_on_meanwhile(kivy_window, buffer, l
         writer.write("main", 640, 480, _picture(640, 480, 1))
         _until(lambda: main.frames_drawn == 1)
 
-        tap(ui.root.find("consult_end"))
+        asked = ui.root.find("consult_end")
+        tapped_x = asked.to_window(asked.center_x, asked.center_y)[0]
+        tap(asked)
         frames(2)
         question, keep = ui.root.find("consult_end_question"), ui.root.find("consult_end_keep")
         end = ui.root.find("consult_end_confirm")
@@ -244,8 +246,11 @@ def test_ending_asks_first_and_the_call_goes_on_meanwhile(kivy_window, buffer, l
         }[lang]
         assert (question.text, keep.text, end.text) == words
         assert keep.style == "primary" and end.style == "danger"
-        assert keep.to_window(*keep.pos)[0] < end.to_window(*end.pos)[0]  # 続ける first
-        gap = end.to_window(*end.pos)[0] - keep.to_window(keep.right, keep.y)[0]
+        # 続ける under the finger that tapped 相談を終える (a double tap keeps the call), 終わる
+        # on the other side
+        assert keep.to_window(keep.x, keep.y)[0] <= tapped_x <= keep.to_window(keep.right, 0)[0]
+        assert end.to_window(*end.pos)[0] < keep.to_window(*keep.pos)[0]
+        gap = keep.to_window(*keep.pos)[0] - end.to_window(end.right, end.y)[0]
         assert gap >= ui.app.mm(30)  # well apart: a shaky finger does not end the call
         assert ui.root.find("consult_mute").get_root_window() is None  # in their place
         assert ("hangup",) not in ports[0].asked and flow.view()["step"] == "in_call"
