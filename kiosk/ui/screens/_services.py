@@ -356,6 +356,12 @@ class QueueTicketScreen(KScreen):
             app.tr("{n} people before you, about {minutes} minutes",
                    n=t.waiting_before, minutes=t.estimated_wait_min) if t else ""
         )  # fmt: skip
+        procedure = s.catalog.procedures.get(t.procedure) if t and t.procedure else None
+        if procedure is not None:  # taken without a card: which procedure the number is for
+            self.ids.wait.text = "\n".join((
+                app.tr("This ticket is for: {procedure}", procedure=self.t(s, procedure.name)),
+                self.ids.wait.text,
+            ))  # fmt: skip
 
 
 class SurveyScreen(CardReminder, KScreen):

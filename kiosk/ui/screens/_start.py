@@ -309,13 +309,17 @@ class ProcedureCounterScreen(KScreen):
         self.can_take_ticket = self.flows.services.can_take_ticket
         lines = [
             self.tr(
-                "Without your My Number Card, or if you do not know its PIN (4 digits),"
-                " you can do “{procedure}” at the counter. The staff there will help you.",
+                "Without your My Number Card, or if you do not know its PIN (4 digits), the"
+                " staff at this center's counter will help you with “{procedure}”.",
                 procedure=self.t(s, p.name),
             )
         ]
-        if p.completion.office:
-            lines.append(self.tr("Where: {office}", office=self.t(s, p.completion.office)))
+        if p.completion.office:  # where it ends, not where the ticket is for (review)
+            lines.append(
+                self.tr(
+                    "The procedure is finished at: {office}", office=self.t(s, p.completion.office)
+                )
+            )
         self.ids.explain.text = "\n\n".join(lines)
         # what to do now, on its own in heading size: the button's own words
         self.ids.next_step.text = (

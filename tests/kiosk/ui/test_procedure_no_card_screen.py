@@ -58,8 +58,10 @@ def test_no_card_leads_to_the_counter_and_a_ticket_for_this_procedure(ui):
     _tap(ui, "no_card")
     assert ui.root.step == "procedure_counter"
     explain = ui.root.find("counter_explain").text
-    assert "「転入届」は窓口で手続きします" in explain
-    assert "場所：市役所 市民課 窓口" in explain
+    # who helps (this center's counter, where the ticket is for) and where it is finished are
+    # not confused (review: 「場所：市役所…」 beside a ticket for this center)
+    assert "このセンターの窓口で、職員が「転入届」をお手伝いします" in explain
+    assert "手続きの最後は 市役所 市民課 窓口 で行います。" in explain
     assert ui.root.find("counter_next").text.startswith("「番号札をとる」を押して")  # its words
     assert ui.root.find("take_ticket").text == "番号札をとる"
     _shot(ui, "no_card_counter_ja.png")
@@ -72,19 +74,20 @@ def test_no_card_leads_to_the_counter_and_a_ticket_for_this_procedure(ui):
     assert ticket.procedure == "moving_in"
     assert str(ticket.number).startswith("A-")  # the center queue's 手続き (procedure) label
     assert ui.root.find("ticket_number").text == str(ticket.number)
+    assert ui.root.find("wait").text.startswith("「転入届」の番号札です。")
 
 
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize(
     ("language", "no_card", "counter"),
     [
-        ("ja-easy", "カードが ない・あんしょうばんごうが わからない", "まどぐちで します"),
+        ("ja-easy", "カードが ない・あんしょうばんごうが わからない", "この センターの まどぐちで"),
         (
             "en",
             "No card, or I do not know the PIN",
-            "you can do “Join National Health Insurance” at",
+            "this center's counter will help you with “Join National Health Insurance”",
         ),
-        ("vi", "Không có thẻ, hoặc không nhớ mã PIN", "làm tại quầy"),
+        ("vi", "Không có thẻ, hoặc không nhớ mã PIN", "tại quầy của trung tâm này"),
     ],
 )
 def test_no_card_route_in_other_languages(ui, language, no_card, counter):
