@@ -502,7 +502,11 @@ class ServicesFlow:
             return True  # no center queue: no notices to show, check-in still works
 
         def job() -> tuple[ShelterNotice, ...]:
-            return tuple(n for n in map(ShelterNotice.of, source()) if n is not None)[:20]
+            got = [n for n in map(ShelterNotice.of, source()) if n is not None]
+            # newest first (review: a month-old water-truck notice read as today's); ISO times
+            # sort as text, a day alone after that day's timed ones, none last
+            got.sort(key=lambda n: n.posted or "", reverse=True)
+            return tuple(got[:20])
 
         def done(result: Any, error: BaseException | None) -> None:
             if error is not None:  # the notices are a help: the screen says there are none

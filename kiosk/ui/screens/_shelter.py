@@ -2,7 +2,7 @@
 from the center's staff in large type, in the screen's language where the notice has it (else
 the Japanese original under a line saying it is not translated yet), each opening with when it
 was posted (「11月4日（水）10:30 に掲示」: "14時から" needs its day) and saying where it comes
-from; check-in (「この避難所に入る受付」); the notices printed on the roll.
+from; check-in (「避難所の受付をする」); the notices printed on the roll.
 
 Invariants: the screen decides nothing (taps call `flows.services.shelter_checkin` and
 `flows.services.print_shelter_notices`); notices are public (no names), so the rows stay

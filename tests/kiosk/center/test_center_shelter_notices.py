@@ -53,11 +53,11 @@ def test_notices_on_the_shelter_screen_online_and_cut_off(tmp_path):
             session.shelter_mode = True
             assert services.open_shelter() and session.step is Step.SHELTER
             shown = [(n.kind, n.city, n.text("ja")) for n in session.shelter_notices]
-            assert shown == [
-                ("water", True, "給水車は14時から正面玄関前です。"),
+            assert shown == [  # newest first: the staff's of now; the city's has no time: last
                 ("bath", False, "シャワーは18時から20時まで使えます。"),
+                ("water", True, "給水車は14時から正面玄関前です。"),
             ]
-            water, bath = session.shelter_notices
+            bath, water = session.shelter_notices
             assert water.text("en") == "The water truck is at the main entrance from 14:00."
             assert water.untranslated("en") == ""
             # no Vietnamese: the Japanese original under a line in Vietnamese, never the English

@@ -2,7 +2,7 @@
 cupsd's capture queue): shelter mode's button on home → the notices in large type in the
 screen's language where the notice has it (else the Japanese original under a line saying it
 is not translated yet, never another foreign language), each opening with when it was posted
-and saying where it comes from → printed on the roll → 「この避難所に入る受付」 (the card step).
+and saying where it comes from → printed on the roll → 「避難所の受付をする」 (the card step).
 Drawn in ja, en, ja-easy and vi (screenshots in the run's screenshot folder)."""
 
 from __future__ import annotations
@@ -70,7 +70,10 @@ def test_shelter_screen_notices_print_and_check_in(kiosk_ui, tmp_path):
             assert ui.step == "shelter"
             assert not ui.app.translator(lang).missing(), lang
             _shot(ui, f"shelter-{lang}")
-            first, second = ui.text("shelter_notice_0"), ui.text("shelter_notice_1")
+            # Newest first: the staff's notice posted now, then city hall's of 4 November
+            # (review: the month-old water-truck notice on top read as today's).
+            second, first = ui.text("shelter_notice_0"), ui.text("shelter_notice_1")
+            assert "18:00 in the gym" in second or "夕食は18時から" in second
             # Each notice says when it was posted, on its own line before it (after the
             # not-translated line): "14時から" is then of a known day.
             lines = first.split("\n"), second.split("\n")
@@ -96,7 +99,7 @@ def test_shelter_screen_notices_print_and_check_in(kiosk_ui, tmp_path):
                     assert "The water truck" not in row and "Dinner" not in row
                 assert "給水車は14時から" in first and "夕食は18時から" in second
             # The button says what it is for.
-            label = {"ja": "この避難所に入る受付", "ja-easy": "ひなんじょに はいる うけつけ",
+            label = {"ja": "避難所の受付をする", "ja-easy": "ひなんじょに はいる うけつけ",
                      "en": "Register at this shelter", "vi": "Đăng ký vào nơi sơ tán này"}  # fmt: skip
             assert ui.text("shelter_checkin") == label[lang]
             if lang == "ja":
