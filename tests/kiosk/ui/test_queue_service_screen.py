@@ -88,8 +88,15 @@ def test_choose_a_service_then_the_ticket_and_a_booking_not_checked(kiosk_ui, tm
             ui.type("reference", "6")
             ui.tap("reference_key_OK")
             assert ui.step == "queue_service"  # no connection to central here: said plainly
-            assert ui.root.find("offer_procedure") is not None
             ui.frames(2)
+            offer, back = ui.root.find("offer_procedure"), ui.root.find("back")
+            # the button the message names is there to see and tap: beside Back, twice as wide
+            # (review: it was a 20 px strip behind the scroll arrow)
+            assert offer is not None and offer.get_root_window() is not None
+            assert offer.width >= 1.5 * back.width, (offer.width, back.width)
+            assert offer.to_window(offer.x, 0)[0] >= back.to_window(back.right, 0)[0]
+            row = back.parent  # and inside the row, not pushed out past its end
+            assert offer.to_window(offer.right, 0)[0] <= row.to_window(row.right, 0)[0] + 1
             rows = ui.root.current_screen.ids.rows
             assert rows.parent.scroll_y == 1.0  # back at the top: each row's name in view
             _shot(ui, f"queue_service-{lang}-not-checked")
