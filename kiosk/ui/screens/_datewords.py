@@ -47,7 +47,8 @@ def long_date_words(value: str, language: str) -> str:
 
 def slot_words(value: str, language: str) -> str:
     """A booking slot's start (YYYY-MM-DDTHH:MM) with its weekday, as the reader says it:
-    2027年1月12日（火）10:00, 1がつ 12にち（かようび） 10じ, "Tue 12 January 2027, 10:00",
+    2027年1月12日（火）10:00, 1がつ 12にち（かようび） 10じ (14:30 off the hour), "Tue 12 January
+    2027, 10:00",
     2027年1月12日（周二）10:00, 2027년 1월 12일 (화) 10:00, "ter. 12 de janeiro de 2027, 10:00",
     "Thứ Ba, 12/01/2027, 10:00"; an unreadable value is returned as it is."""
     try:
@@ -57,9 +58,10 @@ def slot_words(value: str, language: str) -> str:
     day, clock = start.date(), f"{start.hour}:{start.minute:02d}"
     weekday = _WEEKDAYS.get(language, _WEEKDAYS["en"])[day.weekday()]
     if language == "ja-easy":
-        minutes = f" {start.minute}ふん" if start.minute else ""
+        # 10じ on the hour; 14:30 otherwise (「30ふん」 is misread: it is 30ぷん; review)
+        clock_words = clock if start.minute else f"{start.hour}じ"
         easy_day = _EASY_WEEKDAYS[day.weekday()]
-        return f"{day.month}がつ {day.day}にち（{easy_day}） {start.hour}じ{minutes}"
+        return f"{day.month}がつ {day.day}にち（{easy_day}） {clock_words}"
     if language in ("ja", "zh-Hans", "ko"):  # （火） closes itself; (화) wants a space
         gap = " " if language == "ko" else ""
         return f"{long_date_words(day.isoformat(), language)}{gap}{clock}"

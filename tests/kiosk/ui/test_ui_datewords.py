@@ -25,6 +25,6 @@ def test_a_slot_reads_with_its_weekday_in_the_residents_words(language, words):
 
 
 def test_minutes_and_unreadable_starts():
-    assert slot_words("2027-01-12T14:30:00", "ja-easy") == "1がつ 12にち（かようび） 14じ 30ふん"
+    assert slot_words("2027-01-12T14:30:00", "ja-easy") == "1がつ 12にち（かようび） 14:30"
     assert slot_words("2027-01-12T09:05", "en") == "Tue 12 January 2027, 9:05"
     assert slot_words("soon", "ja") == "soon"
