@@ -135,6 +135,7 @@ class ChecklistScreen(HouseholdEditorMixin, KScreen):
     GUIDANCE = "This is the list of procedures you need. You can print it."
     has_date = BooleanProperty(False)
     date_open = BooleanProperty(False)  # presentation only: the 年・月・日 steppers are shown
+    date_set = BooleanProperty(False)  # a date is chosen: 日付を変える, else 日付を選ぶ
     event_title = StringProperty("")
 
     def render(self, s: Any) -> None:
@@ -177,6 +178,7 @@ class ChecklistScreen(HouseholdEditorMixin, KScreen):
         event = s.life_event
         self.event_title = self.t(s, event.name) if event else ""
         self.has_date = bool(event and event.date_label)
+        self.date_set = bool(s.event_date)
         if self.has_date:
             day = (
                 long_date_words(s.event_date.isoformat(), s.language)
@@ -198,14 +200,14 @@ class ChecklistScreen(HouseholdEditorMixin, KScreen):
         Clock.schedule_once(self._list_to_top, 0)
 
     def _list_to_top(self, *_args: Any) -> None:
-        scroll = self.ids.rows.parent
+        scroll = self.ids.list_scroll
         if scroll is not None:
             scroll.scroll_y = 1.0
 
     def _clamp_list(self, *_args: Any) -> None:
         """Rows that changed height (a member added, an item done) may leave the ScrollView
         past either end: put it back within its content."""
-        scroll = self.ids.rows.parent
+        scroll = self.ids.list_scroll
         if scroll is not None and not 0.0 <= scroll.scroll_y <= 1.0:
             scroll.scroll_y = min(1.0, max(0.0, scroll.scroll_y))
 

@@ -105,7 +105,8 @@ def test_every_card_starts_with_the_badge_of_its_true_state(ui, language):
     assert cards["moving_in"][0] == "prefilled" and cards["child_allowance"][0] == "done"
     badges = BADGES[language]
     intro = ui.root.find("checklist_intro").text
-    assert badges["here"] in intro and badges["office"] in intro  # the badges' very words
+    # the badges' very words, each of the three a card can start with before it is done
+    assert badges["here"] in intro and badges["office"] in intro and badges["prefill"] in intro
     if language == "ja":
         assert "この機械" in intro and "端末" not in intro and "青い" not in intro
         assert "受付番号" in cards["child_allowance"][1].text

@@ -122,3 +122,12 @@ def test_online_item_shows_its_url_as_a_qr_code(ui):
     frames(2)
     assert ui.root.step == "procedure_intro"
     assert ui.root.find("online_qr").data == "" and ui.root.find("online_qr").height == 0
+
+
+@pytest.mark.timeout(120)
+def test_the_date_button_says_choose_until_a_date_is_chosen(ui):
+    """No date yet: 「日付を選ぶ」 (review: 「日付を変える」 changed nothing that was there)."""
+    _to_checklist(ui, "ja")
+    assert _text(ui, "date_change") == "日付を選ぶ"
+    _tap(ui, "date_today")
+    assert _text(ui, "date_change") == "日付を変える"

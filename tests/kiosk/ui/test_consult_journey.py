@@ -132,7 +132,7 @@ def test_a_checklist_items_consult_button_preselects_its_topic(ui):
     frames(2)
     assert ui.root.step == "checklist"
     button = ui.root.find("consult_ltc_insurance_transfer")
-    ui.root.current_screen.ids.rows.parent.scroll_to(button, padding=150, animate=False)
+    ui.root.current_screen.ids.list_scroll.scroll_to(button, padding=150, animate=False)
     frames(3)
     _tap(ui, "consult_ltc_insurance_transfer")
     assert ui.session.step is Step.CONSULT_CONSENT

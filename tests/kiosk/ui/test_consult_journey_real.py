@@ -82,7 +82,7 @@ def test_a_resident_reaches_a_specialist_from_the_checklist(kivy_window, tmp_pat
         frames(2)
         assert ui.root.step == "checklist"
         button = ui.root.find("consult_child_allowance")
-        ui.root.current_screen.ids.rows.parent.scroll_to(button, padding=150, animate=False)
+        ui.root.current_screen.ids.list_scroll.scroll_to(button, padding=150, animate=False)
         frames(3)
         _tap(ui, "consult_child_allowance")
         assert ui.root.step == "consult_consent"

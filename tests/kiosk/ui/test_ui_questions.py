@@ -56,7 +56,7 @@ def test_i_dont_know_keeps_the_item_for_the_counter(kiosk_ui, language):
     assert long_date_words(day.isoformat(), language) in ui.text("event_date")
     assert ui.app.tr("We will check this with you at the counter.") in ui.text("proc_nhi_enroll")
     row = ui.root.find("proc_nhi_enroll")
-    row.parent.parent.scroll_to(row, padding=10, animate=False)  # as a resident swipes to it
+    ui.root.current_screen.ids.list_scroll.scroll_to(row, padding=10, animate=False)  # a swipe
     shot(ui, f"checklist_unsure_{language}.png")
     # The printed list: nothing done yet, so nothing says done; rendered for a reviewer.
     before = len(ui.listener.jobs)
