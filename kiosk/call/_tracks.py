@@ -18,7 +18,13 @@ import time
 
 import numpy as np
 from aiortc import MediaStreamTrack
-from aiortc.mediastreams import AUDIO_PTIME, MediaStreamError, VideoStreamTrack
+from aiortc.mediastreams import (
+    AUDIO_PTIME,
+    VIDEO_CLOCK_RATE,
+    VIDEO_TIME_BASE,
+    MediaStreamError,
+    VideoStreamTrack,
+)
 from av import AudioFrame, VideoFrame
 from av.video.reformatter import VideoReformatter
 
@@ -43,16 +49,30 @@ class Counter:
 
 
 class SyntheticVideoTrack(VideoStreamTrack):
-    """A moving colour pattern, `width`×`height` at aiortc's 30 frames/s pacing."""
+    """A moving colour pattern, `width`×`height` at `fps` frames a second (the camera's rate:
+    paced on aiortc's 90 kHz video clock as its own tracks are, at 30)."""
 
-    def __init__(self, width: int = 640, height: int = 480) -> None:
+    def __init__(self, width: int = 640, height: int = 480, fps: int = 30) -> None:
         super().__init__()
         self.width, self.height = width, height
+        self.step = int(VIDEO_CLOCK_RATE / fps)  # clock ticks between frames
+        self.start_at: float | None = None
+        self.pts = 0
         self.sent = Counter()
         y = np.arange(height, dtype=np.uint16)[:, None]
         x = np.arange(width, dtype=np.uint16)[None, :]
         self._base = ((x + y) % 256).astype(np.uint8)
         self._frame = np.zeros((height, width, 3), dtype=np.uint8)
+
+    async def next_timestamp(self):
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self.start_at is None:
+            self.start_at, self.pts = time.time(), 0
+        else:
+            self.pts += self.step
+            await asyncio.sleep(self.start_at + self.pts / VIDEO_CLOCK_RATE - time.time())
+        return self.pts, VIDEO_TIME_BASE
 
     async def recv(self) -> VideoFrame:
         pts, time_base = await self.next_timestamp()

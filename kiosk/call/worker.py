@@ -56,6 +56,10 @@ __all__ = ["main"]
 
 POLL_S = 0.15  # how often the relay is asked while waiting; ~7 small requests/s per terminal
 MAX_CHAT = 500
+# The camera sends 25 frames a second (PAL video's rate): a face talking looks the same as at 30,
+# and the terminal encodes a sixth fewer frames (the worker's CPU on a Pi-class board; issue 18
+# asks ≥ 20 frames/s both ways and ≤ 0.5 core).
+CAMERA_FPS = 25
 MAX_FIELDS, MAX_LABEL, MAX_VALUE = 40, 80, 300  # a shared form: what a page can show legibly
 # No video decoded for this long in a connected call: the link dropped. ICE consent freshness
 # would say so only after ~30 s; a resident should not sit before a frozen picture that long.
@@ -99,13 +103,17 @@ class Worker:
         if self.args.media == "synthetic":
             from kiosk.call._tracks import SyntheticAudioTrack, SyntheticVideoTrack
 
-            return SyntheticVideoTrack(self.args.width, self.args.height), SyntheticAudioTrack()
+            video = SyntheticVideoTrack(self.args.width, self.args.height, fps=self.args.fps)
+            return video, SyntheticAudioTrack()
         from aiortc.contrib.media import MediaPlayer
 
         video = MediaPlayer(
             self.args.video_device,
             format="v4l2",
-            options={"video_size": f"{self.args.width}x{self.args.height}", "framerate": "30"},
+            options={
+                "video_size": f"{self.args.width}x{self.args.height}",
+                "framerate": str(self.args.fps),
+            },
         )
         audio = MediaPlayer(self.args.audio_device, format="alsa")
         return video.video, audio.audio
@@ -508,6 +516,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--width", type=int, default=640)
     p.add_argument("--height", type=int, default=480)
+    p.add_argument(
+        "--fps",
+        type=int,
+        default=CAMERA_FPS,
+        choices=range(10, 31),
+        metavar="10-30",
+        help=f"The camera's frames a second (default {CAMERA_FPS}).",
+    )
     args = p.parse_args(argv)
     try:
         return asyncio.run(_serve(args))

@@ -246,7 +246,7 @@ class Rooms:
                     "is_private": True,
                     "videocodec": "vp8",
                     "audiocodec": "opus",
-                    "bitrate": 1_500_000,
+                    "bitrate": 800_000,
                     "permanent": False,
                 }
             )
