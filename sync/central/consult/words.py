@@ -60,10 +60,16 @@ LANGUAGES = {code: f"{ja} {en}" for code, (ja, en) in _LANGUAGE_NAMES.items()}
 # resident every line as it was typed: nothing is translated).
 _WRITE_IN = {
     "ja": None,
-    "ja-easy": ("やさしい日本語で書いてください", "write in Easy Japanese"),
+    "ja-easy": (
+        "やさしい日本語で、漢字を少なく、短い文で書いてください",
+        "write in Easy Japanese: few kanji, short sentences",
+    ),
     "en": ("英語で書いてください", "write in English"),
 }
-_WRITE_IN_OTHER = ("やさしい日本語か英語で書いてください", "write in Easy Japanese or English")
+_WRITE_IN_OTHER = (
+    "やさしい日本語（漢字を少なく、短い文）か英語で書いてください",
+    "write in Easy Japanese (few kanji, short sentences) or English",
+)
 
 
 def language_line(code: str) -> tuple[str, str]:

@@ -414,8 +414,8 @@ def test_a_disabled_account_is_logged_out_and_cannot_log_in(db):
         ("ja", "相談者の言語：日本語", "Resident's language: Japanese"),
         (
             "ja-easy",
-            "相談者の言語：やさしい日本語（やさしい日本語で書いてください）",
-            "Resident's language: Easy Japanese (write in Easy Japanese)",
+            "相談者の言語：やさしい日本語（やさしい日本語で、漢字を少なく、短い文で書いてください）",
+            "Resident's language: Easy Japanese (write in Easy Japanese: few kanji, short sentences)",
         ),
         (
             "en",
@@ -425,8 +425,8 @@ def test_a_disabled_account_is_logged_out_and_cannot_log_in(db):
         *(
             (
                 code,
-                f"相談者の言語：{name}（やさしい日本語か英語で書いてください）",
-                f"Resident's language: {english} (write in Easy Japanese or English)",
+                f"相談者の言語：{name}（やさしい日本語（漢字を少なく、短い文）か英語で書いてください）",
+                f"Resident's language: {english} (write in Easy Japanese (few kanji, short sentences) or English)",
             )
             for code, name, english in (
                 ("vi", "ベトナム語", "Vietnamese"),

@@ -17,7 +17,9 @@ pytest.importorskip("aiortc", reason="the call worker needs the 'call' extra (ai
 pytest.importorskip("playwright", reason="the console is driven by playwright (test extra)")
 
 SCREENSHOTS = screenshot_dir()
-VIETNAMESE = "相談者の言語：ベトナム語（やさしい日本語か英語で書いてください）"
+VIETNAMESE = (
+    "相談者の言語：ベトナム語（やさしい日本語（漢字を少なく、短い文）か英語で書いてください）"
+)
 
 
 def _captions(page) -> list[str]:
@@ -42,7 +44,7 @@ def test_a_room_names_each_party_by_name_and_role_and_says_the_residents_languag
         tanaka.wait_for_function("() => window.consult.phase === 'call'", timeout=30_000)
         assert tanaka.inner_text("#call-language-ja") == VIETNAMESE
         assert tanaka.inner_text("#call-language-en") == (
-            "Resident's language: Vietnamese (write in Easy Japanese or English)"
+            "Resident's language: Vietnamese (write in Easy Japanese (few kanji, short sentences) or English)"
         )
         tanaka.wait_for_function(
             "() => (window.consult.partyFrames().terminal || 0) >= 10", timeout=45_000
