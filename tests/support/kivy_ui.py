@@ -33,3 +33,17 @@ def widget_pixels(widget) -> tuple[int, int, bytes]:
 def ink(rgba: bytes, threshold: int = 128) -> int:
     """How many pixels are brighter than `threshold` (text is drawn light on a dark canvas)."""
     return sum(1 for i in range(0, len(rgba), 4) if rgba[i] > threshold)
+
+
+def to_pin_entry(ui, procedure: str = "moving_in") -> None:
+    """A `PreviewUi` session from home to the PIN of `procedure` (the card placed)."""
+    s = ui.session
+    s.open_procedures()
+    s.choose_procedure(procedure)
+    s.card_removed()
+    s.start_procedure()
+    s.card_inserted()
+    ui.worker.release()
+    ui.app.render()
+    frames(2)
+    assert str(s.step) == "pin_entry"

@@ -15,15 +15,10 @@ pytestmark = pytest.mark.timeout(120)
 
 
 def _to_moving_in_form(ui):
-    from tests.support.kivy_ui import frames
+    from tests.support.kivy_ui import frames, to_pin_entry
 
     s = ui.session
-    s.open_procedures()
-    s.choose_procedure("moving_in")
-    s.card_removed()
-    s.start_procedure()
-    s.card_inserted()
-    ui.worker.release()
+    to_pin_entry(ui, "moving_in")
     s.submit_pin("1234")
     ui.worker.release()
     ui.app.render()

@@ -16,18 +16,9 @@ pytestmark = pytest.mark.timeout(120)
 
 
 def _pin_screen(ui):
-    from tests.support.kivy_ui import frames
+    from tests.support.kivy_ui import to_pin_entry
 
-    s = ui.session
-    s.open_procedures()
-    s.choose_procedure("moving_in")
-    s.card_removed()
-    s.start_procedure()
-    s.card_inserted()
-    ui.worker.release()
-    ui.app.render()
-    frames(2)
-    assert str(s.step) == "pin_entry"
+    to_pin_entry(ui, "moving_in")
     return ui.root.find("pin")
 
 
