@@ -152,20 +152,26 @@ def test_the_call_screen_draws_the_pictures_of_the_buffer_and_forgets_them(
         flow.wipe()
 
 
+def _one_to_one_call(ui, reader, lang: str):
+    """The preview in `lang` and a flow in a call with one specialist, its ports recorded."""
+    ui.session.choose_language(lang)
+    ui.app.render()
+    ports: list[BufferPort] = []
+
+    def open_port():
+        ports.append(BufferPort(reader))
+        return ports[-1]
+
+    flow = ConsultFlow(open_port, lang)
+    _in_call(flow, interpreter=False)
+    return flow, ports
+
+
 @pytest.mark.parametrize("lang", ["ja", "ja-easy", "en", "vi"])
 def test_a_typed_message_goes_to_the_flow_and_is_shown_large(kivy_window, buffer, lang):
     writer, reader = buffer
     with PreviewUi(kivy_window) as ui:
-        ui.session.choose_language(lang)
-        ui.app.render()
-        ports: list[BufferPort] = []
-
-        def open_port():
-            ports.append(BufferPort(reader))
-            return ports[-1]
-
-        flow = ConsultFlow(open_port, lang)
-        _in_call(flow, interpreter=False)
+        flow, ports = _one_to_one_call(ui, reader, lang)
         writer.write("main", 640, 480, _picture(640, 480, 1))
         writer.write("self", 240, 180, _picture(240, 180, 2))
         screen = _show(ui, flow)
@@ -211,21 +217,12 @@ def test_a_typed_message_goes_to_the_flow_and_is_shown_large(kivy_window, buffer
 
 @pytest.mark.parametrize("lang", ["ja", "ja-easy", "en", "vi"])
 def test_ending_asks_first_and_the_call_goes_on_meanwhile(kivy_window, buffer, lang):
-    """相談を終える asks 「相談を終わりますか？」 with 続ける (blue, first) and 終わる (red, far
-    apart); while it asks, the pictures keep coming and nothing is said to the worker;
+    """相談を終える asks 「相談を終わりますか？」 with 終わる (red, left) and 続ける (blue, far apart,
+    under the finger that tapped end); while it asks, the pictures keep coming and nothing is said to the worker;
     続ける goes back to the call, 終わる ends it."""
     writer, reader = buffer
     with PreviewUi(kivy_window) as ui:
-        ui.session.choose_language(lang)
-        ui.app.render()
-        ports: list[BufferPort] = []
-
-        def open_port():
-            ports.append(BufferPort(reader))
-            return ports[-1]
-
-        flow = ConsultFlow(open_port, lang)
-        _in_call(flow, interpreter=False)
+        flow, ports = _one_to_one_call(ui, reader, lang)
         screen = _show(ui, flow)
         main = ui.root.find("consult_video")
         writer.write("main", 640, 480, _picture(640, 480, 1))
