@@ -97,14 +97,16 @@ def _state(app: Any, s: Any, item: Any, proc: Any) -> str:
 
 # The first line of each checklist card: where it is done, in words (review: the cards differed
 # by colour alone). One badge per `ItemState`, each saying only what is true of it: a `prefilled`
-# item was entered here and is finished at the counter, so its next step is the counter.
+# item was entered here and is finished at the counter: entered, and the counter next.
 def badge(app: Any, state: str) -> str:
     """The checklist card's first line for an item in `state` (an `ItemState` value)."""
     if state == "here":
         return app.tr("[Can be done here]")
     if state == "prefill":
         return app.tr("[Enter here → finish at the counter]")
-    if state in ("office", "prefilled"):
+    if state == "prefilled":  # entered here, the counter next (review: it read as unstarted)
+        return app.tr("[Entered → go to the counter]")
+    if state == "office":
         return app.tr("[Go to the counter]")
     if state == "online":
         return app.tr("[Online]")

@@ -15,10 +15,10 @@ from tests.support.paths import screenshot_dir
 
 BADGES = {
     "ja": {"here": "【ここでできます】", "prefill": "【ここで入力 → 窓口で完了】",
-           "office": "【窓口へ】", "prefilled": "【窓口へ】", "online": "【オンラインで】",
+           "office": "【窓口へ】", "prefilled": "【入力ずみ → 窓口へ】", "online": "【オンラインで】",
            "done": "【済み】"},
     "en": {"here": "[Can be done here]", "prefill": "[Enter here → finish at the counter]",
-           "office": "[Go to the counter]", "prefilled": "[Go to the counter]",
+           "office": "[Go to the counter]", "prefilled": "[Entered → go to the counter]",
            "online": "[Online]", "done": "[Done]"},
 }  # fmt: skip
 
