@@ -127,7 +127,7 @@ def test_family_of_three_moving_in_one_card_read_nothing_typed_twice(kiosk_ui): 
 
     for procedure_id in ("nhi_enroll", "child_allowance", "child_medical_subsidy"):
         _settle(ui, f"proc_{procedure_id}")  # the list laid out again after the done screen
-        scroll = ui.root.find(f"proc_{procedure_id}").parent.parent
+        scroll = ui.root.current_screen.ids.list_scroll  # the cards, the text and date above
         assert 0.0 <= scroll.scroll_y <= 1.0  # the list is where the resident sees it
         ui.tap(f"proc_{procedure_id}")
         assert ui.step == "procedure_intro", procedure_id
