@@ -278,9 +278,9 @@ LAYOUT_COMBOS = [(lang, large, hc) for lang in LANGUAGES for large in (False, Tr
 
 
 def test_the_end_question_fits_in_every_language_size_and_theme(kivy_window, buffer):
-    """The layout test's rules (tests/kiosk/ui/test_ui_layout.py `check_screen`) on the call
+    """The layout test's rules (tests/kiosk/ui/layout_checks.py `check_screen`) on the call
     screen with 「相談を終わりますか？」 showing: 7 languages × 2 text sizes × 2 themes."""
-    from tests.kiosk.ui.test_ui_layout import check_screen
+    from tests.kiosk.ui.layout_checks import check_screen
 
     _writer, reader = buffer
     problems: list[str] = []

@@ -141,17 +141,3 @@ def test_posting_time_in_the_readers_words(posted, lang, words):
     from kiosk.ui.screens._shelter import posted_words
 
     assert posted_words(posted, lang) == words
-
-
-def test_a_notice_knows_when_it_was_posted():
-    """The host's `at` (staff, or city hall's `posted`) to the minute; else the day of the
-    config bundle that carried it (`published`); else nothing."""
-    from kiosk.session._services import ShelterNotice
-
-    at = dt.datetime(2026, 11, 4, 10, 30).timestamp()  # local time
-    base = {"kind": "water", "ja": "給水車は14時から"}
-    assert ShelterNotice.of({**base, "at": at}).posted == "2026-11-04T10:30"
-    assert ShelterNotice.of({**base, "at": None, "published": at}).posted == "2026-11-04"
-    assert ShelterNotice.of(base).posted == ""
-    for bad in ("2026-11-04", True, -1, 10**13):
-        assert ShelterNotice.of({**base, "at": bad}).posted == ""
