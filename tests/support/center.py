@@ -41,6 +41,19 @@ def running_host(
         queue.close()
 
 
+def terminal_queue(tmp_path: Path, server: HostServer, kit, terminal: str = "C01"):
+    """The kiosk's queue port on `server`'s center (`higashi`), with its own fallback counter
+    (mark 2) and `kit`'s outbox: what a terminal of the center uses."""
+    from kiosk.center import TerminalQueue
+
+    return TerminalQueue(
+        client(server),
+        CenterQueue(tmp_path / f"{terminal}-fallback.db", "higashi", mark="2"),
+        kit.outbox.append,
+        terminal=terminal,
+    )
+
+
 def client(server: HostServer) -> HostClient:
     return HostClient(server.url, TOKEN, timeout_s=3.0)
 

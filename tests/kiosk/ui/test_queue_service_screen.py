@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.center import CenterQueue, TerminalQueue
-from tests.support.center import client, running_host
+from tests.support.center import running_host, terminal_queue
 from tests.support.kiosk_driver import pdf_text
 from tests.support.paths import screenshot_dir
 from tests.support.sync import central_kit, device_kit
@@ -37,12 +36,7 @@ def test_choose_a_service_then_the_ticket_and_a_booking_not_checked(kiosk_ui, tm
     with running_host(tmp_path, hkit.outbox) as (host, server):
         for service in ("procedure", "procedure", "certificate"):
             host.queue.issue(service, "ja")
-        ui.session.ports.queue = TerminalQueue(
-            client(server),
-            CenterQueue(tmp_path / "C01-fallback.db", "higashi", mark="2"),
-            kit.outbox.append,
-            terminal="C01",
-        )
+        ui.session.ports.queue = terminal_queue(tmp_path, server, kit)
         waits = host.queue.estimates(ui.session.config.minutes_per_person)
         for lang in ("ja", "en", "ja-easy", "vi"):
             ui.session.choose_language(lang)
@@ -124,12 +118,7 @@ def test_too_few_digits_are_said_and_other_letters_open_the_letters_keyboard(kio
     central = central_kit()
     hkit, kit = device_kit(tmp_path, central, "H"), device_kit(tmp_path, central, "C01")
     with running_host(tmp_path, hkit.outbox) as (_host, server):
-        ui.session.ports.queue = TerminalQueue(
-            client(server),
-            CenterQueue(tmp_path / "C01-fallback.db", "higashi", mark="2"),
-            kit.outbox.append,
-            terminal="C01",
-        )
+        ui.session.ports.queue = terminal_queue(tmp_path, server, kit)
         _too_few_digits_and_other_letters(ui)
 
 
@@ -191,12 +180,7 @@ def test_todays_booking_typed_on_the_pad_gives_its_ticket(kiosk_ui, tmp_path):
         Processor(lambda: open_store(db), {KEY_ID: central.sealing_key}).drain()
         BookingApplier(lambda: open_store(db)).drain()
         with running_host(tmp_path, hkit.outbox) as (host, server):
-            ui.session.ports.queue = TerminalQueue(
-                client(server),
-                CenterQueue(tmp_path / "C01-fallback.db", "higashi", mark="2"),
-                kit.outbox.append,
-                terminal="C01",
-            )
+            ui.session.ports.queue = terminal_queue(tmp_path, server, kit)
             ui.session.ports.online = OnlineAdapter(agent)
             ui.tap("queue")
             ui.tap("service_reserved")

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.center import CenterQueue, TerminalQueue
-from tests.support.center import client, running_host
+from tests.support.center import client, running_host, terminal_queue
 from tests.support.kiosk_driver import pdf_text
 from tests.support.sync import central_kit, device_kit
 
@@ -55,12 +54,7 @@ def test_center_queue_label_on_screen_ticket_and_calling_display(kiosk_ui, tmp_p
     central = central_kit()
     hkit, kit = device_kit(tmp_path, central, "H"), device_kit(tmp_path, central, "C01")
     with running_host(tmp_path, hkit.outbox) as (host, server):
-        ui.session.ports.queue = TerminalQueue(
-            client(server),
-            CenterQueue(tmp_path / "C01-fallback.db", "higashi", mark="2"),
-            kit.outbox.append,
-            terminal="C01",
-        )
+        ui.session.ports.queue = terminal_queue(tmp_path, server, kit)
         label, printed = _take(ui, "procedure")
         assert label == "A-001"
         assert label in printed

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.center import CenterQueue, TerminalQueue
-from tests.support.center import client, running_host
+from tests.support.center import running_host, terminal_queue
 from tests.support.kiosk_driver import pdf_text
 from tests.support.paths import screenshot_dir
 from tests.support.sync import central_kit, device_kit
@@ -56,12 +55,7 @@ def test_shelter_screen_notices_print_and_check_in(kiosk_ui, tmp_path):
     hkit, kit = device_kit(tmp_path, central, "H"), device_kit(tmp_path, central, "C01")
     with running_host(tmp_path, hkit.outbox, city_notices=lambda: CITY) as (host, server):
         host.notices.post("food", "夕食は18時から体育館で配ります。", "Dinner: 18:00 in the gym.")
-        ui.session.ports.queue = TerminalQueue(
-            client(server),
-            CenterQueue(tmp_path / "C01-fallback.db", "higashi", mark="2"),
-            kit.outbox.append,
-            terminal="C01",
-        )
+        ui.session.ports.queue = terminal_queue(tmp_path, server, kit)
         ui.session.shelter_mode = True
         for lang in ("ja", "en", "ja-easy", "vi"):
             ui.session.choose_language(lang)
